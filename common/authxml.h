@@ -1,0 +1,35 @@
+/* The XML login dialogue (PROTOCOL.md section 2): parse what the client
+ * POSTs and write what the server answers.  Buffers in, buffers out. */
+#ifndef TUNNELD_AUTHXML_H
+#define TUNNELD_AUTHXML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AUTHXML_MAX_FIELD 256
+
+enum authxml_type { AUTHXML_INIT, AUTHXML_REPLY, AUTHXML_LOGOUT, AUTHXML_OTHER };
+
+struct authxml {
+	enum authxml_type type;             /* <config-auth type="init|auth-reply|logout"> */
+	bool have_username, have_password;
+	char username[AUTHXML_MAX_FIELD];   /* entity-decoded, NUL-terminated */
+	char password[AUTHXML_MAX_FIELD];
+	char group[AUTHXML_MAX_FIELD];      /* <group-select>, may be empty */
+};
+
+/* Parse a client document.  0 on success; -1 if the body is not a
+ * config-auth document or a field is too long / badly escaped.  Tolerates
+ * whatever the stock client sends (XML declaration, attributes, unknown
+ * elements, <opaque>, whitespace).  Does not allocate. */
+int authxml_parse(const char *body, size_t len, struct authxml *out);
+
+/* Server documents.  Return the length written (excluding NUL), or -1 if
+ * cap is too small.  'message' is escaped by the function. */
+int authxml_write_form(char *out, size_t cap, const char *message);
+int authxml_write_success(char *out, size_t cap);
+
+/* XML-escape src into out (NUL-terminated); returns length or -1. */
+int authxml_escape(const char *src, char *out, size_t cap);
+
+#endif

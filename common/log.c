@@ -1,0 +1,129 @@
+/* Logging (all processes).  The master owns stderr; a worker owns only the
+ * sending end of its log socket, set up by log_init_worker() after fork. */
+#include "config.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int log_level = LOG_INFO;
+static int log_fd = -1; /* worker: datagram socket to the master */
+static bool log_prefix; /* "<N>" priority prefixes for the journal */
+static unsigned long log_drops;
+
+void log_init_master(int level)
+{
+	log_level = level;
+	log_fd = -1;
+	/* Under systemd, stderr goes to the journal, which understands sd-daemon
+	 * priority prefixes. */
+	log_prefix = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void log_init_worker(int fd, int level)
+{
+	log_level = level;
+	log_fd = fd;
+}
+
+void log_set_level(int level)
+{
+	log_level = level;
+}
+
+int log_get_level(void)
+{
+	return log_level;
+}
+
+unsigned long log_dropped(void)
+{
+	return log_drops;
+}
+
+static const char *level_name(int level)
+{
+	switch (level) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_NOTICE:
+	case LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+void log_write_line(int level, const char *tag, const char *text)
+{
+	char line[LOG_RECORD_MAX + 128];
+	int n;
+
+	if (log_prefix)
+		n = snprintf(line, sizeof(line), "<%d>%s: %s\n", level, tag, text);
+	else
+		n = snprintf(line, sizeof(line), "tunneld: %s: %s: %s\n", tag, level_name(level),
+			     text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	/* One write per line keeps lines whole when several writers share
+	 * stderr; a failed log write has nowhere better to be reported. */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		log_drops++;
+}
+
+void log_vmsg(int level, const char *fmt, va_list ap)
+{
+	char rec[LOG_RECORD_MAX];
+	int n;
+
+	if (level > log_level)
+		return;
+	n = vsnprintf(rec + 1, sizeof(rec) - 1, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(rec) - 1)
+		n = sizeof(rec) - 2;
+	if (log_fd < 0) {
+		log_write_line(level, "master", rec + 1);
+		return;
+	}
+	rec[0] = (char)level;
+	if (send(log_fd, rec, (size_t)n + 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_drops++;
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+int log_errno(int r, const char *fmt, ...)
+{
+	char buf[LOG_RECORD_MAX - 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "%s: %s", buf, strerror(r < 0 ? -r : r));
+	return r < 0 ? r : -r;
+}

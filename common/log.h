@@ -1,0 +1,34 @@
+/* Logging for every process.  The master writes lines itself (stderr in the
+ * foreground); a worker sends {level, text} records over its log socket and
+ * the master tags and writes them, so workers never open log files. */
+#ifndef TUNNELD_LOG_H
+#define TUNNELD_LOG_H
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#define LOG_RECORD_MAX 1024 /* one record: level byte + text */
+
+/* Master: write to stderr (fd 2) with "<N>" prefixes when under systemd. */
+void log_init_master(int level);
+/* Worker: records go to fd as datagrams; dropped (and counted) if the
+ * socket is full, so a worker never blocks on logging. */
+void log_init_worker(int fd, int level);
+void log_set_level(int level);
+int log_get_level(void);
+
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int level, const char *fmt, va_list ap);
+/* Master side: write an already formatted line at level, with a tag. */
+void log_write_line(int level, const char *tag, const char *text);
+unsigned long log_dropped(void);
+
+#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Log at LOG_ERR with ": strerror(-r)" appended and return r (r < 0). */
+int log_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,43 @@
+/* The password file: "user:crypt-hash" lines, '#' comments, blank lines.
+ * A hash starting with '!' marks a locked user.  Loaded by the master, used
+ * by the master only (workers never see hashes). */
+#ifndef TUNNELD_PASSWD_H
+#define TUNNELD_PASSWD_H
+
+#include <stddef.h>
+
+#define PASSWD_MAX_USER 64
+
+enum passwd_result {
+	PW_OK = 0,
+	PW_BAD_PASSWORD = 1,
+	PW_UNKNOWN_USER = 2,
+	PW_LOCKED = 3,
+};
+
+struct passwd_db;
+
+/* Load a file; on error returns -1 and err holds "FILE:LINE: reason". */
+int passwd_db_load(const char *path, struct passwd_db **out, char *err, size_t errlen);
+/* Same from memory ('name' is used in messages). */
+int passwd_db_parse(const char *text, size_t len, const char *name, struct passwd_db **out,
+		    char *err, size_t errlen);
+void passwd_db_free(struct passwd_db *db);
+size_t passwd_db_count(const struct passwd_db *db);
+
+/* Check credentials with crypt_r.  An unknown or locked user still costs
+ * one hash, so timing does not reveal which users exist.  Not thread-safe:
+ * each db has one crypt_data scratch area, so use a db from one thread. */
+enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
+				   const char *password);
+const char *passwd_result_str(enum passwd_result r);
+
+/* 1 if user is a name we accept, else 0: 1..PASSWD_MAX_USER chars of
+ * [A-Za-z0-9._@-], not starting with '-'. */
+int passwd_valid_user(const char *user);
+
+/* Hash a password with a fresh salt: prefix "$y$" (yescrypt) or "$6$"
+ * (SHA-512 crypt).  Writes NUL-terminated hash into out; 0 or -errno. */
+int passwd_hash(const char *password, const char *prefix, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,757 @@
+/* Master (root): creates the TUN queues, listeners and the shared owner map,
+ * forks one worker per slot, then runs an epoll loop over signals, worker
+ * control and log sockets.  Owns the session table and the password file;
+ * password checks run here, off every worker's event loop.
+ *
+ * Workers are forked, not exec'ed: they inherit the parsed config, the
+ * loaded certificate and the GnuTLS priority cache, so after set-up they
+ * never open a file.  A slot keeps its TUN queue, listeners and inbox for
+ * the daemon's lifetime, so a respawned worker takes over the same queue
+ * and the same place in the reuseport group. */
+#include "config.h"
+#include "daemon/master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <systemd/sd-daemon.h>
+
+#include "common/log.h"
+#include "common/passwd.h"
+#include "daemon/listen.h"
+#include "daemon/sessions.h"
+#include "daemon/tun.h"
+#include "worker/worker.h"
+
+#define INBOX_BUF (4 << 20)
+
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_IPC, EV_LOG };
+
+struct slot {
+	pid_t pid;
+	int ipc;     /* master end of the control socketpair, -1 if none */
+	int log;     /* master end of the log socketpair */
+	int tun_fd;  /* queue i */
+	int *listen; /* n_listen fds */
+	int inbox[2];
+	bool ready;
+	time_t started;
+	time_t respawn_at; /* 0: none pending */
+	unsigned quick_deaths;
+};
+
+struct master {
+	struct cfg cfg;
+	unsigned n;
+	struct slot *slots;
+	int ep, sigfd, timerfd;
+	struct sess_table sess;
+	struct passwd_db *pw;
+	uint8_t *owner;
+	size_t owner_len;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	bool announced, stopping;
+	time_t stop_deadline;
+};
+
+static struct master M;
+
+static int ep_add(int fd, enum ev_kind kind, unsigned idx)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)kind << 32 | idx};
+
+	return epoll_ctl(M.ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* In the child: keep only what slot i needs, then become the worker. */
+static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logfd)
+{
+	struct worker_env env;
+	int *peer = calloc(M.n, sizeof(int));
+	unsigned j, k;
+	sigset_t none;
+
+	/* Die with the master: nothing may keep the TUN queue or the port. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+		_exit(1);
+	if (!peer)
+		_exit(1);
+	close(M.ep);
+	close(M.sigfd);
+	close(M.timerfd);
+	for (j = 0; j < M.n; j++) {
+		struct slot *s = &M.slots[j];
+		if (s->ipc >= 0)
+			close(s->ipc);
+		if (s->log >= 0)
+			close(s->log);
+		peer[j] = j == i ? -1 : s->inbox[1];
+		if (j == i) {
+			close(s->inbox[1]);
+			continue;
+		}
+		close(s->inbox[0]);
+		close(s->tun_fd);
+		for (k = 0; k < M.cfg.n_listen; k++)
+			close(s->listen[k]);
+	}
+	memset(&env, 0, sizeof(env));
+	env.geom = M.sess.pool.g;
+	/* The master's session table, cookies and password hashes are no
+	 * business of a worker. */
+	sess_table_free(&M.sess);
+	passwd_db_free(M.pw);
+	M.pw = NULL;
+
+	env.id = i;
+	env.n_workers = M.n;
+	env.cfg = &M.cfg;
+	env.listen_fds = M.slots[i].listen;
+	env.n_listen = M.cfg.n_listen;
+	env.tun_fd = M.slots[i].tun_fd;
+	env.ipc_fd = ipc;
+	env.log_fd = logfd;
+	env.inbox_fd = M.slots[i].inbox[0];
+	env.peer_inbox = peer;
+	env.owner = M.owner;
+	env.cred = M.cred;
+	env.prio = M.prio;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	_exit(worker_main(&env));
+}
+
+static int spawn(unsigned i)
+{
+	struct slot *s = &M.slots[i];
+	int ipc[2], lg[2], big = 1 << 20;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ipc) < 0)
+		return log_errno(-errno, "socketpair");
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, lg) < 0) {
+		close(ipc[0]);
+		close(ipc[1]);
+		return log_errno(-errno, "socketpair");
+	}
+	/* Room for bursts of log records; a full socket drops, never blocks. */
+	setsockopt(lg[0], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	fcntl(lg[0], F_SETFL, O_NONBLOCK);
+	fcntl(ipc[0], F_SETFL, O_NONBLOCK);
+	s->ipc = ipc[0];
+	s->log = lg[0];
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close_fd(&s->ipc);
+		close_fd(&s->log);
+		close(ipc[1]);
+		close(lg[1]);
+		return log_errno(r, "fork");
+	}
+	if (pid == 0) {
+		close(ipc[0]);
+		close(lg[0]);
+		worker_child(i, ipc[1], lg[1]);
+	}
+	close(ipc[1]);
+	close(lg[1]);
+	s->pid = pid;
+	s->ready = false;
+	s->started = time(NULL);
+	s->respawn_at = 0;
+	if (ep_add(s->ipc, EV_IPC, i) < 0 || ep_add(s->log, EV_LOG, i) < 0)
+		return log_errno(-errno, "epoll_ctl");
+	log_debug("worker %u started as pid %d", i, (int)pid);
+	return 0;
+}
+
+static void ipc_send(unsigned w, struct ipc_msg *m)
+{
+	struct slot *s = &M.slots[w];
+
+	if (s->ipc < 0)
+		return;
+	/* The worker drains its control socket every loop turn; a full
+	 * socket means it is wedged, and respawning it is the cure. */
+	if (send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(*m))
+		log_warn("worker %u: control message %u lost: %s", w, m->type, strerror(errno));
+}
+
+static void on_auth(unsigned w, struct ipc_msg *m)
+{
+	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
+	enum passwd_result res;
+	struct session *s;
+
+	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
+	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
+	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
+	res = passwd_db_check(M.pw, m->u.auth_req.user, m->u.auth_req.pass);
+	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
+	r.u.auth_resp.result = res;
+	if (res != PW_OK) {
+		log_warn("login failed for user '%s' from %s: %s", m->u.auth_req.user,
+			 m->u.auth_req.peer, passwd_result_str(res));
+		ipc_send(w, &r);
+		return;
+	}
+	s = sess_create(&M.sess, m->u.auth_req.user, m->u.auth_req.peer);
+	if (!s) {
+		log_err("login for user '%s' from %s: cannot create a session",
+			m->u.auth_req.user, m->u.auth_req.peer);
+		r.u.auth_resp.result = -1;
+		ipc_send(w, &r);
+		return;
+	}
+	r.u.auth_resp.sess_id = sess_id(&M.sess, s);
+	cookie_encode(s->cookie, r.u.auth_resp.cookie);
+	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user,
+		 s->peer, w);
+	ipc_send(w, &r);
+	explicit_bzero(&r, sizeof(r));
+}
+
+static void on_connect(unsigned w, struct ipc_msg *m)
+{
+	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
+	struct session *s;
+	int rc;
+
+	m->u.connect_req.peer[sizeof(m->u.connect_req.peer) - 1] = 0;
+	s = sess_by_cookie(&M.sess, m->u.connect_req.cookie);
+	explicit_bzero(m->u.connect_req.cookie, sizeof(m->u.connect_req.cookie));
+	if (!s) {
+		log_warn("CONNECT from %s refused: unknown or expired cookie", m->u.connect_req.peer);
+		r.u.connect_resp.status = 401;
+		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
+			 "Cookie is not valid");
+		ipc_send(w, &r);
+		return;
+	}
+	if (s->worker >= 0) {
+		/* One live tunnel per session: the newest wins (a client that
+		 * reconnects before we noticed its old TCP died). */
+		struct ipc_msg k = {.type = IPC_KICK, .ref = s->ref};
+		k.u.kick.sess_id = sess_id(&M.sess, s);
+		log_info("session %u: replacing its tunnel on worker %d", s->serial, s->worker);
+		ipc_send((unsigned)s->worker, &k);
+		sess_unbind(&M.sess, s);
+	}
+	rc = sess_bind(&M.sess, s, (int)w, m->ref);
+	if (rc < 0) {
+		log_err("session %u: user '%s' from %s refused: address pool exhausted (%u leases "
+			"in use)",
+			s->serial, s->user, m->u.connect_req.peer, M.sess.pool.used);
+		r.u.connect_resp.status = 503;
+		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
+			 "No free address in the pool");
+		ipc_send(w, &r);
+		return;
+	}
+	r.u.connect_resp.status = 200;
+	r.u.connect_resp.sess_id = sess_id(&M.sess, s);
+	r.u.connect_resp.lease = (uint32_t)s->lease;
+	snprintf(r.u.connect_resp.user, sizeof(r.u.connect_resp.user), "%s", s->user);
+	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
+		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
+	ipc_send(w, &r);
+}
+
+static void on_closed(unsigned w, struct ipc_msg *m)
+{
+	struct session *s = sess_by_id(&M.sess, m->u.closed.sess_id);
+
+	if (!s)
+		return;
+	m->u.closed.reason[sizeof(m->u.closed.reason) - 1] = 0;
+	sess_add_counters(s, &m->u.closed.ctr);
+	if (s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
+		return; /* an old tunnel of a session that moved on */
+	if (m->u.closed.end_session) {
+		sess_end(&M.sess, s, m->u.closed.reason);
+		return;
+	}
+	log_info("session %u: tunnel closed (%s); kept %u s for a reconnect", s->serial,
+		 m->u.closed.reason, M.cfg.reconnect_timeout);
+	sess_unbind(&M.sess, s);
+}
+
+static void check_all_ready(void)
+{
+	unsigned i;
+
+	for (i = 0; i < M.n; i++)
+		if (!M.slots[i].ready)
+			return;
+	if (M.announced)
+		return;
+	M.announced = true;
+	log_info("ready: %u workers, tun %s, %u listen addresses", M.n, M.cfg.tun_name,
+		 M.cfg.n_listen);
+	sd_notify(0, "READY=1\nSTATUS=Serving");
+}
+
+static void on_ipc(unsigned w)
+{
+	struct ipc_msg m;
+	ssize_t n;
+	int budget = 256;
+
+	while (budget-- > 0) {
+		n = recv(M.slots[w].ipc, &m, sizeof(m), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* The worker is gone; SIGCHLD does the rest. */
+			epoll_ctl(M.ep, EPOLL_CTL_DEL, M.slots[w].ipc, NULL);
+			close_fd(&M.slots[w].ipc);
+			return;
+		}
+		if (n != sizeof(m)) {
+			log_err("worker %u: malformed control message (%zd bytes)", w, n);
+			continue;
+		}
+		switch (m.type) {
+		case IPC_READY:
+			M.slots[w].ready = true;
+			M.slots[w].quick_deaths = 0;
+			check_all_ready();
+			break;
+		case IPC_AUTH_REQ:
+			on_auth(w, &m);
+			break;
+		case IPC_CONNECT_REQ:
+			on_connect(w, &m);
+			break;
+		case IPC_CLOSED:
+			on_closed(w, &m);
+			break;
+		case IPC_STATS: {
+			struct session *s = sess_by_id(&M.sess, m.u.closed.sess_id);
+			if (s)
+				sess_add_counters(s, &m.u.closed.ctr);
+			break;
+		}
+		default:
+			log_err("worker %u: unknown control message type %u", w, m.type);
+		}
+		explicit_bzero(&m, sizeof(m));
+	}
+}
+
+static void on_log(unsigned w)
+{
+	char rec[LOG_RECORD_MAX + 1], tag[32];
+	int budget = 512;
+	ssize_t n;
+
+	snprintf(tag, sizeof(tag), "worker %u", w);
+	while (budget-- > 0) {
+		n = recv(M.slots[w].log, rec, LOG_RECORD_MAX, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				epoll_ctl(M.ep, EPOLL_CTL_DEL, M.slots[w].log, NULL);
+				close_fd(&M.slots[w].log);
+			}
+			return;
+		}
+		if (n < 2)
+			continue;
+		rec[n] = 0;
+		log_write_line(rec[0] & 7, tag, rec + 1);
+	}
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+	unsigned i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < M.n; i++)
+			if (M.slots[i].pid == pid)
+				break;
+		if (i == M.n)
+			continue;
+		struct slot *s = &M.slots[i];
+		s->pid = 0;
+		if (s->log >= 0)
+			on_log(i); /* its last words */
+		if (s->ipc >= 0) {
+			epoll_ctl(M.ep, EPOLL_CTL_DEL, s->ipc, NULL);
+			close_fd(&s->ipc);
+		}
+		if (s->log >= 0) {
+			epoll_ctl(M.ep, EPOLL_CTL_DEL, s->log, NULL);
+			close_fd(&s->log);
+		}
+		sess_unbind_worker(&M.sess, (int)i);
+		if (M.stopping) {
+			log_debug("worker %u exited", i);
+			continue;
+		}
+		if (WIFSIGNALED(status))
+			log_err("worker %u (pid %d) killed by signal %d (%s)", i, (int)pid,
+				WTERMSIG(status), strsignal(WTERMSIG(status)));
+		else
+			log_err("worker %u (pid %d) exited with status %d", i, (int)pid,
+				WEXITSTATUS(status));
+		/* Back off when a worker keeps dying young: 1, 2, 4 .. 30 s. */
+		time_t now = time(NULL);
+		if (now - s->started < 5)
+			s->quick_deaths++;
+		else
+			s->quick_deaths = 0;
+		unsigned delay = s->quick_deaths ? 1u << (s->quick_deaths - 1) : 0;
+		if (delay > 30)
+			delay = 30;
+		s->respawn_at = now + delay;
+		if (delay)
+			log_warn("worker %u: respawn in %u s", i, delay);
+	}
+}
+
+static void respawn_due(time_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < M.n; i++) {
+		struct slot *s = &M.slots[i];
+		if (!M.stopping && s->pid == 0 && s->respawn_at && now >= s->respawn_at) {
+			log_info("worker %u: respawning", i);
+			if (spawn(i) < 0)
+				s->respawn_at = now + 1;
+		}
+	}
+}
+
+static void begin_stop(const char *why)
+{
+	unsigned i;
+
+	if (M.stopping)
+		return;
+	log_info("stopping (%s)", why);
+	sd_notify(0, "STOPPING=1");
+	M.stopping = true;
+	M.stop_deadline = time(NULL) + 5;
+	for (i = 0; i < M.n; i++)
+		if (M.slots[i].pid > 0)
+			kill(M.slots[i].pid, SIGTERM);
+}
+
+static void reload(void)
+{
+	struct passwd_db *pw = NULL;
+	char err[CFG_ERR_LEN];
+
+	/* Users are the part of a reload that this version applies: a new
+	 * password file replaces the old one only when it parses whole. */
+	if (passwd_db_load(M.cfg.password_file, &pw, err, sizeof(err)) < 0) {
+		log_err("reload failed, keeping %zu users: %s", passwd_db_count(M.pw), err);
+		return;
+	}
+	passwd_db_free(M.pw);
+	M.pw = pw;
+	log_info("reloaded %s: %zu users", M.cfg.password_file, passwd_db_count(pw));
+}
+
+static void on_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(M.sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		case SIGCHLD:
+			reap();
+			break;
+		case SIGHUP:
+			reload();
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void on_timer(void)
+{
+	uint64_t ticks;
+	time_t now = time(NULL);
+	unsigned i;
+
+	if (read(M.timerfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	sess_expire(&M.sess, now, M.cfg.reconnect_timeout);
+	respawn_due(now);
+	if (M.stopping && now >= M.stop_deadline)
+		for (i = 0; i < M.n; i++)
+			if (M.slots[i].pid > 0)
+				kill(M.slots[i].pid, SIGKILL);
+}
+
+static bool all_exited(void)
+{
+	unsigned i;
+
+	for (i = 0; i < M.n; i++)
+		if (M.slots[i].pid > 0)
+			return false;
+	return true;
+}
+
+static int setup_tls(void)
+{
+	const char *errpos = NULL;
+	int r;
+
+	r = gnutls_certificate_allocate_credentials(&M.cred);
+	if (r < 0)
+		goto gnutls_fail;
+	r = gnutls_certificate_set_x509_key_file2(M.cred, M.cfg.tls_certificate, M.cfg.tls_key,
+						  GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (r < 0) {
+		log_err("%s: tls.certificate %s / tls.key %s: %s", M.cfg.path,
+			M.cfg.tls_certificate, M.cfg.tls_key, gnutls_strerror(r));
+		return -EINVAL;
+	}
+	r = gnutls_priority_init2(&M.prio, M.cfg.tls_priorities, &errpos, 0);
+	if (r < 0) {
+		log_err("%s: tls.priorities: %s near '%s'", M.cfg.path, gnutls_strerror(r),
+			errpos ? errpos : "");
+		return -EINVAL;
+	}
+	return 0;
+gnutls_fail:
+	log_err("GnuTLS: %s", gnutls_strerror(r));
+	return -EINVAL;
+}
+
+static int setup_slots(void)
+{
+	int *tun = calloc(M.n, sizeof(int));
+	unsigned i, k;
+	int r, big = INBOX_BUF;
+
+	M.slots = calloc(M.n, sizeof(*M.slots));
+	if (!tun || !M.slots) {
+		free(tun);
+		return log_errno(-ENOMEM, "worker slots");
+	}
+	r = tun_create(M.cfg.tun_name, M.n, tun);
+	if (r < 0) {
+		free(tun);
+		return log_errno(r, "cannot create TUN device %s with %u queues", M.cfg.tun_name,
+				 M.n);
+	}
+	r = tun_configure(M.cfg.tun_name, M.cfg.mtu, &M.sess.pool.g);
+	if (r < 0) {
+		free(tun);
+		return log_errno(r, "cannot configure TUN device %s", M.cfg.tun_name);
+	}
+	for (i = 0; i < M.n; i++) {
+		struct slot *s = &M.slots[i];
+		s->ipc = s->log = -1;
+		s->tun_fd = tun[i];
+		s->listen = calloc(M.cfg.n_listen, sizeof(int));
+		if (!s->listen) {
+			free(tun);
+			return log_errno(-ENOMEM, "worker slots");
+		}
+		for (k = 0; k < M.cfg.n_listen; k++) {
+			r = listen_open(&M.cfg.listen[k], &s->listen[k]);
+			if (r < 0) {
+				free(tun);
+				return log_errno(r, "cannot listen on %s", M.cfg.listen[k].text);
+			}
+		}
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, s->inbox) <
+		    0) {
+			free(tun);
+			return log_errno(-errno, "socketpair");
+		}
+		/* Hand-offs between workers are bursts of packets; give them
+		 * room beyond rmem_max (we are root here). */
+		setsockopt(s->inbox[0], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+		setsockopt(s->inbox[1], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	}
+	free(tun);
+	return 0;
+}
+
+static void warn_forwarding(void)
+{
+	char c = '1';
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '1';
+		close(fd);
+	}
+	if (c == '0')
+		log_warn("net.ipv4.ip_forward is 0: clients reach only this server");
+}
+
+static void teardown(void)
+{
+	unsigned i, k;
+
+	for (i = 0; M.slots && i < M.n; i++) {
+		struct slot *s = &M.slots[i];
+		close_fd(&s->ipc);
+		close_fd(&s->log);
+		close_fd(&s->tun_fd);
+		close_fd(&s->inbox[0]);
+		close_fd(&s->inbox[1]);
+		for (k = 0; s->listen && k < M.cfg.n_listen; k++)
+			close_fd(&s->listen[k]);
+		free(s->listen);
+	}
+	free(M.slots);
+	M.slots = NULL;
+	sess_table_free(&M.sess);
+	passwd_db_free(M.pw);
+	if (M.owner)
+		munmap(M.owner, M.owner_len);
+	if (M.prio)
+		gnutls_priority_deinit(M.prio);
+	if (M.cred)
+		gnutls_certificate_free_credentials(M.cred);
+	cfg_free(&M.cfg);
+}
+
+int master_run(struct cfg *cfg)
+{
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	char err[CFG_ERR_LEN];
+	struct epoll_event evs[64];
+	sigset_t mask;
+	unsigned i;
+	long ncpu;
+	int rc = 1, n;
+
+	memset(&M, 0, sizeof(M));
+	M.cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	M.ep = M.sigfd = M.timerfd = -1;
+	log_init_master((int)M.cfg.log_level);
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	M.n = M.cfg.workers ? M.cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+
+	if (passwd_db_load(M.cfg.password_file, &M.pw, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (setup_tls() < 0)
+		goto out;
+	M.owner_len = POOL_MAX_SIZE;
+	M.owner = mmap(NULL, M.owner_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		       0);
+	if (M.owner == MAP_FAILED) {
+		M.owner = NULL;
+		log_errno(-errno, "mmap");
+		goto out;
+	}
+	if (sess_table_init(&M.sess, &M.cfg, M.owner) < 0) {
+		log_err("cannot set up the address pools");
+		goto out;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	M.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	M.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	M.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (M.sigfd < 0 || M.timerfd < 0 || M.ep < 0 ||
+	    timerfd_settime(M.timerfd, 0, &its, NULL) < 0) {
+		log_errno(-errno, "event set-up");
+		goto out;
+	}
+	ep_add(M.sigfd, EV_SIGNAL, 0);
+	ep_add(M.timerfd, EV_TIMER, 0);
+
+	if (setup_slots() < 0)
+		goto out;
+	warn_forwarding();
+	for (i = 0; i < M.n; i++)
+		if (spawn(i) < 0) {
+			begin_stop("start-up failed");
+			break;
+		}
+
+	rc = 0;
+	while (!(M.stopping && all_exited())) {
+		n = epoll_wait(M.ep, evs, 64, -1);
+		if (n < 0 && errno != EINTR) {
+			log_errno(-errno, "epoll_wait");
+			rc = 1;
+			break;
+		}
+		for (int e = 0; e < n; e++) {
+			unsigned kind = (unsigned)(evs[e].data.u64 >> 32);
+			unsigned idx = (unsigned)evs[e].data.u64;
+			switch (kind) {
+			case EV_SIGNAL:
+				on_signal();
+				break;
+			case EV_TIMER:
+				on_timer();
+				break;
+			case EV_IPC:
+				if (M.slots[idx].ipc >= 0)
+					on_ipc(idx);
+				break;
+			case EV_LOG:
+				if (M.slots[idx].log >= 0)
+					on_log(idx);
+				break;
+			}
+		}
+	}
+	if (!M.announced)
+		rc = 1;
+	log_info("stopped");
+out:
+	close_fd(&M.ep);
+	close_fd(&M.sigfd);
+	close_fd(&M.timerfd);
+	teardown();
+	return rc;
+}

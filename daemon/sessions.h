@@ -1,0 +1,63 @@
+/* Master: the session table.  A session is born at a successful login,
+ * named by its cookie, holds one address lease, and outlives its TLS
+ * connections for session.reconnect-timeout after the last one ends. */
+#ifndef TUNNELD_SESSIONS_H
+#define TUNNELD_SESSIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "common/cookie.h"
+#include "common/ipc.h"
+#include "common/pool.h"
+
+struct session {
+	bool used;
+	uint32_t serial; /* shown in logs; with the slot it makes the id */
+	uint8_t cookie[COOKIE_BYTES];
+	char user[IPC_USER_MAX];
+	char peer[64];
+	int64_t lease; /* pool index, -1 before the first CONNECT */
+	int worker;    /* slot of the worker holding the tunnel, -1 if none */
+	struct ipc_ref ref;
+	time_t created, connected_since, idle_since;
+	unsigned reconnects;
+	struct sess_counters ctr;
+};
+
+struct sess_table {
+	struct session *s;
+	uint32_t cap, count;
+	uint32_t next_serial;
+	struct cookie_table cookies; /* cookie -> slot */
+	struct pool pool;
+	uint8_t *owner; /* shared with workers: owner[lease] = worker slot + 1 */
+};
+
+static inline uint64_t sess_id(const struct sess_table *t, const struct session *s)
+{
+	return (uint64_t)s->serial << 32 | (uint32_t)(s - t->s);
+}
+
+int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner);
+void sess_table_free(struct sess_table *t);
+
+/* New session for a logged-in user; NULL on memory exhaustion. */
+struct session *sess_create(struct sess_table *t, const char *user, const char *peer);
+struct session *sess_by_cookie(struct sess_table *t, const uint8_t cookie[COOKIE_BYTES]);
+struct session *sess_by_id(struct sess_table *t, uint64_t id);
+
+/* Attach the session to a tunnel on worker w; leases an address on the
+ * first CONNECT.  0, or -ENOSPC when the pool is exhausted. */
+int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref);
+/* The tunnel ended; the session waits for a reconnect. */
+void sess_unbind(struct sess_table *t, struct session *s);
+/* Forget the session: cookie, lease and all.  Logs a summary. */
+void sess_end(struct sess_table *t, struct session *s, const char *why);
+/* End sessions idle longer than timeout seconds. */
+void sess_expire(struct sess_table *t, time_t now, unsigned timeout);
+/* A worker died: every tunnel it held becomes idle. */
+void sess_unbind_worker(struct sess_table *t, int w);
+void sess_add_counters(struct session *s, const struct sess_counters *c);
+
+#endif

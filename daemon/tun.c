@@ -1,0 +1,151 @@
+/* Master (root): creates the multi-queue TUN device and configures it over
+ * rtnetlink with libmnl.  Owns nothing after set-up: the queue fds are kept
+ * in the worker slots (daemon/master.c). */
+#include "config.h"
+#include "daemon/tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
+int tun_create(const char *name, unsigned n, int *fds)
+{
+	struct ifreq ifr;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	for (i = 0; i < n; i++) {
+		fds[i] = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fds[i] < 0) {
+			r = -errno;
+			goto fail;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+		strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+		/* Each TUNSETIFF with the same name on a fresh fd attaches one
+		 * more queue (FACTS.md). */
+		if (ioctl(fds[i], TUNSETIFF, &ifr) < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	return r;
+}
+
+/* Send one request and wait for its ACK; 0 or -errno from the kernel. */
+static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned portid = mnl_socket_get_portid(nl);
+	unsigned seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int r;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+	return r < 0 ? -errno : 0;
+}
+
+static int nl_set_link(struct mnl_socket *nl, int ifindex, unsigned mtu, unsigned seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = IFF_UP;
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	return nl_talk(nl, nlh);
+}
+
+static int nl_add_addr(struct mnl_socket *nl, int ifindex, int family, const void *addr,
+		       unsigned plen, unsigned seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	size_t alen = family == AF_INET ? 4 : 16;
+	int r;
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_index = (unsigned)ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	/* No duplicate address detection: nobody else is on this link and
+	 * DAD would hold the address back for a second. */
+	ifa->ifa_flags = family == AF_INET6 ? IFA_F_NODAD : 0;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	r = nl_talk(nl, nlh);
+	return r == -EEXIST ? 0 : r;
+}
+
+int tun_configure(const char *name, unsigned mtu, const struct pool_geom *g)
+{
+	struct mnl_socket *nl;
+	unsigned seq = (unsigned)time(NULL);
+	int ifindex, r;
+
+	ifindex = (int)if_nametoindex(name);
+	if (ifindex == 0)
+		return -errno;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* Addresses after the link is up: the kernel drops IPv6 addresses
+	 * of a link that is down. */
+	r = nl_set_link(nl, ifindex, mtu, seq++);
+	if (r < 0)
+		goto out;
+	if (g->have4) {
+		struct in_addr a;
+		pool_addr4(g, POOL_SERVER_INDEX, &a);
+		r = nl_add_addr(nl, ifindex, AF_INET, &a, g->len4, seq++);
+		if (r < 0)
+			goto out;
+	}
+	if (g->have6) {
+		struct in6_addr a6;
+		pool_addr6(g, POOL_SERVER_INDEX, &a6);
+		r = nl_add_addr(nl, ifindex, AF_INET6, &a6, g->len6, seq++);
+	}
+out:
+	mnl_socket_close(nl);
+	return r;
+}

@@ -1,0 +1,113 @@
+# shellcheck shell=bash
+# tests/e2e/td.sh - start and watch tunneld inside the lab of lib.sh.
+# Source after lib.sh.  Functions prefixed td_.
+#
+#   td_users USER:PASS...   write LAB_DIR/passwd with the packaged tool.
+#   td_config [KEY=VALUE]   write LAB_DIR/tunneld.conf (TD_WORKERS, TD_EXTRA).
+#   td_start                start tunneld -f in the server ns, wait for "ready".
+#   td_stop                 SIGTERM, wait for a clean exit (status 0).
+#   td_log_wait REGEX [T]   wait until the server log matches REGEX.
+#   td_log_count REGEX      number of matching log lines.
+
+TD_TOP=${top_builddir:-$(cd "$LAB_LIB_DIR/../.." && pwd)}
+TD_BIN=${TD_BIN:-$TD_TOP/tunneld}
+TD_PASSWD=${TD_PASSWD:-$TD_TOP/tunneld-passwd}
+TD_LOG=""
+TD_PID=""
+
+td_users() {
+	local up
+	rm -f "$LAB_DIR/passwd"
+	for up in "$@"; do
+		printf '%s\n' "${up#*:}" | "$TD_PASSWD" -f "$LAB_DIR/passwd" "${up%%:*}" >/dev/null
+	done
+}
+
+td_config() {
+	cat >"$LAB_DIR/tunneld.conf" <<CONF
+# written by tests/e2e/td.sh
+listen = ["$LAB_SRV_IP:$LAB_PORT"];
+workers = ${TD_WORKERS:-1};
+tls = {
+  certificate = "$LAB_CERT";
+  key = "$LAB_KEY";
+};
+auth = { password-file = "$LAB_DIR/passwd"; };
+network = {
+  tun = "vpns0";
+  mtu = 1400;
+  ipv4-pool = "${TD_POOL4:-198.18.100.0/24}";
+  ipv6-pool = "fd00:100::/64";
+  dns = ["198.18.100.1"];
+  routes = ["198.18.1.0/24", "fd00:1::/64"];
+};
+session = { reconnect-timeout = 60; dpd = 30; keepalive = 20; };
+log = { level = "${TD_LOG_LEVEL:-debug}"; };
+${TD_EXTRA:-}
+CONF
+}
+
+td_start() {
+	[ -x "$TD_BIN" ] || { echo "td_start: $TD_BIN not built" >&2; return 1; }
+	[ -f "$LAB_DIR/tunneld.conf" ] || td_config
+	TD_LOG=$LAB_DIR/tunneld.log
+	TD_PID=$(lab_bg srv "$TD_LOG" "$TD_BIN" -f -c "$LAB_DIR/tunneld.conf")
+	td_log_wait 'master: info: ready:' 10 || {
+		echo "td_start: tunneld not ready" >&2
+		tail -n 30 "$TD_LOG" >&2
+		return 1
+	}
+}
+
+td_log_count() {
+	grep -cE "$1" "$TD_LOG" 2>/dev/null || true
+}
+
+td_log_wait() {
+	local re=$1 timeout=${2:-10} deadline
+	deadline=$(($(lab__now_ms) + timeout * 1000))
+	while [ "$(lab__now_ms)" -lt $deadline ]; do
+		grep -qE "$re" "$TD_LOG" 2>/dev/null && return 0
+		if [ -n "$TD_PID" ] && ! lab_alive "$TD_PID"; then
+			grep -qE "$re" "$TD_LOG" 2>/dev/null && return 0
+			echo "td_log_wait: tunneld exited" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "td_log_wait: no log line matching '$re' after ${timeout}s" >&2
+	return 1
+}
+
+td_stop() {
+	local deadline
+	[ -n "$TD_PID" ] || return 0
+	kill -TERM "$TD_PID" 2>/dev/null || true
+	deadline=$(($(lab__now_ms) + 10000))
+	while lab_alive "$TD_PID"; do
+		if [ "$(lab__now_ms)" -ge $deadline ]; then
+			echo "td_stop: tunneld did not stop within 10 s" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	grep -q 'master: info: stopped' "$TD_LOG" || {
+		echo "td_stop: no clean stop in the log" >&2
+		return 1
+	}
+	TD_PID=""
+}
+
+# Fail with a message; lib.sh's trap cleans up.
+td_fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "$TD_LOG" ] && [ -f "$TD_LOG" ]; then
+		echo "---- tunneld log (tail) ----" >&2
+		tail -n 40 "$TD_LOG" >&2
+	fi
+	exit 1
+}
+
+td_pass() {
+	echo "PASS: $*"
+}

@@ -1,0 +1,91 @@
+#!/bin/bash
+# The main job: a lab in network namespaces where the stock openconnect
+# client connects through tunneld and traffic flows; prints a summary.
+#
+#   tests/lab.sh [--seconds N] [--compare] [--workers N]
+#     --seconds N   iperf3 duration per direction (default 5)
+#     --compare     run the same measurements against Debian's ocserv
+#
+#   client c1 --br0-- [server ns: tunneld, vpns0] --- lan 198.18.1.2 (iperf3 -s)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+export top_builddir=${top_builddir:-$(cd "$HERE/.." && pwd)}
+. "$HERE/e2e/lib.sh"
+. "$HERE/e2e/td.sh"
+
+SECS=5
+COMPARE=0
+WORKERS=auto
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) SECS=$2; shift 2 ;;
+	--compare) COMPARE=1; shift ;;
+	--workers) WORKERS=$2; shift 2 ;;
+	*) echo "usage: $0 [--seconds N] [--compare] [--workers N]" >&2; exit 2 ;;
+	esac
+done
+[ "$(id -u)" = 0 ] || { echo "lab.sh: run as root (it creates network namespaces)" >&2; exit 1; }
+lab_need iperf3 openconnect
+lab_init lab
+lab_make_cert
+lab_add_client c1
+
+# iperf3 in both directions; prints "up down" in Gbit/s.
+measure() {
+	local up down
+	lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
+	lab_wait_listen lan 5201 10
+	up=$(lab_cli c1 iperf3 -c 198.18.1.2 -p 5201 -t "$SECS" -J |
+		awk -F'[:,]' '/"sum_received"/ {f=1} f && /"bits_per_second"/ {printf "%.2f", $2/1e9; exit}')
+	down=$(lab_cli c1 iperf3 -c 198.18.1.2 -p 5201 -t "$SECS" -R -J |
+		awk -F'[:,]' '/"sum_received"/ {f=1} f && /"bits_per_second"/ {printf "%.2f", $2/1e9; exit}')
+	pkill -f "iperf3 -s -p 5201" 2>/dev/null || true
+	echo "$up $down"
+}
+
+# CPU seconds (user+system) of a process tree's processes in the server ns.
+srv_cpu() {
+	local tck total=0 p
+	tck=$(getconf CLK_TCK)
+	for p in $(ip netns pids "$LAB_NS_SRV"); do
+		total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$total" -v c="$tck" 'BEGIN { printf "%.2f", t / c }'
+}
+
+run_one() {
+	local name=$1 ip4 ip6 r cpu0 cpu1
+	lab_start_client c1 alice alice-pass
+	lab_wait_client c1 20
+	ip4=$(lab_client_state c1 ip4)
+	ip6=$(lab_client_state c1 ip6)
+	lab_ping_ok c1 198.18.1.2 3 && p4=ok || p4=FAILED
+	lab_ping_ok c1 fd00:1::2 3 && p6=ok || p6=FAILED
+	rtt=$(lab_cli c1 ping -n -q -c 20 -i 0.05 198.18.1.2 | awk -F/ '/^rtt/ {print $5}')
+	cpu0=$(srv_cpu)
+	r=$(measure)
+	cpu1=$(srv_cpu)
+	lab_client_signal c1 INT
+	lab_client_exited c1 10 >/dev/null || true
+	printf '%-8s client %s / %s  ping v4 %s v6 %s (avg %s ms)  iperf3 %ss: up %s Gbit/s, down %s Gbit/s, server CPU %s s\n' \
+		"$name" "$ip4" "$ip6" "$p4" "$p6" "$rtt" "$SECS" ${r% *} ${r#* } \
+		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }')" >>"$LAB_DIR/summary"
+}
+
+td_users alice:alice-pass
+if [ "$WORKERS" = auto ]; then TD_WORKERS='"auto"'; else TD_WORKERS=$WORKERS; fi
+TD_LOG_LEVEL=info td_config
+td_start
+run_one tunneld
+td_stop
+
+if [ "$COMPARE" = 1 ]; then
+	lab_start_ocserv
+	run_one ocserv
+fi
+
+echo
+echo "== tunneld lab summary ($(nproc) CPUs, MTU 1400, TLS only) =="
+cat "$LAB_DIR/summary"
+grep -q FAILED "$LAB_DIR/summary" && exit 1
+exit 0

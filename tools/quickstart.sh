@@ -1,0 +1,18 @@
+#!/bin/sh
+# One command from a fresh Debian 12 checkout (as root):
+#   sh tools/quickstart.sh lab    install deps, build, run the netns lab
+#   sh tools/quickstart.sh test   install deps, build, run the whole test suite
+set -eu
+cd "$(dirname "$0")/.."
+what=${1:-lab}
+sh tools/install-deps.sh
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure -q
+make -j"$(nproc)"
+case $what in
+lab) exec bash tests/lab.sh ;;
+test)
+	make check || { cat test-suite.log 2>/dev/null | tail -n 400; exit 1; }
+	;;
+*) echo "usage: $0 lab|test" >&2; exit 2 ;;
+esac

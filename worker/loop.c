@@ -1,0 +1,428 @@
+/* Worker (one per CPU, forked by the master): the epoll loop over its
+ * listeners, its TUN queue, its inbox, its control socket and every client
+ * connection it accepted.  Owns the connection table.  After set-up it
+ * opens no files and creates no sockets other than accepted ones. */
+#include "config.h"
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "common/cstp.h"
+#include "common/log.h"
+
+struct worker W;
+
+enum ev_kind { K_LISTEN = 1, K_TUN, K_INBOX, K_IPC, K_TIMER, K_SIGNAL, K_CONN };
+
+/* epoll data: kind, index and, for connections, the generation, so an
+ * event queued for a closed connection is not applied to its successor. */
+static inline uint64_t ev_data(unsigned kind, uint32_t idx, uint32_t gen)
+{
+	return (uint64_t)kind << 56 | (uint64_t)(idx & 0xffffff) << 32 | gen;
+}
+
+#define STATS_PERIOD 10 /* s between counter reports to the master */
+
+static int ep_add(int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = data};
+
+	return epoll_ctl(W.ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void conn_want(struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events,
+				 .data.u64 = ev_data(K_CONN, conn_index(c), c->gen)};
+
+	if (c->events == events)
+		return;
+	if (epoll_ctl(W.ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = events;
+}
+
+void conn_mark_dirty(struct conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->next_dirty = W.dirty_head;
+	W.dirty_head = conn_index(c);
+}
+
+int worker_ipc_send(const struct ipc_msg *m)
+{
+	if (send(W.env->ipc_fd, m, sizeof(*m), MSG_NOSIGNAL) != sizeof(*m))
+		return log_errno(-errno, "control message to the master");
+	return 0;
+}
+
+void worker_report_closed(struct conn *c, bool end_session, const char *reason)
+{
+	struct ipc_msg m = {.type = IPC_CLOSED, .ref = {conn_index(c), c->gen}};
+
+	m.u.closed.sess_id = c->sess_id;
+	m.u.closed.end_session = end_session;
+	m.u.closed.ctr = c->ctr;
+	snprintf(m.u.closed.reason, sizeof(m.u.closed.reason), "%s", reason);
+	memset(&c->ctr, 0, sizeof(c->ctr));
+	worker_ipc_send(&m);
+}
+
+void conn_close(struct conn *c, const char *why)
+{
+	if (c->state == CS_FREE)
+		return;
+	if (c->state == CS_TUNNEL) {
+		log_info("session %u: tunnel from %s closed: %s", c->serial, c->peer, why);
+		tunnel_stop(c);
+		worker_report_closed(c, false, why);
+	} else {
+		log_debug("connection from %s closed: %s", c->peer, why);
+	}
+	gnutls_deinit(c->tls);
+	c->tls = NULL;
+	close(c->fd);
+	c->fd = -1;
+	if (c->hbuf) {
+		explicit_bzero(c->hbuf, c->hlen);
+		free(c->hbuf);
+		c->hbuf = NULL;
+	}
+	free(c->part);
+	c->part = NULL;
+	c->part_len = 0;
+	c->hlen = 0;
+	obuf_release(c);
+	c->state = CS_FREE;
+	c->events = 0;
+	c->gen++;
+	W.n_conns--;
+	if (conn_index(c) < W.free_hint)
+		W.free_hint = conn_index(c);
+}
+
+static struct conn *conn_alloc(void)
+{
+	uint32_t i;
+
+	for (i = W.free_hint; i < W.max_conns; i++)
+		if (W.conns[i].state == CS_FREE) {
+			W.free_hint = i + 1;
+			return &W.conns[i];
+		}
+	return NULL;
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	}
+}
+
+static void on_accept(int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int budget = 64, fd;
+
+	while (budget-- > 0 && !W.stopping) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_errno(-errno, "accept");
+			return;
+		}
+		struct conn *c = conn_alloc();
+		if (!c) {
+			log_warn("connection refused: %u connections on this worker (limit)",
+				 W.n_conns);
+			close(fd);
+			continue;
+		}
+		memset(&c->ctr, 0, sizeof(c->ctr));
+		c->fd = fd;
+		c->out = NULL;
+		c->lease = -1;
+		c->sess_id = 0;
+		c->serial = 0;
+		c->have4 = c->have6 = false;
+		peer_text(&ss, c->peer, sizeof(c->peer));
+		if (tls_conn_init(c) < 0) {
+			close(fd);
+			continue;
+		}
+		c->state = CS_HANDSHAKE;
+		c->deadline = time(NULL) + W.cfg->handshake_timeout;
+		c->events = EPOLLIN;
+		W.n_conns++;
+		if (ep_add(fd, EPOLLIN, ev_data(K_CONN, conn_index(c), c->gen)) < 0) {
+			conn_close(c, "epoll_ctl failed");
+			continue;
+		}
+	}
+}
+
+static struct conn *conn_by_ref(struct ipc_ref ref)
+{
+	if (ref.slot >= W.max_conns)
+		return NULL;
+	struct conn *c = &W.conns[ref.slot];
+	return c->state != CS_FREE && c->gen == ref.gen ? c : NULL;
+}
+
+static void on_ipc(void)
+{
+	struct ipc_msg m;
+	int budget = 256;
+	ssize_t n;
+
+	while (budget-- > 0) {
+		n = recv(W.env->ipc_fd, &m, sizeof(m), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* The master is gone: nobody is left to route for. */
+			log_err("control socket closed; exiting");
+			exit(1);
+		}
+		if (n != sizeof(m))
+			continue;
+		struct conn *c = conn_by_ref(m.ref);
+		switch (m.type) {
+		case IPC_AUTH_RESP:
+			if (c)
+				login_auth_reply(c, &m);
+			break;
+		case IPC_CONNECT_RESP:
+			if (c)
+				login_connect_reply(c, &m);
+			else if (m.u.connect_resp.status == 200) {
+				/* The client left while the master granted it: tell
+				 * the master the tunnel is already gone. */
+				struct ipc_msg r = {.type = IPC_CLOSED, .ref = m.ref};
+				r.u.closed.sess_id = m.u.connect_resp.sess_id;
+				snprintf(r.u.closed.reason, sizeof(r.u.closed.reason),
+					 "client left during CONNECT");
+				worker_ipc_send(&r);
+			}
+			break;
+		case IPC_KICK:
+			if (c && c->state == CS_TUNNEL && c->sess_id == m.u.kick.sess_id)
+				conn_close(c, "replaced by a newer connection of its session");
+			break;
+		default:
+			log_err("unknown control message %u", m.type);
+		}
+		explicit_bzero(&m, sizeof(m));
+	}
+}
+
+static void send_stats(struct conn *c)
+{
+	struct ipc_msg m = {.type = IPC_STATS, .ref = {conn_index(c), c->gen}};
+
+	m.u.closed.sess_id = c->sess_id;
+	m.u.closed.ctr = c->ctr;
+	memset(&c->ctr, 0, sizeof(c->ctr));
+	worker_ipc_send(&m);
+}
+
+static void on_timer(void)
+{
+	static unsigned ticks;
+	time_t now = time(NULL);
+	uint32_t i;
+	bool stats;
+
+	stats = ++ticks % STATS_PERIOD == 0;
+	for (i = 0; i < W.max_conns; i++) {
+		struct conn *c = &W.conns[i];
+		if (c->state == CS_FREE)
+			continue;
+		if (c->deadline && now > c->deadline) {
+			conn_close(c, c->state == CS_HANDSHAKE ? "TLS handshake timed out"
+							      : "login timed out");
+			continue;
+		}
+		if (c->state != CS_TUNNEL)
+			continue;
+		/* The client sends DPD after session.dpd idle seconds; three
+		 * periods of silence mean it is gone (its session is kept). */
+		if (W.cfg->dpd && now - c->last_rx > 3 * (time_t)W.cfg->dpd) {
+			conn_close(c, "peer dead: no data for 3 DPD periods");
+			continue;
+		}
+		if (stats && (c->ctr.rx_pkts || c->ctr.tx_pkts || c->ctr.drop_queue ||
+			      c->ctr.drop_spoofed || c->ctr.drop_malformed))
+			send_stats(c);
+	}
+}
+
+static void flush_dirty(void)
+{
+	while (W.dirty_head != UINT32_MAX) {
+		struct conn *c = &W.conns[W.dirty_head];
+		W.dirty_head = c->next_dirty;
+		c->dirty = false;
+		if (c->state != CS_FREE)
+			tls_flush(c);
+	}
+}
+
+static void shutdown_clients(void)
+{
+	static const uint8_t bye[] = "\xb0Server shutting down";
+	uint32_t i;
+
+	for (i = 0; i < W.max_conns; i++) {
+		struct conn *c = &W.conns[i];
+		if (c->state == CS_TUNNEL)
+			tunnel_send_control(c, CSTP_DISCONNECT, bye, sizeof(bye) - 1);
+	}
+	flush_dirty();
+	for (i = 0; i < W.max_conns; i++)
+		if (W.conns[i].state != CS_FREE)
+			conn_close(&W.conns[i], "server shutting down");
+}
+
+static int setup(const struct worker_env *env, int *sigfd, int *tfd)
+{
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	sigset_t mask;
+	unsigned i;
+
+	memset(&W, 0, sizeof(W));
+	W.env = env;
+	W.cfg = env->cfg;
+	W.dirty_head = UINT32_MAX;
+	W.max_conns = W.cfg->max_clients;
+	W.conns = calloc(W.max_conns, sizeof(*W.conns));
+	W.lease_conn = calloc(env->geom.size, sizeof(*W.lease_conn));
+	W.scratch_cap = 1 << 16;
+	W.scratch = malloc(2 * W.scratch_cap);
+	http_limits_default(&W.http_lim);
+	if (!W.conns || !W.lease_conn || !W.scratch)
+		return log_errno(-ENOMEM, "worker tables");
+	for (i = 0; i < W.max_conns; i++)
+		W.conns[i].fd = -1;
+
+	W.ep = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	*sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (W.ep < 0 || *sigfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &its, NULL) < 0)
+		return log_errno(-errno, "worker event set-up");
+	for (i = 0; i < env->n_listen; i++)
+		if (ep_add(env->listen_fds[i], EPOLLIN, ev_data(K_LISTEN, i, 0)) < 0)
+			return log_errno(-errno, "epoll_ctl");
+	if (ep_add(env->tun_fd, EPOLLIN, ev_data(K_TUN, 0, 0)) < 0 ||
+	    ep_add(env->inbox_fd, EPOLLIN, ev_data(K_INBOX, 0, 0)) < 0 ||
+	    ep_add(env->ipc_fd, EPOLLIN, ev_data(K_IPC, 0, 0)) < 0 ||
+	    ep_add(*tfd, EPOLLIN, ev_data(K_TIMER, 0, 0)) < 0 ||
+	    ep_add(*sigfd, EPOLLIN, ev_data(K_SIGNAL, 0, 0)) < 0)
+		return log_errno(-errno, "epoll_ctl");
+	return 0;
+}
+
+int worker_main(const struct worker_env *env)
+{
+	struct epoll_event evs[256];
+	struct ipc_msg ready = {.type = IPC_READY};
+	int sigfd = -1, tfd = -1, n, i;
+	uint64_t ticks;
+
+	log_init_worker(env->log_fd, (int)env->cfg->log_level);
+	if (setup(env, &sigfd, &tfd) < 0)
+		return 1;
+	if (worker_ipc_send(&ready) < 0)
+		return 1;
+	log_debug("worker %u ready (pid %d)", env->id, (int)getpid());
+
+	while (!W.stopping) {
+		n = epoll_wait(W.ep, evs, 256, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(-errno, "epoll_wait");
+			return 1;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+			unsigned kind = (unsigned)(d >> 56);
+			uint32_t idx = (uint32_t)(d >> 32) & 0xffffff;
+			switch (kind) {
+			case K_LISTEN:
+				on_accept(env->listen_fds[idx]);
+				break;
+			case K_TUN:
+				tunnel_on_tun();
+				break;
+			case K_INBOX:
+				tunnel_on_inbox();
+				break;
+			case K_IPC:
+				on_ipc();
+				break;
+			case K_TIMER:
+				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+					on_timer();
+				break;
+			case K_SIGNAL: {
+				struct signalfd_siginfo si;
+				while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+						W.stopping = true;
+				break;
+			}
+			case K_CONN: {
+				struct conn *c = &W.conns[idx];
+				if (c->state == CS_FREE || c->gen != (uint32_t)d)
+					break;
+				if (evs[i].events & EPOLLOUT)
+					tls_flush(c);
+				if (c->state != CS_FREE && c->gen == (uint32_t)d &&
+				    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+					tls_on_readable(c);
+				break;
+			}
+			}
+		}
+		/* Before sleeping: one send() per connection for everything
+		 * this turn produced. */
+		flush_dirty();
+	}
+	shutdown_clients();
+	log_info("stopping: handed off %llu packets to other workers, took %llu, dropped %llu "
+		 "with no client",
+		 (unsigned long long)W.handoffs_out, (unsigned long long)W.handoffs_in,
+		 (unsigned long long)W.drop_no_client);
+	return 0;
+}

@@ -1,0 +1,264 @@
+/* Worker: the CSTP data path (PROTOCOL.md section 5).  Owns the worker's
+ * TUN queue fd, its inbox and the lease -> connection map of its tunnels.
+ *
+ * TUN -> client: a packet read from our queue goes to the worker that owns
+ * its destination lease (owner[] map, written by the master).  The kernel
+ * picks queues by flow hash, so a packet for another worker's client is
+ * handed to that worker's inbox (a datagram socket), never dropped for
+ * having arrived on the wrong queue.
+ * client -> TUN: each DATA frame is checked (well-formed IP, source = the
+ * client's lease) and written to our queue. */
+#include "config.h"
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cstp.h"
+#include "common/log.h"
+
+#define TUN_BATCH 64 /* packets per wake-up before yielding to others */
+
+void tunnel_start(struct conn *c)
+{
+	const struct pool_geom *g = &W.env->geom;
+
+	c->have4 = g->have4;
+	c->have6 = c->have6 && g->have6;
+	if (c->have4)
+		pool_addr4(g, (uint32_t)c->lease, &c->v4);
+	if (c->have6)
+		pool_addr6(g, (uint32_t)c->lease, &c->v6);
+	c->mtu = (uint16_t)W.cfg->mtu;
+	c->state = CS_TUNNEL;
+	c->deadline = 0;
+	c->last_rx = time(NULL);
+	W.lease_conn[c->lease] = conn_index(c) + 1;
+}
+
+void tunnel_stop(struct conn *c)
+{
+	if (c->lease >= 0 && W.lease_conn[c->lease] == conn_index(c) + 1)
+		W.lease_conn[c->lease] = 0;
+}
+
+void tunnel_send_control(struct conn *c, uint8_t type, const void *payload, uint16_t len)
+{
+	uint8_t frame[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
+
+	if (len > CSTP_MAX_PAYLOAD)
+		len = CSTP_MAX_PAYLOAD;
+	cstp_put_header(frame, type, len);
+	memcpy(frame + CSTP_HDR_LEN, payload, len);
+	tls_send(c, frame, CSTP_HDR_LEN + (size_t)len);
+}
+
+static void on_data_frame(struct conn *c, const struct cstp_frame *f)
+{
+	size_t ip_len;
+	enum pkt_verdict v;
+
+	v = pkt_check_client(f->payload, f->len, c->have4 ? &c->v4 : NULL,
+			     c->have6 ? &c->v6 : NULL, &ip_len);
+	switch (v) {
+	case PKT_OK:
+		break;
+	case PKT_SPOOFED:
+	case PKT_NOADDR:
+		c->ctr.drop_spoofed++;
+		return;
+	default:
+		c->ctr.drop_malformed++;
+		return;
+	}
+	if (write(W.env->tun_fd, f->payload, ip_len) < 0) {
+		/* A full TUN queue drops, as a full NIC ring would. */
+		c->ctr.drop_queue++;
+		return;
+	}
+	c->ctr.rx_pkts++;
+	c->ctr.rx_bytes += ip_len;
+}
+
+/* Returns false when the connection was closed. */
+static bool on_frame(struct conn *c, const struct cstp_frame *f)
+{
+	switch (f->type) {
+	case CSTP_DATA:
+		on_data_frame(c, f);
+		return true;
+	case CSTP_DPD_REQ:
+		tunnel_send_control(c, CSTP_DPD_RESP, f->payload, f->len);
+		return c->state == CS_TUNNEL;
+	case CSTP_DPD_RESP:
+	case CSTP_KEEPALIVE:
+		return true;
+	case CSTP_DISCONNECT: {
+		/* 0xb0: the user quit, so the session ends.  Anything else
+		 * (pause, reconnecting, no reason) keeps it. */
+		bool end = f->len >= 1 && f->payload[0] == 0xb0;
+		log_info("session %u: client disconnected (reason 0x%02x%s)", c->serial,
+			 f->len ? f->payload[0] : 0, end ? ", session ends" : "");
+		tunnel_stop(c);
+		worker_report_closed(c, end, end ? "client logged out" : "client disconnected");
+		c->state = CS_HTTP; /* reported already: close quietly */
+		conn_close(c, "client disconnected");
+		return false;
+	}
+	default: /* TERMINATE from a client: treat as a drop of the line */
+		conn_close(c, "client sent TERMINATE");
+		return false;
+	}
+}
+
+void tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct cstp_frame f;
+	size_t max = CSTP_HDR_LEN + c->mtu;
+	int r;
+
+	c->last_rx = time(NULL);
+	/* The stock client sends one frame per record; a frame split across
+	 * records is reassembled in c->part. */
+	if (c->part_len) {
+		size_t take = max - c->part_len;
+		if (take > len)
+			take = len;
+		memcpy(c->part + c->part_len, buf, take);
+		r = cstp_parse(c->part, c->part_len + take, c->mtu, &f);
+		if (r == 0) {
+			c->part_len = (uint16_t)(c->part_len + take);
+			return;
+		}
+		if (r < 0)
+			goto bad;
+		buf += (size_t)r - c->part_len;
+		len -= (size_t)r - c->part_len;
+		c->part_len = 0;
+		if (!on_frame(c, &f))
+			return;
+	}
+	while (len > 0) {
+		r = cstp_parse(buf, len, c->mtu, &f);
+		if (r == 0) {
+			if (!c->part && !(c->part = malloc(CSTP_HDR_LEN + CSTP_MAX_PAYLOAD))) {
+				conn_close(c, "out of memory");
+				return;
+			}
+			memcpy(c->part, buf, len);
+			c->part_len = (uint16_t)len;
+			return;
+		}
+		if (r < 0)
+			goto bad;
+		if (!on_frame(c, &f))
+			return;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return;
+bad:
+	log_warn("session %u: bad CSTP frame from %s: %s", c->serial, c->peer, cstp_strerror(r));
+	conn_close(c, "protocol error");
+}
+
+static void deliver(struct conn *c, uint8_t *frame, size_t len)
+{
+	cstp_put_header(frame, CSTP_DATA, (uint16_t)len);
+	if (tls_send(c, frame, CSTP_HDR_LEN + len) < 0) {
+		if (c->state == CS_TUNNEL)
+			c->ctr.drop_queue++;
+		return;
+	}
+	c->ctr.tx_pkts++;
+	c->ctr.tx_bytes += len;
+}
+
+static int64_t lease_of(const uint8_t *pkt, size_t len)
+{
+	const uint8_t *dst;
+	uint32_t a4;
+
+	switch (pkt_dst(pkt, len, &dst)) {
+	case AF_INET:
+		memcpy(&a4, dst, 4);
+		return pool_index4(&W.env->geom, a4);
+	case AF_INET6:
+		return pool_index6(&W.env->geom, (const struct in6_addr *)dst);
+	default:
+		return -1;
+	}
+}
+
+/* Route one packet sitting at frame + CSTP_HDR_LEN. */
+static void route(uint8_t *frame, size_t len, bool from_inbox)
+{
+	uint8_t *pkt = frame + CSTP_HDR_LEN;
+	int64_t lease = lease_of(pkt, len);
+	uint8_t owner;
+
+	if (lease < 0 || len > W.cfg->mtu) {
+		W.drop_no_client++;
+		return;
+	}
+	owner = __atomic_load_n(&W.env->owner[lease], __ATOMIC_ACQUIRE);
+	if (owner == W.env->id + 1) {
+		uint32_t ci = W.lease_conn[lease];
+		if (ci && W.conns[ci - 1].state == CS_TUNNEL)
+			deliver(&W.conns[ci - 1], frame, len);
+		else
+			W.drop_no_client++;
+		return;
+	}
+	/* A packet handed to us is never handed on: if ownership moved again
+	 * meanwhile, dropping it beats a loop between workers. */
+	if (owner == 0 || from_inbox || owner > W.env->n_workers) {
+		W.drop_no_client++;
+		return;
+	}
+	if (send(W.env->peer_inbox[owner - 1], pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		W.drop_no_client++;
+	else
+		W.handoffs_out++;
+}
+
+void tunnel_on_tun(void)
+{
+	uint8_t *frame = W.scratch;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < TUN_BATCH; i++) {
+		n = read(W.env->tun_fd, frame + CSTP_HDR_LEN, W.scratch_cap - CSTP_HDR_LEN);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				log_errno(-errno, "TUN read");
+				if (errno == EBADFD || errno == ENODEV) {
+					log_err("TUN device %s is gone; exiting", W.cfg->tun_name);
+					exit(1);
+				}
+			}
+			return;
+		}
+		route(frame, (size_t)n, false);
+	}
+}
+
+void tunnel_on_inbox(void)
+{
+	uint8_t *frame = W.scratch;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < TUN_BATCH; i++) {
+		n = recv(W.env->inbox_fd, frame + CSTP_HDR_LEN, W.scratch_cap - CSTP_HDR_LEN,
+			 MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		W.handoffs_in++;
+		route(frame, (size_t)n, true);
+	}
+}
