@@ -667,6 +667,7 @@ START_TEST(test_load_file)
 	snprintf(want, sizeof(want), "%s:6: session.dpd: 5000 is out of range", path);
 	ck_assert_msg(!strncmp(err, want, strlen(want)), "%s", err);
 	ck_assert(is_zero(&c, sizeof(c)));
+	unlink(path);
 
 	write_tmp(strcpy(path, "/tmp/check_config.XXXXXX"), BASE, strlen(BASE));
 	ck_assert_msg(cfg_load(path, &c, err, sizeof(err)) == 0, "%s", err);
@@ -704,6 +705,7 @@ START_TEST(test_load_file_errors)
 	write_tmp(strcpy(path, "/tmp/check_config.XXXXXX"), big, big_len);
 	ck_assert_int_eq(cfg_load(path, &c, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, ": larger than 1048576 bytes") != NULL, "%s", err);
+	unlink(path);
 	/* Exactly at the limit is fine. */
 	write_tmp(strcpy(path, "/tmp/check_config.XXXXXX"), big, big_len - 1);
 	ck_assert_msg(cfg_load(path, &c, err, sizeof(err)) == 0, "%s", err);

@@ -25,7 +25,7 @@ lab_bg c1 "$LAB_DIR/ping.log" ping -n -i 0.05 -w 8 -W 1 198.18.1.2 >/dev/null
 lab_start_client c2 alice wrong-password
 rc=$(lab_client_exited c2 15) || td_fail "client with a wrong password did not exit"
 [ "$rc" != 0 ] || td_fail "wrong password: client exit status 0"
-td_log_wait "login failed for user 'alice' from 198\.18\.0\.[0-9]+:[0-9]+: wrong password" 5 ||
+td_log_wait "login failed for user 'alice' from 198\.18\.0\.[0-9]+:[0-9]+: bad password" 5 ||
 	td_fail "no log line for the wrong password"
 td_pass "wrong password refused (client exit $rc)"
 

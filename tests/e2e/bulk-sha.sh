@@ -40,8 +40,8 @@ got_up=$(sha256sum <"$LAB_DIR/up.recv" | cut -d' ' -f1)
 td_pass "upload ${MB} MB intact ($(mbps "$t0" "$t1") Mbit/s)"
 
 # Download: lan -> client.
-lab_bg lan "$LAB_DIR/src.log" timeout 120 socat -u TCP-LISTEN:5002,reuseaddr \
-	OPEN:"$LAB_DIR/down.bin" >/dev/null
+lab_bg lan "$LAB_DIR/src.log" timeout 120 socat -u OPEN:"$LAB_DIR/down.bin" \
+	TCP-LISTEN:5002,reuseaddr >/dev/null
 lab_wait_listen lan 5002 10 || td_fail "source not listening"
 t0=$(date +%s.%N)
 lab_cli c1 timeout 120 socat -u TCP:198.18.1.2:5002 CREATE:"$LAB_DIR/down.recv" ||

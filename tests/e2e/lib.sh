@@ -4,7 +4,8 @@
 # call lab_init first.  Needs root; lab_init exits 77 (automake "skip") when
 # not root or when a required tool is missing.
 #
-# Topology (P = short unique prefix, e.g. "logi4242"):
+# Topology (P = short unique prefix: up to 4 letters of NAME + $$, e.g.
+# "logi4242"):
 #
 #   client ns "${P}c1"        server ns "${P}s"                  lan ns "${P}l"
 #  +------------------+     +------------------------------+    +-------------------+
@@ -34,8 +35,9 @@
 #   lab_cleanup              kill every lab process, delete the namespaces,
 #                            remove LAB_DIR unless LAB_KEEP=1.  Idempotent.
 #   lab_ns WHO               namespace name: srv|lan|<client name>|<full ns>.
-#   lab_add_client NAME      client ns "${P}NAME" on br0 (NAME: [a-z0-9]{1,11},
-#                            not "s"/"l"; total ns name <= 15 chars).
+#   lab_add_client NAME      client ns "${P}NAME" on br0, tun "tun-NAME"
+#                            (NAME: [a-z][a-z0-9]*, not "s"/"l"; "${P}NAME" at
+#                            most 15 chars: names up to 4 chars always fit).
 #   lab_make_cert            ECDSA P-256 self-signed cert: LAB_CERT, LAB_KEY,
 #                            LAB_PIN (pin-sha256:... for --servercert).
 #   lab_srv CMD... / lab_lan CMD... / lab_cli NAME CMD...   run in that ns.
@@ -60,9 +62,14 @@
 #                            user alice / alice-pass; waits until it listens.
 #   lab_ping_ok WHO ADDR [COUNT=3]  ping (v4/v6 by address), bounded; status.
 #
-# Variables: LAB_P, LAB_DIR, LAB_NS_SRV, LAB_NS_LAN, LAB_PORT (4443),
-# LAB_SRV_IP (198.18.0.1), LAB_URL, LAB_SCRIPT, LAB_CERT, LAB_KEY, LAB_PIN,
-# LAB_KEEP (1: keep LAB_DIR), LAB_OC_RECONNECT_TIMEOUT (60).
+# Variables set by the lib: LAB_P, LAB_DIR, LAB_NS_SRV, LAB_NS_LAN, LAB_SRV_IP
+# (198.18.0.1), LAB_LAN_IP (198.18.1.2), LAB_LAN_IP6 (fd00:1::2), LAB_CERT,
+# LAB_KEY, LAB_PIN, LAB_BG_PID, LAB_OCSERV_PID, LAB_OCSERV_DIR.
+# Knobs (set before lab_init): LAB_PORT (4443), LAB_URL (https://IP:PORT/),
+# LAB_SCRIPT (bash .../oc-script.sh), LAB_KEEP=1 (keep LAB_DIR),
+# LAB_OC_RECONNECT_TIMEOUT (60), LAB_TERM_GRACE_MS (3000: TERM before KILL at
+# cleanup), LAB_DEBUG=1, LAB_SCRIPT_ENVDUMP=1 (oc-script.sh saves each call's
+# environment), LAB_OCSERV_ROUTES / LAB_OCSERV_EXTRA (see lab_start_ocserv).
 
 LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PORT=${LAB_PORT:-4443}
@@ -73,6 +80,13 @@ LAB_DIR=${LAB_DIR:-}
 LAB_P=${LAB_P:-}
 LAB_CLEANED=0
 LAB_CLEANUP_HOOKS=()
+
+# Milliseconds since the epoch, without a fork (bash >= 5).
+lab__now_ms() {
+	local t=${EPOCHREALTIME:-}
+	t=${t//[!0-9]/}
+	if [ -n "$t" ]; then echo $((10#$t / 1000)); else echo $(($(date +%s%N) / 1000000)); fi
+}
 
 lab_log() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -90,7 +104,7 @@ lab_need() {
 # from a recycled one.
 lab__starttime() {
 	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	stat=${stat##*) }
 	# shellcheck disable=SC2086
 	set -- $stat
@@ -105,7 +119,7 @@ lab__track() {
 
 lab_alive() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
 	s=${s##*) }
 	[ "${s%% *}" != Z ]
 }
@@ -116,8 +130,8 @@ lab_init() {
 		echo "SKIP: end-to-end lab needs root" >&2
 		exit 77
 	fi
-	lab_need ip ping ss mktemp setsid timeout
-	short=$(printf '%s' "$name" | tr -cd 'a-z0-9' | cut -c1-4)
+	lab_need ip ping ss mktemp timeout find awk
+	short=$(printf '%s' "$name" | tr -cd 'a-z' | cut -c1-4)
 	[ -n "$short" ] || short=lab
 	LAB_P="$short$$"
 	LAB_NS_SRV="${LAB_P}s"
@@ -184,18 +198,28 @@ lab__kill_ns_pids() {
 
 lab__lab_pids() {
 	# Tracked PIDs that still belong to the process we started, then every
-	# process living in one of our namespaces.
-	local pid st ns
+	# process living in one of our namespaces (one scan of /proc for all).
+	local pid st now stat files=() ns
 	if [ -f "$LAB_DIR/pids" ]; then
 		while read -r pid st; do
-			[ "$(lab__starttime "$pid" 2>/dev/null)" = "$st" ] && echo "$pid"
+			{ read -r stat <"/proc/$pid/stat"; } 2>/dev/null || continue
+			stat=${stat##*) }
+			# shellcheck disable=SC2086
+			now=$(set -- $stat && echo "${20}")
+			[ "$now" = "$st" ] && echo "$pid"
 		done <"$LAB_DIR/pids"
 	fi
 	if [ -f "$LAB_DIR/netns" ]; then
 		while read -r ns; do
-			ip netns pids "$ns" 2>/dev/null || true
+			[ -n "$ns" ] && [ -e "/run/netns/$ns" ] && files+=("/run/netns/$ns")
 		done <"$LAB_DIR/netns"
 	fi
+	[ ${#files[@]} -gt 0 ] || return 0
+	find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' \
+		-printf '%h %l\n' 2>/dev/null |
+		awk -v want="$(stat -L -c 'net:[%i]' "${files[@]}" 2>/dev/null | tr '\n' ' ')" '
+			BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
+			$2 in ok { split($1, a, "/"); print a[3] }' || true
 }
 
 lab_cleanup() {
@@ -204,30 +228,46 @@ lab_cleanup() {
 	[ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] || return 0
 	set +e
 	trap '' INT TERM HUP
-	local h pids p ns deadline
+	local h pids p ns deadline left
 	for h in "${LAB_CLEANUP_HOOKS[@]+"${LAB_CLEANUP_HOOKS[@]}"}"; do
 		eval "$h" >/dev/null 2>&1
 	done
+	# TERM first (clients say BYE, servers shut down), then KILL
+	# whatever is left or was started meanwhile (e.g. a disconnect script).
+	# LAB_TERM_GRACE_MS sets the grace time (default 3000).
 	pids=$(lab__lab_pids | sort -u)
 	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-	deadline=$((SECONDS + 3))
-	while [ $SECONDS -lt $deadline ]; do
-		local left=0
-		for p in $(lab__lab_pids); do lab_alive "$p" && left=1 && break; done
+	deadline=$(($(lab__now_ms) + ${LAB_TERM_GRACE_MS:-3000}))
+	while [ "$(lab__now_ms)" -lt $deadline ]; do
+		left=0
+		for p in $pids; do lab_alive "$p" && left=1 && break; done
 		[ $left = 0 ] && break
-		sleep 0.1
+		sleep 0.05
 	done
+	# Children first, so that a parent still alive can reap them (if it dies
+	# first they become zombies until init gets to them), then the rest.
+	local tracked gone=0
+	tracked=" $(cut -d' ' -f1 "$LAB_DIR/pids" | tr '\n' ' ') "
+	for p in $(lab__lab_pids | sort -u); do
+		case $tracked in *" $p "*) continue ;; esac
+		lab_alive "$p" && kill -KILL "$p" 2>/dev/null && gone=1
+	done
+	[ $gone = 0 ] || sleep 0.2
 	for p in $(lab__lab_pids | sort -u); do
 		if lab_alive "$p"; then
-			[ "${LAB_DEBUG:-0}" = 1 ] && lab_log "KILL $p $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)"
-			kill -KILL "$p" 2>/dev/null
+			[ "${LAB_DEBUG:-0}" = 1 ] &&
+				lab_log "KILL $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
+			# Our own child: reap it here, quietly (bash would report
+			# "Killed"); for other processes wait returns at once.
+			{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
 		fi
 	done
-	# Reap the dead ones that are our own children (no-op for the others).
+	# Reap the dead ones that are our own children (no-op for the others);
+	# stderr off: bash would report "Killed" for them.
 	if [ -f "$LAB_DIR/pids" ]; then
 		while read -r p _; do
-			lab_alive "$p" || wait "$p" 2>/dev/null
-		done <"$LAB_DIR/pids"
+			lab_alive "$p" || wait "$p"
+		done <"$LAB_DIR/pids" 2>/dev/null
 	fi
 	if [ -f "$LAB_DIR/netns" ]; then
 		while read -r ns; do
@@ -271,7 +311,9 @@ lab_cli() {
 
 lab_add_client() {
 	local name=$1 ns k
-	if ! [[ $name =~ ^[a-z0-9]{1,11}$ ]] || [ "$name" = s ] || [ "$name" = l ]; then
+	# Starting with a letter keeps "<letters><pid><name>" unambiguous, so
+	# two labs can never build the same namespace name.
+	if ! [[ $name =~ ^[a-z][a-z0-9]{0,10}$ ]] || [ "$name" = s ] || [ "$name" = l ]; then
 		echo "lab_add_client: bad client name '$name'" >&2
 		return 1
 	fi
@@ -353,8 +395,8 @@ lab_wait_listen() {
 	local ns port=$2 timeout=${3:-10} proto=${4:-tcp} flag=-Hltn deadline
 	ns=$(lab_ns "$1")
 	[ "$proto" = udp ] && flag=-Hlun
-	deadline=$(($(date +%s%N) / 1000000 + timeout * 1000))
-	while [ $(($(date +%s%N) / 1000000)) -lt $deadline ]; do
+	deadline=$(($(lab__now_ms) + timeout * 1000))
+	while [ "$(lab__now_ms)" -lt $deadline ]; do
 		if [ -n "$(ip netns exec "$ns" ss $flag "sport = :$port" 2>/dev/null)" ]; then
 			return 0
 		fi
@@ -363,8 +405,6 @@ lab_wait_listen() {
 	echo "lab_wait_listen: nothing listens on $proto/$port in $ns after ${timeout}s" >&2
 	return 1
 }
-
-lab__now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 lab_start_client() {
 	local name=$1 user=$2 pass=$3 ns tun deadline

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=./lib.sh
 . "$here/lib.sh"
 
 lab_need ocserv ocpasswd openconnect iperf3 awk
@@ -28,6 +28,7 @@ step() { echo "== $*"; }
 step "lab $LAB_P in $LAB_DIR"
 lab_add_client c1
 lab_make_cert
+# shellcheck disable=SC2119
 lab_start_ocserv
 step "ocserv listening on $LAB_SRV_IP:$LAB_PORT (pid $LAB_OCSERV_PID)"
 

@@ -1,0 +1,107 @@
+/* Configuration: parsed by the master (and tests); workers read a copy made
+ * before fork.  cfg_load() parses into a fresh struct and never exits, so a
+ * reload can throw the result away on error. */
+#ifndef TUNNELD_CONFIG_H
+#define TUNNELD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define CFG_MAX_LISTEN 16
+#define CFG_MAX_DNS    8
+#define CFG_MAX_ROUTES 64
+#define CFG_ERR_LEN    512
+/* Buffer sizes for cfg_addr_str() and cfg_prefix_str(). */
+#define CFG_ADDR_STRLEN	  INET6_ADDRSTRLEN
+#define CFG_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
+
+enum cfg_log_level { LOG_LVL_ERR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+
+struct cfg_addr {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} u;
+};
+
+struct cfg_prefix {
+	struct cfg_addr addr; /* host bits cleared */
+	unsigned len;	      /* prefix length */
+};
+
+struct cfg_listen {
+	struct sockaddr_storage ss; /* port filled in */
+	socklen_t sslen;
+	char text[80]; /* as written, e.g. "198.18.0.1:443" or "[fd00::1]:443" */
+};
+
+struct cfg {
+	char *path; /* file it came from (the name given to cfg_load_string) */
+
+	struct cfg_listen listen[CFG_MAX_LISTEN];
+	unsigned n_listen;
+	unsigned workers; /* 0 = "auto": one per online CPU */
+	char *user;	  /* default "tunneld" */
+	char *group;	  /* default "tunneld" */
+
+	char *tls_certificate; /* PEM file, required */
+	char *tls_key;	       /* PEM file, required */
+	char *tls_priorities;  /* GnuTLS priority string */
+
+	char *password_file; /* auth.password-file, required */
+
+	char *tun_name; /* network.tun, default "tunneld0" */
+	unsigned mtu;	/* network.mtu, default 1400, 576..9000 */
+	bool have_ipv4_pool;
+	struct cfg_prefix ipv4_pool; /* network.ipv4-pool, prefix len 8..30 */
+	bool have_ipv6_pool;
+	struct cfg_prefix ipv6_pool; /* network.ipv6-pool, prefix len 64..126 */
+	struct cfg_addr dns[CFG_MAX_DNS];
+	unsigned n_dns;
+	struct cfg_prefix routes[CFG_MAX_ROUTES]; /* empty: default route via tunnel */
+	unsigned n_routes;
+
+	unsigned reconnect_timeout; /* session.reconnect-timeout, s, default 300 */
+	unsigned dpd;		    /* session.dpd, s, default 60 */
+	unsigned keepalive;	    /* session.keepalive, s, default 30 */
+
+	unsigned max_clients;	    /* limits.max-clients, default 10000 (all workers) */
+	unsigned handshake_timeout; /* limits.handshake-timeout, s, default 10 */
+	unsigned auth_timeout;	    /* limits.auth-timeout, s: TLS up to tunnel, default 60 */
+	unsigned queue_bytes;	    /* limits.queue-bytes: per-client send queue, default 262144 */
+
+	enum cfg_log_level log_level; /* log.level: "error","warning","info","debug" */
+};
+
+/* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with
+ * err holding "FILE:LINE: what is wrong" ("FILE: ..." when no line applies);
+ * on error *cfg is left zeroed, with nothing to free.  Never prints. */
+int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen);
+
+/* Same from a NUL-terminated buffer; name is used in messages in place of a
+ * file name ("(string)" if NULL). */
+int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen);
+
+/* Frees the strings and zeroes *cfg; safe on a zeroed struct. */
+void cfg_free(struct cfg *cfg);
+
+/* The table of known settings, by index 0..cfg_key_count()-1.  Names are the
+ * dotted paths of the file ("network.ipv4-pool"); NULL past the end. */
+size_t cfg_key_count(void);
+const char *cfg_key_name(size_t i);
+/* Whether a new value of key i applies on reload; the others need a restart. */
+bool cfg_key_reloadable(size_t i);
+/* The first key at index >= from whose value differs between a and b, or
+ * cfg_key_count() if none does.  For the reload diff:
+ *   for (i = cfg_key_next_diff(a, b, 0); i < n; i = cfg_key_next_diff(a, b, i + 1)) */
+size_t cfg_key_next_diff(const struct cfg *a, const struct cfg *b, size_t from);
+
+/* Formatting helpers shared with the worker: "198.18.0.1", "198.18.0.0/24".
+ * Return buf, or NULL if the family is unknown or buf is too small. */
+const char *cfg_addr_str(const struct cfg_addr *a, char *buf, size_t len);
+const char *cfg_prefix_str(const struct cfg_prefix *p, char *buf, size_t len);
+
+#endif
