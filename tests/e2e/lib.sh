@@ -131,7 +131,7 @@ lab_init() {
 		exit 77
 	fi
 	lab_need ip ping ss mktemp timeout find awk
-	short=$(printf '%s' "$name" | tr -cd 'a-z' | cut -c1-4)
+	short=$(printf '%s' "$name" | LC_ALL=C tr -cd '[:lower:]' | cut -c1-4)
 	[ -n "$short" ] || short=lab
 	LAB_P="$short$$"
 	LAB_NS_SRV="${LAB_P}s"
