@@ -67,9 +67,11 @@ run_one() {
 	cpu1=$(srv_cpu)
 	lab_client_signal c1 INT
 	lab_client_exited c1 10 >/dev/null || true
-	printf '%-8s client %s / %s  ping v4 %s v6 %s (avg %s ms)  iperf3 %ss: up %s Gbit/s, down %s Gbit/s, server CPU %s s\n' \
-		"$name" "$ip4" "$ip6" "$p4" "$p6" "$rtt" "$SECS" ${r% *} ${r#* } \
-		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }')" >>"$LAB_DIR/summary"
+	printf '%-8s client %s / %s  ping v4 %s v6 %s (avg %s ms)\n' \
+		"$name" "$ip4" "$ip6" "$p4" "$p6" "$rtt" >>"$LAB_DIR/summary"
+	awk -v n="$name" -v s="$SECS" -v up="${r% *}" -v dn="${r#* }" -v a="$cpu0" -v b="$cpu1" \
+		'BEGIN { gb = (up + dn) * s / 8; printf "%-8s iperf3 %ss each way: up %.2f Gbit/s, down %.2f Gbit/s; server CPU %.1f s = %.1f CPU-s/GB\n", n, s, up, dn, b - a, (gb > 0 ? (b - a) / gb : 0) }' \
+		>>"$LAB_DIR/summary"
 }
 
 td_users alice:alice-pass

@@ -85,7 +85,7 @@ void conn_close(struct conn *c, const char *why)
 	if (c->state == CS_TUNNEL) {
 		log_info("session %u: tunnel from %s closed: %s", c->serial, c->peer, why);
 		tunnel_stop(c);
-		worker_report_closed(c, false, why);
+		worker_report_closed(c, c->bye, why);
 	} else {
 		log_debug("connection from %s closed: %s", c->peer, why);
 	}
@@ -166,6 +166,7 @@ static void on_accept(int lfd)
 		c->sess_id = 0;
 		c->serial = 0;
 		c->have4 = c->have6 = false;
+		c->bye = false;
 		peer_text(&ss, c->peer, sizeof(c->peer));
 		if (tls_conn_init(c) < 0) {
 			close(fd);

@@ -96,18 +96,14 @@ static bool on_frame(struct conn *c, const struct cstp_frame *f)
 	case CSTP_DPD_RESP:
 	case CSTP_KEEPALIVE:
 		return true;
-	case CSTP_DISCONNECT: {
+	case CSTP_DISCONNECT:
 		/* 0xb0: the user quit, so the session ends.  Anything else
 		 * (pause, reconnecting, no reason) keeps it. */
-		bool end = f->len >= 1 && f->payload[0] == 0xb0;
+		c->bye = f->len >= 1 && f->payload[0] == 0xb0;
 		log_info("session %u: client disconnected (reason 0x%02x%s)", c->serial,
-			 f->len ? f->payload[0] : 0, end ? ", session ends" : "");
-		tunnel_stop(c);
-		worker_report_closed(c, end, end ? "client logged out" : "client disconnected");
-		c->state = CS_HTTP; /* reported already: close quietly */
-		conn_close(c, "client disconnected");
+			 f->len ? f->payload[0] : 0, c->bye ? ", session ends" : "");
+		conn_close(c, c->bye ? "client logged out" : "client disconnected");
 		return false;
-	}
 	default: /* TERMINATE from a client: treat as a drop of the line */
 		conn_close(c, "client sent TERMINATE");
 		return false;

@@ -84,6 +84,7 @@ struct conn {
 	struct in_addr v4;
 	struct in6_addr v6;
 	uint16_t mtu;
+	bool bye; /* the client said goodbye (DISCONNECT 0xb0): end the session */
 	uint8_t *part; /* a CSTP frame split across records (rare) */
 	uint16_t part_len;
 	struct sess_counters ctr; /* since the last report to the master */
