@@ -11,11 +11,11 @@
 enum authxml_type { AUTHXML_INIT, AUTHXML_REPLY, AUTHXML_LOGOUT, AUTHXML_OTHER };
 
 struct authxml {
-	enum authxml_type type;             /* <config-auth type="init|auth-reply|logout"> */
+	enum authxml_type type; /* <config-auth type="init|auth-reply|logout"> */
 	bool have_username, have_password;
-	char username[AUTHXML_MAX_FIELD];   /* entity-decoded, NUL-terminated */
+	char username[AUTHXML_MAX_FIELD]; /* entity-decoded, NUL-terminated */
 	char password[AUTHXML_MAX_FIELD];
-	char group[AUTHXML_MAX_FIELD];      /* <group-select>, may be empty */
+	char group[AUTHXML_MAX_FIELD]; /* <group-select>, may be empty */
 };
 
 /* Parse a client document.  0 on success; -1 if the body is not a

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define CSTP_HDR_LEN 8
+#define CSTP_HDR_LEN	 8
 #define CSTP_MAX_PAYLOAD 16376 /* one frame per TLS record of at most 16384 bytes */
 
 enum cstp_type {
@@ -23,14 +23,14 @@ enum cstp_type {
 
 enum cstp_err {
 	CSTP_NEED_MORE = 0,
-	CSTP_EMAGIC = -1,   /* not "STF\x01" */
-	CSTP_ETOOBIG = -2,  /* length beyond max_payload */
-	CSTP_ETYPE = -3,    /* unknown type, or byte 7 not zero */
+	CSTP_EMAGIC = -1,  /* not "STF\x01" */
+	CSTP_ETOOBIG = -2, /* length beyond max_payload */
+	CSTP_ETYPE = -3,   /* unknown type, or byte 7 not zero */
 };
 
 struct cstp_frame {
 	uint8_t type;
-	uint16_t len;           /* payload length */
+	uint16_t len;		/* payload length */
 	const uint8_t *payload; /* points into the input */
 };
 
@@ -52,7 +52,7 @@ enum pkt_verdict {
 	PKT_OK = 0,
 	PKT_MALFORMED = 1, /* not IPv4/IPv6, header too short, bad IHL, length mismatch */
 	PKT_SPOOFED = 2,   /* source is not the client's leased address */
-	PKT_NOADDR = 3,    /* family for which the client holds no lease */
+	PKT_NOADDR = 3,	   /* family for which the client holds no lease */
 };
 
 /* Check a packet the client sent.  v4 / v6 are the client's leases (NULL if

@@ -10,8 +10,8 @@
 enum http_method { HTTP_GET, HTTP_POST, HTTP_CONNECT, HTTP_OTHER };
 
 struct http_limits {
-	size_t max_header; /* request line + headers + CRLFCRLF, default 8192 */
-	size_t max_body;   /* Content-Length limit, default 16384 */
+	size_t max_header;    /* request line + headers + CRLFCRLF, default 8192 */
+	size_t max_body;      /* Content-Length limit, default 16384 */
 	unsigned max_headers; /* number of header lines, default 64 */
 };
 
@@ -24,24 +24,24 @@ struct http_req {
 	enum http_method method;
 	struct http_str method_text;
 	struct http_str path;
-	int minor;          /* HTTP/1.minor; 0 or 1 */
-	bool keep_alive;    /* 1.1 without "Connection: close", or 1.0 with keep-alive */
-	bool has_length;    /* Content-Length seen */
+	int minor;	 /* HTTP/1.minor; 0 or 1 */
+	bool keep_alive; /* 1.1 without "Connection: close", or 1.0 with keep-alive */
+	bool has_length; /* Content-Length seen */
 	size_t content_length;
-	bool chunked;       /* Transfer-Encoding: chunked (rejected with 501 by caller) */
+	bool chunked; /* Transfer-Encoding: chunked (rejected with 501 by caller) */
 	struct http_str cookie_webvpn; /* value of the webvpn cookie in Cookie: */
 	struct http_str host;
 	struct http_str user_agent;
-	struct http_str cstp_hostname;     /* X-CSTP-Hostname */
+	struct http_str cstp_hostname;	   /* X-CSTP-Hostname */
 	struct http_str cstp_address_type; /* X-CSTP-Address-Type */
-	struct http_str cstp_address;      /* X-CSTP-Address (reconnect hint) */
-	long cstp_base_mtu;                /* X-CSTP-Base-MTU, 0 when absent */
-	long cstp_mtu;                     /* X-CSTP-MTU, 0 when absent */
-	bool full_ipv6;                    /* X-CSTP-Full-IPv6-Capability: true */
-	size_t header_len;                 /* bytes of request line + headers + blank line */
-	struct http_str body;              /* content_length bytes after the header */
-	int status;                        /* on error: HTTP status to answer (400/413/431/501/505) */
-	const char *error;                 /* on error: static reason text for logs */
+	struct http_str cstp_address;	   /* X-CSTP-Address (reconnect hint) */
+	long cstp_base_mtu;		   /* X-CSTP-Base-MTU, 0 when absent */
+	long cstp_mtu;			   /* X-CSTP-MTU, 0 when absent */
+	bool full_ipv6;			   /* X-CSTP-Full-IPv6-Capability: true */
+	size_t header_len;		   /* bytes of request line + headers + blank line */
+	struct http_str body;		   /* content_length bytes after the header */
+	int status;	   /* on error: HTTP status to answer (400/413/431/501/505) */
+	const char *error; /* on error: static reason text for logs */
 };
 
 void http_limits_default(struct http_limits *lim);

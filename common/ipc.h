@@ -14,14 +14,14 @@
 #define IPC_REASON_MAX 96
 
 enum ipc_type {
-	IPC_READY = 1,    /* w->m: set-up done, serving */
-	IPC_AUTH_REQ,     /* w->m: check user/password */
-	IPC_AUTH_RESP,    /* m->w: result (+ cookie on success) */
+	IPC_READY = 1,	  /* w->m: set-up done, serving */
+	IPC_AUTH_REQ,	  /* w->m: check user/password */
+	IPC_AUTH_RESP,	  /* m->w: result (+ cookie on success) */
 	IPC_CONNECT_REQ,  /* w->m: CONNECT with a cookie */
 	IPC_CONNECT_RESP, /* m->w: 200 + session, or 401/503 + reason */
-	IPC_CLOSED,       /* w->m: a tunnel ended; counters; whether the session ends */
-	IPC_KICK,         /* m->w: close this tunnel quietly (replaced elsewhere) */
-	IPC_STATS,        /* w->m: periodic counters of a live tunnel */
+	IPC_CLOSED,	  /* w->m: a tunnel ended; counters; whether the session ends */
+	IPC_KICK,	  /* m->w: close this tunnel quietly (replaced elsewhere) */
+	IPC_STATS,	  /* w->m: periodic counters of a live tunnel */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -33,9 +33,9 @@ struct ipc_ref {
 struct sess_counters {
 	uint64_t rx_pkts, rx_bytes; /* from the client, written to TUN */
 	uint64_t tx_pkts, tx_bytes; /* to the client */
-	uint64_t drop_spoofed;      /* source not the client's lease */
+	uint64_t drop_spoofed;	    /* source not the client's lease */
 	uint64_t drop_malformed;    /* bad IP header */
-	uint64_t drop_queue;        /* client's send queue full */
+	uint64_t drop_queue;	    /* client's send queue full */
 };
 
 struct ipc_msg {
@@ -48,7 +48,7 @@ struct ipc_msg {
 			char peer[64];
 		} auth_req;
 		struct {
-			int32_t result; /* enum passwd_result */
+			int32_t result;	  /* enum passwd_result */
 			uint64_t sess_id; /* slot | serial << 32 */
 			char cookie[COOKIE_TEXT_LEN + 1];
 		} auth_resp;
@@ -57,15 +57,15 @@ struct ipc_msg {
 			char peer[64];
 		} connect_req;
 		struct {
-			int32_t status; /* 200, 401, 503 */
+			int32_t status;	  /* 200, 401, 503 */
 			uint64_t sess_id; /* slot | serial << 32 */
-			uint32_t lease; /* pool index */
+			uint32_t lease;	  /* pool index */
 			char user[IPC_USER_MAX];
 			char reason[IPC_REASON_MAX];
 		} connect_resp;
 		struct {
-			uint64_t sess_id; /* slot | serial << 32 */
-			uint32_t end_session; /* client said goodbye (0xb0): forget it */
+			uint64_t sess_id;	  /* slot | serial << 32 */
+			uint32_t end_session;	  /* client said goodbye (0xb0): forget it */
 			struct sess_counters ctr; /* since the last IPC_STATS */
 			char reason[IPC_REASON_MAX];
 		} closed;

@@ -219,16 +219,16 @@ static void on_auth(unsigned w, struct ipc_msg *m)
 	}
 	s = sess_create(&M.sess, m->u.auth_req.user, m->u.auth_req.peer);
 	if (!s) {
-		log_err("login for user '%s' from %s: cannot create a session",
-			m->u.auth_req.user, m->u.auth_req.peer);
+		log_err("login for user '%s' from %s: cannot create a session", m->u.auth_req.user,
+			m->u.auth_req.peer);
 		r.u.auth_resp.result = -1;
 		ipc_send(w, &r);
 		return;
 	}
 	r.u.auth_resp.sess_id = sess_id(&M.sess, s);
 	cookie_encode(s->cookie, r.u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user,
-		 s->peer, w);
+	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
+		 w);
 	ipc_send(w, &r);
 	explicit_bzero(&r, sizeof(r));
 }
@@ -243,7 +243,8 @@ static void on_connect(unsigned w, struct ipc_msg *m)
 	s = sess_by_cookie(&M.sess, m->u.connect_req.cookie);
 	explicit_bzero(m->u.connect_req.cookie, sizeof(m->u.connect_req.cookie));
 	if (!s) {
-		log_warn("CONNECT from %s refused: unknown or expired cookie", m->u.connect_req.peer);
+		log_warn("CONNECT from %s refused: unknown or expired cookie",
+			 m->u.connect_req.peer);
 		r.u.connect_resp.status = 401;
 		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
 			 "Cookie is not valid");
@@ -674,8 +675,8 @@ int master_run(struct cfg *cfg)
 	if (setup_tls() < 0)
 		goto out;
 	M.owner_len = POOL_MAX_SIZE;
-	M.owner = mmap(NULL, M.owner_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-		       0);
+	M.owner =
+	    mmap(NULL, M.owner_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (M.owner == MAP_FAILED) {
 		M.owner = NULL;
 		log_errno(-errno, "mmap");

@@ -262,7 +262,7 @@ static void on_timer(void)
 			continue;
 		if (c->deadline && now > c->deadline) {
 			conn_close(c, c->state == CS_HANDSHAKE ? "TLS handshake timed out"
-							      : "login timed out");
+							       : "login timed out");
 			continue;
 		}
 		if (c->state != CS_TUNNEL)

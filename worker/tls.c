@@ -19,7 +19,7 @@
 #include "common/log.h"
 
 #define TLS_RECORD_OVERHEAD 64 /* header, nonce, tag, padding: generous */
-#define OBUF_FREE_KEEP      64 /* idle queues kept for reuse */
+#define OBUF_FREE_KEEP	    64 /* idle queues kept for reuse */
 
 static unsigned n_free_obufs;
 

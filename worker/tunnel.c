@@ -61,8 +61,8 @@ static void on_data_frame(struct conn *c, const struct cstp_frame *f)
 	size_t ip_len;
 	enum pkt_verdict v;
 
-	v = pkt_check_client(f->payload, f->len, c->have4 ? &c->v4 : NULL,
-			     c->have6 ? &c->v6 : NULL, &ip_len);
+	v = pkt_check_client(f->payload, f->len, c->have4 ? &c->v4 : NULL, c->have6 ? &c->v6 : NULL,
+			     &ip_len);
 	switch (v) {
 	case PKT_OK:
 		break;

@@ -27,7 +27,7 @@ struct worker_env {
 	int tun_fd;
 	int ipc_fd;
 	int log_fd;
-	int inbox_fd;          /* packets other workers hand to us */
+	int inbox_fd;	       /* packets other workers hand to us */
 	const int *peer_inbox; /* send ends, by worker id; ours is -1 */
 	const uint8_t *owner;  /* shared: owner[lease] = worker id + 1 */
 	struct pool_geom geom;
@@ -65,8 +65,8 @@ struct conn {
 	enum conn_state state;
 	uint32_t gen;
 	int fd;
-	uint32_t events;  /* currently registered epoll events */
-	bool dirty;       /* on the flush list */
+	uint32_t events; /* currently registered epoll events */
+	bool dirty;	 /* on the flush list */
 	uint32_t next_dirty;
 	gnutls_session_t tls;
 	struct obuf *out; /* pending ciphertext; NULL when empty */
@@ -78,13 +78,13 @@ struct conn {
 	uint32_t hlen;
 	/* Tunnel */
 	uint64_t sess_id;
-	uint32_t serial;  /* session serial for log lines */
+	uint32_t serial; /* session serial for log lines */
 	int64_t lease;
 	bool have4, have6;
 	struct in_addr v4;
 	struct in6_addr v6;
 	uint16_t mtu;
-	bool bye; /* the client said goodbye (DISCONNECT 0xb0): end the session */
+	bool bye;      /* the client said goodbye (DISCONNECT 0xb0): end the session */
 	uint8_t *part; /* a CSTP frame split across records (rare) */
 	uint16_t part_len;
 	struct sess_counters ctr; /* since the last report to the master */
@@ -97,11 +97,11 @@ struct worker {
 	int ep;
 	struct conn *conns;
 	uint32_t max_conns, n_conns, free_hint;
-	uint32_t dirty_head; /* UINT32_MAX = empty */
+	uint32_t dirty_head;  /* UINT32_MAX = empty */
 	uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
-	uint8_t *scratch;    /* read-ahead from sockets, then plaintext */
+	uint8_t *scratch;     /* read-ahead from sockets, then plaintext */
 	size_t scratch_cap;
-	const uint8_t *ra;   /* unread part of the read-ahead (tls pull) */
+	const uint8_t *ra; /* unread part of the read-ahead (tls pull) */
 	size_t ra_len;
 	struct obuf *free_obufs;
 	struct http_limits http_lim;

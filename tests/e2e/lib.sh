@@ -38,7 +38,7 @@
 #   lab_add_client NAME      client ns "${P}NAME" on br0, tun "tun-NAME"
 #                            (NAME: [a-z][a-z0-9]*, not "s"/"l"; "${P}NAME" at
 #                            most 15 chars: names up to 4 chars always fit).
-#   lab_make_cert            ECDSA P-256 self-signed cert: LAB_CERT, LAB_KEY,
+#   lab_make_cert            ECDSA P-256 (LAB_KEY_TYPE=rsa: RSA-2048) self-signed cert: LAB_CERT, LAB_KEY,
 #                            LAB_PIN (pin-sha256:... for --servercert).
 #   lab_srv CMD... / lab_lan CMD... / lab_cli NAME CMD...   run in that ns.
 #   lab_bg WHO LOGFILE CMD...   start CMD in background in ns WHO, stdout and
@@ -354,8 +354,13 @@ lab_make_cert() {
 			signing_key
 			tls_www_server
 		EOF
-		certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
-			--no-text --outfile "$LAB_KEY" >/dev/null 2>&1
+		if [ "${LAB_KEY_TYPE:-ecdsa}" = rsa ]; then
+			certtool --generate-privkey --key-type=rsa --bits=2048 \
+				--no-text --outfile "$LAB_KEY" >/dev/null 2>&1
+		else
+			certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+				--no-text --outfile "$LAB_KEY" >/dev/null 2>&1
+		fi
 		certtool --generate-self-signed --load-privkey "$LAB_KEY" \
 			--template "$tmpl" --no-text --outfile "$LAB_CERT" >/dev/null 2>&1
 		LAB_PIN=$(certtool -i --infile "$LAB_CERT" |

@@ -41,7 +41,7 @@ network = {
   dns = ["198.18.100.1"];
   routes = ["198.18.1.0/24", "fd00:1::/64"];
 };
-session = { reconnect-timeout = 60; dpd = 30; keepalive = 20; };
+session = { reconnect-timeout = ${TD_RECONNECT_TIMEOUT:-60}; dpd = 30; keepalive = 20; };
 log = { level = "${TD_LOG_LEVEL:-debug}"; };
 ${TD_EXTRA:-}
 CONF
