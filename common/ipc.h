@@ -22,6 +22,7 @@ enum ipc_type {
 	IPC_CLOSED,	  /* w->m: a tunnel ended; counters; whether the session ends */
 	IPC_KICK,	  /* m->w: close this tunnel quietly (replaced elsewhere) */
 	IPC_STATS,	  /* w->m: periodic counters of a live tunnel */
+	IPC_DISCONNECT,	  /* m->w: end this tunnel and its session (administrator) */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */

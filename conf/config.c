@@ -16,6 +16,14 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Where tunnelctl finds the master; tools/tunnelctl.c uses the same default.
+ * RUNSTATEDIR comes from Makefile.am; the fallback keeps other builds (the
+ * fuzzers) compiling. */
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+#define CONTROL_SOCKET_DEFAULT RUNSTATEDIR "/tunneld/control.sock"
+
 /* A config file is a few kilobytes; refuse anything absurd before parsing. */
 #define CFG_MAX_FILE (1024 * 1024)
 
@@ -78,6 +86,7 @@ static const struct cfg_key cfg_keys[] = {
     {"limits.auth-timeout", CT_UINT, OFF(auth_timeout), 0, NULL, 60, 1, 3600, RL},
     {"limits.queue-bytes", CT_UINT, OFF(queue_bytes), 0, NULL, 262144, 16384, 67108864, RL},
     {"log.level", CT_LOGLEVEL, OFF(log_level), 0, "info", 0, 0, 0, RL},
+    {"control.socket", CT_STRING, OFF(control_socket), 0, CONTROL_SOCKET_DEFAULT, 0, 0, 0, 0},
 };
 
 static const struct {

@@ -74,6 +74,8 @@ struct cfg {
 	unsigned queue_bytes;	    /* limits.queue-bytes: per-client send queue, default 262144 */
 
 	enum cfg_log_level log_level; /* log.level: "error","warning","info","debug" */
+
+	char *control_socket; /* control.socket: tunnelctl's AF_UNIX socket */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

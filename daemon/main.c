@@ -46,7 +46,18 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("tunneld %s\n", PACKAGE_VERSION);
+			printf("tunneld %s%s%s\n", PACKAGE_VERSION,
+#ifdef SECCOMP_TRAP
+			       " (seccomp trap)",
+#else
+			       "",
+#endif
+#ifdef TEST_HOOKS
+			       " (test hooks)"
+#else
+			       ""
+#endif
+			);
 			return 0;
 		default:
 			usage(stderr);

@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,7 +68,12 @@ struct master {
 	gnutls_priority_t prio;
 	bool announced, stopping;
 	time_t stop_deadline;
+	uid_t uid; /* what workers become */
+	gid_t gid;
+	const char *chroot_dir;
 };
+
+#define CHROOT_DIR RUNSTATEDIR "/tunneld/empty"
 
 static struct master M;
 
@@ -137,6 +145,9 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.owner = M.owner;
 	env.cred = M.cred;
 	env.prio = M.prio;
+	env.uid = M.uid;
+	env.gid = M.gid;
+	env.chroot_dir = M.chroot_dir;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	_exit(worker_main(&env));
@@ -607,6 +618,53 @@ static int setup_slots(void)
 	return 0;
 }
 
+/* Workers run as cfg.user:cfg.group inside an empty directory. */
+static int setup_identity(void)
+{
+	struct passwd *pw;
+	struct group *gr;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0; /* nothing to drop: a test run as a user */
+	pw = getpwnam(M.cfg.user);
+	if (!pw) {
+		log_err("%s: user '%s' does not exist (create it, or set \"user\")", M.cfg.path,
+			M.cfg.user);
+		return -ENOENT;
+	}
+	gr = getgrnam(M.cfg.group);
+	if (!gr) {
+		log_err("%s: group '%s' does not exist (create it, or set \"group\")", M.cfg.path,
+			M.cfg.group);
+		return -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		log_err("%s: user '%s' is root; workers must run unprivileged", M.cfg.path,
+			M.cfg.user);
+		return -EINVAL;
+	}
+	M.uid = pw->pw_uid;
+	M.gid = gr->gr_gid;
+	/* mkdir -p, then insist the directory is ours and empty enough to
+	 * be a prison: root-owned, not writable by others. */
+	char path[] = CHROOT_DIR;
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	mkdir(path, 0755);
+	if (stat(CHROOT_DIR, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022)) {
+		log_err("%s must be a root-owned directory not writable by others", CHROOT_DIR);
+		return -EPERM;
+	}
+	M.chroot_dir = CHROOT_DIR;
+	return 0;
+}
+
 static void warn_forwarding(void)
 {
 	char c = '1';
@@ -672,7 +730,7 @@ int master_run(struct cfg *cfg)
 		log_err("%s", err);
 		goto out;
 	}
-	if (setup_tls() < 0)
+	if (setup_tls() < 0 || setup_identity() < 0)
 		goto out;
 	M.owner_len = POOL_MAX_SIZE;
 	M.owner =

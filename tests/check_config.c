@@ -320,6 +320,7 @@ START_TEST(test_key_table)
 	    "network.mtu",
 	    "network.ipv4-pool",
 	    "network.ipv6-pool",
+	    "control.socket",
 	};
 	size_t n = cfg_key_count(), n_restart = 0;
 

@@ -6,6 +6,7 @@
 #include "worker/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,10 @@ static void on_ipc(void)
 			if (c && c->state == CS_TUNNEL && c->sess_id == m.u.kick.sess_id)
 				conn_close(c, "replaced by a newer connection of its session");
 			break;
+		case IPC_DISCONNECT:
+			if (c && c->state == CS_TUNNEL && c->sess_id == m.u.kick.sess_id)
+				tunnel_disconnect(c, "Disconnected by administrator");
+			break;
 		default:
 			log_err("unknown control message %u", m.type);
 		}
@@ -292,13 +297,12 @@ static void flush_dirty(void)
 
 static void shutdown_clients(void)
 {
-	static const uint8_t bye[] = "\xb0Server shutting down";
 	uint32_t i;
 
 	for (i = 0; i < W.max_conns; i++) {
 		struct conn *c = &W.conns[i];
 		if (c->state == CS_TUNNEL)
-			tunnel_send_control(c, CSTP_DISCONNECT, bye, sizeof(bye) - 1);
+			tunnel_send_control(c, CSTP_DISCONNECT, "\xb0Server shutting down", 21);
 	}
 	flush_dirty();
 	for (i = 0; i < W.max_conns; i++)
@@ -361,7 +365,7 @@ int worker_main(const struct worker_env *env)
 	uint64_t ticks;
 
 	log_init_worker(env->log_fd, (int)env->cfg->log_level);
-	if (setup(env, &sigfd, &tfd) < 0)
+	if (setup(env, &sigfd, &tfd) < 0 || sandbox_enter(env) < 0)
 		return 1;
 	if (worker_ipc_send(&ready) < 0)
 		return 1;
@@ -398,9 +402,16 @@ int worker_main(const struct worker_env *env)
 				break;
 			case K_SIGNAL: {
 				struct signalfd_siginfo si;
-				while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+				while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 						W.stopping = true;
+#ifdef TEST_HOOKS
+					/* Test builds: prove the sandbox by trying
+					 * what a taken-over worker would. */
+					if (si.ssi_signo == SIGUSR2)
+						close(open("/etc/passwd", O_RDONLY | O_CLOEXEC));
+#endif
+				}
 				break;
 			}
 			case K_CONN: {

@@ -56,6 +56,27 @@ void tunnel_send_control(struct conn *c, uint8_t type, const void *payload, uint
 	tls_send(c, frame, CSTP_HDR_LEN + (size_t)len);
 }
 
+void tunnel_disconnect(struct conn *c, const char *text)
+{
+	uint8_t payload[IPC_REASON_MAX + 1];
+	size_t n = strlen(text);
+
+	if (n > IPC_REASON_MAX)
+		n = IPC_REASON_MAX;
+	/* The client quits on a DISCONNECT and does not reconnect. */
+	payload[0] = 0xb0;
+	memcpy(payload + 1, text, n);
+	tunnel_send_control(c, CSTP_DISCONNECT, payload, (uint16_t)(n + 1));
+	if (c->state != CS_TUNNEL)
+		return; /* the send failed and closed it */
+	log_info("session %u: %s", c->serial, text);
+	tunnel_stop(c);
+	worker_report_closed(c, true, text);
+	gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	c->state = CS_DRAIN; /* closed once the frame is out */
+	conn_mark_dirty(c);
+}
+
 static void on_data_frame(struct conn *c, const struct cstp_frame *f)
 {
 	size_t ip_len;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <gnutls/gnutls.h>
 #include "conf/config.h"
 #include "common/http.h"
@@ -33,9 +34,17 @@ struct worker_env {
 	struct pool_geom geom;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
+	uid_t uid; /* unprivileged user and group to become */
+	gid_t gid;
+	const char *chroot_dir; /* empty directory to confine the worker to */
 };
 
 int worker_main(const struct worker_env *env);
+
+/* sandbox.c: chroot, drop privileges, no_new_privs, seccomp.  0 / -errno. */
+int sandbox_enter(const struct worker_env *env);
+size_t sandbox_allowed_count(void);
+const char *sandbox_allowed_name(size_t i);
 
 /* Connection life cycle (each edge names the function that takes it):
  *
@@ -143,5 +152,7 @@ void tunnel_on_inbox(void);
 void tunnel_start(struct conn *c);
 void tunnel_stop(struct conn *c);
 void tunnel_send_control(struct conn *c, uint8_t type, const void *payload, uint16_t len);
+/* Send DISCONNECT (0xb0, text), end the session, close after the flush. */
+void tunnel_disconnect(struct conn *c, const char *text);
 
 #endif

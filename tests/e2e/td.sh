@@ -28,6 +28,8 @@ td_config() {
 # written by tests/e2e/td.sh
 listen = ["$LAB_SRV_IP:$LAB_PORT"];
 workers = ${TD_WORKERS:-1};
+user = "nobody";
+group = "nogroup";
 tls = {
   certificate = "$LAB_CERT";
   key = "$LAB_KEY";
