@@ -33,6 +33,7 @@
 
 #include "common/log.h"
 #include "common/passwd.h"
+#include "daemon/control.h"
 #include "daemon/listen.h"
 #include "daemon/sessions.h"
 #include "daemon/tun.h"
@@ -40,7 +41,7 @@
 
 #define INBOX_BUF (4 << 20)
 
-enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_IPC, EV_LOG };
+enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_IPC, EV_LOG, EV_CONTROL };
 
 struct slot {
 	pid_t pid;
@@ -68,6 +69,9 @@ struct master {
 	gnutls_priority_t prio;
 	bool announced, stopping;
 	time_t stop_deadline;
+	int ctl_fd; /* control socket (tunnelctl), -1 if none */
+	time_t started;
+	bool want_reload, want_stop;
 	uid_t uid; /* what workers become */
 	gid_t gid;
 	const char *chroot_dir;
@@ -108,6 +112,8 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	close(M.ep);
 	close(M.sigfd);
 	close(M.timerfd);
+	if (M.ctl_fd >= 0)
+		close(M.ctl_fd);
 	for (j = 0; j < M.n; j++) {
 		struct slot *s = &M.slots[j];
 		if (s->ipc >= 0)
@@ -707,6 +713,57 @@ static void teardown(void)
 	cfg_free(&M.cfg);
 }
 
+/* The control socket's view of the master (control.h). */
+struct sess_table *master_sessions(void)
+{
+	return &M.sess;
+}
+
+unsigned master_worker_count(void)
+{
+	return M.n;
+}
+
+int master_worker_pid(unsigned i)
+{
+	return i < M.n ? (int)M.slots[i].pid : 0;
+}
+
+int master_disconnect(struct session *s)
+{
+	if (s->worker >= 0 && M.slots[s->worker].ipc >= 0) {
+		/* The worker sends the DISCONNECT frame and reports the
+		 * session's end (IPC_CLOSED with end_session). */
+		struct ipc_msg m = {.type = IPC_DISCONNECT, .ref = s->ref};
+		m.u.kick.sess_id = sess_id(&M.sess, s);
+		log_info("session %u: disconnect requested by the administrator", s->serial);
+		ipc_send((unsigned)s->worker, &m);
+		return 0;
+	}
+	sess_end(&M.sess, s, "disconnected by administrator");
+	return 0;
+}
+
+void master_request_reload(void)
+{
+	M.want_reload = true;
+}
+
+void master_request_stop(void)
+{
+	M.want_stop = true;
+}
+
+const char *master_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+time_t master_started(void)
+{
+	return M.started;
+}
+
 int master_run(struct cfg *cfg)
 {
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
@@ -720,7 +777,8 @@ int master_run(struct cfg *cfg)
 	memset(&M, 0, sizeof(M));
 	M.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	M.ep = M.sigfd = M.timerfd = -1;
+	M.ep = M.sigfd = M.timerfd = M.ctl_fd = -1;
+	M.started = time(NULL);
 	log_init_master((int)M.cfg.log_level);
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -768,6 +826,15 @@ int master_run(struct cfg *cfg)
 
 	if (setup_slots() < 0)
 		goto out;
+	rc = control_open(M.cfg.control_socket, &M.ctl_fd);
+	if (rc < 0) {
+		log_errno(rc, "control socket %s", M.cfg.control_socket);
+		M.ctl_fd = -1;
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	ep_add(M.ctl_fd, EV_CONTROL, 0);
 	warn_forwarding();
 	for (i = 0; i < M.n; i++)
 		if (spawn(i) < 0) {
@@ -801,13 +868,27 @@ int master_run(struct cfg *cfg)
 				if (M.slots[idx].log >= 0)
 					on_log(idx);
 				break;
+			case EV_CONTROL:
+				control_on_listen(M.ctl_fd);
+				break;
 			}
+		}
+		if (M.want_reload) {
+			M.want_reload = false;
+			reload();
+		}
+		if (M.want_stop) {
+			M.want_stop = false;
+			begin_stop("tunnelctl stop");
 		}
 	}
 	if (!M.announced)
 		rc = 1;
 	log_info("stopped");
 out:
+	if (M.ctl_fd >= 0)
+		control_close(M.ctl_fd, M.cfg.control_socket);
+	M.ctl_fd = -1;
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);

@@ -3,7 +3,9 @@
 # Source after lib.sh.  Functions prefixed td_.
 #
 #   td_users USER:PASS...   write LAB_DIR/passwd with the packaged tool.
-#   td_config [KEY=VALUE]   write LAB_DIR/tunneld.conf (TD_WORKERS, TD_EXTRA).
+#   td_config               write LAB_DIR/tunneld.conf (TD_WORKERS, TD_POOL4,
+#                           TD_RECONNECT_TIMEOUT, TD_LOG_LEVEL, TD_EXTRA).
+#   TD_CTL                  the control socket (LAB_DIR/control.sock).
 #   td_start                start tunneld -f in the server ns, wait for "ready".
 #   td_stop                 SIGTERM, wait for a clean exit (status 0).
 #   td_log_wait REGEX [T]   wait until the server log matches REGEX.
@@ -47,6 +49,11 @@ session = { reconnect-timeout = ${TD_RECONNECT_TIMEOUT:-60}; dpd = 30; keepalive
 log = { level = "${TD_LOG_LEVEL:-debug}"; };
 ${TD_EXTRA:-}
 CONF
+	# Each lab has its own control socket, so labs can run side by side.
+	case ${TD_EXTRA:-} in
+	*control*) ;;
+	*) echo "control = { socket = \"$LAB_DIR/control.sock\"; };" >>"$LAB_DIR/tunneld.conf" ;;
+	esac
 }
 
 td_start() {

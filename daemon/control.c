@@ -1,0 +1,610 @@
+/* Master (root): the control socket.  Serves tunnelctl requests from the
+ * master's epoll loop; owns only the short-lived client connections, each
+ * opened and closed within one control_on_listen() call.
+ *
+ * Why clients are served synchronously, without their own epoll entries:
+ * packets never pass through the master, the socket is root-only, and
+ * tunnelctl writes its line right after connect, so the line is normally
+ * there when the master accepts.  A client that dawdles costs the loop at
+ * most CONTROL_READ_MS (and CONTROL_WRITE_MS to take its reply), which delays
+ * logins a little but never drops anything.  In exchange there is no
+ * per-client state, no timers and nothing to leak when a client vanishes. */
+#include <config.h>
+#include "daemon/control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "common/log.h"
+#include "daemon/sessions.h"
+
+#define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
+#define CONTROL_READ_MS	     200  /* for the whole request line */
+#define CONTROL_WRITE_MS     1000 /* for the whole reply */
+#define JW_MAX_DEPTH	     4	  /* {"sessions":[{...}]} is 3 */
+
+/* ---- JSON writer -------------------------------------------------------- */
+
+/* Appends to a growing buffer; after an allocation failure it only counts,
+ * and the caller sees oom once at the end instead of checking every call. */
+struct jw {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+	bool after_key;		      /* the next value follows "key": */
+	unsigned depth;		      /* open objects and arrays */
+	bool first[JW_MAX_DEPTH + 1]; /* no member written yet at this depth */
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if (w->oom)
+		return;
+	if (w->cap - w->len < n + 1) {
+		size_t cap = w->cap ? w->cap : 4096;
+		char *nb;
+
+		while (cap - w->len < n + 1)
+			cap *= 2;
+		nb = realloc(w->buf, cap);
+		if (!nb) {
+			w->oom = true;
+			return;
+		}
+		w->buf = nb;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+/* The comma before a member or element, unless it is the first. */
+static void jw_sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth])
+		jw_raw(w, ",", 1);
+	w->first[w->depth] = false;
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	jw_sep(w);
+	jw_raw(w, &c, 1);
+	/* Deeper nesting is a bug here, not input: the shapes are fixed. */
+	if (w->depth < JW_MAX_DEPTH)
+		w->first[++w->depth] = true;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	jw_raw(w, &c, 1);
+	if (w->depth)
+		w->depth--;
+}
+
+/* Quotes and backslashes escaped, control characters as \u00XX; other bytes
+ * pass through, so UTF-8 user names stay readable. */
+static void jw_string(struct jw *w, const char *s)
+{
+	jw_raw(w, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			jw_raw(w, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			jw_raw(w, esc, 6);
+		} else {
+			jw_raw(w, s, 1);
+		}
+	}
+	jw_raw(w, "\"", 1);
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	jw_sep(w);
+	jw_string(w, k);
+	jw_raw(w, ":", 1);
+	w->after_key = true;
+}
+
+static void jw_str(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_sep(w);
+	if (v)
+		jw_string(w, v);
+	else
+		jw_raw(w, "null", 4);
+}
+
+static void jw_num(struct jw *w, const char *k, long long v)
+{
+	char n[24];
+
+	jw_key(w, k);
+	jw_sep(w);
+	jw_raw(w, n, (size_t)snprintf(n, sizeof(n), "%lld", v));
+}
+
+static void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	char n[24];
+
+	jw_key(w, k);
+	jw_sep(w);
+	jw_raw(w, n, (size_t)snprintf(n, sizeof(n), "%llu", (unsigned long long)v));
+}
+
+static void jw_bool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_sep(w);
+	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+/* A command writes its members after "ok":true and returns NULL, or returns
+ * the error text having written nothing. */
+typedef const char *(*cmd_fn)(struct jw *w, const char *arg);
+
+static const char *cmd_status(struct jw *w, const char *arg)
+{
+	const struct sess_table *t = master_sessions();
+	unsigned tunnels = 0;
+
+	(void)arg;
+	for (uint32_t i = 0; i < t->cap; i++)
+		tunnels += t->s[i].used && t->s[i].worker >= 0;
+	jw_str(w, "version", master_version());
+	jw_num(w, "pid", getpid());
+	jw_num(w, "uptime_s", (long long)(time(NULL) - master_started()));
+	jw_key(w, "workers");
+	jw_open(w, '[');
+	for (unsigned i = 0; i < master_worker_count(); i++) {
+		jw_open(w, '{');
+		jw_num(w, "id", i);
+		jw_num(w, "pid", master_worker_pid(i));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_num(w, "sessions", t->count);
+	jw_num(w, "tunnels", tunnels);
+	jw_num(w, "leases", t->pool.used);
+	return NULL;
+}
+
+static void put_session(struct jw *w, const struct sess_table *t, const struct session *s)
+{
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	const char *ip4 = NULL, *ip6 = NULL;
+	bool connected = s->worker >= 0;
+
+	if (s->lease >= 0 && t->pool.g.have4) {
+		struct in_addr a;
+
+		pool_addr4(&t->pool.g, (uint32_t)s->lease, &a);
+		ip4 = inet_ntop(AF_INET, &a, a4, sizeof(a4));
+	}
+	if (s->lease >= 0 && t->pool.g.have6) {
+		struct in6_addr a;
+
+		pool_addr6(&t->pool.g, (uint32_t)s->lease, &a);
+		ip6 = inet_ntop(AF_INET6, &a, a6, sizeof(a6));
+	}
+	jw_open(w, '{');
+	jw_u64(w, "id", s->serial);
+	jw_str(w, "user", s->user);
+	jw_str(w, "peer", s->peer);
+	jw_str(w, "ipv4", ip4);
+	jw_str(w, "ipv6", ip6);
+	jw_num(w, "worker", s->worker);
+	jw_str(w, "state", connected ? "connected" : "waiting");
+	/* 0 when never connected; idle_since only means something while waiting. */
+	jw_num(w, "connected_since", s->lease >= 0 ? (long long)s->connected_since : 0);
+	jw_num(w, "idle_since", connected ? 0 : (long long)s->idle_since);
+	jw_u64(w, "rx_pkts", s->ctr.rx_pkts);
+	jw_u64(w, "rx_bytes", s->ctr.rx_bytes);
+	jw_u64(w, "tx_pkts", s->ctr.tx_pkts);
+	jw_u64(w, "tx_bytes", s->ctr.tx_bytes);
+	jw_u64(w, "drop_spoofed", s->ctr.drop_spoofed);
+	jw_u64(w, "drop_malformed", s->ctr.drop_malformed);
+	jw_u64(w, "drop_queue", s->ctr.drop_queue);
+	jw_num(w, "reconnects", s->reconnects);
+	jw_close(w, '}');
+}
+
+static const char *cmd_list(struct jw *w, const char *arg)
+{
+	const struct sess_table *t = master_sessions();
+
+	(void)arg;
+	jw_key(w, "sessions");
+	jw_open(w, '[');
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->s[i].used)
+			put_session(w, t, &t->s[i]);
+	jw_close(w, ']');
+	return NULL;
+}
+
+/* A session id as tunnelctl shows it: the serial in decimal.  -EINVAL when
+ * arg is not such a number. */
+static int parse_id(const char *arg, uint32_t *id)
+{
+	unsigned long long v = 0;
+
+	if (!*arg || strlen(arg) > 10)
+		return -EINVAL;
+	for (const char *p = arg; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v > UINT32_MAX)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static struct session *find_serial(struct sess_table *t, uint32_t id)
+{
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->s[i].used && t->s[i].serial == id)
+			return &t->s[i];
+	return NULL;
+}
+
+static const char *cmd_show(struct jw *w, const char *arg)
+{
+	struct sess_table *t = master_sessions();
+	struct session *s;
+	uint32_t id;
+
+	if (parse_id(arg, &id) < 0)
+		return "session id must be a decimal number";
+	s = find_serial(t, id);
+	if (!s)
+		return "no such session";
+	jw_key(w, "session");
+	put_session(w, t, s);
+	return NULL;
+}
+
+/* An all-digit argument names a session id; anything else a user, all of
+ * whose sessions end. */
+static const char *cmd_disconnect(struct jw *w, const char *arg)
+{
+	struct sess_table *t = master_sessions();
+	unsigned n = 0, failed = 0;
+	uint32_t id;
+
+	if (parse_id(arg, &id) == 0) {
+		struct session *s = find_serial(t, id);
+
+		if (!s)
+			return "no such session";
+		if (master_disconnect(s) < 0)
+			return "could not disconnect the session";
+		n = 1;
+	} else {
+		/* master_disconnect() may free the slot; the scan only reads
+		 * slots still ahead of it, so that is harmless. */
+		for (uint32_t i = 0; i < t->cap; i++) {
+			if (!t->s[i].used || strcmp(t->s[i].user, arg))
+				continue;
+			if (master_disconnect(&t->s[i]) < 0)
+				failed++;
+			else
+				n++;
+		}
+		if (!n && !failed)
+			return "no session for that user";
+		if (!n)
+			return "could not disconnect the sessions";
+	}
+	log_info("control: disconnect %s: %u session(s)", arg, n);
+	jw_num(w, "disconnected", n);
+	return NULL;
+}
+
+static const char *cmd_reload(struct jw *w, const char *arg)
+{
+	(void)w;
+	(void)arg;
+	log_info("control: reload requested");
+	master_request_reload();
+	return NULL;
+}
+
+static const char *cmd_stop(struct jw *w, const char *arg)
+{
+	(void)w;
+	(void)arg;
+	log_info("control: stop requested");
+	master_request_stop();
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	bool takes_arg;
+	cmd_fn fn;
+} commands[] = {
+    {"status", false, cmd_status},	  {"list", false, cmd_list},	 {"show", true, cmd_show},
+    {"disconnect", true, cmd_disconnect}, {"reload", false, cmd_reload}, {"stop", false, cmd_stop},
+};
+
+/* Runs one request line (no newline) and leaves the reply, newline
+ * included, in w.  Returns 0, or -ENOMEM when the reply could not be built. */
+static int control_handle(char *line, struct jw *w)
+{
+	const char *err = "unknown command";
+	char *arg = strchr(line, ' ');
+	size_t n = strlen(line);
+
+	if (n && line[n - 1] == '\r') /* tolerate "nc -C" and the like */
+		line[n - 1] = '\0';
+	if (arg)
+		*arg++ = '\0';
+	jw_open(w, '{');
+	jw_bool(w, "ok", true);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(line, commands[i].name))
+			continue;
+		if (commands[i].takes_arg && (!arg || !*arg || strchr(arg, ' ')))
+			err = "expected one argument";
+		else if (!commands[i].takes_arg && arg)
+			err = "expected no argument";
+		else
+			err = commands[i].fn(w, arg);
+		break;
+	}
+	if (err) {
+		/* Start over: the command wrote nothing beyond "ok". */
+		w->len = 0;
+		w->depth = 0;
+		w->first[0] = true;
+		jw_open(w, '{');
+		jw_bool(w, "ok", false);
+		jw_str(w, "error", err);
+	}
+	jw_close(w, '}');
+	jw_raw(w, "\n", 1);
+	return w->oom ? -ENOMEM : 0;
+}
+
+/* ---- socket ------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for ev on fd until deadline; 0, -ETIMEDOUT or -errno. */
+static int wait_fd(int fd, short ev, long long deadline)
+{
+	struct pollfd p = {.fd = fd, .events = ev};
+	long long left = deadline - now_ms();
+	int r;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	do
+		r = poll(&p, 1, (int)left);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r ? 0 : -ETIMEDOUT;
+}
+
+/* Reads up to the first newline (replaced by NUL) or EOF into buf.  0, or
+ * -ETIMEDOUT, -EMSGSIZE (no newline in CONTROL_LINE_MAX bytes), -ENODATA
+ * (EOF before anything), -errno. */
+static int read_line(int fd, char buf[CONTROL_LINE_MAX + 1])
+{
+	long long deadline = now_ms() + CONTROL_READ_MS;
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf + len, CONTROL_LINE_MAX - len, 0);
+		char *nl;
+		int r;
+
+		if (n > 0) {
+			nl = memchr(buf + len, '\n', (size_t)n);
+			len += (size_t)n;
+			if (nl) {
+				*nl = '\0';
+				return 0;
+			}
+			if (len == CONTROL_LINE_MAX)
+				return -EMSGSIZE;
+			continue;
+		}
+		if (n == 0) {
+			buf[len] = '\0';
+			return len ? 0 : -ENODATA;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	long long deadline = now_ms() + CONTROL_WRITE_MS;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		int r;
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void serve_client(int fd)
+{
+	char line[CONTROL_LINE_MAX + 1];
+	struct jw w = {.first = {true}};
+	int r;
+
+	r = read_line(fd, line);
+	if (r < 0) {
+		/* EOF without a request is a liveness probe (control_open does
+		 * one); not worth a line in the log. */
+		if (r != -ENODATA)
+			log_warn("control: client dropped: %s", strerror(-r));
+		return;
+	}
+	r = control_handle(line, &w);
+	if (r == 0)
+		r = write_all(fd, w.buf, w.len);
+	if (r < 0)
+		log_warn("control: reply not sent: %s", strerror(-r));
+	free(w.buf);
+}
+
+void control_on_listen(int lfd)
+{
+	for (unsigned i = 0; i < CONTROL_ACCEPT_BATCH; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("control: accept: %s", strerror(errno));
+			return;
+		}
+		serve_client(fd);
+		close(fd);
+	}
+}
+
+/* mkdir -p of the directory part of path, 0755 for what it creates. */
+static int make_parents(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A socket file at path that nobody answers on is left over from a crash
+ * and is removed; a live one is another server's and is kept.  0 when path
+ * is now free. */
+static int remove_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (r == 0)
+		return -EADDRINUSE;
+	return unlink(sa->sun_path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int control_open(const char *path, int *fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	mode_t old_umask;
+	int s = -1, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	r = make_parents(path);
+	if (r < 0)
+		return r;
+	r = remove_stale(&sa);
+	if (r < 0)
+		return r;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	/* The umask makes the file 0600 from birth: no window in which another
+	 * user could connect before the chmod. */
+	old_umask = umask(0177);
+	r = bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old_umask);
+	if (r < 0)
+		goto out;
+	if (chmod(path, 0600) < 0 || listen(s, 16) < 0) {
+		r = -errno;
+		unlink(path);
+		goto out;
+	}
+	*fd = s;
+	s = -1;
+out:
+	if (s >= 0)
+		close(s);
+	return r;
+}
+
+void control_close(int fd, const char *path)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+}
