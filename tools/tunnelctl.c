@@ -32,8 +32,9 @@
 #define JSON_MAX_DEPTH	 8
 
 /* ---- a small JSON reader ------------------------------------------------
- * Enough for the server's replies: objects, arrays, strings (with \uXXXX for
- * ASCII control characters; others become '?'), numbers, true/false/null.
+ * Enough for the server's replies: objects, arrays, strings, numbers,
+ * true/false/null.  Escaped control and non-ASCII characters become '?', so
+ * a hostile user name cannot drive the terminal.
  * Numbers and literals are kept as their text, which is all we print. */
 
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
@@ -97,24 +98,16 @@ static char *parse_string(struct jparse *j)
 		return NULL;
 	for (const char *s = start; s < j->p; s++) {
 		if (*s != '\\') {
-			*o++ = *s;
+			*o++ = (unsigned char)*s < 0x20 ? '?' : *s;
 			continue;
 		}
 		switch (*++s) {
 		case 'n':
-			*o++ = '\n';
-			break;
 		case 't':
-			*o++ = '\t';
-			break;
 		case 'r':
-			*o++ = '\r';
-			break;
 		case 'b':
-			*o++ = '\b';
-			break;
 		case 'f':
-			*o++ = '\f';
+			*o++ = '?'; /* control characters never reach the terminal */
 			break;
 		case 'u': {
 			int c = 0;
@@ -129,7 +122,7 @@ static char *parse_string(struct jparse *j)
 				c = c * 16 + h;
 			}
 			s += 4;
-			*o++ = c > 0 && c < 0x80 ? (char)c : '?';
+			*o++ = c >= 0x20 && c < 0x7f ? (char)c : '?';
 			break;
 		}
 		default: /* \" \\ \/ and, tolerantly, anything else */
