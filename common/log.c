@@ -4,6 +4,8 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,10 @@
 
 static int log_level = LOG_INFO;
 static int log_fd = -1; /* worker: datagram socket to the master */
+enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
+static enum log_dest log_dest = DEST_STDERR;
+static int log_file_fd = -1; /* DEST_FILE */
+static char log_file_path[4096];
 static bool log_prefix; /* "<N>" priority prefixes for the journal */
 static unsigned long log_drops;
 
@@ -23,6 +29,53 @@ void log_init_master(int level)
 	/* Under systemd, stderr goes to the journal, which understands sd-daemon
 	 * priority prefixes. */
 	log_prefix = getenv("JOURNAL_STREAM") != NULL;
+}
+
+static int open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	return fd < 0 ? -errno : fd;
+}
+
+int log_set_destination(const char *dest, int daemonized)
+{
+	if (!strcmp(dest, "auto"))
+		dest = daemonized ? "syslog" : "stderr";
+	if (!strcmp(dest, "syslog")) {
+		openlog("tunneld", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_dest = DEST_SYSLOG;
+	} else if (!strcmp(dest, "stderr")) {
+		log_dest = DEST_STDERR;
+	} else {
+		int fd = open_log_file(dest);
+		if (fd < 0)
+			return fd;
+		if (log_file_fd >= 0)
+			close(log_file_fd);
+		log_file_fd = fd;
+		snprintf(log_file_path, sizeof(log_file_path), "%s", dest);
+		log_dest = DEST_FILE;
+		return 0;
+	}
+	if (log_file_fd >= 0) {
+		close(log_file_fd);
+		log_file_fd = -1;
+	}
+	return 0;
+}
+
+int log_reopen(void)
+{
+	int fd;
+
+	if (log_dest != DEST_FILE)
+		return 0;
+	fd = open_log_file(log_file_path);
+	if (fd < 0)
+		return fd;
+	close(log_file_fd);
+	log_file_fd = fd;
+	return 0;
 }
 
 void log_init_worker(int fd, int level)
@@ -67,9 +120,21 @@ static const char *level_name(int level)
 void log_write_line(int level, const char *tag, const char *text)
 {
 	char line[LOG_RECORD_MAX + 128];
-	int n;
+	int n, fd = STDERR_FILENO;
 
-	if (log_prefix)
+	if (log_dest == DEST_SYSLOG) {
+		syslog(level, "%s: %s", tag, text);
+		return;
+	}
+	if (log_dest == DEST_FILE) {
+		char ts[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
+		n = snprintf(line, sizeof(line), "%s tunneld[%d]: %s: %s: %s\n", ts, (int)getpid(),
+			     tag, level_name(level), text);
+		fd = log_file_fd;
+	} else if (log_prefix)
 		n = snprintf(line, sizeof(line), "<%d>%s: %s\n", level, tag, text);
 	else
 		n = snprintf(line, sizeof(line), "tunneld: %s: %s: %s\n", tag, level_name(level),
@@ -81,8 +146,9 @@ void log_write_line(int level, const char *tag, const char *text)
 		line[n - 1] = '\n';
 	}
 	/* One write per line keeps lines whole when several writers share
-	 * stderr; a failed log write has nowhere better to be reported. */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	 * the file; a failed write (full disk) is counted and forwarding
+	 * goes on: the log never stalls the master. */
+	if (write(fd, line, (size_t)n) < 0)
 		log_drops++;
 }
 

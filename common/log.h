@@ -11,6 +11,12 @@
 
 /* Master: write to stderr (fd 2) with "<N>" prefixes when under systemd. */
 void log_init_master(int level);
+/* Master: choose where lines go: "stderr", "syslog", an absolute file
+ * path, or "auto" (syslog when daemonized, else stderr).  Keeps the old
+ * destination on failure.  0 or -errno. */
+int log_set_destination(const char *dest, int daemonized);
+/* Master: reopen a log file (SIGUSR1, after rotation). 0 or -errno. */
+int log_reopen(void);
 /* Worker: records go to fd as datagrams; dropped (and counted) if the
  * socket is full, so a worker never blocks on logging. */
 void log_init_worker(int fd, int level);

@@ -85,7 +85,9 @@ static const struct cfg_key cfg_keys[] = {
     {"limits.handshake-timeout", CT_UINT, OFF(handshake_timeout), 0, NULL, 10, 1, 600, RL},
     {"limits.auth-timeout", CT_UINT, OFF(auth_timeout), 0, NULL, 60, 1, 3600, RL},
     {"limits.queue-bytes", CT_UINT, OFF(queue_bytes), 0, NULL, 262144, 16384, 67108864, RL},
+    {"session.drain-timeout", CT_UINT, OFF(drain_timeout), 0, NULL, 30, 0, 86400, RL},
     {"log.level", CT_LOGLEVEL, OFF(log_level), 0, "info", 0, 0, 0, RL},
+    {"log.destination", CT_STRING, OFF(log_destination), 0, "auto", 0, 0, 0, RL},
     {"control.socket", CT_STRING, OFF(control_socket), 0, CONTROL_SOCKET_DEFAULT, 0, 0, 0, 0},
 };
 
@@ -752,6 +754,14 @@ static int check_required(struct ctx *x, config_t *lc)
 		return fail_line(x, enclosing_line(lc, "network.ipv4-pool"),
 				 "network: set network.ipv4-pool, network.ipv6-pool or both: "
 				 "clients need an address");
+	const char *d = x->cfg->log_destination;
+	if (d && strcmp(d, "auto") && strcmp(d, "stderr") && strcmp(d, "syslog") && d[0] != '/') {
+		const config_setting_t *ls = config_lookup(lc, "log.destination");
+		return fail_line(x, ls ? config_setting_source_line(ls) : 0,
+				 "log.destination: expected \"auto\", \"stderr\", \"syslog\" or an "
+				 "absolute file path, got \"%s\"",
+				 d);
+	}
 	return 0;
 }
 

@@ -73,7 +73,9 @@ struct cfg {
 	unsigned auth_timeout;	    /* limits.auth-timeout, s: TLS up to tunnel, default 60 */
 	unsigned queue_bytes;	    /* limits.queue-bytes: per-client send queue, default 262144 */
 
+	unsigned drain_timeout;	      /* session.drain-timeout: SIGQUIT grace, s, default 30 */
 	enum cfg_log_level log_level; /* log.level: "error","warning","info","debug" */
+	char *log_destination;	      /* log.destination: auto, stderr, syslog or /path */
 
 	char *control_socket; /* control.socket: tunnelctl's AF_UNIX socket */
 };

@@ -35,6 +35,7 @@
 #include "common/passwd.h"
 #include "daemon/control.h"
 #include "daemon/listen.h"
+#include "daemon/pidfile.h"
 #include "daemon/sessions.h"
 #include "daemon/tun.h"
 #include "worker/worker.h"
@@ -70,6 +71,11 @@ struct master {
 	bool announced, stopping;
 	time_t stop_deadline;
 	int ctl_fd; /* control socket (tunnelctl), -1 if none */
+	int pid_fd; /* locked PID file, -1 if none */
+	struct master_opts opts;
+	bool draining; /* SIGQUIT: no new logins, stop when tunnels end */
+	time_t drain_deadline;
+	char status[128]; /* last STATUS= sent to systemd */
 	time_t started;
 	bool want_reload, want_stop;
 	uid_t uid; /* what workers become */
@@ -114,6 +120,9 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	close(M.timerfd);
 	if (M.ctl_fd >= 0)
 		close(M.ctl_fd);
+	if (M.pid_fd >= 0)
+		close(M.pid_fd); /* the lock stays with the master's open file */
+	daemon_forget();
 	for (j = 0; j < M.n; j++) {
 		struct slot *s = &M.slots[j];
 		if (s->ipc >= 0)
@@ -225,6 +234,14 @@ static void on_auth(unsigned w, struct ipc_msg *m)
 	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
 	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
 	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
+	if (M.draining) {
+		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
+		log_info("login for user '%s' from %s refused: the server is stopping",
+			 m->u.auth_req.user, m->u.auth_req.peer);
+		r.u.auth_resp.result = -1;
+		ipc_send(w, &r);
+		return;
+	}
 	res = passwd_db_check(M.pw, m->u.auth_req.user, m->u.auth_req.pass);
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
 	r.u.auth_resp.result = res;
@@ -328,7 +345,13 @@ static void check_all_ready(void)
 	M.announced = true;
 	log_info("ready: %u workers, tun %s, %u listen addresses", M.n, M.cfg.tun_name,
 		 M.cfg.n_listen);
-	sd_notify(0, "READY=1\nSTATUS=Serving");
+	sd_notify(0, "READY=1\nSTATUS=Serving, no clients");
+	if (M.opts.daemon) {
+		daemon_ready();
+		if (log_set_destination(M.cfg.log_destination, 1) < 0)
+			log_warn("log.destination %s: cannot open; logging to stderr",
+				 M.cfg.log_destination);
+	}
 }
 
 static void on_ipc(unsigned w)
@@ -458,7 +481,8 @@ static void respawn_due(time_t now)
 
 	for (i = 0; i < M.n; i++) {
 		struct slot *s = &M.slots[i];
-		if (!M.stopping && s->pid == 0 && s->respawn_at && now >= s->respawn_at) {
+		if (!M.stopping && !M.draining && s->pid == 0 && s->respawn_at &&
+		    now >= s->respawn_at) {
 			log_info("worker %u: respawning", i);
 			if (spawn(i) < 0)
 				s->respawn_at = now + 1;
@@ -479,6 +503,50 @@ static void begin_stop(const char *why)
 	for (i = 0; i < M.n; i++)
 		if (M.slots[i].pid > 0)
 			kill(M.slots[i].pid, SIGTERM);
+}
+
+/* SIGQUIT: stop taking logins (workers close their listeners), let the
+ * tunnels run out for up to session.drain-timeout, then stop. */
+static void begin_drain(void)
+{
+	unsigned i;
+
+	if (M.draining || M.stopping)
+		return;
+	M.draining = true;
+	M.drain_deadline = time(NULL) + M.cfg.drain_timeout;
+	log_info("graceful stop: no new logins; waiting up to %u s for tunnels to end",
+		 M.cfg.drain_timeout);
+	sd_notify(0, "STATUS=Draining");
+	for (i = 0; i < M.n; i++)
+		if (M.slots[i].pid > 0)
+			kill(M.slots[i].pid, SIGQUIT);
+}
+
+static unsigned count_tunnels(void)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < M.sess.cap; i++)
+		n += M.sess.s[i].used && M.sess.s[i].worker >= 0;
+	return n;
+}
+
+static void update_status(time_t now)
+{
+	char st[sizeof(M.status)];
+	unsigned tunnels = count_tunnels();
+
+	if (M.draining && (tunnels == 0 || now >= M.drain_deadline)) {
+		begin_stop(tunnels ? "drain timeout" : "all tunnels ended");
+		return;
+	}
+	snprintf(st, sizeof(st), "%s%u clients connected, %u sessions, %u workers",
+		 M.draining ? "Draining: " : "", tunnels, M.sess.count, M.n);
+	if (strcmp(st, M.status) != 0) {
+		memcpy(M.status, st, sizeof(st));
+		sd_notifyf(0, "STATUS=%s", st);
+	}
 }
 
 static void reload(void)
@@ -513,6 +581,15 @@ static void on_signal(void)
 		case SIGHUP:
 			reload();
 			break;
+		case SIGQUIT:
+			begin_drain();
+			break;
+		case SIGUSR1:
+			if (log_reopen() < 0)
+				log_warn("cannot reopen the log file; keeping the old one");
+			else
+				log_info("log file reopened");
+			break;
 		default:
 			break;
 		}
@@ -529,6 +606,8 @@ static void on_timer(void)
 		return;
 	sess_expire(&M.sess, now, M.cfg.reconnect_timeout);
 	respawn_due(now);
+	if (M.announced && !M.stopping)
+		update_status(now);
 	if (M.stopping && now >= M.stop_deadline)
 		for (i = 0; i < M.n; i++)
 			if (M.slots[i].pid > 0)
@@ -764,7 +843,7 @@ time_t master_started(void)
 	return M.started;
 }
 
-int master_run(struct cfg *cfg)
+int master_run(struct cfg *cfg, const struct master_opts *opts)
 {
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	char err[CFG_ERR_LEN];
@@ -777,9 +856,16 @@ int master_run(struct cfg *cfg)
 	memset(&M, 0, sizeof(M));
 	M.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	M.ep = M.sigfd = M.timerfd = M.ctl_fd = -1;
+	M.ep = M.sigfd = M.timerfd = M.ctl_fd = M.pid_fd = -1;
+	M.opts = *opts;
 	M.started = time(NULL);
 	log_init_master((int)M.cfg.log_level);
+	/* "auto" means stderr until we are ready, syslog after that when
+	 * daemonized: start-up errors reach whoever started us. */
+	if (log_set_destination(M.cfg.log_destination, 0) < 0) {
+		log_errno(-errno, "log.destination %s", M.cfg.log_destination);
+		goto out;
+	}
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	M.n = M.cfg.workers ? M.cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
@@ -789,6 +875,13 @@ int master_run(struct cfg *cfg)
 		goto out;
 	}
 	if (setup_tls() < 0 || setup_identity() < 0)
+		goto out;
+	/* Files are read; the rest needs no path relative to our cwd. */
+	if (M.opts.daemon && daemon_start() < 0) {
+		log_errno(-errno, "daemonizing");
+		goto out;
+	}
+	if (M.opts.pid_file && pidfile_acquire(M.opts.pid_file, &M.pid_fd) < 0)
 		goto out;
 	M.owner_len = POOL_MAX_SIZE;
 	M.owner =
@@ -889,6 +982,9 @@ out:
 	if (M.ctl_fd >= 0)
 		control_close(M.ctl_fd, M.cfg.control_socket);
 	M.ctl_fd = -1;
+	if (M.opts.pid_file)
+		pidfile_release(M.opts.pid_file, M.pid_fd);
+	M.pid_fd = -1;
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);

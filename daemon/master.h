@@ -5,8 +5,16 @@
 
 #include "conf/config.h"
 
-/* Run the daemon in the foreground on a loaded config; returns the exit
- * status.  Takes ownership of cfg. */
-int master_run(struct cfg *cfg);
+#include <stdbool.h>
+
+struct master_opts {
+	bool daemon;	      /* --daemon: detach, report readiness to the starter */
+	const char *pid_file; /* --pid-file */
+	const char *config;   /* absolute path, for reloads */
+};
+
+/* Run the daemon on a loaded config; returns the exit status.  Takes
+ * ownership of cfg. */
+int master_run(struct cfg *cfg, const struct master_opts *opts);
 
 #endif

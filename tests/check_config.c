@@ -374,6 +374,10 @@ struct bad {
 };
 
 static const struct bad bad[] = {
+    /* log destinations */
+    {BASE "log = { destination = \"var/log/t.log\"; };\n",
+     "t.conf:5: ", "log.destination: expected"},
+    {BASE "log = {\n destination = \"journal\"; };\n", "t.conf:6: ", "got \"journal\""},
     /* libconfig syntax */
     {BASE "mtu = ;\n", "t.conf:5: ", "syntax error"},
     {BASE "session = {\n  dpd = 5;\n", "t.conf:7: ", "syntax error"},

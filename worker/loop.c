@@ -295,6 +295,19 @@ static void flush_dirty(void)
 	}
 }
 
+/* Graceful stop: take no new connections; tunnels run on. */
+static void stop_listening(void)
+{
+	unsigned i;
+
+	for (i = 0; i < W.env->n_listen; i++) {
+		epoll_ctl(W.ep, EPOLL_CTL_DEL, W.env->listen_fds[i], NULL);
+		close(W.env->listen_fds[i]);
+	}
+	W.draining = true;
+	log_info("graceful stop: no longer accepting connections");
+}
+
 static void shutdown_clients(void)
 {
 	uint32_t i;
@@ -385,7 +398,8 @@ int worker_main(const struct worker_env *env)
 			uint32_t idx = (uint32_t)(d >> 32) & 0xffffff;
 			switch (kind) {
 			case K_LISTEN:
-				on_accept(env->listen_fds[idx]);
+				if (!W.draining)
+					on_accept(env->listen_fds[idx]);
 				break;
 			case K_TUN:
 				tunnel_on_tun();
@@ -405,6 +419,8 @@ int worker_main(const struct worker_env *env)
 				while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 						W.stopping = true;
+					if (si.ssi_signo == SIGQUIT)
+						stop_listening();
 #ifdef TEST_HOOKS
 					/* Test builds: prove the sandbox by trying
 					 * what a taken-over worker would. */

@@ -32,7 +32,7 @@ static const struct {
     {"write", "tunnel.c: packets to the TUN queue"},
     {"recvfrom", "tls.c: client sockets; tunnel.c: inbox; loop.c: control socket"},
     {"sendto", "tls.c: client sockets; tunnel.c: hand-offs; log.c and loop.c: master"},
-    {"close", "loop.c: closing client connections"},
+    {"close", "loop.c: closing client connections and, on SIGQUIT, the listeners"},
     {"getrandom", "GnuTLS: handshake and record nonces"},
     {"clock_gettime", "time() and GnuTLS timers when the vDSO is not used"},
     {"gettimeofday", "time() fallback without the vDSO"},

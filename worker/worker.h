@@ -115,6 +115,7 @@ struct worker {
 	struct obuf *free_obufs;
 	struct http_limits http_lim;
 	bool stopping;
+	bool draining; /* SIGQUIT: listeners closed */
 	uint64_t drop_no_client, handoffs_out, handoffs_in;
 };
 
