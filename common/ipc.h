@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "common/cookie.h"
+#include "conf/config.h"
+#include "conf/config.h"
 
 #define IPC_USER_MAX   64
 #define IPC_PASS_MAX   256
@@ -23,6 +25,8 @@ enum ipc_type {
 	IPC_KICK,	  /* m->w: close this tunnel quietly (replaced elsewhere) */
 	IPC_STATS,	  /* w->m: periodic counters of a live tunnel */
 	IPC_DISCONNECT,	  /* m->w: end this tunnel and its session (administrator) */
+	IPC_SETTINGS,	  /* m->w: reloaded settings for new sessions */
+	IPC_TLS,	  /* m->w: reloaded certificate, key, priorities (variable size) */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -73,7 +77,23 @@ struct ipc_msg {
 		struct {
 			uint64_t sess_id; /* slot | serial << 32 */
 		} kick;
+		struct ipc_settings {
+			uint32_t reconnect_timeout, dpd, keepalive;
+			uint32_t max_clients, handshake_timeout, auth_timeout, queue_bytes;
+			int32_t log_level;
+			uint32_t n_dns, n_routes;
+			struct cfg_addr dns[CFG_MAX_DNS];
+			struct cfg_prefix routes[CFG_MAX_ROUTES];
+		} settings;
 	} u;
 };
+
+/* IPC_TLS is the one message of variable size: this header, then the PEM
+ * certificate, the PEM key and the priority string (each without NUL). */
+struct ipc_tls {
+	uint32_t type; /* IPC_TLS */
+	uint32_t cert_len, key_len, prio_len;
+};
+#define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
 
 #endif

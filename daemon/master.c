@@ -549,20 +549,203 @@ static void update_status(time_t now)
 	}
 }
 
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Read a whole (small) file: certificates and keys for the workers. */
+static int slurp(const char *path, char **buf, size_t *len)
+{
+	char *b = malloc(IPC_TLS_MAX / 3);
+	ssize_t n;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !b) {
+		int r = fd < 0 ? -errno : -ENOMEM;
+		if (fd >= 0)
+			close(fd);
+		free(b);
+		return r;
+	}
+	while ((n = read(fd, b + got, IPC_TLS_MAX / 3 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (n < 0 || got == IPC_TLS_MAX / 3) {
+		explicit_bzero(b, got);
+		free(b);
+		return n < 0 ? -errno : -EFBIG;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* Send the new certificate, key and priorities to every worker: each
+ * loads them for new handshakes; tunnels keep theirs. */
+static void push_tls(const char *cert, size_t clen, const char *key, size_t klen, const char *prio)
+{
+	size_t plen = strlen(prio), total = sizeof(struct ipc_tls) + clen + klen + plen;
+	struct ipc_tls h = {IPC_TLS, (uint32_t)clen, (uint32_t)klen, (uint32_t)plen};
+	char *m = malloc(total);
+	unsigned i;
+
+	if (!m)
+		return;
+	memcpy(m, &h, sizeof(h));
+	memcpy(m + sizeof(h), cert, clen);
+	memcpy(m + sizeof(h) + clen, key, klen);
+	memcpy(m + sizeof(h) + clen + klen, prio, plen);
+	for (i = 0; i < M.n; i++)
+		if (M.slots[i].ipc >= 0 &&
+		    send(M.slots[i].ipc, m, total, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)total)
+			log_warn("worker %u: new certificate not delivered: %s", i,
+				 strerror(errno));
+	explicit_bzero(m, total);
+	free(m);
+}
+
+static void settings_msg(struct ipc_msg *m)
+{
+	struct ipc_settings *st = &m->u.settings;
+
+	memset(m, 0, sizeof(*m));
+	m->type = IPC_SETTINGS;
+	st->reconnect_timeout = M.cfg.reconnect_timeout;
+	st->dpd = M.cfg.dpd;
+	st->keepalive = M.cfg.keepalive;
+	st->max_clients = M.cfg.max_clients;
+	st->handshake_timeout = M.cfg.handshake_timeout;
+	st->auth_timeout = M.cfg.auth_timeout;
+	st->queue_bytes = M.cfg.queue_bytes;
+	st->log_level = (int32_t)M.cfg.log_level;
+	st->n_dns = M.cfg.n_dns;
+	st->n_routes = M.cfg.n_routes;
+	memcpy(st->dns, M.cfg.dns, sizeof(st->dns));
+	memcpy(st->routes, M.cfg.routes, sizeof(st->routes));
+}
+
+#define SWAP(a, b)                                                                                 \
+	do {                                                                                       \
+		__typeof__(a) t_ = (a);                                                            \
+		(a) = (b);                                                                         \
+		(b) = t_;                                                                          \
+	} while (0)
+
+/* Settings that need a restart keep their running values in the new
+ * config; each one that changed is named in the log. */
+static void keep_restart_only(struct cfg *nc)
+{
+	size_t i, n = cfg_key_count();
+
+	for (i = cfg_key_next_diff(&M.cfg, nc, 0); i < n; i = cfg_key_next_diff(&M.cfg, nc, i + 1))
+		if (!cfg_key_reloadable(i))
+			log_warn("reload: %s changed; restart tunneld to apply it",
+				 cfg_key_name(i));
+	memcpy(nc->listen, M.cfg.listen, sizeof(nc->listen));
+	nc->n_listen = M.cfg.n_listen;
+	nc->workers = M.cfg.workers;
+	SWAP(nc->user, M.cfg.user);
+	SWAP(nc->group, M.cfg.group);
+	SWAP(nc->tun_name, M.cfg.tun_name);
+	SWAP(nc->control_socket, M.cfg.control_socket);
+	nc->mtu = M.cfg.mtu;
+	nc->have_ipv4_pool = M.cfg.have_ipv4_pool;
+	nc->ipv4_pool = M.cfg.ipv4_pool;
+	nc->have_ipv6_pool = M.cfg.have_ipv6_pool;
+	nc->ipv6_pool = M.cfg.ipv6_pool;
+}
+
+/* SIGHUP is a transaction: parse and load everything new first; on any
+ * error log it and change nothing.  Then apply: users, TLS material, log
+ * settings, and the settings workers use for new sessions.  Tunnels keep
+ * running throughout. */
 static void reload(void)
 {
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_priority_t prio = NULL;
 	struct passwd_db *pw = NULL;
-	char err[CFG_ERR_LEN];
+	char err[CFG_ERR_LEN], *cert = NULL, *key = NULL;
+	size_t clen = 0, klen = 0, i, n = cfg_key_count();
+	const char *errpos = NULL;
+	struct ipc_msg m;
+	struct cfg nc;
+	int r;
 
-	/* Users are the part of a reload that this version applies: a new
-	 * password file replaces the old one only when it parses whole. */
-	if (passwd_db_load(M.cfg.password_file, &pw, err, sizeof(err)) < 0) {
-		log_err("reload failed, keeping %zu users: %s", passwd_db_count(M.pw), err);
-		return;
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
+	if (cfg_load(M.opts.config, &nc, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		goto done;
 	}
+	if (passwd_db_load(nc.password_file, &pw, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		goto fail;
+	}
+	if ((r = slurp(nc.tls_certificate, &cert, &clen)) < 0 ||
+	    (r = slurp(nc.tls_key, &key, &klen)) < 0) {
+		log_err("reload failed, nothing changed: %s: tls.certificate %s / tls.key %s: %s",
+			M.opts.config, nc.tls_certificate, nc.tls_key, strerror(-r));
+		goto fail;
+	}
+	gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)clen};
+	gnutls_datum_t kd = {(unsigned char *)key, (unsigned)klen};
+	if ((r = gnutls_certificate_allocate_credentials(&cred)) < 0 ||
+	    (r = gnutls_certificate_set_x509_key_mem2(cred, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL,
+						      0)) < 0) {
+		log_err("reload failed, nothing changed: %s: tls.certificate %s / tls.key %s: %s",
+			M.opts.config, nc.tls_certificate, nc.tls_key, gnutls_strerror(r));
+		goto fail;
+	}
+	if ((r = gnutls_priority_init2(&prio, nc.tls_priorities, &errpos, 0)) < 0) {
+		log_err("reload failed, nothing changed: %s: tls.priorities: %s near '%s'",
+			M.opts.config, gnutls_strerror(r), errpos ? errpos : "");
+		goto fail;
+	}
+	if (strcmp(nc.log_destination, M.cfg.log_destination) &&
+	    log_set_destination(nc.log_destination, M.opts.daemon) < 0) {
+		log_err("reload failed, nothing changed: log.destination %s: cannot open",
+			nc.log_destination);
+		goto fail;
+	}
+
+	/* Everything loaded: commit. */
+	for (i = cfg_key_next_diff(&M.cfg, &nc, 0); i < n;
+	     i = cfg_key_next_diff(&M.cfg, &nc, i + 1))
+		if (cfg_key_reloadable(i))
+			log_info("reload: %s changed", cfg_key_name(i));
+	keep_restart_only(&nc);
+	cfg_free(&M.cfg);
+	M.cfg = nc;
 	passwd_db_free(M.pw);
 	M.pw = pw;
-	log_info("reloaded %s: %zu users", M.cfg.password_file, passwd_db_count(pw));
+	pw = NULL;
+	SWAP(M.cred, cred);
+	SWAP(M.prio, prio);
+	log_set_level((int)M.cfg.log_level);
+	push_tls(cert, clen, key, klen, M.cfg.tls_priorities);
+	settings_msg(&m);
+	for (unsigned w = 0; w < M.n; w++)
+		ipc_send(w, &m);
+	log_info("reloaded %s: %zu users", M.opts.config, passwd_db_count(M.pw));
+	goto cleanup;
+fail:
+	cfg_free(&nc);
+cleanup:
+	passwd_db_free(pw);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	if (prio)
+		gnutls_priority_deinit(prio);
+	if (key)
+		explicit_bzero(key, klen);
+	free(cert);
+	free(key);
+done:
+	sd_notify(0, "READY=1");
 }
 
 static void on_signal(void)

@@ -90,8 +90,7 @@ void conn_close(struct conn *c, const char *why)
 	} else {
 		log_debug("connection from %s closed: %s", c->peer, why);
 	}
-	gnutls_deinit(c->tls);
-	c->tls = NULL;
+	tls_conn_done(c);
 	close(c->fd);
 	c->fd = -1;
 	if (c->hbuf) {
@@ -153,7 +152,7 @@ static void on_accept(int lfd)
 				log_errno(-errno, "accept");
 			return;
 		}
-		struct conn *c = conn_alloc();
+		struct conn *c = W.n_conns < W.cfg->max_clients ? conn_alloc() : NULL;
 		if (!c) {
 			log_warn("connection refused: %u connections on this worker (limit)",
 				 W.n_conns);
@@ -192,14 +191,75 @@ static struct conn *conn_by_ref(struct ipc_ref ref)
 	return c->state != CS_FREE && c->gen == ref.gen ? c : NULL;
 }
 
+static void apply_settings(const struct ipc_settings *st)
+{
+	struct cfg *c = &W.live;
+
+	c->reconnect_timeout = st->reconnect_timeout;
+	c->dpd = st->dpd;
+	c->keepalive = st->keepalive;
+	/* The connection table was sized at start; a larger limit waits
+	 * for a restart (the master says so). */
+	c->max_clients = st->max_clients < W.max_conns ? st->max_clients : W.max_conns;
+	c->handshake_timeout = st->handshake_timeout;
+	c->auth_timeout = st->auth_timeout;
+	c->queue_bytes = st->queue_bytes;
+	c->log_level = (enum cfg_log_level)st->log_level;
+	log_set_level(st->log_level);
+	c->n_dns = st->n_dns <= CFG_MAX_DNS ? st->n_dns : CFG_MAX_DNS;
+	c->n_routes = st->n_routes <= CFG_MAX_ROUTES ? st->n_routes : CFG_MAX_ROUTES;
+	memcpy(c->dns, st->dns, sizeof(c->dns));
+	memcpy(c->routes, st->routes, sizeof(c->routes));
+	log_debug("settings reloaded");
+}
+
+static void on_ipc_msg(const struct ipc_msg *m)
+{
+	struct conn *c = conn_by_ref(m->ref);
+
+	switch (m->type) {
+	case IPC_AUTH_RESP:
+		if (c)
+			login_auth_reply(c, m);
+		break;
+	case IPC_CONNECT_RESP:
+		if (c)
+			login_connect_reply(c, m);
+		else if (m->u.connect_resp.status == 200) {
+			/* The client left while the master granted it: tell the
+			 * master the tunnel is already gone. */
+			struct ipc_msg r = {.type = IPC_CLOSED, .ref = m->ref};
+			r.u.closed.sess_id = m->u.connect_resp.sess_id;
+			snprintf(r.u.closed.reason, sizeof(r.u.closed.reason),
+				 "client left during CONNECT");
+			worker_ipc_send(&r);
+		}
+		break;
+	case IPC_KICK:
+		if (c && c->state == CS_TUNNEL && c->sess_id == m->u.kick.sess_id)
+			conn_close(c, "replaced by a newer connection of its session");
+		break;
+	case IPC_DISCONNECT:
+		if (c && c->state == CS_TUNNEL && c->sess_id == m->u.kick.sess_id)
+			tunnel_disconnect(c, "Disconnected by administrator");
+		break;
+	case IPC_SETTINGS:
+		apply_settings(&m->u.settings);
+		break;
+	default:
+		log_err("unknown control message %u", m->type);
+	}
+}
+
 static void on_ipc(void)
 {
-	struct ipc_msg m;
+	static uint8_t buf[IPC_TLS_MAX];
 	int budget = 256;
+	uint32_t type;
 	ssize_t n;
 
 	while (budget-- > 0) {
-		n = recv(W.env->ipc_fd, &m, sizeof(m), MSG_DONTWAIT);
+		n = recv(W.env->ipc_fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
@@ -207,39 +267,19 @@ static void on_ipc(void)
 			log_err("control socket closed; exiting");
 			exit(1);
 		}
-		if (n != sizeof(m))
+		if ((size_t)n < sizeof(type))
 			continue;
-		struct conn *c = conn_by_ref(m.ref);
-		switch (m.type) {
-		case IPC_AUTH_RESP:
-			if (c)
-				login_auth_reply(c, &m);
-			break;
-		case IPC_CONNECT_RESP:
-			if (c)
-				login_connect_reply(c, &m);
-			else if (m.u.connect_resp.status == 200) {
-				/* The client left while the master granted it: tell
-				 * the master the tunnel is already gone. */
-				struct ipc_msg r = {.type = IPC_CLOSED, .ref = m.ref};
-				r.u.closed.sess_id = m.u.connect_resp.sess_id;
-				snprintf(r.u.closed.reason, sizeof(r.u.closed.reason),
-					 "client left during CONNECT");
-				worker_ipc_send(&r);
-			}
-			break;
-		case IPC_KICK:
-			if (c && c->state == CS_TUNNEL && c->sess_id == m.u.kick.sess_id)
-				conn_close(c, "replaced by a newer connection of its session");
-			break;
-		case IPC_DISCONNECT:
-			if (c && c->state == CS_TUNNEL && c->sess_id == m.u.kick.sess_id)
-				tunnel_disconnect(c, "Disconnected by administrator");
-			break;
-		default:
-			log_err("unknown control message %u", m.type);
+		memcpy(&type, buf, sizeof(type));
+		if (type == IPC_TLS) {
+			if (tls_reload(buf, (size_t)n) == 0)
+				log_info("new certificate loaded for new connections");
+		} else if ((size_t)n == sizeof(struct ipc_msg)) {
+			struct ipc_msg m;
+			memcpy(&m, buf, sizeof(m));
+			on_ipc_msg(&m);
+			explicit_bzero(&m, sizeof(m));
 		}
-		explicit_bzero(&m, sizeof(m));
+		explicit_bzero(buf, (size_t)n);
 	}
 }
 
@@ -331,7 +371,12 @@ static int setup(const struct worker_env *env, int *sigfd, int *tfd)
 
 	memset(&W, 0, sizeof(W));
 	W.env = env;
-	W.cfg = env->cfg;
+	W.live = *env->cfg;
+	W.cfg = &W.live;
+	static struct tls_ctx inherited;
+	inherited.cred = env->cred;
+	inherited.prio = env->prio;
+	W.tls = &inherited;
 	W.dirty_head = UINT32_MAX;
 	W.max_conns = W.cfg->max_clients;
 	W.conns = calloc(W.max_conns, sizeof(*W.conns));

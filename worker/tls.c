@@ -117,18 +117,78 @@ int tls_conn_init(struct conn *c)
 		log_err("gnutls_init: %s", gnutls_strerror(r));
 		return -ENOMEM;
 	}
-	r = gnutls_priority_set(c->tls, W.env->prio);
+	r = gnutls_priority_set(c->tls, W.tls->prio);
 	if (r == 0)
-		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, W.env->cred);
+		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, W.tls->cred);
 	if (r < 0) {
 		log_err("TLS session set-up: %s", gnutls_strerror(r));
 		gnutls_deinit(c->tls);
 		c->tls = NULL;
 		return -EINVAL;
 	}
+	c->tctx = W.tls;
+	W.tls->refs++;
 	gnutls_transport_set_ptr(c->tls, c);
 	gnutls_transport_set_push_function(c->tls, tls_push);
 	gnutls_transport_set_pull_function(c->tls, tls_pull);
+	return 0;
+}
+
+static void tls_ctx_free(struct tls_ctx *t)
+{
+	gnutls_certificate_free_credentials(t->cred);
+	gnutls_priority_deinit(t->prio);
+	free(t);
+}
+
+void tls_conn_done(struct conn *c)
+{
+	struct tls_ctx *t = c->tctx;
+
+	gnutls_deinit(c->tls);
+	c->tls = NULL;
+	c->tctx = NULL;
+	if (t && --t->refs == 0 && t != W.tls && t->owned)
+		tls_ctx_free(t);
+}
+
+int tls_reload(const void *msg, size_t len)
+{
+	const struct ipc_tls *h = msg;
+	const char *p = (const char *)msg + sizeof(*h);
+	struct tls_ctx *t;
+	char prio[1024];
+	int r;
+
+	if (len < sizeof(*h) ||
+	    (size_t)h->cert_len + h->key_len + h->prio_len != len - sizeof(*h) ||
+	    h->prio_len >= sizeof(prio))
+		return -EBADMSG;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	gnutls_datum_t cd = {(unsigned char *)p, h->cert_len};
+	gnutls_datum_t kd = {(unsigned char *)p + h->cert_len, h->key_len};
+	memcpy(prio, p + h->cert_len + h->key_len, h->prio_len);
+	prio[h->prio_len] = 0;
+	r = gnutls_certificate_allocate_credentials(&t->cred);
+	if (r == 0)
+		r = gnutls_certificate_set_x509_key_mem2(t->cred, &cd, &kd, GNUTLS_X509_FMT_PEM,
+							 NULL, 0);
+	if (r == 0)
+		r = gnutls_priority_init2(&t->prio, prio, NULL, 0);
+	if (r < 0) {
+		log_err("reloaded TLS material rejected: %s", gnutls_strerror(r));
+		if (t->cred)
+			gnutls_certificate_free_credentials(t->cred);
+		free(t);
+		return -EINVAL;
+	}
+	t->owned = true;
+	struct tls_ctx *old = W.tls;
+	W.tls = t;
+	if (old->refs == 0 && old->owned)
+		tls_ctx_free(old);
 	return 0;
 }
 

@@ -64,6 +64,15 @@ enum conn_state {
 	CS_DRAIN, /* flushing a last response, then close */
 };
 
+/* Certificate and priorities for handshakes.  A reload brings a new one;
+ * connections keep the one they started with until they close. */
+struct tls_ctx {
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	unsigned refs;
+	bool owned; /* loaded by this worker (freed at refs 0 once replaced) */
+};
+
 struct obuf {
 	struct obuf *next_free;
 	uint32_t off, len, cap;
@@ -78,6 +87,7 @@ struct conn {
 	bool dirty;	 /* on the flush list */
 	uint32_t next_dirty;
 	gnutls_session_t tls;
+	struct tls_ctx *tctx;
 	struct obuf *out; /* pending ciphertext; NULL when empty */
 	time_t deadline;  /* handshake / login deadline, 0 in TUNNEL */
 	time_t last_rx;
@@ -102,7 +112,9 @@ struct conn {
 /* loop.c */
 struct worker {
 	const struct worker_env *env;
-	const struct cfg *cfg;
+	const struct cfg *cfg; /* = &live */
+	struct cfg live;       /* the inherited config, updated by reloads */
+	struct tls_ctx *tls;   /* for new handshakes */
 	int ep;
 	struct conn *conns;
 	uint32_t max_conns, n_conns, free_hint;
@@ -133,6 +145,9 @@ void worker_report_closed(struct conn *c, bool end_session, const char *reason);
 
 /* tls.c */
 int tls_conn_init(struct conn *c);
+void tls_conn_done(struct conn *c);
+/* Load a reloaded certificate/key/priorities (IPC_TLS); 0 or -errno. */
+int tls_reload(const void *msg, size_t len);
 void tls_on_readable(struct conn *c);
 void tls_flush(struct conn *c);
 /* Send one TLS record (one CSTP frame or one HTTP response).  0, or
