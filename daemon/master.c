@@ -41,6 +41,7 @@
 #include "worker/worker.h"
 
 #define INBOX_BUF (4 << 20)
+#define LOG_RATE  500 /* log lines a second per worker */
 
 enum ev_kind { EV_SIGNAL = 1, EV_TIMER, EV_IPC, EV_LOG, EV_CONTROL };
 
@@ -54,6 +55,9 @@ struct slot {
 	bool ready;
 	time_t started;
 	time_t respawn_at; /* 0: none pending */
+	time_t log_window; /* rate limit of the worker's log lines */
+	unsigned log_lines;
+	unsigned long log_suppressed;
 	unsigned quick_deaths;
 };
 
@@ -420,6 +424,25 @@ static void on_log(unsigned w)
 		}
 		if (n < 2)
 			continue;
+		/* A flooding worker loses lines, not the master's time: past
+		 * LOG_RATE lines a second they are read, counted and dropped. */
+		struct slot *s = &M.slots[w];
+		time_t now = time(NULL);
+		if (now != s->log_window) {
+			if (s->log_suppressed) {
+				char msg[96];
+				snprintf(msg, sizeof(msg), "%lu log lines suppressed (rate limit)",
+					 s->log_suppressed);
+				log_write_line(LOG_WARNING, tag, msg);
+			}
+			s->log_window = now;
+			s->log_lines = 0;
+			s->log_suppressed = 0;
+		}
+		if (++s->log_lines > LOG_RATE) {
+			s->log_suppressed++;
+			continue;
+		}
 		rec[n] = 0;
 		log_write_line(rec[0] & 7, tag, rec + 1);
 	}
@@ -834,6 +857,23 @@ gnutls_fail:
 	return -EINVAL;
 }
 
+/* Socket activation: systemd passed one listening socket per listen
+ * address, in config order; every worker gets its own dup of it (the
+ * workers' epoll uses EPOLLEXCLUSIVE, so one wakes per connection). */
+static int n_activated;
+
+static int listen_inherited(unsigned k, int *fd)
+{
+	int src = SD_LISTEN_FDS_START + (int)k;
+
+	if (sd_is_socket(src, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+		return -ENOTSOCK;
+	if (fcntl(src, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	*fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+	return *fd < 0 ? -errno : 0;
+}
+
 static int setup_slots(void)
 {
 	int *tun = calloc(M.n, sizeof(int));
@@ -845,6 +885,15 @@ static int setup_slots(void)
 		free(tun);
 		return log_errno(-ENOMEM, "worker slots");
 	}
+	n_activated = sd_listen_fds(1);
+	if (n_activated > 0 && (unsigned)n_activated != M.cfg.n_listen) {
+		free(tun);
+		log_err("socket activation passed %d sockets, but %s lists %u listen addresses",
+			n_activated, M.cfg.path, M.cfg.n_listen);
+		return -EINVAL;
+	}
+	if (n_activated > 0)
+		log_info("using %d listening sockets from socket activation", n_activated);
 	r = tun_create(M.cfg.tun_name, M.n, tun);
 	if (r < 0) {
 		free(tun);
@@ -866,7 +915,8 @@ static int setup_slots(void)
 			return log_errno(-ENOMEM, "worker slots");
 		}
 		for (k = 0; k < M.cfg.n_listen; k++) {
-			r = listen_open(&M.cfg.listen[k], &s->listen[k]);
+			r = n_activated > 0 ? listen_inherited(k, &s->listen[k])
+					    : listen_open(&M.cfg.listen[k], &s->listen[k]);
 			if (r < 0) {
 				free(tun);
 				return log_errno(r, "cannot listen on %s", M.cfg.listen[k].text);
@@ -883,6 +933,9 @@ static int setup_slots(void)
 		setsockopt(s->inbox[1], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	}
 	free(tun);
+	/* Our dups are in the slots; the originals would only leak. */
+	for (k = 0; n_activated > 0 && k < (unsigned)n_activated; k++)
+		close(SD_LISTEN_FDS_START + (int)k);
 	return 0;
 }
 

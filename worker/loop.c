@@ -404,7 +404,8 @@ static int setup(const struct worker_env *env, int *sigfd, int *tfd)
 	if (W.ep < 0 || *sigfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &its, NULL) < 0)
 		return log_errno(-errno, "worker event set-up");
 	for (i = 0; i < env->n_listen; i++)
-		if (ep_add(env->listen_fds[i], EPOLLIN, ev_data(K_LISTEN, i, 0)) < 0)
+		if (ep_add(env->listen_fds[i], EPOLLIN | EPOLLEXCLUSIVE, ev_data(K_LISTEN, i, 0)) <
+		    0)
 			return log_errno(-errno, "epoll_ctl");
 	if (ep_add(env->tun_fd, EPOLLIN, ev_data(K_TUN, 0, 0)) < 0 ||
 	    ep_add(env->inbox_fd, EPOLLIN, ev_data(K_INBOX, 0, 0)) < 0 ||
