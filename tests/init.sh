@@ -1,0 +1,179 @@
+#!/bin/bash
+# The init system files against the real daemon.
+#  (a) systemd-analyze verify on the unit (a copy pointing at the build tree);
+#  (b) init/tunneld.init in the lab: start, status, a client, reload (same
+#      PID, the client stays), a bad config refused, stop, status codes;
+#  (c) tunneld --daemon --pid-file: a second instance is refused, a stale
+#      PID file is taken over, a failed start says why.
+#
+#   client c1 --br0-- [server ns: tunneld --daemon, started by the init script]
+#                                       --- lan 198.18.1.2
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root"
+	exit 77
+fi
+. "$(dirname "$0")/e2e/lib.sh"
+. "$(dirname "$0")/e2e/td.sh"
+SRC=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+B=$TD_TOP
+INIT=$B/init/tunneld.init
+lab_init init
+lab_need start-stop-daemon
+[ -x "$TD_BIN" ] || td_fail "$TD_BIN not built"
+[ -f "$INIT" ] || td_fail "$INIT not generated (make all)"
+
+# (a) The unit ------------------------------------------------------------
+for f in init/tunneld.service init/tunneld.init init/tunneld.tmpfiles; do
+	! grep -n '@[a-z]*@' "$B/$f" || td_fail "$f: unsubstituted @...@"
+done
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$LAB_DIR/unit"
+	sed -e "s|@sbindir@|$B|g" -e "s|@sysconfdir@|$LAB_DIR/etc|g" -e "s|@runstatedir@|/run|g" \
+		"$SRC/init/tunneld.service.in" >"$LAB_DIR/unit/tunneld.service"
+	systemd-analyze verify --man=no "$LAB_DIR/unit/tunneld.service" >"$LAB_DIR/verify.out" 2>&1 ||
+		td_fail "systemd-analyze verify: $(cat "$LAB_DIR/verify.out")"
+	! grep -q 'tunneld.service' "$LAB_DIR/verify.out" ||
+		td_fail "systemd-analyze verify warns: $(cat "$LAB_DIR/verify.out")"
+	td_pass "systemd-analyze verify tunneld.service"
+else
+	echo "SKIP (part a): systemd-analyze not found"
+fi
+
+# (b) The SysV script ----------------------------------------------------
+lab_make_cert
+lab_add_client c1
+td_users alice:alice-pass
+td_config
+# With --daemon the log goes to syslog by default: keep it in the lab.
+TD_LOG=$LAB_DIR/tunneld.log
+sed -i "s|^log = { level = \"\([a-z]*\)\"; };|log = { level = \"\1\"; destination = \"$TD_LOG\"; };|" \
+	"$LAB_DIR/tunneld.conf"
+grep -q "destination = \"$TD_LOG\"" "$LAB_DIR/tunneld.conf" || td_fail "could not set log.destination"
+PF=$LAB_DIR/tunneld.pid
+# The defaults file names the config, as /etc/default/tunneld would.
+printf 'CONFIG=%s\nDAEMON_ARGS=\n' "$LAB_DIR/tunneld.conf" >"$LAB_DIR/default"
+initd() { # initd ACTION: run the init script in the server namespace
+	lab_srv env TUNNELD_DEFAULTS="$LAB_DIR/default" DAEMON="$TD_BIN" PIDFILE="$PF" \
+		sh "$INIT" "$1" >"$LAB_DIR/initd.out" 2>&1
+}
+initd_rc() { # initd_rc ACTION: echo the exit status
+	local rc=0
+	initd "$1" || rc=$?
+	echo $rc
+}
+pid_of() { local p; read -r p <"$1" && echo "$p"; }
+wait_gone() { # wait_gone PID [TIMEOUT=10]
+	local deadline=$(($(lab__now_ms) + ${2:-10} * 1000))
+	while lab_alive "$1"; do
+		[ "$(lab__now_ms)" -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
+rc=$(initd_rc status)
+[ "$rc" = 3 ] || td_fail "status before start: exit $rc, want 3"
+initd start || td_fail "start: $(cat "$LAB_DIR/initd.out")"
+[ -s "$PF" ] || td_fail "start: no PID file"
+TD_PID=$(pid_of "$PF")
+lab_alive "$TD_PID" || td_fail "start: pid $TD_PID not running"
+[ "$(readlink "/proc/$TD_PID/exe")" = "$(readlink -f "$TD_BIN")" ] || td_fail "pid $TD_PID is not tunneld"
+grep -q 'master: info: ready:' "$TD_LOG" || td_fail "start returned before the server was ready"
+rc=$(initd_rc status)
+[ "$rc" = 0 ] || td_fail "status while running: exit $rc, want 0"
+initd start || td_fail "second start: $(cat "$LAB_DIR/initd.out")"
+[ "$(pid_of "$PF")" = "$TD_PID" ] || td_fail "second start replaced the server"
+td_pass "init start: ready, pid $TD_PID, status 0; a second start is a no-op"
+
+lab_start_client c1 alice alice-pass
+lab_wait_client c1 20 || td_fail "client did not connect"
+lab_ping_ok c1 "$LAB_LAN_IP" 3 || td_fail "ping lan before reload"
+initd reload || td_fail "reload: $(cat "$LAB_DIR/initd.out")"
+td_log_wait 'reloaded ' 10 || td_fail "no reload in the log"
+lab_alive "$TD_PID" || td_fail "server gone after reload"
+[ "$(pid_of "$PF")" = "$TD_PID" ] || td_fail "PID changed on reload"
+lab_ping_ok c1 "$LAB_LAN_IP" 3 || td_fail "ping lan after reload"
+[ "$(lab_event_count c1 reconnect)" = 0 ] || td_fail "client reconnected on reload"
+[ "$(lab_event_count c1 connect)" = 1 ] || td_fail "client connected more than once"
+td_pass "init reload: same pid, client stays connected"
+
+cp "$LAB_DIR/tunneld.conf" "$LAB_DIR/tunneld.conf.good"
+echo 'workers = "many";' >>"$LAB_DIR/tunneld.conf"
+rc=$(initd_rc reload)
+[ "$rc" != 0 ] || td_fail "reload of a bad config succeeded"
+grep -q 'tunneld.conf:[0-9]' "$LAB_DIR/initd.out" || td_fail "bad config: no FILE:LINE: $(cat "$LAB_DIR/initd.out")"
+rc=$(initd_rc restart)
+[ "$rc" != 0 ] || td_fail "restart with a bad config succeeded"
+lab_alive "$TD_PID" || td_fail "a bad config took the server down"
+mv "$LAB_DIR/tunneld.conf.good" "$LAB_DIR/tunneld.conf"
+td_pass "init reload/restart refuse a bad config (exit $rc), the server runs on"
+
+initd stop || td_fail "stop: $(cat "$LAB_DIR/initd.out")"
+lab_alive "$TD_PID" && td_fail "stop returned, pid $TD_PID still running"
+[ ! -e "$PF" ] || td_fail "stop: PID file left behind"
+grep -q 'master: info: stopped' "$TD_LOG" || td_fail "stop: no clean stop in the log"
+lab_client_exited c1 15 >/dev/null || td_fail "client still running after stop"
+rc=$(initd_rc status)
+[ "$rc" = 3 ] || td_fail "status after stop: exit $rc, want 3"
+initd stop || td_fail "stop when stopped: $(cat "$LAB_DIR/initd.out")"
+td_pass "init stop: server gone, PID file removed, client told, status 3"
+
+true &
+dead=$!
+wait "$dead"
+echo "$dead" >"$PF"
+rc=$(initd_rc status)
+[ "$rc" = 1 ] || td_fail "status with a stale PID file: exit $rc, want 1"
+initd start || td_fail "start over a stale PID file: $(cat "$LAB_DIR/initd.out")"
+TD_PID=$(pid_of "$PF")
+if [ "$TD_PID" = "$dead" ] || ! lab_alive "$TD_PID"; then td_fail "stale PID file not replaced"; fi
+initd restart || td_fail "restart: $(cat "$LAB_DIR/initd.out")"
+old=$TD_PID
+TD_PID=$(pid_of "$PF")
+if [ "$TD_PID" = "$old" ] || ! lab_alive "$TD_PID" || lab_alive "$old"; then
+	td_fail "restart did not replace the server"
+fi
+initd stop || td_fail "stop: $(cat "$LAB_DIR/initd.out")"
+wait_gone "$TD_PID" 1 || td_fail "stop returned, pid $TD_PID still running"
+td_pass "init: stale PID file gives status 1 and is taken over; restart"
+
+# (c) tunneld --daemon directly --------------------------------------------
+# log.destination "auto": until it is ready the daemon reports to the
+# starter's stderr, then to syslog.
+PF2=$LAB_DIR/direct.pid
+sed "s|; destination = \"$TD_LOG\"||" "$LAB_DIR/tunneld.conf" >"$LAB_DIR/direct.conf"
+dstart() { lab_srv "$TD_BIN" --daemon --pid-file "$PF2" -c "${1:-$LAB_DIR/direct.conf}" 2>"$LAB_DIR/err"; }
+dstart || td_fail "--daemon: $(cat "$LAB_DIR/err")"
+TD_PID=$(pid_of "$PF2")
+lab_alive "$TD_PID" || td_fail "--daemon: pid $TD_PID not running"
+rc=0
+dstart || rc=$?
+[ $rc = 1 ] || td_fail "second --daemon with the same PID file: exit $rc, want 1"
+grep -q 'already running' "$LAB_DIR/err" || td_fail "second --daemon: no clear message: $(cat "$LAB_DIR/err")"
+if [ "$(pid_of "$PF2")" != "$TD_PID" ] || ! lab_alive "$TD_PID"; then
+	td_fail "second --daemon disturbed the first"
+fi
+td_pass "--daemon: a second instance is refused: $(head -1 "$LAB_DIR/err")"
+kill -TERM "$TD_PID"
+wait_gone "$TD_PID" || td_fail "--daemon: no exit on SIGTERM"
+[ ! -e "$PF2" ] || td_fail "--daemon: PID file left after a clean stop"
+
+true &
+dead=$!
+wait "$dead"
+echo "$dead" >"$PF2"
+dstart || td_fail "--daemon over a stale PID file: $(cat "$LAB_DIR/err")"
+TD_PID=$(pid_of "$PF2")
+if [ "$TD_PID" = "$dead" ] || ! lab_alive "$TD_PID"; then td_fail "stale PID file not taken over"; fi
+kill -TERM "$TD_PID"
+wait_gone "$TD_PID" || td_fail "--daemon: no exit on SIGTERM"
+td_pass "--daemon: a stale PID file (pid $dead) is taken over"
+
+sed "s|$LAB_CERT|$LAB_DIR/missing.pem|" "$LAB_DIR/direct.conf" >"$LAB_DIR/bad.conf"
+rc=0
+dstart "$LAB_DIR/bad.conf" || rc=$?
+[ $rc = 1 ] || td_fail "--daemon with a missing certificate: exit $rc, want 1"
+[ -s "$LAB_DIR/err" ] || td_fail "--daemon failed without a message"
+[ ! -e "$PF2" ] || td_fail "--daemon failed and left a PID file"
+td_pass "--daemon: a failed start exits 1: $(head -1 "$LAB_DIR/err")"
+TD_PID=""
