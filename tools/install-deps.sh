@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
   libgnutls28-dev libconfig-dev libsystemd-dev libseccomp-dev libmnl-dev libcrypt-dev check
   gnutls-bin openssl iproute2 iputils-ping procps psmisc socat iperf3 openconnect ocserv
-  clang-format"
+  clang-format systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
