@@ -541,9 +541,14 @@ static void begin_drain(void)
 	log_info("graceful stop: no new logins; waiting up to %u s for tunnels to end",
 		 M.cfg.drain_timeout);
 	sd_notify(0, "STATUS=Draining");
-	for (i = 0; i < M.n; i++)
+	for (i = 0; i < M.n; i++) {
 		if (M.slots[i].pid > 0)
 			kill(M.slots[i].pid, SIGQUIT);
+		/* Our copies too: a listener nobody accepts on would leave new
+		 * clients hanging instead of refused. */
+		for (unsigned k = 0; k < M.cfg.n_listen; k++)
+			close_fd(&M.slots[i].listen[k]);
+	}
 }
 
 static unsigned count_tunnels(void)

@@ -45,7 +45,8 @@ hup
 td_log_wait "reload failed, nothing changed: .*tunneld.conf:[0-9]+: unknown setting bogus-key" 5 || td_fail "no FILE:LINE for the broken config"
 sleep 0.5
 lab_start_client c2 bob bob-pass
-[ "$(lab_client_exited c2 15)" != 0 ] || td_fail "bob logged in although the reload failed"
+rc=$(lab_client_exited c2 15) || td_fail "bob's client still running after the failed reload"
+[ "$rc" != 0 ] || td_fail "bob logged in although the reload failed"
 lab_ping_ok c1 198.18.1.2 || td_fail "c1 broken by the failed reload"
 td_pass "broken config: $(grep -o 'tunneld.conf:[0-9]*: [^;]*' "$TD_LOG" | tail -1); old users only"
 
@@ -71,6 +72,7 @@ td_pass "reload: bob logs in, new route 198.18.50.0/24, new certificate; c1 unto
 
 # The old certificate is gone for new logins.
 LAB_PIN=$old_pin lab_start_client c3 alice alice-pass
-[ "$(lab_client_exited c3 15)" != 0 ] || td_fail "old certificate still served"
+rc=$(lab_client_exited c3 15) || td_fail "client with the old pin still running"
+[ "$rc" != 0 ] || td_fail "old certificate still served"
 td_pass "old certificate no longer served"
 td_stop || td_fail "unclean stop"
