@@ -39,6 +39,23 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	echo "SKIP (part a): systemd-analyze not found"
 fi
+if command -v systemd-sysusers >/dev/null 2>&1 && command -v systemd-tmpfiles >/dev/null 2>&1; then
+	R=$LAB_DIR/root
+	mkdir -p "$R/etc"
+	systemd-sysusers --root="$R" - <"$SRC/init/tunneld.sysusers" >/dev/null 2>&1 ||
+		td_fail "systemd-sysusers rejects tunneld.sysusers"
+	grep -q '^tunneld:x:[0-9]*:[0-9]*:[^:]*:/nonexistent:/usr/sbin/nologin$' "$R/etc/passwd" ||
+		td_fail "sysusers: no tunneld user without home and login: $(cat "$R/etc/passwd")"
+	grep -q '^tunneld:x:' "$R/etc/group" || td_fail "sysusers: no tunneld group"
+	sed 's|@runstatedir@|/run|g' "$SRC/init/tunneld.tmpfiles.in" >"$LAB_DIR/tmpfiles.conf"
+	systemd-tmpfiles --root="$R" --create "$LAB_DIR/tmpfiles.conf" ||
+		td_fail "systemd-tmpfiles rejects tunneld.tmpfiles"
+	[ "$(stat -c '%a %U %G' "$R/run/tunneld")" = "755 root root" ] ||
+		td_fail "tmpfiles: $(stat -c '%a %U %G' "$R/run/tunneld")"
+	td_pass "sysusers: user and group tunneld; tmpfiles: /run/tunneld 0755 root"
+else
+	echo "SKIP (part a): systemd-sysusers or systemd-tmpfiles not found"
+fi
 
 # (b) The SysV script ----------------------------------------------------
 lab_make_cert
