@@ -1101,9 +1101,9 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 	M.opts = *opts;
 	M.started = time(NULL);
 	log_init_master((int)M.cfg.log_level);
-	/* "auto" means stderr until we are ready, syslog after that when
-	 * daemonized: start-up errors reach whoever started us. */
-	if (log_set_destination(M.cfg.log_destination, 0) < 0) {
+	/* With --daemon, lines go to stderr until we are ready, whatever the
+	 * destination: start-up errors reach whoever started us. */
+	if (log_set_destination(M.opts.daemon ? "stderr" : M.cfg.log_destination, 0) < 0) {
 		log_errno(-errno, "log.destination %s", M.cfg.log_destination);
 		goto out;
 	}
