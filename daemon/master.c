@@ -347,15 +347,16 @@ static void check_all_ready(void)
 	if (M.announced)
 		return;
 	M.announced = true;
+	/* Daemonized: from here on lines go where the config says, the
+	 * "ready" line included; the starter learns it through the pipe. */
+	if (M.opts.daemon && log_set_destination(M.cfg.log_destination, 1) < 0)
+		log_warn("log.destination %s: cannot open; logging to stderr",
+			 M.cfg.log_destination);
 	log_info("ready: %u workers, tun %s, %u listen addresses", M.n, M.cfg.tun_name,
 		 M.cfg.n_listen);
 	sd_notify(0, "READY=1\nSTATUS=Serving, no clients");
-	if (M.opts.daemon) {
+	if (M.opts.daemon)
 		daemon_ready();
-		if (log_set_destination(M.cfg.log_destination, 1) < 0)
-			log_warn("log.destination %s: cannot open; logging to stderr",
-				 M.cfg.log_destination);
-	}
 }
 
 static void on_ipc(unsigned w)
