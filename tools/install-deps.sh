@@ -6,6 +6,11 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libgnutls28-dev libconfig-dev libsystemd-dev libseccomp-dev libmnl-dev libcrypt-dev check
   gnutls-bin openssl iproute2 iputils-ping procps psmisc socat iperf3 openconnect ocserv
   clang-format systemd"
+# Each part of the test suite that needs more lists it in tools/deps/*.list
+# (one package per line, # comments).
+for f in "$(dirname "$0")"/deps/*.list; do
+	[ -f "$f" ] && PKGS="$PKGS $(sed 's/#.*//' "$f")"
+done
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

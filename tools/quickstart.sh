@@ -15,6 +15,15 @@ case $what in
 lab) exec bash tests/lab.sh ;;
 test)
 	make check || { cat test-suite.log 2>/dev/null | tail -n 400; exit 1; }
+	# Further stages build their own variants (package, sanitizers, fuzzers,
+	# seccomp trap) from this tree; each is one script in tests/ci/.
+	for stage in tests/ci/*.sh; do
+		[ -f "$stage" ] || continue
+		echo "== stage $stage"
+		start=$(date +%s)
+		sh "$stage" || { echo "== stage $stage FAILED" >&2; exit 1; }
+		echo "== stage $stage passed in $(($(date +%s) - start)) s"
+	done
 	;;
 *) echo "usage: $0 lab|test" >&2; exit 2 ;;
 esac
