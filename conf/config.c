@@ -67,8 +67,8 @@ static const struct cfg_key cfg_keys[] = {
     {"workers", CT_WORKERS, OFF(workers), 0, NULL, 0, 1, 256, 0},
     {"user", CT_STRING, OFF(user), 0, "tunneld", 0, 0, 0, 0},
     {"group", CT_STRING, OFF(group), 0, "tunneld", 0, 0, 0, 0},
-    {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RQ | RL},
-    {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RQ | RL},
+    {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RL},
+    {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RL},
     {"tls.priorities", CT_STRING, OFF(tls_priorities), 0,
      "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", 0, 0, 0, RL},
     {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RQ | RL},
@@ -85,6 +85,16 @@ static const struct cfg_key cfg_keys[] = {
     {"limits.handshake-timeout", CT_UINT, OFF(handshake_timeout), 0, NULL, 10, 1, 600, RL},
     {"limits.auth-timeout", CT_UINT, OFF(auth_timeout), 0, NULL, 60, 1, 3600, RL},
     {"limits.queue-bytes", CT_UINT, OFF(queue_bytes), 0, NULL, 262144, 16384, 67108864, RL},
+    {"limits.max-sessions-per-user", CT_UINT, OFF(max_sessions_per_user), 0, NULL, 0, 0, 1000000,
+     RL},
+    {"limits.max-handshakes", CT_UINT, OFF(max_handshakes), 0, NULL, 1024, 1, 1000000, RL},
+    {"limits.max-handshakes-per-address", CT_UINT, OFF(max_handshakes_per_addr), 0, NULL, 64, 1,
+     1000000, RL},
+    {"limits.http-max-header-bytes", CT_UINT, OFF(http_max_header), 0, NULL, 8192, 1024, 65536, RL},
+    {"limits.http-max-body-bytes", CT_UINT, OFF(http_max_body), 0, NULL, 16384, 1024, 1048576, RL},
+    {"auth.ban-failures", CT_UINT, OFF(ban_failures), 0, NULL, 10, 0, 100000, RL},
+    {"auth.ban-window", CT_UINT, OFF(ban_window), 0, NULL, 300, 1, 86400, RL},
+    {"auth.ban-time", CT_UINT, OFF(ban_time), 0, NULL, 600, 1, 2592000, RL},
     {"session.drain-timeout", CT_UINT, OFF(drain_timeout), 0, NULL, 30, 0, 86400, RL},
     {"log.level", CT_LOGLEVEL, OFF(log_level), 0, "info", 0, 0, 0, RL},
     {"log.destination", CT_STRING, OFF(log_destination), 0, "auto", 0, 0, 0, RL},
@@ -750,6 +760,10 @@ static int check_required(struct ctx *x, config_t *lc)
 		if ((cfg_keys[i].flags & KEY_REQUIRED) && !x->seen[i])
 			return fail_line(x, enclosing_line(lc, cfg_keys[i].path),
 					 "missing required key %s", cfg_keys[i].path);
+	if (!x->cfg->tls_certificate != !x->cfg->tls_key)
+		return fail_line(x, enclosing_line(lc, "tls.certificate"),
+				 "tls: set tls.certificate and tls.key together, or neither "
+				 "(a self-signed pair is then made on first start)");
 	if (!x->cfg->have_ipv4_pool && !x->cfg->have_ipv6_pool)
 		return fail_line(x, enclosing_line(lc, "network.ipv4-pool"),
 				 "network: set network.ipv4-pool, network.ipv6-pool or both: "

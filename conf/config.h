@@ -47,8 +47,8 @@ struct cfg {
 	char *user;	  /* default "tunneld" */
 	char *group;	  /* default "tunneld" */
 
-	char *tls_certificate; /* PEM file, required */
-	char *tls_key;	       /* PEM file, required */
+	char *tls_certificate; /* PEM file; NULL: self-signed, made at start */
+	char *tls_key;	       /* PEM file; with tls_certificate or neither */
 	char *tls_priorities;  /* GnuTLS priority string */
 
 	char *password_file; /* auth.password-file, required */
@@ -73,7 +73,15 @@ struct cfg {
 	unsigned auth_timeout;	    /* limits.auth-timeout, s: TLS up to tunnel, default 60 */
 	unsigned queue_bytes;	    /* limits.queue-bytes: per-client send queue, default 262144 */
 
-	unsigned drain_timeout;	      /* session.drain-timeout: SIGQUIT grace, s, default 30 */
+	unsigned max_sessions_per_user;	  /* limits.max-sessions-per-user, 0 = no limit */
+	unsigned max_handshakes;	  /* limits.max-handshakes: connections not yet tunnels */
+	unsigned max_handshakes_per_addr; /* limits.max-handshakes-per-address */
+	unsigned http_max_header;	  /* limits.http-max-header-bytes, default 8192 */
+	unsigned http_max_body;		  /* limits.http-max-body-bytes, default 16384 */
+	unsigned ban_failures;	/* auth.ban-failures: failed logins that ban an address, 0 = off */
+	unsigned ban_window;	/* auth.ban-window, s: the failures must fall within it */
+	unsigned ban_time;	/* auth.ban-time, s: how long the ban lasts */
+	unsigned drain_timeout; /* session.drain-timeout: SIGQUIT grace, s, default 30 */
 	enum cfg_log_level log_level; /* log.level: "error","warning","info","debug" */
 	char *log_destination;	      /* log.destination: auto, stderr, syslog or /path */
 
