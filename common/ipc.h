@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include "common/cookie.h"
 #include "conf/config.h"
-#include "conf/config.h"
 
 #define IPC_USER_MAX   64
 #define IPC_PASS_MAX   256
@@ -56,6 +55,8 @@ struct ipc_msg {
 			int32_t result;	  /* enum passwd_result */
 			uint64_t sess_id; /* slot | serial << 32 */
 			char cookie[COOKIE_TEXT_LEN + 1];
+			char reason[IPC_REASON_MAX]; /* refused for a reason the user
+							should see (ban, limit) */
 		} auth_resp;
 		struct {
 			uint8_t cookie[COOKIE_BYTES];
@@ -80,6 +81,8 @@ struct ipc_msg {
 		struct ipc_settings {
 			uint32_t reconnect_timeout, dpd, keepalive;
 			uint32_t max_clients, handshake_timeout, auth_timeout, queue_bytes;
+			uint32_t max_handshakes, max_handshakes_per_addr;
+			uint32_t http_max_header, http_max_body;
 			int32_t log_level;
 			uint32_t n_dns, n_routes;
 			struct cfg_addr dns[CFG_MAX_DNS];

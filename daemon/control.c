@@ -10,6 +10,7 @@
  * logins a little but never drops anything.  In exchange there is no
  * per-client state, no timers and nothing to leak when a client vanishes. */
 #include <config.h>
+#include "daemon/bans.h"
 #include "daemon/control.h"
 
 #include <arpa/inet.h>
@@ -347,13 +348,52 @@ static const char *cmd_stop(struct jw *w, const char *arg)
 	return NULL;
 }
 
+static const char *cmd_bans(struct jw *w, const char *arg)
+{
+	time_t now = time(NULL);
+	const struct ban *b;
+
+	(void)arg;
+	jw_key(w, "bans");
+	jw_open(w, '[');
+	for (unsigned i = 0; (b = ban_nth(i, now)) != NULL; i++) {
+		jw_open(w, '{');
+		jw_str(w, "address", b->addr);
+		jw_num(w, "failures", b->failures);
+		jw_num(w, "expires_in", (long long)(b->until - now));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	return NULL;
+}
+
+static const char *cmd_unban(struct jw *w, const char *arg)
+{
+	char addr[BAN_ADDR_LEN];
+
+	/* Accept the address as tunnelctl bans shows it, or with a port. */
+	if (strlen(arg) >= sizeof(addr))
+		return "no ban on that address";
+	if (arg[0] == '[' || (strchr(arg, ':') && strchr(arg, ':') == strrchr(arg, ':')))
+		ban_addr_of_peer(arg, addr);
+	else
+		snprintf(addr, sizeof(addr), "%s", arg);
+	if (!ban_lift(addr, time(NULL)))
+		return "no ban on that address";
+	log_info("ban on %s lifted (tunnelctl)", addr);
+	jw_str(w, "unbanned", addr);
+	return NULL;
+}
+
 static const struct {
 	const char *name;
 	bool takes_arg;
 	cmd_fn fn;
 } commands[] = {
-    {"status", false, cmd_status},	  {"list", false, cmd_list},	 {"show", true, cmd_show},
-    {"disconnect", true, cmd_disconnect}, {"reload", false, cmd_reload}, {"stop", false, cmd_stop},
+    {"status", false, cmd_status}, {"list", false, cmd_list},
+    {"show", true, cmd_show},	   {"disconnect", true, cmd_disconnect},
+    {"reload", false, cmd_reload}, {"stop", false, cmd_stop},
+    {"bans", false, cmd_bans},	   {"unban", true, cmd_unban},
 };
 
 /* Runs one request line (no newline) and leaves the reply, newline

@@ -33,6 +33,7 @@
 
 #include "common/log.h"
 #include "common/passwd.h"
+#include "daemon/bans.h"
 #include "daemon/control.h"
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
@@ -229,11 +230,39 @@ static void ipc_send(unsigned w, struct ipc_msg *m)
 		log_warn("worker %u: control message %u lost: %s", w, m->type, strerror(errno));
 }
 
+static struct ban_policy ban_policy(void)
+{
+	struct ban_policy p = {M.cfg.ban_failures, M.cfg.ban_window, M.cfg.ban_time};
+
+	return p;
+}
+
+static unsigned user_sessions(const char *user)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < M.sess.cap; i++)
+		n += M.sess.s[i].used && !strcmp(M.sess.s[i].user, user);
+	return n;
+}
+
+/* A login refused for a reason the user should read (not a bad password). */
+static void refuse(unsigned w, struct ipc_msg *r, const char *why)
+{
+	r->u.auth_resp.result = -1;
+	snprintf(r->u.auth_resp.reason, sizeof(r->u.auth_resp.reason), "%s", why);
+	ipc_send(w, r);
+}
+
 static void on_auth(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
+	struct ban_policy pol = ban_policy();
+	time_t now = time(NULL);
+	char addr[BAN_ADDR_LEN];
 	enum passwd_result res;
 	struct session *s;
+	unsigned left, held;
 
 	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
 	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
@@ -246,13 +275,35 @@ static void on_auth(unsigned w, struct ipc_msg *m)
 		ipc_send(w, &r);
 		return;
 	}
+	ban_addr_of_peer(m->u.auth_req.peer, addr);
+	if ((left = ban_left(addr, now)) > 0) {
+		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
+		log_warn("login for user '%s' from %s refused: address banned for %u more s",
+			 m->u.auth_req.user, m->u.auth_req.peer, left);
+		refuse(w, &r, "Too many failed logins from your address: banned, try again later");
+		return;
+	}
 	res = passwd_db_check(M.pw, m->u.auth_req.user, m->u.auth_req.pass);
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
 	r.u.auth_resp.result = res;
 	if (res != PW_OK) {
 		log_warn("login failed for user '%s' from %s: %s", m->u.auth_req.user,
 			 m->u.auth_req.peer, passwd_result_str(res));
+		if (ban_fail(addr, now, &pol))
+			log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*)",
+				 addr, pol.time, pol.failures, pol.window);
 		ipc_send(w, &r);
+		return;
+	}
+	ban_success(addr);
+	if (M.cfg.max_sessions_per_user &&
+	    (held = user_sessions(m->u.auth_req.user)) >= M.cfg.max_sessions_per_user) {
+		log_warn("login for user '%s' from %s refused: %u sessions held "
+			 "(limits.max-sessions-per-user = %u)",
+			 m->u.auth_req.user, m->u.auth_req.peer, held, M.cfg.max_sessions_per_user);
+		refuse(w, &r,
+		       "Too many sessions for this user (limits.max-sessions-per-user); log out "
+		       "elsewhere first");
 		return;
 	}
 	s = sess_create(&M.sess, m->u.auth_req.user, m->u.auth_req.peer);
@@ -648,6 +699,10 @@ static void settings_msg(struct ipc_msg *m)
 	st->dpd = M.cfg.dpd;
 	st->keepalive = M.cfg.keepalive;
 	st->max_clients = M.cfg.max_clients;
+	st->max_handshakes = M.cfg.max_handshakes;
+	st->max_handshakes_per_addr = M.cfg.max_handshakes_per_addr;
+	st->http_max_header = M.cfg.http_max_header;
+	st->http_max_body = M.cfg.http_max_body;
 	st->handshake_timeout = M.cfg.handshake_timeout;
 	st->auth_timeout = M.cfg.auth_timeout;
 	st->queue_bytes = M.cfg.queue_bytes;
@@ -817,6 +872,10 @@ static void on_timer(void)
 	if (read(M.timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	sess_expire(&M.sess, now, M.cfg.reconnect_timeout);
+	if (now % 16 == 0) {
+		struct ban_policy pol = ban_policy();
+		ban_expire(now, &pol);
+	}
 	respawn_due(now);
 	if (M.announced && !M.stopping)
 		update_status(now);

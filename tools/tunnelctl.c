@@ -348,6 +348,15 @@ static void print_show(const struct jval *r)
 	}
 }
 
+static void print_bans(const struct jval *r)
+{
+	const struct jval *bs = jget(r, "bans");
+
+	for (size_t i = 0; bs && bs->type == J_ARR && i < bs->n; i++)
+		printf("%s failures=%s expires_in=%ss\n", jtext(&bs->items[i], "address"),
+		       jtext(&bs->items[i], "failures"), jtext(&bs->items[i], "expires_in"));
+}
+
 static void print_reply(const char *cmd, const struct jval *r)
 {
 	if (!strcmp(cmd, "status"))
@@ -362,6 +371,10 @@ static void print_reply(const char *cmd, const struct jval *r)
 		printf("reload requested\n");
 	else if (!strcmp(cmd, "stop"))
 		printf("stop requested\n");
+	else if (!strcmp(cmd, "bans"))
+		print_bans(r);
+	else if (!strcmp(cmd, "unban"))
+		printf("unbanned %s\n", jtext(r, "unbanned"));
 }
 
 /* ---- command line and socket -------------------------------------------- */
@@ -370,8 +383,8 @@ static const struct {
 	const char *name;
 	bool takes_arg;
 } commands[] = {
-    {"status", false},	  {"list", false},   {"show", true},
-    {"disconnect", true}, {"reload", false}, {"stop", false},
+    {"status", false}, {"list", false}, {"show", true},	 {"disconnect", true},
+    {"reload", false}, {"stop", false}, {"bans", false}, {"unban", true},
 };
 
 static void usage_error(const char *msg) __attribute__((noreturn));
@@ -392,7 +405,9 @@ static void help(void)
 	       "  show ID             one session\n"
 	       "  disconnect USER|ID  end a session, or all sessions of a user\n"
 	       "  reload              re-read the configuration (like SIGHUP)\n"
-	       "  stop                stop the server (like SIGTERM)\n\n"
+	       "  stop                stop the server (like SIGTERM)\n"
+	       "  bans                client addresses banned after failed logins\n"
+	       "  unban ADDRESS       lift a ban\n\n"
 	       "Options:\n"
 	       "  -s, --socket=PATH   control socket (default " DEFAULT_SOCKET ")\n"
 	       "  -j, --json          print the server's JSON reply as is\n"

@@ -184,14 +184,15 @@ static void process(struct conn *c)
 void login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 {
 	if (!c->hbuf) {
-		c->hbuf = malloc(hbuf_cap());
+		c->hcap = (uint32_t)hbuf_cap();
+		c->hbuf = malloc(c->hcap);
 		if (!c->hbuf) {
 			conn_close(c, "out of memory");
 			return;
 		}
 		c->hlen = 0;
 	}
-	if (len > hbuf_cap() - c->hlen) {
+	if (len > c->hcap - c->hlen) {
 		log_info("HTTP request from %s too large", c->peer);
 		if (c->state == CS_HTTP)
 			respond(c, 413, "Request Too Large", NULL, NULL, true);
@@ -212,6 +213,16 @@ void login_auth_reply(struct conn *c, const struct ipc_msg *m)
 		return;
 	c->state = CS_HTTP;
 	if (m->u.auth_resp.result != 0) {
+		char reason[IPC_REASON_MAX];
+
+		/* A refusal the user should read (a ban, a limit) comes back in
+		 * the form's error text, which clients show. */
+		memcpy(reason, m->u.auth_resp.reason, sizeof(reason));
+		reason[sizeof(reason) - 1] = '\0';
+		if (reason[0]) {
+			send_form(c, reason, true);
+			return;
+		}
 		/* A non-interactive client cannot answer a second form, and an
 		 * interactive one reconnects: a plain 401 is clearest. */
 		respond(c, 401, "Unauthorized", NULL, NULL, true);

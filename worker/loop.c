@@ -79,10 +79,83 @@ void worker_report_closed(struct conn *c, bool end_session, const char *reason)
 	worker_ipc_send(&m);
 }
 
+/* ---- pending connections (TLS handshake or login in progress) ---------- */
+
+#define NIL UINT32_MAX
+
+static void pend_push(struct conn *c)
+{
+	uint32_t i = conn_index(c);
+
+	c->pending = true;
+	c->pend_next = NIL;
+	c->pend_prev = W.pend_tail;
+	if (W.pend_tail != NIL)
+		W.conns[W.pend_tail].pend_next = i;
+	else
+		W.pend_head = i;
+	W.pend_tail = i;
+	W.n_pending++;
+}
+
+void conn_pending_done(struct conn *c)
+{
+	if (!c->pending)
+		return;
+	if (c->pend_prev != NIL)
+		W.conns[c->pend_prev].pend_next = c->pend_next;
+	else
+		W.pend_head = c->pend_next;
+	if (c->pend_next != NIL)
+		W.conns[c->pend_next].pend_prev = c->pend_prev;
+	else
+		W.pend_tail = c->pend_prev;
+	c->pending = false;
+	W.n_pending--;
+}
+
+/* This worker's share of a server-wide limit. */
+static uint32_t share(uint32_t limit)
+{
+	uint32_t n = W.env->n_workers ? W.env->n_workers : 1;
+
+	return (limit + n - 1) / n;
+}
+
+static uint32_t pending_from(const uint8_t addr[16])
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = W.pend_head; i != NIL; i = W.conns[i].pend_next)
+		n += !memcmp(W.conns[i].addr, addr, 16);
+	return n;
+}
+
+/* One line a second at most for each kind of refusal: a flood must not
+ * become a flood of log lines. */
+static void log_refusals(time_t now)
+{
+	if (W.refused_addr && now != W.refused_logged) {
+		log_warn("refused %llu connection(s) from addresses at "
+			 "limits.max-handshakes-per-address (%u on this worker)",
+			 (unsigned long long)W.refused_addr, share(W.cfg->max_handshakes_per_addr));
+		W.refused_addr = 0;
+		W.refused_logged = now;
+	}
+	if (W.evicted && now != W.evicted_logged) {
+		log_warn("limits.max-handshakes reached (%u on this worker): closed the %llu "
+			 "oldest unfinished connection(s)",
+			 share(W.cfg->max_handshakes), (unsigned long long)W.evicted);
+		W.evicted = 0;
+		W.evicted_logged = now;
+	}
+}
+
 void conn_close(struct conn *c, const char *why)
 {
 	if (c->state == CS_FREE)
 		return;
+	conn_pending_done(c);
 	if (c->state == CS_TUNNEL) {
 		log_info("session %u: tunnel from %s closed: %s", c->serial, c->peer, why);
 		tunnel_stop(c);
@@ -138,9 +211,37 @@ static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
 	}
 }
 
+static void addr_key(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (ss->ss_family == AF_INET)
+		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/* May a new connection from addr start?  Refuses one from an address at its
+ * share of limits.max-handshakes-per-address; at limits.max-handshakes
+ * closes the oldest unfinished connection to make room. */
+static bool admit(const uint8_t addr[16])
+{
+	if (pending_from(addr) >= share(W.cfg->max_handshakes_per_addr)) {
+		W.refused_addr++;
+		return false;
+	}
+	while (W.n_pending >= share(W.cfg->max_handshakes) && W.pend_head != NIL) {
+		struct conn *old = &W.conns[W.pend_head];
+		log_debug("closing the oldest unfinished connection, from %s", old->peer);
+		conn_close(old, "limits.max-handshakes reached");
+		W.evicted++;
+	}
+	return true;
+}
+
 static void on_accept(int lfd)
 {
 	struct sockaddr_storage ss;
+	uint8_t addr[16];
 	socklen_t sl;
 	int budget = 64, fd;
 
@@ -151,6 +252,11 @@ static void on_accept(int lfd)
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_errno(-errno, "accept");
 			return;
+		}
+		addr_key(&ss, addr);
+		if (!admit(addr)) {
+			close(fd);
+			continue;
 		}
 		struct conn *c = W.n_conns < W.cfg->max_clients ? conn_alloc() : NULL;
 		if (!c) {
@@ -168,6 +274,7 @@ static void on_accept(int lfd)
 		c->have4 = c->have6 = false;
 		c->bye = false;
 		peer_text(&ss, c->peer, sizeof(c->peer));
+		memcpy(c->addr, addr, sizeof(c->addr));
 		if (tls_conn_init(c) < 0) {
 			close(fd);
 			continue;
@@ -176,6 +283,7 @@ static void on_accept(int lfd)
 		c->deadline = time(NULL) + W.cfg->handshake_timeout;
 		c->events = EPOLLIN;
 		W.n_conns++;
+		pend_push(c);
 		if (ep_add(fd, EPOLLIN, ev_data(K_CONN, conn_index(c), c->gen)) < 0) {
 			conn_close(c, "epoll_ctl failed");
 			continue;
@@ -191,6 +299,15 @@ static struct conn *conn_by_ref(struct ipc_ref ref)
 	return c->state != CS_FREE && c->gen == ref.gen ? c : NULL;
 }
 
+/* HTTP buffers of connections in the login phase keep the size they were
+ * allocated with; new requests see the new limits. */
+static void set_http_limits(void)
+{
+	http_limits_default(&W.http_lim);
+	W.http_lim.max_header = W.cfg->http_max_header;
+	W.http_lim.max_body = W.cfg->http_max_body;
+}
+
 static void apply_settings(const struct ipc_settings *st)
 {
 	struct cfg *c = &W.live;
@@ -204,6 +321,11 @@ static void apply_settings(const struct ipc_settings *st)
 	c->handshake_timeout = st->handshake_timeout;
 	c->auth_timeout = st->auth_timeout;
 	c->queue_bytes = st->queue_bytes;
+	c->max_handshakes = st->max_handshakes;
+	c->max_handshakes_per_addr = st->max_handshakes_per_addr;
+	c->http_max_header = st->http_max_header;
+	c->http_max_body = st->http_max_body;
+	set_http_limits();
 	c->log_level = (enum cfg_log_level)st->log_level;
 	log_set_level(st->log_level);
 	c->n_dns = st->n_dns <= CFG_MAX_DNS ? st->n_dns : CFG_MAX_DNS;
@@ -301,6 +423,7 @@ static void on_timer(void)
 	bool stats;
 
 	stats = ++ticks % STATS_PERIOD == 0;
+	log_refusals(now);
 	for (i = 0; i < W.max_conns; i++) {
 		struct conn *c = &W.conns[i];
 		if (c->state == CS_FREE)
@@ -383,7 +506,8 @@ static int setup(const struct worker_env *env, int *sigfd, int *tfd)
 	W.lease_conn = calloc(env->geom.size, sizeof(*W.lease_conn));
 	W.scratch_cap = 1 << 16;
 	W.scratch = malloc(2 * W.scratch_cap);
-	http_limits_default(&W.http_lim);
+	set_http_limits();
+	W.pend_head = W.pend_tail = NIL;
 	if (!W.conns || !W.lease_conn || !W.scratch)
 		return log_errno(-ENOMEM, "worker tables");
 	for (i = 0; i < W.max_conns; i++)

@@ -34,6 +34,7 @@ void tunnel_start(struct conn *c)
 		pool_addr6(g, (uint32_t)c->lease, &c->v6);
 	c->mtu = (uint16_t)W.cfg->mtu;
 	c->state = CS_TUNNEL;
+	conn_pending_done(c);
 	c->deadline = 0;
 	c->last_rx = time(NULL);
 	W.lease_conn[c->lease] = conn_index(c) + 1;

@@ -92,9 +92,12 @@ struct conn {
 	time_t deadline;  /* handshake / login deadline, 0 in TUNNEL */
 	time_t last_rx;
 	char peer[64];
+	uint8_t addr[16]; /* peer address (IPv4 in the first 4 bytes) */
+	bool pending;	  /* on the pending list: not yet a tunnel */
+	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
 	char *hbuf;
-	uint32_t hlen;
+	uint32_t hlen, hcap; /* hcap: as allocated (limits may change on reload) */
 	/* Tunnel */
 	uint64_t sess_id;
 	uint32_t serial; /* session serial for log lines */
@@ -126,6 +129,10 @@ struct worker {
 	size_t ra_len;
 	struct obuf *free_obufs;
 	struct http_limits http_lim;
+	/* Connections not yet tunnels, oldest first (limits.max-handshakes). */
+	uint32_t pend_head, pend_tail, n_pending;
+	uint64_t refused_addr, evicted; /* since the last log line about them */
+	time_t refused_logged, evicted_logged;
 	bool stopping;
 	bool draining; /* SIGQUIT: listeners closed */
 	uint64_t drop_no_client, handoffs_out, handoffs_in;
@@ -134,6 +141,8 @@ struct worker {
 extern struct worker W;
 
 void conn_close(struct conn *c, const char *why);
+/* The connection became a tunnel: it no longer counts as a handshake. */
+void conn_pending_done(struct conn *c);
 void conn_want(struct conn *c, uint32_t events);
 void conn_mark_dirty(struct conn *c);
 static inline uint32_t conn_index(const struct conn *c)

@@ -1,0 +1,132 @@
+/* Master: failed-login counting and address bans.  A linear table: it is
+ * touched once per login, and BAN_MAX bounds both its memory and the scan. */
+#include "config.h"
+#include "daemon/bans.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static struct ban bans[BAN_MAX];
+
+void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN])
+{
+	const char *end;
+	size_t n;
+
+	out[0] = '\0';
+	if (peer[0] == '[') {
+		peer++;
+		end = strchr(peer, ']');
+	} else {
+		end = strrchr(peer, ':');
+	}
+	if (!end)
+		end = peer + strlen(peer);
+	n = (size_t)(end - peer);
+	if (n == 0 || n >= BAN_ADDR_LEN)
+		return;
+	memcpy(out, peer, n);
+	out[n] = '\0';
+}
+
+static struct ban *find(const char *addr)
+{
+	if (!addr[0])
+		return NULL;
+	for (unsigned i = 0; i < BAN_MAX; i++)
+		if (bans[i].addr[0] && !strcmp(bans[i].addr, addr))
+			return &bans[i];
+	return NULL;
+}
+
+/* When an entry stops mattering: its ban's end, or its window's end. */
+static time_t lapse(const struct ban *b, const struct ban_policy *p)
+{
+	time_t w = b->window_start + (time_t)p->window;
+
+	return b->until > w ? b->until : w;
+}
+
+static struct ban *slot_for(const char *addr, time_t now, const struct ban_policy *p)
+{
+	struct ban *b = find(addr), *victim = NULL;
+
+	if (b)
+		return b;
+	for (unsigned i = 0; i < BAN_MAX; i++) {
+		if (!bans[i].addr[0]) {
+			victim = &bans[i];
+			break;
+		}
+		if (!victim || lapse(&bans[i], p) < lapse(victim, p))
+			victim = &bans[i];
+	}
+	memset(victim, 0, sizeof(*victim));
+	snprintf(victim->addr, sizeof(victim->addr), "%s", addr);
+	victim->window_start = now;
+	return victim;
+}
+
+unsigned ban_left(const char *addr, time_t now)
+{
+	const struct ban *b = find(addr);
+
+	return b && b->until > now ? (unsigned)(b->until - now) : 0;
+}
+
+bool ban_fail(const char *addr, time_t now, const struct ban_policy *p)
+{
+	struct ban *b;
+
+	if (!p->failures || !addr[0])
+		return false;
+	b = slot_for(addr, now, p);
+	if (b->until > now)
+		return false; /* already banned */
+	if (now - b->window_start >= (time_t)p->window) {
+		b->window_start = now;
+		b->failures = 0;
+	}
+	if (++b->failures < p->failures)
+		return false;
+	b->until = now + (time_t)p->time;
+	return true;
+}
+
+void ban_success(const char *addr)
+{
+	struct ban *b = find(addr);
+
+	if (b && !b->until)
+		memset(b, 0, sizeof(*b));
+}
+
+bool ban_lift(const char *addr, time_t now)
+{
+	struct ban *b = find(addr);
+	bool was = b && b->until > now;
+
+	if (b)
+		memset(b, 0, sizeof(*b));
+	return was;
+}
+
+void ban_expire(time_t now, const struct ban_policy *p)
+{
+	for (unsigned i = 0; i < BAN_MAX; i++)
+		if (bans[i].addr[0] && lapse(&bans[i], p) <= now)
+			memset(&bans[i], 0, sizeof(bans[i]));
+}
+
+const struct ban *ban_nth(unsigned n, time_t now)
+{
+	for (unsigned i = 0; i < BAN_MAX; i++)
+		if (bans[i].addr[0] && bans[i].until > now && n-- == 0)
+			return &bans[i];
+	return NULL;
+}
+
+void ban_reset(void)
+{
+	memset(bans, 0, sizeof(bans));
+}

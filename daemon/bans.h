@@ -1,0 +1,51 @@
+/* Master: failed-login counting and address bans (auth.ban-*).  Keyed by
+ * the client's address without its port.  Bounded: at most BAN_MAX
+ * addresses are tracked; when full, the entry that would expire first
+ * (never a live ban if anything else can go) makes room. */
+#ifndef TUNNELD_BANS_H
+#define TUNNELD_BANS_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#define BAN_MAX	     4096
+#define BAN_ADDR_LEN 48 /* an IPv6 address in text, NUL included */
+
+struct ban {
+	char addr[BAN_ADDR_LEN]; /* "" = free slot */
+	unsigned failures;	 /* within the current window */
+	time_t window_start;
+	time_t until; /* banned while now < until; 0 = not banned */
+};
+
+struct ban_policy {
+	unsigned failures; /* 0: never ban */
+	unsigned window, time;
+};
+
+/* The address part of a peer as the worker writes it: "198.18.0.2:1234" or
+ * "[fd00::2]:1234".  Writes "" when it is neither. */
+void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN]);
+
+/* Seconds left of a ban on addr, 0 when it is not banned. */
+unsigned ban_left(const char *addr, time_t now);
+
+/* Record a failed login; returns true when this failure starts a ban. */
+bool ban_fail(const char *addr, time_t now, const struct ban_policy *p);
+
+/* A successful login clears the address's failure count. */
+void ban_success(const char *addr);
+
+/* Lift a ban (tunnelctl unban); false when the address was not banned. */
+bool ban_lift(const char *addr, time_t now);
+
+/* Drop entries whose ban and failure window have both passed. */
+void ban_expire(time_t now, const struct ban_policy *p);
+
+/* The i-th live ban (0..), NULL past the last. */
+const struct ban *ban_nth(unsigned i, time_t now);
+
+/* Forget everything (tests, exit). */
+void ban_reset(void);
+
+#endif

@@ -1,0 +1,144 @@
+/* Unit tests: failed-login counting and bans (daemon/bans.c). */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/bans.h"
+
+static const struct ban_policy pol = {3, 60, 600};
+
+START_TEST(test_addr_of_peer)
+{
+	char a[BAN_ADDR_LEN];
+
+	ban_addr_of_peer("198.18.0.2:40000", a);
+	ck_assert_str_eq(a, "198.18.0.2");
+	ban_addr_of_peer("[fd00::2]:443", a);
+	ck_assert_str_eq(a, "fd00::2");
+	ban_addr_of_peer("198.18.0.9", a);
+	ck_assert_str_eq(a, "198.18.0.9");
+	ban_addr_of_peer(":1", a);
+	ck_assert_str_eq(a, "");
+	ban_addr_of_peer("[0123456789012345678901234567890123456789012345678901]:1", a);
+	ck_assert_str_eq(a, "");
+}
+END_TEST
+
+START_TEST(test_ban_after_failures)
+{
+	ban_reset();
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1001, &pol));
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1001), 0);
+	ck_assert(ban_fail("198.18.0.2", 1002, &pol)); /* the third starts the ban */
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1002), 600);
+	ck_assert_uint_eq(ban_left("198.18.0.3", 1002), 0); /* others unaffected */
+	ck_assert(!ban_fail("198.18.0.2", 1003, &pol));	    /* no second start */
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1601), 1);
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1602), 0); /* it ran out */
+
+	const struct ban *b = ban_nth(0, 1100);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->addr, "198.18.0.2");
+	ck_assert_uint_eq(b->failures, 3);
+	ck_assert_ptr_null(ban_nth(1, 1100));
+	ck_assert_ptr_null(ban_nth(0, 1602));
+}
+END_TEST
+
+START_TEST(test_window)
+{
+	ban_reset();
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1059, &pol));
+	/* The window (60 s) has passed: counting starts over. */
+	ck_assert(!ban_fail("198.18.0.2", 1060, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1061, &pol));
+	ck_assert(ban_fail("198.18.0.2", 1062, &pol));
+}
+END_TEST
+
+START_TEST(test_success_resets_and_off)
+{
+	struct ban_policy off = {0, 60, 600};
+
+	ban_reset();
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1001, &pol));
+	ban_success("198.18.0.2");
+	ck_assert(!ban_fail("198.18.0.2", 1002, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1003, &pol));
+	ck_assert(ban_fail("198.18.0.2", 1004, &pol));
+	/* A success does not lift a ban. */
+	ban_success("198.18.0.2");
+	ck_assert_uint_gt(ban_left("198.18.0.2", 1005), 0);
+	for (int i = 0; i < 100; i++)
+		ck_assert(!ban_fail("198.18.0.7", 1000 + i, &off));
+	ck_assert_uint_eq(ban_left("198.18.0.7", 1100), 0);
+}
+END_TEST
+
+START_TEST(test_lift_and_expire)
+{
+	ban_reset();
+	for (int i = 0; i < 3; i++)
+		ban_fail("fd00::2", 1000, &pol);
+	ck_assert(!ban_lift("fd00::3", 1001));
+	ck_assert(ban_lift("fd00::2", 1001));
+	ck_assert_uint_eq(ban_left("fd00::2", 1001), 0);
+	ck_assert(!ban_lift("fd00::2", 1001));
+	ck_assert(!ban_fail("fd00::2", 1002, &pol)); /* counting starts over */
+
+	ban_fail("198.18.0.5", 1000, &pol);
+	ban_expire(1061, &pol); /* both windows over, nothing banned */
+	ck_assert_ptr_null(ban_nth(0, 1061));
+	ck_assert(!ban_fail("198.18.0.5", 1062, &pol));
+	ck_assert(!ban_fail("198.18.0.5", 1063, &pol));
+	ck_assert(ban_fail("198.18.0.5", 1064, &pol));
+}
+END_TEST
+
+START_TEST(test_table_full_keeps_bans)
+{
+	char a[BAN_ADDR_LEN];
+
+	ban_reset();
+	for (int i = 0; i < 3; i++)
+		ban_fail("198.18.9.9", 1000, &pol);
+	/* Far more addresses than the table holds, each failing once. */
+	for (int i = 0; i < 3 * BAN_MAX; i++) {
+		snprintf(a, sizeof(a), "fd00::%x", i);
+		ban_fail(a, 1001, &pol);
+	}
+	ck_assert_uint_gt(ban_left("198.18.9.9", 1002), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("bans");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_addr_of_peer);
+	tcase_add_test(tc, test_ban_after_failures);
+	tcase_add_test(tc, test_window);
+	tcase_add_test(tc, test_success_resets_and_off);
+	tcase_add_test(tc, test_lift_and_expire);
+	tcase_add_test(tc, test_table_full_keeps_bans);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
