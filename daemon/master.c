@@ -83,6 +83,7 @@ struct master {
 	char status[128]; /* last STATUS= sent to systemd */
 	time_t started;
 	bool want_reload, want_stop;
+	bool failed; /* stopping because of an error: exit status 1 */
 	uid_t uid; /* what workers become */
 	gid_t gid;
 	const char *chroot_dir;
@@ -500,6 +501,8 @@ static void on_log(unsigned w)
 	}
 }
 
+static void begin_stop(const char *why);
+
 static void reap(void)
 {
 	int status;
@@ -527,6 +530,13 @@ static void reap(void)
 		sess_unbind_worker(&M.sess, (int)i);
 		if (M.stopping) {
 			log_debug("worker %u exited", i);
+			continue;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_TUN_GONE) {
+			log_err("worker %u: the tunnel device %s is gone (deleted?): stopping", i,
+				M.cfg.tun_name);
+			M.failed = true;
+			begin_stop("tunnel device gone");
 			continue;
 		}
 		if (WIFSIGNALED(status))
@@ -1276,7 +1286,7 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 			begin_stop("tunnelctl stop");
 		}
 	}
-	if (!M.announced)
+	if (!M.announced || M.failed)
 		rc = 1;
 	log_info("stopped");
 out:
