@@ -154,7 +154,8 @@ void log_write_line(int level, const char *tag, const char *text)
 	}
 	if (log_drops > log_drops_told) {
 		/* The destination works again: say what it missed. */
-		n = snprintf(line, sizeof(line), "tunneld: master: warning: %lu log line(s) lost: "
+		n = snprintf(line, sizeof(line),
+			     "tunneld: master: warning: %lu log line(s) lost: "
 			     "the log destination failed\n",
 			     log_drops - log_drops_told);
 		if (n > 0 && write(fd, line, (size_t)n) == n)
