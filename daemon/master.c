@@ -327,6 +327,8 @@ static void on_auth(unsigned w, struct ipc_msg *m)
 	explicit_bzero(&r, sizeof(r));
 }
 
+static unsigned count_tunnels(void);
+
 static void on_connect(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
@@ -342,6 +344,15 @@ static void on_connect(unsigned w, struct ipc_msg *m)
 		r.u.connect_resp.status = 401;
 		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
 			 "Cookie is not valid");
+		ipc_send(w, &r);
+		return;
+	}
+	if (s->worker < 0 && count_tunnels() >= M.cfg.max_clients) {
+		log_warn("session %u: CONNECT from %s refused: %u tunnels up (limits.max-clients)",
+			 s->serial, m->u.connect_req.peer, M.cfg.max_clients);
+		r.u.connect_resp.status = 503;
+		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
+			 "Server full (limits.max-clients)");
 		ipc_send(w, &r);
 		return;
 	}
@@ -621,11 +632,7 @@ static void begin_drain(void)
 
 static unsigned count_tunnels(void)
 {
-	unsigned i, n = 0;
-
-	for (i = 0; i < M.sess.cap; i++)
-		n += M.sess.s[i].used && M.sess.s[i].worker >= 0;
-	return n;
+	return M.sess.tunnels;
 }
 
 static void update_status(time_t now)
