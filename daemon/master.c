@@ -61,7 +61,15 @@ struct slot {
 	unsigned log_lines;
 	unsigned long log_suppressed;
 	unsigned quick_deaths;
+	/* Control messages the worker's socket had no room for yet, oldest
+	 * first (a ring); sent as soon as it drains (EPOLLOUT). */
+	struct ipc_msg *backlog;
+	unsigned bl_head, bl_len, bl_cap;
 };
+
+/* Most control messages queued for one worker: far more than its
+ * connections can have requests pending (limits.max-handshakes). */
+#define IPC_BACKLOG_MAX 65536
 
 struct master {
 	struct cfg cfg;
@@ -111,6 +119,15 @@ static void close_fd(int *fd)
 }
 
 /* In the child: keep only what slot i needs, then become the worker. */
+static void backlog_free(struct slot *s)
+{
+	if (s->backlog)
+		explicit_bzero(s->backlog, (size_t)s->bl_cap * sizeof(*s->backlog));
+	free(s->backlog);
+	s->backlog = NULL;
+	s->bl_head = s->bl_len = s->bl_cap = 0;
+}
+
 static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logfd)
 {
 	struct worker_env env;
@@ -139,6 +156,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 			close(s->ipc);
 		if (s->log >= 0)
 			close(s->log);
+		backlog_free(s); /* cookies meant for other connections */
 		peer[j] = j == i ? -1 : s->inbox[1];
 		if (j == i) {
 			close(s->inbox[1]);
@@ -181,7 +199,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 static int spawn(unsigned i)
 {
 	struct slot *s = &M.slots[i];
-	int ipc[2], lg[2], big = 1 << 20;
+	int ipc[2], lg[2], big = 1 << 20, ipcbuf = 4 << 20;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ipc) < 0)
@@ -193,6 +211,15 @@ static int spawn(unsigned i)
 	}
 	/* Room for bursts of log records; a full socket drops, never blocks. */
 	setsockopt(lg[0], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	/* Room for a login burst both ways: the worker's end blocks when full
+	 * (it waits for the master), the master's end queues (ipc_send). */
+#ifdef TEST_HOOKS
+	/* Tests shrink the socket to drive messages through the backlog. */
+	if (getenv("TUNNELD_TEST_IPCBUF"))
+		ipcbuf = atoi(getenv("TUNNELD_TEST_IPCBUF"));
+#endif
+	setsockopt(ipc[0], SOL_SOCKET, SO_SNDBUFFORCE, &ipcbuf, sizeof(ipcbuf));
+	setsockopt(ipc[1], SOL_SOCKET, SO_SNDBUFFORCE, &ipcbuf, sizeof(ipcbuf));
 	fcntl(lg[0], F_SETFL, O_NONBLOCK);
 	fcntl(ipc[0], F_SETFL, O_NONBLOCK);
 	s->ipc = ipc[0];
@@ -223,16 +250,77 @@ static int spawn(unsigned i)
 	return 0;
 }
 
+static void ipc_want_out(unsigned w, bool on)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
+				 .data.u64 = (uint64_t)EV_IPC << 32 | w};
+
+	epoll_ctl(M.ep, EPOLL_CTL_MOD, M.slots[w].ipc, &ev);
+}
+
+static int backlog_push(struct slot *s, const struct ipc_msg *m)
+{
+	if (s->bl_len == s->bl_cap) {
+		unsigned cap = s->bl_cap ? 2 * s->bl_cap : 64, i;
+		struct ipc_msg *b;
+
+		if (cap > IPC_BACKLOG_MAX || !(b = malloc((size_t)cap * sizeof(*b))))
+			return -ENOBUFS;
+		for (i = 0; i < s->bl_len; i++)
+			b[i] = s->backlog[(s->bl_head + i) % s->bl_cap];
+		backlog_free(s);
+		s->backlog = b;
+		s->bl_cap = cap;
+		s->bl_len = i;
+	}
+	s->backlog[(s->bl_head + s->bl_len) % s->bl_cap] = *m;
+	s->bl_len++;
+	return 0;
+}
+
+/* Send what waits, in order; stop at a full socket. */
+static void ipc_flush(unsigned w)
+{
+	struct slot *s = &M.slots[w];
+
+	while (s->bl_len) {
+		struct ipc_msg *m = &s->backlog[s->bl_head];
+
+		if (send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(*m)) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("worker %u: control socket: %s", w, strerror(errno));
+			backlog_free(s);
+			break;
+		}
+		explicit_bzero(m, sizeof(*m));
+		s->bl_head = (s->bl_head + 1) % s->bl_cap;
+		s->bl_len--;
+	}
+	ipc_want_out(w, false);
+}
+
+/* Messages to a worker are never dropped for want of socket room: they
+ * wait in the slot's backlog, in order, until the worker reads. */
 static void ipc_send(unsigned w, struct ipc_msg *m)
 {
 	struct slot *s = &M.slots[w];
 
 	if (s->ipc < 0)
 		return;
-	/* The worker drains its control socket every loop turn; a full
-	 * socket means it is wedged, and respawning it is the cure. */
-	if (send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(*m))
+	if (!s->bl_len && send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(*m))
+		return;
+	if (!s->bl_len && errno != EAGAIN && errno != EINTR) {
 		log_warn("worker %u: control message %u lost: %s", w, m->type, strerror(errno));
+		return;
+	}
+	if (backlog_push(s, m) < 0) {
+		log_err("worker %u: %u control messages waiting; message %u lost", w, s->bl_len,
+			m->type);
+		return;
+	}
+	if (s->bl_len == 1)
+		ipc_want_out(w, true);
 }
 
 static struct ban_policy ban_policy(void)
@@ -540,6 +628,7 @@ static void reap(void)
 			epoll_ctl(M.ep, EPOLL_CTL_DEL, s->ipc, NULL);
 			close_fd(&s->ipc);
 		}
+		backlog_free(s); /* answers for connections that died with it */
 		if (s->log >= 0) {
 			epoll_ctl(M.ep, EPOLL_CTL_DEL, s->log, NULL);
 			close_fd(&s->log);
@@ -1122,6 +1211,7 @@ static void teardown(void)
 	for (i = 0; M.slots && i < M.n; i++) {
 		struct slot *s = &M.slots[i];
 		close_fd(&s->ipc);
+		backlog_free(s);
 		close_fd(&s->log);
 		close_fd(&s->tun_fd);
 		close_fd(&s->inbox[0]);
@@ -1305,6 +1395,8 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 				on_timer();
 				break;
 			case EV_IPC:
+				if (M.slots[idx].ipc >= 0 && (evs[e].events & EPOLLOUT))
+					ipc_flush(idx);
 				if (M.slots[idx].ipc >= 0)
 					on_ipc(idx);
 				break;
