@@ -192,17 +192,28 @@ void login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 		}
 		c->hlen = 0;
 	}
-	if (len > c->hcap - c->hlen) {
-		log_info("HTTP request from %s too large", c->peer);
-		if (c->state == CS_HTTP)
-			respond(c, 413, "Request Too Large", NULL, NULL, true);
-		else
+	/* Take what fits and parse it: the parser answers an oversized
+	 * header section (431) or body (413) as soon as it sees one; then the
+	 * rest, if the connection still wants it. */
+	while (len > 0) {
+		uint32_t gen = c->gen;
+		size_t n = c->hcap - c->hlen < len ? c->hcap - c->hlen : len;
+
+		if (n == 0) {
+			/* Full, and no request ends inside: only possible while
+			 * a request waits for the master (pipelining). */
+			log_info("bad HTTP request from %s: too many pipelined bytes", c->peer);
 			conn_close(c, "request too large");
-		return;
+			return;
+		}
+		memcpy(c->hbuf + c->hlen, buf, n);
+		c->hlen += (uint32_t)n;
+		buf += n;
+		len -= n;
+		process(c);
+		if (c->state == CS_FREE || c->gen != gen || c->state == CS_DRAIN || !c->hbuf)
+			return;
 	}
-	memcpy(c->hbuf + c->hlen, buf, len);
-	c->hlen += (uint32_t)len;
-	process(c);
 }
 
 void login_auth_reply(struct conn *c, const struct ipc_msg *m)

@@ -258,10 +258,11 @@ static void on_accept(int lfd)
 			close(fd);
 			continue;
 		}
-		struct conn *c = W.n_conns < W.cfg->max_clients ? conn_alloc() : NULL;
+		struct conn *c = W.n_conns < W.max_conns ? conn_alloc() : NULL;
 		if (!c) {
-			log_warn("connection refused: %u connections on this worker "
-				 "(limits.max-clients)",
+			log_warn("connection refused: this worker's table is full (%u connections: "
+				 "limits.max-clients plus its share of limits.max-handshakes, as "
+				 "at start)",
 				 W.n_conns);
 			close(fd);
 			continue;
@@ -318,7 +319,7 @@ static void apply_settings(const struct ipc_settings *st)
 	c->keepalive = st->keepalive;
 	/* The connection table was sized at start; a larger limit waits
 	 * for a restart (the master says so). */
-	c->max_clients = st->max_clients < W.max_conns ? st->max_clients : W.max_conns;
+	c->max_clients = st->max_clients;
 	c->handshake_timeout = st->handshake_timeout;
 	c->auth_timeout = st->auth_timeout;
 	c->queue_bytes = st->queue_bytes;
@@ -502,7 +503,10 @@ static int setup(const struct worker_env *env, int *sigfd, int *tfd)
 	inherited.prio = env->prio;
 	W.tls = &inherited;
 	W.dirty_head = UINT32_MAX;
-	W.max_conns = W.cfg->max_clients;
+	/* Room for max-clients tunnels and this worker's share of connections
+	 * still logging in, so that a full server can still answer CONNECT
+	 * with a 503 naming the limit (the master counts the tunnels). */
+	W.max_conns = W.cfg->max_clients + share(W.cfg->max_handshakes);
 	W.conns = calloc(W.max_conns, sizeof(*W.conns));
 	W.lease_conn = calloc(env->geom.size, sizeof(*W.lease_conn));
 	W.scratch_cap = 1 << 16;
