@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# tests/hostile/hostile-lib.sh - shared by the hostile-client tests: sources
+# the e2e lab (tests/e2e/lib.sh, td.sh) and adds what these tests need.
+# Source it from a bash test after "set -euo pipefail".
+#
+#   hl_init NAME            lab_init, cert, the hostile tool and tunnelctl
+#                           checked (HL_TOOL, HL_CTL), jq needed.
+#   hl_users USER:PASS...   like td_users, with cheap SHA-512 hashes (the
+#                           master hashes logins one at a time).
+#   hl_config KEY=VALUE...  td_config with extra settings: "limits.queue-bytes=65536"
+#                           becomes limits = { queue-bytes = 65536; }; ...
+#   hl CLIENT ARGS...       run the tool in CLIENT's namespace; its output goes
+#                           to stdout and to LAB_DIR/hostile.log.
+#   hl_bg CLIENT LOG ARGS...  the same in the background (LAB_BG_PID).
+#   hl_ctl ARGS...          tunnelctl on the lab's control socket.
+#   hl_addrs CLIENT A.B.C.D-E  add addresses D..E (/24) to CLIENT's eth0.
+#   hl_rss                  kB of RSS of the master and its workers (from /proc).
+#   hl_worker_rss           kB of RSS of the workers only.
+#   hl_held [SRC_RE]        established TCP connections to the server port
+#                           in the server namespace (optionally only from
+#                           addresses matching the extended regex SRC_RE).
+#   hl_value KEY FILE       the value of KEY=... in the last line of FILE
+#                           that has it.
+#   hl_elapsed              seconds since hl_init, for the closing line.
+
+HL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../e2e/lib.sh
+. "$HL_DIR/../e2e/lib.sh"
+# shellcheck source=../e2e/td.sh
+. "$HL_DIR/../e2e/td.sh"
+
+HL_TOOL=${HL_TOOL:-$TD_TOP/tests/hostile/hostile}
+HL_CTL=${HL_CTL:-$TD_TOP/tunnelctl}
+HL_T0=0
+
+hl_init() {
+	lab_init "$1"
+	lab_need jq
+	HL_T0=$(lab__now_ms)
+	[ -x "$HL_TOOL" ] || td_fail "$HL_TOOL not built (make check builds it)"
+	[ -x "$HL_CTL" ] || td_fail "$HL_CTL not built"
+	lab_make_cert
+}
+
+hl_users() {
+	local up
+	rm -f "$LAB_DIR/passwd"
+	for up in "$@"; do
+		printf '%s\n' "${up#*:}" |
+			"$TD_PASSWD" -m sha512 -f "$LAB_DIR/passwd" "${up%%:*}" >/dev/null
+	done
+}
+
+# Settings grouped by section into libconfig groups, appended to td.sh's
+# config through TD_EXTRA (td.sh writes no limits or auth group of its own
+# beyond auth.password-file, so auth settings are merged into it).
+hl_config() {
+	local kv sec key extra="" groups=() g body
+	declare -A sect=()
+	for kv in "$@"; do
+		sec=${kv%%.*}
+		key=${kv#*.}
+		[ -n "${sect[$sec]+x}" ] || groups+=("$sec")
+		sect[$sec]+="${key%%=*} = ${key#*=}; "
+	done
+	for g in "${groups[@]+"${groups[@]}"}"; do
+		body=${sect[$g]}
+		[ "$g" = auth ] && continue
+		extra+="$g = { $body};"$'\n'
+	done
+	TD_EXTRA="$extra" td_config
+	if [ -n "${sect[auth]+x}" ]; then
+		sed -i "s|^auth = { password-file = \"$LAB_DIR/passwd\"; };|auth = { password-file = \"$LAB_DIR/passwd\"; ${sect[auth]}};|" \
+			"$LAB_DIR/tunneld.conf"
+		grep -qF "${sect[auth]}" "$LAB_DIR/tunneld.conf" ||
+			td_fail "hl_config: could not add the auth settings"
+	fi
+}
+
+hl() {
+	local who=$1
+	shift
+	lab_cli "$who" "$HL_TOOL" "$@" 2>&1 | tee -a "$LAB_DIR/hostile.log"
+	return "${PIPESTATUS[0]}"
+}
+
+hl_bg() {
+	local who=$1 log=$2
+	shift 2
+	lab_bg "$who" "$log" "$HL_TOOL" "$@" >/dev/null
+}
+
+hl_ctl() { "$HL_CTL" -s "$LAB_DIR/control.sock" "$@"; }
+
+hl_addrs() {
+	local ns base first last i
+	ns=$(lab_ns "$1")
+	base=${2%.*}
+	first=${2##*.}
+	last=${first#*-}
+	first=${first%-*}
+	for ((i = first; i <= last; i++)); do
+		ip -n "$ns" addr add "$base.$i/24" dev eth0
+	done
+}
+
+hl__pids() {
+	local p
+	echo "$TD_PID"
+	for p in $(hl_ctl --json status | jq -r '.workers[].pid'); do
+		[ "$p" -gt 0 ] && echo "$p"
+	done
+}
+
+hl__rss_of() {
+	local p sum=0 kb
+	for p in "$@"; do
+		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || kb=0
+		sum=$((sum + ${kb:-0}))
+	done
+	echo "$sum"
+}
+
+hl_rss() {
+	# shellcheck disable=SC2046
+	hl__rss_of $(hl__pids)
+}
+
+hl_worker_rss() {
+	# shellcheck disable=SC2046
+	hl__rss_of $(hl_ctl --json status | jq -r '.workers[].pid')
+}
+
+hl_held() {
+	local re=${1:-.*}
+	lab_srv ss -Htn state established "( sport = :$LAB_PORT )" 2>/dev/null |
+		awk -v re="^($re):[0-9]+$" '$NF ~ re { n++ } END { print n + 0 }'
+}
+
+hl_value() {
+	grep -o "$1=[^ ]*" "$2" | tail -n 1 | cut -d= -f2
+}
+
+hl_elapsed() {
+	echo $((($(lab__now_ms) - HL_T0) / 1000))
+}
