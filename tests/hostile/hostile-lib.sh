@@ -16,12 +16,15 @@
 #   hl_addrs CLIENT A.B.C.D-E  add addresses D..E (/24) to CLIENT's eth0.
 #   hl_rss                  kB of RSS of the master and its workers (from /proc).
 #   hl_worker_rss           kB of RSS of the workers only.
-#   hl_held [SRC_RE]        established TCP connections to the server port
-#                           in the server namespace (optionally only from
-#                           addresses matching the extended regex SRC_RE).
+#   hl_held [SRC_RE]        established TCP connections the server accepted on
+#                           its port (ss in the server namespace), optionally
+#                           only from addresses matching the extended regex.
 #   hl_value KEY FILE       the value of KEY=... in the last line of FILE
 #                           that has it.
 #   hl_elapsed              seconds since hl_init, for the closing line.
+#   hl_worker_fds           open fds of worker 0 (one per connection it holds).
+#   hl_log_wait_new RE T N  wait (T s) until more than N log lines match RE;
+#                           echoes the milliseconds it took.
 
 HL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../e2e/lib.sh
@@ -133,8 +136,10 @@ hl_worker_rss() {
 
 hl_held() {
 	local re=${1:-.*}
-	lab_srv ss -Htn state established "( sport = :$LAB_PORT )" 2>/dev/null |
-		awk -v re="^($re):[0-9]+$" '$NF ~ re { n++ } END { print n + 0 }'
+	# Connections still in the kernel's accept queue have no socket file
+	# yet (ino:0): the server does not hold them.
+	lab_srv ss -Htne state established "( sport = :$LAB_PORT )" 2>/dev/null |
+		awk -v re="^($re):[0-9]+$" '$4 ~ re && $5 != "ino:0" { n++ } END { print n + 0 }'
 }
 
 hl_value() {
@@ -143,4 +148,29 @@ hl_value() {
 
 hl_elapsed() {
 	echo $((($(lab__now_ms) - HL_T0) / 1000))
+}
+
+# Open file descriptors of the (single) worker: its fixed set plus one per
+# connection it holds.  Exact, unlike ss, which also counts connections
+# still waiting in the kernel's accept queue.
+hl_worker_fds() {
+	local pid
+	pid=$(hl_ctl --json status | jq -r '.workers[0].pid')
+	find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+}
+
+# Wait until the server log has a line matching REGEX that was not there
+# before (lines counted before the wait); echo the milliseconds it took.
+hl_log_wait_new() {
+	local re=$1 timeout=${2:-10} before=$3 t0 deadline
+	t0=$(lab__now_ms)
+	deadline=$((t0 + timeout * 1000))
+	while [ "$(lab__now_ms)" -lt $deadline ]; do
+		if [ "$(td_log_count "$re")" -gt "$before" ]; then
+			echo $(($(lab__now_ms) - t0))
+			return 0
+		fi
+		sleep 0.02
+	done
+	return 1
 }

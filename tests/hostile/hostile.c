@@ -418,9 +418,9 @@ static int cmd_http(int argc, char **argv)
 	rc = hc_response(&h, &r, false);
 	if (rc < 0) {
 		hc_close(&h);
-		printf("http: kind=%s size=%zu status=none\n", argv[optind], len);
-		return verdict(false, "http", "%s %zu bytes: no HTTP answer (%s)", argv[optind],
-			       len, strerror(-rc));
+		printf("http: kind=%s size=%zu bytes=%zu status=none\n", argv[optind], size, len);
+		return verdict(false, "http", "%s %zu: no HTTP answer (%s)", argv[optind], size,
+			       strerror(-rc));
 	}
 	closed_ms = r.status >= 400 ? hc_wait_closed(&h, O.timeout_ms) : -1;
 	hc_close(&h);
@@ -432,7 +432,7 @@ static int cmd_http(int argc, char **argv)
 	if (expect >= 400 && closed_ms < 0)
 		return verdict(false, "http", "%s: status %d but the connection stayed open",
 			       argv[optind], r.status);
-	return verdict(true, "http", "%s %zu bytes: status %d%s", argv[optind], len, r.status,
+	return verdict(true, "http", "%s %zu: status %d%s", argv[optind], size, r.status,
 		       expect >= 400 ? ", then closed" : "");
 }
 
