@@ -424,10 +424,10 @@ static int cmd_http(int argc, char **argv)
 	}
 	closed_ms = r.status >= 400 ? hc_wait_closed(&h, O.timeout_ms) : -1;
 	hc_close(&h);
-	printf("http: kind=%s bytes=%zu status=%d reason=\"%s\" closed=%s\n", argv[optind], len,
-	       r.status, r.reason, closed_ms >= 0 ? "yes" : "no");
+	printf("http: kind=%s size=%zu bytes=%zu status=%d reason=\"%s\" closed=%s\n", argv[optind],
+	       size, len, r.status, r.reason, closed_ms >= 0 ? "yes" : "no");
 	if (r.status != expect)
-		return verdict(false, "http", "%s %zu bytes: status %d, want %d", argv[optind], len,
+		return verdict(false, "http", "%s %zu: status %d, want %d", argv[optind], size,
 			       r.status, expect);
 	if (expect >= 400 && closed_ms < 0)
 		return verdict(false, "http", "%s: status %d but the connection stayed open",
