@@ -233,17 +233,30 @@ static void header(struct hresp *r, const char *l, size_t n, size_t *clen)
 #undef IS
 }
 
-/* The text of the first <error ...>text</error> in the body. */
-static void body_error(struct hresp *r, const char *b, size_t n)
+/* The text of the first element named tag in the body ("" when none). */
+static bool element_text(const char *body, const char *tag, char *out, size_t cap)
 {
-	char *copy = strndup(b, n), *s, *e;
+	char open[32], close[32];
+	const char *s, *e;
+
+	snprintf(open, sizeof(open), "<%s", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if (!(s = strstr(body, open)) || !(s = strchr(s, '>')) || !(e = strstr(s, close)))
+		return false;
+	copy_value(out, cap, s + 1, (size_t)(e - s - 1));
+	return true;
+}
+
+/* What the server tells the user: an <error>, or else a <message> (the
+ * login form carries a refusal's reason in either, and clients show both). */
+static void body_text(struct hresp *r, const char *b, size_t n)
+{
+	char *copy = strndup(b, n);
 
 	if (!copy)
 		return;
-	if ((s = strstr(copy, "<error")) && (s = strchr(s, '>')) && (e = strstr(s, "</error>"))) {
-		*e = 0;
-		copy_value(r->error, sizeof(r->error), s + 1, strlen(s + 1));
-	}
+	if (!element_text(copy, "error", r->error, sizeof(r->error)))
+		element_text(copy, "message", r->error, sizeof(r->error));
 	r->success = strstr(copy, "<auth id=\"success\"") != NULL;
 	free(copy);
 }
@@ -289,7 +302,7 @@ int hc_response(struct hc *h, struct hresp *r, bool connect)
 		if (f <= 0)
 			return f == 0 ? -ECONNRESET : f;
 	}
-	body_error(r, (const char *)h->rbuf + head, clen);
+	body_text(r, (const char *)h->rbuf + head, clen);
 	consume(h, head + clen);
 	return 0;
 }

@@ -23,6 +23,8 @@
 #                           that has it.
 #   hl_elapsed              seconds since hl_init, for the closing line.
 #   hl_worker_fds           open fds of worker 0 (one per connection it holds).
+#   hl_queue_check C Q ARGS a never-read flood (hostile flood ARGS --no-read) from
+#                           C: the server queued at most Q bytes for it (below).
 #   hl_log_wait_new RE T N  wait (T s) until more than N log lines match RE;
 #                           echoes the milliseconds it took.
 
@@ -173,4 +175,54 @@ hl_log_wait_new() {
 		sleep 0.02
 	done
 	return 1
+}
+
+# hl_queue_check CLIENT QUEUE FLOOD-ARGS...: as user bob from CLIENT, flood
+# a tunnel for 4 s without ever reading (hostile flood FLOOD-ARGS --no-read),
+# and while the tool holds still, read what waits for it: the server's
+# socket send queue and the client's receive queue (ss, both sides), and
+# the worker's RSS.  Then the tool drains its socket: what it reads beyond
+# the two kernel queues sat in the server's own queue, which must be
+# filled (the flood was enough to hit the limit) but not beyond QUEUE
+# bytes.  Sets HL_QC_SUMMARY and HL_QC_LOG; td_fail on a broken promise.
+# HL_QC_WHILE_PAUSED (a command) runs while the tool holds still.
+hl_queue_check() {
+	local who=$1 queue=$2 log pid deadline sendq recvq rss0 rss1 drained inq obuf grow addr
+	shift 2
+	addr=$(ip -n "$(lab_ns "$who")" -4 -o addr show dev eth0 | awk '{ print $4; exit }')
+	addr=${addr%/*}
+	log=$LAB_DIR/qc.$(date +%s%N).log
+	HL_QC_LOG=$log
+	rss0=$(hl_worker_rss)
+	hl_bg "$who" "$log" -u bob -p bob-pass -t 4 flood "$@" --no-read --rcvbuf 65536
+	pid=$LAB_BG_PID
+	deadline=$(($(lab__now_ms) + 30000))
+	until grep -q '^flood: paused' "$log"; do
+		lab_alive "$pid" || { cat "$log"; td_fail "the flood ended early"; }
+		[ "$(lab__now_ms)" -lt $deadline ] || td_fail "the flood did not pause"
+		sleep 0.1
+	done
+	sendq=$(lab_srv ss -Htn state established "( sport = :$LAB_PORT )" |
+		awk -v a="$addr:" 'index($4, a) == 1 { s += $2 } END { print s + 0 }')
+	recvq=$(lab_cli "$who" ss -Htn state established "( dport = :$LAB_PORT )" |
+		awk '{ s += $1 } END { print s + 0 }')
+	rss1=$(hl_worker_rss)
+	if [ -n "${HL_QC_WHILE_PAUSED:-}" ]; then
+		eval "$HL_QC_WHILE_PAUSED"
+	fi
+	kill -USR1 "$pid"
+	wait "$pid" || { cat "$log"; td_fail "the flood tool failed"; }
+	cat "$log"
+	drained=$(hl_value drained_bytes "$log")
+	inq=$(hl_value recvq_at_drain "$log")
+	obuf=$((drained - recvq - sendq))
+	grow=$((rss1 - rss0))
+	echo "never-read flood: server send queue $sendq B, client receive queue $recvq B" \
+		"(tool: $inq B), drained $drained B => server queue $obuf B (limit $queue);" \
+		"worker RSS $rss0 -> $rss1 kB"
+	[ "$obuf" -le "$queue" ] || td_fail "$obuf bytes were queued by the server, limit $queue"
+	[ "$obuf" -ge $((queue / 2)) ] ||
+		td_fail "only $obuf bytes were queued by the server: the flood did not fill the queue"
+	[ "$grow" -le 2048 ] || td_fail "the worker's RSS grew by $grow kB during the flood"
+	HL_QC_SUMMARY="server queue held $obuf B (limit $queue), kernel buffers $((sendq + recvq)) B, worker RSS +$grow kB"
 }

@@ -468,7 +468,7 @@ static int cmd_login(int argc, char **argv)
 	hc_close(&h);
 	if (rc < 0)
 		return verdict(false, "login", "no answer: %s", strerror(-rc));
-	printf("login: user=%s result=%s status=%d error=\"%s\"\n", O.user, rc ? "refused" : "ok",
+	printf("login: user=%s result=%s status=%d message=\"%s\"\n", O.user, rc ? "refused" : "ok",
 	       r.status, r.error);
 	if (rc == 0 && out) {
 		FILE *f = fopen(out, "w");
@@ -750,7 +750,7 @@ static int cmd_hold(int argc, char **argv)
 				 rc == -ECONNRESET ? "closed" : "failed");
 		} else if ((rc = hc_login(&hs[i], O.user, O.pass, &r)) != 0) {
 			snprintf(item, sizeof(item), "login=%s", rc < 0 ? "none" : "refused");
-			printf("hold: tunnel %ld: login refused: status=%d error=\"%s\"\n", i + 1,
+			printf("hold: tunnel %ld: login refused: status=%d message=\"%s\"\n", i + 1,
 			       r.status, r.error);
 			hc_close(&hs[i]);
 		} else {
