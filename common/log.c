@@ -20,7 +20,7 @@ static enum log_dest log_dest = DEST_STDERR;
 static int log_file_fd = -1; /* DEST_FILE */
 static char log_file_path[4096];
 static bool log_prefix; /* "<N>" priority prefixes for the journal */
-static unsigned long log_drops;
+static unsigned long log_drops, log_drops_told;
 
 void log_init_master(int level)
 {
@@ -148,8 +148,19 @@ void log_write_line(int level, const char *tag, const char *text)
 	/* One write per line keeps lines whole when several writers share
 	 * the file; a failed write (full disk) is counted and forwarding
 	 * goes on: the log never stalls the master. */
-	if (write(fd, line, (size_t)n) < 0)
+	if (write(fd, line, (size_t)n) < 0) {
 		log_drops++;
+		return;
+	}
+	if (log_drops > log_drops_told) {
+		/* The destination works again: say what it missed. */
+		n = snprintf(line, sizeof(line),
+			     "tunneld: master: warning: %lu log line(s) lost: "
+			     "the log destination failed\n",
+			     log_drops - log_drops_told);
+		if (n > 0 && write(fd, line, (size_t)n) == n)
+			log_drops_told = log_drops;
+	}
 }
 
 void log_vmsg(int level, const char *fmt, va_list ap)

@@ -38,6 +38,7 @@
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
 #include "daemon/sessions.h"
+#include "daemon/steer.h"
 #include "daemon/tun.h"
 #include "worker/worker.h"
 
@@ -75,15 +76,17 @@ struct master {
 	gnutls_priority_t prio;
 	bool announced, stopping;
 	time_t stop_deadline;
-	int ctl_fd; /* control socket (tunnelctl), -1 if none */
-	int pid_fd; /* locked PID file, -1 if none */
+	int ctl_fd;   /* control socket (tunnelctl), -1 if none */
+	int pid_fd;   /* locked PID file, -1 if none */
+	int steer_fd; /* BPF map lease -> TUN queue (steer.c), -1 if none */
 	struct master_opts opts;
 	bool draining; /* SIGQUIT: no new logins, stop when tunnels end */
 	time_t drain_deadline;
 	char status[128]; /* last STATUS= sent to systemd */
 	time_t started;
 	bool want_reload, want_stop;
-	uid_t uid; /* what workers become */
+	bool failed; /* stopping because of an error: exit status 1 */
+	uid_t uid;   /* what workers become */
 	gid_t gid;
 	const char *chroot_dir;
 };
@@ -127,6 +130,8 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 		close(M.ctl_fd);
 	if (M.pid_fd >= 0)
 		close(M.pid_fd); /* the lock stays with the master's open file */
+	if (M.steer_fd >= 0)
+		close(M.steer_fd);
 	daemon_forget();
 	for (j = 0; j < M.n; j++) {
 		struct slot *s = &M.slots[j];
@@ -322,6 +327,8 @@ static void on_auth(unsigned w, struct ipc_msg *m)
 	explicit_bzero(&r, sizeof(r));
 }
 
+static unsigned count_tunnels(void);
+
 static void on_connect(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
@@ -337,6 +344,15 @@ static void on_connect(unsigned w, struct ipc_msg *m)
 		r.u.connect_resp.status = 401;
 		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
 			 "Cookie is not valid");
+		ipc_send(w, &r);
+		return;
+	}
+	if (s->worker < 0 && count_tunnels() >= M.cfg.max_clients) {
+		log_warn("session %u: CONNECT from %s refused: %u tunnels up (limits.max-clients)",
+			 s->serial, m->u.connect_req.peer, M.cfg.max_clients);
+		r.u.connect_resp.status = 503;
+		snprintf(r.u.connect_resp.reason, sizeof(r.u.connect_resp.reason),
+			 "Server full (limits.max-clients)");
 		ipc_send(w, &r);
 		return;
 	}
@@ -360,6 +376,8 @@ static void on_connect(unsigned w, struct ipc_msg *m)
 		ipc_send(w, &r);
 		return;
 	}
+	if (M.steer_fd >= 0 && (rc = steer_set(M.steer_fd, (uint32_t)s->lease, w)) < 0)
+		log_warn("session %u: steering map update failed: %s", s->serial, strerror(-rc));
 	r.u.connect_resp.status = 200;
 	r.u.connect_resp.sess_id = sess_id(&M.sess, s);
 	r.u.connect_resp.lease = (uint32_t)s->lease;
@@ -500,6 +518,8 @@ static void on_log(unsigned w)
 	}
 }
 
+static void begin_stop(const char *why);
+
 static void reap(void)
 {
 	int status;
@@ -527,6 +547,13 @@ static void reap(void)
 		sess_unbind_worker(&M.sess, (int)i);
 		if (M.stopping) {
 			log_debug("worker %u exited", i);
+			continue;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_TUN_GONE) {
+			log_err("worker %u: the tunnel device %s is gone (deleted?): stopping", i,
+				M.cfg.tun_name);
+			M.failed = true;
+			begin_stop("tunnel device gone");
 			continue;
 		}
 		if (WIFSIGNALED(status))
@@ -605,11 +632,7 @@ static void begin_drain(void)
 
 static unsigned count_tunnels(void)
 {
-	unsigned i, n = 0;
-
-	for (i = 0; i < M.sess.cap; i++)
-		n += M.sess.s[i].used && M.sess.s[i].worker >= 0;
-	return n;
+	return M.sess.tunnels;
 }
 
 static void update_status(time_t now)
@@ -927,6 +950,31 @@ gnutls_fail:
  * workers' epoll uses EPOLLEXCLUSIVE, so one wakes per connection). */
 static int n_activated;
 
+/* With several queues, steer each packet to its client's worker.  Optional:
+ * without it packets still arrive, at the cost of hand-offs.  The
+ * environment variable TUNNELD_NO_STEERING=1 turns it off (benchmarks). */
+static void setup_steering(int tun_fd)
+{
+	const char *off = getenv("TUNNELD_NO_STEERING");
+
+	if (M.n < 2)
+		return;
+	if (off && *off && strcmp(off, "0")) {
+		log_info("TUN steering off (TUNNELD_NO_STEERING): packets reach workers by flow "
+			 "hash");
+		return;
+	}
+	M.steer_fd = steer_attach(tun_fd, &M.sess.pool.g);
+	if (M.steer_fd < 0) {
+		log_warn("TUN steering program not attached (%s): packets reach workers by flow "
+			 "hash and are handed over",
+			 strerror(-M.steer_fd));
+		M.steer_fd = -1;
+		return;
+	}
+	log_info("TUN steering on: each packet goes to the queue of its client's worker");
+}
+
 static int listen_inherited(unsigned k, int *fd)
 {
 	int src = SD_LISTEN_FDS_START + (int)k;
@@ -970,6 +1018,7 @@ static int setup_slots(void)
 		free(tun);
 		return log_errno(r, "cannot configure TUN device %s", M.cfg.tun_name);
 	}
+	setup_steering(tun[0]);
 	for (i = 0; i < M.n; i++) {
 		struct slot *s = &M.slots[i];
 		s->ipc = s->log = -1;
@@ -1069,6 +1118,7 @@ static void teardown(void)
 {
 	unsigned i, k;
 
+	close_fd(&M.steer_fd);
 	for (i = 0; M.slots && i < M.n; i++) {
 		struct slot *s = &M.slots[i];
 		close_fd(&s->ipc);
@@ -1157,7 +1207,7 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 	memset(&M, 0, sizeof(M));
 	M.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	M.ep = M.sigfd = M.timerfd = M.ctl_fd = M.pid_fd = -1;
+	M.ep = M.sigfd = M.timerfd = M.ctl_fd = M.pid_fd = M.steer_fd = -1;
 	M.opts = *opts;
 	M.started = time(NULL);
 	log_init_master((int)M.cfg.log_level);
@@ -1276,7 +1326,7 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 			begin_stop("tunnelctl stop");
 		}
 	}
-	if (!M.announced)
+	if (!M.announced || M.failed)
 		rc = 1;
 	log_info("stopped");
 out:

@@ -114,6 +114,8 @@ int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref
 	} else {
 		s->reconnects++;
 	}
+	if (s->worker < 0)
+		t->tunnels++;
 	s->worker = w;
 	s->ref = ref;
 	s->connected_since = time(NULL);
@@ -130,6 +132,7 @@ void sess_unbind(struct sess_table *t, struct session *s)
 	if (s->lease >= 0)
 		__atomic_store_n(&t->owner[s->lease], 0, __ATOMIC_RELEASE);
 	s->worker = -1;
+	t->tunnels--;
 	s->idle_since = time(NULL);
 }
 

@@ -28,6 +28,7 @@ struct session {
 struct sess_table {
 	struct session *s;
 	uint32_t cap, count;
+	uint32_t tunnels; /* sessions bound to a worker */
 	uint32_t next_serial;
 	struct cookie_table cookies; /* cookie -> slot */
 	struct pool pool;

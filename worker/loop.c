@@ -260,7 +260,8 @@ static void on_accept(int lfd)
 		}
 		struct conn *c = W.n_conns < W.cfg->max_clients ? conn_alloc() : NULL;
 		if (!c) {
-			log_warn("connection refused: %u connections on this worker (limit)",
+			log_warn("connection refused: %u connections on this worker "
+				 "(limits.max-clients)",
 				 W.n_conns);
 			close(fd);
 			continue;

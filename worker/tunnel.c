@@ -254,9 +254,9 @@ void tunnel_on_tun(void)
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
 				log_errno(-errno, "TUN read");
-				if (errno == EBADFD || errno == ENODEV) {
+				if (errno == EBADFD || errno == ENODEV || errno == EIO) {
 					log_err("TUN device %s is gone; exiting", W.cfg->tun_name);
-					exit(1);
+					exit(WORKER_EXIT_TUN_GONE);
 				}
 			}
 			return;

@@ -41,6 +41,10 @@ struct worker_env {
 
 int worker_main(const struct worker_env *env);
 
+/* Exit status of a worker whose TUN queue died with the device: respawning
+ * cannot help, so the master stops. */
+#define WORKER_EXIT_TUN_GONE 3
+
 /* sandbox.c: chroot, drop privileges, no_new_privs, seccomp.  0 / -errno. */
 int sandbox_enter(const struct worker_env *env);
 size_t sandbox_allowed_count(void);

@@ -1,8 +1,11 @@
 #!/bin/bash
 # workers = 2: eight concurrent clients all pass traffic both ways.  The
-# kernel spreads connections over the two listeners and packets over the
-# two TUN queues by hash, so clients live on both workers and packets for a
-# client arrive on the other worker's queue; both must work.
+# kernel spreads connections over the two listeners by hash, so clients live
+# on both workers.  Round "steer": the master's eBPF program puts every
+# packet on the queue of its client's worker, so no packet is handed over.
+# Round "hash" (TUNNELD_NO_STEERING=1): the kernel picks queues by flow
+# hash, packets for a client arrive on the other worker's queue, and the
+# hand-off between workers must carry them.
 #
 #   c1..c8 --br0-- tunneld (worker 0, worker 1; vpns0 with 2 queues) --- lan
 set -euo pipefail
@@ -12,17 +15,18 @@ lab_init multi
 lab_make_cert
 td_users alice:alice-pass
 TD_WORKERS=2 td_config
-td_start
 
+run_round() {
 n=0
+td_start
 start_clients() {
 	local k
 	for k in $(seq $((n + 1)) $(($1))); do
-		lab_add_client "c$k"
-		lab_start_client "c$k" alice alice-pass
+		lab_add_client "$P$k"
+		lab_start_client "$P$k" alice alice-pass
 	done
 	for k in $(seq $((n + 1)) $(($1))); do
-		lab_wait_client "c$k" 30 || td_fail "client c$k did not connect"
+		lab_wait_client "$P$k" 30 || td_fail "client $P$k did not connect"
 	done
 	n=$1
 }
@@ -36,7 +40,7 @@ done
 td_pass "$n clients connected, on both workers"
 
 # Addresses are all distinct.
-addrs=$(for k in $(seq $n); do lab_client_state "c$k" ip4; done | sort)
+addrs=$(for k in $(seq $n); do lab_client_state "$P$k" ip4; done | sort)
 [ "$(echo "$addrs" | uniq | wc -l)" = "$n" ] || td_fail "duplicate addresses: $addrs"
 
 # Both directions, both families, all clients at once.  Pings that the lan
@@ -44,15 +48,15 @@ addrs=$(for k in $(seq $n); do lab_client_state "c$k" ip4; done | sort)
 # the queue of the worker that does not own the client.
 pids=()
 for k in $(seq $n); do
-	ip4=$(lab_client_state "c$k" ip4)
-	ip6=$(lab_client_state "c$k" ip6)
-	(lab_ping_ok "c$k" 198.18.1.2 10 || echo "c$k: ping lan v4" >>"$LAB_DIR/fail") &
+	ip4=$(lab_client_state "$P$k" ip4)
+	ip6=$(lab_client_state "$P$k" ip6)
+	(lab_ping_ok "$P$k" 198.18.1.2 10 || echo "$P$k: ping lan v4" >>"$LAB_DIR/fail") &
 	pids+=($!)
-	(lab_ping_ok "c$k" fd00:1::2 10 || echo "c$k: ping lan v6" >>"$LAB_DIR/fail") &
+	(lab_ping_ok "$P$k" fd00:1::2 10 || echo "$P$k: ping lan v6" >>"$LAB_DIR/fail") &
 	pids+=($!)
-	(lab_ping_ok lan "$ip4" 10 || echo "c$k: lan pings $ip4" >>"$LAB_DIR/fail") &
+	(lab_ping_ok lan "$ip4" 10 || echo "$P$k: lan pings $ip4" >>"$LAB_DIR/fail") &
 	pids+=($!)
-	(lab_ping_ok lan "$ip6" 10 || echo "c$k: lan pings $ip6" >>"$LAB_DIR/fail") &
+	(lab_ping_ok lan "$ip6" 10 || echo "$P$k: lan pings $ip6" >>"$LAB_DIR/fail") &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || true; done
@@ -62,5 +66,17 @@ td_pass "all $n clients: traffic both ways over IPv4 and IPv6"
 td_stop || td_fail "unclean stop"
 # Each worker reports its hand-offs when it stops.
 handoffs=$(sed -n 's/.*handed off \([0-9]*\) packets.*/\1/p' "$TD_LOG" | awk '{s += $1} END {print s + 0}')
+}
+
+P=a
+run_round
+grep -q "TUN steering on" "$TD_LOG" || td_fail "steering program not attached"
+[ "$handoffs" = 0 ] || td_fail "$handoffs packets handed over despite steering"
+td_pass "steering: every packet reached its client's worker directly (0 hand-offs)"
+for k in $(seq $n); do lab_client_exited "a$k" 10 >/dev/null || td_fail "a$k did not exit"; done
+
+P=b
+mv "$TD_LOG" "$TD_LOG.steer"
+TUNNELD_NO_STEERING=1 run_round
 [ "$handoffs" -gt 0 ] || td_fail "no packet was handed between workers"
 td_pass "$handoffs packets arrived on the other worker's queue and were handed over"

@@ -43,9 +43,15 @@ fi
 # Kill the worker that holds the tunnel through the filter.
 slot=$(sed -n 's/.*tunnel up for .alice. .* on worker \([0-9]\).*/\1/p' "$TD_LOG" | tail -1)
 victim=$(sed -n "s/.*worker $slot started as pid \([0-9]*\).*/\1/p" "$TD_LOG" | tail -1)
+TD_SECCOMP_EXPECTED=openat # the trap build logs the provoked one
 kill -USR2 "$victim"
-td_log_wait "worker $slot \(pid $victim\) killed by signal 31 \(Bad system call\)" 5 ||
+# Killed by SIGSYS; a --enable-seccomp-trap build names the syscall and
+# exits with status 70 instead.
+td_log_wait "worker $slot \(pid $victim\) (killed by signal 31 \(Bad system call\)|exited with status 70)" 5 ||
 	td_fail "no log of the seccomp kill"
+if grep -q "pid $victim) exited with status 70" "$TD_LOG"; then
+	grep -q "seccomp: forbidden syscall openat" "$TD_LOG" || td_fail "the trap did not name openat"
+fi
 td_log_wait "worker $slot: respawning" 5 || td_fail "worker not respawned"
 lab_wait_event c1 reconnect 1 30 || td_fail "client did not reconnect"
 lab_wait_client c1 20 || td_fail "client not up after the respawn"

@@ -7,7 +7,9 @@
 #                           TD_RECONNECT_TIMEOUT, TD_LOG_LEVEL, TD_EXTRA).
 #   TD_CTL                  the control socket (LAB_DIR/control.sock).
 #   td_start                start tunneld -f in the server ns, wait for "ready".
-#   td_stop                 SIGTERM, wait for a clean exit (status 0).
+#   td_stop                 SIGTERM, wait for a clean exit (status 0); fails
+#                           on a "seccomp: forbidden syscall" line (trap builds)
+#                           other than TD_SECCOMP_EXPECTED.
 #   td_log_wait REGEX [T]   wait until the server log matches REGEX.
 #   td_log_count REGEX      number of matching log lines.
 
@@ -104,6 +106,14 @@ td_stop() {
 		echo "td_stop: no clean stop in the log" >&2
 		return 1
 	}
+	# A build with --enable-seccomp-trap logs a syscall missing from the
+	# allow-list instead of dying silently: any such line fails the test
+	# (TD_SECCOMP_EXPECTED names the one a test provokes on purpose).
+	if grep -v "forbidden syscall ${TD_SECCOMP_EXPECTED:-none} " "$TD_LOG" |
+		grep "seccomp: forbidden syscall" >&2; then
+		echo "td_stop: a worker made a syscall outside the seccomp allow-list" >&2
+		return 1
+	fi
 	TD_PID=""
 }
 
