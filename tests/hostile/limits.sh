@@ -55,7 +55,8 @@ hl c1 -u carol -p carol-pass -t 1 hold 2 --expect connect=200,connect=503 ||
 	td_fail "the CONNECT beyond limits.max-clients was not refused with 503"
 grep -q 'CONNECT status=503 .* x_reason="[^"]' "$LAB_DIR/hostile.log" ||
 	td_fail "the 503 carries no X-Reason"
-td_log_wait 'limits\.max-clients' 3 || td_fail "no log line naming limits.max-clients"
+td_log_wait 'CONNECT from 198\.18\.0\.10:[0-9]+ refused: .*limits\.max-clients' 3 ||
+	td_fail "no log line for the CONNECT refused at limits.max-clients"
 td_pass "the CONNECT beyond max-clients: 503 with a reason, logged"
 
 # 3. Once bob's sessions end, the slots are free again.
