@@ -1,0 +1,52 @@
+#!/bin/bash
+# A client that never reads: after CONNECT it floods ICMP echo requests to
+# a lan host that answers, and never reads its socket.  The answers that do
+# not fit limits.queue-bytes are dropped and counted (drop_queue in
+# tunnelctl), the server's queue for it stays within the limit, the
+# worker's RSS stays put, and a real client pinging the same host is not
+# hurt.
+#
+#   c1 hostile flood ping --no-read --+                       +-- lan 198.18.1.2 (answers)
+#   c2 openconnect (alice, pinging) --+-- tunneld (1 worker) -+
+#                                         limits.queue-bytes = 65536
+set -euo pipefail
+. "$(dirname "$0")/hostile-lib.sh"
+hl_init noread
+lab_add_client c1
+lab_add_client c2
+hl_users alice:alice-pass bob:bob-pass
+QUEUE=65536
+TD_WORKERS=1 hl_config limits.queue-bytes=$QUEUE
+td_start
+lab_start_client c2 alice alice-pass
+lab_wait_client c2 20 || td_fail "openconnect did not connect"
+
+lab_bg c2 "$LAB_DIR/ping.log" ping -n -i 0.1 -c 60 -W 2 198.18.1.2 >/dev/null
+ping_pid=$LAB_BG_PID
+
+# While the flooder holds still, its session's counters must show the
+# dropped answers (workers report counters every 10 s).
+drops_seen() {
+	local deadline=$(($(lab__now_ms) + 15000)) d
+	while :; do
+		d=$(hl_ctl --json list | jq '[.sessions[] | select(.user == "bob") | .drop_queue] | add // 0')
+		[ "$d" -gt 0 ] && break
+		[ "$(lab__now_ms)" -lt $deadline ] || td_fail "bob's drop_queue is still 0"
+		sleep 0.5
+	done
+	DROPS=$d
+	hl_ctl --json list | jq -c '.sessions[] | select(.user == "bob")'
+}
+HL_QC_WHILE_PAUSED=drops_seen
+hl_queue_check c1 $QUEUE ping --size 1000 --dest 198.18.1.2
+sent=$(hl_value sent "$HL_QC_LOG")
+td_pass "never-read flood of $sent pings: $HL_QC_SUMMARY; $DROPS answers dropped (drop_queue)"
+td_log_wait 'session [0-9]+ user bob ended \(client logged out\).* [1-9][0-9]* queue-full' 5 ||
+	td_fail "bob's session summary does not count the queue-full drops"
+
+wait "$ping_pid" || true
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping.log")
+[ "$received" = 60 ] || td_fail "alice's pings meanwhile: '$received' of 60 answered"
+[ "$(lab_event_count c2 reconnect)" = 0 ] || td_fail "alice reconnected"
+td_stop || td_fail "unclean stop"
+td_pass "alice undisturbed (60/60 pings), clean stop ($(hl_elapsed) s)"
