@@ -94,6 +94,7 @@ struct master {
 	time_t started;
 	bool want_reload, want_stop;
 	bool failed; /* stopping because of an error: exit status 1 */
+	unsigned long ipc_waited; /* control messages that waited in a backlog */
 	uid_t uid;   /* what workers become */
 	gid_t gid;
 	const char *chroot_dir;
@@ -314,6 +315,7 @@ static void ipc_send(unsigned w, struct ipc_msg *m)
 		log_warn("worker %u: control message %u lost: %s", w, m->type, strerror(errno));
 		return;
 	}
+	M.ipc_waited++;
 	if (backlog_push(s, m) < 0) {
 		log_err("worker %u: %u control messages waiting; message %u lost", w, s->bl_len,
 			m->type);
@@ -1420,6 +1422,9 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 	}
 	if (!M.announced || M.failed)
 		rc = 1;
+	if (M.ipc_waited)
+		log_info("%lu control messages waited for room in a worker's socket",
+			 M.ipc_waited);
 	log_info("stopped");
 out:
 	if (M.ctl_fd >= 0)
