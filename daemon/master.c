@@ -93,9 +93,9 @@ struct master {
 	char status[128]; /* last STATUS= sent to systemd */
 	time_t started;
 	bool want_reload, want_stop;
-	bool failed; /* stopping because of an error: exit status 1 */
+	bool failed;		  /* stopping because of an error: exit status 1 */
 	unsigned long ipc_waited; /* control messages that waited in a backlog */
-	uid_t uid;   /* what workers become */
+	uid_t uid;		  /* what workers become */
 	gid_t gid;
 	const char *chroot_dir;
 };
@@ -1423,8 +1423,7 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 	if (!M.announced || M.failed)
 		rc = 1;
 	if (M.ipc_waited)
-		log_info("%lu control messages waited for room in a worker's socket",
-			 M.ipc_waited);
+		log_info("%lu control messages waited for room in a worker's socket", M.ipc_waited);
 	log_info("stopped");
 out:
 	if (M.ctl_fd >= 0)
