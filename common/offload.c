@@ -216,6 +216,8 @@ int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max
 			r = finish_csum(pkt, plen, &h);
 			if (r < 0)
 				return r;
+			/* Done: parsing the buffer again must not redo it. */
+			buf[0] &= (uint8_t)~OFFLOAD_F_NEEDS_CSUM;
 		}
 		s->len = plen;
 		s->count = 1;

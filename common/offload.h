@@ -50,7 +50,8 @@ struct offload_seg {
 
 /* Parse buf[0..len): a vnet header and the packet after it.  A packet that
  * is not GSO has its checksum finished in place when the header says
- * NEEDS_CSUM.  A TCP super-packet (GSO_TCPV4/V6) is cut into segments of at
+ * NEEDS_CSUM, and the flag cleared, so the buffer can be parsed again (a
+ * hand-off to another worker).  A TCP super-packet (GSO_TCPV4/V6) is cut into segments of at
  * most max_pkt bytes (the tunnel MTU) and at most gso_size payload bytes.
  * Returns the number of packets offload_seg_next() will produce (>= 1), or
  * -EINVAL for a malformed header or packet, -EPROTONOSUPPORT for a GSO type

@@ -348,6 +348,10 @@ START_TEST(test_needs_csum)
 	ck_assert_int_eq(offload_seg_init(&s, buf, OFFLOAD_VNET_LEN + 99, 1400), 1);
 	ck_assert(!s.gso);
 	ck_assert(l4_csum_ok(p, 99, 17));
+	/* the flag is cleared: parsing again leaves the packet alone */
+	ck_assert_uint_eq(buf[0], 0);
+	ck_assert_int_eq(offload_seg_init(&s, buf, OFFLOAD_VNET_LEN + 99, 1400), 1);
+	ck_assert(l4_csum_ok(p, 99, 17));
 	ck_assert_int_eq(offload_seg_next(&s, out, sizeof(out)), 99);
 	ck_assert_mem_eq(out, p, 99);
 	ck_assert_int_eq(offload_seg_next(&s, out, sizeof(out)), 0);

@@ -281,44 +281,64 @@ static int64_t lease_of(const uint8_t *pkt, size_t len)
 	}
 }
 
-/* Route one packet sitting at frame + CSTP_HDR_LEN. */
-static void route(uint8_t *frame, size_t len, bool from_inbox)
+/* Owner of the destination of pkt: 0 = nobody, else worker id + 1. */
+static uint8_t owner_of(const uint8_t *pkt, size_t len, int64_t *lease)
 {
-	uint8_t *pkt = frame + CSTP_HDR_LEN;
-	int64_t lease = lease_of(pkt, len);
-	uint8_t owner;
+	*lease = lease_of(pkt, len);
+	if (*lease < 0)
+		return 0;
+	return __atomic_load_n(&W.env->owner[*lease], __ATOMIC_ACQUIRE);
+}
 
-	if (lease < 0 || len > W.cfg->mtu) {
+/* To our client of the lease: a packet sitting at frame + CSTP_HDR_LEN. */
+static void deliver_lease(int64_t lease, uint8_t *frame, size_t len)
+{
+	uint32_t ci = W.lease_conn[lease];
+
+	if (ci && W.conns[ci - 1].state == CS_TUNNEL && len <= W.cfg->mtu)
+		deliver(&W.conns[ci - 1], frame, len);
+	else
 		W.drop_no_client++;
-		return;
-	}
-	owner = __atomic_load_n(&W.env->owner[lease], __ATOMIC_ACQUIRE);
-	if (owner == W.env->id + 1) {
-		uint32_t ci = W.lease_conn[lease];
-		if (ci && W.conns[ci - 1].state == CS_TUNNEL)
-			deliver(&W.conns[ci - 1], frame, len);
-		else
-			W.drop_no_client++;
-		return;
-	}
+}
+
+/* To another worker's inbox: buf holds count packets. */
+static void hand_off(uint8_t owner, const void *buf, size_t len, unsigned count, bool from_inbox)
+{
 	/* A packet handed to us is never handed on: if ownership moved again
 	 * meanwhile, dropping it beats a loop between workers. */
 	if (owner == 0 || from_inbox || owner > W.env->n_workers) {
-		W.drop_no_client++;
+		W.drop_no_client += count;
 		return;
 	}
-	if (send(W.env->peer_inbox[owner - 1], pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		W.drop_no_client++;
+	if (send(W.env->peer_inbox[owner - 1], buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		W.drop_no_client += count;
 	else
-		W.handoffs_out++;
+		W.handoffs_out += count;
 }
 
-/* A read brought buf[0..len) (vnet header first): route what it holds. */
-static unsigned route_read(uint8_t *buf, size_t len)
+/* Without offloads: one packet sitting at frame + CSTP_HDR_LEN. */
+static void route(uint8_t *frame, size_t len, bool from_inbox)
+{
+	uint8_t *pkt = frame + CSTP_HDR_LEN;
+	int64_t lease;
+	uint8_t owner = owner_of(pkt, len, &lease);
+
+	if (owner == W.env->id + 1)
+		deliver_lease(lease, frame, len);
+	else
+		hand_off(owner, pkt, len, 1, from_inbox);
+}
+
+/* With offloads: buf[0..len) is what one read (or one hand-off) brought,
+ * vnet header first.  Every packet of a super-packet has the same
+ * destination, so another worker's is handed over whole, in this same
+ * form: one send instead of one per segment.  Returns the packets in it. */
+static unsigned route_vnet(uint8_t *buf, size_t len, bool from_inbox)
 {
 	struct offload_seg s;
-	uint8_t *frame = W.scratch;
-	unsigned k = 0;
+	uint8_t *frame = W.scratch, owner;
+	int64_t lease;
+	unsigned count;
 	int r;
 
 	r = offload_seg_init(&s, buf, len, W.cfg->mtu);
@@ -327,15 +347,19 @@ static unsigned route_read(uint8_t *buf, size_t len)
 		W.drop_no_client++;
 		return 0;
 	}
+	count = (unsigned)r;
+	owner = owner_of(s.pkt, s.len, &lease);
+	if (owner != W.env->id + 1) {
+		hand_off(owner, buf, len, count, from_inbox);
+		return count;
+	}
 	if (!s.gso) {
-		route(buf + OFFLOAD_VNET_LEN - CSTP_HDR_LEN, s.len, false);
+		deliver_lease(lease, buf + OFFLOAD_VNET_LEN - CSTP_HDR_LEN, s.len);
 		return 1;
 	}
-	while ((r = offload_seg_next(&s, frame + CSTP_HDR_LEN, W.scratch_cap - CSTP_HDR_LEN)) > 0) {
-		route(frame, (size_t)r, false);
-		k++;
-	}
-	return k;
+	while ((r = offload_seg_next(&s, frame + CSTP_HDR_LEN, W.scratch_cap - CSTP_HDR_LEN)) > 0)
+		deliver_lease(lease, frame, (size_t)r);
+	return count;
 }
 
 void tunnel_on_tun(void)
@@ -361,7 +385,7 @@ void tunnel_on_tun(void)
 		}
 		io.reads++;
 		if (W.env->tun_vnet) {
-			unsigned k = route_read(tun_in, (size_t)n);
+			unsigned k = route_vnet(tun_in, (size_t)n, false);
 			io.read_pkts += k;
 			pkts += k ? k : 1;
 		} else {
@@ -388,16 +412,24 @@ void tunnel_log_io(void)
 
 void tunnel_on_inbox(void)
 {
-	uint8_t *frame = W.scratch;
+	uint8_t *at = W.env->tun_vnet ? tun_in : tun_in + OFFLOAD_VNET_LEN;
+	size_t cap = sizeof(tun_in) - (size_t)(at - tun_in);
+	unsigned pkts = 0, k;
 	ssize_t n;
-	int i;
 
-	for (i = 0; i < TUN_BATCH; i++) {
-		n = recv(W.env->inbox_fd, frame + CSTP_HDR_LEN, W.scratch_cap - CSTP_HDR_LEN,
-			 MSG_DONTWAIT);
+	/* Hand-offs come in the form our own reads have: vnet header first
+	 * with offloads, plain packets without. */
+	while (pkts < TUN_BATCH) {
+		n = recv(W.env->inbox_fd, at, cap, MSG_DONTWAIT);
 		if (n <= 0)
 			return;
-		W.handoffs_in++;
-		route(frame, (size_t)n, true);
+		if (W.env->tun_vnet) {
+			k = route_vnet(tun_in, (size_t)n, true);
+		} else {
+			route(at - CSTP_HDR_LEN, (size_t)n, true);
+			k = 1;
+		}
+		W.handoffs_in += k;
+		pkts += k ? k : 1;
 	}
 }
