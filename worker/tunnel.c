@@ -11,8 +11,10 @@
  *
  * With TUN offloads (env->tun_vnet, daemon/tun.c) one syscall moves many
  * packets: a read may return a TCP super-packet of up to 64 KiB, cut here
- * into packets of the tunnel MTU (common/offload.c) that are routed one by
- * one, so hand-offs to other workers always carry plain packets.  A
+ * into packets of the tunnel MTU (common/offload.c) for our client, or
+ * handed whole, vnet header and all, to the worker of another client (so
+ * hand-offs carry what a read gives: vnet form with offloads, plain
+ * packets without).  A
  * client's DATA frames of one loop turn are merged while they continue one
  * TCP flow and written as one super-packet: when another client's packet
  * or one that does not continue the flow comes, when the tunnel stops, and
