@@ -14,11 +14,11 @@
  * into packets of the tunnel MTU (common/offload.c) for our client, or
  * handed whole, vnet header and all, to the worker of another client (so
  * hand-offs carry what a read gives: vnet form with offloads, plain
- * packets without).  A
- * client's DATA frames of one loop turn are merged while they continue one
- * TCP flow and written as one super-packet: when another client's packet
- * or one that does not continue the flow comes, when the tunnel stops, and
- * once per loop turn before the loop sleeps (tunnel_flush_tun). */
+ * packets without).  A client's DATA frames of one loop turn are merged
+ * while they continue one TCP flow and written as one super-packet: when
+ * another client's packet or one that does not continue the flow comes,
+ * when the tunnel stops, and once per loop turn before the loop sleeps
+ * (tunnel_flush_tun). */
 #include "config.h"
 #include "worker/worker.h"
 
