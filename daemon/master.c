@@ -182,6 +182,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.listen_fds = M.slots[i].listen;
 	env.n_listen = M.cfg.n_listen;
 	env.tun_fd = M.slots[i].tun_fd;
+	env.tun_vnet = tun_offload();
 	env.ipc_fd = ipc;
 	env.log_fd = logfd;
 	env.inbox_fd = M.slots[i].inbox[0];

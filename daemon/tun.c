@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,38 +16,100 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-int tun_create(const char *name, unsigned n, int *fds)
+#include "common/log.h"
+#include "common/offload.h"
+
+static bool offload_on;
+
+bool tun_offload(void)
 {
+	return offload_on;
+}
+
+static bool offload_disabled(void)
+{
+	const char *v = getenv("TUNNELD_NO_OFFLOAD");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* Open one more queue of the device. */
+static int queue_open(const char *name, bool offload, int *fd)
+{
+	unsigned feat = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+	int hdr = OFFLOAD_VNET_LEN, le = 1;
 	struct ifreq ifr;
+
+	*fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (offload ? IFF_VNET_HDR : 0);
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	/* Each TUNSETIFF with the same name on a fresh fd attaches one
+	 * more queue (FACTS.md). */
+	if (ioctl(*fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
+	/* The header size and byte order are the device's, the features
+	 * too: setting them on every queue is harmless and keeps a queue
+	 * reopened alone right. */
+	if (offload && (ioctl(*fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+			ioctl(*fd, TUNSETVNETLE, &le) < 0 || ioctl(*fd, TUNSETOFFLOAD, feat) < 0))
+		return -errno;
+	return 0;
+}
+
+static void close_all(unsigned n, int *fds)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+static int open_all(const char *name, unsigned n, bool offload, int *fds)
+{
 	unsigned i;
 	int r;
 
 	for (i = 0; i < n; i++)
 		fds[i] = -1;
 	for (i = 0; i < n; i++) {
-		fds[i] = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (fds[i] < 0) {
-			r = -errno;
-			goto fail;
-		}
-		memset(&ifr, 0, sizeof(ifr));
-		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
-		strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-		/* Each TUNSETIFF with the same name on a fresh fd attaches one
-		 * more queue (FACTS.md). */
-		if (ioctl(fds[i], TUNSETIFF, &ifr) < 0) {
-			r = -errno;
-			goto fail;
+		r = queue_open(name, offload, &fds[i]);
+		if (r < 0) {
+			close_all(n, fds);
+			return r;
 		}
 	}
 	return 0;
-fail:
-	for (i = 0; i < n; i++)
-		if (fds[i] >= 0) {
-			close(fds[i]);
-			fds[i] = -1;
-		}
-	return r;
+}
+
+int tun_create(const char *name, unsigned n, int *fds)
+{
+	bool off_by_env = offload_disabled();
+	int r;
+
+	r = open_all(name, n, !off_by_env, fds);
+	if (!off_by_env && (r == -EINVAL || r == -ENOTTY || r == -EOPNOTSUPP)) {
+		/* A kernel without these ioctls or features: go on without. */
+		log_warn("TUN %s: offloads refused (%s); one packet per read and write", name,
+			 strerror(-r));
+		r = open_all(name, n, false, fds);
+		if (r < 0)
+			return r;
+		offload_on = false;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	offload_on = !off_by_env;
+	log_info("TUN %s: offloads %s", name,
+		 offload_on ? "on (TSO4, TSO6, checksums: up to 64 KiB per read and write)"
+			    : "off (TUNNELD_NO_OFFLOAD is set)");
+	return 0;
 }
 
 /* Send one request and wait for its ACK; 0 or -errno from the kernel. */

@@ -3,12 +3,23 @@
 #ifndef TUNNELD_TUN_H
 #define TUNNELD_TUN_H
 
+#include <stdbool.h>
+
 #include "conf/config.h"
 #include "common/pool.h"
 
 /* Create (or attach to) TUN device 'name' with n queues; fds[i] is queue i,
- * non-blocking and close-on-exec.  0 or -errno. */
+ * non-blocking and close-on-exec.  0 or -errno.
+ *
+ * Offloads are on unless the master's environment has TUNNELD_NO_OFFLOAD
+ * set (to anything but "" or "0"), or the kernel refuses them: every
+ * packet on the queues then carries a 10-byte little-endian virtio_net_hdr
+ * (IFF_VNET_HDR, TUNSETVNETLE), reads may return TCP super-packets of up to
+ * 64 KiB and writes may carry them (TUN_F_CSUM, TSO4, TSO6, TSO_ECN). */
 int tun_create(const char *name, unsigned n, int *fds);
+
+/* Whether the queues tun_create() made carry vnet headers. */
+bool tun_offload(void);
 
 /* Over rtnetlink: set the MTU, add the server's address of each pool
  * (pool index 1, with the pool's prefix length) and bring the link up. */

@@ -620,6 +620,7 @@ int worker_main(const struct worker_env *env)
 		}
 		/* Before sleeping: one send() per connection for everything
 		 * this turn produced. */
+		tunnel_flush_tun();
 		flush_dirty();
 	}
 	shutdown_clients();
@@ -627,5 +628,6 @@ int worker_main(const struct worker_env *env)
 		 "with no client",
 		 (unsigned long long)W.handoffs_out, (unsigned long long)W.handoffs_in,
 		 (unsigned long long)W.drop_no_client);
+	tunnel_log_io();
 	return 0;
 }

@@ -26,6 +26,7 @@ struct worker_env {
 	const int *listen_fds;
 	unsigned n_listen;
 	int tun_fd;
+	bool tun_vnet; /* offloads: a virtio_net_hdr on every TUN packet */
 	int ipc_fd;
 	int log_fd;
 	int inbox_fd;	       /* packets other workers hand to us */
@@ -178,6 +179,10 @@ void login_connect_reply(struct conn *c, const struct ipc_msg *m);
 void tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len);
 void tunnel_on_tun(void);
 void tunnel_on_inbox(void);
+/* Write what this loop turn batched for the TUN device (before sleeping). */
+void tunnel_flush_tun(void);
+/* Log the TUN I/O counters: packets per read and per write syscall. */
+void tunnel_log_io(void);
 void tunnel_start(struct conn *c);
 void tunnel_stop(struct conn *c);
 void tunnel_send_control(struct conn *c, uint8_t type, const void *payload, uint16_t len);

@@ -1,0 +1,117 @@
+/* TUN offloads (IFF_VNET_HDR): splitting the TCP super-packets the kernel
+ * hands us into packets that fit the tunnel, and merging a client's TCP
+ * segments into super-packets for one write().  Pure functions over the
+ * caller's buffers, no I/O: used by the worker's data path (worker/tunnel.c),
+ * unit-tested (tests/check_offload.c) and fuzzed (tests/offload/). */
+#ifndef TUNNELD_OFFLOAD_H
+#define TUNNELD_OFFLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* struct virtio_net_hdr (<linux/virtio_net.h>) as it sits in front of every
+ * packet on a TUN fd opened with IFF_VNET_HDR.  The master sets
+ * TUNSETVNETLE, so the 16-bit fields are little-endian on any host; they
+ * are read and written byte by byte here. */
+#define OFFLOAD_VNET_LEN 10
+#define OFFLOAD_MAX_IP	 65535 /* an IP packet, super-packets included */
+#define OFFLOAD_BUF_LEN	 (OFFLOAD_VNET_LEN + OFFLOAD_MAX_IP)
+
+#define OFFLOAD_F_NEEDS_CSUM 0x01 /* finish the checksum at csum_start + csum_offset */
+#define OFFLOAD_F_DATA_VALID 0x02 /* checksum already verified */
+#define OFFLOAD_GSO_NONE     0
+#define OFFLOAD_GSO_TCPV4    1
+#define OFFLOAD_GSO_TCPV6    4
+#define OFFLOAD_GSO_ECN	     0x80 /* with TCPV4/6: CWR goes on the first segment only */
+
+struct offload_vnet {
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+
+void offload_vnet_get(const uint8_t *buf, struct offload_vnet *h);
+void offload_vnet_put(uint8_t *buf, const struct offload_vnet *h);
+
+/* ---- Segmentation (TUN reads) ------------------------------------------ */
+
+struct offload_seg {
+	const uint8_t *pkt; /* the IP packet, after the vnet header */
+	size_t len;	    /* its length */
+	bool gso;	    /* false: one packet, pkt[0..len) as it is */
+	bool v6;
+	size_t l4;   /* IP header length = offset of the TCP header */
+	size_t hlen; /* IP + TCP header length */
+	size_t mss;  /* payload bytes per segment */
+	size_t off;  /* payload bytes already emitted */
+	unsigned next, count;
+	bool ecn; /* GSO_ECN: CWR on the first segment only */
+};
+
+/* Parse buf[0..len): a vnet header and the packet after it.  A packet that
+ * is not GSO has its checksum finished in place when the header says
+ * NEEDS_CSUM, and the flag cleared, so the buffer can be parsed again (a
+ * hand-off to another worker).  A TCP super-packet (GSO_TCPV4/V6) is cut into segments of at
+ * most max_pkt bytes (the tunnel MTU) and at most gso_size payload bytes.
+ * Returns the number of packets offload_seg_next() will produce (>= 1), or
+ * -EINVAL for a malformed header or packet, -EPROTONOSUPPORT for a GSO type
+ * other than TCP, -EMSGSIZE when max_pkt cannot hold the headers.  Never
+ * reads outside buf[0..len). */
+int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max_pkt);
+
+/* Write the next packet to out (cap bytes) with its IP length, IPv4 id and
+ * header checksum, TCP sequence number, flags and checksum fixed.  Returns
+ * its length, 0 when all were produced, or -ENOBUFS if cap is too small. */
+int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap);
+
+/* ---- Coalescing (TUN writes) ------------------------------------------- */
+
+/* One super-packet being built in the caller's buffer (OFFLOAD_BUF_LEN
+ * bytes): consecutive TCP segments of one flow are appended while they
+ * continue it exactly (next sequence number, same addresses, ports, ack,
+ * window, options, IP fields), the way the kernel's GRO would merge them. */
+struct offload_gro {
+	uint8_t *buf;
+	size_t len;	/* bytes in buf, vnet header included; 0 = empty */
+	unsigned count; /* packets in it */
+	bool open;	/* a TCP flow that may take more segments */
+	bool v6;
+	size_t l4, hlen; /* of the first segment */
+	size_t gso;	 /* payload of the first segment = segment size */
+	uint32_t next_seq;
+};
+
+enum offload_gro_res {
+	OFFLOAD_GRO_FLUSH = 0, /* does not continue the batch: take it, then add again */
+	OFFLOAD_GRO_ADDED = 1,
+};
+
+void offload_gro_init(struct offload_gro *g, uint8_t *buf);
+
+/* Add the IP packet pkt[0..len) (len = its IP length, at most
+ * OFFLOAD_MAX_IP).  An empty batch takes any packet; only TCP segments
+ * with payload, ACK set, no SYN/FIN/RST/URG/CWR, valid checksum and (IPv4)
+ * DF set and no options can be continued.  Returns enum offload_gro_res. */
+int offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len);
+
+/* Finish the batch for one write(): a lone packet gets a zero vnet header
+ * and goes out as it came; several become one super-packet with the IP
+ * length (and IPv4 header checksum) set, GSO_TCPV4/V6, gso_size = the
+ * first segment's payload, NEEDS_CSUM and the pseudo-header sum in the TCP
+ * checksum field, as the kernel expects of a CHECKSUM_PARTIAL packet.
+ * Returns the bytes to write from g->buf and empties the batch (0 if it
+ * was empty). */
+size_t offload_gro_take(struct offload_gro *g);
+
+/* ---- Checksum helpers (also used by the tests) ------------------------- */
+
+/* Ones' complement sum of buf[0..len) added to sum, unfolded.  Sums of
+ * pieces may be added when every piece but the last has an even length. */
+uint64_t offload_csum_add(uint64_t sum, const uint8_t *buf, size_t len);
+/* Fold to 16 bits; the result is in memory order (memcpy it to the
+ * checksum field). */
+uint16_t offload_csum_fold(uint64_t sum);
+/* Sum of the TCP/UDP pseudo-header of the IPv4 or IPv6 packet pkt. */
+uint64_t offload_csum_pseudo(const uint8_t *pkt, bool v6, uint8_t proto, size_t l4_len);
+
+#endif
