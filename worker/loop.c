@@ -31,7 +31,8 @@ static inline uint64_t ev_data(unsigned kind, uint32_t idx, uint32_t gen)
 	return (uint64_t)kind << 56 | (uint64_t)(idx & 0xffffff) << 32 | gen;
 }
 
-#define STATS_PERIOD 10 /* s between counter reports to the master */
+#define STATS_PERIOD   10 /* s between counter reports to the master */
+#define TUN_WAIT_TURNS 4  /* loop turns a TUN write batch may wait */
 
 static int ep_add(int fd, uint32_t events, uint64_t data)
 {
@@ -550,6 +551,7 @@ int worker_main(const struct worker_env *env)
 	struct epoll_event evs[256];
 	struct ipc_msg ready = {.type = IPC_READY};
 	int sigfd = -1, tfd = -1, n, i;
+	unsigned tun_turns = 0; /* loop turns the TUN write batch has waited */
 	uint64_t ticks;
 
 	log_init_worker(env->log_fd, (int)env->cfg->log_level);
@@ -560,7 +562,19 @@ int worker_main(const struct worker_env *env)
 	log_debug("worker %u ready (pid %d)", env->id, (int)getpid());
 
 	while (!W.stopping) {
-		n = epoll_wait(W.ep, evs, 256, -1);
+		/* A TUN write batch (a client's segments of one flow, coalesced)
+		 * waits while more events are ready, so a busy worker writes
+		 * bigger batches; it goes out before the loop would sleep, or
+		 * after TUN_WAIT_TURNS turns at most. */
+		n = epoll_wait(W.ep, evs, 256, tunnel_tun_pending() ? 0 : -1);
+		if (n == 0 || (tunnel_tun_pending() && ++tun_turns >= TUN_WAIT_TURNS)) {
+			tunnel_flush_tun();
+			tun_turns = 0;
+			if (n == 0) {
+				flush_dirty();
+				continue;
+			}
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -618,9 +632,8 @@ int worker_main(const struct worker_env *env)
 			}
 			}
 		}
-		/* Before sleeping: one send() per connection for everything
-		 * this turn produced. */
-		tunnel_flush_tun();
+		/* One send() per connection for everything this turn produced:
+		 * the send queues are bounded, so they do not wait. */
 		flush_dirty();
 	}
 	shutdown_clients();

@@ -110,15 +110,22 @@ void tunnel_disconnect(struct conn *c, const char *text)
 	conn_mark_dirty(c);
 }
 
+bool tunnel_tun_pending(void)
+{
+	return gro_conn != NULL && gro.count > 0;
+}
+
 void tunnel_flush_tun(void)
 {
 	struct conn *c = gro_conn;
 	unsigned count = gro.count;
 	size_t n = offload_gro_take(&gro);
 
-	if (n == 0)
-		return;
 	gro_conn = NULL;
+	if (n == 0) {
+		gro_bytes = 0;
+		return;
+	}
 	io.writes++;
 	if (write(W.env->tun_fd, tun_out, n) < 0) {
 		/* A full TUN queue drops, as a full NIC ring would. */

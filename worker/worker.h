@@ -181,6 +181,8 @@ void tunnel_on_tun(void);
 void tunnel_on_inbox(void);
 /* Write what this loop turn batched for the TUN device (before sleeping). */
 void tunnel_flush_tun(void);
+/* Whether a TUN write batch is waiting for tunnel_flush_tun(). */
+bool tunnel_tun_pending(void);
 /* Log the TUN I/O counters: packets per read and per write syscall. */
 void tunnel_log_io(void);
 void tunnel_start(struct conn *c);
