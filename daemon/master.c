@@ -36,6 +36,7 @@
 #include "daemon/control.h"
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
+#include "daemon/selfcert.h"
 #include "daemon/sessions.h"
 #include "daemon/tun.h"
 #include "worker/worker.h"
@@ -709,6 +710,10 @@ static void reload(void)
 	if (cfg_load(M.opts.config, &nc, err, sizeof(err)) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
 		goto done;
+	}
+	if (selfcert_setup(&nc, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		goto fail;
 	}
 	if (passwd_db_load(nc.password_file, &pw, err, sizeof(err)) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
