@@ -266,6 +266,19 @@ out:
 	return r;
 }
 
+/* Puts what the message is about in front of it; returns r. */
+static int prefix_err(char *err, size_t errlen, const char *prefix, int r)
+{
+	size_t n = strlen(prefix);
+
+	if (!err || errlen <= n)
+		return r;
+	memmove(err + n, err, errlen - n - 1);
+	err[errlen - 1] = '\0';
+	memcpy(err, prefix, n);
+	return r;
+}
+
 /* 1 when the file is there, 0 when it is not, -errno when we cannot tell. */
 static int present(const char *path, char *err, size_t errlen)
 {
@@ -285,9 +298,11 @@ int selfcert_apply(struct cfg *cfg, const char *dir, bool create, struct selfcer
 	int r, have_cert, have_key;
 
 	memset(out, 0, sizeof(*out));
-	if (cfg->tls_certificate)
-		return selfcert_pin_file(cfg->tls_certificate, out->pin, sizeof(out->pin), err,
-					 errlen);
+	if (cfg->tls_certificate) {
+		r = selfcert_pin_file(cfg->tls_certificate, out->pin, sizeof(out->pin), err,
+				      errlen);
+		return r < 0 ? prefix_err(err, errlen, "tls.certificate ", r) : 0;
+	}
 	out->self_signed = true;
 	if (asprintf(&cert, "%s/" SELFCERT_CERT_NAME, dir) < 0) {
 		cert = NULL;
@@ -322,7 +337,7 @@ done:
 out:
 	free(cert);
 	free(key);
-	return r;
+	return prefix_err(err, errlen, "self-signed certificate: ", r);
 }
 
 void selfcert_log(const struct cfg *cfg, const struct selfcert *sc)

@@ -374,18 +374,22 @@ START_TEST(test_errors)
 	ck_assert_int_eq(selfcert_apply(&cfg, path, true, &sc, err, sizeof(err)), -ENOTDIR);
 	ck_assert_ptr_null(cfg.tls_certificate);
 	ck_assert_ptr_null(cfg.tls_key);
-	snprintf(want, sizeof(want), "%s: exists and is not a directory", path);
+	snprintf(want, sizeof(want), "self-signed certificate: %s: exists and is not a directory",
+		 path);
 	ck_assert_str_eq(err, want);
 
 	snprintf(dir, sizeof(dir), "%s/missing/state", tmp);
 	ck_assert_int_eq(selfcert_apply(&cfg, dir, true, &sc, err, sizeof(err)), -ENOENT);
-	snprintf(want, sizeof(want), "cannot create directory %s: No such file or directory", dir);
+	snprintf(want, sizeof(want),
+		 "self-signed certificate: cannot create directory %s: No such file or directory",
+		 dir);
 	ck_assert_str_eq(err, want);
 	ck_assert_ptr_null(cfg.tls_certificate);
 
 	/* Without create (tunneld -t) the file in the way is reported too. */
 	ck_assert_int_eq(selfcert_apply(&cfg, path, false, &sc, err, sizeof(err)), -ENOTDIR);
-	snprintf(want, sizeof(want), "%s/server-cert.pem: Not a directory", path);
+	snprintf(want, sizeof(want), "self-signed certificate: %s/server-cert.pem: Not a directory",
+		 path);
 	ck_assert_str_eq(err, want);
 	ck_assert_ptr_null(cfg.tls_certificate);
 
@@ -401,6 +405,8 @@ START_TEST(test_errors)
 	cfg.tls_certificate = strdup(path);
 	cfg.tls_key = strdup(path);
 	ck_assert_int_eq(selfcert_apply(&cfg, dir, true, &sc, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "tls.certificate %s: cannot read: No such file or directory",
+		 path);
 	ck_assert_str_eq(err, want);
 	ck_assert_str_eq(cfg.tls_certificate, path);
 	cfg_free(&cfg);
