@@ -30,15 +30,20 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export top_builddir=$TOP top_srcdir=$SRC
 T0=$(date +%s)
 step() { echo "== 10-package: $* ($(($(date +%s) - T0)) s)"; }
+passes=0
 fail() {
 	echo "FAIL: $*" >&2
+	echo "$passes passed, 1 failed"
 	if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then
 		echo "---- tunneld log (tail) ----" >&2
 		tail -n 40 "$LOG" >&2
 	fi
 	exit 1
 }
-pass() { echo "PASS: $*"; }
+pass() {
+	echo "PASS: $*"
+	passes=$((passes + 1))
+}
 # installed, config-files, not-installed, ...
 pkg_state() { dpkg-query -W -f='${db:Status-Status}' tunneld 2>/dev/null || echo not-installed; }
 
@@ -115,6 +120,7 @@ done
 out=$(/usr/sbin/tunneld -t 2>&1) || fail "tunneld -t on the shipped config: $out"
 case $out in *"first start makes a self-signed one"*) ;; *) fail "tunneld -t: $out" ;; esac
 [ ! -e /var/lib/tunneld ] || fail "tunneld -t wrote /var/lib/tunneld"
+sed 's/^/  | /' "$LAB_DIR/install.out"
 pass "installed: user and group tunneld, conffile, unit, SysV script registered, no server started"
 
 # 2. The packaged daemon in the lab -----------------------------------------
@@ -251,8 +257,12 @@ pass "make rpm: $(basename "$RPM"), $(wc -l <"$TOP/pkg-rpm-files.log") files, tu
 # minutes).
 step "make distcheck"
 target=distcheck-quick
-[ "${DISTCHECK_TESTS:-}" != all ] || target=distcheck
-timeout 2400 make "$target" >"$TOP/pkg-distcheck.log" 2>&1 || {
+flags=()
+if [ "${DISTCHECK_TESTS:-}" = all ]; then
+	target=distcheck
+	flags=(DISTCHECK_CONFIGURE_FLAGS=--enable-test-hooks) # as the main make check
+fi
+timeout 2400 make "$target" "${flags[@]}" >"$TOP/pkg-distcheck.log" 2>&1 || {
 	tail -n 80 "$TOP/pkg-distcheck.log"
 	fail "make $target"
 }
@@ -260,3 +270,4 @@ grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$TOP/pkg-distcheck.log" | tr '\n' ' 
 echo
 pass "make $target: $(grep -o 'tunneld-[0-9.]* archives ready for distribution' "$TOP/pkg-distcheck.log")"
 step "done"
+echo "$passes passed, 0 failed"
