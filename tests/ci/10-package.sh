@@ -217,7 +217,7 @@ while read -r f; do
 	fi
 done <"$LAB_DIR/files"
 [ -z "$left" ] || fail "left after purge:$left"
-for p in /etc/tunneld /var/lib/tunneld /run/tunneld /run/tunneld.pid /etc/default/tunneld; do
+for p in /etc/tunneld /var/lib/tunneld /var/log/tunneld /run/tunneld /run/tunneld.pid /etc/default/tunneld; do
 	[ ! -e "$p" ] || fail "$p left after purge"
 done
 ! ls /etc/rc?.d/*tunneld >/dev/null 2>&1 || fail "rc.d links left after purge"
