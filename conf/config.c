@@ -907,6 +907,39 @@ bool cfg_key_reloadable(size_t i)
 	return i < ARRAY_SIZE(cfg_keys) && (cfg_keys[i].flags & KEY_RELOADABLE);
 }
 
+const char *cfg_key_default_text(size_t i, char *buf, size_t len)
+{
+	const struct cfg_key *k = i < ARRAY_SIZE(cfg_keys) ? &cfg_keys[i] : NULL;
+	int n = -1;
+
+	if (!k)
+		return NULL;
+	switch (k->type) {
+	case CT_STRING:
+	case CT_IFNAME:
+	case CT_LOGLEVEL:
+		if (k->def_str)
+			n = snprintf(buf, len, "\"%s\"", k->def_str);
+		break;
+	case CT_WORKERS:
+		n = k->def_num ? snprintf(buf, len, "%u", k->def_num)
+			       : snprintf(buf, len, "\"auto\"");
+		break;
+	case CT_UINT:
+		n = snprintf(buf, len, "%u", k->def_num);
+		break;
+	case CT_ADDRS:
+	case CT_PREFIXES:
+		n = snprintf(buf, len, "[]");
+		break;
+	case CT_PREFIX4:
+	case CT_PREFIX6:
+	case CT_LISTEN:
+		break; /* no default */
+	}
+	return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
 static bool str_eq(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));

@@ -106,6 +106,10 @@ size_t cfg_key_count(void);
 const char *cfg_key_name(size_t i);
 /* Whether a new value of key i applies on reload; the others need a restart. */
 bool cfg_key_reloadable(size_t i);
+/* The default of key i as it would be written in the file ("tunneld" in
+ * quotes, 1400, "auto", [] for an empty list) in buf; NULL when the key has
+ * no default (required, or absent unless set) or buf is too small. */
+const char *cfg_key_default_text(size_t i, char *buf, size_t len);
 /* The first key at index >= from whose value differs between a and b, or
  * cfg_key_count() if none does.  For the reload diff:
  *   for (i = cfg_key_next_diff(a, b, 0); i < n; i = cfg_key_next_diff(a, b, i + 1)) */

@@ -1,4 +1,6 @@
-/* Master entry point: command line, config load, then master_run(). */
+/* Master entry point (root): command line, config load, the server
+ * certificate (made on the first start when none is configured), then
+ * master_run(). */
 #include "config.h"
 
 #include <getopt.h>
@@ -6,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/log.h"
 #include "conf/config.h"
 #include "daemon/master.h"
+#include "daemon/selfcert.h"
 
 static void usage(FILE *f)
 {
@@ -21,6 +25,45 @@ static void usage(FILE *f)
 		   "  -t, --test-config   check the configuration and exit\n"
 		   "  -h, --help          this help\n"
 		   "  -V, --version       print the version\n");
+}
+
+/* -t writes nothing: it tells which certificate a start would use. */
+static void show_certificate(struct cfg *cfg)
+{
+	char err[CFG_ERR_LEN];
+	struct selfcert sc;
+
+	if (selfcert_apply(cfg, SELFCERT_DIR, false, &sc, err, sizeof(err)) < 0)
+		fprintf(stderr, "tunneld: warning: %s\n", err);
+	else if (sc.missing)
+		printf("tunneld: no tls.certificate configured: the first start makes a "
+		       "self-signed one, %s\n",
+		       cfg->tls_certificate);
+	else
+		printf("tunneld: TLS certificate %s: %s\n", cfg->tls_certificate, sc.pin);
+}
+
+/* Fills in the self-signed pair when the config names no certificate and
+ * logs the pin, where master_run() sends its own start-up lines: stderr
+ * (the journal under systemd), or with --daemon the starter's stderr and
+ * also the configured destination, where it stays to be found later. */
+static int setup_certificate(struct cfg *cfg, bool daemon)
+{
+	char err[CFG_ERR_LEN];
+	struct selfcert sc;
+
+	log_init_master((int)cfg->log_level);
+	if (log_set_destination(daemon ? "stderr" : cfg->log_destination, 0) < 0)
+		log_set_destination("stderr", 0); /* master_run() reports it */
+	if (selfcert_apply(cfg, SELFCERT_DIR, true, &sc, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	selfcert_log(cfg, &sc);
+	if (daemon && strcmp(cfg->log_destination, "stderr") &&
+	    log_set_destination(cfg->log_destination, 1) == 0)
+		selfcert_log(cfg, &sc);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -93,6 +136,7 @@ int main(int argc, char **argv)
 	}
 	if (test) {
 		printf("tunneld: %s: configuration is valid\n", path);
+		show_certificate(&cfg);
 		cfg_free(&cfg);
 		free(abs);
 		return 0;
@@ -111,6 +155,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		mo.pid_file = pidbuf;
+	}
+	if (setup_certificate(&cfg, mo.daemon) < 0) {
+		cfg_free(&cfg);
+		free(abs);
+		return 1;
 	}
 	rc = master_run(&cfg, &mo);
 	free(abs);

@@ -37,6 +37,7 @@
 #include "daemon/control.h"
 #include "daemon/listen.h"
 #include "daemon/pidfile.h"
+#include "daemon/selfcert.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/tun.h"
@@ -879,6 +880,10 @@ static void reload(void)
 	if (cfg_load(M.opts.config, &nc, err, sizeof(err)) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
 		goto done;
+	}
+	if (selfcert_setup(&nc, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		goto fail;
 	}
 	if (passwd_db_load(nc.password_file, &pw, err, sizeof(err)) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
