@@ -42,11 +42,17 @@ symbolize() {
 	done
 }
 
+# The first reports in full, then what they all were (one line each).
 show_reports() {
-	for f in $(find "$reports" -type f -size +0 | sort); do
-		echo "---- sanitizer report $(basename "$f")"
+	files=$(find "$reports" -type f -size +0 | sort)
+	[ -n "$files" ] || return 0
+	for f in $(printf '%s\n' $files | head -n 5); do
+		echo "---- sanitizer report $(basename "$f") (pid ${f##*.})"
 		symbolize <"$f"
 	done
+	echo "---- $(printf '%s\n' $files | wc -l) report files, by kind:"
+	for f in $files; do grep -m 1 -E 'ERROR: |runtime error: ' "$f" | sed 's/^==[0-9]*==//'; done |
+		sort | uniq -c | sort -rn
 }
 
 # A scratch copy of the distributed tree (an in-tree configured srcdir
@@ -86,7 +92,10 @@ if [ -n "$(find "$reports" -type f -size +0)" ]; then
 	exit 1
 fi
 marks='ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: [A-Za-z]+Sanitizer'
-found=$(grep -rlE "$marks" "$work/tmp" tests ./*.log 2>/dev/null || true)
+found=$({
+	grep -rlIE "$marks" "$work/tmp"
+	grep -rlE --include='*.log' "$marks" .
+} 2>/dev/null || true)
 if [ -n "$found" ]; then
 	echo "20-sanitizers: FAILED: sanitizer output in logs:"
 	for f in $found; do
