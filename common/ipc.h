@@ -102,9 +102,12 @@ enum ipc_dir {
 	IPC_FROM_MASTER, /* received by a worker */
 };
 
-/* Vet one received datagram before any field of it is used: buf[0..len)
- * exactly as recv() returned it (into a buffer of IPC_TLS_MAX bytes on the
- * worker's side, so a longer datagram arrives cut and is refused).
+/* Vet one received datagram before any field of it is used.  len is its
+ * full length: pass what recv(..., MSG_TRUNC) returns, which counts the
+ * bytes that did not fit too, so an oversized datagram is refused rather
+ * than read cut short.  buf holds the first min(len, cap) bytes, cap being
+ * sizeof(struct ipc_msg) on the master's side and IPC_TLS_MAX on a
+ * worker's; nothing beyond them is read.
  * Accepts it only if the type is known and may arrive from that direction,
  * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
  * header plus cert_len + key_len + prio_len exactly), every text field is

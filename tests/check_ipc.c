@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/cookie.h"
 #include "common/passwd.h"
@@ -590,6 +591,44 @@ START_TEST(test_tls)
 }
 END_TEST
 
+/* The wiring common/ipc.h asks for: recv() with MSG_TRUNC into a buffer
+ * of the receiver's size reports the whole length of a longer datagram,
+ * and ipc_check() refuses it without reading past the buffer. */
+START_TEST(test_recv_trunc)
+{
+	static unsigned char big[IPC_TLS_MAX + 64];
+	struct ipc_msg m = valid(IPC_READY), *in;
+	int sv[2];
+	ssize_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	in = malloc(sizeof(*in)); /* exact size: ASan and valgrind see over-reads */
+	ck_assert_ptr_nonnull(in);
+
+	memcpy(big, &m, sizeof(m));
+	ck_assert_int_eq(send(sv[0], big, sizeof(m) + 1, 0), (ssize_t)sizeof(m) + 1);
+	n = recv(sv[1], in, sizeof(*in), MSG_TRUNC);
+	ck_assert_int_eq(n, (ssize_t)sizeof(m) + 1);
+	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "expected"));
+
+	ck_assert_int_eq(send(sv[0], &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	n = recv(sv[1], in, sizeof(*in), MSG_TRUNC);
+	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), 0);
+
+	/* A worker's buffer: an IPC_TLS one byte over IPC_TLS_MAX. */
+	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - 17, 1, 1, IPC_TLS_MAX - 15);
+	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
+	ck_assert_int_eq(send(sv[0], big, (size_t)n, 0), n);
+	n = recv(sv[1], big, IPC_TLS_MAX, MSG_TRUNC);
+	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
+	ck_assert_int_eq(ipc_check(big, (size_t)n, IPC_FROM_MASTER, 0, err, sizeof(err)), -EBADMSG);
+	free(in);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 START_TEST(test_err_buffer)
 {
 	struct ipc_msg m = valid(IPC_SETTINGS);
@@ -628,6 +667,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(t, test_settings_ranges);
 	tcase_add_test(t, test_settings_of_configs);
 	tcase_add_test(t, test_tls);
+	tcase_add_test(t, test_recv_trunc);
 	tcase_add_test(t, test_err_buffer);
 	suite_add_tcase(s, t);
 	return s;

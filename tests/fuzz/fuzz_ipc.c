@@ -1,7 +1,9 @@
 /* libFuzzer harness for common/ipc.c: ipc_check() on any datagram, as the
  * master and the workers vet what arrives on their control sockets.  Input:
- * one byte for the direction (bit 0) and whether a pool size applies (bit
- * 1), then the datagram.  Checks: the verdict is 0 or -EBADMSG with a
+ * one byte for the direction (bit 0), whether a pool size applies (bit 1)
+ * and whether the receive buffer is the master's (bit 2: only the first
+ * sizeof(struct ipc_msg) bytes arrive while len counts them all, as
+ * recv(MSG_TRUNC) reports), then the datagram.  Checks: the verdict is 0 or -EBADMSG with a
  * reason; and a datagram that passes is safe for the receiver's code: its
  * type travels that way, its length is its type's, every string it holds
  * ends inside its array, and its counts, families and lease index are in
@@ -102,6 +104,7 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	enum ipc_dir dir;
+	size_t len, seen;
 	uint32_t pool;
 	char err[128];
 	uint8_t *copy;
@@ -111,16 +114,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	dir = data[0] & 1 ? IPC_FROM_MASTER : IPC_FROM_WORKER;
 	pool = data[0] & 2 ? POOL : 0;
-	/* An exact-size copy at an odd address: no alignment is promised. */
-	copy = malloc(size);
+	len = size - 1;
+	seen = len;
+	if (data[0] & 4 && dir == IPC_FROM_WORKER && len > sizeof(struct ipc_msg))
+		seen = sizeof(struct ipc_msg);
+	/* An exact-size copy at an odd address: no alignment is promised,
+	 * and ASan sees any read past what the receiver got. */
+	copy = malloc(seen + 1);
 	FUZZ_ASSERT(copy != NULL);
-	memcpy(copy + 1, data + 1, size - 1);
-	r = ipc_check(copy + 1, size - 1, dir, pool, err, sizeof(err));
+	memcpy(copy + 1, data + 1, seen);
+	r = ipc_check(copy + 1, len, dir, pool, err, sizeof(err));
+	FUZZ_ASSERT(r != 0 || seen == len);
 	FUZZ_ASSERT(r == 0 || r == -EBADMSG);
 	FUZZ_ASSERT(memchr(err, '\0', sizeof(err)) != NULL);
 	FUZZ_ASSERT(r == 0 ? err[0] == '\0' : err[0] != '\0');
 	if (r == 0)
-		check_accepted(copy + 1, size - 1, dir, pool);
+		check_accepted(copy + 1, len, dir, pool);
 	free(copy);
 	return 0;
 }
