@@ -20,7 +20,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 now() { date +%s; }
 t0=$(now)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tunneld-san.XXXXXX")
-cleanup() { [ "${SAN_KEEP:-0}" = 1 ] && echo "20-sanitizers: kept $work" || rm -rf "$work"; }
+cleanup() {
+	if [ "${SAN_KEEP:-0}" = 1 ]; then echo "20-sanitizers: kept $work"; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 reports=$work/reports
 mkdir -p "$reports" "$work/tmp"
