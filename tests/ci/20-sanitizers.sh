@@ -12,7 +12,8 @@
 # Clang builds it: its ASan and UBSan share one runtime, so a confined
 # worker needs no file and no process to report.
 #
-# Knobs: SAN_KEEP=1 keeps the scratch tree; SAN_SKIP_VALGRIND=1.
+# Knobs: SAN_KEEP=1 keeps the scratch tree; SAN_SKIP_VALGRIND=1;
+# SAN_CHECK_JOBS (default: the number of cores) for make check.
 set -eu
 top=$(pwd)
 [ -f "$top/Makefile" ] || { echo "20-sanitizers: run from a configured tree" >&2; exit 2; }
@@ -77,8 +78,11 @@ UBSAN_OPTIONS="$san:print_stacktrace=1"
 LSAN_OPTIONS="suppressions=$work/src/tests/fuzz/lsan.supp"
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 rc=0
-# Labs stay (LAB_KEEP) inside the scratch tree, for the grep below.
-TMPDIR=$work/tmp LAB_KEEP=1 make check >"$work/check.log" 2>&1 || rc=$?
+# Labs stay (LAB_KEEP) inside the scratch tree, for the grep below.  The
+# e2e labs run side by side (own namespaces and control sockets), which
+# halves the stage on 2 cores; SAN_CHECK_JOBS=1 runs one at a time.
+TMPDIR=$work/tmp LAB_KEEP=1 make -j"${SAN_CHECK_JOBS:-$jobs}" check >"$work/check.log" 2>&1 ||
+	rc=$?
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 t2=$(now)
 grep -E '^(# [A-Z]+: |PASS|FAIL|SKIP|XFAIL|XPASS|ERROR)' "$work/check.log" || true
