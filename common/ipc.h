@@ -5,6 +5,7 @@
 #ifndef TUNNELD_IPC_H
 #define TUNNELD_IPC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include "common/cookie.h"
@@ -98,5 +99,32 @@ struct ipc_tls {
 	uint32_t cert_len, key_len, prio_len;
 };
 #define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
+
+/* The end a datagram arrived on: each type travels one way only. */
+enum ipc_dir {
+	IPC_FROM_WORKER, /* received by the master */
+	IPC_FROM_MASTER, /* received by a worker */
+};
+
+/* Vet one received datagram before any field of it is used.  len is its
+ * full length: pass what recv(..., MSG_TRUNC) returns, which counts the
+ * bytes that did not fit too, so an oversized datagram is refused rather
+ * than read cut short.  buf holds the first min(len, cap) bytes, cap being
+ * sizeof(struct ipc_msg) on the master's side and IPC_TLS_MAX on a
+ * worker's; nothing beyond them is read.
+ * Accepts it only if the type is known and may arrive from that direction,
+ * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
+ * header plus cert_len + key_len + prio_len exactly), every text field is
+ * NUL-terminated inside its array, and numbers are in range (statuses,
+ * counts, address families, prefix lengths, log levels, timeouts).
+ * pool_size (struct pool_geom.size) bounds connect_resp.lease of a 200
+ * answer to [POOL_SERVER_INDEX + 1, pool_size); 0 skips that check.
+ * Returns 0, or -EBADMSG with the reason in err ("IPC_SETTINGS: n_dns 9 >
+ * 8").  buf needs no alignment.  Pure: logs nothing. */
+int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size, char *err,
+	      size_t errlen);
+
+/* "IPC_AUTH_REQ", or "unknown" for a type that is not in enum ipc_type. */
+const char *ipc_type_name(uint32_t type);
 
 #endif

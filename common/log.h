@@ -24,7 +24,7 @@ void log_set_level(int level);
 int log_get_level(void);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(int level, const char *fmt, va_list ap);
+void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Master side: write an already formatted line at level, with a tag. */
 void log_write_line(int level, const char *tag, const char *text);
 unsigned long log_dropped(void);

@@ -215,7 +215,9 @@ int passwd_db_parse(const char *text, size_t len, const char *name, struct passw
 	if (bad)
 		bad_line = lineno;
 
-	qsort(db->ent, db->n, sizeof(*db->ent), entry_cmp);
+	/* No users: db->ent is NULL, which qsort() must not be given. */
+	if (db->n > 0)
+		qsort(db->ent, db->n, sizeof(*db->ent), entry_cmp);
 	dup = first_duplicate(db->ent, db->n, &first_line);
 	if (dup) {
 		set_err(err, errlen, "%s:%u: duplicate user '%s' (first on line %u)", name,
@@ -324,7 +326,7 @@ enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
 	const char *res;
 	bool ok;
 
-	if (user)
+	if (user && db->n > 0)
 		e = bsearch(user, db->ent, db->n, sizeof(*db->ent), key_cmp);
 	/* Unknown and locked users pay for a hash too, so the answer's
 	 * timing is the same whichever way it goes. */

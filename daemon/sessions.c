@@ -34,7 +34,8 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 
 void sess_table_free(struct sess_table *t)
 {
-	explicit_bzero(t->s, sizeof(*t->s) * t->cap);
+	if (t->s) /* never grown: NULL, which explicit_bzero() must not get */
+		explicit_bzero(t->s, sizeof(*t->s) * t->cap);
 	free(t->s);
 	cookie_table_free(&t->cookies);
 	pool_free(&t->pool);

@@ -97,6 +97,28 @@ START_TEST(test_parse_good)
 }
 END_TEST
 
+/* Regression: a file without users left the entry array NULL and
+ * passwd_db_parse() and passwd_db_check() handed it to qsort() and
+ * bsearch(), whose array must not be NULL even for zero elements
+ * (undefined behaviour; UBSan stops the sanitizer build here). */
+START_TEST(test_no_users)
+{
+	static const char *const texts[] = {"", "\n", "# no one yet\n", "  \t\r\n# x\n"};
+	struct passwd_db *db;
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		db = parse_ok(texts[i]);
+		ck_assert_uint_eq(passwd_db_count(db), 0);
+		ck_assert_int_eq(passwd_db_check(db, "alice", "pw"), PW_UNKNOWN_USER);
+		ck_assert_int_eq(passwd_db_check(db, "", ""), PW_UNKNOWN_USER);
+		passwd_db_free(db);
+	}
+	/* The only line is bad: refused, with nothing to sort either. */
+	parse_bad_str("alice\n", 1, "missing ':'");
+}
+END_TEST
+
 START_TEST(test_parse_bad_lines)
 {
 	char long_user[PASSWD_MAX_USER + 16];
@@ -303,6 +325,7 @@ static Suite *passwd_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_valid_user);
 	tcase_add_test(tc, test_parse_good);
+	tcase_add_test(tc, test_no_users);
 	tcase_add_test(tc, test_parse_bad_lines);
 	tcase_add_test(tc, test_parse_duplicates);
 	tcase_add_test(tc, test_check_yescrypt);

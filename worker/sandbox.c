@@ -17,6 +17,11 @@
 
 #include "common/log.h"
 
+#ifdef TUNNELD_SANITIZERS
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* The allow-list: one row per syscall, with the reason it is needed.
  * Everything else kills the process (or traps, in --enable-seccomp-trap
  * builds, to name the missing syscall in the log). */
@@ -64,6 +69,40 @@ const char *sandbox_allowed_name(size_t i)
 	return i < sandbox_allowed_count() ? allowed[i].name : NULL;
 }
 
+#ifdef TUNNELD_SANITIZERS
+/* Sanitizer builds only (--enable-sanitizers; build with clang, whose ASan
+ * and UBSan share one runtime and one report file).  At a report the
+ * runtimes would open the report file, ask isatty() for colours and start
+ * llvm-symbolizer; at exit LeakSanitizer stops the world with clone and
+ * ptrace and reads /proc.  None of that is on the allow-list, and none of
+ * it is added: a worker does it before it is confined, or not at all. */
+
+/* Defaults, before ASAN_OPTIONS / UBSAN_OPTIONS: no colours (no ioctl on
+ * stderr) and no symbolizer process; reports carry module+offset frames,
+ * which tests/ci/20-sanitizers.sh symbolizes when it prints them. */
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "color=never:symbolize=0";
+}
+const char *__ubsan_default_options(void)
+{
+	return "color=never:symbolize=0:print_stacktrace=1";
+}
+
+static void sanitizers_prepare(void)
+{
+	/* Opens "<log_path>.<pid>" now (the runtime would at the first
+	 * report); with log_path unset, reports go to the inherited stderr. */
+	__sanitizer_get_report_path();
+	/* Caches /proc/self/maps for the stack traces of reports. */
+	__sanitizer_sandbox_on_notify(NULL);
+	/* The worker's leak check, now: it also turns off the one at exit. */
+	__lsan_do_leak_check();
+}
+#endif
+
 #ifdef SECCOMP_TRAP
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
@@ -110,6 +149,9 @@ int sandbox_enter(const struct worker_env *env)
 {
 	int r;
 
+#ifdef TUNNELD_SANITIZERS
+	sanitizers_prepare();
+#endif
 	if (env->chroot_dir) {
 		if (chroot(env->chroot_dir) < 0 || chdir("/") < 0)
 			return log_errno(-errno, "chroot(%s)", env->chroot_dir);

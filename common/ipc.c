@@ -1,0 +1,284 @@
+/* Master and workers: vets a control datagram (common/ipc.h) before the
+ * receiver touches its fields.  Both ends are the same binary, so a bad
+ * message means a bug or memory corruption on the other side; either way it
+ * must not turn into an out-of-bounds index, an unterminated string or a
+ * header injected into a client's HTTP answer.  Owns nothing; pure. */
+#include "config.h"
+#include "common/ipc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/passwd.h"
+#include "common/pool.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Who may send what.  Anything not in this table is an unknown type. */
+static const struct {
+	uint32_t type;
+	const char *name;
+	enum ipc_dir dir;
+} ipc_types[] = {
+    {IPC_READY, "IPC_READY", IPC_FROM_WORKER},
+    {IPC_AUTH_REQ, "IPC_AUTH_REQ", IPC_FROM_WORKER},
+    {IPC_AUTH_RESP, "IPC_AUTH_RESP", IPC_FROM_MASTER},
+    {IPC_CONNECT_REQ, "IPC_CONNECT_REQ", IPC_FROM_WORKER},
+    {IPC_CONNECT_RESP, "IPC_CONNECT_RESP", IPC_FROM_MASTER},
+    {IPC_CLOSED, "IPC_CLOSED", IPC_FROM_WORKER},
+    {IPC_KICK, "IPC_KICK", IPC_FROM_MASTER},
+    {IPC_STATS, "IPC_STATS", IPC_FROM_WORKER},
+    {IPC_DISCONNECT, "IPC_DISCONNECT", IPC_FROM_MASTER},
+    {IPC_SETTINGS, "IPC_SETTINGS", IPC_FROM_MASTER},
+    {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
+};
+
+/* Bounds of the reloadable settings, as conf/config.c's table has them;
+ * tests/check_ipc.c checks that every config that loads passes. */
+static const struct {
+	const char *name;
+	size_t off;
+	uint32_t min, max;
+} setting_bounds[] = {
+    {"reconnect_timeout", offsetof(struct ipc_settings, reconnect_timeout), 10, 86400},
+    {"dpd", offsetof(struct ipc_settings, dpd), 0, 3600},
+    {"keepalive", offsetof(struct ipc_settings, keepalive), 0, 3600},
+    {"max_clients", offsetof(struct ipc_settings, max_clients), 1, 1000000},
+    {"handshake_timeout", offsetof(struct ipc_settings, handshake_timeout), 1, 600},
+    {"auth_timeout", offsetof(struct ipc_settings, auth_timeout), 1, 3600},
+    {"queue_bytes", offsetof(struct ipc_settings, queue_bytes), 16384, 67108864},
+};
+
+struct chk {
+	const char *type; /* name for messages */
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3))) static int bad(struct chk *k, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (k->err && k->errlen) {
+		n = snprintf(k->err, k->errlen, "%s: ", k->type);
+		if (n >= 0 && (size_t)n < k->errlen) {
+			va_start(ap, fmt);
+			vsnprintf(k->err + n, k->errlen - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -EBADMSG;
+}
+
+const char *ipc_type_name(uint32_t type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ipc_types); i++)
+		if (ipc_types[i].type == type)
+			return ipc_types[i].name;
+	return "unknown";
+}
+
+/* A C string that fills at most the whole array, NUL included. */
+static int str_ok(struct chk *k, const char *what, const char *p, size_t size)
+{
+	if (memchr(p, '\0', size) == NULL)
+		return bad(k, "%s is not NUL-terminated within %zu bytes", what, size);
+	return 0;
+}
+
+/* Text that the worker copies into an HTTP header or a log line: no CR,
+ * LF or other control character that could end the line early. */
+static int text_ok(struct chk *k, const char *what, const char *p, size_t size, bool empty_ok)
+{
+	size_t i;
+
+	if (str_ok(k, what, p, size) < 0)
+		return -EBADMSG;
+	if (!empty_ok && p[0] == '\0')
+		return bad(k, "%s is empty", what);
+	for (i = 0; p[i] != '\0'; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return bad(k, "%s has a control character at offset %zu", what, i);
+	return 0;
+}
+
+static bool b64url_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
+{
+	const char *ck = m->u.auth_resp.cookie;
+	int32_t r = m->u.auth_resp.result;
+	size_t i;
+
+	/* -1: the master could not or would not check (stopping, no room). */
+	if (r < -1 || r > PW_LOCKED)
+		return bad(k, "result %d is not a password check result", (int)r);
+	if (str_ok(k, "cookie", ck, sizeof(m->u.auth_resp.cookie)) < 0)
+		return -EBADMSG;
+	if (r != PW_OK)
+		return 0;
+	/* It goes into a Set-Cookie header as it is. */
+	for (i = 0; i < COOKIE_TEXT_LEN; i++)
+		if (!b64url_char(ck[i]))
+			return bad(k, "cookie byte %zu is not base64url", i);
+	return 0;
+}
+
+static int check_connect_resp(struct chk *k, const struct ipc_msg *m, uint32_t pool_size)
+{
+	int32_t st = m->u.connect_resp.status;
+	uint32_t lease = m->u.connect_resp.lease;
+
+	if (st != 200 && st != 401 && st != 403 && st != 503)
+		return bad(k, "status %d is not 200, 401, 403 or 503", (int)st);
+	/* The reason goes into an X-Reason header, the user into the log. */
+	if (text_ok(k, "reason", m->u.connect_resp.reason, sizeof(m->u.connect_resp.reason), true) <
+		0 ||
+	    text_ok(k, "user", m->u.connect_resp.user, sizeof(m->u.connect_resp.user), st != 200) <
+		0)
+		return -EBADMSG;
+	/* The lease indexes the worker's lease -> connection map. */
+	if (st == 200 && pool_size != 0 && (lease <= POOL_SERVER_INDEX || lease >= pool_size))
+		return bad(k, "lease %u is outside %u..%u", lease, POOL_SERVER_INDEX + 1,
+			   pool_size - 1);
+	return 0;
+}
+
+static int check_settings(struct chk *k, const struct ipc_settings *st)
+{
+	int32_t lv = st->log_level;
+	uint32_t i, v;
+
+	for (i = 0; i < ARRAY_SIZE(setting_bounds); i++) {
+		memcpy(&v, (const char *)st + setting_bounds[i].off, sizeof(v));
+		if (v < setting_bounds[i].min || v > setting_bounds[i].max)
+			return bad(k, "%s %u is outside %u..%u", setting_bounds[i].name, v,
+				   setting_bounds[i].min, setting_bounds[i].max);
+	}
+	if (lv != LOG_LVL_ERR && lv != LOG_LVL_WARNING && lv != LOG_LVL_INFO && lv != LOG_LVL_DEBUG)
+		return bad(k, "log_level %d is not a known level", (int)lv);
+	if (st->n_dns > CFG_MAX_DNS)
+		return bad(k, "n_dns %u > %u", st->n_dns, CFG_MAX_DNS);
+	if (st->n_routes > CFG_MAX_ROUTES)
+		return bad(k, "n_routes %u > %u", st->n_routes, CFG_MAX_ROUTES);
+	for (i = 0; i < st->n_dns; i++)
+		if (st->dns[i].family != AF_INET && st->dns[i].family != AF_INET6)
+			return bad(k, "dns[%u] has address family %d", i, st->dns[i].family);
+	for (i = 0; i < st->n_routes; i++) {
+		const struct cfg_prefix *p = &st->routes[i];
+
+		if (p->addr.family != AF_INET && p->addr.family != AF_INET6)
+			return bad(k, "routes[%u] has address family %d", i, p->addr.family);
+		if (p->len > (p->addr.family == AF_INET ? 32u : 128u))
+			return bad(k, "routes[%u] has prefix length %u", i, p->len);
+	}
+	return 0;
+}
+
+/* The one variable-size message: header, certificate, key, priorities. */
+static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
+{
+	struct ipc_tls h;
+	size_t body;
+
+	if (len < sizeof(h))
+		return bad(k, "%zu bytes, shorter than its header", len);
+	if (len > IPC_TLS_MAX)
+		return bad(k, "%zu bytes, over %u", len, (unsigned)IPC_TLS_MAX);
+	memcpy(&h, buf, sizeof(h));
+	/* Each part is bounded first, so the sum cannot wrap. */
+	if (h.cert_len == 0 || h.cert_len > IPC_TLS_MAX || h.key_len == 0 ||
+	    h.key_len > IPC_TLS_MAX || h.prio_len == 0 || h.prio_len > IPC_TLS_MAX)
+		return bad(k, "part lengths %u, %u, %u not within 1..%u", h.cert_len, h.key_len,
+			   h.prio_len, (unsigned)IPC_TLS_MAX);
+	body = (size_t)h.cert_len + h.key_len + h.prio_len;
+	if (body != len - sizeof(h))
+		return bad(k, "parts add up to %zu bytes, the datagram carries %zu", body,
+			   len - sizeof(h));
+	/* The priorities become a C string: a NUL would cut them short. */
+	if (memchr(buf + sizeof(h) + h.cert_len + h.key_len, '\0', h.prio_len) != NULL)
+		return bad(k, "the priority string holds a NUL byte");
+	return 0;
+}
+
+int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size, char *err,
+	      size_t errlen)
+{
+	struct chk k = {"control message", err, errlen};
+	const struct ipc_msg *m;
+	struct ipc_msg copy;
+	uint32_t type;
+	size_t i;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (len < sizeof(type))
+		return bad(&k, "%zu bytes, too short for a type", len);
+	memcpy(&type, buf, sizeof(type));
+	for (i = 0; i < ARRAY_SIZE(ipc_types) && ipc_types[i].type != type; i++)
+		;
+	if (i == ARRAY_SIZE(ipc_types))
+		return bad(&k, "unknown type %u", type);
+	k.type = ipc_types[i].name;
+	if (ipc_types[i].dir != dir)
+		return bad(&k, "sent by the %s, but it travels the other way",
+			   dir == IPC_FROM_WORKER ? "worker" : "master");
+	if (type == IPC_TLS)
+		return check_tls(&k, buf, len);
+	if (len != sizeof(struct ipc_msg))
+		return bad(&k, "%zu bytes, expected %zu", len, sizeof(struct ipc_msg));
+	/* recv() buffers carry no alignment promise. */
+	memcpy(&copy, buf, sizeof(copy));
+	m = &copy;
+
+	switch (type) {
+	case IPC_AUTH_REQ:
+		/* Client text: any byte but NUL; the master only looks it up. */
+		if (str_ok(&k, "user", m->u.auth_req.user, sizeof(m->u.auth_req.user)) < 0 ||
+		    str_ok(&k, "pass", m->u.auth_req.pass, sizeof(m->u.auth_req.pass)) < 0 ||
+		    str_ok(&k, "peer", m->u.auth_req.peer, sizeof(m->u.auth_req.peer)) < 0)
+			goto fail;
+		break;
+	case IPC_AUTH_RESP:
+		if (check_auth_resp(&k, m) < 0)
+			goto fail;
+		break;
+	case IPC_CONNECT_REQ:
+		if (str_ok(&k, "peer", m->u.connect_req.peer, sizeof(m->u.connect_req.peer)) < 0)
+			goto fail;
+		break;
+	case IPC_CONNECT_RESP:
+		if (check_connect_resp(&k, m, pool_size) < 0)
+			goto fail;
+		break;
+	case IPC_CLOSED:
+	case IPC_STATS: /* IPC_STATS uses the layout of IPC_CLOSED */
+		if (m->u.closed.end_session > 1) {
+			bad(&k, "end_session %u is not 0 or 1", m->u.closed.end_session);
+			goto fail;
+		}
+		if (str_ok(&k, "reason", m->u.closed.reason, sizeof(m->u.closed.reason)) < 0)
+			goto fail;
+		break;
+	case IPC_SETTINGS:
+		if (check_settings(&k, &m->u.settings) < 0)
+			goto fail;
+		break;
+	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT: any field values do */
+		break;
+	}
+	explicit_bzero(&copy, sizeof(copy)); /* it may hold a password */
+	return 0;
+fail:
+	explicit_bzero(&copy, sizeof(copy));
+	return -EBADMSG;
+}

@@ -1,0 +1,685 @@
+/* Unit tests for common/ipc.c, run by `make check`: every message type in
+ * and against its direction, lengths, unterminated strings, numeric ranges,
+ * the variable-size IPC_TLS, and the settings of real configs.  Messages
+ * are checked from exact-size heap copies, so an over-read shows up under
+ * valgrind or ASan. */
+#include "config.h"
+#include "common/ipc.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cookie.h"
+#include "common/passwd.h"
+#include "common/pool.h"
+
+#define POOL 256 /* pool size passed to ipc_check where it matters */
+
+static char err[256];
+
+/* ipc_check over an exact-size heap copy of buf[0..len). */
+static int check_buf(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool)
+{
+	unsigned char *copy = malloc(len > 0 ? len : 1);
+	int r;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, buf, len);
+	memset(err, 'x', sizeof(err));
+	r = ipc_check(copy, len, dir, pool, err, sizeof(err));
+	ck_assert_ptr_nonnull(memchr(err, '\0', sizeof(err)));
+	ck_assert(r == 0 || r == -EBADMSG);
+	ck_assert(r == 0 ? err[0] == '\0' : err[0] != '\0');
+	free(copy);
+	return r;
+}
+
+static int check_msg(const struct ipc_msg *m, enum ipc_dir dir)
+{
+	return check_buf(m, sizeof(*m), dir, POOL);
+}
+
+#define ck_ok(m, dir) ck_assert_msg(check_msg(m, dir) == 0, "refused: %s", err)
+#define ck_bad(m, dir, why)                                                                        \
+	do {                                                                                       \
+		ck_assert_msg(check_msg(m, dir) == -EBADMSG, "accepted, want \"%s\"", why);        \
+		ck_assert_msg(strstr(err, why) != NULL, "error \"%s\", want \"%s\"", err, why);    \
+	} while (0)
+
+/* A message as the sending side builds it: zeroed, then filled. */
+static struct ipc_msg msg(uint32_t type)
+{
+	struct ipc_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.ref.slot = 7;
+	m.ref.gen = 3;
+	return m;
+}
+
+static void settings_default(struct ipc_settings *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->reconnect_timeout = 300;
+	st->dpd = 60;
+	st->keepalive = 30;
+	st->max_clients = 10000;
+	st->handshake_timeout = 10;
+	st->auth_timeout = 60;
+	st->queue_bytes = 262144;
+	st->log_level = LOG_LVL_INFO;
+}
+
+static struct ipc_msg valid(uint32_t type)
+{
+	struct ipc_msg m = msg(type);
+	uint8_t ck[COOKIE_BYTES];
+
+	switch (type) {
+	case IPC_AUTH_REQ:
+		strcpy(m.u.auth_req.user, "alice");
+		strcpy(m.u.auth_req.pass, "secret");
+		strcpy(m.u.auth_req.peer, "198.18.0.10:40000");
+		break;
+	case IPC_AUTH_RESP:
+		memset(ck, 0xa5, sizeof(ck));
+		m.u.auth_resp.result = PW_OK;
+		m.u.auth_resp.sess_id = 5 | (uint64_t)9 << 32;
+		cookie_encode(ck, m.u.auth_resp.cookie);
+		break;
+	case IPC_CONNECT_REQ:
+		memset(m.u.connect_req.cookie, 0xff, sizeof(m.u.connect_req.cookie));
+		strcpy(m.u.connect_req.peer, "[fd00::10]:40000");
+		break;
+	case IPC_CONNECT_RESP:
+		m.u.connect_resp.status = 200;
+		m.u.connect_resp.lease = 2;
+		strcpy(m.u.connect_resp.user, "alice");
+		break;
+	case IPC_CLOSED:
+	case IPC_STATS:
+		m.u.closed.end_session = type == IPC_CLOSED;
+		m.u.closed.ctr.rx_pkts = ~0ull;
+		strcpy(m.u.closed.reason, "client said goodbye");
+		break;
+	case IPC_SETTINGS:
+		settings_default(&m.u.settings);
+		break;
+	default:
+		break;
+	}
+	return m;
+}
+
+static const struct {
+	uint32_t type;
+	enum ipc_dir dir;
+} fixed_types[] = {
+    {IPC_READY, IPC_FROM_WORKER},	 {IPC_AUTH_REQ, IPC_FROM_WORKER},
+    {IPC_AUTH_RESP, IPC_FROM_MASTER},	 {IPC_CONNECT_REQ, IPC_FROM_WORKER},
+    {IPC_CONNECT_RESP, IPC_FROM_MASTER}, {IPC_CLOSED, IPC_FROM_WORKER},
+    {IPC_KICK, IPC_FROM_MASTER},	 {IPC_STATS, IPC_FROM_WORKER},
+    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_SETTINGS, IPC_FROM_MASTER},
+};
+#define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
+
+START_TEST(test_every_type_its_way)
+{
+	size_t i;
+
+	for (i = 0; i < N_FIXED; i++) {
+		struct ipc_msg m = valid(fixed_types[i].type);
+		enum ipc_dir other =
+		    fixed_types[i].dir == IPC_FROM_WORKER ? IPC_FROM_MASTER : IPC_FROM_WORKER;
+
+		ck_ok(&m, fixed_types[i].dir);
+		ck_bad(&m, other, "travels the other way");
+		ck_assert_str_ne(ipc_type_name(fixed_types[i].type), "unknown");
+		ck_assert_ptr_nonnull(strstr(err, ipc_type_name(fixed_types[i].type)));
+	}
+}
+END_TEST
+
+START_TEST(test_unknown_types)
+{
+	static const uint32_t types[] = {0, IPC_TLS + 1, 0x100, 0xffffffffu};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct ipc_msg m = msg(types[i]);
+
+		ck_bad(&m, IPC_FROM_WORKER, "unknown type");
+		ck_bad(&m, IPC_FROM_MASTER, "unknown type");
+		ck_assert_str_eq(ipc_type_name(types[i]), "unknown");
+	}
+	ck_assert_str_eq(ipc_type_name(IPC_TLS), "IPC_TLS");
+}
+END_TEST
+
+START_TEST(test_lengths)
+{
+	struct ipc_msg m[2];
+	size_t i, len;
+
+	for (i = 0; i < N_FIXED; i++) {
+		m[0] = valid(fixed_types[i].type);
+		memset(&m[1], 0, sizeof(m[1]));
+		for (len = 0; len <= sizeof(m[0]) + 1; len++) {
+			int r = check_buf(m, len, fixed_types[i].dir, POOL);
+
+			if (len == sizeof(m[0]))
+				ck_assert_msg(r == 0, "%s", err);
+			else
+				ck_assert_msg(r == -EBADMSG, "%s: %zu bytes accepted",
+					      ipc_type_name(fixed_types[i].type), len);
+		}
+	}
+	/* What the master's recv() into a struct would see: type + ref. */
+	ck_assert_int_eq(check_buf(m, 12, IPC_FROM_MASTER, POOL), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "IPC_SETTINGS: 12 bytes, expected"));
+	ck_assert_int_eq(check_buf(m, 3, IPC_FROM_MASTER, POOL), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "too short"));
+}
+END_TEST
+
+START_TEST(test_unaligned)
+{
+	struct ipc_msg m = valid(IPC_SETTINGS);
+	unsigned char *buf = malloc(sizeof(m) + 1);
+
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf + 1, &m, sizeof(m));
+	ck_assert_int_eq(ipc_check(buf + 1, sizeof(m), IPC_FROM_MASTER, POOL, err, sizeof(err)), 0);
+	free(buf);
+}
+END_TEST
+
+/* Fills a string field to its last byte: refused; NUL in the last byte: fine. */
+#define CK_TERMINATION(type, dir, field, name)                                                     \
+	do {                                                                                       \
+		struct ipc_msg m_ = valid(type);                                                   \
+		memset(m_.field, 'a', sizeof(m_.field));                                           \
+		ck_bad(&m_, dir, name " is not NUL-terminated");                                   \
+		m_.field[sizeof(m_.field) - 1] = '\0';                                             \
+		ck_ok(&m_, dir);                                                                   \
+	} while (0)
+
+START_TEST(test_strings_terminated)
+{
+	CK_TERMINATION(IPC_AUTH_REQ, IPC_FROM_WORKER, u.auth_req.user, "user");
+	CK_TERMINATION(IPC_AUTH_REQ, IPC_FROM_WORKER, u.auth_req.pass, "pass");
+	CK_TERMINATION(IPC_AUTH_REQ, IPC_FROM_WORKER, u.auth_req.peer, "peer");
+	CK_TERMINATION(IPC_CONNECT_REQ, IPC_FROM_WORKER, u.connect_req.peer, "peer");
+	CK_TERMINATION(IPC_CONNECT_RESP, IPC_FROM_MASTER, u.connect_resp.user, "user");
+	CK_TERMINATION(IPC_CONNECT_RESP, IPC_FROM_MASTER, u.connect_resp.reason, "reason");
+	CK_TERMINATION(IPC_CLOSED, IPC_FROM_WORKER, u.closed.reason, "reason");
+	CK_TERMINATION(IPC_STATS, IPC_FROM_WORKER, u.closed.reason, "reason");
+}
+END_TEST
+
+START_TEST(test_client_text_passes)
+{
+	/* Whatever the client's XML decoded to, the master must get it. */
+	struct ipc_msg m = valid(IPC_AUTH_REQ);
+
+	strcpy(m.u.auth_req.user, "al\r\nice\x7f");
+	strcpy(m.u.auth_req.pass, "\t\x01\xff");
+	ck_ok(&m, IPC_FROM_WORKER);
+	m.u.auth_req.user[0] = '\0';
+	m.u.auth_req.pass[0] = '\0';
+	ck_ok(&m, IPC_FROM_WORKER);
+}
+END_TEST
+
+START_TEST(test_auth_resp)
+{
+	struct ipc_msg m = valid(IPC_AUTH_RESP);
+	int32_t r;
+
+	for (r = -1; r <= PW_LOCKED; r++) {
+		m.u.auth_resp.result = r;
+		ck_ok(&m, IPC_FROM_MASTER);
+	}
+	m.u.auth_resp.result = -2;
+	ck_bad(&m, IPC_FROM_MASTER, "result -2");
+	m.u.auth_resp.result = PW_LOCKED + 1;
+	ck_bad(&m, IPC_FROM_MASTER, "is not a password check result");
+
+	/* On success the cookie goes into Set-Cookie as it is. */
+	m = valid(IPC_AUTH_RESP);
+	m.u.auth_resp.cookie[10] = '\r';
+	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 10 is not base64url");
+	m.u.auth_resp.cookie[10] = '\0';
+	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 10");
+	m.u.auth_resp.cookie[10] = 'A';
+	m.u.auth_resp.cookie[COOKIE_TEXT_LEN] = 'A';
+	ck_bad(&m, IPC_FROM_MASTER, "cookie is not NUL-terminated");
+	/* A refusal carries no cookie. */
+	m = valid(IPC_AUTH_RESP);
+	memset(m.u.auth_resp.cookie, 0, sizeof(m.u.auth_resp.cookie));
+	m.u.auth_resp.result = PW_BAD_PASSWORD;
+	ck_ok(&m, IPC_FROM_MASTER);
+	m.u.auth_resp.result = PW_OK;
+	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 0");
+}
+END_TEST
+
+START_TEST(test_connect_resp)
+{
+	static const int32_t good[] = {200, 401, 403, 503};
+	static const int32_t badst[] = {0, -1, 100, 201, 302, 400, 404, 500, 502, 65536 + 200};
+	struct ipc_msg m = valid(IPC_CONNECT_RESP);
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		m.u.connect_resp.status = good[i];
+		ck_ok(&m, IPC_FROM_MASTER);
+	}
+	for (i = 0; i < sizeof(badst) / sizeof(badst[0]); i++) {
+		m.u.connect_resp.status = badst[i];
+		ck_bad(&m, IPC_FROM_MASTER, "is not 200, 401, 403 or 503");
+	}
+
+	/* The reason becomes an X-Reason header line. */
+	m = valid(IPC_CONNECT_RESP);
+	m.u.connect_resp.status = 503;
+	strcpy(m.u.connect_resp.reason, "No free address\r\nSet-Cookie: x=y");
+	ck_bad(&m, IPC_FROM_MASTER, "reason has a control character at offset 15");
+	strcpy(m.u.connect_resp.reason, "No free address in the pool");
+	ck_ok(&m, IPC_FROM_MASTER);
+	/* Refusals need no user; a tunnel does. */
+	m.u.connect_resp.user[0] = '\0';
+	ck_ok(&m, IPC_FROM_MASTER);
+	m.u.connect_resp.status = 200;
+	ck_bad(&m, IPC_FROM_MASTER, "user is empty");
+	strcpy(m.u.connect_resp.user, "bob\n");
+	ck_bad(&m, IPC_FROM_MASTER, "user has a control character");
+}
+END_TEST
+
+START_TEST(test_connect_resp_lease)
+{
+	struct ipc_msg m = valid(IPC_CONNECT_RESP);
+	static const struct {
+		uint32_t lease, pool;
+		int want;
+	} cases[] = {
+	    {0, POOL, -EBADMSG},
+	    {1, POOL, -EBADMSG},
+	    {2, POOL, 0},
+	    {POOL - 1, POOL, 0},
+	    {POOL, POOL, -EBADMSG},
+	    {0xffffffffu, POOL, -EBADMSG},
+	    {0xffffffffu, 0, 0},
+	    {1, 0, 0},
+	    {2, 3, 0},
+	    {2, 2, -EBADMSG},
+	    {POOL_MAX_SIZE - 1, POOL_MAX_SIZE, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m.u.connect_resp.lease = cases[i].lease;
+		ck_assert_msg(check_buf(&m, sizeof(m), IPC_FROM_MASTER, cases[i].pool) ==
+				  cases[i].want,
+			      "lease %u pool %u: %s", cases[i].lease, cases[i].pool, err);
+	}
+	/* Only a granted tunnel has a lease. */
+	m.u.connect_resp.status = 401;
+	m.u.connect_resp.lease = 0xffffffffu;
+	ck_assert_int_eq(check_buf(&m, sizeof(m), IPC_FROM_MASTER, POOL), 0);
+}
+END_TEST
+
+START_TEST(test_closed_and_stats)
+{
+	struct ipc_msg m = valid(IPC_CLOSED);
+
+	m.u.closed.end_session = 0;
+	ck_ok(&m, IPC_FROM_WORKER);
+	m.u.closed.end_session = 2;
+	ck_bad(&m, IPC_FROM_WORKER, "end_session 2");
+	m = valid(IPC_STATS);
+	m.u.closed.end_session = 0xffffffffu;
+	ck_bad(&m, IPC_FROM_WORKER, "end_session");
+	/* The master reports any reason; it ends no header. */
+	m = valid(IPC_CLOSED);
+	strcpy(m.u.closed.reason, "bye\r\n");
+	ck_ok(&m, IPC_FROM_WORKER);
+}
+END_TEST
+
+START_TEST(test_settings_counts)
+{
+	struct ipc_msg m = valid(IPC_SETTINGS);
+	struct ipc_settings *st = &m.u.settings;
+	unsigned i;
+
+	for (i = 0; i < CFG_MAX_DNS; i++) {
+		st->dns[i].family = i % 2 ? AF_INET6 : AF_INET;
+		st->n_dns = i + 1;
+		ck_ok(&m, IPC_FROM_MASTER);
+	}
+	st->n_dns = CFG_MAX_DNS + 1;
+	ck_bad(&m, IPC_FROM_MASTER, "n_dns 9 > 8");
+	st->n_dns = 0xffffffffu;
+	ck_bad(&m, IPC_FROM_MASTER, "n_dns");
+	st->n_dns = 2;
+	/* Entries past the count are not looked at. */
+	st->dns[2].family = 12345;
+	ck_ok(&m, IPC_FROM_MASTER);
+	st->dns[1].family = AF_UNIX;
+	ck_bad(&m, IPC_FROM_MASTER, "dns[1] has address family");
+	st->dns[1].family = 0;
+	ck_bad(&m, IPC_FROM_MASTER, "dns[1]");
+
+	m = valid(IPC_SETTINGS);
+	for (i = 0; i < CFG_MAX_ROUTES; i++) {
+		st->routes[i].addr.family = i % 2 ? AF_INET6 : AF_INET;
+		st->routes[i].len = i % 2 ? 128 : 32;
+	}
+	st->n_routes = CFG_MAX_ROUTES;
+	ck_ok(&m, IPC_FROM_MASTER);
+	st->n_routes = CFG_MAX_ROUTES + 1;
+	ck_bad(&m, IPC_FROM_MASTER, "n_routes 65 > 64");
+	st->n_routes = CFG_MAX_ROUTES;
+	st->routes[10].len = 33;
+	ck_bad(&m, IPC_FROM_MASTER, "routes[10] has prefix length 33");
+	st->routes[10].len = 0;
+	st->routes[11].len = 129;
+	ck_bad(&m, IPC_FROM_MASTER, "routes[11] has prefix length 129");
+	st->routes[11].len = 0;
+	st->routes[63].addr.family = AF_PACKET;
+	ck_bad(&m, IPC_FROM_MASTER, "routes[63] has address family");
+	st->n_routes = 63;
+	ck_ok(&m, IPC_FROM_MASTER);
+}
+END_TEST
+
+START_TEST(test_settings_ranges)
+{
+	static const struct {
+		size_t off;
+		const char *name;
+		uint32_t min, max;
+	} f[] = {
+	    {offsetof(struct ipc_settings, reconnect_timeout), "reconnect_timeout", 10, 86400},
+	    {offsetof(struct ipc_settings, dpd), "dpd", 0, 3600},
+	    {offsetof(struct ipc_settings, keepalive), "keepalive", 0, 3600},
+	    {offsetof(struct ipc_settings, max_clients), "max_clients", 1, 1000000},
+	    {offsetof(struct ipc_settings, handshake_timeout), "handshake_timeout", 1, 600},
+	    {offsetof(struct ipc_settings, auth_timeout), "auth_timeout", 1, 3600},
+	    {offsetof(struct ipc_settings, queue_bytes), "queue_bytes", 16384, 67108864},
+	};
+	static const int32_t levels[] = {LOG_LVL_ERR, LOG_LVL_WARNING, LOG_LVL_INFO, LOG_LVL_DEBUG};
+	static const int32_t bad_levels[] = {-1, 0, 1, 2, 5, 8, 0x7fffffff};
+	char want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		struct ipc_msg m = valid(IPC_SETTINGS);
+		char *p = (char *)&m.u.settings + f[i].off;
+		uint32_t v;
+
+		v = f[i].min;
+		memcpy(p, &v, sizeof(v));
+		ck_ok(&m, IPC_FROM_MASTER);
+		v = f[i].max;
+		memcpy(p, &v, sizeof(v));
+		ck_ok(&m, IPC_FROM_MASTER);
+		v = f[i].max + 1;
+		memcpy(p, &v, sizeof(v));
+		snprintf(want, sizeof(want), "%s %u is outside", f[i].name, v);
+		ck_bad(&m, IPC_FROM_MASTER, want);
+		if (f[i].min > 0) {
+			v = f[i].min - 1;
+			memcpy(p, &v, sizeof(v));
+			ck_bad(&m, IPC_FROM_MASTER, f[i].name);
+		}
+	}
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		struct ipc_msg m = valid(IPC_SETTINGS);
+
+		m.u.settings.log_level = levels[i];
+		ck_ok(&m, IPC_FROM_MASTER);
+	}
+	for (i = 0; i < sizeof(bad_levels) / sizeof(bad_levels[0]); i++) {
+		struct ipc_msg m = valid(IPC_SETTINGS);
+
+		m.u.settings.log_level = bad_levels[i];
+		ck_bad(&m, IPC_FROM_MASTER, "log_level");
+	}
+}
+END_TEST
+
+/* The settings message as daemon/master.c builds it from a config. */
+static void settings_from(const struct cfg *c, struct ipc_msg *m)
+{
+	struct ipc_settings *st = &m->u.settings;
+
+	*m = msg(IPC_SETTINGS);
+	st->reconnect_timeout = c->reconnect_timeout;
+	st->dpd = c->dpd;
+	st->keepalive = c->keepalive;
+	st->max_clients = c->max_clients;
+	st->handshake_timeout = c->handshake_timeout;
+	st->auth_timeout = c->auth_timeout;
+	st->queue_bytes = c->queue_bytes;
+	st->log_level = (int32_t)c->log_level;
+	st->n_dns = c->n_dns;
+	st->n_routes = c->n_routes;
+	memcpy(st->dns, c->dns, sizeof(st->dns));
+	memcpy(st->routes, c->routes, sizeof(st->routes));
+}
+
+#define BASE_CONF                                                                                  \
+	"listen = [\"198.18.0.1:4443\"];\n"                                                        \
+	"tls = { certificate = \"c.pem\"; key = \"k.pem\"; };\n"                                   \
+	"auth = { password-file = \"passwd\"; };\n"
+
+/* Whatever config loads must give settings that a worker accepts: the
+ * bounds in common/ipc.c follow conf/config.c's table. */
+START_TEST(test_settings_of_configs)
+{
+	static const char *const confs[] = {
+	    BASE_CONF "network = { ipv4-pool = \"198.18.100.0/24\"; };\n",
+	    BASE_CONF
+	    "network = { ipv4-pool = \"198.18.100.0/24\"; ipv6-pool = \"fd00:100::/64\";\n"
+	    "  dns = [\"198.18.100.1\", \"fd00:100::1\", \"198.18.1.2\", \"fd00:1::2\",\n"
+	    "         \"198.18.1.3\", \"fd00:1::3\", \"198.18.1.4\", \"fd00:1::4\"];\n"
+	    "  routes = [\"0.0.0.0/0\", \"::/0\", \"198.18.1.0/24\", \"fd00:1::/64\",\n"
+	    "            \"198.18.1.1/32\", \"fd00:1::1/128\"]; };\n"
+	    "session = { reconnect-timeout = 10; dpd = 0; keepalive = 0; drain-timeout = 0; };\n"
+	    "limits = { max-clients = 1; handshake-timeout = 1; auth-timeout = 1;\n"
+	    "  queue-bytes = 16384; };\n"
+	    "log = { level = \"error\"; };\n",
+	    BASE_CONF "network = { ipv6-pool = \"fd00:100::/64\"; };\n"
+		      "session = { reconnect-timeout = 86400; dpd = 3600; keepalive = 3600; };\n"
+		      "limits = { max-clients = 1000000; handshake-timeout = 600;\n"
+		      "  auth-timeout = 3600; queue-bytes = 67108864; };\n"
+		      "log = { level = \"debug\"; };\n",
+	    BASE_CONF "network = { ipv4-pool = \"198.18.100.0/24\"; };\n"
+		      "log = { level = \"warning\"; };\n",
+	};
+	struct cfg c;
+	struct ipc_msg m;
+	char cerr[CFG_ERR_LEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		ck_assert_msg(cfg_load_string(confs[i], "t.conf", &c, cerr, sizeof(cerr)) == 0,
+			      "config %zu: %s", i, cerr);
+		settings_from(&c, &m);
+		ck_assert_msg(check_msg(&m, IPC_FROM_MASTER) == 0, "config %zu: %s", i, err);
+		cfg_free(&c);
+	}
+	/* The loader refuses one past each bound, so no config can give
+	 * settings the worker refuses. */
+	ck_assert_int_eq(cfg_load_string(BASE_CONF "network = { ipv4-pool = \"198.18.100.0/24\"; "
+						   "};\nlimits = { queue-bytes = 16383; };\n",
+					 "t.conf", &c, cerr, sizeof(cerr)),
+			 -1);
+	ck_assert_int_eq(cfg_load_string(BASE_CONF "network = { ipv4-pool = \"198.18.100.0/24\"; "
+						   "};\nsession = { reconnect-timeout = 9; };\n",
+					 "t.conf", &c, cerr, sizeof(cerr)),
+			 -1);
+}
+END_TEST
+
+/* An IPC_TLS datagram with these declared and actual part lengths. */
+static size_t tls_msg(unsigned char *buf, uint32_t clen, uint32_t klen, uint32_t plen, size_t body)
+{
+	struct ipc_tls h = {IPC_TLS, clen, klen, plen};
+
+	memcpy(buf, &h, sizeof(h));
+	memset(buf + sizeof(h), 'P', body);
+	return sizeof(h) + body;
+}
+
+START_TEST(test_tls)
+{
+	static unsigned char buf[IPC_TLS_MAX + 16];
+	const size_t H = sizeof(struct ipc_tls);
+	size_t n;
+
+	n = tls_msg(buf, 1000, 200, 30, 1230);
+	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_WORKER, 0), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "IPC_TLS: sent by the worker"));
+	/* One byte more or less than the parts. */
+	ck_assert_int_eq(check_buf(buf, n - 1, IPC_FROM_MASTER, 0), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "parts add up to 1230 bytes, the datagram carries 1229"));
+	n = tls_msg(buf, 1000, 200, 30, 1231);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	/* Every part must be there. */
+	n = tls_msg(buf, 0, 200, 30, 230);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	n = tls_msg(buf, 1000, 0, 30, 1030);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	n = tls_msg(buf, 1000, 200, 0, 1200);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	/* Lengths that would wrap a 32-bit sum to the right total. */
+	n = tls_msg(buf, 0xffffffffu, 101, 30, 130);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "not within"));
+	n = tls_msg(buf, 0x80000000u, 0x80000000u, 30, 30);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	/* The largest datagram that fits the worker's buffer, and one over. */
+	n = tls_msg(buf, IPC_TLS_MAX - H - 2, 1, 1, IPC_TLS_MAX - H);
+	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
+	n = tls_msg(buf, IPC_TLS_MAX - H - 1, 1, 1, IPC_TLS_MAX - H + 1);
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "over"));
+	/* Shorter than a header. */
+	for (n = 4; n < H; n++)
+		ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	/* A NUL inside the priority string; the PEM parts are not text-checked. */
+	n = tls_msg(buf, 10, 10, 5, 25);
+	buf[H + 3] = '\0';
+	buf[H + 13] = '\0';
+	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
+	buf[H + 24] = '\0';
+	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "NUL"));
+}
+END_TEST
+
+/* The wiring common/ipc.h asks for: recv() with MSG_TRUNC into a buffer
+ * of the receiver's size reports the whole length of a longer datagram,
+ * and ipc_check() refuses it without reading past the buffer. */
+START_TEST(test_recv_trunc)
+{
+	static unsigned char big[IPC_TLS_MAX + 64];
+	struct ipc_msg m = valid(IPC_READY), *in;
+	int sv[2];
+	ssize_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	in = malloc(sizeof(*in)); /* exact size: ASan and valgrind see over-reads */
+	ck_assert_ptr_nonnull(in);
+
+	memcpy(big, &m, sizeof(m));
+	ck_assert_int_eq(send(sv[0], big, sizeof(m) + 1, 0), (ssize_t)sizeof(m) + 1);
+	n = recv(sv[1], in, sizeof(*in), MSG_TRUNC);
+	ck_assert_int_eq(n, (ssize_t)sizeof(m) + 1);
+	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "expected"));
+
+	ck_assert_int_eq(send(sv[0], &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	n = recv(sv[1], in, sizeof(*in), MSG_TRUNC);
+	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), 0);
+
+	/* A worker's buffer: an IPC_TLS one byte over IPC_TLS_MAX. */
+	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - 17, 1, 1, IPC_TLS_MAX - 15);
+	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
+	ck_assert_int_eq(send(sv[0], big, (size_t)n, 0), n);
+	n = recv(sv[1], big, IPC_TLS_MAX, MSG_TRUNC);
+	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
+	ck_assert_int_eq(ipc_check(big, (size_t)n, IPC_FROM_MASTER, 0, err, sizeof(err)), -EBADMSG);
+	free(in);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_err_buffer)
+{
+	struct ipc_msg m = valid(IPC_SETTINGS);
+	char small[8];
+
+	m.u.settings.n_dns = 99;
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 0, NULL, 0), -EBADMSG);
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 0, small, sizeof(small)),
+			 -EBADMSG);
+	ck_assert_str_eq(small, "IPC_SET");
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 0, small, 1), -EBADMSG);
+	ck_assert_str_eq(small, "");
+	m.u.settings.n_dns = 0;
+	strcpy(small, "junk");
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 0, small, sizeof(small)), 0);
+	ck_assert_str_eq(small, "");
+}
+END_TEST
+
+static Suite *ipc_suite(void)
+{
+	Suite *s = suite_create("ipc");
+	TCase *t = tcase_create("check");
+
+	tcase_add_test(t, test_every_type_its_way);
+	tcase_add_test(t, test_unknown_types);
+	tcase_add_test(t, test_lengths);
+	tcase_add_test(t, test_unaligned);
+	tcase_add_test(t, test_strings_terminated);
+	tcase_add_test(t, test_client_text_passes);
+	tcase_add_test(t, test_auth_resp);
+	tcase_add_test(t, test_connect_resp);
+	tcase_add_test(t, test_connect_resp_lease);
+	tcase_add_test(t, test_closed_and_stats);
+	tcase_add_test(t, test_settings_counts);
+	tcase_add_test(t, test_settings_ranges);
+	tcase_add_test(t, test_settings_of_configs);
+	tcase_add_test(t, test_tls);
+	tcase_add_test(t, test_recv_trunc);
+	tcase_add_test(t, test_err_buffer);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ipc_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,135 @@
+/* libFuzzer harness for common/ipc.c: ipc_check() on any datagram, as the
+ * master and the workers vet what arrives on their control sockets.  Input:
+ * one byte for the direction (bit 0), whether a pool size applies (bit 1)
+ * and whether the receive buffer is the master's (bit 2: only the first
+ * sizeof(struct ipc_msg) bytes arrive while len counts them all, as
+ * recv(MSG_TRUNC) reports), then the datagram.  Checks: the verdict is 0 or -EBADMSG with a
+ * reason; and a datagram that passes is safe for the receiver's code: its
+ * type travels that way, its length is its type's, every string it holds
+ * ends inside its array, and its counts, families and lease index are in
+ * range, so the formatting a receiver does over them never fails. */
+#include "config.h"
+#include "common/ipc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/pool.h"
+#include "tests/fuzz/fuzz.h"
+
+#define POOL 254 /* a /24 pool */
+
+#define TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+static void check_settings(const struct ipc_settings *st)
+{
+	char buf[CFG_PREFIX_STRLEN];
+	uint32_t i;
+
+	FUZZ_ASSERT(st->n_dns <= CFG_MAX_DNS && st->n_routes <= CFG_MAX_ROUTES);
+	for (i = 0; i < st->n_dns; i++)
+		FUZZ_ASSERT(cfg_addr_str(&st->dns[i], buf, sizeof(buf)) != NULL);
+	for (i = 0; i < st->n_routes; i++)
+		FUZZ_ASSERT(cfg_prefix_str(&st->routes[i], buf, sizeof(buf)) != NULL);
+	FUZZ_ASSERT(st->max_clients >= 1 && st->queue_bytes >= 16384);
+	FUZZ_ASSERT(st->log_level >= LOG_LVL_ERR && st->log_level <= LOG_LVL_DEBUG);
+}
+
+static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uint32_t pool)
+{
+	struct ipc_msg m;
+	struct ipc_tls h;
+	uint32_t type;
+
+	memcpy(&type, buf, sizeof(type));
+	if (type == IPC_TLS) {
+		FUZZ_ASSERT(dir == IPC_FROM_MASTER && len >= sizeof(h) && len <= IPC_TLS_MAX);
+		memcpy(&h, buf, sizeof(h));
+		FUZZ_ASSERT(sizeof(h) + (size_t)h.cert_len + h.key_len + h.prio_len == len);
+		return;
+	}
+	FUZZ_ASSERT(len == sizeof(m));
+	memcpy(&m, buf, sizeof(m));
+	switch (m.type) {
+	case IPC_READY:
+	case IPC_CONNECT_REQ:
+	case IPC_AUTH_REQ:
+	case IPC_CLOSED:
+	case IPC_STATS:
+		FUZZ_ASSERT(dir == IPC_FROM_WORKER);
+		break;
+	default:
+		FUZZ_ASSERT(dir == IPC_FROM_MASTER);
+	}
+	switch (m.type) {
+	case IPC_AUTH_REQ:
+		FUZZ_ASSERT(TERMINATED(m.u.auth_req.user) && TERMINATED(m.u.auth_req.pass) &&
+			    TERMINATED(m.u.auth_req.peer));
+		break;
+	case IPC_AUTH_RESP:
+		FUZZ_ASSERT(TERMINATED(m.u.auth_resp.cookie));
+		if (m.u.auth_resp.result == 0)
+			FUZZ_ASSERT(strlen(m.u.auth_resp.cookie) == COOKIE_TEXT_LEN &&
+				    strcspn(m.u.auth_resp.cookie, "\r\n;, ") == COOKIE_TEXT_LEN);
+		break;
+	case IPC_CONNECT_REQ:
+		FUZZ_ASSERT(TERMINATED(m.u.connect_req.peer));
+		break;
+	case IPC_CONNECT_RESP:
+		FUZZ_ASSERT(TERMINATED(m.u.connect_resp.user) &&
+			    TERMINATED(m.u.connect_resp.reason));
+		FUZZ_ASSERT(strcspn(m.u.connect_resp.reason, "\r\n") ==
+			    strlen(m.u.connect_resp.reason));
+		if (m.u.connect_resp.status == 200 && pool != 0)
+			FUZZ_ASSERT(m.u.connect_resp.lease > POOL_SERVER_INDEX &&
+				    m.u.connect_resp.lease < pool);
+		break;
+	case IPC_CLOSED:
+	case IPC_STATS:
+		FUZZ_ASSERT(TERMINATED(m.u.closed.reason) && m.u.closed.end_session <= 1);
+		break;
+	case IPC_SETTINGS:
+		check_settings(&m.u.settings);
+		break;
+	case IPC_READY:
+	case IPC_KICK:
+	case IPC_DISCONNECT:
+		break;
+	default:
+		FUZZ_ASSERT(!"accepted an unknown type");
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum ipc_dir dir;
+	size_t len, seen;
+	uint32_t pool;
+	char err[128];
+	uint8_t *copy;
+	int r;
+
+	if (size == 0)
+		return 0;
+	dir = data[0] & 1 ? IPC_FROM_MASTER : IPC_FROM_WORKER;
+	pool = data[0] & 2 ? POOL : 0;
+	len = size - 1;
+	seen = len;
+	if (data[0] & 4 && dir == IPC_FROM_WORKER && len > sizeof(struct ipc_msg))
+		seen = sizeof(struct ipc_msg);
+	/* An exact-size copy at an odd address: no alignment is promised,
+	 * and ASan sees any read past what the receiver got. */
+	copy = malloc(seen + 1);
+	FUZZ_ASSERT(copy != NULL);
+	memcpy(copy + 1, data + 1, seen);
+	r = ipc_check(copy + 1, len, dir, pool, err, sizeof(err));
+	FUZZ_ASSERT(r != 0 || seen == len);
+	FUZZ_ASSERT(r == 0 || r == -EBADMSG);
+	FUZZ_ASSERT(memchr(err, '\0', sizeof(err)) != NULL);
+	FUZZ_ASSERT(r == 0 ? err[0] == '\0' : err[0] != '\0');
+	if (r == 0)
+		check_accepted(copy + 1, len, dir, pool);
+	free(copy);
+	return 0;
+}

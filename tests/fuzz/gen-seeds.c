@@ -1,0 +1,292 @@
+/* Writes the binary seeds of tests/fuzz/corpus/{cstp,pkt,ipc}: frames and
+ * packets as the stock client sends them, and every control message as
+ * master.c and the worker build them.  The text corpora (http, authxml,
+ * config) are plain files.  Not built by make; after a change to the
+ * formats, from the top of the source tree:
+ *   cc -I. -o /tmp/gen-seeds tests/fuzz/gen-seeds.c && /tmp/gen-seeds tests/fuzz/corpus */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/cstp.h"
+#include "common/ipc.h"
+
+static const char *outdir;
+
+static void put(const char *dir, const char *name, const void *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static size_t frame(uint8_t *out, uint8_t type, const void *payload, size_t len)
+{
+	static const uint8_t magic[4] = {'S', 'T', 'F', 1};
+
+	memcpy(out, magic, 4);
+	out[4] = (uint8_t)(len >> 8);
+	out[5] = (uint8_t)len;
+	out[6] = type;
+	out[7] = 0;
+	memcpy(out + CSTP_HDR_LEN, payload, len);
+	return CSTP_HDR_LEN + len;
+}
+
+/* RFC 1071 checksum over an IPv4 header. */
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* An ICMP echo request of the given payload size, as ping sends it. */
+static size_t ping4(uint8_t *p, const char *src, const char *dst, size_t data)
+{
+	size_t total = 20 + 8 + data;
+	uint16_t c;
+
+	memset(p, 0, total);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(total >> 8);
+	p[3] = (uint8_t)total;
+	p[6] = 0x40; /* DF */
+	p[8] = 64;
+	p[9] = 1; /* ICMP */
+	inet_pton(AF_INET, src, p + 12);
+	inet_pton(AF_INET, dst, p + 16);
+	c = csum(p, 20);
+	p[10] = (uint8_t)(c >> 8);
+	p[11] = (uint8_t)c;
+	p[20] = 8; /* echo request */
+	p[25] = 1;
+	p[27] = 1;
+	memset(p + 28, 0x5a, data);
+	return total;
+}
+
+static size_t ping6(uint8_t *p, const char *src, const char *dst, size_t data)
+{
+	size_t plen = 8 + data;
+
+	memset(p, 0, 40 + plen);
+	p[0] = 0x60;
+	p[4] = (uint8_t)(plen >> 8);
+	p[5] = (uint8_t)plen;
+	p[6] = 58; /* ICMPv6 */
+	p[7] = 64;
+	inet_pton(AF_INET6, src, p + 8);
+	inet_pton(AF_INET6, dst, p + 24);
+	p[40] = 128; /* echo request */
+	memset(p + 48, 0x5a, data);
+	return 40 + plen;
+}
+
+static void cstp_seeds(void)
+{
+	static uint8_t buf[4 * 2048], pkt[1500];
+	uint8_t bye[] = {0xb0};
+	size_t n = 0, m;
+
+	/* Byte 0 picks the limit: odd is CSTP_MAX_PAYLOAD. */
+	buf[0] = 1;
+	n = 1 + frame(buf + 1, CSTP_DPD_REQ, NULL, 0);
+	put("cstp", "dpd-req", buf, n);
+	n = 1 + frame(buf + 1, CSTP_KEEPALIVE, NULL, 0);
+	put("cstp", "keepalive", buf, n);
+	n = 1 + frame(buf + 1, CSTP_DISCONNECT, bye, 1);
+	put("cstp", "disconnect", buf, n);
+	m = ping4(pkt, "198.18.100.2", "198.18.1.2", 56);
+	n = 1 + frame(buf + 1, CSTP_DATA, pkt, m);
+	put("cstp", "data-ping4", buf, n);
+	m = ping6(pkt, "fd00:100::2", "fd00:1::2", 56);
+	n = 1 + frame(buf + 1, CSTP_DATA, pkt, m);
+	put("cstp", "data-ping6", buf, n);
+	/* Several frames in one read, the last one cut short. */
+	n = 1 + frame(buf + 1, CSTP_DPD_RESP, NULL, 0);
+	m = ping4(pkt, "198.18.100.2", "198.18.1.2", 1372);
+	n += frame(buf + n, CSTP_DATA, pkt, m);
+	n += frame(buf + n, CSTP_KEEPALIVE, NULL, 0);
+	m = ping6(pkt, "fd00:100::2", "fd00:1::2", 100);
+	n += frame(buf + n, CSTP_DATA, pkt, m);
+	put("cstp", "stream", buf, n - 30);
+	/* A small limit (byte 0 even: limit 64). */
+	buf[0] = 128;
+	m = ping4(pkt, "198.18.100.2", "198.18.1.2", 20);
+	n = 1 + frame(buf + 1, CSTP_DATA, pkt, m);
+	put("cstp", "small-limit", buf, n);
+}
+
+/* Flags, IPv4 lease, IPv6 lease, then the packet (fuzz_pkt.c). */
+static size_t pkt_prefix(uint8_t *p, int flags, const char *v4, const char *v6)
+{
+	p[0] = (uint8_t)flags;
+	inet_pton(AF_INET, v4, p + 1);
+	inet_pton(AF_INET6, v6, p + 5);
+	return 21;
+}
+
+static void pkt_seeds(void)
+{
+	static uint8_t buf[2048];
+	size_t n;
+
+	n = pkt_prefix(buf, 3, "198.18.100.2", "fd00:100::2");
+	n += ping4(buf + n, "198.18.100.2", "198.18.1.2", 56);
+	put("pkt", "ping4", buf, n);
+	n = pkt_prefix(buf, 3, "198.18.100.2", "fd00:100::2");
+	n += ping6(buf + n, "fd00:100::2", "fd00:1::2", 56);
+	put("pkt", "ping6", buf, n);
+	n = pkt_prefix(buf, 3, "198.18.100.3", "fd00:100::3");
+	n += ping4(buf + n, "198.18.100.2", "198.18.1.2", 56);
+	put("pkt", "spoofed4", buf, n);
+	n = pkt_prefix(buf, 1, "198.18.100.2", "fd00:100::2");
+	n += ping6(buf + n, "fd00:100::2", "fd00:1::2", 8);
+	put("pkt", "no-lease6", buf, n);
+	n = pkt_prefix(buf, 3, "198.18.100.2", "fd00:100::2");
+	n += ping4(buf + n, "198.18.100.2", "198.18.1.2", 16);
+	memset(buf + n, 0, 12); /* Ethernet-style padding after the packet */
+	put("pkt", "padded4", buf, n + 12);
+}
+
+static void ipc_put(const char *name, int dir, const struct ipc_msg *m)
+{
+	static uint8_t buf[1 + sizeof(struct ipc_msg)];
+
+	/* Byte 0: bit 0 master -> worker, bit 1 a pool size applies. */
+	buf[0] = (uint8_t)(dir | 2);
+	memcpy(buf + 1, m, sizeof(*m));
+	put("ipc", name, buf, sizeof(buf));
+}
+
+static void ipc_seeds(void)
+{
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+	static const char key[] = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
+	static const char prio[] = "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0";
+	static uint8_t tls[1 + sizeof(struct ipc_tls) + sizeof(pem) + sizeof(key) + sizeof(prio)];
+	struct ipc_settings *st;
+	struct ipc_tls h;
+	struct ipc_msg m;
+	size_t n;
+
+#define MSG(t)                                                                                     \
+	do {                                                                                       \
+		memset(&m, 0, sizeof(m));                                                          \
+		m.type = (t);                                                                      \
+		m.ref.slot = 3;                                                                    \
+		m.ref.gen = 17;                                                                    \
+	} while (0)
+	MSG(IPC_READY);
+	ipc_put("ready", 0, &m);
+	MSG(IPC_AUTH_REQ);
+	strcpy(m.u.auth_req.user, "alice");
+	strcpy(m.u.auth_req.pass, "alice-pass");
+	strcpy(m.u.auth_req.peer, "198.18.0.10:51234");
+	ipc_put("auth-req", 0, &m);
+	MSG(IPC_AUTH_RESP);
+	m.u.auth_resp.sess_id = 0 | (uint64_t)1 << 32;
+	strcpy(m.u.auth_resp.cookie, "Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg");
+	ipc_put("auth-resp-ok", 1, &m);
+	MSG(IPC_AUTH_RESP);
+	m.u.auth_resp.result = 1;
+	ipc_put("auth-resp-bad", 1, &m);
+	MSG(IPC_CONNECT_REQ);
+	memset(m.u.connect_req.cookie, 0x42, sizeof(m.u.connect_req.cookie));
+	strcpy(m.u.connect_req.peer, "198.18.0.10:51236");
+	ipc_put("connect-req", 0, &m);
+	MSG(IPC_CONNECT_RESP);
+	m.u.connect_resp.status = 200;
+	m.u.connect_resp.sess_id = 0 | (uint64_t)1 << 32;
+	m.u.connect_resp.lease = 2;
+	strcpy(m.u.connect_resp.user, "alice");
+	ipc_put("connect-resp-200", 1, &m);
+	MSG(IPC_CONNECT_RESP);
+	m.u.connect_resp.status = 503;
+	strcpy(m.u.connect_resp.reason, "No free address in the pool");
+	ipc_put("connect-resp-503", 1, &m);
+	MSG(IPC_CLOSED);
+	m.u.closed.sess_id = 0 | (uint64_t)1 << 32;
+	m.u.closed.end_session = 1;
+	m.u.closed.ctr.rx_pkts = 10;
+	m.u.closed.ctr.rx_bytes = 840;
+	strcpy(m.u.closed.reason, "client said goodbye");
+	ipc_put("closed", 0, &m);
+	MSG(IPC_STATS);
+	m.u.closed.sess_id = 0 | (uint64_t)1 << 32;
+	m.u.closed.ctr.tx_pkts = 5;
+	ipc_put("stats", 0, &m);
+	MSG(IPC_KICK);
+	m.u.kick.sess_id = 0 | (uint64_t)1 << 32;
+	ipc_put("kick", 1, &m);
+	MSG(IPC_DISCONNECT);
+	m.u.kick.sess_id = 0 | (uint64_t)1 << 32;
+	ipc_put("disconnect", 1, &m);
+	MSG(IPC_SETTINGS);
+	st = &m.u.settings;
+	st->reconnect_timeout = 60;
+	st->dpd = 30;
+	st->keepalive = 20;
+	st->max_clients = 10000;
+	st->handshake_timeout = 10;
+	st->auth_timeout = 60;
+	st->queue_bytes = 262144;
+	st->log_level = 7;
+	st->n_dns = 2;
+	st->dns[0].family = AF_INET;
+	inet_pton(AF_INET, "198.18.100.1", &st->dns[0].u.v4);
+	st->dns[1].family = AF_INET6;
+	inet_pton(AF_INET6, "fd00:100::1", &st->dns[1].u.v6);
+	st->n_routes = 2;
+	st->routes[0].addr.family = AF_INET;
+	inet_pton(AF_INET, "198.18.1.0", &st->routes[0].addr.u.v4);
+	st->routes[0].len = 24;
+	st->routes[1].addr.family = AF_INET6;
+	inet_pton(AF_INET6, "fd00:1::", &st->routes[1].addr.u.v6);
+	st->routes[1].len = 64;
+	ipc_put("settings", 1, &m);
+#undef MSG
+
+	h.type = IPC_TLS;
+	h.cert_len = sizeof(pem) - 1;
+	h.key_len = sizeof(key) - 1;
+	h.prio_len = sizeof(prio) - 1;
+	tls[0] = 1;
+	n = 1;
+	memcpy(tls + n, &h, sizeof(h));
+	n += sizeof(h);
+	memcpy(tls + n, pem, h.cert_len);
+	n += h.cert_len;
+	memcpy(tls + n, key, h.key_len);
+	n += h.key_len;
+	memcpy(tls + n, prio, h.prio_len);
+	n += h.prio_len;
+	put("ipc", "tls", tls, n);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+		return 2;
+	}
+	outdir = argv[1];
+	cstp_seeds();
+	pkt_seeds();
+	ipc_seeds();
+	return 0;
+}
