@@ -51,6 +51,10 @@ static const struct {
     {"handshake_timeout", offsetof(struct ipc_settings, handshake_timeout), 1, 600},
     {"auth_timeout", offsetof(struct ipc_settings, auth_timeout), 1, 3600},
     {"queue_bytes", offsetof(struct ipc_settings, queue_bytes), 16384, 67108864},
+    {"max_handshakes", offsetof(struct ipc_settings, max_handshakes), 1, 1000000},
+    {"max_handshakes_per_addr", offsetof(struct ipc_settings, max_handshakes_per_addr), 1, 1000000},
+    {"http_max_header", offsetof(struct ipc_settings, http_max_header), 1024, 65536},
+    {"http_max_body", offsetof(struct ipc_settings, http_max_body), 1024, 1048576},
 };
 
 struct chk {
@@ -123,6 +127,9 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 	if (r < -1 || r > PW_LOCKED)
 		return bad(k, "result %d is not a password check result", (int)r);
 	if (str_ok(k, "cookie", ck, sizeof(m->u.auth_resp.cookie)) < 0)
+		return -EBADMSG;
+	/* A refusal's reason goes into the login form shown to the user. */
+	if (text_ok(k, "reason", m->u.auth_resp.reason, sizeof(m->u.auth_resp.reason), true) < 0)
 		return -EBADMSG;
 	if (r != PW_OK)
 		return 0;

@@ -522,12 +522,13 @@ static void check_all_ready(void)
 
 static void on_ipc(unsigned w)
 {
+	char why[128];
 	struct ipc_msg m;
 	ssize_t n;
 	int budget = 256;
 
 	while (budget-- > 0) {
-		n = recv(M.slots[w].ipc, &m, sizeof(m), MSG_DONTWAIT);
+		n = recv(M.slots[w].ipc, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
@@ -536,8 +537,10 @@ static void on_ipc(unsigned w)
 			close_fd(&M.slots[w].ipc);
 			return;
 		}
-		if (n != sizeof(m)) {
-			log_err("worker %u: malformed control message (%zd bytes)", w, n);
+		/* A worker may be taken over: vet everything it sends. */
+		if (ipc_check(&m, (size_t)n, IPC_FROM_WORKER, 0, why, sizeof(why)) < 0) {
+			log_err("worker %u: control message refused: %s", w, why);
+			explicit_bzero(&m, sizeof(m));
 			continue;
 		}
 		switch (m.type) {

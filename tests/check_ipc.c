@@ -74,6 +74,10 @@ static void settings_default(struct ipc_settings *st)
 	st->handshake_timeout = 10;
 	st->auth_timeout = 60;
 	st->queue_bytes = 262144;
+	st->max_handshakes = 1024;
+	st->max_handshakes_per_addr = 64;
+	st->http_max_header = 8192;
+	st->http_max_body = 16384;
 	st->log_level = LOG_LVL_INFO;
 }
 
@@ -268,6 +272,16 @@ START_TEST(test_auth_resp)
 	ck_ok(&m, IPC_FROM_MASTER);
 	m.u.auth_resp.result = PW_OK;
 	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 0");
+
+	/* A refusal's reason goes into the login form the user sees. */
+	m = valid(IPC_AUTH_RESP);
+	m.u.auth_resp.result = -1;
+	snprintf(m.u.auth_resp.reason, sizeof(m.u.auth_resp.reason), "banned, try later");
+	ck_ok(&m, IPC_FROM_MASTER);
+	m.u.auth_resp.reason[6] = '\n';
+	ck_bad(&m, IPC_FROM_MASTER, "reason has a control character at offset 6");
+	memset(m.u.auth_resp.reason, 'x', sizeof(m.u.auth_resp.reason));
+	ck_bad(&m, IPC_FROM_MASTER, "reason is not NUL-terminated");
 }
 END_TEST
 
@@ -417,6 +431,11 @@ START_TEST(test_settings_ranges)
 	    {offsetof(struct ipc_settings, handshake_timeout), "handshake_timeout", 1, 600},
 	    {offsetof(struct ipc_settings, auth_timeout), "auth_timeout", 1, 3600},
 	    {offsetof(struct ipc_settings, queue_bytes), "queue_bytes", 16384, 67108864},
+	    {offsetof(struct ipc_settings, max_handshakes), "max_handshakes", 1, 1000000},
+	    {offsetof(struct ipc_settings, max_handshakes_per_addr), "max_handshakes_per_addr", 1,
+	     1000000},
+	    {offsetof(struct ipc_settings, http_max_header), "http_max_header", 1024, 65536},
+	    {offsetof(struct ipc_settings, http_max_body), "http_max_body", 1024, 1048576},
 	};
 	static const int32_t levels[] = {LOG_LVL_ERR, LOG_LVL_WARNING, LOG_LVL_INFO, LOG_LVL_DEBUG};
 	static const int32_t bad_levels[] = {-1, 0, 1, 2, 5, 8, 0x7fffffff};
@@ -472,6 +491,10 @@ static void settings_from(const struct cfg *c, struct ipc_msg *m)
 	st->handshake_timeout = c->handshake_timeout;
 	st->auth_timeout = c->auth_timeout;
 	st->queue_bytes = c->queue_bytes;
+	st->max_handshakes = c->max_handshakes;
+	st->max_handshakes_per_addr = c->max_handshakes_per_addr;
+	st->http_max_header = c->http_max_header;
+	st->http_max_body = c->http_max_body;
 	st->log_level = (int32_t)c->log_level;
 	st->n_dns = c->n_dns;
 	st->n_routes = c->n_routes;

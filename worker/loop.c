@@ -379,12 +379,15 @@ static void on_ipc_msg(const struct ipc_msg *m)
 static void on_ipc(void)
 {
 	static uint8_t buf[IPC_TLS_MAX];
+	char why[128];
 	int budget = 256;
 	uint32_t type;
 	ssize_t n;
 
 	while (budget-- > 0) {
-		n = recv(W.env->ipc_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/* MSG_TRUNC: n is the datagram's real size, so an oversized one
+		 * is refused rather than read cut short. */
+		n = recv(W.env->ipc_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
@@ -392,8 +395,12 @@ static void on_ipc(void)
 			log_err("control socket closed; exiting");
 			exit(1);
 		}
-		if ((size_t)n < sizeof(type))
+		if (ipc_check(buf, (size_t)n, IPC_FROM_MASTER, W.env->geom.size, why, sizeof(why)) <
+		    0) {
+			log_err("control message refused: %s", why);
+			explicit_bzero(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
 			continue;
+		}
 		memcpy(&type, buf, sizeof(type));
 		if (type == IPC_TLS) {
 			if (tls_reload(buf, (size_t)n) == 0)

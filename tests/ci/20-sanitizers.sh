@@ -63,7 +63,7 @@ show_reports() {
 echo "20-sanitizers: building in $work/src"
 make -s distdir distdir="$work/src" >/dev/null
 cd "$work/src"
-./configure -q --enable-sanitizers --enable-test-hooks CC=clang
+./configure -q --enable-sanitizers --enable-seccomp-trap --enable-test-hooks CC=clang
 make -s -j"$jobs" >"$work/build.log" 2>&1 || { tail -n 50 "$work/build.log"; exit 1; }
 make -s -j"$jobs" check TESTS= >>"$work/build.log" 2>&1 || {
 	tail -n 50 "$work/build.log"

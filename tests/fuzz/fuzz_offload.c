@@ -1,4 +1,4 @@
-/* libFuzzer harness for common/offload.c (`make fuzz-offload`).
+/* libFuzzer harness for common/offload.c (`make fuzz FUZZ_TARGETS=offload`).
  *
  * Input: byte 0 picks the tunnel MTU, the rest is what a TUN read returns
  * (vnet header + packet).  The packet is segmented; the segments are fed to
@@ -9,6 +9,7 @@
  * the segmenter. */
 #include "config.h"
 #include "common/offload.h"
+#include "tests/fuzz/fuzz.h"
 
 #include <stdlib.h>
 #include <string.h>
