@@ -671,6 +671,43 @@ START_TEST(test_err_buffer)
 }
 END_TEST
 
+/* The fuzzer's seeds are valid messages of today's layout: a change to
+ * struct ipc_msg must come with new seeds (tests/fuzz/gen-seeds.c), or the
+ * fuzzer would start from inputs refused at the first check. */
+START_TEST(test_fuzz_seeds_valid)
+{
+	static const char *const names[] = {
+	    "auth-req",
+	    "auth-resp-bad",
+	    "auth-resp-ok",
+	    "closed",
+	    "connect-req",
+	    "connect-resp-200",
+	    "connect-resp-503",
+	    "disconnect",
+	    "kick",
+	    "ready",
+	    "settings",
+	    "stats",
+	};
+	static unsigned char buf[IPC_TLS_MAX + 1];
+	char path[512], err[160], err2[160];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/ipc/%s", SRCDIR, names[i]);
+		FILE *f = fopen(path, "rb");
+		ck_assert_msg(f != NULL, "%s: cannot open", path);
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		ck_assert_msg(
+		    ipc_check(buf, n, IPC_FROM_WORKER, 0, err, sizeof(err)) == 0 ||
+			ipc_check(buf, n, IPC_FROM_MASTER, 0, err2, sizeof(err2)) == 0,
+		    "seed %s is refused (%s / %s): regenerate with tests/fuzz/gen-seeds.c",
+		    names[i], err, err2);
+	}
+}
+END_TEST
+
 static Suite *ipc_suite(void)
 {
 	Suite *s = suite_create("ipc");
@@ -692,6 +729,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(t, test_tls);
 	tcase_add_test(t, test_recv_trunc);
 	tcase_add_test(t, test_err_buffer);
+	tcase_add_test(t, test_fuzz_seeds_valid);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -245,6 +245,10 @@ static void ipc_seeds(void)
 	st->handshake_timeout = 10;
 	st->auth_timeout = 60;
 	st->queue_bytes = 262144;
+	st->max_handshakes = 1024;
+	st->max_handshakes_per_addr = 64;
+	st->http_max_header = 8192;
+	st->http_max_body = 16384;
 	st->log_level = 7;
 	st->n_dns = 2;
 	st->dns[0].family = AF_INET;
