@@ -10,6 +10,7 @@
  * and the same place in the reuseport group. */
 #include "config.h"
 #include "daemon/master.h"
+#include "daemon/msgq.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,8 +65,7 @@ struct slot {
 	unsigned quick_deaths;
 	/* Control messages the worker's socket had no room for yet, oldest
 	 * first (a ring); sent as soon as it drains (EPOLLOUT). */
-	struct ipc_msg *backlog;
-	unsigned bl_head, bl_len, bl_cap;
+	struct msgq backlog;
 };
 
 /* Most control messages queued for one worker: far more than its
@@ -121,14 +121,6 @@ static void close_fd(int *fd)
 }
 
 /* In the child: keep only what slot i needs, then become the worker. */
-static void backlog_free(struct slot *s)
-{
-	if (s->backlog)
-		explicit_bzero(s->backlog, (size_t)s->bl_cap * sizeof(*s->backlog));
-	free(s->backlog);
-	s->backlog = NULL;
-	s->bl_head = s->bl_len = s->bl_cap = 0;
-}
 
 static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logfd)
 {
@@ -158,7 +150,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 			close(s->ipc);
 		if (s->log >= 0)
 			close(s->log);
-		backlog_free(s); /* cookies meant for other connections */
+		msgq_free(&s->backlog); /* cookies meant for other connections */
 		peer[j] = j == i ? -1 : s->inbox[1];
 		if (j == i) {
 			close(s->inbox[1]);
@@ -261,44 +253,22 @@ static void ipc_want_out(unsigned w, bool on)
 	epoll_ctl(M.ep, EPOLL_CTL_MOD, M.slots[w].ipc, &ev);
 }
 
-static int backlog_push(struct slot *s, const struct ipc_msg *m)
-{
-	if (s->bl_len == s->bl_cap) {
-		unsigned cap = s->bl_cap ? 2 * s->bl_cap : 64, i;
-		struct ipc_msg *b;
-
-		if (cap > IPC_BACKLOG_MAX || !(b = malloc((size_t)cap * sizeof(*b))))
-			return -ENOBUFS;
-		for (i = 0; i < s->bl_len; i++)
-			b[i] = s->backlog[(s->bl_head + i) % s->bl_cap];
-		backlog_free(s);
-		s->backlog = b;
-		s->bl_cap = cap;
-		s->bl_len = i;
-	}
-	s->backlog[(s->bl_head + s->bl_len) % s->bl_cap] = *m;
-	s->bl_len++;
-	return 0;
-}
-
 /* Send what waits, in order; stop at a full socket. */
 static void ipc_flush(unsigned w)
 {
 	struct slot *s = &M.slots[w];
 
-	while (s->bl_len) {
-		struct ipc_msg *m = &s->backlog[s->bl_head];
+	struct ipc_msg *m;
 
+	while ((m = msgq_front(&s->backlog)) != NULL) {
 		if (send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(*m)) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			log_warn("worker %u: control socket: %s", w, strerror(errno));
-			backlog_free(s);
+			msgq_free(&s->backlog);
 			break;
 		}
-		explicit_bzero(m, sizeof(*m));
-		s->bl_head = (s->bl_head + 1) % s->bl_cap;
-		s->bl_len--;
+		msgq_pop(&s->backlog);
 	}
 	ipc_want_out(w, false);
 }
@@ -311,19 +281,20 @@ static void ipc_send(unsigned w, struct ipc_msg *m)
 
 	if (s->ipc < 0)
 		return;
-	if (!s->bl_len && send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(*m))
+	if (!s->backlog.len &&
+	    send(s->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(*m))
 		return;
-	if (!s->bl_len && errno != EAGAIN && errno != EINTR) {
+	if (!s->backlog.len && errno != EAGAIN && errno != EINTR) {
 		log_warn("worker %u: control message %u lost: %s", w, m->type, strerror(errno));
 		return;
 	}
 	M.ipc_waited++;
-	if (backlog_push(s, m) < 0) {
-		log_err("worker %u: %u control messages waiting; message %u lost", w, s->bl_len,
-			m->type);
+	if (msgq_push(&s->backlog, m, IPC_BACKLOG_MAX) < 0) {
+		log_err("worker %u: %u control messages waiting; message %u lost", w,
+			s->backlog.len, m->type);
 		return;
 	}
-	if (s->bl_len == 1)
+	if (s->backlog.len == 1)
 		ipc_want_out(w, true);
 }
 
@@ -635,7 +606,7 @@ static void reap(void)
 			epoll_ctl(M.ep, EPOLL_CTL_DEL, s->ipc, NULL);
 			close_fd(&s->ipc);
 		}
-		backlog_free(s); /* answers for connections that died with it */
+		msgq_free(&s->backlog); /* answers for connections that died with it */
 		if (s->log >= 0) {
 			epoll_ctl(M.ep, EPOLL_CTL_DEL, s->log, NULL);
 			close_fd(&s->log);
@@ -1222,7 +1193,7 @@ static void teardown(void)
 	for (i = 0; M.slots && i < M.n; i++) {
 		struct slot *s = &M.slots[i];
 		close_fd(&s->ipc);
-		backlog_free(s);
+		msgq_free(&s->backlog);
 		close_fd(&s->log);
 		close_fd(&s->tun_fd);
 		close_fd(&s->inbox[0]);
