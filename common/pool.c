@@ -190,18 +190,23 @@ void pool_addr6(const struct pool_geom *g, uint32_t idx, struct in6_addr *out)
  * past the pool. */
 int64_t pool_index6(const struct pool_geom *g, const struct in6_addr *a)
 {
+	return pool_index6_bytes(g, a->s6_addr);
+}
+
+int64_t pool_index6_bytes(const struct pool_geom *g, const uint8_t a[16])
+{
 	uint64_t a_hi, b_hi;
 	uint32_t a_mid, b_mid, a_lo, b_lo, off;
 
 	if (!g->have6)
 		return -1;
-	memcpy(&a_hi, &a->s6_addr[0], 8);
+	memcpy(&a_hi, &a[0], 8);
 	memcpy(&b_hi, &g->base6.s6_addr[0], 8);
-	memcpy(&a_mid, &a->s6_addr[8], 4);
+	memcpy(&a_mid, &a[8], 4);
 	memcpy(&b_mid, &g->base6.s6_addr[8], 4);
 	if (a_hi != b_hi || a_mid != b_mid)
 		return -1;
-	memcpy(&a_lo, &a->s6_addr[12], 4);
+	memcpy(&a_lo, &a[12], 4);
 	memcpy(&b_lo, &g->base6.s6_addr[12], 4);
 	off = ntohl(a_lo) - ntohl(b_lo);
 	return off < g->size ? (int64_t)off : -1;

@@ -57,5 +57,8 @@ static inline int64_t pool_index4(const struct pool_geom *g, uint32_t addr_be)
 }
 
 int64_t pool_index6(const struct pool_geom *g, const struct in6_addr *a);
+/* The same from the 16 bytes of an address anywhere in a packet (no
+ * alignment needed: packets after a TUN vnet header are 2-byte aligned). */
+int64_t pool_index6_bytes(const struct pool_geom *g, const uint8_t a[16]);
 
 #endif

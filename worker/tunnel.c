@@ -284,7 +284,7 @@ static int64_t lease_of(const uint8_t *pkt, size_t len)
 		memcpy(&a4, dst, 4);
 		return pool_index4(&W.env->geom, a4);
 	case AF_INET6:
-		return pool_index6(&W.env->geom, (const struct in6_addr *)dst);
+		return pool_index6_bytes(&W.env->geom, dst);
 	default:
 		return -1;
 	}
