@@ -57,6 +57,9 @@ static const struct {
     {"exit", "thread exit"},
     {"exit_group", "worker exit: stop, master gone, fatal errors"},
     {"restart_syscall", "kernel restarts an interrupted wait"},
+#ifdef TUNNELD_SANITIZERS
+    {"sigaltstack", "sanitizer builds only: the ASan runtime drops its signal stack at exit"},
+#endif
 };
 
 size_t sandbox_allowed_count(void)
