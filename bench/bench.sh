@@ -149,7 +149,18 @@ stop_ocserv() {
 # ---- measurements; each appends "RUN SERVER KEY VALUE" lines ----
 rec() { echo "$RUN $SRV $1 $2" >>"$RES"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-cpu_now() { "$LOAD" --proc-stat --server-pid "$SRV_PID" | sed -n 's/^cpu_s=\([0-9.]*\).*/\1/p'; }
+cpu_now() {
+	{ "$LOAD" --proc-stat --server-pid "$SRV_PID" || true; } | sed -n 's/^cpu_s=\([0-9.]*\).*/\1/p'
+}
+
+# A server that died is reported (with its log) and started again.
+check_alive() {
+	lab_alive "$SRV_PID" && return 0
+	say "$SRV died during $1; log tail:"
+	tail -n 30 "${TD_LOG:-/dev/null}" "$OC_DIR/ocserv.log" 2>/dev/null >&2 || true
+	rec died 1
+	"start_$SRV"
+}
 
 # iperf3 through the stock client: 1 and 4 streams, both directions.
 throughput() {
@@ -164,11 +175,15 @@ throughput() {
 			out=$(lab_cli c1 timeout $((SECS + 30)) iperf3 -c "$LAB_LAN_IP" -p 5201 \
 				-t "$SECS" -P $p $flag -J 2>&1) || { say "iperf3 $p $dir failed"; continue; }
 			c1=$(cpu_now)
+			bytes="" bps=""
 			read -r bytes bps < <(awk -F'[:,]' '/"sum_received"/ {f=1}
-				f && /"bytes"/ {b=$2} f && /"bits_per_second"/ {print b, $2; exit}' <<<"$out")
+				f && /"bytes"/ {b=$2} f && /"bits_per_second"/ {print b, $2; exit}' <<<"$out") || true
 			rec "retr_${p}_$dir" "$(awk -F'[:,]' '/"sum_sent"/ {f=1}
 				f && /"retransmits"/ {print $2 + 0; exit}' <<<"$out")"
-			[ -n "${bps:-}" ] || { say "iperf3 $p $dir: no result"; continue; }
+			if [ -z "$bps" ] || [ -z "$c0" ] || [ -z "$c1" ]; then
+				say "iperf3 $p $dir: no result: $(head -c 300 <<<"$out")"
+				continue
+			fi
 			rec "tput_${p}_$dir" "$(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}')"
 			rec "cpugb_${p}_$dir" "$(awk -v a="$c0" -v z="$c1" -v b="$bytes" \
 				'BEGIN {printf "%.3f", (z - a) / (b / 1e9)}')"
@@ -257,8 +272,11 @@ for RUN in $(seq 1 "$RUNS"); do
 		say "run $RUN: $SRV"
 		"start_$SRV"
 		throughput
+		check_alive throughput
 		latency_and_load
+		check_alive "echo load"
 		connects
+		check_alive "connect rate"
 		"stop_$SRV"
 		if [ "$RUN" = 1 ]; then
 			# On a fresh server, so that nothing left from the tests
@@ -347,6 +365,8 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("added_us", "added idle latency p50 (us)", "max 100 <=100us")
 		row("ping_raw_us", "ping RTT without tunnel, median (us)", "")
 		row("ping_tunnel_us", "ping RTT via openconnect, median (us)", "")
+		if (vals["tunneld", "died"] != "" || vals["ocserv", "died"] != "")
+			row("died", "server died during a run (count)", "")
 		printf "(ocserv held %d sessions: one process and one tun device each)\n", ochold
 	}' "$RES"
 } | tee "$OUT"
