@@ -69,7 +69,7 @@ HASH_SHA=$(sed -n 's/^alice://p' "$LAB_DIR/passwd")
 HASH_Y=$(sed -n 's/^yves://p' "$LAB_DIR/passwd")
 COST_SHA=$("$LOAD" --hash-cost "$HASH_SHA" -p alice-pass | sed -n 's/.* ms=\([0-9.]*\).*/\1/p')
 COST_Y=$("$LOAD" --hash-cost "$HASH_Y" -p alice-pass | sed -n 's/.* ms=\([0-9.]*\).*/\1/p')
-say "password hash cost: SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms"
+say "password hash cost (CPU time): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms"
 
 lab_bg lan "$LAB_DIR/echo.log" "$LOAD" --echo 9000 --duration 3600 >/dev/null
 lab_wait_listen lan 9000 10 udp
@@ -296,7 +296,7 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 	echo
 	echo "== make bench: tunneld $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/config.h" 2>/dev/null) vs ocserv $(ocserv --version 2>&1 | grep -o -m1 '[0-9][0-9.]*' || true) =="
 	echo "$(nproc) CPUs, $RUNS run(s), iperf3 ${SECS}s per test, TLS only (no DTLS), MTU 1400, $TLS"
-	echo "password hashes (same on both servers): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms per check"
+	echo "password hashes (same on both servers): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms CPU per check"
 	echo "figures: median (min..max) over runs; ratio = tunneld/ocserv; $(($(date +%s) - T0)) s in all"
 	awk -v hold="$HOLD" -v ochold="$OC_HOLD" '
 	function stats(k, s,   n, i, j, t, v) {
