@@ -1,0 +1,375 @@
+#!/bin/bash
+# bench/bench.sh - make bench: tunneld against Debian's ocserv, same lab,
+# same certificate (ECDSA P-256), same password hashes, TLS only, MTU 1400.
+# Prints one table with the figures, the tunneld/ocserv ratios and the
+# performance targets.  Not part of make check or CI.  Needs root.
+#
+#   c1 (openconnect, iperf3 -c) --+
+#   ld (tunneld-load)  -----------+-- br0 [server ns: tunneld | ocserv] lan0 --- lan 198.18.1.2
+#      198.18.0.11, .100-.199     |        198.18.0.1:4443   198.18.1.1          (iperf3 -s,
+#                                                                                 udp echo :9000)
+#   pool 198.19.0.0/16 + fd00:100::/64; ld also reaches the lan without a
+#   tunnel (plain routing through the server ns) for the raw RTT.
+#
+# Environment: BENCH_RUNS (default 3) runs of everything except the held
+# sessions (once); BENCH_QUICK=1 for a short run; BENCH_SECS (iperf3 and
+# echo seconds, default 10); BENCH_HOLD (tunneld sessions, default 10000);
+# BENCH_OC_HOLD (ocserv sessions, default 500: one process and one tun
+# device each); BENCH_OUT (where the table is also written).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+export top_builddir=${top_builddir:-$(cd "$HERE/.." && pwd)}
+. "$HERE/../tests/e2e/lib.sh"
+. "$HERE/../tests/e2e/td.sh"
+
+LOAD=$top_builddir/bench/tunneld-load
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	RUNS=${BENCH_RUNS:-1} SECS=${BENCH_SECS:-3} CR_SECS=3 HOLD=${BENCH_HOLD:-1000}
+	OC_HOLD=${BENCH_OC_HOLD:-100} IDLE_SECS=2
+else
+	RUNS=${BENCH_RUNS:-3} SECS=${BENCH_SECS:-10} CR_SECS=10 HOLD=${BENCH_HOLD:-10000}
+	OC_HOLD=${BENCH_OC_HOLD:-500} IDLE_SECS=3
+fi
+OUT=${BENCH_OUT:-$top_builddir/bench/results.txt}
+POOL4=198.19.0.0/16
+ECHO=198.18.1.2:9000
+
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (it builds network namespaces)" >&2; exit 1; }
+[ -x "$LOAD" ] || { echo "bench: $LOAD not built (make first)" >&2; exit 1; }
+lab_need iperf3 openconnect ocserv ocpasswd ping
+# One fd per session on both sides.
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((HOLD + 200)) ]; then
+	HOLD=$(($(ulimit -n) - 200))
+	echo "bench: only $(ulimit -n) file descriptors: holding $HOLD sessions" >&2
+fi
+
+lab_init bench
+lab_make_cert
+lab_add_client c1
+lab_add_client ld
+LD=$(lab_ns ld)
+RES=$LAB_DIR/results
+: >"$RES"
+say() { echo "[$(date +%T)] $*" >&2; }
+
+# Routes: the lan answers the pool through the server; ld and the lan
+# reach each other without a tunnel too (for the raw RTT).
+ip -n "$LAB_NS_LAN" route add "$POOL4" via 198.18.1.1
+ip -n "$LAB_NS_LAN" route add 198.18.0.0/24 via 198.18.1.1
+ip -n "$LD" route add 198.18.1.0/24 via "$LAB_SRV_IP"
+for i in $(seq 100 199); do ip -n "$LD" addr add "198.18.0.$i/24" dev eth0; done
+
+# Both servers check the very same two hashes: SHA-512 crypt (alice, used
+# for everything) and yescrypt (yves, for the connect rate with the
+# default hash of tunneld-passwd).
+printf 'alice-pass\n' | "$TD_PASSWD" -f "$LAB_DIR/passwd" -m sha512 alice >/dev/null
+printf 'alice-pass\n' | "$TD_PASSWD" -f "$LAB_DIR/passwd" -m yescrypt yves >/dev/null
+HASH_SHA=$(sed -n 's/^alice://p' "$LAB_DIR/passwd")
+HASH_Y=$(sed -n 's/^yves://p' "$LAB_DIR/passwd")
+COST_SHA=$("$LOAD" --hash-cost "$HASH_SHA" -p alice-pass | sed -n 's/.* ms=\([0-9.]*\).*/\1/p')
+COST_Y=$("$LOAD" --hash-cost "$HASH_Y" -p alice-pass | sed -n 's/.* ms=\([0-9.]*\).*/\1/p')
+say "password hash cost (CPU time): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms"
+
+lab_bg lan "$LAB_DIR/echo.log" "$LOAD" --echo 9000 --duration 3600 >/dev/null
+lab_wait_listen lan 9000 10 udp
+lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
+lab_wait_listen lan 5201 10
+
+# ---- servers ----
+SRV_PID=""
+OC_DIR=$LAB_DIR/ocserv
+
+start_tunneld() {
+	TD_WORKERS='"auto"' TD_POOL4=$POOL4 TD_LOG_LEVEL=info \
+		TD_EXTRA="limits = { max-clients = $((HOLD + 1000)); };" td_config
+	td_start
+	SRV_PID=$TD_PID
+}
+
+stop_tunneld() {
+	td_stop || say "tunneld did not stop cleanly"
+	SRV_PID=""
+}
+
+# Debian's ocserv with the lab's settings (tests/e2e/lib.sh
+# lab_start_ocserv), sized for the bench: the pool, max-clients, and the
+# same hashes as tunneld's password file.
+start_ocserv() {
+	mkdir -p "$OC_DIR"
+	chmod 755 "$OC_DIR"
+	printf 'alice:*:%s\nyves:*:%s\n' "$HASH_SHA" "$HASH_Y" >"$OC_DIR/passwd"
+	cat >"$OC_DIR/ocserv.conf" <<-EOF
+		auth = "plain[passwd=$OC_DIR/passwd]"
+		tcp-port = $LAB_PORT
+		server-cert = $LAB_CERT
+		server-key = $LAB_KEY
+		socket-file = $OC_DIR/ocserv.sock
+		pid-file = $OC_DIR/ocserv.pid
+		use-occtl = true
+		occtl-socket-file = $OC_DIR/occtl.sock
+		isolate-workers = false
+		max-clients = $((HOLD + 1000))
+		max-same-clients = 0
+		rate-limit-ms = 0
+		max-ban-score = 0
+		keepalive = 32400
+		dpd = 90
+		mobile-dpd = 1800
+		try-mtu-discovery = false
+		cookie-timeout = 300
+		deny-roaming = false
+		auth-timeout = 240
+		tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
+		device = vpns
+		predictable-ips = true
+		mtu = 1400
+		ipv4-network = $POOL4
+		ipv6-network = fd00:100::/64
+		route = 198.18.1.0/255.255.255.0
+		route = fd00:1::/64
+		log-level = 1
+	EOF
+	lab_bg srv "$OC_DIR/ocserv.log" ocserv -f -c "$OC_DIR/ocserv.conf" >/dev/null
+	SRV_PID=$LAB_BG_PID
+	lab_wait_listen srv "$LAB_PORT" 10 || { tail -n 20 "$OC_DIR/ocserv.log" >&2; return 1; }
+}
+
+stop_ocserv() {
+	local deadline=$(($(lab__now_ms) + 15000))
+	kill -TERM "$SRV_PID" 2>/dev/null || true
+	while lab_alive "$SRV_PID" && [ "$(lab__now_ms)" -lt $deadline ]; do sleep 0.1; done
+	lab_alive "$SRV_PID" && kill -KILL "$SRV_PID" 2>/dev/null
+	# Its per-client tun devices go with its workers.
+	while ip -n "$LAB_NS_SRV" link show vpns0 >/dev/null 2>&1 &&
+		[ "$(lab__now_ms)" -lt $deadline ]; do sleep 0.1; done
+	SRV_PID=""
+}
+
+# ---- measurements; each appends "RUN SERVER KEY VALUE" lines ----
+rec() { echo "$RUN $SRV $1 $2" >>"$RES"; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+cpu_now() {
+	{ "$LOAD" --proc-stat --server-pid "$SRV_PID" || true; } | sed -n 's/^cpu_s=\([0-9.]*\).*/\1/p'
+}
+
+# A server that died is reported (with its log) and started again.
+check_alive() {
+	lab_alive "$SRV_PID" && return 0
+	say "$SRV died during $1; log tail:"
+	tail -n 30 "${TD_LOG:-/dev/null}" "$OC_DIR/ocserv.log" 2>/dev/null >&2 || true
+	rec died 1
+	"start_$SRV"
+}
+
+# iperf3 through the stock client: 1 and 4 streams, both directions.
+throughput() {
+	local p dir flag out c0 c1 bytes bps cpu_all=0 gb_all=0
+	lab_start_client c1 alice alice-pass
+	lab_wait_client c1 30 || { say "$SRV: openconnect did not connect"; return 0; }
+	for p in 1 4; do
+		for dir in up down; do
+			flag=""
+			[ $dir = down ] && flag=-R
+			c0=$(cpu_now)
+			out=$(lab_cli c1 timeout $((SECS + 30)) iperf3 -c "$LAB_LAN_IP" -p 5201 \
+				-t "$SECS" -P $p $flag -J 2>&1) || { say "iperf3 $p $dir failed"; continue; }
+			c1=$(cpu_now)
+			bytes="" bps=""
+			read -r bytes bps < <(awk -F'[:,]' '/"sum_received"/ {f=1}
+				f && /"bytes"/ {b=$2} f && /"bits_per_second"/ {print b, $2; exit}' <<<"$out") || true
+			rec "retr_${p}_$dir" "$(awk -F'[:,]' '/"sum_sent"/ {f=1}
+				f && /"retransmits"/ {print $2 + 0; exit}' <<<"$out")"
+			if [ -z "$bps" ] || [ -z "$c0" ] || [ -z "$c1" ]; then
+				say "iperf3 $p $dir: no result: $(head -c 300 <<<"$out")"
+				continue
+			fi
+			rec "tput_${p}_$dir" "$(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}')"
+			rec "cpugb_${p}_$dir" "$(awk -v a="$c0" -v z="$c1" -v b="$bytes" \
+				'BEGIN {printf "%.3f", (z - a) / (b / 1e9)}')"
+			cpu_all=$(awk -v x="$cpu_all" -v a="$c0" -v z="$c1" 'BEGIN {print x + z - a}')
+			gb_all=$(awk -v x="$gb_all" -v b="$bytes" 'BEGIN {print x + b / 1e9}')
+			say "$SRV iperf3 -P $p $dir: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s, server CPU $(awk -v a="$c0" -v z="$c1" 'BEGIN {print z - a}') s"
+		done
+	done
+	awk -v c="$cpu_all" -v g="$gb_all" 'BEGIN {exit !(g > 0)}' &&
+		rec cpu_per_gb "$(awk -v c="$cpu_all" -v g="$gb_all" 'BEGIN {printf "%.3f", c / g}')"
+	# The stock client's ping RTT through the tunnel (median of 200).
+	rec ping_tunnel_us "$(lab_cli c1 ping -n -c 200 -i 0.01 -W 1 "$LAB_LAN_IP" 2>/dev/null |
+		sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n |
+		awk '{a[NR] = $1} END {if (NR) printf "%.1f", a[int((NR + 1) / 2)] * 1000}')"
+	lab_client_signal c1 INT
+	lab_client_exited c1 10 >/dev/null || say "$SRV: openconnect did not exit"
+}
+
+# tunneld-load in the load client's namespace; prints its RESULT line.
+load() {
+	lab_cli ld "$LOAD" "$@" --servercert "$LAB_PIN" --server-pid "$SRV_PID" --source 198.18.0.100/100 \
+		--server "$LAB_SRV_IP:$LAB_PORT" --echo-addr "$ECHO" 2>&1 | tee -a "$LAB_DIR/load.log" |
+		grep '^RESULT' || true
+}
+
+latency_and_load() {
+	local r
+	# One idle session through the tunnel; the same loop probes the echo
+	# server without a tunnel between the tunnel's packets (raw RTT).
+	r=$(load --echo-load 1 --window 1 --interval 1000 --size 100 -t "$IDLE_SECS" \
+		--raw-compare --label idle)
+	rec raw_p50_us "$(field raw_p50_us "$r")"
+	rec ping_raw_us "$(lab_cli ld ping -n -c 200 -i 0.01 -W 1 "$LAB_LAN_IP" 2>/dev/null |
+		sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n |
+		awk '{a[NR] = $1} END {if (NR) printf "%.1f", a[int((NR + 1) / 2)] * 1000}')"
+	rec idle_p50_us "$(field rtt_p50_us "$r")"
+	rec idle_p99_us "$(field rtt_p99_us "$r")"
+	# Many sessions, closed loop, 1000-byte packets.
+	r=$(load --echo-load 64 --window 4 --size 1000 -t $SECS --label echo)
+	rec echo_pps "$(field pps "$r")"
+	rec echo_gbps "$(field gbps "$r")"
+	rec echo_cpugb "$(field cpu_s_per_gb "$r")"
+	rec echo_p50_us "$(field rtt_p50_us "$r")"
+	rec echo_p99_us "$(field rtt_p99_us "$r")"
+	say "$SRV echo: $r"
+}
+
+connects() {
+	local r c
+	r=$(load --connect-rate -t "$CR_SECS" -c 16 -u alice --label sha512)
+	c=$(field connects "$r")
+	rec cr_rate "$(field rate "$r")"
+	rec cr_per_cpu "$(field per_cpu_s "$r")"
+	# The master (tunneld) or sec-mod (ocserv) hashes once per login:
+	# take that CPU out to get the cost of TLS + login + CONNECT.
+	rec cr_per_cpu_nohash "$(awk -v n="$c" -v cpu="$(field server_cpu_s "$r")" -v h="$COST_SHA" \
+		'BEGIN {x = cpu - n * h / 1000; if (x > 0) printf "%.1f", n / x}')"
+	rec cr_p50_ms "$(field lat_p50_ms "$r")"
+	rec cr_rss_growth_kb "$(awk -v a="$(field rss_before_kb "$r")" -v b="$(field rss_after_kb "$r")" \
+		'BEGIN {print b - a}')"
+	say "$SRV connect-rate sha512: $r"
+	r=$(load --connect-rate -t "$CR_SECS" -c 16 -u yves --label yescrypt)
+	rec cr_rate_yescrypt "$(field rate "$r")"
+	say "$SRV connect-rate yescrypt: $r"
+}
+
+hold() {
+	local n=$1 r
+	# A few logins first: what the first connection sets up once is not
+	# per-session memory.
+	load --connect-rate -t 1 -c 4 -u alice --label warmup >/dev/null
+	sleep 1
+	r=$(load --hold "$n" -t 5 -c 64 --connect-phase 300 -u alice --label hold)
+	rec hold_sessions "$(field held "$r")"
+	rec hold_rss_kb "$(field rss_per_session_kb "$r")"
+	rec hold_pss_kb "$(field pss_per_session_kb "$r")"
+	rec hold_setup_rate "$(awk -v n="$(field held "$r")" -v t="$(field setup_s "$r")" \
+		'BEGIN {if (t > 0) printf "%.0f", n / t}')"
+	say "$SRV hold: $r"
+}
+
+T0=$(date +%s)
+say "bench: $RUNS run(s), iperf3/echo ${SECS}s, $(nproc) CPUs; lab $LAB_DIR"
+for RUN in $(seq 1 "$RUNS"); do
+	for SRV in tunneld ocserv; do
+		say "run $RUN: $SRV"
+		"start_$SRV"
+		throughput
+		check_alive throughput
+		latency_and_load
+		check_alive "echo load"
+		connects
+		check_alive "connect rate"
+		"stop_$SRV"
+		if [ "$RUN" = 1 ]; then
+			# On a fresh server, so that nothing left from the tests
+			# above is freed while we count.
+			"start_$SRV"
+			if [ $SRV = tunneld ]; then hold "$HOLD"; else hold "$OC_HOLD"; fi
+			"stop_$SRV"
+		fi
+	done
+done
+
+# ---- the table ----
+# Per key and server: median (min-max) over the runs; the ratio is
+# tunneld/ocserv of the medians.
+TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
+{
+	echo
+	echo "== make bench: tunneld $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/config.h" 2>/dev/null) vs ocserv $(ocserv --version 2>&1 | grep -o -m1 '[0-9][0-9.]*' || true) =="
+	echo "$(nproc) CPUs, $RUNS run(s), iperf3 ${SECS}s per test, TLS only (no DTLS), MTU 1400, $TLS"
+	echo "password hashes (same on both servers): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms CPU per check"
+	echo "figures: median (min..max) over runs; ratio = tunneld/ocserv; $(($(date +%s) - T0)) s in all"
+	awk -v hold="$HOLD" -v ochold="$OC_HOLD" '
+	function stats(k, s,   n, i, j, t, v) {
+		n = split(vals[s, k], v, " ")
+		if (n == 0 || vals[s, k] == "") return ""
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+		med[s, k] = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		if (n == 1) return sprintf("%.4g", med[s, k])
+		return sprintf("%.4g (%.4g..%.4g)", med[s, k], v[1], v[n])
+	}
+	# row KEY LABEL TARGET: TARGET is "ge R" / "le R" on the ratio, "max X" on
+	# tunneld, "sum" (handled below) or "" (information only)
+	function row(k, label, tgt,   a, b, r, ok, op, x) {
+		a = stats(k, "tunneld"); b = stats(k, "ocserv")
+		r = ""
+		if (a != "" && b != "" && med["ocserv", k] + 0 != 0)
+			r = sprintf("%.2f", med["tunneld", k] / med["ocserv", k])
+		ok = ""
+		split(tgt, x, " ")
+		if (x[1] == "ge" && r != "") ok = (r + 0 >= x[2]) ? "MET" : "NOT MET"
+		if (x[1] == "le" && r != "") ok = (r + 0 <= x[2]) ? "MET" : "NOT MET"
+		if (x[1] == "max" && a != "") ok = (med["tunneld", k] + 0 <= x[2]) ? "MET" : "NOT MET"
+		if (x[1] == "min" && a != "") ok = (med["tunneld", k] + 0 >= x[2]) ? "MET" : "NOT MET"
+		printf "%-44s %-24s %-24s %-7s %s\n", label, (a == "" ? "-" : a), (b == "" ? "-" : b), (r == "" ? "-" : r), (ok == "" ? "" : (x[3] " " ok))
+	}
+	{ if ($4 != "") vals[$2, $3] = vals[$2, $3] (vals[$2, $3] == "" ? "" : " ") $4 }
+	END {
+		printf "%-44s %-24s %-24s %-7s %s\n", "figure", "tunneld", "ocserv", "ratio", "target"
+		row("tput_1_up", "iperf3 1 stream up (Gbit/s)", "ge 1.5 >=1.5x")
+		row("tput_1_down", "iperf3 1 stream down (Gbit/s)", "ge 1.5 >=1.5x")
+		row("tput_4_up", "iperf3 4 streams up (Gbit/s)", "ge 1.5 >=1.5x")
+		row("tput_4_down", "iperf3 4 streams down (Gbit/s)", "ge 1.5 >=1.5x")
+		row("retr_1_up", "TCP retransmits, 1 stream up", "")
+		row("retr_1_down", "TCP retransmits, 1 stream down", "")
+		row("retr_4_up", "TCP retransmits, 4 streams up", "")
+		row("retr_4_down", "TCP retransmits, 4 streams down", "")
+		row("cpugb_1_up", "server CPU-s/GB, 1 stream up", "")
+		row("cpugb_1_down", "server CPU-s/GB, 1 stream down", "")
+		row("cpugb_4_up", "server CPU-s/GB, 4 streams up", "")
+		row("cpugb_4_down", "server CPU-s/GB, 4 streams down", "")
+		row("cpu_per_gb", "server CPU-s/GB, all iperf3 tests", "le 0.2 <=1/5")
+		row("echo_pps", "UDP echo, 64 sessions (echoes/s)", "")
+		row("echo_gbps", "UDP echo, 64 sessions (Gbit/s, both ways)", "")
+		row("echo_cpugb", "UDP echo: server CPU-s/GB", "")
+		row("echo_p50_us", "UDP echo under load: RTT p50 (us)", "")
+		row("echo_p99_us", "UDP echo under load: RTT p99 (us)", "")
+		row("cr_rate", "connects/s (SHA-512 crypt, 16 at once)", "")
+		row("cr_per_cpu", "connects per server CPU-s (hash incl.)", "")
+		row("cr_per_cpu_nohash", "connects per server CPU-s (hash excl.)", "min 1500 >=1500")
+		row("cr_rate_yescrypt", "connects/s (yescrypt, 16 at once)", "")
+		row("cr_p50_ms", "connect time p50 (ms, SHA-512)", "")
+		row("cr_rss_growth_kb", "server RSS growth over a connect run (KiB)", "")
+		row("hold_sessions", "idle sessions held", "min " hold " =" hold)
+		row("hold_rss_kb", "server RSS per idle session (KiB)", "max 40 <=40KiB")
+		row("hold_pss_kb", "server PSS per idle session (KiB)", "")
+		row("hold_setup_rate", "sessions set up per s while filling", "")
+		row("raw_p50_us", "raw UDP RTT, no tunnel, p50 (us)", "")
+		row("idle_p50_us", "idle tunnel UDP RTT p50 (us)", "")
+		row("idle_p99_us", "idle tunnel UDP RTT p99 (us)", "")
+		for (s = 1; s <= 2; s++) {
+			sv = (s == 1) ? "tunneld" : "ocserv"
+			n = split(vals[sv, "idle_p50_us"], ip, " "); split(vals[sv, "raw_p50_us"], rp, " ")
+			for (i = 1; i <= n; i++) vals[sv, "added_us"] = vals[sv, "added_us"] (i > 1 ? " " : "") (ip[i] - rp[i])
+		}
+		row("added_us", "added idle latency p50 (us)", "max 100 <=100us")
+		row("ping_raw_us", "ping RTT without tunnel, median (us)", "")
+		row("ping_tunnel_us", "ping RTT via openconnect, median (us)", "")
+		if (vals["tunneld", "died"] != "" || vals["ocserv", "died"] != "")
+			row("died", "server died during a run (count)", "")
+		printf "(ocserv held %d sessions: one process and one tun device each)\n", ochold
+	}' "$RES"
+} | tee "$OUT"
+cp "$RES" "$OUT.raw"
+say "table in $OUT, raw figures in $OUT.raw, tool output in $OUT.log"
+cp "$LAB_DIR/load.log" "$OUT.log"

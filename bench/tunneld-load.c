@@ -1,0 +1,605 @@
+/* tunneld-load: load generator for tunneld and other OpenConnect (CSTP)
+ * servers.  Runs as root or not, in the client namespace of the bench lab
+ * (or, with --echo, in the LAN namespace).  Options, the measuring modes
+ * and their reports; bench/README.md explains every figure.
+ *
+ * Every mode is bounded in time: --duration for the measured phase, and
+ * connect phases end after --connect-phase seconds at most. */
+#include "config.h"
+#include "bench/load.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f, int code)
+{
+	fprintf(f,
+		"Usage: tunneld-load MODE [OPTIONS]\n"
+		"Modes:\n"
+		"  --connect-rate        connect, log in, CONNECT, say goodbye, repeat\n"
+		"                        (--concurrency clients at once, for --duration s)\n"
+		"  --hold N              hold N idle sessions; with --server-pid, server RSS/PSS\n"
+		"                        per session\n"
+		"  --echo-load M         M sessions send UDP packets to --echo-addr through the\n"
+		"                        tunnel (--window in flight each, or one per --interval)\n"
+		"  --echo PORT           run the UDP echo server (in the LAN namespace)\n"
+		"  --raw-rtt             UDP echo RTT to --echo-addr without a tunnel\n"
+		"  --proc-stat           print CPU seconds and memory of --server-pid's processes\n"
+		"  --hash-cost HASH      time one crypt() of --password against HASH (ms)\n"
+		"Options:\n"
+		"  -s, --server ADDR:PORT      server (default 198.18.0.1:4443)\n"
+		"  -u, --user NAME             user name (default alice)\n"
+		"  -p, --password PASS         password (default alice-pass)\n"
+		"      --servercert pin-sha256:B64  pin of the server's public key\n"
+		"      --insecure              accept any server certificate\n"
+		"      --priority STRING       GnuTLS priority string (default NORMAL)\n"
+		"  -t, --duration SEC          length of the measured phase (default 10)\n"
+		"  -c, --concurrency N         connects in progress at once (default 32)\n"
+		"      --connect-timeout SEC   per connect (default 20)\n"
+		"      --connect-phase SEC     limit for establishing all sessions (default 120)\n"
+		"      --echo-addr ADDR:PORT   echo server (default 198.18.1.2:9000)\n"
+		"      --window N              echo packets in flight per session (default 4)\n"
+		"      --size BYTES            IP size of echo packets, %d..%d (default 1000)\n"
+		"      --interval USEC         pace: one packet per session per interval\n"
+		"      --source ADDR/COUNT     bind to COUNT consecutive source addresses\n"
+		"      --server-pid PID        server process (master); repeatable\n"
+		"      --raw-compare           echo-load: probe the echo server without a tunnel\n"
+		"                              too, alternating with the tunnel's packets\n"
+		"      --ipv4-only             ask for an IPv4 address only\n"
+		"      --label TEXT            name in the RESULT line\n",
+		LOAD_MIN_PKT, LOAD_MAX_PKT);
+	exit(code);
+}
+
+static void parse_addr(const char *s, struct sockaddr_in *a, const char *what)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		die("%s: expected ADDR:PORT, got '%s'", what, s);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &a->sin_addr) != 1 || port < 1 || port > 65535)
+		die("%s: bad address '%s'", what, s);
+}
+
+static unsigned long num(const char *s, unsigned long lo, unsigned long hi, const char *what)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end || v < lo || v > hi)
+		die("%s: expected a number in %lu..%lu, got '%s'", what, lo, hi, s);
+	return v;
+}
+
+static void raise_nofile(unsigned need)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur >= need)
+		return;
+	if (r.rlim_max < need && geteuid() == 0)
+		r.rlim_max = need;
+	r.rlim_cur = need < r.rlim_max ? need : r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < need)
+		fprintf(stderr, "tunneld-load: warning: only %llu file descriptors\n",
+			(unsigned long long)r.rlim_cur);
+}
+
+static bool server_stat(const struct opts *o, struct srv_stat *st)
+{
+	if (!o->n_server_pids)
+		return false;
+	if (srv_stat_read(o->server_pids, o->n_server_pids, st) < 0) {
+		fprintf(stderr, "tunneld-load: cannot read the server's processes\n");
+		return false;
+	}
+	return true;
+}
+
+static void print_hist(const char *what, const struct hist *h, double scale, const char *unit)
+{
+	printf("  %s: n=%llu p50 %.1f p90 %.1f p99 %.1f max %.1f %s\n", what,
+	       (unsigned long long)h->n, hist_quantile_us(h, 0.5) / scale,
+	       hist_quantile_us(h, 0.9) / scale, hist_quantile_us(h, 0.99) / scale,
+	       (double)h->max_ns / 1000 / scale, unit);
+}
+
+/* Start idle clients (slots next..limit-1, keeping at most concurrency
+ * connects in progress), poll once, sweep deadlines. */
+static void step(struct load *L, unsigned limit, unsigned *next)
+{
+	while (L->in_connect < L->o->concurrency && *next < limit) {
+		struct client *c = &L->c[*next % L->n];
+		(*next)++;
+		if (c->st == C_IDLE)
+			client_start(L, c);
+	}
+	load_poll(L, 5);
+	load_sweep(L, now_ns());
+}
+
+/* ---- --connect-rate ---- */
+static int mode_connect_rate(const struct opts *o)
+{
+	struct load L;
+	struct srv_stat a = {0}, b = {0};
+	bool have = false;
+	unsigned next = 0;
+	uint64_t t0, end, base;
+	double secs, cpu = 0;
+
+	load_init(&L, o, o->concurrency);
+	L.cycle = true;
+	have = server_stat(o, &a);
+	t0 = now_ns();
+	end = t0 + (uint64_t)(o->duration * NS_PER_SEC);
+	base = 0;
+	while (now_ns() < end && !stop_flag) {
+		/* Each client starts again as soon as it is idle. */
+		next = 0;
+		step(&L, o->concurrency, &next);
+	}
+	secs = (double)(now_ns() - t0) / NS_PER_SEC;
+	if (have)
+		have = server_stat(o, &b);
+	if (have)
+		cpu = b.cpu_s - a.cpu_s;
+	base = L.s.connects;
+	printf("connect-rate %s: %llu connects in %.1f s = %.0f/s (%llu failed%s%s), %llu "
+	       "sessions ended with BYE\n",
+	       o->label, (unsigned long long)base, secs, (double)base / secs,
+	       (unsigned long long)L.s.connect_fail, L.s.fail_reason[0] ? ", last: " : "",
+	       L.s.fail_reason, (unsigned long long)L.s.byes);
+	printf("  TLS: %s\n", L.s.tls_desc);
+	print_hist("connect time (TCP+TLS+login+CONNECT)", &L.s.connect_lat, 1000, "ms");
+	if (have)
+		printf("  server CPU %.2f s: %.0f connects per server CPU-second\n", cpu,
+		       cpu > 0 ? (double)base / cpu : 0);
+	if (have)
+		printf("  server RSS %llu -> %llu KiB over %llu connects\n",
+		       (unsigned long long)a.rss_kb, (unsigned long long)b.rss_kb,
+		       (unsigned long long)base);
+	printf("RESULT mode=connect-rate label=%s connects=%llu secs=%.2f rate=%.1f failed=%llu "
+	       "lat_p50_ms=%.2f lat_p99_ms=%.2f server_cpu_s=%.2f per_cpu_s=%.1f "
+	       "rss_before_kb=%llu rss_after_kb=%llu tls=%s\n",
+	       o->label, (unsigned long long)base, secs, (double)base / secs,
+	       (unsigned long long)L.s.connect_fail, hist_quantile_us(&L.s.connect_lat, 0.5) / 1000,
+	       hist_quantile_us(&L.s.connect_lat, 0.99) / 1000, cpu,
+	       cpu > 0 ? (double)base / cpu : 0, (unsigned long long)(have ? a.rss_kb : 0),
+	       (unsigned long long)(have ? b.rss_kb : 0), L.s.tls_desc);
+	load_free(&L);
+	return base > 0 ? 0 : 1;
+}
+
+/* Bring n sessions up, each client trying at most three times; returns
+ * the seconds taken (the phase ends after 'limit' seconds at most). */
+static double establish(struct load *L, const struct opts *o, unsigned n, double limit)
+{
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(limit * NS_PER_SEC);
+	unsigned next = 0;
+
+	while (L->in_tunnel < n && now_ns() < end && !stop_flag) {
+		unsigned scanned = 0;
+		bool more = false;
+		while (L->in_connect < o->concurrency && scanned++ < L->n) {
+			struct client *c = &L->c[next++ % L->n];
+			if (c->st == C_IDLE && c->attempts < 3) {
+				c->attempts++;
+				client_start(L, c);
+			}
+		}
+		for (unsigned i = 0; i < L->n && !more; i++)
+			more = (L->c[i].st != C_IDLE && L->c[i].st != C_TUNNEL) ||
+			       (L->c[i].st == C_IDLE && L->c[i].attempts < 3);
+		if (!more)
+			break;
+		load_poll(L, 5);
+		load_sweep(L, now_ns());
+	}
+	return (double)(now_ns() - t0) / NS_PER_SEC;
+}
+
+static unsigned connect_phase_s = 120;
+
+/* Say goodbye on every tunnel so the server ends the sessions at once
+ * (instead of keeping them for a reconnect); wait at most 10 s. */
+static void bye_all(struct load *L)
+{
+	uint64_t end = now_ns() + 10 * NS_PER_SEC;
+	bool left = true;
+
+	for (unsigned i = 0; i < L->n; i++)
+		client_bye(L, &L->c[i]);
+	while (left && now_ns() < end) {
+		load_poll(L, 20);
+		load_sweep(L, now_ns());
+		left = false;
+		for (unsigned i = 0; i < L->n && !left; i++)
+			left = L->c[i].st == C_BYE;
+	}
+}
+
+/* ---- --hold N ---- */
+static int mode_hold(const struct opts *o)
+{
+	struct load L;
+	struct srv_stat a = {0}, b = {0};
+	bool have;
+	double t;
+	uint64_t end;
+	unsigned held, still;
+
+	load_init(&L, o, o->sessions);
+	have = server_stat(o, &a);
+	t = establish(&L, o, o->sessions, connect_phase_s);
+	printf("hold %s: %u of %u sessions up in %.1f s (%llu failed%s%s)\n", o->label, L.in_tunnel,
+	       o->sessions, t, (unsigned long long)L.s.connect_fail,
+	       L.s.fail_reason[0] ? ", last: " : "", L.s.fail_reason);
+	printf("  TLS: %s\n", L.s.tls_desc);
+	/* Let the server settle (log lines, freed login buffers), then look. */
+	end = now_ns() + NS_PER_SEC;
+	while (now_ns() < end)
+		load_poll(&L, 50);
+	held = L.in_tunnel;
+	if (have)
+		have = server_stat(o, &b);
+	end = now_ns() + (uint64_t)(o->duration * NS_PER_SEC);
+	while (now_ns() < end && !stop_flag) {
+		load_poll(&L, 100);
+		load_sweep(&L, now_ns());
+	}
+	printf("  still up after %.0f s idle: %u (server DPD requests answered: %llu)\n",
+	       o->duration, L.in_tunnel, (unsigned long long)L.s.dpd);
+	still = L.in_tunnel;
+	bye_all(&L);
+	if (have && held) {
+		printf("  server: %u processes; RSS %llu -> %llu KiB, PSS %llu -> %llu KiB\n",
+		       b.nproc, (unsigned long long)a.rss_kb, (unsigned long long)b.rss_kb,
+		       (unsigned long long)a.pss_kb, (unsigned long long)b.pss_kb);
+		printf("  per session: RSS %.1f KiB, PSS %.1f KiB\n",
+		       ((double)b.rss_kb - (double)a.rss_kb) / held,
+		       ((double)b.pss_kb - (double)a.pss_kb) / held);
+	}
+	printf("RESULT mode=hold label=%s sessions=%u held=%u still_up=%u setup_s=%.2f "
+	       "rss_before_kb=%llu rss_after_kb=%llu pss_before_kb=%llu pss_after_kb=%llu "
+	       "rss_per_session_kb=%.2f pss_per_session_kb=%.2f nproc=%u\n",
+	       o->label, o->sessions, held, still, t, (unsigned long long)a.rss_kb,
+	       (unsigned long long)b.rss_kb, (unsigned long long)a.pss_kb,
+	       (unsigned long long)b.pss_kb,
+	       held ? ((double)b.rss_kb - (double)a.rss_kb) / held : 0,
+	       held ? ((double)b.pss_kb - (double)a.pss_kb) / held : 0, b.nproc);
+	load_free(&L);
+	return held == o->sessions ? 0 : 1;
+}
+
+/* ---- --echo-load M ---- */
+static int mode_echo_load(const struct opts *o)
+{
+	struct load L;
+	struct srv_stat a, b;
+	bool have;
+	double t, secs, cpu = 0, gb;
+	uint64_t t0, end;
+	unsigned up;
+
+	load_init(&L, o, o->sessions);
+	t = establish(&L, o, o->sessions, connect_phase_s);
+	up = L.in_tunnel;
+	printf("echo-load %s: %u of %u sessions up in %.1f s; %u-byte packets, window %u%s\n",
+	       o->label, up, o->sessions, t, o->payload, o->window,
+	       o->interval_us ? " (paced)" : "");
+	if (up == 0) {
+		printf("RESULT mode=echo-load label=%s sessions=0\n", o->label);
+		load_free(&L);
+		return 1;
+	}
+	have = server_stat(o, &a);
+	L.sending = true;
+	t0 = now_ns();
+	for (unsigned i = 0; i < L.n; i++)
+		client_pump(&L, &L.c[i], t0);
+	end = t0 + (uint64_t)(o->duration * NS_PER_SEC);
+	while (now_ns() < end && !stop_flag) {
+		int wait = 5;
+		if (o->interval_us && o->interval_us < 5000)
+			wait = 1;
+		load_poll(&L, wait);
+		load_sweep(&L, now_ns());
+		if (o->raw_compare && L.sending)
+			raw_probe_send(&L, now_ns());
+	}
+	L.sending = false;
+	secs = (double)(now_ns() - t0) / NS_PER_SEC;
+	if (have)
+		have = server_stat(o, &b);
+	if (have)
+		cpu = b.cpu_s - a.cpu_s;
+	bye_all(&L);
+	gb = (double)(L.s.tx_bytes + L.s.rx_bytes) / 1e9;
+	printf("  sent %llu, echoed %llu, lost %llu, bad %llu; sessions dropped %llu\n",
+	       (unsigned long long)L.s.tx_pkts, (unsigned long long)L.s.rx_pkts,
+	       (unsigned long long)L.s.lost, (unsigned long long)L.s.bad_pkts,
+	       (unsigned long long)L.s.drops);
+	printf("  %.0f echoes/s; %.3f Gbit/s through the server (both directions)\n",
+	       (double)L.s.rx_pkts / secs, gb * 8 / secs);
+	print_hist("RTT", &L.s.rtt, 1, "us");
+	if (o->raw_compare) {
+		print_hist("RTT without tunnel (same loop)", &L.raw, 1, "us");
+		printf("  added p50: %.1f us\n",
+		       hist_quantile_us(&L.s.rtt, 0.5) - hist_quantile_us(&L.raw, 0.5));
+	}
+	if (have)
+		printf("  server CPU %.2f s = %.2f CPU-s/GB\n", cpu, gb > 0 ? cpu / gb : 0);
+	printf("RESULT mode=echo-load label=%s sessions=%u secs=%.2f tx=%llu rx=%llu lost=%llu "
+	       "pps=%.0f gbps=%.4f rtt_p50_us=%.1f rtt_p90_us=%.1f rtt_p99_us=%.1f "
+	       "rtt_max_us=%.1f server_cpu_s=%.2f cpu_s_per_gb=%.3f raw_n=%llu raw_p50_us=%.1f "
+	       "raw_p99_us=%.1f\n",
+	       o->label, up, secs, (unsigned long long)L.s.tx_pkts, (unsigned long long)L.s.rx_pkts,
+	       (unsigned long long)L.s.lost, (double)L.s.rx_pkts / secs, gb * 8 / secs,
+	       hist_quantile_us(&L.s.rtt, 0.5), hist_quantile_us(&L.s.rtt, 0.9),
+	       hist_quantile_us(&L.s.rtt, 0.99), (double)L.s.rtt.max_ns / 1000, cpu,
+	       gb > 0 ? cpu / gb : 0, (unsigned long long)L.raw.n, hist_quantile_us(&L.raw, 0.5),
+	       hist_quantile_us(&L.raw, 0.99));
+	load_free(&L);
+	return L.s.rx_pkts > 0 ? 0 : 1;
+}
+
+static int mode_proc_stat(const struct opts *o)
+{
+	struct srv_stat st;
+
+	if (!o->n_server_pids)
+		die("--proc-stat needs --server-pid");
+	if (srv_stat_read(o->server_pids, o->n_server_pids, &st) < 0)
+		die("no such process");
+	printf("cpu_s=%.2f rss_kb=%llu pss_kb=%llu nproc=%u\n", st.cpu_s,
+	       (unsigned long long)st.rss_kb, (unsigned long long)st.pss_kb, st.nproc);
+	return 0;
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* The cost of one password check as the server does it (crypt of the
+ * password with the stored hash's salt and parameters), in CPU time, so
+ * that it compares with the server's CPU seconds on a busy machine too. */
+static int mode_hash_cost(const struct opts *o, const char *hash)
+{
+	struct crypt_data cd;
+	uint64_t t0 = cpu_ns(), w0 = now_ns(), t;
+	unsigned n = 0;
+
+	do {
+		memset(&cd, 0, sizeof(cd));
+		if (!crypt_rn(o->pass, hash, &cd, sizeof(cd)))
+			die("crypt failed for '%s': %s", hash, strerror(errno));
+		n++;
+		t = cpu_ns() - t0;
+	} while (t < NS_PER_SEC / 2 && n < 100000 && now_ns() - w0 < 5 * NS_PER_SEC);
+	printf("RESULT mode=hash-cost method=%.3s ms=%.3f match=%s\n", hash, (double)t / n / 1e6,
+	       strcmp(cd.output, hash) == 0 ? "yes" : "no");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"connect-rate", no_argument, NULL, 'R'},
+	    {"hold", required_argument, NULL, 'H'},
+	    {"echo-load", required_argument, NULL, 'E'},
+	    {"echo", required_argument, NULL, 'e'},
+	    {"raw-rtt", no_argument, NULL, 'W'},
+	    {"proc-stat", no_argument, NULL, 'P'},
+	    {"hash-cost", required_argument, NULL, 'X'},
+	    {"server", required_argument, NULL, 's'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"password", required_argument, NULL, 'p'},
+	    {"servercert", required_argument, NULL, 'C'},
+	    {"insecure", no_argument, NULL, 'k'},
+	    {"priority", required_argument, NULL, 'y'},
+	    {"duration", required_argument, NULL, 't'},
+	    {"concurrency", required_argument, NULL, 'c'},
+	    {"connect-timeout", required_argument, NULL, 'T'},
+	    {"connect-phase", required_argument, NULL, 'F'},
+	    {"echo-addr", required_argument, NULL, 'a'},
+	    {"window", required_argument, NULL, 'w'},
+	    {"size", required_argument, NULL, 'z'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"source", required_argument, NULL, 'S'},
+	    {"server-pid", required_argument, NULL, 'm'},
+	    {"ipv4-only", no_argument, NULL, '4'},
+	    {"raw-compare", no_argument, NULL, 'r'},
+	    {"label", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct opts o = {
+	    .user = "alice",
+	    .pass = "alice-pass",
+	    .priority = "NORMAL",
+	    .duration = 10,
+	    .connect_timeout = 20,
+	    .concurrency = 32,
+	    .window = 4,
+	    .payload = 1000,
+	    .label = "-",
+	};
+	const char *hash = NULL;
+	int opt, r;
+
+	parse_addr("198.18.0.1:4443", &o.srv, "--server");
+	parse_addr("198.18.1.2:9000", &o.echo, "--echo-addr");
+	while ((opt = getopt_long(argc, argv, "s:u:p:t:c:h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'R':
+			o.mode = MODE_CONNECT_RATE;
+			break;
+		case 'H':
+			o.mode = MODE_HOLD;
+			o.sessions = (unsigned)num(optarg, 1, 1000000, "--hold");
+			break;
+		case 'E':
+			o.mode = MODE_ECHO_LOAD;
+			o.sessions = (unsigned)num(optarg, 1, 1000000, "--echo-load");
+			break;
+		case 'e':
+			o.mode = MODE_ECHO_SERVER;
+			o.echo_port = (uint16_t)num(optarg, 1, 65535, "--echo");
+			break;
+		case 'W':
+			o.mode = MODE_RAW_RTT;
+			break;
+		case 'P':
+			o.mode = MODE_PROC_STAT;
+			break;
+		case 'X':
+			o.mode = MODE_NONE;
+			hash = optarg;
+			break;
+		case 's':
+			parse_addr(optarg, &o.srv, "--server");
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'p':
+			o.pass = optarg;
+			break;
+		case 'C':
+			if (strncmp(optarg, "pin-sha256:", 11) != 0)
+				die("--servercert: expected pin-sha256:BASE64");
+			o.pin = optarg;
+			break;
+		case 'k':
+			o.insecure = true;
+			break;
+		case 'y':
+			o.priority = optarg;
+			break;
+		case 't':
+			o.duration = (double)num(optarg, 1, 3600, "--duration");
+			break;
+		case 'c':
+			o.concurrency = (unsigned)num(optarg, 1, 100000, "--concurrency");
+			break;
+		case 'T':
+			o.connect_timeout = (double)num(optarg, 1, 600, "--connect-timeout");
+			break;
+		case 'F':
+			connect_phase_s = (unsigned)num(optarg, 1, 3600, "--connect-phase");
+			break;
+		case 'a':
+			parse_addr(optarg, &o.echo, "--echo-addr");
+			break;
+		case 'w':
+			o.window = (unsigned)num(optarg, 1, 1024, "--window");
+			break;
+		case 'z':
+			o.payload = (unsigned)num(optarg, LOAD_MIN_PKT, LOAD_MAX_PKT, "--size");
+			break;
+		case 'i':
+			o.interval_us = (unsigned)num(optarg, 1, 10000000, "--interval");
+			break;
+		case 'S': {
+			char a[32];
+			const char *sl = strchr(optarg, '/');
+			if (!sl || (size_t)(sl - optarg) >= sizeof(a))
+				die("--source: expected ADDR/COUNT");
+			memcpy(a, optarg, (size_t)(sl - optarg));
+			a[sl - optarg] = '\0';
+			if (inet_pton(AF_INET, a, &o.src_base) != 1)
+				die("--source: bad address '%s'", a);
+			o.src_count = (unsigned)num(sl + 1, 1, 65536, "--source");
+			break;
+		}
+		case 'm':
+			if (o.n_server_pids == LOAD_MAX_PIDS)
+				die("at most %d --server-pid", LOAD_MAX_PIDS);
+			o.server_pids[o.n_server_pids++] =
+			    (pid_t)num(optarg, 1, 1u << 22, "--server-pid");
+			break;
+		case '4':
+			o.ipv4_only = true;
+			break;
+		case 'r':
+			o.raw_compare = true;
+			break;
+		case 'l':
+			o.label = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, 2);
+	if (hash)
+		return mode_hash_cost(&o, hash);
+	if ((o.mode == MODE_CONNECT_RATE || o.mode == MODE_HOLD || o.mode == MODE_ECHO_LOAD) &&
+	    !o.pin && !o.insecure)
+		die("give --servercert pin-sha256:... or --insecure");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (gnutls_global_init() < 0)
+		die("gnutls_global_init failed");
+	raise_nofile((o.sessions > o.concurrency ? o.sessions : o.concurrency) + 64);
+	switch (o.mode) {
+	case MODE_CONNECT_RATE:
+		r = mode_connect_rate(&o);
+		break;
+	case MODE_HOLD:
+		r = mode_hold(&o);
+		break;
+	case MODE_ECHO_LOAD:
+		r = mode_echo_load(&o);
+		break;
+	case MODE_ECHO_SERVER:
+		r = echo_server(o.echo_port, o.duration);
+		break;
+	case MODE_RAW_RTT:
+		r = raw_rtt(&o);
+		break;
+	case MODE_PROC_STAT:
+		r = mode_proc_stat(&o);
+		break;
+	default:
+		usage(stderr, 2);
+	}
+	gnutls_global_deinit();
+	return r;
+}
