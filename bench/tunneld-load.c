@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 	    .label = "-",
 	};
 	const char *hash = NULL;
-	int opt, r;
+	int opt, r = 2;
 
 	parse_addr("198.18.0.1:4443", &o.srv, "--server");
 	parse_addr("198.18.1.2:9000", &o.echo, "--echo-addr");
