@@ -264,6 +264,12 @@ if [ "${DISTCHECK_TESTS:-}" = all ]; then
 fi
 timeout 2400 make "$target" "${flags[@]}" >"$TOP/pkg-distcheck.log" 2>&1 || {
 	tail -n 80 "$TOP/pkg-distcheck.log"
+	# The failing tests' own logs, from the tree distcheck leaves behind.
+	for l in $(grep -l '^FAIL:' "$TOP"/tunneld-*/_build/sub/*/*.log \
+		"$TOP"/tunneld-*/_build/sub/*.log 2>/dev/null | grep -v test-suite.log); do
+		echo "---- $l"
+		tail -n 40 "$l"
+	done
 	fail "make $target"
 }
 grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$TOP/pkg-distcheck.log" | tr '\n' ' '
