@@ -73,6 +73,16 @@ say "password hash cost (CPU time): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y
 
 lab_bg lan "$LAB_DIR/echo.log" "$LOAD" --echo 9000 --duration 3600 >/dev/null
 lab_wait_listen lan 9000 10 udp
+# TCP-like packets go to 198.18.2.0/24, routed on the lan host into a tun
+# device whose reflector sends them back: no TCP stack answers them.
+lab_bg lan "$LAB_DIR/reflect.log" "$LOAD" --reflect rfl0 --duration 3600 >/dev/null
+for _ in $(seq 50); do
+	grep -q 'reflect: rfl0 up' "$LAB_DIR/reflect.log" 2>/dev/null && break
+	sleep 0.1
+done
+ip -n "$LAB_NS_LAN" route add 198.18.2.0/24 dev rfl0
+ip netns exec "$LAB_NS_LAN" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$LAB_NS_SRV" route add 198.18.2.0/24 via "$LAB_LAN_IP"
 lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
 lab_wait_listen lan 5201 10
 
@@ -229,6 +239,14 @@ latency_and_load() {
 	rec echo_p50_us "$(field rtt_p50_us "$r")"
 	rec echo_p99_us "$(field rtt_p99_us "$r")"
 	say "$SRV echo: $r"
+	# The same with TCP-like segments (through the tun reflector).
+	r=$(load --echo-load 64 --window 4 --size 1000 -t $SECS --proto tcp \
+		--echo-addr 198.18.2.1:5001 --label tcp-echo)
+	rec tcpecho_pps "$(field pps "$r")"
+	rec tcpecho_gbps "$(field gbps "$r")"
+	rec tcpecho_cpugb "$(field cpu_s_per_gb "$r")"
+	rec tcpecho_p50_us "$(field rtt_p50_us "$r")"
+	say "$SRV tcp-like echo: $r"
 }
 
 connects() {
@@ -344,6 +362,10 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("echo_cpugb", "UDP echo: server CPU-s/GB", "")
 		row("echo_p50_us", "UDP echo under load: RTT p50 (us)", "")
 		row("echo_p99_us", "UDP echo under load: RTT p99 (us)", "")
+		row("tcpecho_pps", "TCP-like echo, 64 sessions (echoes/s)", "")
+		row("tcpecho_gbps", "TCP-like echo (Gbit/s, both ways)", "")
+		row("tcpecho_cpugb", "TCP-like echo: server CPU-s/GB", "")
+		row("tcpecho_p50_us", "TCP-like echo under load: RTT p50 (us)", "")
 		row("cr_rate", "connects/s (SHA-512 crypt, 16 at once)", "")
 		row("cr_per_cpu", "connects per server CPU-s (hash incl.)", "")
 		row("cr_per_cpu_nohash", "connects per server CPU-s (hash excl.)", "min 1500 >=1500")

@@ -819,7 +819,7 @@ void client_pump(struct load *L, struct client *c, uint64_t now)
 		eh.seq = ++c->seq;
 		eh.sent_ns = now_ns();
 		n = pkt_build(buf + 8, o->payload, c->addr, &o->echo,
-			      (uint16_t)(20000 + c->idx % 40000), &eh);
+			      (uint16_t)(20000 + c->idx % 40000), &eh, o->tcp);
 		buf[0] = 'S';
 		buf[1] = 'T';
 		buf[2] = 'F';

@@ -6,6 +6,7 @@
 #ifndef TUNNELD_LOAD_H
 #define TUNNELD_LOAD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #define LOAD_UA		"Open AnyConnect VPN Agent v9.01-3" /* what the stock client sends */
 #define LOAD_MAGIC	0x746c6f64u			    /* "tlod": our echo payloads */
 #define LOAD_MIN_PKT	(20 + 8 + (int)sizeof(struct echo_hdr))
+#define LOAD_MIN_TCP	(20 + 20 + (int)sizeof(struct echo_hdr)) /* --proto tcp */
 #define LOAD_MAX_PKT	1400
 #define NS_PER_SEC	1000000000ull
 #define HIST_US_BUCKETS 200000 /* 1 us buckets up to 200 ms, */
@@ -30,6 +32,7 @@ enum load_mode {
 	MODE_ECHO_SERVER,  /* run the UDP echo server (in the LAN namespace) */
 	MODE_RAW_RTT,	   /* UDP echo RTT without a tunnel, for comparison */
 	MODE_PROC_STAT,	   /* print CPU time and memory of a server's processes */
+	MODE_REFLECT,	   /* reflect packets routed into a tun device (LAN namespace) */
 };
 
 struct opts {
@@ -54,7 +57,9 @@ struct opts {
 	unsigned n_server_pids;
 	const char *label;
 	bool ipv4_only;
-	bool raw_compare; /* echo-load: also probe the echo server without a tunnel */
+	bool raw_compare;	 /* echo-load: also probe the echo server without a tunnel */
+	bool tcp;		 /* --proto tcp: echo packets are TCP-like segments */
+	const char *reflect_dev; /* --reflect IFNAME */
 };
 
 /* The payload after the IPv4 and UDP headers of every echo packet. */
@@ -65,6 +70,9 @@ struct echo_hdr {
 	uint32_t pad;
 	uint64_t sent_ns;
 };
+
+/* tunneld-load.c: set by SIGINT and SIGTERM; every mode ends early. */
+extern volatile sig_atomic_t stop_flag;
 
 /* util.c ------------------------------------------------------------------ */
 uint64_t now_ns(void);
@@ -91,13 +99,20 @@ struct srv_stat {
 };
 int srv_stat_read(const pid_t *roots, unsigned n, struct srv_stat *st);
 
-/* IPv4/UDP echo packet from src to dst; returns its length. */
+/* IPv4 echo packet of 'size' bytes from src to dst, UDP or (tcp) a
+ * TCP-like segment (ACK|PSH, a sequence number advancing with the stream
+ * of this sender, valid checksums); returns its length. */
 size_t pkt_build(uint8_t *out, size_t size, struct in_addr src, const struct sockaddr_in *dst,
-		 uint16_t sport, const struct echo_hdr *eh);
-/* The echo header of a packet the echo server sent back to 'me', or NULL. */
+		 uint16_t sport, const struct echo_hdr *eh, bool tcp);
+/* The echo header of a UDP or TCP packet sent back to 'me', or NULL. */
 const struct echo_hdr *pkt_parse(const uint8_t *p, size_t len, struct in_addr me);
 
 int echo_server(uint16_t port, double duration);
+/* Create tun device 'dev' and send every IPv4 UDP or TCP packet routed into
+ * it back with addresses and ports swapped (checksums stay valid), for
+ * duration seconds: an echo for TCP-like packets that no local TCP stack
+ * answers with a reset. */
+int reflector(const char *dev, double duration);
 int raw_rtt(const struct opts *o);
 
 /* client.c ---------------------------------------------------------------- */

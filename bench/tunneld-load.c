@@ -20,7 +20,7 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
-static volatile sig_atomic_t stop_flag;
+volatile sig_atomic_t stop_flag; /* SIGINT, SIGTERM: end the mode early */
 
 static void on_signal(int sig)
 {
@@ -41,6 +41,9 @@ static void usage(FILE *f, int code)
 		"                        tunnel (--window in flight each, or one per --interval)\n"
 		"  --echo PORT           run the UDP echo server (in the LAN namespace)\n"
 		"  --raw-rtt             UDP echo RTT to --echo-addr without a tunnel\n"
+		"  --reflect IFNAME      create tun device IFNAME and send every UDP or TCP\n"
+		"                        packet routed into it back (LAN namespace; the echo\n"
+		"                        for --proto tcp)\n"
 		"  --proc-stat           print CPU seconds and memory of --server-pid's processes\n"
 		"  --hash-cost HASH      time one crypt() of --password against HASH (ms)\n"
 		"Options:\n"
@@ -57,6 +60,8 @@ static void usage(FILE *f, int code)
 		"      --echo-addr ADDR:PORT   echo server (default 198.18.1.2:9000)\n"
 		"      --window N              echo packets in flight per session (default 4)\n"
 		"      --size BYTES            IP size of echo packets, %d..%d (default 1000)\n"
+		"      --proto udp|tcp         echo packets: UDP, or TCP-like segments (ACK|PSH,\n"
+		"                              advancing sequence numbers) for a --reflect echo\n"
 		"      --interval USEC         pace: one packet per session per interval\n"
 		"      --source ADDR/COUNT     bind to COUNT consecutive source addresses\n"
 		"      --server-pid PID        server process (master); repeatable\n"
@@ -310,8 +315,8 @@ static int mode_echo_load(const struct opts *o)
 	load_init(&L, o, o->sessions);
 	t = establish(&L, o, o->sessions, connect_phase_s);
 	up = L.in_tunnel;
-	printf("echo-load %s: %u of %u sessions up in %.1f s; %u-byte packets, window %u%s\n",
-	       o->label, up, o->sessions, t, o->payload, o->window,
+	printf("echo-load %s: %u of %u sessions up in %.1f s; %u-byte %s packets, window %u%s\n",
+	       o->label, up, o->sessions, t, o->payload, o->tcp ? "TCP-like" : "UDP", o->window,
 	       o->interval_us ? " (paced)" : "");
 	if (up == 0) {
 		printf("RESULT mode=echo-load label=%s sessions=0\n", o->label);
@@ -355,16 +360,18 @@ static int mode_echo_load(const struct opts *o)
 	}
 	if (have)
 		printf("  server CPU %.2f s = %.2f CPU-s/GB\n", cpu, gb > 0 ? cpu / gb : 0);
-	printf("RESULT mode=echo-load label=%s sessions=%u secs=%.2f tx=%llu rx=%llu lost=%llu "
-	       "pps=%.0f gbps=%.4f rtt_p50_us=%.1f rtt_p90_us=%.1f rtt_p99_us=%.1f "
-	       "rtt_max_us=%.1f server_cpu_s=%.2f cpu_s_per_gb=%.3f raw_n=%llu raw_p50_us=%.1f "
-	       "raw_p99_us=%.1f\n",
-	       o->label, up, secs, (unsigned long long)L.s.tx_pkts, (unsigned long long)L.s.rx_pkts,
-	       (unsigned long long)L.s.lost, (double)L.s.rx_pkts / secs, gb * 8 / secs,
-	       hist_quantile_us(&L.s.rtt, 0.5), hist_quantile_us(&L.s.rtt, 0.9),
-	       hist_quantile_us(&L.s.rtt, 0.99), (double)L.s.rtt.max_ns / 1000, cpu,
-	       gb > 0 ? cpu / gb : 0, (unsigned long long)L.raw.n, hist_quantile_us(&L.raw, 0.5),
-	       hist_quantile_us(&L.raw, 0.99));
+	printf(
+	    "RESULT mode=echo-load label=%s proto=%s sessions=%u secs=%.2f tx=%llu rx=%llu "
+	    "lost=%llu bad=%llu pps=%.0f gbps=%.4f rtt_p50_us=%.1f rtt_p90_us=%.1f rtt_p99_us=%.1f "
+	    "rtt_max_us=%.1f server_cpu_s=%.2f cpu_s_per_gb=%.3f raw_n=%llu raw_p50_us=%.1f "
+	    "raw_p99_us=%.1f\n",
+	    o->label, o->tcp ? "tcp" : "udp", up, secs, (unsigned long long)L.s.tx_pkts,
+	    (unsigned long long)L.s.rx_pkts, (unsigned long long)L.s.lost,
+	    (unsigned long long)L.s.bad_pkts, (double)L.s.rx_pkts / secs, gb * 8 / secs,
+	    hist_quantile_us(&L.s.rtt, 0.5), hist_quantile_us(&L.s.rtt, 0.9),
+	    hist_quantile_us(&L.s.rtt, 0.99), (double)L.s.rtt.max_ns / 1000, cpu,
+	    gb > 0 ? cpu / gb : 0, (unsigned long long)L.raw.n, hist_quantile_us(&L.raw, 0.5),
+	    hist_quantile_us(&L.raw, 0.99));
 	load_free(&L);
 	return L.s.rx_pkts > 0 ? 0 : 1;
 }
@@ -440,6 +447,8 @@ int main(int argc, char **argv)
 	    {"ipv4-only", no_argument, NULL, '4'},
 	    {"raw-compare", no_argument, NULL, 'r'},
 	    {"label", required_argument, NULL, 'l'},
+	    {"proto", required_argument, NULL, 'o'},
+	    {"reflect", required_argument, NULL, 'x'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -557,6 +566,18 @@ int main(int argc, char **argv)
 		case 'l':
 			o.label = optarg;
 			break;
+		case 'o':
+			if (strcmp(optarg, "tcp") == 0)
+				o.tcp = true;
+			else if (strcmp(optarg, "udp") == 0)
+				o.tcp = false;
+			else
+				die("--proto: expected udp or tcp, got '%s'", optarg);
+			break;
+		case 'x':
+			o.mode = MODE_REFLECT;
+			o.reflect_dev = optarg;
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -568,6 +589,8 @@ int main(int argc, char **argv)
 		usage(stderr, 2);
 	if (hash)
 		return mode_hash_cost(&o, hash);
+	if (o.tcp && o.payload < LOAD_MIN_TCP)
+		die("--size: TCP-like packets need at least %d bytes", LOAD_MIN_TCP);
 	if ((o.mode == MODE_CONNECT_RATE || o.mode == MODE_HOLD || o.mode == MODE_ECHO_LOAD) &&
 	    !o.pin && !o.insecure)
 		die("give --servercert pin-sha256:... or --insecure");
@@ -593,6 +616,9 @@ int main(int argc, char **argv)
 		break;
 	case MODE_RAW_RTT:
 		r = raw_rtt(&o);
+		break;
+	case MODE_REFLECT:
+		r = reflector(o.reflect_dev, o.duration);
 		break;
 	case MODE_PROC_STAT:
 		r = mode_proc_stat(&o);

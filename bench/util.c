@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 uint64_t now_ns(void)
@@ -223,10 +227,11 @@ static uint16_t csum_fold(uint32_t sum)
 }
 
 size_t pkt_build(uint8_t *out, size_t size, struct in_addr src, const struct sockaddr_in *dst,
-		 uint16_t sport, const struct echo_hdr *eh)
+		 uint16_t sport, const struct echo_hdr *eh, bool tcp)
 {
-	uint8_t *ip = out, *udp = out + 20;
-	size_t ulen = size - 20;
+	uint8_t *ip = out, *l4 = out + 20;
+	size_t l4len = size - 20, hlen = tcp ? 20 : 8;
+	uint8_t proto = tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	uint32_t sum;
 	uint16_t c;
 
@@ -236,41 +241,120 @@ size_t pkt_build(uint8_t *out, size_t size, struct in_addr src, const struct soc
 	ip[3] = (uint8_t)size;
 	ip[6] = 0x40; /* DF */
 	ip[8] = 64;
-	ip[9] = IPPROTO_UDP;
+	ip[9] = proto;
 	memcpy(ip + 12, &src, 4);
 	memcpy(ip + 16, &dst->sin_addr, 4);
 	c = csum_fold(csum_add(0, ip, 20));
 	ip[10] = (uint8_t)(c >> 8);
 	ip[11] = (uint8_t)c;
-	udp[0] = (uint8_t)(sport >> 8);
-	udp[1] = (uint8_t)sport;
-	memcpy(udp + 2, &dst->sin_port, 2);
-	udp[4] = (uint8_t)(ulen >> 8);
-	udp[5] = (uint8_t)ulen;
-	memcpy(udp + 8, eh, sizeof(*eh));
-	/* Pseudo-header: addresses, protocol, UDP length. */
+	l4[0] = (uint8_t)(sport >> 8);
+	l4[1] = (uint8_t)sport;
+	memcpy(l4 + 2, &dst->sin_port, 2);
+	if (tcp) {
+		/* One in-order stream per sender: segment n starts at byte
+		 * n * payload of it; acknowledges the peer's first byte. */
+		uint32_t seq = eh->seq * (uint32_t)(l4len - hlen), ack = 1;
+		for (int i = 0; i < 4; i++) {
+			l4[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+			l4[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+		}
+		l4[12] = 5 << 4;      /* data offset: 20 bytes */
+		l4[13] = 0x10 | 0x08; /* ACK | PSH */
+		l4[14] = 0xff;	      /* window */
+		l4[15] = 0xff;
+	} else {
+		l4[4] = (uint8_t)(l4len >> 8);
+		l4[5] = (uint8_t)l4len;
+	}
+	memcpy(l4 + hlen, eh, sizeof(*eh));
+	/* Pseudo-header: addresses, protocol, length of the L4 part. */
 	sum = csum_add(0, ip + 12, 8);
-	sum += IPPROTO_UDP + (uint32_t)ulen;
-	c = csum_fold(csum_add(sum, udp, ulen));
-	if (c == 0)
+	sum += proto + (uint32_t)l4len;
+	c = csum_fold(csum_add(sum, l4, l4len));
+	if (c == 0 && !tcp)
 		c = 0xffff;
-	udp[6] = (uint8_t)(c >> 8);
-	udp[7] = (uint8_t)c;
+	l4[tcp ? 16 : 6] = (uint8_t)(c >> 8);
+	l4[tcp ? 17 : 7] = (uint8_t)c;
 	return size;
 }
 
 const struct echo_hdr *pkt_parse(const uint8_t *p, size_t len, struct in_addr me)
 {
 	static struct echo_hdr eh; /* aligned copy */
-	size_t ihl;
+	size_t ihl, hlen;
 
-	if (len < 20 || (p[0] >> 4) != 4 || p[9] != IPPROTO_UDP)
+	if (len < 20 || (p[0] >> 4) != 4)
 		return NULL;
 	ihl = (size_t)(p[0] & 15) * 4;
-	if (ihl < 20 || len < ihl + 8 + sizeof(eh) || memcmp(p + 16, &me, 4) != 0)
+	if (ihl < 20 || len < ihl + 20 || memcmp(p + 16, &me, 4) != 0)
 		return NULL;
-	memcpy(&eh, p + ihl + 8, sizeof(eh));
+	if (p[9] == IPPROTO_UDP)
+		hlen = 8;
+	else if (p[9] == IPPROTO_TCP)
+		hlen = (size_t)(p[ihl + 12] >> 4) * 4;
+	else
+		return NULL;
+	if (hlen < 8 || len < ihl + hlen + sizeof(eh))
+		return NULL;
+	memcpy(&eh, p + ihl + hlen, sizeof(eh));
 	return eh.magic == LOAD_MAGIC ? &eh : NULL;
+}
+
+/* ---- the tun reflector (LAN namespace) ---- */
+
+int reflector(const char *dev, double duration)
+{
+	struct ifreq ifr = {.ifr_flags = IFF_TUN | IFF_NO_PI};
+	uint64_t end = now_ns() + (uint64_t)(duration * NS_PER_SEC), reflected = 0, other = 0;
+	static uint8_t buf[65536];
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK), s;
+
+	if (strlen(dev) >= IFNAMSIZ)
+		die("reflect: device name '%s' too long", dev);
+	if (fd < 0)
+		die("reflect: /dev/net/tun: %s", strerror(errno));
+	memcpy(ifr.ifr_name, dev, strlen(dev) + 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		die("reflect: TUNSETIFF %s: %s", dev, strerror(errno));
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		die("reflect: %s flags: %s", dev, strerror(errno));
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		die("reflect: %s up: %s", dev, strerror(errno));
+	close(s);
+	printf("reflect: %s up for at most %.0f s\n", dev, duration);
+	fflush(stdout);
+	while (now_ns() < end && !stop_flag) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&pf, 1, 200) <= 0)
+			continue;
+		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+			uint8_t t[4];
+			size_t ihl = (size_t)(buf[0] & 15) * 4;
+			if (n < 20 || (buf[0] >> 4) != 4 || ihl < 20 || (size_t)n < ihl + 4 ||
+			    (buf[9] != IPPROTO_UDP && buf[9] != IPPROTO_TCP)) {
+				other++; /* IPv6 router solicitations and the like */
+				continue;
+			}
+			/* Swapping the addresses and the ports keeps both the
+			 * IP and the pseudo-header checksums as they are. */
+			memcpy(t, buf + 12, 4);
+			memcpy(buf + 12, buf + 16, 4);
+			memcpy(buf + 16, t, 4);
+			memcpy(t, buf + ihl, 2);
+			memcpy(buf + ihl, buf + ihl + 2, 2);
+			memcpy(buf + ihl + 2, t, 2);
+			if (write(fd, buf, (size_t)n) == n)
+				reflected++;
+		}
+	}
+	printf("reflect: %llu packets reflected, %llu others ignored\n",
+	       (unsigned long long)reflected, (unsigned long long)other);
+	close(fd);
+	return 0;
 }
 
 /* ---- UDP echo server and the tunnel-less RTT probe ---- */
@@ -292,7 +376,7 @@ int echo_server(uint16_t port, double duration)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	printf("echo: listening on udp port %u for at most %.0f s\n", port, duration);
 	fflush(stdout);
-	while (now_ns() < end) {
+	while (now_ns() < end && !stop_flag) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		int n;
 
