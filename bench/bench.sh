@@ -213,9 +213,10 @@ throughput() {
 }
 
 # tunneld-load in the load client's namespace; prints its RESULT line.
+# The lab's settings come first: a later option (the caller's) wins.
 load() {
-	lab_cli ld "$LOAD" "$@" --servercert "$LAB_PIN" --server-pid "$SRV_PID" --source 198.18.0.100/100 \
-		--server "$LAB_SRV_IP:$LAB_PORT" --echo-addr "$ECHO" 2>&1 | tee -a "$LAB_DIR/load.log" |
+	lab_cli ld "$LOAD" --servercert "$LAB_PIN" --server-pid "$SRV_PID" --source 198.18.0.100/100 \
+		--server "$LAB_SRV_IP:$LAB_PORT" --echo-addr "$ECHO" "$@" 2>&1 | tee -a "$LAB_DIR/load.log" |
 		grep '^RESULT' || true
 }
 
