@@ -75,14 +75,7 @@ lab_bg lan "$LAB_DIR/echo.log" "$LOAD" --echo 9000 --duration 3600 >/dev/null
 lab_wait_listen lan 9000 10 udp
 # TCP-like packets go to 198.18.2.0/24, routed on the lan host into a tun
 # device whose reflector sends them back: no TCP stack answers them.
-lab_bg lan "$LAB_DIR/reflect.log" "$LOAD" --reflect rfl0 --duration 3600 >/dev/null
-for _ in $(seq 50); do
-	grep -q 'reflect: rfl0 up' "$LAB_DIR/reflect.log" 2>/dev/null && break
-	sleep 0.1
-done
-ip -n "$LAB_NS_LAN" route add 198.18.2.0/24 dev rfl0
-ip netns exec "$LAB_NS_LAN" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$LAB_NS_SRV" route add 198.18.2.0/24 via "$LAB_LAN_IP"
+lab_reflector "$LOAD" 3600
 lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
 lab_wait_listen lan 5201 10
 

@@ -46,6 +46,10 @@
 #                            cleanup; echoes the PID and sets LAB_BG_PID (call
 #                            it outside $(...) to keep CMD a child you can wait).
 #   lab_wait_listen WHO PORT [TIMEOUT=10] [tcp|udp]   wait for a listener.
+#   lab_reflector LOAD SECS  start LOAD --reflect (bench/tunneld-load) on tun
+#                            rfl0 in the lan for at most SECS, route
+#                            198.18.2.0/24 from the server to it; sets
+#                            LAB_REFLECT_PID, log LAB_DIR/reflect.log.
 #   lab_alive PID            true while PID runs (and is not a zombie).
 #   lab_start_client NAME USER PASSWORD [openconnect args...]
 #                            start openconnect in client NAME; returns at once.
@@ -394,6 +398,23 @@ lab_bg() {
 	LAB_BG_PID=$pid
 	lab__track "$pid"
 	echo "$pid"
+}
+
+lab_reflector() {
+	local _
+	lab_bg lan "$LAB_DIR/reflect.log" "$1" --reflect rfl0 --duration "$2" >/dev/null
+	LAB_REFLECT_PID=$LAB_BG_PID
+	for _ in $(seq 50); do
+		grep -q 'reflect: rfl0 up' "$LAB_DIR/reflect.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'reflect: rfl0 up' "$LAB_DIR/reflect.log" 2>/dev/null || {
+		echo "lab_reflector: not up: $(cat "$LAB_DIR/reflect.log")" >&2
+		return 1
+	}
+	ip -n "$LAB_NS_LAN" route add 198.18.2.0/24 dev rfl0 &&
+		ip netns exec "$LAB_NS_LAN" sysctl -qw net.ipv4.ip_forward=1 &&
+		ip -n "$LAB_NS_SRV" route add 198.18.2.0/24 via "$LAB_LAN_IP"
 }
 
 lab_wait_listen() {

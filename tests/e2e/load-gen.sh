@@ -19,21 +19,12 @@ TD_WORKERS=2 td_start
 
 lab_bg lan "$LAB_DIR/echo.log" "$LOAD" --echo 9000 -t 120 >/dev/null
 lab_wait_listen lan 9000 10 udp || td_fail "echo server did not start"
-lab_bg lan "$LAB_DIR/reflect.log" "$LOAD" --reflect rfl0 -t 120 >/dev/null
-REFLECT_PID=$LAB_BG_PID
-for _ in $(seq 50); do
-	grep -q 'reflect: rfl0 up' "$LAB_DIR/reflect.log" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q 'reflect: rfl0 up' "$LAB_DIR/reflect.log" || td_fail "reflector did not start: $(cat "$LAB_DIR/reflect.log")"
-lab_lan ip route add 198.18.2.0/24 dev rfl0
-lab_lan sysctl -qw net.ipv4.ip_forward=1
-lab_srv ip route add 198.18.2.0/24 via "$LAB_LAN_IP"
+lab_reflector "$LOAD" 120 || td_fail "reflector did not start"
 
 # Runs tunneld-load in ld; the RESULT line on stdout, everything in load.log.
 load() {
-	lab_cli ld "$LOAD" "$@" --servercert "$LAB_PIN" --server-pid "$TD_PID" \
-		--server "$LAB_SRV_IP:$LAB_PORT" 2>&1 | tee -a "$LAB_DIR/load.log" | grep '^RESULT' || true
+	lab_cli ld "$LOAD" --servercert "$LAB_PIN" --server-pid "$TD_PID" \
+		--server "$LAB_SRV_IP:$LAB_PORT" "$@" 2>&1 | tee -a "$LAB_DIR/load.log" | grep '^RESULT' || true
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a + 0 >= b + 0)}'; }
@@ -65,7 +56,7 @@ for proto in udp tcp; do
 done
 # The TCP-like packets went through the reflector as TCP.
 td_stop || td_fail "unclean stop"
-kill -INT "$REFLECT_PID" 2>/dev/null || true
+kill -INT "$LAB_REFLECT_PID" 2>/dev/null || true
 for _ in $(seq 50); do
 	grep -q 'packets reflected' "$LAB_DIR/reflect.log" && break
 	sleep 0.1
