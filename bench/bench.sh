@@ -19,8 +19,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export top_builddir=${top_builddir:-$(cd "$HERE/.." && pwd)}
-. "$HERE/../tests/e2e/lib.sh"
-. "$HERE/../tests/e2e/td.sh"
+. "$HERE/../tests/e2e/lib/lib.sh"
+. "$HERE/../tests/e2e/lib/td.sh"
 
 LOAD=$top_builddir/bench/tunneld-load
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -95,7 +95,7 @@ stop_tunneld() {
 	SRV_PID=""
 }
 
-# Debian's ocserv with the lab's settings (tests/e2e/lib.sh
+# Debian's ocserv with the lab's settings (tests/e2e/lib/lib.sh
 # lab_start_ocserv), sized for the bench: the pool, max-clients, and the
 # same hashes as tunneld's password file.
 start_ocserv() {

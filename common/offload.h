@@ -2,7 +2,7 @@
  * hands us into packets that fit the tunnel, and merging a client's TCP
  * segments into super-packets for one write().  Pure functions over the
  * caller's buffers, no I/O: used by the worker's data path (worker/tunnel.c),
- * unit-tested (tests/check_offload.c) and fuzzed (tests/offload/). */
+ * unit-tested (tests/unit/check_offload.c) and fuzzed (tests/offload/). */
 #ifndef TUNNELD_OFFLOAD_H
 #define TUNNELD_OFFLOAD_H
 

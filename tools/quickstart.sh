@@ -12,7 +12,7 @@ if [ "$what" = test ]; then opts=--enable-test-hooks; else opts=; fi
 [ -f Makefile ] || ./configure -q $opts
 make -j"$(nproc)"
 case $what in
-lab) exec bash tests/lab.sh ;;
+lab) exec bash tools/lab.sh ;;
 test)
 	make check || { cat test-suite.log 2>/dev/null | tail -n 400; exit 1; }
 	# Further stages build their own variants (package, sanitizers, fuzzers,

@@ -85,7 +85,7 @@ cat "$TOP/pkg-lintian.log"
 pass "lintian: no errors ($(grep -c '^W:' "$TOP/pkg-lintian.log" || true) warnings, $(grep -c '^I:' "$TOP/pkg-lintian.log" || true) infos)"
 
 # Everything below is undone by the lab's trap, also on failure.
-. "$SRC/tests/e2e/lib.sh"
+. "$SRC/tests/e2e/lib/lib.sh"
 LAB_PORT=443 # the shipped listen address, 0.0.0.0:443, in the server namespace
 lab_init package
 pkg_cleanup() {

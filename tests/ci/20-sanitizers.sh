@@ -117,7 +117,7 @@ echo "20-sanitizers: no sanitizer report"
 if [ "${SAN_SKIP_VALGRIND:-0}" != 1 ]; then
 	command -v valgrind >/dev/null || { echo "20-sanitizers: valgrind missing" >&2; exit 1; }
 	n=0
-	for t in "$top"/tests/check_*; do
+	for t in "$top"/tests/unit/check_*; do
 		case $t in *.c | *.o | *.log | *.trs) continue ;; esac
 		[ -x "$t" ] || continue
 		n=$((n + 1))

@@ -6,8 +6,8 @@
 #   c2 (alice, wrong password)  ------+-- tunneld --- lan
 #   c3 (mallory, unknown user)  ------+
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init badlogin
 lab_make_cert
 lab_add_client c1

@@ -4,8 +4,8 @@
 #
 #   client c1 (socat) ==tunnel== tunneld ---- lan 198.18.1.2 (socat)
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_need socat sha256sum
 lab_init bulk
 lab_make_cert

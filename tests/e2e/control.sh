@@ -5,8 +5,8 @@
 #   tunnelctl --unix socket LAB_DIR/ctl.sock--> [server: tunneld, 1 worker]
 #   client c1 --br0-- [server] --- lan 198.18.1.2
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init ctl
 lab_need jq
 CTL=${TD_CTL:-$TD_TOP/tunnelctl}

@@ -11,8 +11,8 @@
 #   4. The tunnel device is deleted under the running daemon: a clear error
 #      and a clean exit with status 1.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init faults
 lab_make_cert
 lab_add_client c1

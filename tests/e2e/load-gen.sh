@@ -7,8 +7,8 @@
 #   reflector rfl0 for 198.18.2.0/24 (TCP-like segments come back from it,
 #   no TCP stack sees them).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init lgen
 LOAD=$TD_TOP/bench/tunneld-load
 [ -x "$LOAD" ] || td_fail "$LOAD not built"

@@ -4,8 +4,8 @@
 #
 #   client c1 --br0-- [server: tunneld, vpns0 198.18.100.1 fd00:100::1] --- lan 198.18.1.2 fd00:1::2
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init login
 lab_make_cert
 lab_add_client c1

@@ -9,8 +9,8 @@
 #
 #   c1..c8 --br0-- tunneld (worker 0, worker 1; vpns0 with 2 queues) --- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init multi
 lab_make_cert
 td_users alice:alice-pass

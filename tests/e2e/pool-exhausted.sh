@@ -6,8 +6,8 @@
 #   c1 (holds .2) --+
 #   c2 (503)    ----+-- tunneld --- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init pool
 lab_make_cert
 lab_add_client c1

@@ -5,8 +5,8 @@
 #
 #   client c1 ==tunnel (dropped, re-made 3 times)== tunneld (2 workers) --- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init reconn
 lab_make_cert
 lab_add_client c1

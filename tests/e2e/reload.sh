@@ -7,8 +7,8 @@
 #   c1 (iperf3 stream) --+
 #   c2, c3 (new logins) -+-- tunneld --- lan (iperf3 -s)
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_need iperf3
 lab_init reload
 lab_make_cert

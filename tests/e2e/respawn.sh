@@ -6,8 +6,8 @@
 #
 #   c1..cN (ping streams, >= 2 per worker) -- tunneld (2 workers) -- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init respawn
 lab_make_cert
 td_users alice:alice-pass

@@ -6,8 +6,8 @@
 #
 #   c1 ==tunnel== tunneld (master root; workers nobody:nogroup, seccomp) --- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init sandbox
 lab_make_cert
 lab_add_client c1

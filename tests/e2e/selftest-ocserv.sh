@@ -12,8 +12,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=./lib.sh
-. "$here/lib.sh"
+# shellcheck source=./lib/lib.sh
+. "$here/lib/lib.sh"
 
 lab_need ocserv ocpasswd openconnect iperf3 awk
 lab_init selftest

@@ -8,8 +8,8 @@
 #   c1 (first holder, frozen) --+
 #   c2 (takes over)          ---+-- tunneld (reconnect-timeout 10 s) --- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init sess
 lab_make_cert
 lab_add_client c1

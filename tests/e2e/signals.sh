@@ -6,8 +6,8 @@
 #
 #   c1, c2 (connected) and c3 (late login) -- tunneld (log to a file) -- lan
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init signals
 lab_make_cert
 lab_add_client c1

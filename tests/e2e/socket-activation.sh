@@ -4,8 +4,8 @@
 #
 #   c1 --br0-- [systemd-socket-activate -l 198.18.0.1:4443 -> tunneld]
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_need systemd-socket-activate
 lab_init sockact
 lab_make_cert

@@ -5,8 +5,8 @@
 #   c1: tun carries its lease plus 198.18.200.5 and fd00:200::5 (not leased);
 #   pings from those go into the tunnel and must die at tunneld.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_init spoof
 lab_make_cert
 lab_add_client c1

@@ -5,8 +5,8 @@
 #
 #   c1 (gnutls-cli, openconnect) --br0-- tunneld
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/td.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/td.sh"
 lab_need gnutls-cli
 lab_init tlsv
 lab_add_client c1

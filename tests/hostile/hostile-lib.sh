@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # tests/hostile/hostile-lib.sh - shared by the hostile-client tests: sources
-# the e2e lab (tests/e2e/lib.sh, td.sh) and adds what these tests need.
+# the e2e lab (tests/e2e/lib/lib.sh, td.sh) and adds what these tests need.
 # Source it from a bash test after "set -euo pipefail".
 #
 #   hl_init NAME            lab_init, cert, the hostile tool and tunnelctl
@@ -29,10 +29,10 @@
 #                           echoes the milliseconds it took.
 
 HL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../e2e/lib.sh
-. "$HL_DIR/../e2e/lib.sh"
-# shellcheck source=../e2e/td.sh
-. "$HL_DIR/../e2e/td.sh"
+# shellcheck source=../e2e/lib/lib.sh
+. "$HL_DIR/../e2e/lib/lib.sh"
+# shellcheck source=../e2e/lib/td.sh
+. "$HL_DIR/../e2e/lib/td.sh"
 
 HL_TOOL=${HL_TOOL:-$TD_TOP/tests/hostile/hostile}
 HL_CTL=${HL_CTL:-$TD_TOP/tunnelctl}

@@ -9,8 +9,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export top_builddir=${top_builddir:-$(cd "$HERE/../.." && pwd)}
-. "$HERE/../e2e/lib.sh"
-. "$HERE/../e2e/td.sh"
+. "$HERE/../e2e/lib/lib.sh"
+. "$HERE/../e2e/lib/td.sh"
 
 SECS=10
 ROUNDS=1

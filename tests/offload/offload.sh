@@ -8,8 +8,8 @@
 #
 #   client c1 (socat) ==tunnel== tunneld [server ns: socat] ---- lan 198.18.1.2 / fd00:1::2 (socat)
 set -euo pipefail
-. "$(dirname "$0")/../e2e/lib.sh"
-. "$(dirname "$0")/../e2e/td.sh"
+. "$(dirname "$0")/../e2e/lib/lib.sh"
+. "$(dirname "$0")/../e2e/lib/td.sh"
 lab_need socat sha256sum
 lab_init offl
 lab_make_cert

@@ -2,8 +2,8 @@
 # Command-line behaviour that needs no root: tunneld's options, config
 # errors as FILE:LINE, and every tunneld-passwd operation.
 set -uo pipefail
-B=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
-S=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
+S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/e2e/lib.sh - network-namespace lab for tunneld end-to-end tests and
+# tests/e2e/lib/lib.sh - network-namespace lab for tunneld end-to-end tests and
 # benchmarks.  Source it from a bash script (set -euo pipefail is fine), then
 # call lab_init first.  Needs root; lab_init exits 77 (automake "skip") when
 # not root or when a required tool is missing.

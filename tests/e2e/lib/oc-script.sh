@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/e2e/oc-script.sh - the --script that lab_start_client (lib.sh) gives to
+# tests/e2e/lib/oc-script.sh - the --script that lab_start_client (lib.sh) gives to
 # openconnect.  It runs as root inside the client's network namespace, once per
 # event, with the tunnel parameters in its environment (see PROTOCOL.md §8),
 # and it only uses iproute2.

@@ -2,7 +2,7 @@
 # The README's seccomp review lists exactly the syscalls of the allow-list
 # in worker/sandbox.c, so the review cannot drift from the code.
 set -eu
-top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 code=$(sed -n 's/^ *{"\([a-z0-9_]*\)", ".*"},.*$/\1/p' "$top/worker/sandbox.c" | sort)
 doc=$(sed -n 's/^| `\([a-z0-9_]*\)` | .* |$/\1/p' "$top/README.md" | sort)
 [ -n "$code" ] || { echo "FAIL: no allow-list rows found in worker/sandbox.c"; exit 1; }

@@ -13,9 +13,9 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root"
 	exit 77
 fi
-. "$(dirname "$0")/e2e/lib.sh"
-. "$(dirname "$0")/e2e/td.sh"
-SRC=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$(dirname "$0")/../e2e/lib/lib.sh"
+. "$(dirname "$0")/../e2e/lib/td.sh"
+SRC=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=$TD_TOP
 INIT=$B/init/tunneld.init
 lab_init init

@@ -2,7 +2,7 @@
 # The main job: a lab in network namespaces where the stock openconnect
 # client connects through tunneld and traffic flows; prints a summary.
 #
-#   tests/lab.sh [--seconds N] [--compare] [--workers N]
+#   tools/lab.sh [--seconds N] [--compare] [--workers N]
 #     --seconds N   iperf3 duration per direction (default 5)
 #     --compare     run the same measurements against Debian's ocserv
 #
@@ -10,8 +10,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export top_builddir=${top_builddir:-$(cd "$HERE/.." && pwd)}
-. "$HERE/e2e/lib.sh"
-. "$HERE/e2e/td.sh"
+. "$HERE/../tests/e2e/lib/lib.sh"
+. "$HERE/../tests/e2e/lib/td.sh"
 
 SECS=5
 COMPARE=0

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The tree keeps the project's .clang-format: fail on any file that
 # clang-format would change.  Skipped without clang-format or outside git.
-S=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v clang-format >/dev/null 2>&1 || exit 77
 cd "$S" || exit 1
 [ -d .git ] || exit 77

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/e2e/td.sh - start and watch tunneld inside the lab of lib.sh.
+# tests/e2e/lib/td.sh - start and watch tunneld inside the lab of lib.sh.
 # Source after lib.sh.  Functions prefixed td_.
 #
 #   td_users USER:PASS...   write LAB_DIR/passwd with the packaged tool.
@@ -13,7 +13,7 @@
 #   td_log_wait REGEX [T]   wait until the server log matches REGEX.
 #   td_log_count REGEX      number of matching log lines.
 
-TD_TOP=${top_builddir:-$(cd "$LAB_LIB_DIR/../.." && pwd)}
+TD_TOP=${top_builddir:-$(cd "$LAB_LIB_DIR/../../.." && pwd)}
 TD_BIN=${TD_BIN:-$TD_TOP/tunneld}
 TD_PASSWD=${TD_PASSWD:-$TD_TOP/tunneld-passwd}
 TD_LOG=""
@@ -29,7 +29,7 @@ td_users() {
 
 td_config() {
 	cat >"$LAB_DIR/tunneld.conf" <<CONF
-# written by tests/e2e/td.sh
+# written by tests/e2e/lib/td.sh
 listen = ["$LAB_SRV_IP:$LAB_PORT"];
 workers = ${TD_WORKERS:-1};
 user = "nobody";
