@@ -555,6 +555,91 @@ static void on_connect_reply(struct load *L, struct client *c, int status, const
 		client_pump(L, c, now);
 }
 
+/* The response head up to hend: Content-Length into *clen, and whether
+ * the server closes after it (HTTP/1.0, "Connection: close") into
+ * h->reopen.  -1 after failing the client (a chunked body). */
+static int read_headers(struct load *L, struct client *c, const char *hend, size_t *clen)
+{
+	struct http_state *h = c->http;
+	const char *line;
+
+	h->reopen = h->in[7] == '0';
+	for (line = strstr(h->in, "\r\n"); line && line < hend; line = strstr(line + 2, "\r\n")) {
+		const char *v = line + 2;
+		if (!strncasecmp(v, "Content-Length:", 15))
+			*clen = strtoul(v + 15, NULL, 10);
+		else if (!strncasecmp(v, "Connection:", 11) && strcasestr(v, "close") &&
+			 strcasestr(v, "close") < strstr(v, "\r\n"))
+			h->reopen = true;
+		else if (!strncasecmp(v, "Transfer-Encoding:", 18)) {
+			fail(L, c, "chunked responses are not supported");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Cookies of the head up to hend: "Set-Cookie: name=value; attributes". */
+static void take_cookies(struct http_state *h, const char *hend)
+{
+	for (const char *line = strstr(h->in, "\r\n"); line && line < hend;
+	     line = strstr(line + 2, "\r\n")) {
+		const char *v = line + 2;
+		if (!strncasecmp(v, "Set-Cookie:", 11)) {
+			v += 11;
+			while (*v == ' ')
+				v++;
+			add_cookie(h, v, strcspn(v, ";\r"));
+		}
+	}
+}
+
+/* The next step of the login after a 200 answer with this body: CONNECT
+ * after a success, else the reply to the next form.  False after failing
+ * the client. */
+static bool next_phase(struct load *L, struct client *c, const char *body)
+{
+	struct http_state *h = c->http;
+	bool success = strstr(body, "id=\"success\"") != NULL;
+
+	if (success && h->webvpn[0]) {
+		h->phase = PH_CONNECT;
+	} else if (success) {
+		fail(L, c, "login succeeded without a webvpn cookie");
+		return false;
+	} else if (++h->rounds > MAX_ROUNDS || fill_form(L, h, body) < 0) {
+		fail(L, c,
+		     strstr(body, "<error") ? "login failed (error in form)"
+					    : "no usable login form");
+		return false;
+	} else {
+		h->phase = PH_REPLY;
+	}
+	return true;
+}
+
+/* The server closes after this response: the next request goes on a new
+ * connection, keeping the login state and the connect's start and
+ * deadline. */
+static void reopen(struct load *L, struct client *c)
+{
+	struct http_state *keep = c->http;
+	uint64_t t0 = c->t_start, dl = c->deadline;
+
+	c->http = NULL;
+	client_close(L, c);
+	c->http = keep;
+	c->t_start = t0;
+	c->deadline = dl;
+	keep->reopen = false;
+	keep->in_len = 0;
+	tcp_open(L, c);
+	if (c->st == C_IDLE) {
+		free(c->http);
+		c->http = NULL;
+	}
+}
+
 /* A complete response is in h->in: act on it.  Returns false when the
  * client was closed or has left the login. */
 static bool on_response(struct load *L, struct client *c)
@@ -563,7 +648,6 @@ static bool on_response(struct load *L, struct client *c)
 	char *hend = strstr(h->in, "\r\n\r\n");
 	size_t hlen, clen = 0;
 	int status;
-	char *line, *body;
 
 	if (!hend)
 		return false;
@@ -577,35 +661,15 @@ static bool on_response(struct load *L, struct client *c)
 		on_connect_reply(L, c, status, h->in, hlen);
 		return false;
 	}
-	h->reopen = h->in[7] == '0';
-	for (line = strstr(h->in, "\r\n"); line && line < hend; line = strstr(line + 2, "\r\n")) {
-		const char *v = line + 2;
-		if (!strncasecmp(v, "Content-Length:", 15))
-			clen = strtoul(v + 15, NULL, 10);
-		else if (!strncasecmp(v, "Connection:", 11) && strcasestr(v, "close") &&
-			 strcasestr(v, "close") < strstr(v, "\r\n"))
-			h->reopen = true;
-		else if (!strncasecmp(v, "Transfer-Encoding:", 18)) {
-			fail(L, c, "chunked responses are not supported");
-			return false;
-		}
-	}
+	if (read_headers(L, c, hend, &clen) < 0)
+		return false;
 	if (clen > HTTP_IN_MAX - hlen) {
 		fail(L, c, "response too large");
 		return false;
 	}
 	if (h->in_len < hlen + clen)
 		return false; /* wait for the body */
-	/* Cookies: "Set-Cookie: name=value; attributes". */
-	for (line = strstr(h->in, "\r\n"); line && line < hend; line = strstr(line + 2, "\r\n")) {
-		const char *v = line + 2;
-		if (!strncasecmp(v, "Set-Cookie:", 11)) {
-			v += 11;
-			while (*v == ' ')
-				v++;
-			add_cookie(h, v, strcspn(v, ";\r"));
-		}
-	}
+	take_cookies(h, hend);
 	if (status != 200) {
 		snprintf(L->s.fail_reason, sizeof(L->s.fail_reason), "login refused: HTTP %d",
 			 status);
@@ -613,40 +677,14 @@ static bool on_response(struct load *L, struct client *c)
 		client_close(L, c);
 		return false;
 	}
-	body = h->in + hlen;
-	body[clen] = '\0';
-	if (strstr(body, "id=\"success\"") && h->webvpn[0]) {
-		h->phase = PH_CONNECT;
-	} else if (strstr(body, "id=\"success\"")) {
-		fail(L, c, "login succeeded without a webvpn cookie");
+	h->in[hlen + clen] = '\0';
+	if (!next_phase(L, c, h->in + hlen))
 		return false;
-	} else if (++h->rounds > MAX_ROUNDS || fill_form(L, h, body) < 0) {
-		fail(L, c,
-		     strstr(body, "<error") ? "login failed (error in form)"
-					    : "no usable login form");
-		return false;
-	} else {
-		h->phase = PH_REPLY;
-	}
 	memmove(h->in, h->in + hlen + clen, h->in_len - hlen - clen);
 	h->in_len -= hlen + clen;
 	h->in[h->in_len] = '\0';
 	if (h->reopen) {
-		/* Next request on a new connection; keep the login state. */
-		struct http_state *keep = h;
-		uint64_t t0 = c->t_start, dl = c->deadline;
-		c->http = NULL;
-		client_close(L, c);
-		c->http = keep;
-		c->t_start = t0;
-		c->deadline = dl;
-		keep->reopen = false;
-		keep->in_len = 0;
-		tcp_open(L, c);
-		if (c->st == C_IDLE) {
-			free(c->http);
-			c->http = NULL;
-		}
+		reopen(L, c);
 		return false;
 	}
 	send_request(L, c);

@@ -28,6 +28,8 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+static void usage(FILE *f, int code) __attribute__((noreturn));
+
 static void usage(FILE *f, int code)
 {
 	fprintf(f,
@@ -418,7 +420,155 @@ static int mode_hash_cost(const struct opts *o, const char *hash)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- the command line ---- */
+
+/* The mode options; false when opt is none of them.  --hash-cost sets
+ * *hash (and no mode). */
+static bool mode_option(struct opts *o, int opt, const char *arg, const char **hash)
+{
+	switch (opt) {
+	case 'R':
+		o->mode = MODE_CONNECT_RATE;
+		break;
+	case 'H':
+		o->mode = MODE_HOLD;
+		o->sessions = (unsigned)num(arg, 1, 1000000, "--hold");
+		break;
+	case 'E':
+		o->mode = MODE_ECHO_LOAD;
+		o->sessions = (unsigned)num(arg, 1, 1000000, "--echo-load");
+		break;
+	case 'e':
+		o->mode = MODE_ECHO_SERVER;
+		o->echo_port = (uint16_t)num(arg, 1, 65535, "--echo");
+		break;
+	case 'W':
+		o->mode = MODE_RAW_RTT;
+		break;
+	case 'P':
+		o->mode = MODE_PROC_STAT;
+		break;
+	case 'X':
+		o->mode = MODE_NONE;
+		*hash = arg;
+		break;
+	case 'x':
+		o->mode = MODE_REFLECT;
+		o->reflect_dev = arg;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The server, the login and the sessions; false when opt is none of them. */
+static bool session_option(struct opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 's':
+		parse_addr(arg, &o->srv, "--server");
+		break;
+	case 'u':
+		o->user = arg;
+		break;
+	case 'p':
+		o->pass = arg;
+		break;
+	case 'C':
+		if (strncmp(arg, "pin-sha256:", 11) != 0)
+			die("--servercert: expected pin-sha256:BASE64");
+		o->pin = arg;
+		break;
+	case 'k':
+		o->insecure = true;
+		break;
+	case 'y':
+		o->priority = arg;
+		break;
+	case 't':
+		o->duration = (double)num(arg, 1, 3600, "--duration");
+		break;
+	case 'c':
+		o->concurrency = (unsigned)num(arg, 1, 100000, "--concurrency");
+		break;
+	case 'T':
+		o->connect_timeout = (double)num(arg, 1, 600, "--connect-timeout");
+		break;
+	case 'F':
+		connect_phase_s = (unsigned)num(arg, 1, 3600, "--connect-phase");
+		break;
+	case '4':
+		o->ipv4_only = true;
+		break;
+	case 'l':
+		o->label = arg;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* --source ADDR/COUNT */
+static void parse_source(struct opts *o, const char *arg)
+{
+	char a[32];
+	const char *sl = strchr(arg, '/');
+
+	if (!sl || (size_t)(sl - arg) >= sizeof(a))
+		die("--source: expected ADDR/COUNT");
+	memcpy(a, arg, (size_t)(sl - arg));
+	a[sl - arg] = '\0';
+	if (inet_pton(AF_INET, a, &o->src_base) != 1)
+		die("--source: bad address '%s'", a);
+	o->src_count = (unsigned)num(sl + 1, 1, 65536, "--source");
+}
+
+/* The echo traffic and what is measured; false when opt is none of them. */
+static bool traffic_option(struct opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'a':
+		parse_addr(arg, &o->echo, "--echo-addr");
+		break;
+	case 'w':
+		o->window = (unsigned)num(arg, 1, 1024, "--window");
+		break;
+	case 'z':
+		o->payload = (unsigned)num(arg, LOAD_MIN_PKT, LOAD_MAX_PKT, "--size");
+		break;
+	case 'i':
+		o->interval_us = (unsigned)num(arg, 1, 10000000, "--interval");
+		break;
+	case 'S':
+		parse_source(o, arg);
+		break;
+	case 'm':
+		if (o->n_server_pids == LOAD_MAX_PIDS)
+			die("at most %d --server-pid", LOAD_MAX_PIDS);
+		o->server_pids[o->n_server_pids++] = (pid_t)num(arg, 1, 1u << 22, "--server-pid");
+		break;
+	case 'r':
+		o->raw_compare = true;
+		break;
+	case 'o':
+		if (strcmp(arg, "tcp") == 0)
+			o->tcp = true;
+		else if (strcmp(arg, "udp") == 0)
+			o->tcp = false;
+		else
+			die("--proto: expected udp or tcp, got '%s'", arg);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Fills o from the defaults and the command line; *hash for --hash-cost.
+ * Exits on --help and on errors. */
+static void parse_args(int argc, char **argv, struct opts *o, const char **hash)
 {
 	static const struct option lo[] = {
 	    {"connect-rate", no_argument, NULL, 'R'},
@@ -452,7 +602,9 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct opts o = {
+	int opt;
+
+	*o = (struct opts){
 	    .user = "alice",
 	    .pass = "alice-pass",
 	    .priority = "NORMAL",
@@ -463,130 +615,48 @@ int main(int argc, char **argv)
 	    .payload = 1000,
 	    .label = "-",
 	};
-	const char *hash = NULL;
-	int opt, r = 2;
-
-	parse_addr("198.18.0.1:4443", &o.srv, "--server");
-	parse_addr("198.18.1.2:9000", &o.echo, "--echo-addr");
+	parse_addr("198.18.0.1:4443", &o->srv, "--server");
+	parse_addr("198.18.1.2:9000", &o->echo, "--echo-addr");
 	while ((opt = getopt_long(argc, argv, "s:u:p:t:c:h", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'R':
-			o.mode = MODE_CONNECT_RATE;
-			break;
-		case 'H':
-			o.mode = MODE_HOLD;
-			o.sessions = (unsigned)num(optarg, 1, 1000000, "--hold");
-			break;
-		case 'E':
-			o.mode = MODE_ECHO_LOAD;
-			o.sessions = (unsigned)num(optarg, 1, 1000000, "--echo-load");
-			break;
-		case 'e':
-			o.mode = MODE_ECHO_SERVER;
-			o.echo_port = (uint16_t)num(optarg, 1, 65535, "--echo");
-			break;
-		case 'W':
-			o.mode = MODE_RAW_RTT;
-			break;
-		case 'P':
-			o.mode = MODE_PROC_STAT;
-			break;
-		case 'X':
-			o.mode = MODE_NONE;
-			hash = optarg;
-			break;
-		case 's':
-			parse_addr(optarg, &o.srv, "--server");
-			break;
-		case 'u':
-			o.user = optarg;
-			break;
-		case 'p':
-			o.pass = optarg;
-			break;
-		case 'C':
-			if (strncmp(optarg, "pin-sha256:", 11) != 0)
-				die("--servercert: expected pin-sha256:BASE64");
-			o.pin = optarg;
-			break;
-		case 'k':
-			o.insecure = true;
-			break;
-		case 'y':
-			o.priority = optarg;
-			break;
-		case 't':
-			o.duration = (double)num(optarg, 1, 3600, "--duration");
-			break;
-		case 'c':
-			o.concurrency = (unsigned)num(optarg, 1, 100000, "--concurrency");
-			break;
-		case 'T':
-			o.connect_timeout = (double)num(optarg, 1, 600, "--connect-timeout");
-			break;
-		case 'F':
-			connect_phase_s = (unsigned)num(optarg, 1, 3600, "--connect-phase");
-			break;
-		case 'a':
-			parse_addr(optarg, &o.echo, "--echo-addr");
-			break;
-		case 'w':
-			o.window = (unsigned)num(optarg, 1, 1024, "--window");
-			break;
-		case 'z':
-			o.payload = (unsigned)num(optarg, LOAD_MIN_PKT, LOAD_MAX_PKT, "--size");
-			break;
-		case 'i':
-			o.interval_us = (unsigned)num(optarg, 1, 10000000, "--interval");
-			break;
-		case 'S': {
-			char a[32];
-			const char *sl = strchr(optarg, '/');
-			if (!sl || (size_t)(sl - optarg) >= sizeof(a))
-				die("--source: expected ADDR/COUNT");
-			memcpy(a, optarg, (size_t)(sl - optarg));
-			a[sl - optarg] = '\0';
-			if (inet_pton(AF_INET, a, &o.src_base) != 1)
-				die("--source: bad address '%s'", a);
-			o.src_count = (unsigned)num(sl + 1, 1, 65536, "--source");
-			break;
-		}
-		case 'm':
-			if (o.n_server_pids == LOAD_MAX_PIDS)
-				die("at most %d --server-pid", LOAD_MAX_PIDS);
-			o.server_pids[o.n_server_pids++] =
-			    (pid_t)num(optarg, 1, 1u << 22, "--server-pid");
-			break;
-		case '4':
-			o.ipv4_only = true;
-			break;
-		case 'r':
-			o.raw_compare = true;
-			break;
-		case 'l':
-			o.label = optarg;
-			break;
-		case 'o':
-			if (strcmp(optarg, "tcp") == 0)
-				o.tcp = true;
-			else if (strcmp(optarg, "udp") == 0)
-				o.tcp = false;
-			else
-				die("--proto: expected udp or tcp, got '%s'", optarg);
-			break;
-		case 'x':
-			o.mode = MODE_REFLECT;
-			o.reflect_dev = optarg;
-			break;
-		case 'h':
+		if (opt == 'h')
 			usage(stdout, 0);
-			break;
-		default:
+		if (!mode_option(o, opt, optarg, hash) && !session_option(o, opt, optarg) &&
+		    !traffic_option(o, opt, optarg))
 			usage(stderr, 2);
-		}
 	}
 	if (optind != argc)
 		usage(stderr, 2);
+}
+
+static int run_mode(const struct opts *o)
+{
+	switch (o->mode) {
+	case MODE_CONNECT_RATE:
+		return mode_connect_rate(o);
+	case MODE_HOLD:
+		return mode_hold(o);
+	case MODE_ECHO_LOAD:
+		return mode_echo_load(o);
+	case MODE_ECHO_SERVER:
+		return echo_server(o->echo_port, o->duration);
+	case MODE_RAW_RTT:
+		return raw_rtt(o);
+	case MODE_REFLECT:
+		return reflector(o->reflect_dev, o->duration);
+	case MODE_PROC_STAT:
+		return mode_proc_stat(o);
+	default:
+		usage(stderr, 2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	const char *hash = NULL;
+	int r;
+
+	parse_args(argc, argv, &o, &hash);
 	if (hash)
 		return mode_hash_cost(&o, hash);
 	if (o.tcp && o.payload < LOAD_MIN_TCP)
@@ -601,31 +671,7 @@ int main(int argc, char **argv)
 	if (gnutls_global_init() < 0)
 		die("gnutls_global_init failed");
 	raise_nofile((o.sessions > o.concurrency ? o.sessions : o.concurrency) + 64);
-	switch (o.mode) {
-	case MODE_CONNECT_RATE:
-		r = mode_connect_rate(&o);
-		break;
-	case MODE_HOLD:
-		r = mode_hold(&o);
-		break;
-	case MODE_ECHO_LOAD:
-		r = mode_echo_load(&o);
-		break;
-	case MODE_ECHO_SERVER:
-		r = echo_server(o.echo_port, o.duration);
-		break;
-	case MODE_RAW_RTT:
-		r = raw_rtt(&o);
-		break;
-	case MODE_REFLECT:
-		r = reflector(o.reflect_dev, o.duration);
-		break;
-	case MODE_PROC_STAT:
-		r = mode_proc_stat(&o);
-		break;
-	default:
-		usage(stderr, 2);
-	}
+	r = run_mode(&o);
 	gnutls_global_deinit();
 	return r;
 }

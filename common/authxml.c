@@ -4,6 +4,7 @@
  * fixed stack of open element names that point into the input. */
 #include "config.h"
 #include "common/authxml.h"
+#include "common/hex.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -126,17 +127,6 @@ static int put_utf8(struct scan *s, uint32_t c)
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "#NNN" or "#xHH" (the body between '&' and ';') to a code point, or -1.
  * At most AUTHXML_MAX_ENTITY characters, so no overflow is possible. */
 static long numeric_entity(const char *p, size_t n)
@@ -153,7 +143,7 @@ static long numeric_entity(const char *p, size_t n)
 	if (i == n)
 		return -1;
 	for (; i < n; i++) {
-		d = base == 16 ? hex_value(p[i]) : (p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1);
+		d = base == 16 ? hex_digit(p[i]) : (p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1);
 		if (d < 0)
 			return -1;
 		v = v * base + (uint32_t)d;

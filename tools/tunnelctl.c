@@ -15,6 +15,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include "common/hex.h"
+
 #define PROG "tunnelctl"
 
 /* The same default as control.socket in conf/config.c. */
@@ -71,17 +73,6 @@ static void skip_ws(struct jparse *j)
 		j->p++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* At the opening quote; returns a malloc'ed string or NULL. */
 static char *parse_string(struct jparse *j)
 {
@@ -113,7 +104,7 @@ static char *parse_string(struct jparse *j)
 			int c = 0;
 
 			for (int k = 1; k <= 4; k++) {
-				int h = s + k < j->p ? hexval(s[k]) : -1;
+				int h = s + k < j->p ? hex_digit(s[k]) : -1;
 
 				if (h < 0) {
 					free(out);
@@ -488,7 +479,11 @@ static int exchange(int fd, const char *line, char **out)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Reads the command line into *sock and *json and the request line (the
+ * command and its argument) into line; returns the command.  Exits on
+ * --help, --version and usage errors. */
+static const char *parse_args(int argc, char **argv, const char **sock, bool *json, char *line,
+			      size_t cap)
 {
 	static const struct option opts[] = {
 	    {"socket", required_argument, NULL, 's'},
@@ -497,25 +492,23 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *sock = DEFAULT_SOCKET, *cmd, *arg = NULL;
-	char line[LINE_MAX_BYTES], *reply = NULL;
-	bool json = false, known = false, ok;
-	struct jval r;
-	int c, fd, rc;
+	const char *cmd, *arg = NULL;
+	bool known = false;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			sock = optarg;
+			*sock = optarg;
 			break;
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
 			help();
 		case 'V':
 			printf(PROG " " PACKAGE_VERSION "\n");
-			return EXIT_SUCCESS;
+			exit(EXIT_SUCCESS);
 		default:
 			usage_error("invalid option");
 		}
@@ -538,10 +531,40 @@ int main(int argc, char **argv)
 		usage_error("too many arguments");
 	if (arg && (!*arg || strpbrk(arg, " \r\n")))
 		usage_error("the argument must be one word");
-	if ((size_t)snprintf(line, sizeof(line), "%s%s%s\n", cmd, arg ? " " : "", arg ? arg : "") >=
-	    sizeof(line))
+	if ((size_t)snprintf(line, cap, "%s%s%s\n", cmd, arg ? " " : "", arg ? arg : "") >= cap)
 		usage_error("argument too long");
+	return cmd;
+}
 
+/* Prints the server's reply to cmd (as is with json); the exit status. */
+static int show_reply(const char *cmd, const char *reply, bool json)
+{
+	struct jval r;
+	bool ok;
+
+	if (json_parse(reply, &r) < 0 || r.type != J_OBJ || !jget(&r, "ok")) {
+		fprintf(stderr, PROG ": malformed reply from the server\n");
+		return EXIT_REPLY_ERROR;
+	}
+	ok = !strcmp(jtext(&r, "ok"), "true");
+	if (json)
+		fputs(reply, stdout);
+	else if (ok)
+		print_reply(cmd, &r);
+	if (!ok)
+		fprintf(stderr, PROG ": %s\n", jtext(&r, "error"));
+	jfree(&r);
+	return ok ? EXIT_SUCCESS : EXIT_REPLY_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = DEFAULT_SOCKET, *cmd;
+	char line[LINE_MAX_BYTES], *reply = NULL;
+	bool json = false;
+	int fd, rc;
+
+	cmd = parse_args(argc, argv, &sock, &json, line, sizeof(line));
 	fd = ctl_connect(sock);
 	if (fd < 0) {
 		fprintf(stderr, PROG ": cannot connect to %s: %s (is tunneld running?)\n", sock,
@@ -554,19 +577,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": no reply from %s: %s\n", sock, strerror(-rc));
 		return EXIT_NO_SERVER;
 	}
-	if (json_parse(reply, &r) < 0 || r.type != J_OBJ || !jget(&r, "ok")) {
-		fprintf(stderr, PROG ": malformed reply from the server\n");
-		free(reply);
-		return EXIT_REPLY_ERROR;
-	}
-	ok = !strcmp(jtext(&r, "ok"), "true");
-	if (json)
-		fputs(reply, stdout);
-	else if (ok)
-		print_reply(cmd, &r);
-	if (!ok)
-		fprintf(stderr, PROG ": %s\n", jtext(&r, "error"));
-	jfree(&r);
+	rc = show_reply(cmd, reply, json);
 	free(reply);
-	return ok ? EXIT_SUCCESS : EXIT_REPLY_ERROR;
+	return rc;
 }

@@ -353,7 +353,15 @@ static void set_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct request {
+	const char *path, *user;
+	const char *prefix; /* of the hash: "$y$" yescrypt, "$6$" SHA-512 */
+	enum action act;
+};
+
+/* Fills rq from the command line, or exits (help, version, usage errors). */
+static void parse_args(int argc, char **argv, struct request *rq)
 {
 	static const struct option opts[] = {
 	    {"file", required_argument, NULL, 'f'},   {"delete", no_argument, NULL, 'd'},
@@ -361,23 +369,19 @@ int main(int argc, char **argv)
 	    {"method", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	const char *path = NULL, *user, *prefix = "$y$", *method = NULL;
-	enum action act = ACT_SET;
-	int n_actions = 0, c, fd;
-	char hash[HASH_SIZE] = "", *buf, *out, *tmp;
-	size_t len, out_len;
-	struct stat st;
-	bool exists;
+	const char *method = NULL;
+	int n_actions = 0, c;
 
+	*rq = (struct request){.prefix = "$y$", .act = ACT_SET};
 	while ((c = getopt_long(argc, argv, "f:dlum:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			path = optarg;
+			rq->path = optarg;
 			break;
 		case 'd':
 		case 'l':
 		case 'u':
-			act = c == 'd' ? ACT_DELETE : c == 'l' ? ACT_LOCK : ACT_UNLOCK;
+			rq->act = c == 'd' ? ACT_DELETE : c == 'l' ? ACT_LOCK : ACT_UNLOCK;
 			n_actions++;
 			break;
 		case 'm':
@@ -387,39 +391,35 @@ int main(int argc, char **argv)
 			help();
 		case 'V':
 			printf(PROG " " PACKAGE_VERSION "\n");
-			return EXIT_SUCCESS;
+			exit(EXIT_SUCCESS);
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
-			return EXIT_USAGE;
+			exit(EXIT_USAGE);
 		}
 	}
-	if (!path)
+	if (!rq->path)
 		usage_error("no password file given (-f)");
 	if (optind + 1 != argc)
 		usage_error(optind == argc ? "no user given" : "more than one user given");
 	if (n_actions > 1)
 		usage_error("only one of -d, -l and -u may be given");
-	if (method && act != ACT_SET)
+	if (method && rq->act != ACT_SET)
 		usage_error("-m only applies when setting a password");
 	if (method && strcmp(method, "sha512") == 0)
-		prefix = "$6$";
+		rq->prefix = "$6$";
 	else if (method && strcmp(method, "yescrypt") != 0)
 		usage_error("unknown method (use yescrypt or sha512)");
-	user = argv[optind];
-	if (!passwd_valid_user(user))
+	rq->user = argv[optind];
+	if (!passwd_valid_user(rq->user))
 		usage_error("invalid user name (1-64 of A-Z a-z 0-9 . _ @ -, not starting with -)");
+}
 
-	set_signals();
-	/* Report a broken or unreadable file before asking for a password,
-	 * and hash before taking the lock, so the lock is held only while the
-	 * file is rewritten (never while someone types). */
-	if (read_file(path, &buf, &len, &st))
-		validate(path, buf, len);
-	else if (act != ACT_SET)
-		die("cannot open %s: %s", path, strerror(ENOENT));
-	free(buf);
-	if (act == ACT_SET)
-		get_password_hash(user, prefix, hash, sizeof(hash));
+/* Creates PATH.tmp exclusively: the lock, and the new copy.  Returns its
+ * fd; tmp_path is set from then on, so that die() removes it. */
+static int take_lock(const char *path)
+{
+	char *tmp;
+	int fd;
 
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
 		die("out of memory");
@@ -431,15 +431,26 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("cannot create %s: %s", tmp, strerror(errno));
 	tmp_path = tmp;
+	return fd;
+}
 
-	/* Read again under the lock: another run may have changed the file
-	 * since. */
+/* Under the lock (fd is tmp_path): reads the file again, since another
+ * run may have changed it, applies the request, writes the new copy with
+ * the file's owner and mode, and renames it over the file.  Wipes hash. */
+static void rewrite(int fd, const struct request *rq, char *hash, size_t hash_size)
+{
+	const char *path = rq->path;
+	char *buf, *out, *tmp = tmp_path;
+	size_t len, out_len;
+	struct stat st;
+	bool exists;
+
 	exists = read_file(path, &buf, &len, &st);
-	if (!exists && act != ACT_SET)
+	if (!exists && rq->act != ACT_SET)
 		die("cannot open %s: %s", path, strerror(ENOENT));
 	validate(path, buf, len);
-	out = apply(act, path, buf ? buf : "", len, user, hash, &out_len);
-	explicit_bzero(hash, sizeof(hash));
+	out = apply(rq->act, path, buf ? buf : "", len, rq->user, hash, &out_len);
+	explicit_bzero(hash, hash_size);
 
 	if (exists && fchown(fd, st.st_uid, st.st_gid) < 0)
 		die("cannot give %s the owner of %s: %s", tmp_path, path, strerror(errno));
@@ -457,5 +468,27 @@ int main(int argc, char **argv)
 	free(buf);
 	free(out);
 	free(tmp);
+}
+
+int main(int argc, char **argv)
+{
+	struct request rq;
+	char hash[HASH_SIZE] = "", *buf;
+	size_t len;
+	struct stat st;
+
+	parse_args(argc, argv, &rq);
+	set_signals();
+	/* Report a broken or unreadable file before asking for a password,
+	 * and hash before taking the lock, so the lock is held only while the
+	 * file is rewritten (never while someone types). */
+	if (read_file(rq.path, &buf, &len, &st))
+		validate(rq.path, buf, len);
+	else if (rq.act != ACT_SET)
+		die("cannot open %s: %s", rq.path, strerror(ENOENT));
+	free(buf);
+	if (rq.act == ACT_SET)
+		get_password_hash(rq.user, rq.prefix, hash, sizeof(hash));
+	rewrite(take_lock(rq.path), &rq, hash, sizeof(hash));
 	return EXIT_SUCCESS;
 }
