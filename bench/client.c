@@ -297,13 +297,19 @@ static void send_request(struct load *L, struct client *c)
 
 	snprintf(host, sizeof(host), "%s:%u", inet_ntoa(o->srv.sin_addr), ntohs(o->srv.sin_port));
 	if (h->phase == PH_CONNECT) {
-		bad |= put(req, L->scratch_cap, &n,
-			   "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-			   "Cookie: webvpn=%s\r\nX-CSTP-Version: 1\r\nX-CSTP-Hostname: load%u\r\n"
-			   "X-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: 1406\r\n"
-			   "X-CSTP-Address-Type: %s\r\n%s\r\n",
-			   host, LOAD_UA, h->webvpn, c->idx, o->ipv4_only ? "IPv4" : "IPv6,IPv4",
-			   o->ipv4_only ? "" : "X-CSTP-Full-IPv6-Capability: true\r\n");
+		char name[32];
+		struct tc_connect cr = {.host = host,
+					.agent = LOAD_UA,
+					.cookie = h->webvpn,
+					.hostname = name,
+					.mtu = 1406,
+					.ipv4_only = o->ipv4_only};
+		int w;
+
+		snprintf(name, sizeof(name), "load%u", c->idx);
+		w = tc_connect_request(req, L->scratch_cap, &cr);
+		bad |= w < 0;
+		n = w < 0 ? 0 : (size_t)w;
 	} else {
 		bad |=
 		    put(body, sizeof(body), &bn,
@@ -407,25 +413,6 @@ static int tag_attr(const char *p, const char *name, char *out, size_t cap)
 		}
 	}
 	return -1;
-}
-
-static void xml_escape(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *s && n + 7 < cap; s++) {
-		const char *e = *s == '&'   ? "&amp;"
-				: *s == '<' ? "&lt;"
-				: *s == '>' ? "&gt;"
-					    : NULL;
-		if (e) {
-			memcpy(out + n, e, strlen(e));
-			n += strlen(e);
-		} else {
-			out[n++] = *s;
-		}
-	}
-	out[n] = '\0';
 }
 
 /* Fill the form the way openconnect's CLI does: a text input whose name
@@ -730,19 +717,20 @@ static void on_echo(struct load *L, struct client *c, const uint8_t *p, size_t l
 
 static bool on_frame(struct load *L, struct client *c, uint8_t type, const uint8_t *p, size_t n)
 {
-	static const uint8_t dpd_resp[8] = {'S', 'T', 'F', 1, 0, 0, 0x04, 0};
+	uint8_t dpd_resp[TC_CSTP_HDR];
 
 	switch (type) {
-	case 0x00:
+	case TC_DATA:
 		on_echo(L, c, p, n);
 		break;
-	case 0x03:
+	case TC_DPD_REQ:
 		L->s.dpd++;
+		tc_cstp_header(dpd_resp, TC_DPD_RESP, 0);
 		if (send_record(L, c, dpd_resp, sizeof(dpd_resp)) == -1)
 			return false;
 		break;
-	case 0x04:
-	case 0x07:
+	case TC_DPD_RESP:
+	case TC_KEEPALIVE:
 		break;
 	default: /* DISCONNECT, TERMINATE, or something we do not know */
 		if (c->st == C_BYE) {
@@ -750,21 +738,17 @@ static bool on_frame(struct load *L, struct client *c, uint8_t type, const uint8
 			client_close(L, c);
 		} else {
 			fail(L, c,
-			     type == 0x05 ? "server sent DISCONNECT" : "server ended the tunnel");
+			     type == TC_DISCONNECT ? "server sent DISCONNECT"
+						   : "server ended the tunnel");
 		}
 		return false;
 	}
 	return c->st == C_TUNNEL || c->st == C_BYE;
 }
 
-static size_t frame_len(const uint8_t *h)
-{
-	return 8 + ((size_t)h[4] << 8 | h[5]);
-}
-
 static void keep_part(struct client *c, const uint8_t *buf, size_t len)
 {
-	if (!c->part && !(c->part = malloc(8 + 65535)))
+	if (!c->part && !(c->part = malloc(TC_CSTP_HDR + 65535)))
 		die("out of memory");
 	memcpy(c->part, buf, len);
 	c->part_len = (uint32_t)len;
@@ -782,37 +766,38 @@ static void tunnel_feed(struct load *L, struct client *c, const uint8_t *buf, si
 		size_t flen;
 
 		if (c->part_len) {
-			size_t need =
-			    c->part_len < 8 ? 8 - c->part_len : frame_len(c->part) - c->part_len;
+			size_t need = c->part_len < TC_CSTP_HDR
+					  ? TC_CSTP_HDR - c->part_len
+					  : tc_cstp_frame_len(c->part) - c->part_len;
 			if (need > len)
 				need = len;
 			memcpy(c->part + c->part_len, buf, need);
 			c->part_len += (uint32_t)need;
 			buf += need;
 			len -= need;
-			if (c->part_len < 8)
+			if (c->part_len < TC_CSTP_HDR)
 				return;
-			if (memcmp(c->part, "STF\x01", 4) != 0) {
+			if (!tc_cstp_magic(c->part)) {
 				fail(L, c, "bad CSTP frame");
 				return;
 			}
-			if (c->part_len == frame_len(c->part)) {
+			if (c->part_len == tc_cstp_frame_len(c->part)) {
 				c->part_len = 0;
-				if (!on_frame(L, c, c->part[6], c->part + 8,
-					      frame_len(c->part) - 8))
+				if (!on_frame(L, c, c->part[6], c->part + TC_CSTP_HDR,
+					      tc_cstp_frame_len(c->part) - TC_CSTP_HDR))
 					return;
 			}
 			continue;
 		}
-		if (len < 8) {
+		if (len < TC_CSTP_HDR) {
 			keep_part(c, buf, len);
 			return;
 		}
-		if (memcmp(buf, "STF\x01", 4) != 0) {
+		if (!tc_cstp_magic(buf)) {
 			fail(L, c, "bad CSTP frame");
 			return;
 		}
-		flen = frame_len(buf);
+		flen = tc_cstp_frame_len(buf);
 		if (len < flen) {
 			keep_part(c, buf, len);
 			return;
@@ -820,18 +805,21 @@ static void tunnel_feed(struct load *L, struct client *c, const uint8_t *buf, si
 		f = buf;
 		buf += flen;
 		len -= flen;
-		if (!on_frame(L, c, f[6], f + 8, flen - 8))
+		if (!on_frame(L, c, f[6], f + TC_CSTP_HDR, flen - TC_CSTP_HDR))
 			return;
 	}
 }
 
 void client_bye(struct load *L, struct client *c)
 {
-	static const uint8_t bye[] = {'S', 'T', 'F', 1,	  0,   10,  0x05, 0,   0xb0,
-				      'l', 'o', 'a', 'd', ' ', 'd', 'o',  'n', 'e'};
+	static const char reason[] = "\xb0"
+				     "load done"; /* 0xb0: the user quits, the session ends */
+	uint8_t bye[TC_CSTP_HDR + sizeof(reason) - 1];
 
 	if (c->st != C_TUNNEL)
 		return;
+	tc_cstp_header(bye, TC_DISCONNECT, sizeof(reason) - 1);
+	memcpy(bye + TC_CSTP_HDR, reason, sizeof(reason) - 1);
 	if (send_record(L, c, bye, sizeof(bye)) < 0 && c->st != C_TUNNEL)
 		return;
 	set_state(L, c, C_BYE);

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <gnutls/gnutls.h>
 
+#include "tests/lib/tclient.h" /* now_ns(), xml_escape(), CSTP framing */
+
 #define LOAD_MAX_PIDS	8
 #define LOAD_UA		"Open AnyConnect VPN Agent v9.01-3" /* what the stock client sends */
 #define LOAD_MAGIC	0x746c6f64u			    /* "tlod": our echo payloads */
@@ -75,7 +77,6 @@ struct echo_hdr {
 extern volatile sig_atomic_t stop_flag;
 
 /* util.c ------------------------------------------------------------------ */
-uint64_t now_ns(void);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Round-trip or connect-time histogram, microsecond resolution. */

@@ -21,14 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 void die(const char *fmt, ...)
 {
 	va_list ap;

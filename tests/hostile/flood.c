@@ -198,10 +198,10 @@ int cmd_flood(int argc, char **argv)
 		}
 		if (ping) {
 			make_ping(pkt, (size_t)size, &src, &dst, id, (uint16_t)sent);
-			rc = hc_frame(h, T_DATA, pkt, (size_t)size);
+			rc = hc_frame(h, TC_DATA, pkt, (size_t)size);
 		} else {
 			memset(pkt, (int)(sent & 0xff), (size_t)size);
-			rc = hc_frame(h, T_DPD_REQ, pkt, (size_t)size);
+			rc = hc_frame(h, TC_DPD_REQ, pkt, (size_t)size);
 		}
 		if (rc < 0) {
 			stop =
@@ -219,8 +219,8 @@ int cmd_flood(int argc, char **argv)
 					stop = "the server closed";
 				break;
 			}
-			got_resp += t == T_DPD_RESP;
-			got_data += t == T_DATA;
+			got_resp += t == TC_DPD_RESP;
+			got_data += t == TC_DATA;
 		}
 		if (stop)
 			break;
@@ -254,7 +254,7 @@ int cmd_flood(int argc, char **argv)
 		       (unsigned long long)drained, got_usr1 ? "yes" : "no");
 	}
 	if (!stop)
-		hc_frame(h, T_DISCONNECT, "\xb0hostile flood done", 19);
+		hc_frame(h, TC_DISCONNECT, "\xb0hostile flood done", 19);
 	hc_close(h);
 	free(h);
 	if (stop && !allow_close)
@@ -285,18 +285,18 @@ static const char *one_cycle(struct hc *h, unsigned idx)
 			snprintf(why, sizeof(why), "login/CONNECT: status %d", rc);
 		return why;
 	}
-	if (hc_frame(h, T_DPD_REQ, "cycle", 5) < 0) {
+	if (hc_frame(h, TC_DPD_REQ, "cycle", 5) < 0) {
 		hc_close(h);
 		return "DPD send failed";
 	}
 	do
 		f = hc_next_frame(h, O.timeout_ms, &t, NULL, 0, &l);
-	while (f == 1 && t != T_DPD_RESP);
+	while (f == 1 && t != TC_DPD_RESP);
 	if (f != 1) {
 		hc_close(h);
 		return "no DPD answer";
 	}
-	hc_frame(h, T_DISCONNECT, "\xb0hostile cycle", 14);
+	hc_frame(h, TC_DISCONNECT, "\xb0hostile cycle", 14);
 	if (hc_wait_closed(h, O.timeout_ms) < 0) {
 		hc_close(h);
 		return "the server kept the connection after the logout";

@@ -15,28 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const uint8_t cstp_magic[4] = {0x53, 0x54, 0x46, 0x01};
-
-/* Wait for fd to be readable (events POLLIN) or writable (POLLOUT) until
- * the deadline (ms on now_ms's clock).  0, or -ETIMEDOUT. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-	int64_t left;
-	int r;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 static int tls_err(int r)
 {
 	switch (r) {
@@ -307,36 +285,6 @@ int hc_response(struct hc *h, struct hresp *r, bool connect)
 	return 0;
 }
 
-static void xml_escape(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *s && n + 7 < cap; s++) {
-		const char *e = NULL;
-		switch (*s) {
-		case '&':
-			e = "&amp;";
-			break;
-		case '<':
-			e = "&lt;";
-			break;
-		case '>':
-			e = "&gt;";
-			break;
-		case '"':
-			e = "&quot;";
-			break;
-		}
-		if (e) {
-			memcpy(out + n, e, strlen(e));
-			n += strlen(e);
-		} else {
-			out[n++] = *s;
-		}
-	}
-	out[n] = 0;
-}
-
 static int post(struct hc *h, const char *path, const char *body, struct hresp *r)
 {
 	char req[4096];
@@ -390,18 +338,19 @@ int hc_login(struct hc *h, const char *user, const char *pass, struct hresp *r)
 
 int hc_connect(struct hc *h, const char *cookie, struct hresp *r)
 {
-	char req[1024], ck[H_COOKIE_MAX + 32] = "";
+	const struct tc_connect cr = {.host = "tunneld-lab",
+				      .agent = "hostile (tunneld tests)",
+				      .cookie = cookie,
+				      .hostname = "hostile",
+				      .mtu = 1400};
+	char req[1024];
 	int n, rc;
 
-	if (cookie)
-		snprintf(ck, sizeof(ck), "Cookie: webvpn=%s\r\n", cookie);
-	n = snprintf(req, sizeof(req),
-		     "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: tunneld-lab\r\n"
-		     "User-Agent: hostile (tunneld tests)\r\n%sX-CSTP-Version: 1\r\n"
-		     "X-CSTP-Hostname: hostile\r\nX-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: 1400\r\n"
-		     "X-CSTP-Address-Type: IPv6,IPv4\r\nX-CSTP-Full-IPv6-Capability: true\r\n\r\n",
-		     ck);
+	n = tc_connect_request(req, sizeof(req), &cr);
+	if (n < 0)
+		return -E2BIG;
 	rc = hc_send(h, req, (size_t)n);
+	explicit_bzero(req, sizeof(req));
 	if (rc < 0)
 		return rc;
 	rc = hc_response(h, r, true);
@@ -412,38 +361,35 @@ int hc_connect(struct hc *h, const char *cookie, struct hresp *r)
 
 int hc_frame(struct hc *h, uint8_t type, const void *payload, size_t len)
 {
-	uint8_t f[8 + 16384];
+	uint8_t f[TC_CSTP_HDR + 16384];
 
-	if (len > sizeof(f) - 8)
+	if (len > sizeof(f) - TC_CSTP_HDR)
 		return -E2BIG;
-	memcpy(f, cstp_magic, 4);
-	f[4] = (uint8_t)(len >> 8);
-	f[5] = (uint8_t)len;
-	f[6] = type;
-	f[7] = 0;
+	tc_cstp_header(f, type, len);
 	if (len)
-		memcpy(f + 8, payload, len);
-	return hc_send(h, f, 8 + len);
+		memcpy(f + TC_CSTP_HDR, payload, len);
+	return hc_send(h, f, TC_CSTP_HDR + len);
 }
 
 int hc_next_frame(struct hc *h, int timeout_ms, uint8_t *type, uint8_t *payload, size_t cap,
 		  size_t *len)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	size_t plen;
+	size_t flen;
 	int f;
 
 	for (;;) {
-		if (h->rlen >= 8) {
-			if (memcmp(h->rbuf, cstp_magic, 4) != 0)
+		if (h->rlen >= TC_CSTP_HDR) {
+			if (!tc_cstp_magic(h->rbuf))
 				return -EPROTO;
-			plen = (size_t)h->rbuf[4] << 8 | h->rbuf[5];
-			if (h->rlen >= 8 + plen) {
+			flen = tc_cstp_frame_len(h->rbuf);
+			if (h->rlen >= flen) {
 				*type = h->rbuf[6];
-				*len = plen;
+				*len = flen - TC_CSTP_HDR;
 				if (payload)
-					memcpy(payload, h->rbuf + 8, plen < cap ? plen : cap);
-				consume(h, 8 + plen);
+					memcpy(payload, h->rbuf + TC_CSTP_HDR,
+					       *len < cap ? *len : cap);
+				consume(h, flen);
 				return 1;
 			}
 		}

@@ -30,14 +30,6 @@ static const char *cmd_name = "";
 
 /* ---- helpers ------------------------------------------------------------- */
 
-int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void vlog(const char *fmt, ...)
 {
 	va_list ap;
@@ -512,7 +504,7 @@ static bool no_tunnel(struct hc *h)
 
 	if (h->eof)
 		return true;
-	hc_frame(h, T_DPD_REQ, "probe", 5);
+	hc_frame(h, TC_DPD_REQ, "probe", 5);
 	return hc_next_frame(h, 1000, &t, NULL, 0, &l) != 1 && hc_wait_closed(h, O.timeout_ms) >= 0;
 }
 
@@ -577,7 +569,7 @@ static int cmd_connect(int argc, char **argv)
 	}
 	bool closed = rc != 200 && no_tunnel(&h);
 	if (rc == 200)
-		hc_frame(&h, T_DISCONNECT, "\xb0hostile", 8);
+		hc_frame(&h, TC_DISCONNECT, "\xb0hostile", 8);
 	hc_close(&h);
 	printf("connect: cookie=%s status=%d reason=\"%s\" x_reason=\"%s\" tunnel=%s\n", what, rc,
 	       r.reason, r.x_reason,
@@ -604,7 +596,7 @@ static int reconnect_status(const char *cookie, struct hresp *r)
 		return rc;
 	rc = hc_connect(&h, cookie, r);
 	if (rc == 200)
-		hc_frame(&h, T_DISCONNECT, "", 0); /* no reason byte: keep the session */
+		hc_frame(&h, TC_DISCONNECT, "", 0); /* no reason byte: keep the session */
 	hc_close(&h);
 	return rc;
 }
@@ -628,7 +620,7 @@ static int cmd_expired(int argc, char **argv)
 	memcpy(cookie, r.cookie, sizeof(cookie));
 	if (!strcmp(argv[1], "bye")) {
 		/* The user logs out: DISCONNECT with reason 0xb0 ends the session. */
-		hc_frame(&h, T_DISCONNECT, "\xb0hostile logs out", 17);
+		hc_frame(&h, TC_DISCONNECT, "\xb0hostile logs out", 17);
 		long ms = hc_wait_closed(&h, O.timeout_ms);
 		hc_close(&h);
 		printf("expired: bye sent, server closed=%s\n", ms >= 0 ? "yes" : "no");
@@ -660,7 +652,7 @@ static int cmd_expired(int argc, char **argv)
 
 static int cmd_cstp(int argc, char **argv)
 {
-	uint8_t f[8 + 16384 + 64] = {0x53, 0x54, 0x46, 0x01}, t, pl[64];
+	uint8_t f[TC_CSTP_HDR + 16384 + 64] = {0}, t, pl[64];
 	const char *kind;
 	struct hresp r;
 	struct hc h;
@@ -675,16 +667,17 @@ static int cmd_cstp(int argc, char **argv)
 	if (rc != 0)
 		return verdict(false, "cstp", "tunnel failed (%d)", rc);
 	/* The tunnel works before the bad frame: a DPD is answered. */
-	hc_frame(&h, T_DPD_REQ, "hello", 5);
+	hc_frame(&h, TC_DPD_REQ, "hello", 5);
 	do
 		rc = hc_next_frame(&h, O.timeout_ms, &t, pl, sizeof(pl), &l);
-	while (rc == 1 && t != T_DPD_RESP);
+	while (rc == 1 && t != TC_DPD_RESP);
 	if (rc != 1) {
 		hc_close(&h);
 		return verdict(false, "cstp", "no DPD answer before the bad frame");
 	}
 	unsigned mtu = r.mtu ? r.mtu : 1400;
-	f[4] = 0, f[5] = 20, f[6] = T_DATA, len = 28;
+	tc_cstp_header(f, TC_DATA, 20);
+	len = TC_CSTP_HDR + 20;
 	if (!strcmp(kind, "magic")) {
 		memcpy(f, "GET ", 4);
 	} else if (!strcmp(kind, "length")) {
@@ -694,7 +687,7 @@ static int cmd_cstp(int argc, char **argv)
 	} else if (!strcmp(kind, "type")) {
 		f[6] = 0x42;
 	} else if (!strcmp(kind, "compressed")) {
-		f[6] = 0x08; /* never negotiated */
+		f[6] = TC_COMPRESSED; /* never negotiated */
 	} else if (!strcmp(kind, "reserved")) {
 		f[7] = 0x01;
 	} else {
@@ -793,7 +786,7 @@ static int cmd_hold(int argc, char **argv)
 	usleep((useconds_t)(O.seconds * 1e6));
 	for (long i = 0; i < n; i++) {
 		if (hs[i].tls)
-			hc_frame(&hs[i], T_DISCONNECT, "\xb0hostile done", 13);
+			hc_frame(&hs[i], TC_DISCONNECT, "\xb0hostile done", 13);
 		hc_close(&hs[i]);
 	}
 	free(hs);

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <gnutls/gnutls.h>
 
+#include "tests/lib/tclient.h" /* now_ms(), wait_fd(), xml_escape(), CSTP framing */
+
 #define H_MAX_SRC    256 /* source addresses (-b) */
 #define H_COOKIE_MAX 256
 #define H_RBUF	     (64 * 1024)
@@ -36,7 +38,6 @@ extern struct hopts O;
 extern gnutls_certificate_credentials_t H_CRED;
 
 /* ---- util (hostile.c) --------------------------------------------------- */
-int64_t now_ms(void);
 void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the verdict line and return the exit status (0 pass, 1 fail). */
 int verdict(bool ok, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -104,9 +105,6 @@ int hc_tunnel(struct hc *h, unsigned src_i, struct hresp *r);
 /* A first flight of a client handshake (the ClientHello record), made once
  * with GnuTLS: loris sends part of it. */
 int client_hello(uint8_t *out, size_t cap, size_t *len);
-
-/* CSTP types (PROTOCOL.md 5.2) */
-enum { T_DATA = 0, T_DPD_REQ = 3, T_DPD_RESP = 4, T_DISCONNECT = 5, T_KEEPALIVE = 7 };
 
 /* ---- scenarios ---------------------------------------------------------- */
 int cmd_loris(int argc, char **argv);
