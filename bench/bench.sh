@@ -95,47 +95,15 @@ stop_tunneld() {
 	SRV_PID=""
 }
 
-# Debian's ocserv with the lab's settings (tests/e2e/lib/lib.sh
+# Debian's ocserv as the lab starts it (tests/e2e/lib/lib.sh
 # lab_start_ocserv), sized for the bench: the pool, max-clients, and the
 # same hashes as tunneld's password file.
 start_ocserv() {
 	mkdir -p "$OC_DIR"
-	chmod 755 "$OC_DIR"
 	printf 'alice:*:%s\nyves:*:%s\n' "$HASH_SHA" "$HASH_Y" >"$OC_DIR/passwd"
-	cat >"$OC_DIR/ocserv.conf" <<-EOF
-		auth = "plain[passwd=$OC_DIR/passwd]"
-		tcp-port = $LAB_PORT
-		server-cert = $LAB_CERT
-		server-key = $LAB_KEY
-		socket-file = $OC_DIR/ocserv.sock
-		pid-file = $OC_DIR/ocserv.pid
-		use-occtl = true
-		occtl-socket-file = $OC_DIR/occtl.sock
-		isolate-workers = false
-		max-clients = $((HOLD + 1000))
-		max-same-clients = 0
-		rate-limit-ms = 0
-		max-ban-score = 0
-		keepalive = 32400
-		dpd = 90
-		mobile-dpd = 1800
-		try-mtu-discovery = false
-		cookie-timeout = 300
-		deny-roaming = false
-		auth-timeout = 240
-		tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
-		device = vpns
-		predictable-ips = true
-		mtu = 1400
-		ipv4-network = $POOL4
-		ipv6-network = fd00:100::/64
-		route = 198.18.1.0/255.255.255.0
-		route = fd00:1::/64
-		log-level = 1
-	EOF
-	lab_bg srv "$OC_DIR/ocserv.log" ocserv -f -c "$OC_DIR/ocserv.conf" >/dev/null
-	SRV_PID=$LAB_BG_PID
-	lab_wait_listen srv "$LAB_PORT" 10 || { tail -n 20 "$OC_DIR/ocserv.log" >&2; return 1; }
+	LAB_OCSERV_PASSWD=$OC_DIR/passwd LAB_OCSERV_POOL4=$POOL4 LAB_OCSERV_MAX_CLIENTS=$((HOLD + 1000)) \
+		lab_start_ocserv "$OC_DIR" || return 1
+	SRV_PID=$LAB_OCSERV_PID
 }
 
 stop_ocserv() {

@@ -32,25 +32,17 @@ lab_add_client c1
 
 # iperf3 in both directions; prints "up down" in Gbit/s.
 measure() {
-	local up down
+	local up down srv
 	lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
+	srv=$LAB_BG_PID
 	lab_wait_listen lan 5201 10
 	up=$(lab_cli c1 iperf3 -c 198.18.1.2 -p 5201 -t "$SECS" -J |
 		awk -F'[:,]' '/"sum_received"/ {f=1} f && /"bits_per_second"/ {printf "%.2f", $2/1e9; exit}')
 	down=$(lab_cli c1 iperf3 -c 198.18.1.2 -p 5201 -t "$SECS" -R -J |
 		awk -F'[:,]' '/"sum_received"/ {f=1} f && /"bits_per_second"/ {printf "%.2f", $2/1e9; exit}')
-	pkill -f "iperf3 -s -p 5201" 2>/dev/null || true
+	kill "$srv" 2>/dev/null || true
+	wait "$srv" 2>/dev/null || true
 	echo "$up $down"
-}
-
-# CPU seconds (user+system) of a process tree's processes in the server ns.
-srv_cpu() {
-	local tck total=0 p
-	tck=$(getconf CLK_TCK)
-	for p in $(ip netns pids "$LAB_NS_SRV"); do
-		total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	awk -v t="$total" -v c="$tck" 'BEGIN { printf "%.2f", t / c }'
 }
 
 run_one() {
@@ -62,9 +54,9 @@ run_one() {
 	lab_ping_ok c1 198.18.1.2 3 && p4=ok || p4=FAILED
 	lab_ping_ok c1 fd00:1::2 3 && p6=ok || p6=FAILED
 	rtt=$(lab_cli c1 ping -n -q -c 20 -i 0.05 198.18.1.2 | awk -F/ '/^rtt/ {print $5}')
-	cpu0=$(srv_cpu)
+	cpu0=$(lab_srv_cpu)
 	r=$(measure)
-	cpu1=$(srv_cpu)
+	cpu1=$(lab_srv_cpu)
 	lab_client_signal c1 INT
 	lab_client_exited c1 10 >/dev/null || true
 	printf '%-8s client %s / %s  ping v4 %s v6 %s (avg %s ms)\n' \

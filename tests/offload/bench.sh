@@ -31,15 +31,6 @@ lab_add_client c1
 td_users alice:alice-pass
 TD_LOG_LEVEL=info td_config
 
-srv_cpu() {
-	local tck total=0 p
-	tck=$(getconf CLK_TCK)
-	for p in $(ip netns pids "$LAB_NS_SRV"); do
-		total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	awk -v t="$total" -v c="$tck" 'BEGIN { printf "%.2f", t / c }'
-}
-
 # Sum the workers' "TUN I/O" lines: reads read_pkts writes write_pkts.
 tun_io() {
 	sed -n 's/.*TUN I\/O (offloads [a-z]*): \([0-9]*\) reads carried \([0-9]*\) packets.*, \([0-9]*\) writes carried \([0-9]*\) packets.*/\1 \2 \3 \4/p' "$TD_LOG" |
@@ -54,10 +45,10 @@ run() {
 	td_start
 	lab_start_client c1 alice alice-pass
 	lab_wait_client c1 20 || td_fail "client did not connect"
-	cpu0=$(srv_cpu)
+	cpu0=$(lab_srv_cpu)
 	gbps=$(lab_cli c1 timeout $((SECS + 30)) iperf3 -c "$DST" -p 5201 -t "$SECS" $flag -J |
 		awk -F'[:,]' '/"sum_received"/ {f=1} f && /"bits_per_second"/ {printf "%.3f", $2/1e9; exit}')
-	cpu1=$(srv_cpu)
+	cpu1=$(lab_srv_cpu)
 	lab_client_signal c1 INT
 	lab_client_exited c1 10 >/dev/null || true
 	td_stop || td_fail "unclean stop"

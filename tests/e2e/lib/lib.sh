@@ -51,6 +51,8 @@
 #                            198.18.2.0/24 from the server to it; sets
 #                            LAB_REFLECT_PID, log LAB_DIR/reflect.log.
 #   lab_alive PID            true while PID runs (and is not a zombie).
+#   lab_srv_cpu              CPU seconds (user+system, "%.2f") used so far by
+#                            the processes in the server ns.
 #   lab_start_client NAME USER PASSWORD [openconnect args...]
 #                            start openconnect in client NAME; returns at once.
 #                            Log LAB_DIR/NAME.oc.log, PID in LAB_DIR/NAME.pid,
@@ -73,7 +75,8 @@
 # LAB_SCRIPT (bash .../oc-script.sh), LAB_KEEP=1 (keep LAB_DIR),
 # LAB_OC_RECONNECT_TIMEOUT (60), LAB_TERM_GRACE_MS (3000: TERM before KILL at
 # cleanup), LAB_DEBUG=1, LAB_SCRIPT_ENVDUMP=1 (oc-script.sh saves each call's
-# environment), LAB_OCSERV_ROUTES / LAB_OCSERV_EXTRA (see lab_start_ocserv).
+# environment), LAB_OCSERV_ROUTES, LAB_OCSERV_PASSWD, LAB_OCSERV_POOL4,
+# LAB_OCSERV_MAX_CLIENTS, LAB_OCSERV_EXTRA (see lab_start_ocserv).
 
 LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PORT=${LAB_PORT:-4443}
@@ -400,6 +403,15 @@ lab_bg() {
 	echo "$pid"
 }
 
+lab_srv_cpu() {
+	local tck total=0 p
+	tck=$(getconf CLK_TCK)
+	for p in $(ip netns pids "$LAB_NS_SRV"); do
+		total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$total" -v c="$tck" 'BEGIN { printf "%.2f", t / c }'
+}
+
 lab_reflector() {
 	local _
 	lab_bg lan "$LAB_DIR/reflect.log" "$1" --reflect rfl0 --duration "$2" >/dev/null
@@ -570,19 +582,25 @@ lab_ping_ok() {
 }
 
 # Debian's ocserv, TLS only (no udp-port: the client must not wait for DTLS).
-# User alice / alice-pass.  LAB_OCSERV_ROUTES (default
-# "198.18.1.0/255.255.255.0 fd00:1::/64"; empty: no split routes, so clients
-# route everything into the tunnel) and LAB_OCSERV_EXTRA (config lines added
-# at the end) adjust the config.  Sets LAB_OCSERV_PID and LAB_OCSERV_DIR.
+# User alice / alice-pass, or the users of LAB_OCSERV_PASSWD (an ocpasswd
+# file).  LAB_OCSERV_ROUTES (default "198.18.1.0/255.255.255.0 fd00:1::/64";
+# empty: no split routes, so clients route everything into the tunnel),
+# LAB_OCSERV_POOL4 (198.18.100.0/24), LAB_OCSERV_MAX_CLIENTS (16) and
+# LAB_OCSERV_EXTRA (config lines added at the end) adjust the config.  Sets
+# LAB_OCSERV_PID and LAB_OCSERV_DIR.
 lab_start_ocserv() {
-	local wd=${1:-$LAB_DIR/ocserv}
-	lab_need ocserv ocpasswd
+	local wd=${1:-$LAB_DIR/ocserv} passwd=${LAB_OCSERV_PASSWD:-}
+	lab_need ocserv
 	[ -n "${LAB_CERT:-}" ] || lab_make_cert
 	mkdir -p "$wd"
 	chmod 755 "$wd"
-	printf 'alice-pass\nalice-pass\n' | ocpasswd -c "$wd/passwd" alice >/dev/null
+	if [ -z "$passwd" ]; then
+		lab_need ocpasswd
+		passwd=$wd/passwd
+		printf 'alice-pass\nalice-pass\n' | ocpasswd -c "$passwd" alice >/dev/null
+	fi
 	cat >"$wd/ocserv.conf" <<-EOF
-		auth = "plain[passwd=$wd/passwd]"
+		auth = "plain[passwd=$passwd]"
 		tcp-port = $LAB_PORT
 		server-cert = $LAB_CERT
 		server-key = $LAB_KEY
@@ -591,7 +609,7 @@ lab_start_ocserv() {
 		use-occtl = true
 		occtl-socket-file = $wd/occtl.sock
 		isolate-workers = false
-		max-clients = 16
+		max-clients = ${LAB_OCSERV_MAX_CLIENTS:-16}
 		max-same-clients = 0
 		rate-limit-ms = 0
 		max-ban-score = 0
@@ -606,7 +624,7 @@ lab_start_ocserv() {
 		device = vpns
 		predictable-ips = true
 		mtu = 1400
-		ipv4-network = 198.18.100.0/24
+		ipv4-network = ${LAB_OCSERV_POOL4:-198.18.100.0/24}
 		ipv6-network = fd00:100::/64
 		log-level = 1
 	EOF
