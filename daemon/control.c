@@ -1,6 +1,7 @@
 /* Master (root): the control socket.  Serves tunnelctl requests from the
  * master's epoll loop; owns only the short-lived client connections, each
- * opened and closed within one control_on_listen() call.
+ * opened and closed within one control_on_listen() call, and reaches the
+ * rest of the master through the ops it was opened with (control.h).
  *
  * Why clients are served synchronously, without their own epoll entries:
  * packets never pass through the master, the socket is root-only, and
@@ -27,12 +28,15 @@
 #include <sys/un.h>
 
 #include "common/log.h"
+#include "daemon/fsutil.h"
 #include "daemon/sessions.h"
 
 #define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
 #define CONTROL_READ_MS	     200  /* for the whole request line */
 #define CONTROL_WRITE_MS     1000 /* for the whole reply */
 #define JW_MAX_DEPTH	     4	  /* {"sessions":[{...}]} is 3 */
+
+static struct control_ops ops; /* the master's, from control_open() */
 
 /* ---- JSON writer -------------------------------------------------------- */
 
@@ -172,21 +176,21 @@ typedef const char *(*cmd_fn)(struct jw *w, const char *arg);
 
 static const char *cmd_status(struct jw *w, const char *arg)
 {
-	const struct sess_table *t = master_sessions();
+	const struct sess_table *t = ops.sessions;
 	unsigned tunnels = 0;
 
 	(void)arg;
 	for (uint32_t i = 0; i < t->cap; i++)
 		tunnels += t->s[i].used && t->s[i].worker >= 0;
-	jw_str(w, "version", master_version());
+	jw_str(w, "version", ops.version);
 	jw_num(w, "pid", getpid());
-	jw_num(w, "uptime_s", (long long)(time(NULL) - master_started()));
+	jw_num(w, "uptime_s", (long long)(time(NULL) - ops.started));
 	jw_key(w, "workers");
 	jw_open(w, '[');
-	for (unsigned i = 0; i < master_worker_count(); i++) {
+	for (unsigned i = 0; i < ops.n_workers; i++) {
 		jw_open(w, '{');
 		jw_num(w, "id", i);
-		jw_num(w, "pid", master_worker_pid(i));
+		jw_num(w, "pid", ops.worker_pid(i));
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -238,7 +242,7 @@ static void put_session(struct jw *w, const struct sess_table *t, const struct s
 
 static const char *cmd_list(struct jw *w, const char *arg)
 {
-	const struct sess_table *t = master_sessions();
+	const struct sess_table *t = ops.sessions;
 
 	(void)arg;
 	jw_key(w, "sessions");
@@ -279,7 +283,7 @@ static struct session *find_serial(struct sess_table *t, uint32_t id)
 
 static const char *cmd_show(struct jw *w, const char *arg)
 {
-	struct sess_table *t = master_sessions();
+	struct sess_table *t = ops.sessions;
 	struct session *s;
 	uint32_t id;
 
@@ -297,7 +301,7 @@ static const char *cmd_show(struct jw *w, const char *arg)
  * whose sessions end. */
 static const char *cmd_disconnect(struct jw *w, const char *arg)
 {
-	struct sess_table *t = master_sessions();
+	struct sess_table *t = ops.sessions;
 	unsigned n = 0, failed = 0;
 	uint32_t id;
 
@@ -306,16 +310,16 @@ static const char *cmd_disconnect(struct jw *w, const char *arg)
 
 		if (!s)
 			return "no such session";
-		if (master_disconnect(s) < 0)
+		if (ops.disconnect(s) < 0)
 			return "could not disconnect the session";
 		n = 1;
 	} else {
-		/* master_disconnect() may free the slot; the scan only reads
+		/* ops.disconnect() may free the slot; the scan only reads
 		 * slots still ahead of it, so that is harmless. */
 		for (uint32_t i = 0; i < t->cap; i++) {
 			if (!t->s[i].used || strcmp(t->s[i].user, arg))
 				continue;
-			if (master_disconnect(&t->s[i]) < 0)
+			if (ops.disconnect(&t->s[i]) < 0)
 				failed++;
 			else
 				n++;
@@ -335,7 +339,7 @@ static const char *cmd_reload(struct jw *w, const char *arg)
 	(void)w;
 	(void)arg;
 	log_info("control: reload requested");
-	master_request_reload();
+	ops.reload();
 	return NULL;
 }
 
@@ -344,7 +348,7 @@ static const char *cmd_stop(struct jw *w, const char *arg)
 	(void)w;
 	(void)arg;
 	log_info("control: stop requested");
-	master_request_stop();
+	ops.stop();
 	return NULL;
 }
 
@@ -561,26 +565,6 @@ void control_on_listen(int lfd)
 	}
 }
 
-/* mkdir -p of the directory part of path, 0755 for what it creates. */
-static int make_parents(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, n + 1);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 /* A socket file at path that nobody answers on is left over from a crash
  * and is removed; a live one is another server's and is kept.  0 when path
  * is now free. */
@@ -603,7 +587,7 @@ static int remove_stale(const struct sockaddr_un *sa)
 	return unlink(sa->sun_path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int control_open(const char *path, int *fd)
+int control_open(const char *path, const struct control_ops *o, int *fd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	mode_t old_umask;
@@ -612,7 +596,7 @@ int control_open(const char *path, int *fd)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	r = make_parents(path);
+	r = mkdir_parents(path, 0755);
 	if (r < 0)
 		return r;
 	r = remove_stale(&sa);
@@ -633,6 +617,7 @@ int control_open(const char *path, int *fd)
 		unlink(path);
 		goto out;
 	}
+	ops = *o;
 	*fd = s;
 	s = -1;
 out:

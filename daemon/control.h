@@ -1,6 +1,7 @@
 /* Master (root): the control socket that tunnelctl talks to.  One request
  * line in, one JSON document out, then the connection is closed.  The
- * master owns the listening fd; control.c owns nothing between calls. */
+ * master owns the listening fd; control.c keeps only the ops it was opened
+ * with (struct control_ops) and owns nothing else between calls. */
 #ifndef TUNNELD_CONTROL_H
 #define TUNNELD_CONTROL_H
 
@@ -12,11 +13,26 @@ struct session;
 /* Longest request line, newline included; a longer one drops the client. */
 #define CONTROL_LINE_MAX 512
 
+/* What the commands see of the master, given at control_open(). */
+struct control_ops {
+	struct sess_table *sessions; /* read by list/show/status, ended by disconnect */
+	unsigned n_workers;
+	const char *version;
+	time_t started;
+	int (*worker_pid)(unsigned i); /* 0 if not running */
+	/* End the session: its client gets a DISCONNECT frame.  0 or -errno.
+	 * May free the slot of s (sessions.h: used = false). */
+	int (*disconnect)(struct session *s);
+	void (*reload)(void); /* acted on by the loop, like SIGHUP */
+	void (*stop)(void);   /* acted on by the loop, like SIGTERM */
+};
+
 /* Bind the socket at path (mode 0600, parent directories created 0755), a
  * stale socket file being replaced, and listen.  *fd is non-blocking and
- * CLOEXEC.  0, or -errno: -EADDRINUSE when a live server answers there,
- * -EEXIST when path is something other than a socket, -ENAMETOOLONG. */
-int control_open(const char *path, int *fd);
+ * CLOEXEC.  The commands use a copy of *ops from then on.  0, or -errno:
+ * -EADDRINUSE when a live server answers there, -EEXIST when path is
+ * something other than a socket, -ENAMETOOLONG. */
+int control_open(const char *path, const struct control_ops *ops, int *fd);
 
 /* Close the listening socket and remove its file. */
 void control_close(int fd, const char *path);
@@ -27,17 +43,5 @@ void control_close(int fd, const char *path);
  * its line and CONTROL_WRITE_MS to take its reply; the rest stay queued and
  * epoll (level-triggered) reports the fd again. */
 void control_on_listen(int lfd);
-
-/* Provided by the master (master.c) for the commands. */
-struct sess_table *master_sessions(void); /* read-only view for list/show */
-unsigned master_worker_count(void);
-int master_worker_pid(unsigned i); /* 0 if not running */
-/* End the session: its client gets a DISCONNECT frame.  0 or -errno.  May
- * free the slot of s (sessions.h: used = false). */
-int master_disconnect(struct session *s);
-void master_request_reload(void); /* acted on by the loop, like SIGHUP */
-void master_request_stop(void);	  /* acted on by the loop, like SIGTERM */
-const char *master_version(void);
-time_t master_started(void);
 
 #endif

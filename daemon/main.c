@@ -66,7 +66,25 @@ static int setup_certificate(struct cfg *cfg, bool daemon)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static void print_version(void)
+{
+	printf("tunneld %s%s%s\n", PACKAGE_VERSION,
+#ifdef SECCOMP_TRAP
+	       " (seccomp trap)",
+#else
+	       "",
+#endif
+#ifdef TEST_HOOKS
+	       " (test hooks)"
+#else
+	       ""
+#endif
+	);
+}
+
+/* The options into *mo, *path and *test.  -1 to go on, or the exit
+ * status (help, version, a usage error). */
+static int parse_args(int argc, char **argv, struct master_opts *mo, const char **path, bool *test)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
@@ -74,46 +92,30 @@ int main(int argc, char **argv)
 	    {"test-config", no_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	const char *path = SYSCONFDIR "/tunneld/tunneld.conf";
-	char err[CFG_ERR_LEN];
-	struct master_opts mo = {0};
-	char *abs = NULL;
-	struct cfg cfg;
-	int test = 0, o, rc;
+	int o;
 
 	while ((o = getopt_long(argc, argv, "c:fDp:thV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
-			path = optarg;
+			*path = optarg;
 			break;
 		case 'f':
-			mo.daemon = false;
+			mo->daemon = false;
 			break;
 		case 'D':
-			mo.daemon = true;
+			mo->daemon = true;
 			break;
 		case 'p':
-			mo.pid_file = optarg;
+			mo->pid_file = optarg;
 			break;
 		case 't':
-			test = 1;
+			*test = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("tunneld %s%s%s\n", PACKAGE_VERSION,
-#ifdef SECCOMP_TRAP
-			       " (seccomp trap)",
-#else
-			       "",
-#endif
-#ifdef TEST_HOOKS
-			       " (test hooks)"
-#else
-			       ""
-#endif
-			);
+			print_version();
 			return 0;
 		default:
 			usage(stderr);
@@ -125,6 +127,39 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* The daemon runs in "/": a relative PID file path becomes absolute, in
+ * buf.  0, or -1 reported. */
+static int absolute_pid_file(struct master_opts *mo, char *buf, size_t len)
+{
+	char cwd[2048];
+
+	if (!mo->pid_file || mo->pid_file[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(buf, len, "%s/%s", cwd, mo->pid_file) >= len) {
+		fprintf(stderr, "tunneld: --pid-file %s: path too long\n", mo->pid_file);
+		return -1;
+	}
+	mo->pid_file = buf;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = SYSCONFDIR "/tunneld/tunneld.conf";
+	char err[CFG_ERR_LEN], pidbuf[4096];
+	struct master_opts mo = {0};
+	bool test = false;
+	char *abs = NULL;
+	struct cfg cfg;
+	int status;
+
+	status = parse_args(argc, argv, &mo, &path, &test);
+	if (status >= 0)
+		return status;
 	/* Reloads happen after chdir("/"): remember where the file is. */
 	abs = realpath(path, NULL);
 	if (abs)
@@ -137,31 +172,15 @@ int main(int argc, char **argv)
 	if (test) {
 		printf("tunneld: %s: configuration is valid\n", path);
 		show_certificate(&cfg);
-		cfg_free(&cfg);
-		free(abs);
-		return 0;
+		status = 0;
+	} else if (absolute_pid_file(&mo, pidbuf, sizeof(pidbuf)) < 0 ||
+		   setup_certificate(&cfg, mo.daemon) < 0) {
+		status = 1;
+	} else {
+		mo.config = path;		/* abs: freed only after master_run() */
+		status = master_run(&cfg, &mo); /* takes cfg, leaves it zeroed */
 	}
-	mo.config = path;
-	/* The daemon runs in "/": make a relative PID file path absolute. */
-	char pidbuf[4096];
-	if (mo.pid_file && mo.pid_file[0] != '/') {
-		char cwd[2048];
-		if (!getcwd(cwd, sizeof(cwd)) ||
-		    (size_t)snprintf(pidbuf, sizeof(pidbuf), "%s/%s", cwd, mo.pid_file) >=
-			sizeof(pidbuf)) {
-			fprintf(stderr, "tunneld: --pid-file %s: path too long\n", mo.pid_file);
-			cfg_free(&cfg);
-			free(abs);
-			return 1;
-		}
-		mo.pid_file = pidbuf;
-	}
-	if (setup_certificate(&cfg, mo.daemon) < 0) {
-		cfg_free(&cfg);
-		free(abs);
-		return 1;
-	}
-	rc = master_run(&cfg, &mo);
+	cfg_free(&cfg);
 	free(abs);
-	return rc;
+	return status;
 }

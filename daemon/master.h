@@ -1,5 +1,6 @@
-/* Master (root): config, TUN device, listeners, worker slots, the session
- * table and password checks, log forwarding, signals. */
+/* Master (root): the daemon's main loop over signals, the timer, the worker
+ * channels and the control socket; it hands each duty to its owner
+ * (master.c lists them). */
 #ifndef TUNNELD_MASTER_H
 #define TUNNELD_MASTER_H
 

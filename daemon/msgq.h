@@ -1,5 +1,5 @@
 /* Master: a FIFO of control messages for one worker, for when its socket
- * is full (master.c ipc_send).  A ring that doubles up to a bound; freed
+ * is full (wchan.c wchan_send).  A ring that doubles up to a bound; freed
  * memory is wiped, since messages carry cookies. */
 #ifndef TUNNELD_MSGQ_H
 #define TUNNELD_MSGQ_H

@@ -1,6 +1,6 @@
 /* Master (root): creates the multi-queue TUN device and configures it over
  * rtnetlink with libmnl.  Owns nothing after set-up: the queue fds are kept
- * in the worker slots (daemon/master.c). */
+ * in the worker slots (daemon/slots.c). */
 #include "config.h"
 #include "daemon/tun.h"
 

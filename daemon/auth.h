@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Master (root): the answers to workers' login and tunnel requests, and
+ * the session table and password db they are checked against.  Answers
+ * go out through wchan_send() (wchan.h), so a test can link a fake one
+ * and check the login rules without workers. */
+#ifndef TUNNELD_AUTH_H
+#define TUNNELD_AUTH_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "common/ipc.h"
+#include "conf/config.h"
+
+struct passwd_db;
+struct sess_table;
+struct session;
+
+/* The password file at start: 0, or -1 with the reason logged. */
+int auth_load_users(const char *path);
+/* Reload: put *pw in place of the db in use, which lands in *pw for the
+ * caller to free. */
+void auth_swap_users(struct passwd_db **pw);
+size_t auth_user_count(void);
+
+/* The shared owner[lease] map (mmap, for the workers too) and the
+ * session table on cfg's address pools.  cfg is read at each request, so
+ * a reload applies.  0, or -1 with the reason logged. */
+int auth_open(const struct cfg *cfg);
+/* Free the table, the db and the map. */
+void auth_close(void);
+/* In a forked worker: wipe the table (cookies) and the password hashes;
+ * the owner map stays, the worker reads it. */
+void auth_forget(void);
+
+/* Steering map (steer.c) to update at each CONNECT; -1 for none. */
+void auth_use_steering(int map_fd);
+/* Graceful stop: every login from now on is refused. */
+void auth_stop_logins(void);
+
+/* The table, for the control socket and the status line. */
+struct sess_table *auth_sessions(void);
+
+/* Requests from worker w, already vetted by ipc_check(); each answers
+ * (if at all) with wchan_send(w, ...).  m may be modified (wiped). */
+void auth_login(unsigned w, struct ipc_msg *m);	  /* IPC_AUTH_REQ */
+void auth_connect(unsigned w, struct ipc_msg *m); /* IPC_CONNECT_REQ */
+void auth_closed(unsigned w, struct ipc_msg *m);  /* IPC_CLOSED */
+void auth_stats(unsigned w, struct ipc_msg *m);	  /* IPC_STATS */
+
+/* Worker w died: its tunnels become idle sessions. */
+void auth_worker_gone(unsigned w);
+/* End the session (tunnelctl disconnect): its client gets a DISCONNECT
+ * frame.  0 or -errno.  May free the slot of s (sessions.h: used = false). */
+int auth_disconnect(struct session *s);
+/* Once a second: sessions past reconnect-timeout end, old bans go. */
+void auth_tick(time_t now);
+
+#endif

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Master (root): the reload transaction (see reload.h).  Owns a struct
+ * reload_set between load and discard, nothing else; the live config
+ * belongs to master.c, the password db to auth.c, the credentials to
+ * slots.c. */
+#include "config.h"
+#include "daemon/reload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/passwd.h"
+#include "daemon/selfcert.h"
+#include "daemon/wchan.h"
+
+#define SWAP(a, b)                                                                                 \
+	do {                                                                                       \
+		__typeof__(a) t_ = (a);                                                            \
+		(a) = (b);                                                                         \
+		(b) = t_;                                                                          \
+	} while (0)
+
+/* Read a whole (small) file: certificates and keys for the workers. */
+static int slurp(const char *path, char **buf, size_t *len)
+{
+	char *b = malloc(IPC_TLS_MAX / 3);
+	ssize_t n;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !b) {
+		int r = fd < 0 ? -errno : -ENOMEM;
+		if (fd >= 0)
+			close(fd);
+		free(b);
+		return r;
+	}
+	while ((n = read(fd, b + got, IPC_TLS_MAX / 3 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (n < 0 || got == IPC_TLS_MAX / 3) {
+		explicit_bzero(b, got);
+		free(b);
+		return n < 0 ? -errno : -EFBIG;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* The certificate and key as bytes (the workers get them) and as GnuTLS
+ * credentials, and the priorities.  0, or -1 logged. */
+static int load_tls(struct reload_set *rs, const char *path)
+{
+	const struct cfg *nc = &rs->cfg;
+	const char *errpos = NULL;
+	int r;
+
+	if ((r = slurp(nc->tls_certificate, &rs->cert, &rs->clen)) < 0 ||
+	    (r = slurp(nc->tls_key, &rs->key, &rs->klen)) < 0) {
+		log_err("reload failed, nothing changed: %s: tls.certificate %s / tls.key %s: %s",
+			path, nc->tls_certificate, nc->tls_key, strerror(-r));
+		return -1;
+	}
+	gnutls_datum_t cd = {(unsigned char *)rs->cert, (unsigned)rs->clen};
+	gnutls_datum_t kd = {(unsigned char *)rs->key, (unsigned)rs->klen};
+	if ((r = gnutls_certificate_allocate_credentials(&rs->cred)) < 0 ||
+	    (r = gnutls_certificate_set_x509_key_mem2(rs->cred, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL,
+						      0)) < 0) {
+		log_err("reload failed, nothing changed: %s: tls.certificate %s / tls.key %s: %s",
+			path, nc->tls_certificate, nc->tls_key, gnutls_strerror(r));
+		return -1;
+	}
+	if ((r = gnutls_priority_init2(&rs->prio, nc->tls_priorities, &errpos, 0)) < 0) {
+		log_err("reload failed, nothing changed: %s: tls.priorities: %s near '%s'", path,
+			gnutls_strerror(r), errpos ? errpos : "");
+		return -1;
+	}
+	return 0;
+}
+
+int reload_load(struct reload_set *rs, const struct cfg *live, const char *path, bool daemon)
+{
+	char err[CFG_ERR_LEN];
+
+	memset(rs, 0, sizeof(*rs));
+	if (cfg_load(path, &rs->cfg, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		return -1;
+	}
+	if (selfcert_setup(&rs->cfg, err, sizeof(err)) < 0 ||
+	    passwd_db_load(rs->cfg.password_file, &rs->pw, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		goto fail;
+	}
+	if (load_tls(rs, path) < 0)
+		goto fail;
+	if (strcmp(rs->cfg.log_destination, live->log_destination) &&
+	    log_set_destination(rs->cfg.log_destination, daemon) < 0) {
+		log_err("reload failed, nothing changed: log.destination %s: cannot open",
+			rs->cfg.log_destination);
+		goto fail;
+	}
+	return 0;
+fail:
+	reload_discard(rs);
+	return -1;
+}
+
+/* Settings that need a restart keep their running values in the new
+ * config; each one that changed is named in the log. */
+static void keep_restart_only(struct cfg *live, struct cfg *nc)
+{
+	size_t i, n = cfg_key_count();
+
+	for (i = cfg_key_next_diff(live, nc, 0); i < n; i = cfg_key_next_diff(live, nc, i + 1))
+		if (!cfg_key_reloadable(i))
+			log_warn("reload: %s changed; restart tunneld to apply it",
+				 cfg_key_name(i));
+	memcpy(nc->listen, live->listen, sizeof(nc->listen));
+	nc->n_listen = live->n_listen;
+	nc->workers = live->workers;
+	SWAP(nc->user, live->user);
+	SWAP(nc->group, live->group);
+	SWAP(nc->tun_name, live->tun_name);
+	SWAP(nc->control_socket, live->control_socket);
+	nc->mtu = live->mtu;
+	nc->have_ipv4_pool = live->have_ipv4_pool;
+	nc->ipv4_pool = live->ipv4_pool;
+	nc->have_ipv6_pool = live->have_ipv6_pool;
+	nc->ipv6_pool = live->ipv6_pool;
+}
+
+void reload_commit_cfg(struct reload_set *rs, struct cfg *live)
+{
+	size_t i, n = cfg_key_count();
+
+	for (i = cfg_key_next_diff(live, &rs->cfg, 0); i < n;
+	     i = cfg_key_next_diff(live, &rs->cfg, i + 1))
+		if (cfg_key_reloadable(i))
+			log_info("reload: %s changed", cfg_key_name(i));
+	keep_restart_only(live, &rs->cfg);
+	cfg_free(live);
+	*live = rs->cfg;
+	memset(&rs->cfg, 0, sizeof(rs->cfg));
+	log_set_level((int)live->log_level);
+}
+
+/* Send the new certificate, key and priorities to every worker: each
+ * loads them for new handshakes; tunnels keep theirs. */
+static void push_tls(const char *cert, size_t clen, const char *key, size_t klen, const char *prio,
+		     unsigned n)
+{
+	size_t plen = strlen(prio), total = sizeof(struct ipc_tls) + clen + klen + plen;
+	struct ipc_tls h = {IPC_TLS, (uint32_t)clen, (uint32_t)klen, (uint32_t)plen};
+	char *m = malloc(total);
+	unsigned i;
+	int r;
+
+	if (!m)
+		return;
+	memcpy(m, &h, sizeof(h));
+	memcpy(m + sizeof(h), cert, clen);
+	memcpy(m + sizeof(h) + clen, key, klen);
+	memcpy(m + sizeof(h) + clen + klen, prio, plen);
+	for (i = 0; i < n; i++)
+		if ((r = wchan_send_raw(i, m, total)) < 0 && r != -ENOTCONN)
+			log_warn("worker %u: new certificate not delivered: %s", i, strerror(-r));
+	explicit_bzero(m, total);
+	free(m);
+}
+
+static void settings_msg(struct ipc_msg *m, const struct cfg *cfg)
+{
+	struct ipc_settings *st = &m->u.settings;
+
+	memset(m, 0, sizeof(*m));
+	m->type = IPC_SETTINGS;
+	st->reconnect_timeout = cfg->reconnect_timeout;
+	st->dpd = cfg->dpd;
+	st->keepalive = cfg->keepalive;
+	st->max_clients = cfg->max_clients;
+	st->max_handshakes = cfg->max_handshakes;
+	st->max_handshakes_per_addr = cfg->max_handshakes_per_addr;
+	st->http_max_header = cfg->http_max_header;
+	st->http_max_body = cfg->http_max_body;
+	st->handshake_timeout = cfg->handshake_timeout;
+	st->auth_timeout = cfg->auth_timeout;
+	st->queue_bytes = cfg->queue_bytes;
+	st->log_level = (int32_t)cfg->log_level;
+	st->n_dns = cfg->n_dns;
+	st->n_routes = cfg->n_routes;
+	memcpy(st->dns, cfg->dns, sizeof(st->dns));
+	memcpy(st->routes, cfg->routes, sizeof(st->routes));
+}
+
+void reload_push(const struct reload_set *rs, const struct cfg *live, unsigned n)
+{
+	struct ipc_msg m;
+
+	push_tls(rs->cert, rs->clen, rs->key, rs->klen, live->tls_priorities, n);
+	settings_msg(&m, live);
+	for (unsigned w = 0; w < n; w++)
+		wchan_send(w, &m);
+}
+
+void reload_discard(struct reload_set *rs)
+{
+	cfg_free(&rs->cfg);
+	passwd_db_free(rs->pw);
+	if (rs->cred)
+		gnutls_certificate_free_credentials(rs->cred);
+	if (rs->prio)
+		gnutls_priority_deinit(rs->prio);
+	if (rs->key)
+		explicit_bzero(rs->key, rs->klen);
+	free(rs->cert);
+	free(rs->key);
+	memset(rs, 0, sizeof(*rs));
+}

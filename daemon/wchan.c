@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Master (root): the per-worker channels (see wchan.h).  Owns, per slot,
+ * the master's ends of the control and log socketpairs, the backlog of
+ * control messages and the log rate window.  The slot table (slots.c)
+ * opens a channel at each spawn and closes it at each reap. */
+#include "config.h"
+#include "daemon/wchan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "common/log.h"
+#include "daemon/events.h"
+#include "daemon/fsutil.h"
+#include "daemon/msgq.h"
+
+#define LOG_SOCKET_BUF (1 << 20)
+#define IPC_SOCKET_BUF (4 << 20)
+
+struct wchan {
+	int ipc; /* master end of the control socketpair, -1 if none */
+	int log; /* master end of the log socketpair, -1 if none */
+	/* Control messages the worker's socket had no room for yet, oldest
+	 * first (a ring); sent as soon as it drains (EPOLLOUT). */
+	struct msgq backlog;
+	/* The log rate limit; kept across respawns of the slot. */
+	time_t log_window;
+	unsigned log_lines;
+	unsigned long log_suppressed;
+};
+
+static struct wchan *chans;
+static unsigned n_chans;
+static int ep_fd = -1;		 /* the master's epoll (master.c) */
+static unsigned long ipc_waited; /* control messages that waited in a backlog */
+
+int wchan_init(int ep, unsigned n)
+{
+	chans = calloc(n, sizeof(*chans));
+	if (!chans)
+		return log_errno(-ENOMEM, "worker slots");
+	for (unsigned w = 0; w < n; w++)
+		chans[w].ipc = chans[w].log = -1;
+	n_chans = n;
+	ep_fd = ep;
+	return 0;
+}
+
+void wchan_free(void)
+{
+	for (unsigned w = 0; w < n_chans; w++) {
+		close_fd(&chans[w].ipc);
+		msgq_free(&chans[w].backlog);
+		close_fd(&chans[w].log);
+	}
+	free(chans);
+	chans = NULL;
+	n_chans = 0;
+}
+
+/* Both ends get room for bursts.  Without CAP_NET_ADMIN (a test run as a
+ * user) the FORCE options fail and the defaults stay: that costs dropped
+ * log lines and more backlog use, nothing else, hence the (void)s. */
+static int tune(int ipc[2], int lg[2])
+{
+	int big = LOG_SOCKET_BUF, ipcbuf = IPC_SOCKET_BUF;
+
+	/* Room for bursts of log records; a full socket drops, never blocks. */
+	(void)setsockopt(lg[0], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	/* Room for a login burst both ways: the worker's end blocks when full
+	 * (it waits for the master), the master's end queues (wchan_send). */
+#ifdef TEST_HOOKS
+	/* Tests shrink the socket to drive messages through the backlog. */
+	if (getenv("TUNNELD_TEST_IPCBUF"))
+		ipcbuf = atoi(getenv("TUNNELD_TEST_IPCBUF"));
+#endif
+	(void)setsockopt(ipc[0], SOL_SOCKET, SO_SNDBUFFORCE, &ipcbuf, sizeof(ipcbuf));
+	(void)setsockopt(ipc[1], SOL_SOCKET, SO_SNDBUFFORCE, &ipcbuf, sizeof(ipcbuf));
+	/* The master's ends only: a blocking one would stall the loop. */
+	if (fcntl(lg[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(ipc[0], F_SETFL, O_NONBLOCK) < 0)
+		return log_errno(-errno, "fcntl");
+	return 0;
+}
+
+int wchan_open(unsigned w, int *child_ipc, int *child_log)
+{
+	struct wchan *c = &chans[w];
+	int ipc[2], lg[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ipc) < 0)
+		return log_errno(-errno, "socketpair");
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, lg) < 0) {
+		r = log_errno(-errno, "socketpair");
+		goto out_ipc;
+	}
+	r = tune(ipc, lg);
+	if (r < 0)
+		goto out_log;
+	if ((r = ev_ctl(ep_fd, EPOLL_CTL_ADD, ipc[0], EPOLLIN, EV_IPC, w)) < 0 ||
+	    (r = ev_ctl(ep_fd, EPOLL_CTL_ADD, lg[0], EPOLLIN, EV_LOG, w)) < 0) {
+		log_errno(r, "epoll_ctl");
+		goto out_log; /* closing ipc[0] takes it out of the epoll too */
+	}
+	c->ipc = ipc[0];
+	c->log = lg[0];
+	*child_ipc = ipc[1];
+	*child_log = lg[1];
+	return 0;
+out_log:
+	close(lg[0]);
+	close(lg[1]);
+out_ipc:
+	close(ipc[0]);
+	close(ipc[1]);
+	return r;
+}
+
+/* Out of the epoll, then closed.  The DEL cannot fail for an fd we
+ * registered; close alone would not remove it while a worker forked in
+ * between still held a copy, hence the explicit DEL. */
+static void drop_fd(int *fd)
+{
+	(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, *fd, NULL);
+	close_fd(fd);
+}
+
+void wchan_close(unsigned w)
+{
+	struct wchan *c = &chans[w];
+
+	if (c->log >= 0)
+		wchan_on_log(w); /* its last words */
+	if (c->ipc >= 0)
+		drop_fd(&c->ipc);
+	msgq_free(&c->backlog); /* answers for connections that died with it */
+	if (c->log >= 0)
+		drop_fd(&c->log);
+}
+
+void wchan_forget(void)
+{
+	for (unsigned w = 0; w < n_chans; w++) {
+		close_fd(&chans[w].ipc);
+		close_fd(&chans[w].log);
+		msgq_free(&chans[w].backlog); /* cookies meant for other connections */
+	}
+}
+
+bool wchan_up(unsigned w)
+{
+	return w < n_chans && chans[w].ipc >= 0;
+}
+
+static void want_out(unsigned w, bool on)
+{
+	int r =
+	    ev_ctl(ep_fd, EPOLL_CTL_MOD, chans[w].ipc, EPOLLIN | (on ? EPOLLOUT : 0), EV_IPC, w);
+
+	if (r < 0)
+		log_errno(r, "worker %u: epoll_ctl", w);
+}
+
+/* Send what waits, in order; stop at a full socket. */
+static void flush(unsigned w)
+{
+	struct wchan *c = &chans[w];
+	struct ipc_msg *m;
+
+	while ((m = msgq_front(&c->backlog)) != NULL) {
+		if (send(c->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(*m)) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("worker %u: control socket: %s", w, strerror(errno));
+			msgq_free(&c->backlog);
+			break;
+		}
+		msgq_pop(&c->backlog);
+	}
+	want_out(w, false);
+}
+
+void wchan_send(unsigned w, const struct ipc_msg *m)
+{
+	struct wchan *c = &chans[w];
+
+	if (c->ipc < 0)
+		return;
+	if (!c->backlog.len &&
+	    send(c->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(*m))
+		return;
+	if (!c->backlog.len && errno != EAGAIN && errno != EINTR) {
+		log_warn("worker %u: control message %u lost: %s", w, m->type, strerror(errno));
+		return;
+	}
+	ipc_waited++;
+	if (msgq_push(&c->backlog, m, IPC_BACKLOG_MAX) < 0) {
+		log_err("worker %u: %u control messages waiting; message %u lost", w,
+			c->backlog.len, m->type);
+		return;
+	}
+	if (c->backlog.len == 1)
+		want_out(w, true);
+}
+
+int wchan_send_raw(unsigned w, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!wchan_up(w))
+		return -ENOTCONN;
+	n = send(chans[w].ipc, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct ipc_msg *m))
+{
+	char why[128];
+	struct ipc_msg m;
+	ssize_t n;
+	int budget = 256;
+
+	if (chans[w].ipc >= 0 && (events & EPOLLOUT))
+		flush(w);
+	while (chans[w].ipc >= 0 && budget-- > 0) {
+		n = recv(chans[w].ipc, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* The worker is gone; SIGCHLD does the rest. */
+			drop_fd(&chans[w].ipc);
+			return;
+		}
+		/* A worker may be taken over: vet everything it sends. */
+		if (ipc_check(&m, (size_t)n, IPC_FROM_WORKER, 0, why, sizeof(why)) < 0)
+			log_err("worker %u: control message refused: %s", w, why);
+		else
+			handle(w, &m);
+		explicit_bzero(&m, sizeof(m));
+	}
+}
+
+/* A flooding worker loses lines, not the master's time: past LOG_RATE
+ * lines a second they are read, counted and dropped.  True when the line
+ * may be written. */
+static bool log_rate_ok(struct wchan *c, const char *tag)
+{
+	time_t now = time(NULL);
+
+	if (now != c->log_window) {
+		if (c->log_suppressed) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "%lu log lines suppressed (rate limit)",
+				 c->log_suppressed);
+			log_write_line(LOG_WARNING, tag, msg);
+		}
+		c->log_window = now;
+		c->log_lines = 0;
+		c->log_suppressed = 0;
+	}
+	if (++c->log_lines > LOG_RATE) {
+		c->log_suppressed++;
+		return false;
+	}
+	return true;
+}
+
+void wchan_on_log(unsigned w)
+{
+	char rec[LOG_RECORD_MAX + 1], tag[32];
+	struct wchan *c = &chans[w];
+	int budget = 512;
+	ssize_t n;
+
+	snprintf(tag, sizeof(tag), "worker %u", w);
+	while (c->log >= 0 && budget-- > 0) {
+		n = recv(c->log, rec, LOG_RECORD_MAX, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				drop_fd(&c->log);
+			return;
+		}
+		if (n < 2 || !log_rate_ok(c, tag))
+			continue;
+		rec[n] = 0;
+		log_write_line(rec[0] & 7, tag, rec + 1);
+	}
+}
+
+unsigned long wchan_waited(void)
+{
+	return ipc_waited;
+}

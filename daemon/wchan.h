@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Master (root): the channel to each worker slot.  A control socketpair
+ * (one struct ipc_msg per SOCK_SEQPACKET datagram) whose messages to the
+ * worker wait in a backlog when it is full, and a log socketpair whose
+ * records the master writes tagged "worker N", with a rate limit. */
+#ifndef TUNNELD_WCHAN_H
+#define TUNNELD_WCHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/ipc.h"
+
+/* Most control messages queued for one worker: far more than its
+ * connections can have requests pending (limits.max-handshakes). */
+#define IPC_BACKLOG_MAX 65536
+#define LOG_RATE	500 /* log lines a second per worker */
+
+/* n channels, all closed, registered with the epoll ep when opened.  0 or
+ * -ENOMEM (logged). */
+int wchan_init(int ep, unsigned n);
+/* Close every channel and wipe the backlogs. */
+void wchan_free(void);
+
+/* New socketpairs for slot w; the master's ends join the epoll (EV_IPC and
+ * EV_LOG), the worker's ends are returned for the child.  0 or -errno
+ * (logged), nothing left open on error. */
+int wchan_open(unsigned w, int *child_ipc, int *child_log);
+/* The worker is gone: write its last log lines, close both sockets, drop
+ * what waited for it. */
+void wchan_close(unsigned w);
+/* In a forked worker: close the master's ends of every channel and wipe
+ * every backlog (cookies meant for other connections). */
+void wchan_forget(void);
+/* Whether slot w has a control socket to send on. */
+bool wchan_up(unsigned w);
+
+/* Send m to worker w.  Never dropped for want of socket room: it waits in
+ * the backlog, in order, until the worker reads (EPOLLOUT).  Lost only
+ * when the socket fails or past IPC_BACKLOG_MAX; both are logged. */
+void wchan_send(unsigned w, const struct ipc_msg *m);
+/* One datagram of any size (IPC_TLS), now or never: it does not queue.
+ * 0, -ENOTCONN when w has no control socket, or -errno. */
+int wchan_send_raw(unsigned w, const void *buf, size_t len);
+
+/* EV_IPC on slot w: flush the backlog on EPOLLOUT, then read up to a
+ * budget of messages; each that passes ipc_check() goes to handle, and is
+ * wiped afterwards.  The handler may send on any channel. */
+void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct ipc_msg *m));
+/* EV_LOG on slot w: write the waiting records. */
+void wchan_on_log(unsigned w);
+
+/* Control messages that had to wait in a backlog since start. */
+unsigned long wchan_waited(void);
+
+#endif

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests: the master's login and CONNECT rules (daemon/auth.c) without
+ * workers or namespaces.  auth.c answers through wchan_send(); this file
+ * provides a fake one that keeps the answers for the tests to read. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cookie.h"
+#include "common/passwd.h"
+#include "daemon/auth.h"
+#include "daemon/bans.h"
+#include "daemon/sessions.h"
+#include "daemon/wchan.h"
+
+#define CONF                                                                                       \
+	"listen = [\"0.0.0.0:443\"];\n"                                                            \
+	"tls = { certificate = \"c.pem\"; key = \"k.pem\"; };\n"                                   \
+	"auth = { password-file = \"passwd\"; ban-failures = 3; };\n"                              \
+	"network = { ipv4-pool = \"198.18.100.0/24\"; };\n"                                        \
+	"limits = { max-sessions-per-user = 2; max-clients = 2; };\n"
+
+#define MAX_SENT 16
+
+/* What auth.c sent, in order, and to which worker. */
+static struct ipc_msg sent[MAX_SENT];
+static unsigned sent_to[MAX_SENT], n_sent;
+static struct cfg cfg;
+
+/* The fake channel: every worker is up and every message arrives. */
+void wchan_send(unsigned w, const struct ipc_msg *m)
+{
+	ck_assert_uint_lt(n_sent, MAX_SENT);
+	sent_to[n_sent] = w;
+	sent[n_sent++] = *m;
+}
+
+bool wchan_up(unsigned w)
+{
+	(void)w;
+	return true;
+}
+
+static void setup(void)
+{
+	char err[CFG_ERR_LEN], hash[256], users[1024];
+	struct passwd_db *db = NULL;
+
+	ck_assert_msg(cfg_load_string(CONF, "t.conf", &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(auth_open(&cfg), 0);
+	ck_assert_int_eq(passwd_hash("right", "$6$", hash, sizeof(hash)), 0);
+	snprintf(users, sizeof(users), "alice:%s\nbob:%s\n", hash, hash);
+	ck_assert_msg(passwd_db_parse(users, strlen(users), "t.pw", &db, err, sizeof(err)) == 0,
+		      "%s", err);
+	auth_swap_users(&db);
+	ck_assert_ptr_null(db); /* nothing was loaded before */
+	ck_assert_uint_eq(auth_user_count(), 2);
+	ban_reset();
+	n_sent = 0;
+}
+
+static void teardown(void)
+{
+	auth_close();
+	cfg_free(&cfg);
+}
+
+/* IPC_AUTH_REQ from worker w; returns the answer. */
+static const struct ipc_msg *login(unsigned w, const char *user, const char *pass, const char *peer)
+{
+	struct ipc_msg m = {.type = IPC_AUTH_REQ, .ref = {7, 1}};
+	unsigned before = n_sent;
+
+	snprintf(m.u.auth_req.user, sizeof(m.u.auth_req.user), "%s", user);
+	snprintf(m.u.auth_req.pass, sizeof(m.u.auth_req.pass), "%s", pass);
+	snprintf(m.u.auth_req.peer, sizeof(m.u.auth_req.peer), "%s", peer);
+	auth_login(w, &m);
+	ck_assert_uint_eq(n_sent, before + 1);
+	ck_assert_uint_eq(sent_to[before], w);
+	ck_assert_uint_eq(sent[before].type, IPC_AUTH_RESP);
+	ck_assert_uint_eq(sent[before].ref.slot, 7);
+	ck_assert_str_eq(m.u.auth_req.pass, ""); /* the password is wiped */
+	return &sent[before];
+}
+
+/* IPC_CONNECT_REQ with the cookie of an AUTH_RESP; returns the answer. */
+static const struct ipc_msg *connect_with(unsigned w, const char *cookie, uint32_t gen)
+{
+	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, gen}};
+	unsigned before = n_sent;
+
+	ck_assert_int_eq(cookie_decode(cookie, strlen(cookie), m.u.connect_req.cookie), 0);
+	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.2:4000");
+	auth_connect(w, &m);
+	ck_assert_uint_gt(n_sent, before);
+	ck_assert_uint_eq(sent[n_sent - 1].type, IPC_CONNECT_RESP);
+	return &sent[n_sent - 1];
+}
+
+START_TEST(test_login_and_session)
+{
+	const struct ipc_msg *r = login(1, "alice", "right", "198.18.0.2:4000");
+
+	ck_assert_int_eq(r->u.auth_resp.result, PW_OK);
+	ck_assert_uint_eq(strlen(r->u.auth_resp.cookie), COOKIE_TEXT_LEN);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+	ck_assert_ptr_nonnull(sess_by_id(auth_sessions(), r->u.auth_resp.sess_id));
+}
+END_TEST
+
+START_TEST(test_max_sessions_per_user)
+{
+	const struct ipc_msg *r;
+
+	ck_assert_int_eq(login(0, "alice", "right", "198.18.0.2:4000")->u.auth_resp.result, PW_OK);
+	ck_assert_int_eq(login(1, "alice", "right", "198.18.0.3:4000")->u.auth_resp.result, PW_OK);
+	r = login(0, "alice", "right", "198.18.0.4:4000");
+	ck_assert_int_eq(r->u.auth_resp.result, -1);
+	ck_assert_str_eq(r->u.auth_resp.cookie, "");
+	ck_assert_ptr_nonnull(strstr(r->u.auth_resp.reason, "limits.max-sessions-per-user"));
+	ck_assert_uint_eq(auth_sessions()->count, 2);
+	/* The limit is per user. */
+	ck_assert_int_eq(login(0, "bob", "right", "198.18.0.4:4000")->u.auth_resp.result, PW_OK);
+	ck_assert_uint_eq(auth_sessions()->count, 3);
+}
+END_TEST
+
+START_TEST(test_bad_password_then_ban)
+{
+	const struct ipc_msg *r;
+
+	ck_assert_int_eq(login(0, "alice", "wrong", "198.18.0.9:1")->u.auth_resp.result,
+			 PW_BAD_PASSWORD);
+	ck_assert_int_eq(login(0, "nobody", "x", "198.18.0.9:2")->u.auth_resp.result,
+			 PW_UNKNOWN_USER);
+	ck_assert_int_eq(login(0, "bob", "wrong", "198.18.0.9:3")->u.auth_resp.result,
+			 PW_BAD_PASSWORD); /* the third failure starts the ban */
+	r = login(0, "alice", "right", "198.18.0.9:4");
+	ck_assert_int_eq(r->u.auth_resp.result, -1);
+	ck_assert_ptr_nonnull(strstr(r->u.auth_resp.reason, "banned"));
+	/* Other addresses are not affected. */
+	ck_assert_int_eq(login(0, "alice", "right", "198.18.0.10:1")->u.auth_resp.result, PW_OK);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+}
+END_TEST
+
+START_TEST(test_connect_rules)
+{
+	char c1[COOKIE_TEXT_LEN + 1], c2[COOKIE_TEXT_LEN + 1], c3[COOKIE_TEXT_LEN + 1];
+	const struct ipc_msg *r;
+
+	memcpy(c1, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(c1));
+	memcpy(c2, login(0, "alice", "right", "198.18.0.3:1")->u.auth_resp.cookie, sizeof(c2));
+	memcpy(c3, login(0, "bob", "right", "198.18.0.4:1")->u.auth_resp.cookie, sizeof(c3));
+	r = connect_with(1, c1, 1);
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	ck_assert_str_eq(r->u.connect_resp.user, "alice");
+	ck_assert_uint_gt(r->u.connect_resp.lease, 0);
+	ck_assert_int_eq(connect_with(0, c2, 1)->u.connect_resp.status, 200);
+	/* limits.max-clients = 2: a third tunnel is refused... */
+	r = connect_with(0, c3, 1);
+	ck_assert_int_eq(r->u.connect_resp.status, 503);
+	ck_assert_ptr_nonnull(strstr(r->u.connect_resp.reason, "max-clients"));
+	/* ...but a session's new tunnel replaces its old one: the old
+	 * worker is told (IPC_KICK), the new one gets the same lease. */
+	uint32_t lease = sent[n_sent - 2].u.connect_resp.lease;
+	unsigned before = n_sent;
+	r = connect_with(1, c2, 2);
+	ck_assert_uint_eq(n_sent, before + 2);
+	ck_assert_uint_eq(sent[before].type, IPC_KICK);
+	ck_assert_uint_eq(sent_to[before], 0);
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	ck_assert_uint_eq(r->u.connect_resp.lease, lease);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 2);
+	/* An unknown cookie. */
+	c1[0] = c1[0] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(connect_with(0, c1, 1)->u.connect_resp.status, 401);
+}
+END_TEST
+
+START_TEST(test_closed_and_worker_gone)
+{
+	char c1[COOKIE_TEXT_LEN + 1];
+	const struct ipc_msg *r;
+	struct ipc_msg m = {.type = IPC_CLOSED, .ref = {3, 1}};
+
+	memcpy(c1, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(c1));
+	r = connect_with(1, c1, 1);
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	m.u.closed.sess_id = r->u.connect_resp.sess_id;
+	/* From another worker: an old tunnel, ignored. */
+	auth_closed(0, &m);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 1);
+	/* The tunnel ends; the session waits for a reconnect. */
+	auth_closed(1, &m);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 0);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+	ck_assert_int_eq(connect_with(2, c1, 1)->u.connect_resp.status, 200);
+	auth_worker_gone(2);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 0);
+	/* The client's goodbye ends the session. */
+	ck_assert_int_eq(connect_with(1, c1, 2)->u.connect_resp.status, 200);
+	m.ref.gen = 2;
+	m.u.closed.end_session = 1;
+	auth_closed(1, &m);
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	ck_assert_int_eq(connect_with(1, c1, 3)->u.connect_resp.status, 401);
+}
+END_TEST
+
+/* Last: the flag stays for the process (each test runs in its own fork). */
+START_TEST(test_draining_refuses_logins)
+{
+	const struct ipc_msg *r;
+
+	auth_stop_logins();
+	r = login(0, "alice", "right", "198.18.0.2:1");
+	ck_assert_int_eq(r->u.auth_resp.result, -1);
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("auth");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_login_and_session);
+	tcase_add_test(tc, test_max_sessions_per_user);
+	tcase_add_test(tc, test_bad_password_then_ban);
+	tcase_add_test(tc, test_connect_rules);
+	tcase_add_test(tc, test_closed_and_worker_gone);
+	tcase_add_test(tc, test_draining_refuses_logins);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
