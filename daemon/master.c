@@ -779,28 +779,17 @@ static void push_tls(const char *cert, size_t clen, const char *key, size_t klen
 	free(m);
 }
 
-static void settings_msg(struct ipc_msg *m)
+static int settings_msg(struct ipc_msg *m)
 {
-	struct ipc_settings *st = &m->u.settings;
+	int n;
 
 	memset(m, 0, sizeof(*m));
 	m->type = IPC_SETTINGS;
-	st->reconnect_timeout = M.cfg.reconnect_timeout;
-	st->dpd = M.cfg.dpd;
-	st->keepalive = M.cfg.keepalive;
-	st->max_clients = M.cfg.max_clients;
-	st->max_handshakes = M.cfg.max_handshakes;
-	st->max_handshakes_per_addr = M.cfg.max_handshakes_per_addr;
-	st->http_max_header = M.cfg.http_max_header;
-	st->http_max_body = M.cfg.http_max_body;
-	st->handshake_timeout = M.cfg.handshake_timeout;
-	st->auth_timeout = M.cfg.auth_timeout;
-	st->queue_bytes = M.cfg.queue_bytes;
-	st->log_level = (int32_t)M.cfg.log_level;
-	st->n_dns = M.cfg.n_dns;
-	st->n_routes = M.cfg.n_routes;
-	memcpy(st->dns, M.cfg.dns, sizeof(st->dns));
-	memcpy(st->routes, M.cfg.routes, sizeof(st->routes));
+	n = cfg_settings_pack(&M.cfg, m->u.settings.blob, sizeof(m->u.settings.blob));
+	if (n < 0)
+		return log_errno(n, "settings for the workers");
+	m->u.settings.len = (uint32_t)n;
+	return 0;
 }
 
 #define SWAP(a, b)                                                                                 \
@@ -820,18 +809,7 @@ static void keep_restart_only(struct cfg *nc)
 		if (!cfg_key_reloadable(i))
 			log_warn("reload: %s changed; restart tunneld to apply it",
 				 cfg_key_name(i));
-	memcpy(nc->listen, M.cfg.listen, sizeof(nc->listen));
-	nc->n_listen = M.cfg.n_listen;
-	nc->workers = M.cfg.workers;
-	SWAP(nc->user, M.cfg.user);
-	SWAP(nc->group, M.cfg.group);
-	SWAP(nc->tun_name, M.cfg.tun_name);
-	SWAP(nc->control_socket, M.cfg.control_socket);
-	nc->mtu = M.cfg.mtu;
-	nc->have_ipv4_pool = M.cfg.have_ipv4_pool;
-	nc->ipv4_pool = M.cfg.ipv4_pool;
-	nc->have_ipv6_pool = M.cfg.have_ipv6_pool;
-	nc->ipv6_pool = M.cfg.ipv6_pool;
+	cfg_keep_restart_only(nc, &M.cfg);
 }
 
 /* SIGHUP is a transaction: parse and load everything new first; on any
@@ -905,9 +883,9 @@ static void reload(void)
 	SWAP(M.prio, prio);
 	log_set_level((int)M.cfg.log_level);
 	push_tls(cert, clen, key, klen, M.cfg.tls_priorities);
-	settings_msg(&m);
-	for (unsigned w = 0; w < M.n; w++)
-		ipc_send(w, &m);
+	if (settings_msg(&m) == 0)
+		for (unsigned w = 0; w < M.n; w++)
+			ipc_send(w, &m);
 	log_info("reloaded %s: %zu users", M.opts.config, passwd_db_count(M.pw));
 	goto cleanup;
 fail:
