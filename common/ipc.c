@@ -37,26 +37,6 @@ static const struct {
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
 };
 
-/* Bounds of the reloadable settings, as conf/config.c's table has them;
- * tests/check_ipc.c checks that every config that loads passes. */
-static const struct {
-	const char *name;
-	size_t off;
-	uint32_t min, max;
-} setting_bounds[] = {
-    {"reconnect_timeout", offsetof(struct ipc_settings, reconnect_timeout), 10, 86400},
-    {"dpd", offsetof(struct ipc_settings, dpd), 0, 3600},
-    {"keepalive", offsetof(struct ipc_settings, keepalive), 0, 3600},
-    {"max_clients", offsetof(struct ipc_settings, max_clients), 1, 1000000},
-    {"handshake_timeout", offsetof(struct ipc_settings, handshake_timeout), 1, 600},
-    {"auth_timeout", offsetof(struct ipc_settings, auth_timeout), 1, 3600},
-    {"queue_bytes", offsetof(struct ipc_settings, queue_bytes), 16384, 67108864},
-    {"max_handshakes", offsetof(struct ipc_settings, max_handshakes), 1, 1000000},
-    {"max_handshakes_per_addr", offsetof(struct ipc_settings, max_handshakes_per_addr), 1, 1000000},
-    {"http_max_header", offsetof(struct ipc_settings, http_max_header), 1024, 65536},
-    {"http_max_body", offsetof(struct ipc_settings, http_max_body), 1024, 1048576},
-};
-
 struct chk {
 	const char *type; /* name for messages */
 	char *err;
@@ -160,34 +140,16 @@ static int check_connect_resp(struct chk *k, const struct ipc_msg *m, uint32_t p
 	return 0;
 }
 
+/* The settings blob is checked by the config table itself: bounds, counts,
+ * families and prefix lengths as conf/ defines them. */
 static int check_settings(struct chk *k, const struct ipc_settings *st)
 {
-	int32_t lv = st->log_level;
-	uint32_t i, v;
+	char why[160];
 
-	for (i = 0; i < ARRAY_SIZE(setting_bounds); i++) {
-		memcpy(&v, (const char *)st + setting_bounds[i].off, sizeof(v));
-		if (v < setting_bounds[i].min || v > setting_bounds[i].max)
-			return bad(k, "%s %u is outside %u..%u", setting_bounds[i].name, v,
-				   setting_bounds[i].min, setting_bounds[i].max);
-	}
-	if (lv != LOG_LVL_ERR && lv != LOG_LVL_WARNING && lv != LOG_LVL_INFO && lv != LOG_LVL_DEBUG)
-		return bad(k, "log_level %d is not a known level", (int)lv);
-	if (st->n_dns > CFG_MAX_DNS)
-		return bad(k, "n_dns %u > %u", st->n_dns, CFG_MAX_DNS);
-	if (st->n_routes > CFG_MAX_ROUTES)
-		return bad(k, "n_routes %u > %u", st->n_routes, CFG_MAX_ROUTES);
-	for (i = 0; i < st->n_dns; i++)
-		if (st->dns[i].family != AF_INET && st->dns[i].family != AF_INET6)
-			return bad(k, "dns[%u] has address family %d", i, st->dns[i].family);
-	for (i = 0; i < st->n_routes; i++) {
-		const struct cfg_prefix *p = &st->routes[i];
-
-		if (p->addr.family != AF_INET && p->addr.family != AF_INET6)
-			return bad(k, "routes[%u] has address family %d", i, p->addr.family);
-		if (p->len > (p->addr.family == AF_INET ? 32u : 128u))
-			return bad(k, "routes[%u] has prefix length %u", i, p->len);
-	}
+	if (st->len > sizeof(st->blob))
+		return bad(k, "len %u > %zu", st->len, sizeof(st->blob));
+	if (cfg_settings_apply(st->blob, st->len, NULL, why, sizeof(why)) < 0)
+		return bad(k, "%s", why);
 	return 0;
 }
 

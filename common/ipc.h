@@ -80,14 +80,9 @@ struct ipc_msg {
 			uint64_t sess_id; /* slot | serial << 32 */
 		} kick;
 		struct ipc_settings {
-			uint32_t reconnect_timeout, dpd, keepalive;
-			uint32_t max_clients, handshake_timeout, auth_timeout, queue_bytes;
-			uint32_t max_handshakes, max_handshakes_per_addr;
-			uint32_t http_max_header, http_max_body;
-			int32_t log_level;
-			uint32_t n_dns, n_routes;
-			struct cfg_addr dns[CFG_MAX_DNS];
-			struct cfg_prefix routes[CFG_MAX_ROUTES];
+			uint32_t len; /* bytes used in blob */
+			/* cfg_settings_pack() of the master's config. */
+			uint8_t blob[CFG_SETTINGS_MAX];
 		} settings;
 	} u;
 };

@@ -115,6 +115,21 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len);
  *   for (i = cfg_key_next_diff(a, b, 0); i < n; i = cfg_key_next_diff(a, b, i + 1)) */
 size_t cfg_key_next_diff(const struct cfg *a, const struct cfg *b, size_t from);
 
+/* The settings workers use (the keys marked for them in the table), packed
+ * for IPC_SETTINGS: cfg_settings_pack() writes them into buf and returns the
+ * length, or -ENOBUFS when cap is too small.  CFG_SETTINGS_MAX always holds
+ * them (tests/unit/check_settings.c checks a config at every list's maximum). */
+#define CFG_SETTINGS_MAX 2048
+int cfg_settings_pack(const struct cfg *cfg, void *buf, size_t cap);
+/* Check a packed buffer against the table's types and bounds and, when cfg
+ * is not NULL, store every value into *cfg; nothing is stored unless all of
+ * it is good.  0, or -EBADMSG with the reason in err.  Pure. */
+int cfg_settings_apply(const void *buf, size_t len, struct cfg *cfg, char *err, size_t errlen);
+/* On reload: every key that needs a restart takes its running value from
+ * *old into *nc (strings are swapped, so each struct still owns what
+ * cfg_free() frees). */
+void cfg_keep_restart_only(struct cfg *nc, struct cfg *old);
+
 /* Formatting helpers shared with the worker: "198.18.0.1", "198.18.0.0/24".
  * Return buf, or NULL if the family is unknown or buf is too small. */
 const char *cfg_addr_str(const struct cfg_addr *a, char *buf, size_t len);

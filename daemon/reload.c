@@ -18,13 +18,6 @@
 #include "daemon/selfcert.h"
 #include "daemon/wchan.h"
 
-#define SWAP(a, b)                                                                                 \
-	do {                                                                                       \
-		__typeof__(a) t_ = (a);                                                            \
-		(a) = (b);                                                                         \
-		(b) = t_;                                                                          \
-	} while (0)
-
 /* Read a whole (small) file: certificates and keys for the workers. */
 static int slurp(const char *path, char **buf, size_t *len)
 {
@@ -122,18 +115,7 @@ static void keep_restart_only(struct cfg *live, struct cfg *nc)
 		if (!cfg_key_reloadable(i))
 			log_warn("reload: %s changed; restart tunneld to apply it",
 				 cfg_key_name(i));
-	memcpy(nc->listen, live->listen, sizeof(nc->listen));
-	nc->n_listen = live->n_listen;
-	nc->workers = live->workers;
-	SWAP(nc->user, live->user);
-	SWAP(nc->group, live->group);
-	SWAP(nc->tun_name, live->tun_name);
-	SWAP(nc->control_socket, live->control_socket);
-	nc->mtu = live->mtu;
-	nc->have_ipv4_pool = live->have_ipv4_pool;
-	nc->ipv4_pool = live->ipv4_pool;
-	nc->have_ipv6_pool = live->have_ipv6_pool;
-	nc->ipv6_pool = live->ipv6_pool;
+	cfg_keep_restart_only(nc, live);
 }
 
 void reload_commit_cfg(struct reload_set *rs, struct cfg *live)
@@ -175,28 +157,18 @@ static void push_tls(const char *cert, size_t clen, const char *key, size_t klen
 	free(m);
 }
 
-static void settings_msg(struct ipc_msg *m, const struct cfg *cfg)
+/* The settings workers use, packed by the config table (KEY_WORKER rows). */
+static int settings_msg(struct ipc_msg *m, const struct cfg *cfg)
 {
-	struct ipc_settings *st = &m->u.settings;
+	int n;
 
 	memset(m, 0, sizeof(*m));
 	m->type = IPC_SETTINGS;
-	st->reconnect_timeout = cfg->reconnect_timeout;
-	st->dpd = cfg->dpd;
-	st->keepalive = cfg->keepalive;
-	st->max_clients = cfg->max_clients;
-	st->max_handshakes = cfg->max_handshakes;
-	st->max_handshakes_per_addr = cfg->max_handshakes_per_addr;
-	st->http_max_header = cfg->http_max_header;
-	st->http_max_body = cfg->http_max_body;
-	st->handshake_timeout = cfg->handshake_timeout;
-	st->auth_timeout = cfg->auth_timeout;
-	st->queue_bytes = cfg->queue_bytes;
-	st->log_level = (int32_t)cfg->log_level;
-	st->n_dns = cfg->n_dns;
-	st->n_routes = cfg->n_routes;
-	memcpy(st->dns, cfg->dns, sizeof(st->dns));
-	memcpy(st->routes, cfg->routes, sizeof(st->routes));
+	n = cfg_settings_pack(cfg, m->u.settings.blob, sizeof(m->u.settings.blob));
+	if (n < 0)
+		return log_errno(n, "settings for the workers");
+	m->u.settings.len = (uint32_t)n;
+	return 0;
 }
 
 void reload_push(const struct reload_set *rs, const struct cfg *live, unsigned n)
@@ -204,9 +176,9 @@ void reload_push(const struct reload_set *rs, const struct cfg *live, unsigned n
 	struct ipc_msg m;
 
 	push_tls(rs->cert, rs->clen, rs->key, rs->klen, live->tls_priorities, n);
-	settings_msg(&m, live);
-	for (unsigned w = 0; w < n; w++)
-		wchan_send(w, &m);
+	if (settings_msg(&m, live) == 0)
+		for (unsigned w = 0; w < n; w++)
+			wchan_send(w, &m);
 }
 
 void reload_discard(struct reload_set *rs)

@@ -313,28 +313,15 @@ static void set_http_limits(void)
 
 static void apply_settings(const struct ipc_settings *st)
 {
-	struct cfg *c = &W.live;
+	char why[160];
 
-	c->reconnect_timeout = st->reconnect_timeout;
-	c->dpd = st->dpd;
-	c->keepalive = st->keepalive;
-	/* The connection table was sized at start; a larger limit waits
-	 * for a restart (the master says so). */
-	c->max_clients = st->max_clients;
-	c->handshake_timeout = st->handshake_timeout;
-	c->auth_timeout = st->auth_timeout;
-	c->queue_bytes = st->queue_bytes;
-	c->max_handshakes = st->max_handshakes;
-	c->max_handshakes_per_addr = st->max_handshakes_per_addr;
-	c->http_max_header = st->http_max_header;
-	c->http_max_body = st->http_max_body;
+	/* ipc_check() vetted it; a refusal here would be a bug. */
+	if (cfg_settings_apply(st->blob, st->len, &W.live, why, sizeof(why)) < 0) {
+		log_err("settings refused: %s", why);
+		return;
+	}
 	set_http_limits();
-	c->log_level = (enum cfg_log_level)st->log_level;
-	log_set_level(st->log_level);
-	c->n_dns = st->n_dns <= CFG_MAX_DNS ? st->n_dns : CFG_MAX_DNS;
-	c->n_routes = st->n_routes <= CFG_MAX_ROUTES ? st->n_routes : CFG_MAX_ROUTES;
-	memcpy(c->dns, st->dns, sizeof(c->dns));
-	memcpy(c->routes, st->routes, sizeof(c->routes));
+	log_set_level((int)W.live.log_level);
 	log_debug("settings reloaded");
 }
 

@@ -22,18 +22,23 @@
 
 #define TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
+/* Accepted settings must apply to a config and keep every value inside
+ * what the loader could have made. */
 static void check_settings(const struct ipc_settings *st)
 {
 	char buf[CFG_PREFIX_STRLEN];
+	struct cfg c;
 	uint32_t i;
 
-	FUZZ_ASSERT(st->n_dns <= CFG_MAX_DNS && st->n_routes <= CFG_MAX_ROUTES);
-	for (i = 0; i < st->n_dns; i++)
-		FUZZ_ASSERT(cfg_addr_str(&st->dns[i], buf, sizeof(buf)) != NULL);
-	for (i = 0; i < st->n_routes; i++)
-		FUZZ_ASSERT(cfg_prefix_str(&st->routes[i], buf, sizeof(buf)) != NULL);
-	FUZZ_ASSERT(st->max_clients >= 1 && st->queue_bytes >= 16384);
-	FUZZ_ASSERT(st->log_level >= LOG_LVL_ERR && st->log_level <= LOG_LVL_DEBUG);
+	memset(&c, 0, sizeof(c));
+	FUZZ_ASSERT(cfg_settings_apply(st->blob, st->len, &c, NULL, 0) == 0);
+	FUZZ_ASSERT(c.n_dns <= CFG_MAX_DNS && c.n_routes <= CFG_MAX_ROUTES);
+	for (i = 0; i < c.n_dns; i++)
+		FUZZ_ASSERT(cfg_addr_str(&c.dns[i], buf, sizeof(buf)) != NULL);
+	for (i = 0; i < c.n_routes; i++)
+		FUZZ_ASSERT(cfg_prefix_str(&c.routes[i], buf, sizeof(buf)) != NULL);
+	FUZZ_ASSERT(c.max_clients >= 1 && c.queue_bytes >= 16384);
+	FUZZ_ASSERT(c.log_level >= LOG_LVL_ERR && c.log_level <= LOG_LVL_DEBUG);
 }
 
 static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uint32_t pool)

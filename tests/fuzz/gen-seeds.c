@@ -3,7 +3,8 @@
  * master.c and the worker build them.  The text corpora (http, authxml,
  * config) are plain files.  Not built by make; after a change to the
  * formats, from the top of the source tree:
- *   cc -I. -o /tmp/gen-seeds tests/fuzz/gen-seeds.c && /tmp/gen-seeds tests/fuzz/corpus */
+ *   make libtcommon.a && cc -I. -o /tmp/gen-seeds tests/fuzz/gen-seeds.c libtcommon.a -lconfig \
+ *   && /tmp/gen-seeds tests/fuzz/corpus */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "common/cstp.h"
 #include "common/ipc.h"
+#include "conf/config.h"
 
 static const char *outdir;
 
@@ -173,13 +175,38 @@ static void ipc_put(const char *name, int dir, const struct ipc_msg *m)
 	put("ipc", name, buf, sizeof(buf));
 }
 
+/* The settings a reload sends, packed from a config as the master does. */
+static void settings_seed(struct ipc_msg *m)
+{
+	static const char conf[] =
+	    "listen = [\"198.18.0.1:4443\"];\n"
+	    "auth = { password-file = \"passwd\"; };\n"
+	    "network = { ipv4-pool = \"198.18.100.0/24\"; ipv6-pool = \"fd00:100::/64\";\n"
+	    "  dns = [\"198.18.100.1\", \"fd00:100::1\"];\n"
+	    "  routes = [\"198.18.1.0/24\", \"fd00:1::/64\"]; };\n"
+	    "session = { reconnect-timeout = 60; dpd = 30; keepalive = 20; };\n"
+	    "log = { level = \"debug\"; };\n";
+	char err[CFG_ERR_LEN];
+	struct cfg c;
+	int n;
+
+	if (cfg_load_string(conf, "seed.conf", &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gen-seeds: %s\n", err);
+		exit(1);
+	}
+	n = cfg_settings_pack(&c, m->u.settings.blob, sizeof(m->u.settings.blob));
+	cfg_free(&c);
+	if (n < 0)
+		exit(1);
+	m->u.settings.len = (uint32_t)n;
+}
+
 static void ipc_seeds(void)
 {
 	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 	static const char key[] = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
 	static const char prio[] = "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0";
 	static uint8_t tls[1 + sizeof(struct ipc_tls) + sizeof(pem) + sizeof(key) + sizeof(prio)];
-	struct ipc_settings *st;
 	struct ipc_tls h;
 	struct ipc_msg m;
 	size_t n;
@@ -237,31 +264,7 @@ static void ipc_seeds(void)
 	m.u.kick.sess_id = 0 | (uint64_t)1 << 32;
 	ipc_put("disconnect", 1, &m);
 	MSG(IPC_SETTINGS);
-	st = &m.u.settings;
-	st->reconnect_timeout = 60;
-	st->dpd = 30;
-	st->keepalive = 20;
-	st->max_clients = 10000;
-	st->handshake_timeout = 10;
-	st->auth_timeout = 60;
-	st->queue_bytes = 262144;
-	st->max_handshakes = 1024;
-	st->max_handshakes_per_addr = 64;
-	st->http_max_header = 8192;
-	st->http_max_body = 16384;
-	st->log_level = 7;
-	st->n_dns = 2;
-	st->dns[0].family = AF_INET;
-	inet_pton(AF_INET, "198.18.100.1", &st->dns[0].u.v4);
-	st->dns[1].family = AF_INET6;
-	inet_pton(AF_INET6, "fd00:100::1", &st->dns[1].u.v6);
-	st->n_routes = 2;
-	st->routes[0].addr.family = AF_INET;
-	inet_pton(AF_INET, "198.18.1.0", &st->routes[0].addr.u.v4);
-	st->routes[0].len = 24;
-	st->routes[1].addr.family = AF_INET6;
-	inet_pton(AF_INET6, "fd00:1::", &st->routes[1].addr.u.v6);
-	st->routes[1].len = 64;
+	settings_seed(&m);
 	ipc_put("settings", 1, &m);
 #undef MSG
 
