@@ -1,7 +1,7 @@
 /* TUN offloads (IFF_VNET_HDR): splitting the TCP super-packets the kernel
  * hands us into packets that fit the tunnel, and merging a client's TCP
  * segments into super-packets for one write().  Pure functions over the
- * caller's buffers, no I/O: used by the worker's data path (worker/tunnel.c),
+ * caller's buffers, no I/O: used by the worker's data path (worker/tunio.c),
  * unit-tested (tests/unit/check_offload.c) and fuzzed (tests/offload/). */
 #ifndef TUNNELD_OFFLOAD_H
 #define TUNNELD_OFFLOAD_H

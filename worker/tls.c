@@ -1,34 +1,57 @@
-/* Worker: GnuTLS glue.  Owns each connection's send queue (struct obuf).
+/* Worker: the GnuTLS transport.  Owns the read-ahead buffer, each
+ * connection's send queue (struct obuf) with their free list, the flush
+ * list and the certificate for new handshakes.  Returns codes: deciding
+ * what a failure means for the connection is conn.c's job.
  *
  * Reads: one recv() fills the worker's read-ahead buffer and GnuTLS pulls
  * from it, so a burst of records costs one syscall, and partial records
  * stay in GnuTLS's own buffer (no per-connection input buffer).
- * Writes: GnuTLS pushes ciphertext into the connection's queue; the loop
- * flushes every queue once per turn (flush_dirty), so many records leave in
- * one send().  The queue is bounded by limits.queue-bytes: tls_send()
- * refuses a record that does not fit and the caller drops the packet. */
+ * Writes: GnuTLS pushes ciphertext into the connection's queue, and the
+ * connection joins the flush list; conn.c flushes the list once per loop
+ * turn, so many records leave in one send().  The queue is bounded by
+ * limits.queue-bytes: tls_send() refuses a record that does not fit and the
+ * caller drops the packet. */
 #include "config.h"
 #include "worker/worker.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "common/log.h"
 
 #define TLS_RECORD_OVERHEAD 64 /* header, nonce, tag, padding: generous */
 #define OBUF_FREE_KEEP	    64 /* idle queues kept for reuse */
+#define NIL		    UINT32_MAX
 
+/* What one recv() brought, and the part GnuTLS has not pulled yet. */
+static uint8_t ra_buf[1 << 16];
+static const uint8_t *ra;
+static size_t ra_len;
+/* Where records are decrypted to. */
+static uint8_t plain[1 << 16];
+
+static struct obuf *free_obufs;
 static unsigned n_free_obufs;
+static uint32_t dirty_head = NIL;
+
+/* For new handshakes: the one inherited at fork, or the latest reload. */
+static struct tls_ctx inherited, *current;
+
+void tls_init(const struct worker_env *env)
+{
+	inherited.cred = env->cred;
+	inherited.prio = env->prio;
+	current = &inherited;
+}
 
 static struct obuf *obuf_get(void)
 {
-	struct obuf *b = W.free_obufs;
+	struct obuf *b = free_obufs;
 
 	if (b) {
-		W.free_obufs = b->next_free;
+		free_obufs = b->next_free;
 		n_free_obufs--;
 	} else {
 		b = malloc(sizeof(*b) + W.cfg->queue_bytes);
@@ -41,7 +64,7 @@ static struct obuf *obuf_get(void)
 	return b;
 }
 
-void obuf_release(struct conn *c)
+static void obuf_release(struct conn *c)
 {
 	struct obuf *b = c->out;
 
@@ -52,16 +75,37 @@ void obuf_release(struct conn *c)
 		free(b);
 		return;
 	}
-	b->next_free = W.free_obufs;
-	W.free_obufs = b;
+	b->next_free = free_obufs;
+	free_obufs = b;
 	n_free_obufs++;
 }
 
-size_t tls_queue_room(const struct conn *c)
+static size_t queue_room(const struct conn *c)
 {
 	if (!c->out)
 		return W.cfg->queue_bytes;
 	return c->out->cap - c->out->len + c->out->off;
+}
+
+void tls_mark_dirty(struct conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->next_dirty = dirty_head;
+	dirty_head = conn_index(c);
+}
+
+struct conn *tls_next_dirty(void)
+{
+	struct conn *c;
+
+	if (dirty_head == NIL)
+		return NULL;
+	c = &W.conns[dirty_head];
+	dirty_head = c->next_dirty;
+	c->dirty = false;
+	return c;
 }
 
 static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t len)
@@ -88,7 +132,7 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t len)
 	}
 	memcpy(b->data + b->len, data, len);
 	b->len += (uint32_t)len;
-	conn_mark_dirty(c);
+	tls_mark_dirty(c);
 	return (ssize_t)len;
 }
 
@@ -96,15 +140,15 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 {
 	struct conn *c = p;
 
-	if (W.ra_len == 0) {
+	if (ra_len == 0) {
 		gnutls_transport_set_errno(c->tls, EAGAIN);
 		return -1;
 	}
-	if (len > W.ra_len)
-		len = W.ra_len;
-	memcpy(data, W.ra, len);
-	W.ra += len;
-	W.ra_len -= len;
+	if (len > ra_len)
+		len = ra_len;
+	memcpy(data, ra, len);
+	ra += len;
+	ra_len -= len;
 	return (ssize_t)len;
 }
 
@@ -112,22 +156,24 @@ int tls_conn_init(struct conn *c)
 {
 	int r;
 
+	c->out = NULL;
+	c->tls_failed = false;
 	r = gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 	if (r < 0) {
 		log_err("gnutls_init: %s", gnutls_strerror(r));
 		return -ENOMEM;
 	}
-	r = gnutls_priority_set(c->tls, W.tls->prio);
+	r = gnutls_priority_set(c->tls, current->prio);
 	if (r == 0)
-		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, W.tls->cred);
+		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, current->cred);
 	if (r < 0) {
 		log_err("TLS session set-up: %s", gnutls_strerror(r));
 		gnutls_deinit(c->tls);
 		c->tls = NULL;
 		return -EINVAL;
 	}
-	c->tctx = W.tls;
-	W.tls->refs++;
+	c->tctx = current;
+	current->refs++;
 	gnutls_transport_set_ptr(c->tls, c);
 	gnutls_transport_set_push_function(c->tls, tls_push);
 	gnutls_transport_set_pull_function(c->tls, tls_pull);
@@ -148,8 +194,9 @@ void tls_conn_done(struct conn *c)
 	gnutls_deinit(c->tls);
 	c->tls = NULL;
 	c->tctx = NULL;
-	if (t && --t->refs == 0 && t != W.tls && t->owned)
+	if (t && --t->refs == 0 && t != current && t->owned)
 		tls_ctx_free(t);
+	obuf_release(c);
 }
 
 int tls_reload(const void *msg, size_t len)
@@ -185,8 +232,8 @@ int tls_reload(const void *msg, size_t len)
 		return -EINVAL;
 	}
 	t->owned = true;
-	struct tls_ctx *old = W.tls;
-	W.tls = t;
+	struct tls_ctx *old = current;
+	current = t;
 	if (old->refs == 0 && old->owned)
 		tls_ctx_free(old);
 	return 0;
@@ -196,116 +243,90 @@ int tls_send(struct conn *c, const void *buf, size_t len)
 {
 	ssize_t r;
 
-	if (tls_queue_room(c) < len + TLS_RECORD_OVERHEAD)
+	if (c->tls_failed)
+		return -EPIPE;
+	if (queue_room(c) < len + TLS_RECORD_OVERHEAD)
 		return -ENOBUFS;
 	r = gnutls_record_send(c->tls, buf, len);
 	if (r == (ssize_t)len)
 		return 0;
-	/* Room was checked, so anything else is a broken session. */
+	/* Room was checked, so anything else is a broken session.  The next
+	 * flush reports it to whoever did not close it at once. */
 	log_debug("TLS send to %s failed: %s", c->peer, gnutls_strerror((int)r));
-	conn_close(c, "TLS send failed");
+	c->tls_failed = true;
+	tls_mark_dirty(c);
 	return -EPIPE;
 }
 
-void tls_flush(struct conn *c)
+void tls_bye(struct conn *c)
+{
+	gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+}
+
+int tls_flush(struct conn *c)
 {
 	struct obuf *b = c->out;
 	ssize_t n;
 
+	if (c->tls_failed)
+		return -EPROTO;
 	while (b && b->off < b->len) {
 		n = send(c->fd, b->data + b->off, b->len - b->off, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN) {
-				conn_want(c, EPOLLIN | EPOLLOUT);
-				return;
-			}
-			conn_close(c, errno == EPIPE || errno == ECONNRESET ? "connection reset"
-									    : "send failed");
-			return;
+			if (errno == EAGAIN)
+				return -EAGAIN;
+			return errno == EPIPE || errno == ECONNRESET ? -EPIPE : -EIO;
 		}
 		b->off += (uint32_t)n;
 	}
 	if (b)
 		obuf_release(c);
-	if (c->state == CS_DRAIN) {
-		conn_close(c, "response sent");
-		return;
-	}
-	if (c->events & EPOLLOUT)
-		conn_want(c, EPOLLIN);
+	return 0;
 }
 
-static void handshake_step(struct conn *c)
+ssize_t tls_recv(struct conn *c)
+{
+	ssize_t n = recv(c->fd, ra_buf, sizeof(ra_buf), MSG_DONTWAIT);
+
+	if (n < 0)
+		return -errno;
+	ra = ra_buf;
+	ra_len = (size_t)n;
+	return n;
+}
+
+void tls_recv_done(void)
+{
+	ra_len = 0;
+}
+
+int tls_handshake(struct conn *c)
 {
 	int r = gnutls_handshake(c->tls);
 
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-		return;
+		return -EAGAIN;
 	if (r < 0) {
 		log_info("TLS handshake with %s failed: %s", c->peer, gnutls_strerror(r));
-		conn_close(c, "TLS handshake failed");
-		return;
+		return -EPROTO;
 	}
-	c->state = CS_HTTP;
-	c->deadline = time(NULL) + W.cfg->auth_timeout;
 	log_debug("TLS %s with %s", gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls)),
 		  c->peer);
+	return 0;
 }
 
-/* Decrypt every whole record now available and hand it on by state. */
-static void drain_records(struct conn *c)
+ssize_t tls_record(struct conn *c, const uint8_t **rec, const char **why)
 {
-	uint8_t *plain = W.scratch + W.scratch_cap;
-	uint32_t gen = c->gen;
-	ssize_t r;
+	ssize_t r = gnutls_record_recv(c->tls, plain, sizeof(plain));
 
-	for (;;) {
-		if (c->state == CS_DRAIN)
-			return; /* whatever else the client says is moot */
-		r = gnutls_record_recv(c->tls, plain, W.scratch_cap);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			return;
-		if (r == 0) {
-			conn_close(c, "client closed the connection");
-			return;
-		}
-		if (r < 0) {
-			conn_close(c, gnutls_strerror((int)r));
-			return;
-		}
-		if (c->state == CS_TUNNEL)
-			tunnel_on_data(c, plain, (size_t)r);
-		else
-			login_on_data(c, plain, (size_t)r);
-		if (c->state == CS_FREE || c->gen != gen)
-			return;
+	if (r > 0) {
+		*rec = plain;
+		return r;
 	}
-}
-
-void tls_on_readable(struct conn *c)
-{
-	ssize_t n;
-
-	n = recv(c->fd, W.scratch, W.scratch_cap, MSG_DONTWAIT);
-	if (n == 0) {
-		conn_close(c, "client closed the connection");
-		return;
-	}
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_close(c, errno == ECONNRESET ? "connection reset" : "recv failed");
-		return;
-	}
-	W.ra = W.scratch;
-	W.ra_len = (size_t)n;
-	if (c->state == CS_HANDSHAKE) {
-		handshake_step(c);
-		if (c->state != CS_HTTP)
-			goto out;
-	}
-	drain_records(c);
-out:
-	W.ra_len = 0;
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+		return 0;
+	*why = r == 0 ? "client closed the connection" : gnutls_strerror((int)r);
+	return -EPIPE;
 }

@@ -1,7 +1,16 @@
-/* Worker (forked from the master, one per CPU): what it inherits and the
- * interfaces between its files.  loop.c owns the epoll loop and the
- * connection table; tls.c the GnuTLS glue and send queues; login.c the
- * HTTP/login phase; tunnel.c the CSTP data path and the TUN queue. */
+/* Worker (forked from the master, one per CPU): what it inherits, the
+ * connection and its phases, and the interfaces between its files.  Types
+ * and declarations only.  The files call downward, never back up:
+ *
+ *   loop.c              epoll loop, set-up, signals, the 1 s tick, IPC in
+ *   conn.c              connection table, admission, the phases table,
+ *                       conn_apply(): the only code that moves or closes one
+ *   login.c  tunnel.c   handlers of the HTTP phases and of the tunnel
+ *   tunio.c             TUN queue, write batch, routing, hand-offs
+ *   tls.c               GnuTLS transport: read-ahead, records, send queues
+ *   ctx.c    chan.c     W and reloaded settings; messages to the master
+ *
+ * sandbox.c is entered once, by loop.c, before serving. */
 #ifndef TUNNELD_WORKER_H
 #define TUNNELD_WORKER_H
 
@@ -51,14 +60,9 @@ int sandbox_enter(const struct worker_env *env);
 size_t sandbox_allowed_count(void);
 const char *sandbox_allowed_name(size_t i);
 
-/* Connection life cycle (each edge names the function that takes it):
- *
- *   ACCEPTED --conn_accept--> HANDSHAKE --tls_handshake_step--> HTTP
- *   HTTP --login_request (POST creds)--> AUTH_WAIT --login_auth_reply--> HTTP
- *   HTTP --login_request (CONNECT)--> CONNECT_WAIT --login_connect_reply--> TUNNEL
- *   TUNNEL --tunnel_on_frame DISCONNECT / IPC_KICK / dead peer--> CLOSED
- *   any --conn_close--> CLOSED (slot free)
- */
+/* The phases of a connection.  Their life cycle is drawn, with the function
+ * taking each edge, at the top of conn.c, above the phases[] table that
+ * names each phase's handlers and deadline. */
 enum conn_state {
 	CS_FREE = 0,
 	CS_HANDSHAKE,
@@ -66,8 +70,28 @@ enum conn_state {
 	CS_AUTH_WAIT,
 	CS_CONNECT_WAIT,
 	CS_TUNNEL,
-	CS_DRAIN, /* flushing a last response, then close */
+	CS_DRAIN,   /* flushing a last response, then close */
+	CS_CLOSING, /* never a state: the step that closes the connection */
 };
+
+/* What a phase handler returns: the phase the connection goes to (its own
+ * phase to stay) and a word about the move: the reason for CS_CLOSING and
+ * for CS_DRAIN out of the tunnel, the user's name for CS_TUNNEL.  Handlers
+ * never write c->state and never close; conn.c applies the step. */
+struct conn_step {
+	enum conn_state next;
+	const char *why;
+};
+
+static inline struct conn_step step_to(enum conn_state next)
+{
+	return (struct conn_step){next, NULL};
+}
+
+static inline struct conn_step step_close(const char *why)
+{
+	return (struct conn_step){CS_CLOSING, why};
+}
 
 /* Certificate and priorities for handshakes.  A reload brings a new one;
  * connections keep the one they started with until they close. */
@@ -85,15 +109,16 @@ struct obuf {
 };
 
 struct conn {
-	enum conn_state state;
+	enum conn_state state; /* written by conn.c only */
 	uint32_t gen;
 	int fd;
 	uint32_t events; /* currently registered epoll events */
-	bool dirty;	 /* on the flush list */
+	bool dirty;	 /* on tls.c's flush list */
 	uint32_t next_dirty;
 	gnutls_session_t tls;
 	struct tls_ctx *tctx;
 	struct obuf *out; /* pending ciphertext; NULL when empty */
+	bool tls_failed;  /* a record send failed: tls_flush() says -EPROTO */
 	time_t deadline;  /* handshake / login deadline, 0 in TUNNEL */
 	time_t last_rx;
 	char peer[64];
@@ -111,84 +136,123 @@ struct conn {
 	struct in_addr v4;
 	struct in6_addr v6;
 	uint16_t mtu;
-	bool bye;      /* the client said goodbye (DISCONNECT 0xb0): end the session */
+	bool bye;      /* the session ends with this tunnel (client's 0xb0, administrator) */
 	uint8_t *part; /* a CSTP frame split across records (rare) */
 	uint16_t part_len;
 	struct sess_counters ctr; /* since the last report to the master */
 };
 
-/* loop.c */
+/* ctx.c: what every file of the worker shares.  Each file keeps the rest
+ * of its state to itself. */
 struct worker {
 	const struct worker_env *env;
-	const struct cfg *cfg; /* = &live */
-	struct cfg live;       /* the inherited config, updated by reloads */
-	struct tls_ctx *tls;   /* for new handshakes */
+	const struct cfg *cfg;	     /* = &live */
+	struct cfg live;	     /* the inherited config, updated by reloads */
+	struct http_limits http_lim; /* from the live config */
 	int ep;
-	struct conn *conns;
-	uint32_t max_conns, n_conns, free_hint;
-	uint32_t dirty_head;  /* UINT32_MAX = empty */
-	uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
-	uint8_t *scratch;     /* read-ahead from sockets, then plaintext */
-	size_t scratch_cap;
-	const uint8_t *ra; /* unread part of the read-ahead (tls pull) */
-	size_t ra_len;
-	struct obuf *free_obufs;
-	struct http_limits http_lim;
-	/* Connections not yet tunnels, oldest first (limits.max-handshakes). */
-	uint32_t pend_head, pend_tail, n_pending;
-	uint64_t refused_addr, evicted; /* since the last log line about them */
-	time_t refused_logged, evicted_logged;
-	bool stopping;
-	bool draining; /* SIGQUIT: listeners closed */
-	uint64_t drop_no_client, handoffs_out, handoffs_in;
+	struct conn *conns; /* the connection table (conn.c) */
+	uint32_t max_conns;
 };
 
 extern struct worker W;
 
-void conn_close(struct conn *c, const char *why);
-/* The connection became a tunnel: it no longer counts as a handshake. */
-void conn_pending_done(struct conn *c);
-void conn_want(struct conn *c, uint32_t events);
-void conn_mark_dirty(struct conn *c);
+void ctx_init(const struct worker_env *env);
+/* Apply IPC_SETTINGS to the live config. */
+void ctx_apply_settings(const struct ipc_settings *st);
+
+/* epoll data: kind, index and, for connections, the generation, so an
+ * event queued for a closed connection is not applied to its successor. */
+enum worker_event { K_LISTEN = 1, K_TUN, K_INBOX, K_IPC, K_TIMER, K_SIGNAL, K_CONN };
+
+static inline uint64_t ev_data(unsigned kind, uint32_t idx, uint32_t gen)
+{
+	return (uint64_t)kind << 56 | (uint64_t)(idx & 0xffffff) << 32 | gen;
+}
+
 static inline uint32_t conn_index(const struct conn *c)
 {
 	return (uint32_t)(c - W.conns);
 }
-int worker_ipc_send(const struct ipc_msg *m);
-void worker_report_closed(struct conn *c, bool end_session, const char *reason);
 
-/* tls.c */
+/* chan.c: messages to the master.  chan_send: 0 or -errno (logged). */
+int chan_send(const struct ipc_msg *m);
+/* IPC_CLOSED / IPC_STATS with c's counters, which restart from zero. */
+void chan_report_closed(struct conn *c, bool end_session, const char *reason);
+void chan_report_stats(struct conn *c);
+
+/* tls.c: the transport.  Returns codes; never closes a connection and
+ * knows nothing of phases. */
+void tls_init(const struct worker_env *env);
 int tls_conn_init(struct conn *c);
+/* Drop c's TLS session and its send queue. */
 void tls_conn_done(struct conn *c);
 /* Load a reloaded certificate/key/priorities (IPC_TLS); 0 or -errno. */
 int tls_reload(const void *msg, size_t len);
-void tls_on_readable(struct conn *c);
-void tls_flush(struct conn *c);
-/* Send one TLS record (one CSTP frame or one HTTP response).  0, or
- * -ENOBUFS when the send queue has no room (the caller drops it). */
+/* One recv() from c into the read-ahead: bytes read, 0 at EOF, or -errno.
+ * tls_recv_done() forgets what GnuTLS did not take. */
+ssize_t tls_recv(struct conn *c);
+void tls_recv_done(void);
+/* Step the handshake with the read-ahead: 0 done, -EAGAIN, -EPROTO. */
+int tls_handshake(struct conn *c);
+/* The next whole record decrypted from the read-ahead: its length with
+ * *rec pointing at it (valid until the next call), 0 when none is whole,
+ * or -EPIPE when the session ended (*why says how). */
+ssize_t tls_record(struct conn *c, const uint8_t **rec, const char **why);
+/* Send one TLS record (one CSTP frame or one HTTP response).  0,
+ * -ENOBUFS when the send queue has no room (the caller drops it), or
+ * -EPIPE when the session broke (the caller closes with TLS_SEND_FAILED,
+ * or leaves it to tls_flush()). */
 int tls_send(struct conn *c, const void *buf, size_t len);
-size_t tls_queue_room(const struct conn *c);
-void obuf_release(struct conn *c);
+#define TLS_SEND_FAILED "TLS send failed"
+/* close_notify after what is queued (GNUTLS_SHUT_WR). */
+void tls_bye(struct conn *c);
+/* The flush list: connections with queued ciphertext. */
+void tls_mark_dirty(struct conn *c);
+struct conn *tls_next_dirty(void); /* taken off the list; NULL: empty */
+/* Send c's queue: 0 when it is empty, -EAGAIN when the socket is full,
+ * -EPIPE when the peer is gone, -EIO when send() failed otherwise, -EPROTO
+ * after tls_send() returned -EPIPE. */
+int tls_flush(struct conn *c);
 
-/* login.c */
-void login_on_data(struct conn *c, const uint8_t *buf, size_t len);
-void login_auth_reply(struct conn *c, const struct ipc_msg *m);
-void login_connect_reply(struct conn *c, const struct ipc_msg *m);
-
-/* tunnel.c */
-void tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len);
-void tunnel_on_tun(void);
-void tunnel_on_inbox(void);
+/* tunio.c: the TUN queue and the inbox. */
+int tunio_init(void);
+void tunio_on_tun(void);
+void tunio_on_inbox(void);
+/* Write (or batch) one checked packet from c's client. */
+void tunio_write(struct conn *c, const uint8_t *pkt, size_t len);
 /* Write what this loop turn batched for the TUN device (before sleeping). */
-void tunnel_flush_tun(void);
-/* Whether a TUN write batch is waiting for tunnel_flush_tun(). */
-bool tunnel_tun_pending(void);
-/* Log the TUN I/O counters: packets per read and per write syscall. */
-void tunnel_log_io(void);
-void tunnel_start(struct conn *c);
-void tunnel_stop(struct conn *c);
-void tunnel_send_control(struct conn *c, uint8_t type, const void *payload, uint16_t len);
-/* Send DISCONNECT (0xb0, text), end the session, close after the flush. */
-void tunnel_disconnect(struct conn *c, const char *text);
+void tunio_flush(void);
+/* Whether a TUN write batch is waiting for tunio_flush(). */
+bool tunio_pending(void);
+/* c's lease routes to c from now on / no longer (its batch is written). */
+void tunio_map(struct conn *c);
+void tunio_unmap(struct conn *c);
+/* Log the hand-off and TUN I/O counters (at stop). */
+void tunio_log_stats(void);
+
+/* login.c: handlers of CS_HTTP, CS_AUTH_WAIT and CS_CONNECT_WAIT. */
+struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len);
+struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m);
+struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m);
+
+/* tunnel.c: handlers of CS_TUNNEL. */
+struct conn_step tunnel_enter(struct conn *c, const char *user);
+struct conn_step tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len);
+struct conn_step tunnel_on_master(struct conn *c, const struct ipc_msg *m);
+struct conn_step tunnel_tick(struct conn *c, time_t now, unsigned tick);
+void tunnel_leave(struct conn *c, enum conn_state next, const char *why);
+/* The server stops: tell the client not to come back here. */
+void tunnel_notify_stop(struct conn *c);
+
+/* conn.c, for loop.c. */
+int conn_init(void);
+void conn_accept(int lfd);
+void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events);
+/* A message from the master for one connection (ref). */
+void conn_reply(const struct ipc_msg *m);
+void conn_tick(time_t now);
+/* Once per loop turn: send every queue filled this turn. */
+void conn_flush_all(void);
+void conn_shutdown(void);
 
 #endif

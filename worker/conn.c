@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Worker: the connection table and each connection's life cycle.  Owns
+ * admission (the pending list, limits.max-handshakes and its per-address
+ * share, eviction), the phases[] table, the epoll registration of client
+ * sockets and the only code that moves a connection to another phase or
+ * closes it: conn_apply().  Handlers in login.c and tunnel.c return a
+ * struct conn_step; nothing below this file closes a connection, so no
+ * caller has to ask whether its connection survived a call.
+ *
+ * Life cycle; each edge is named by the function whose step takes it, and
+ * phases[] below says what each phase does:
+ *
+ *   (accept4)     --conn_accept---------------------------> HANDSHAKE
+ *   HANDSHAKE     --handshake: tls_handshake() done-------> HTTP
+ *   HTTP          --login_on_data: POST with a password---> AUTH_WAIT
+ *   AUTH_WAIT     --login_auth_reply: cookie sent---------> HTTP
+ *   HTTP          --login_on_data: CONNECT with a cookie--> CONNECT_WAIT
+ *   CONNECT_WAIT  --login_connect_reply: granted----------> TUNNEL
+ *                   (tunnel_enter answers CONNECTED)
+ *   HTTP, AUTH_WAIT, CONNECT_WAIT
+ *                 --login_*: an answer with Connection: close--> DRAIN
+ *   TUNNEL        --tunnel_on_master: IPC_DISCONNECT------> DRAIN
+ *                   (tunnel_leave reports IPC_CLOSED)
+ *   DRAIN         --conn_flush: all sent------------------> FREE
+ *   any           --CS_CLOSING from a handler, conn_tick (deadline), admit
+ *                   (eviction), conn_flush or conn_readable (socket gone),
+ *                   conn_shutdown--> conn_close --> FREE
+ */
+#include "config.h"
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define NIL	     UINT32_MAX
+#define BIT(type)    (1u << (type))
+#define ACCEPT_BATCH 64 /* connections accepted per wake-up */
+
+/* Whether a phase counts against limits.max-handshakes; KEEP: as the phase
+ * before (a last answer still counts, a tunnel's DISCONNECT does not). */
+enum pend { P_NO, P_YES, P_KEEP };
+
+/* The clock a phase runs under.  Entering a phase starts its clock unless
+ * the phase before ran under the same one: one login deadline covers every
+ * request and the waits for the master.  KEEP: the clock of the phase
+ * before runs on (DRAIN, the last phase). */
+enum timer { T_NONE, T_HANDSHAKE, T_LOGIN, T_KEEP };
+
+struct phase {
+	enum pend pending;
+	enum timer timer;
+	const char *expired; /* the reason to close at the deadline */
+	/* Just entered (the step's why passed on); may move on at once. */
+	struct conn_step (*enter)(struct conn *, const char *why);
+	/* Raw bytes are in the read-ahead (before records are read). */
+	struct conn_step (*readable)(struct conn *);
+	/* One decrypted record.  Records are read only while the phase has
+	 * this handler. */
+	struct conn_step (*data)(struct conn *, const uint8_t *, size_t);
+	/* A message from the master of a type in takes; others are dropped. */
+	uint32_t takes;
+	struct conn_step (*reply)(struct conn *, const struct ipc_msg *);
+	struct conn_step (*tick)(struct conn *, time_t now, unsigned tick);
+	/* Leaving the phase, for next (CS_CLOSING included): undo enter. */
+	void (*leave)(struct conn *, enum conn_state next, const char *why);
+};
+
+static struct conn_step handshake(struct conn *c);
+static struct conn_step drain_enter(struct conn *c, const char *why);
+
+/* Fields left out are none: no handler, P_NO, T_NONE. */
+static const struct phase phases[CS_CLOSING] = {
+    [CS_HANDSHAKE] = {.pending = P_YES,
+		      .timer = T_HANDSHAKE,
+		      .expired = "TLS handshake timed out",
+		      .readable = handshake},
+    [CS_HTTP] = {.pending = P_YES,
+		 .timer = T_LOGIN,
+		 .expired = "login timed out",
+		 .data = login_on_data},
+    [CS_AUTH_WAIT] = {.pending = P_YES,
+		      .timer = T_LOGIN,
+		      .expired = "login timed out",
+		      .data = login_on_data, /* kept until the answer */
+		      .takes = BIT(IPC_AUTH_RESP),
+		      .reply = login_auth_reply},
+    [CS_CONNECT_WAIT] = {.pending = P_YES,
+			 .timer = T_LOGIN,
+			 .expired = "login timed out",
+			 .data = login_on_data, /* kept until the answer */
+			 .takes = BIT(IPC_CONNECT_RESP),
+			 .reply = login_connect_reply},
+    [CS_TUNNEL] = {.enter = tunnel_enter,
+		   .data = tunnel_on_data,
+		   .takes = BIT(IPC_KICK) | BIT(IPC_DISCONNECT),
+		   .reply = tunnel_on_master,
+		   .tick = tunnel_tick,
+		   .leave = tunnel_leave},
+    [CS_DRAIN] = {.pending = P_KEEP,
+		  .timer = T_KEEP,
+		  .expired = "login timed out", /* only a login's clock runs on */
+		  .enter = drain_enter},
+};
+
+static uint32_t n_conns, free_hint;
+static unsigned ticks;
+
+/* Connections not yet tunnels, oldest first (limits.max-handshakes), and
+ * the refusals since the last log line about them. */
+static struct {
+	uint32_t head, tail, n;
+	uint64_t refused_addr, evicted;
+	time_t refused_logged, evicted_logged;
+} pend = {NIL, NIL, 0, 0, 0, 0, 0};
+
+/* ---- pending connections (TLS handshake or login in progress) ---------- */
+
+static void pend_push(struct conn *c)
+{
+	uint32_t i = conn_index(c);
+
+	c->pending = true;
+	c->pend_next = NIL;
+	c->pend_prev = pend.tail;
+	if (pend.tail != NIL)
+		W.conns[pend.tail].pend_next = i;
+	else
+		pend.head = i;
+	pend.tail = i;
+	pend.n++;
+}
+
+static void pend_remove(struct conn *c)
+{
+	if (!c->pending)
+		return;
+	if (c->pend_prev != NIL)
+		W.conns[c->pend_prev].pend_next = c->pend_next;
+	else
+		pend.head = c->pend_next;
+	if (c->pend_next != NIL)
+		W.conns[c->pend_next].pend_prev = c->pend_prev;
+	else
+		pend.tail = c->pend_prev;
+	c->pending = false;
+	pend.n--;
+}
+
+/* This worker's share of a server-wide limit. */
+static uint32_t share(uint32_t limit)
+{
+	uint32_t n = W.env->n_workers ? W.env->n_workers : 1;
+
+	return (limit + n - 1) / n;
+}
+
+static uint32_t pending_from(const uint8_t addr[16])
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = pend.head; i != NIL; i = W.conns[i].pend_next)
+		n += !memcmp(W.conns[i].addr, addr, 16);
+	return n;
+}
+
+/* One line a second at most for each kind of refusal: a flood must not
+ * become a flood of log lines. */
+static void log_refusals(time_t now)
+{
+	if (pend.refused_addr && now != pend.refused_logged) {
+		log_warn("refused %llu connection(s) from addresses at "
+			 "limits.max-handshakes-per-address (%u on this worker)",
+			 (unsigned long long)pend.refused_addr,
+			 share(W.cfg->max_handshakes_per_addr));
+		pend.refused_addr = 0;
+		pend.refused_logged = now;
+	}
+	if (pend.evicted && now != pend.evicted_logged) {
+		log_warn("limits.max-handshakes reached (%u on this worker): closed the %llu "
+			 "oldest unfinished connection(s)",
+			 share(W.cfg->max_handshakes), (unsigned long long)pend.evicted);
+		pend.evicted = 0;
+		pend.evicted_logged = now;
+	}
+}
+
+/* ---- moving between phases --------------------------------------------- */
+
+static time_t timer_start(enum timer t)
+{
+	switch (t) {
+	case T_HANDSHAKE:
+		return time(NULL) + W.cfg->handshake_timeout;
+	case T_LOGIN:
+		return time(NULL) + W.cfg->auth_timeout;
+	default:
+		return 0;
+	}
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+	const struct phase *p = &phases[c->state];
+
+	pend_remove(c);
+	if (p->leave)
+		p->leave(c, CS_CLOSING, why);
+	else
+		log_debug("connection from %s closed: %s", c->peer, why);
+	tls_conn_done(c);
+	close(c->fd);
+	c->fd = -1;
+	if (c->hbuf) {
+		explicit_bzero(c->hbuf, c->hlen);
+		free(c->hbuf);
+		c->hbuf = NULL;
+	}
+	free(c->part);
+	c->part = NULL;
+	c->part_len = 0;
+	c->hlen = 0;
+	c->state = CS_FREE;
+	c->events = 0;
+	c->gen++;
+	n_conns--;
+	if (conn_index(c) < free_hint)
+		free_hint = conn_index(c);
+}
+
+/* Take step s and whatever the phases entered on the way ask for.  The only
+ * writer of c->state and the only caller of conn_close().  Returns false
+ * when c was closed. */
+static bool conn_apply(struct conn *c, struct conn_step s)
+{
+	while (s.next != c->state) {
+		const struct phase *from = &phases[c->state], *to;
+
+		if (s.next == CS_CLOSING) {
+			conn_close(c, s.why);
+			return false;
+		}
+		to = &phases[s.next];
+		if (from->leave)
+			from->leave(c, s.next, s.why);
+		c->state = s.next;
+		if (to->pending != P_KEEP && (to->pending == P_YES) != c->pending) {
+			if (to->pending == P_YES)
+				pend_push(c);
+			else
+				pend_remove(c);
+		}
+		if (to->timer != T_KEEP && to->timer != from->timer)
+			c->deadline = timer_start(to->timer);
+		if (to->enter)
+			s = to->enter(c, s.why);
+	}
+	return true;
+}
+
+/* CS_HANDSHAKE's readable handler. */
+static struct conn_step handshake(struct conn *c)
+{
+	int r = tls_handshake(c);
+
+	if (r == -EAGAIN)
+		return step_to(CS_HANDSHAKE);
+	return r < 0 ? step_close("TLS handshake failed") : step_to(CS_HTTP);
+}
+
+/* CS_DRAIN: close_notify after the last answer; closed once all is sent. */
+static struct conn_step drain_enter(struct conn *c, const char *why)
+{
+	(void)why;
+	tls_bye(c);
+	tls_mark_dirty(c);
+	return step_to(CS_DRAIN);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void conn_want(struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events,
+				 .data.u64 = ev_data(K_CONN, conn_index(c), c->gen)};
+
+	if (c->events == events)
+		return;
+	if (epoll_ctl(W.ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = events;
+}
+
+/* Returns false when c was closed. */
+static bool conn_flush(struct conn *c)
+{
+	int r = tls_flush(c);
+
+	if (r == -EAGAIN) {
+		conn_want(c, EPOLLIN | EPOLLOUT);
+		return true;
+	}
+	if (r < 0)
+		return conn_apply(c, step_close(r == -EPIPE    ? "connection reset"
+						: r == -EPROTO ? TLS_SEND_FAILED
+							       : "send failed"));
+	if (c->state == CS_DRAIN)
+		return conn_apply(c, step_close("response sent"));
+	if (c->events & EPOLLOUT)
+		conn_want(c, EPOLLIN);
+	return true;
+}
+
+void conn_flush_all(void)
+{
+	struct conn *c;
+
+	while ((c = tls_next_dirty()))
+		if (c->state != CS_FREE)
+			conn_flush(c);
+}
+
+/* Hand each whole record to the phase, while it takes records. */
+static void read_records(struct conn *c)
+{
+	const uint8_t *rec;
+	const char *why;
+	ssize_t n;
+
+	while (phases[c->state].data) {
+		n = tls_record(c, &rec, &why);
+		if (n == 0)
+			return;
+		if (n < 0) {
+			conn_apply(c, step_close(why));
+			return;
+		}
+		if (!conn_apply(c, phases[c->state].data(c, rec, (size_t)n)))
+			return;
+	}
+}
+
+static void conn_readable(struct conn *c)
+{
+	const struct phase *p = &phases[c->state];
+	ssize_t n = tls_recv(c);
+
+	if (n == 0) {
+		conn_apply(c, step_close("client closed the connection"));
+		return;
+	}
+	if (n == -EAGAIN || n == -EINTR)
+		return;
+	if (n < 0) {
+		conn_apply(c, step_close(n == -ECONNRESET ? "connection reset" : "recv failed"));
+		return;
+	}
+	if (!p->readable || conn_apply(c, p->readable(c)))
+		read_records(c);
+	tls_recv_done();
+}
+
+void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events)
+{
+	struct conn *c = &W.conns[idx];
+
+	/* An event queued for a connection closed earlier in this batch. */
+	if (c->state == CS_FREE || c->gen != gen)
+		return;
+	if ((events & EPOLLOUT) && !conn_flush(c))
+		return;
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		conn_readable(c);
+}
+
+static struct conn *conn_by_ref(struct ipc_ref ref)
+{
+	if (ref.slot >= W.max_conns)
+		return NULL;
+	struct conn *c = &W.conns[ref.slot];
+	return c->state != CS_FREE && c->gen == ref.gen ? c : NULL;
+}
+
+void conn_reply(const struct ipc_msg *m)
+{
+	struct conn *c = conn_by_ref(m->ref);
+	const struct phase *p;
+
+	if (!c) {
+		if (m->type == IPC_CONNECT_RESP && m->u.connect_resp.status == 200) {
+			/* The client left while the master granted it: tell the
+			 * master the tunnel is already gone. */
+			struct ipc_msg r = {.type = IPC_CLOSED, .ref = m->ref};
+			r.u.closed.sess_id = m->u.connect_resp.sess_id;
+			snprintf(r.u.closed.reason, sizeof(r.u.closed.reason),
+				 "client left during CONNECT");
+			chan_send(&r);
+		}
+		return;
+	}
+	p = &phases[c->state];
+	if (p->reply && (p->takes & BIT(m->type)))
+		conn_apply(c, p->reply(c, m));
+}
+
+void conn_tick(time_t now)
+{
+	unsigned tick = ++ticks;
+	uint32_t i;
+
+	log_refusals(now);
+	for (i = 0; i < W.max_conns; i++) {
+		struct conn *c = &W.conns[i];
+		const struct phase *p = &phases[c->state];
+
+		if (c->state == CS_FREE)
+			continue;
+		if (c->deadline && now > c->deadline)
+			conn_apply(c, step_close(p->expired));
+		else if (p->tick)
+			conn_apply(c, p->tick(c, now, tick));
+	}
+}
+
+void conn_shutdown(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < W.max_conns; i++)
+		if (W.conns[i].state == CS_TUNNEL)
+			tunnel_notify_stop(&W.conns[i]);
+	conn_flush_all();
+	for (i = 0; i < W.max_conns; i++)
+		if (W.conns[i].state != CS_FREE)
+			conn_apply(&W.conns[i], step_close("server shutting down"));
+}
+
+/* ---- admission ----------------------------------------------------------- */
+
+int conn_init(void)
+{
+	uint32_t i;
+
+	/* Room for max-clients tunnels and this worker's share of connections
+	 * still logging in, so that a full server can still answer CONNECT
+	 * with a 503 naming the limit (the master counts the tunnels). */
+	W.max_conns = W.cfg->max_clients + share(W.cfg->max_handshakes);
+	W.conns = calloc(W.max_conns, sizeof(*W.conns));
+	if (!W.conns)
+		return -ENOMEM;
+	for (i = 0; i < W.max_conns; i++)
+		W.conns[i].fd = -1;
+	return 0;
+}
+
+static struct conn *conn_alloc(void)
+{
+	uint32_t i;
+
+	for (i = free_hint; i < W.max_conns; i++)
+		if (W.conns[i].state == CS_FREE) {
+			free_hint = i + 1;
+			return &W.conns[i];
+		}
+	return NULL;
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	}
+}
+
+static void addr_key(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (ss->ss_family == AF_INET)
+		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/* May a new connection from addr start?  Refuses one from an address at its
+ * share of limits.max-handshakes-per-address; at limits.max-handshakes
+ * closes the oldest unfinished connection to make room. */
+static bool admit(const uint8_t addr[16])
+{
+	if (pending_from(addr) >= share(W.cfg->max_handshakes_per_addr)) {
+		pend.refused_addr++;
+		return false;
+	}
+	while (pend.n >= share(W.cfg->max_handshakes) && pend.head != NIL) {
+		struct conn *old = &W.conns[pend.head];
+		log_debug("closing the oldest unfinished connection, from %s", old->peer);
+		conn_apply(old, step_close("limits.max-handshakes reached"));
+		pend.evicted++;
+	}
+	return true;
+}
+
+/* A new connection in fd: set it up in a free slot, or refuse it. */
+static void conn_start(int fd, const struct sockaddr_storage *ss, const uint8_t addr[16])
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct conn *c = n_conns < W.max_conns ? conn_alloc() : NULL;
+
+	if (!c) {
+		log_warn("connection refused: this worker's table is full (%u connections: "
+			 "limits.max-clients plus its share of limits.max-handshakes, as "
+			 "at start)",
+			 n_conns);
+		close(fd);
+		return;
+	}
+	memset(&c->ctr, 0, sizeof(c->ctr));
+	c->fd = fd;
+	c->lease = -1;
+	c->sess_id = 0;
+	c->serial = 0;
+	c->have4 = c->have6 = false;
+	c->bye = false;
+	peer_text(ss, c->peer, sizeof(c->peer));
+	memcpy(c->addr, addr, sizeof(c->addr));
+	if (tls_conn_init(c) < 0) {
+		close(fd);
+		return;
+	}
+	c->events = EPOLLIN;
+	n_conns++;
+	conn_apply(c, step_to(CS_HANDSHAKE));
+	ev.data.u64 = ev_data(K_CONN, conn_index(c), c->gen);
+	if (epoll_ctl(W.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		conn_apply(c, step_close("epoll_ctl failed"));
+}
+
+void conn_accept(int lfd)
+{
+	struct sockaddr_storage ss;
+	uint8_t addr[16];
+	socklen_t sl;
+	int budget = ACCEPT_BATCH, fd;
+
+	while (budget-- > 0) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_errno(-errno, "accept");
+			return;
+		}
+		addr_key(&ss, addr);
+		if (!admit(addr)) {
+			close(fd);
+			continue;
+		}
+		conn_start(fd, &ss, addr);
+	}
+}

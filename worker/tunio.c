@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Worker: the TUN side of the data path.  Owns the worker's TUN queue fd,
+ * its inbox, the lease -> connection map of its tunnels, the TUN write
+ * batch and the hand-off and I/O counters.
+ *
+ * TUN -> client: a packet read from our queue goes to the worker that owns
+ * its destination lease (owner[] map, written by the master).  The kernel
+ * picks queues by flow hash, so a packet for another worker's client is
+ * handed to that worker's inbox (a datagram socket), never dropped for
+ * having arrived on the wrong queue.  Ours is framed as CSTP in place and
+ * queued with tls_send().
+ * client -> TUN: tunnel.c checks each DATA frame and tunio_write() writes
+ * it to our queue.
+ *
+ * With TUN offloads (env->tun_vnet, daemon/tun.c) one syscall moves many
+ * packets: a read may return a TCP super-packet of up to 64 KiB, cut here
+ * into packets of the tunnel MTU (common/offload.c) for our client, or
+ * handed whole, vnet header and all, to the worker of another client (so
+ * hand-offs carry what a read gives: vnet form with offloads, plain
+ * packets without).  A client's DATA frames of one loop turn are merged
+ * while they continue one TCP flow and written as one super-packet: when
+ * another client's packet or one that does not continue the flow comes,
+ * when the tunnel stops, and once per loop turn before the loop sleeps
+ * (tunio_flush). */
+#include "config.h"
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cstp.h"
+#include "common/log.h"
+#include "common/offload.h"
+
+/* Packets read per wake-up before yielding to others.  Counted in packets,
+ * not reads: one read may bring 45 of them, and they must fit the
+ * clients' send queues (limits.queue-bytes) until the loop flushes. */
+#define TUN_BATCH 64
+
+/* Reads land after room for the vnet header, which is at least the CSTP
+ * header's size, so a packet that needs no cutting is framed in place. */
+static uint8_t tun_in[OFFLOAD_BUF_LEN];
+/* One segment of a super-packet, framed for our client. */
+static uint8_t seg_frame[1 << 16];
+/* The super-packet being built for one write, and whose packets it holds. */
+static uint8_t tun_out[OFFLOAD_BUF_LEN];
+static struct offload_gro gro = {.buf = tun_out};
+static struct conn *gro_conn;
+static size_t gro_bytes; /* IP bytes of the packets in it */
+
+static uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
+
+/* For the log lines at stop. */
+static uint64_t drop_no_client, handoffs_out, handoffs_in;
+static struct {
+	uint64_t reads, read_pkts, writes, write_pkts, bad_reads;
+} io; /* packets per TUN syscall */
+
+int tunio_init(void)
+{
+	lease_conn = calloc(W.env->geom.size, sizeof(*lease_conn));
+	return lease_conn ? 0 : -ENOMEM;
+}
+
+void tunio_map(struct conn *c)
+{
+	lease_conn[c->lease] = conn_index(c) + 1;
+}
+
+void tunio_unmap(struct conn *c)
+{
+	/* Its packets leave now, while its counters are still its own. */
+	if (gro_conn == c)
+		tunio_flush();
+	if (c->lease >= 0 && lease_conn[c->lease] == conn_index(c) + 1)
+		lease_conn[c->lease] = 0;
+}
+
+bool tunio_pending(void)
+{
+	return gro_conn != NULL && gro.count > 0;
+}
+
+void tunio_flush(void)
+{
+	struct conn *c = gro_conn;
+	unsigned count = gro.count;
+	size_t n = offload_gro_take(&gro);
+
+	gro_conn = NULL;
+	if (n == 0) {
+		gro_bytes = 0;
+		return;
+	}
+	io.writes++;
+	if (write(W.env->tun_fd, tun_out, n) < 0) {
+		/* A full TUN queue drops, as a full NIC ring would. */
+		c->ctr.drop_queue += count;
+	} else {
+		io.write_pkts += count;
+		c->ctr.rx_pkts += count;
+		c->ctr.rx_bytes += gro_bytes;
+	}
+	gro_bytes = 0;
+}
+
+/* Queue a checked packet of c for the next TUN write. */
+static void to_tun_batch(struct conn *c, const uint8_t *pkt, size_t len)
+{
+	if (gro_conn != c)
+		tunio_flush();
+	if (offload_gro_add(&gro, pkt, len) == OFFLOAD_GRO_FLUSH) {
+		tunio_flush();
+		offload_gro_add(&gro, pkt, len); /* an empty batch takes any packet */
+	}
+	gro_conn = c;
+	gro_bytes += len;
+}
+
+void tunio_write(struct conn *c, const uint8_t *pkt, size_t len)
+{
+	if (W.env->tun_vnet) {
+		to_tun_batch(c, pkt, len);
+		return;
+	}
+	io.writes++;
+	if (write(W.env->tun_fd, pkt, len) < 0) {
+		/* A full TUN queue drops, as a full NIC ring would. */
+		c->ctr.drop_queue++;
+		return;
+	}
+	io.write_pkts++;
+	c->ctr.rx_pkts++;
+	c->ctr.rx_bytes += len;
+}
+
+static void deliver(struct conn *c, uint8_t *frame, size_t len)
+{
+	int r;
+
+	cstp_put_header(frame, CSTP_DATA, (uint16_t)len);
+	r = tls_send(c, frame, CSTP_HDR_LEN + len);
+	if (r < 0) {
+		if (r == -ENOBUFS)
+			c->ctr.drop_queue++;
+		return;
+	}
+	c->ctr.tx_pkts++;
+	c->ctr.tx_bytes += len;
+}
+
+static int64_t lease_of(const uint8_t *pkt, size_t len)
+{
+	const uint8_t *dst;
+	uint32_t a4;
+
+	switch (pkt_dst(pkt, len, &dst)) {
+	case AF_INET:
+		memcpy(&a4, dst, 4);
+		return pool_index4(&W.env->geom, a4);
+	case AF_INET6:
+		return pool_index6_bytes(&W.env->geom, dst);
+	default:
+		return -1;
+	}
+}
+
+/* Owner of the destination of pkt: 0 = nobody, else worker id + 1. */
+static uint8_t owner_of(const uint8_t *pkt, size_t len, int64_t *lease)
+{
+	*lease = lease_of(pkt, len);
+	if (*lease < 0)
+		return 0;
+	return __atomic_load_n(&W.env->owner[*lease], __ATOMIC_ACQUIRE);
+}
+
+/* To our client of the lease: a packet sitting at frame + CSTP_HDR_LEN.
+ * A session whose TLS broke this turn takes nothing more; conn.c closes
+ * it at the flush. */
+static void deliver_lease(int64_t lease, uint8_t *frame, size_t len)
+{
+	uint32_t ci = lease_conn[lease];
+	struct conn *c = ci ? &W.conns[ci - 1] : NULL;
+
+	if (c && c->state == CS_TUNNEL && !c->tls_failed && len <= W.cfg->mtu)
+		deliver(c, frame, len);
+	else
+		drop_no_client++;
+}
+
+/* To another worker's inbox: buf holds count packets. */
+static void hand_off(uint8_t owner, const void *buf, size_t len, unsigned count, bool from_inbox)
+{
+	/* A packet handed to us is never handed on: if ownership moved again
+	 * meanwhile, dropping it beats a loop between workers. */
+	if (owner == 0 || from_inbox || owner > W.env->n_workers) {
+		drop_no_client += count;
+		return;
+	}
+	if (send(W.env->peer_inbox[owner - 1], buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		drop_no_client += count;
+	else
+		handoffs_out += count;
+}
+
+/* Without offloads: one packet sitting at frame + CSTP_HDR_LEN. */
+static void route(uint8_t *frame, size_t len, bool from_inbox)
+{
+	uint8_t *pkt = frame + CSTP_HDR_LEN;
+	int64_t lease;
+	uint8_t owner = owner_of(pkt, len, &lease);
+
+	if (owner == W.env->id + 1)
+		deliver_lease(lease, frame, len);
+	else
+		hand_off(owner, pkt, len, 1, from_inbox);
+}
+
+/* With offloads: buf[0..len) is what one read (or one hand-off) brought,
+ * vnet header first.  Every packet of a super-packet has the same
+ * destination, so another worker's is handed over whole, in this same
+ * form: one send instead of one per segment.  Returns the packets in it. */
+static unsigned route_vnet(uint8_t *buf, size_t len, bool from_inbox)
+{
+	struct offload_seg s;
+	uint8_t owner;
+	int64_t lease;
+	unsigned count;
+	int r;
+
+	r = offload_seg_init(&s, buf, len, W.cfg->mtu);
+	if (r < 0) {
+		io.bad_reads++;
+		drop_no_client++;
+		return 0;
+	}
+	count = (unsigned)r;
+	owner = owner_of(s.pkt, s.len, &lease);
+	if (owner != W.env->id + 1) {
+		hand_off(owner, buf, len, count, from_inbox);
+		return count;
+	}
+	if (!s.gso) {
+		deliver_lease(lease, buf + OFFLOAD_VNET_LEN - CSTP_HDR_LEN, s.len);
+		return 1;
+	}
+	while ((r = offload_seg_next(&s, seg_frame + CSTP_HDR_LEN,
+				     sizeof(seg_frame) - CSTP_HDR_LEN)) > 0)
+		deliver_lease(lease, seg_frame, (size_t)r);
+	return count;
+}
+
+void tunio_on_tun(void)
+{
+	uint8_t *at = W.env->tun_vnet ? tun_in : tun_in + OFFLOAD_VNET_LEN;
+	size_t cap = sizeof(tun_in) - (size_t)(at - tun_in);
+	unsigned pkts = 0;
+	ssize_t n;
+	int e;
+
+	while (pkts < TUN_BATCH) {
+		n = read(W.env->tun_fd, at, cap);
+		if (n < 0) {
+			e = errno;
+			if (e != EAGAIN && e != EINTR) {
+				log_errno(-e, "TUN read");
+				if (e == EBADFD || e == ENODEV || e == EIO) {
+					log_err("TUN device %s is gone; exiting", W.cfg->tun_name);
+					exit(WORKER_EXIT_TUN_GONE);
+				}
+			}
+			return;
+		}
+		io.reads++;
+		if (W.env->tun_vnet) {
+			unsigned k = route_vnet(tun_in, (size_t)n, false);
+			io.read_pkts += k;
+			pkts += k ? k : 1;
+		} else {
+			route(at - CSTP_HDR_LEN, (size_t)n, false);
+			io.read_pkts++;
+			pkts++;
+		}
+	}
+}
+
+void tunio_on_inbox(void)
+{
+	uint8_t *at = W.env->tun_vnet ? tun_in : tun_in + OFFLOAD_VNET_LEN;
+	size_t cap = sizeof(tun_in) - (size_t)(at - tun_in);
+	unsigned pkts = 0, k;
+	ssize_t n;
+
+	/* Hand-offs come in the form our own reads have: vnet header first
+	 * with offloads, plain packets without. */
+	while (pkts < TUN_BATCH) {
+		n = recv(W.env->inbox_fd, at, cap, MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		if (W.env->tun_vnet) {
+			k = route_vnet(tun_in, (size_t)n, true);
+		} else {
+			route(at - CSTP_HDR_LEN, (size_t)n, true);
+			k = 1;
+		}
+		handoffs_in += k;
+		pkts += k ? k : 1;
+	}
+}
+
+void tunio_log_stats(void)
+{
+	log_info("stopping: handed off %llu packets to other workers, took %llu, dropped %llu "
+		 "with no client",
+		 (unsigned long long)handoffs_out, (unsigned long long)handoffs_in,
+		 (unsigned long long)drop_no_client);
+	log_info("TUN I/O (offloads %s): %llu reads carried %llu packets (%.1f per read), %llu "
+		 "writes carried %llu packets (%.1f per write)",
+		 W.env->tun_vnet ? "on" : "off", (unsigned long long)io.reads,
+		 (unsigned long long)io.read_pkts,
+		 io.reads ? (double)io.read_pkts / (double)io.reads : 0.0,
+		 (unsigned long long)io.writes, (unsigned long long)io.write_pkts,
+		 io.writes ? (double)io.write_pkts / (double)io.writes : 0.0);
+	if (io.bad_reads)
+		log_warn("TUN: dropped %llu malformed or unsupported offload packets",
+			 (unsigned long long)io.bad_reads);
+}
