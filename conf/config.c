@@ -34,7 +34,7 @@
 const struct cfg_key cfg_keys[] = {
     /* path, type, field, aux field, default, numeric default, min, max, flags */
     {"listen", CT_LISTEN, OFF(listen), OFF(n_listen), NULL, 0, 1, CFG_MAX_LISTEN, RQ},
-    {"workers", CT_WORKERS, OFF(workers), 0, NULL, 0, 1, 256, 0},
+    {"workers", CT_WORKERS, OFF(workers), 0, NULL, 0, 1, CFG_MAX_WORKERS, 0},
     {"user", CT_STRING, OFF(user), 0, "tunneld", 0, 0, 0, 0},
     {"group", CT_STRING, OFF(group), 0, "tunneld", 0, 0, 0, 0},
     {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RL},
@@ -313,6 +313,15 @@ int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen)
 	r = cfg_load_string(text, path, cfg, err, errlen);
 	free(text);
 	return r;
+}
+
+unsigned cfg_worker_count(const struct cfg *cfg, long online_cpus)
+{
+	unsigned long n = cfg->workers	    ? cfg->workers
+			  : online_cpus > 0 ? (unsigned long)online_cpus
+					    : 1;
+
+	return n > CFG_MAX_WORKERS ? CFG_MAX_WORKERS : (unsigned)n;
 }
 
 void cfg_free(struct cfg *cfg)

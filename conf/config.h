@@ -12,7 +12,10 @@
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_DNS    8
 #define CFG_MAX_ROUTES 64
-#define CFG_ERR_LEN    512
+/* Workers: the shared owner[lease] map holds a worker's slot + 1 in one
+ * byte (0: nobody), so slot 254 is the last one it can name. */
+#define CFG_MAX_WORKERS 255
+#define CFG_ERR_LEN	512
 /* Buffer sizes for cfg_addr_str() and cfg_prefix_str(). */
 #define CFG_ADDR_STRLEN	  INET6_ADDRSTRLEN
 #define CFG_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
@@ -43,7 +46,7 @@ struct cfg {
 
 	struct cfg_listen listen[CFG_MAX_LISTEN];
 	unsigned n_listen;
-	unsigned workers; /* 0 = "auto": one per online CPU */
+	unsigned workers; /* 0 = "auto": one per online CPU (cfg_worker_count) */
 	char *user;	  /* default "tunneld" */
 	char *group;	  /* default "tunneld" */
 
@@ -96,6 +99,10 @@ int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen);
 /* Same from a NUL-terminated buffer; name is used in messages in place of a
  * file name ("(string)" if NULL). */
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen);
+
+/* The number of workers to run: workers, or for "auto" the online CPUs
+ * (at least 1), at most CFG_MAX_WORKERS. */
+unsigned cfg_worker_count(const struct cfg *cfg, long online_cpus);
 
 /* Frees the strings and zeroes *cfg; safe on a zeroed struct. */
 void cfg_free(struct cfg *cfg);

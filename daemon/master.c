@@ -321,7 +321,9 @@ static int init(struct cfg *cfg, const struct master_opts *opts)
 	if (log_set_destination(M.opts.daemon ? "stderr" : M.cfg.log_destination, 0) < 0)
 		return log_errno(-errno, "log.destination %s", M.cfg.log_destination);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	M.n = M.cfg.workers ? M.cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+	M.n = cfg_worker_count(&M.cfg, ncpu);
+	if (!M.cfg.workers && ncpu > (long)M.n)
+		log_info("workers = \"auto\": %ld CPUs, but at most %u workers", ncpu, M.n);
 	return 0;
 }
 

@@ -107,6 +107,10 @@ struct session *sess_by_id(struct sess_table *t, uint64_t id)
 
 int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref)
 {
+	/* owner[] names slot w as w + 1 in a byte: slot 255 would be 0,
+	 * "nobody", and its clients would get no downlink. */
+	if (w < 0 || w >= CFG_MAX_WORKERS)
+		return -ERANGE;
 	if (s->lease < 0) {
 		int64_t idx = pool_alloc(&t->pool);
 		if (idx < 0)

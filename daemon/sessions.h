@@ -49,7 +49,8 @@ struct session *sess_by_cookie(struct sess_table *t, const uint8_t cookie[COOKIE
 struct session *sess_by_id(struct sess_table *t, uint64_t id);
 
 /* Attach the session to a tunnel on worker w; leases an address on the
- * first CONNECT.  0, or -ENOSPC when the pool is exhausted. */
+ * first CONNECT.  0, -ENOSPC when the pool is exhausted, or -ERANGE when
+ * w is no slot owner[] can name (0..CFG_MAX_WORKERS - 1). */
 int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref);
 /* The tunnel ended; the session waits for a reconnect. */
 void sess_unbind(struct sess_table *t, struct session *s);

@@ -192,6 +192,25 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* #15: "auto" follows the CPUs up to CFG_MAX_WORKERS (owner[] holds slot + 1
+ * in a byte); a number is taken as written, within the table's bounds. */
+START_TEST(test_worker_count)
+{
+	ck_assert_msg(load(BASE) == 0, "%s", err);
+	ck_assert_uint_eq(c.workers, 0);
+	ck_assert_uint_eq(cfg_worker_count(&c, 4), 4);
+	ck_assert_uint_eq(cfg_worker_count(&c, 0), 1);
+	ck_assert_uint_eq(cfg_worker_count(&c, -1), 1);
+	ck_assert_uint_eq(cfg_worker_count(&c, 255), 255);
+	ck_assert_uint_eq(cfg_worker_count(&c, 256), CFG_MAX_WORKERS);
+	ck_assert_uint_eq(cfg_worker_count(&c, 4096), CFG_MAX_WORKERS);
+	cfg_free(&c);
+	ck_assert_msg(load(BASE "workers = 3;\n") == 0, "%s", err);
+	ck_assert_uint_eq(cfg_worker_count(&c, 4096), 3);
+	cfg_free(&c);
+}
+END_TEST
+
 START_TEST(test_accepted_edges)
 {
 	/* Bounds are inclusive; "auto", IPv6 only, empty lists, and the log
@@ -211,12 +230,12 @@ START_TEST(test_accepted_edges)
 	cfg_free(&c);
 
 	ck_assert_msg(load(BASE3
-			   "workers = 256;\n"
+			   "workers = 255;\n"
 			   "network = { ipv4-pool = \"10.0.0.0/8\"; ipv6-pool = \"fd00::/64\";\n"
 			   "  mtu = 9000; };\n"
 			   "log = { level = \"warning\"; };\n") == 0,
 		      "%s", err);
-	ck_assert_uint_eq(c.workers, 256);
+	ck_assert_uint_eq(c.workers, 255);
 	ck_assert_uint_eq(c.ipv4_pool.len, 8);
 	ck_assert_uint_eq(c.ipv6_pool.len, 64);
 	ck_assert_uint_eq(c.mtu, 9000);
@@ -659,12 +678,13 @@ static const struct bad bad[] = {
      "t.conf:4: ", "tls.certificate: must not be empty"},
     /* workers */
     {BASE "workers = \"many\";\n",
-     "t.conf:5: ", "workers: expected \"auto\" or an integer 1..256, got \"many\""},
+     "t.conf:5: ", "workers: expected \"auto\" or an integer 1..255, got \"many\""},
     {BASE "workers = \"AUTO\";\n", "t.conf:5: ", "workers: expected \"auto\""},
     {BASE "workers = \"\";\n", "t.conf:5: ", "workers: expected \"auto\""},
     {BASE "workers = true;\n", "t.conf:5: ", "workers: expected \"auto\" or an integer"},
-    {BASE "workers = 0;\n", "t.conf:5: ", "workers: 0 is out of range 1..256"},
-    {BASE "workers = 257;\n", "t.conf:5: ", "workers: 257 is out of range 1..256"},
+    {BASE "workers = 0;\n", "t.conf:5: ", "workers: 0 is out of range 1..255"},
+    /* owner[] names slot + 1 in a byte: 256 workers cannot be told apart */
+    {BASE "workers = 256;\n", "t.conf:5: ", "workers: 256 is out of range 1..255"},
     {BASE "workers = -1;\n", "t.conf:5: ", "workers: -1 is out of range"},
     /* integer ranges */
     {BASE3 NET("  mtu = 575;\n"), "t.conf:6: ", "network.mtu: 575 is out of range 576..9000"},
@@ -1063,6 +1083,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_worker_count);
 	tcase_add_test(tc, test_accepted_edges);
 	tcase_add_test(tc, test_scan_ignores_comments_and_strings);
 	tcase_add_test(tc, test_shipped_conf);
