@@ -1,5 +1,6 @@
 /* Cookie table: runs in the master, which alone owns the table and the
- * cookies in it (they are bearer secrets: slots are wiped when freed).
+ * cookies in it (they are bearer secrets: slots are wiped when freed, and
+ * live in secret memory that forked workers see as zeros).
  * Also the base64url text form that workers parse from HTTP headers. */
 #include "config.h"
 
@@ -9,6 +10,7 @@
 #include <sys/random.h>
 
 #include "common/cookie.h"
+#include "common/secmem.h"
 
 enum { SLOT_EMPTY = 0, SLOT_USED = 1, SLOT_DELETED = 2 };
 
@@ -61,7 +63,7 @@ int cookie_table_init(struct cookie_table *t, uint32_t initial_cap)
 		return -EINVAL;
 	while (cap < initial_cap)
 		cap <<= 1;
-	t->slots = calloc(cap, sizeof(*t->slots));
+	t->slots = secmem_alloc((size_t)cap * sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
 	t->cap = cap;
@@ -70,9 +72,7 @@ int cookie_table_init(struct cookie_table *t, uint32_t initial_cap)
 
 void cookie_table_free(struct cookie_table *t)
 {
-	if (t->slots)
-		explicit_bzero(t->slots, (size_t)t->cap * sizeof(*t->slots));
-	free(t->slots);
+	secmem_free(t->slots, (size_t)t->cap * sizeof(*t->slots)); /* wiped first */
 	memset(t, 0, sizeof(*t));
 }
 
@@ -90,7 +90,7 @@ static int rehash(struct cookie_table *t)
 			return -ENOMEM;
 		nt.cap <<= 1;
 	}
-	nt.slots = calloc(nt.cap, sizeof(*nt.slots));
+	nt.slots = secmem_alloc((size_t)nt.cap * sizeof(*nt.slots));
 	if (!nt.slots)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->cap; i++) {

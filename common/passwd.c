@@ -264,13 +264,20 @@ int passwd_db_load(const char *path, struct passwd_db **out, char *err, size_t e
 					PASSWD_MAX_FILE);
 				goto out;
 			}
-			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap);
+			/* Not realloc(): the old block holds hashes and would be
+			 * freed unwiped, for a forked worker to find. */
+			nb = malloc(cap ? cap * 2 : 4096);
 			if (!nb) {
 				set_err(err, errlen, "%s: out of memory", path);
 				goto out;
 			}
+			if (buf) {
+				memcpy(nb, buf, len);
+				explicit_bzero(buf, len);
+			}
+			free(buf);
 			buf = nb;
+			cap = cap ? cap * 2 : 4096;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)

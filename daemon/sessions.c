@@ -1,5 +1,6 @@
 /* Master: the session table (see sessions.h).  The only writer of the
- * shared owner[] map that workers read to route TUN packets.
+ * shared owner[] map that workers read to route TUN packets.  The table
+ * holds cookies: it lives in secret memory (common/secmem.h).
  *
  *   login ok --sess_create--> IDLE --sess_bind--> BOUND --sess_unbind--> IDLE
  *   IDLE --sess_expire (reconnect-timeout)--> gone;  any --sess_end--> gone
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/log.h"
+#include "common/secmem.h"
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 {
@@ -34,9 +36,7 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 
 void sess_table_free(struct sess_table *t)
 {
-	if (t->s) /* never grown: NULL, which explicit_bzero() must not get */
-		explicit_bzero(t->s, sizeof(*t->s) * t->cap);
-	free(t->s);
+	secmem_free(t->s, sizeof(*t->s) * t->cap); /* wiped first */
 	cookie_table_free(&t->cookies);
 	pool_free(&t->pool);
 	memset(t, 0, sizeof(*t));
@@ -47,11 +47,16 @@ static struct session *slot_alloc(struct sess_table *t)
 	uint32_t i;
 
 	if (t->count == t->cap) {
+		/* Not realloc(): the old block holds live cookies and would be
+		 * freed unwiped.  Secret memory is wiped when given back, and a
+		 * forked worker sees it as zeros. */
 		uint32_t ncap = t->cap ? t->cap * 2 : 256;
-		struct session *n = realloc(t->s, sizeof(*n) * ncap);
+		struct session *n = secmem_alloc(sizeof(*n) * ncap);
 		if (!n)
 			return NULL;
-		memset(n + t->cap, 0, sizeof(*n) * (ncap - t->cap));
+		if (t->s)
+			memcpy(n, t->s, sizeof(*n) * t->cap);
+		secmem_free(t->s, sizeof(*t->s) * t->cap);
 		t->s = n;
 		t->cap = ncap;
 	}

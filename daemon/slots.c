@@ -7,9 +7,10 @@
  * loaded certificate and the GnuTLS priority cache, so after set-up they
  * never open a file.  A slot keeps its TUN queue, listeners and inbox for
  * the daemon's lifetime, so a respawned worker takes over the same queue
- * and the same place in the reuseport group.  After fork the child closes
- * every other slot's fds and the master's, and wipes the session table
- * and password hashes (worker_child). */
+ * and the same place in the reuseport group.  After fork the child wipes
+ * the master's dead stack frames, closes every other slot's fds and the
+ * master's, and wipes the session table and password hashes (worker_child;
+ * the session table and cookie index arrive as zeros anyway, secmem.h). */
 #include "config.h"
 #include "daemon/slots.h"
 
@@ -28,6 +29,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "common/log.h"
+#include "common/secmem.h"
 #include "daemon/fsutil.h"
 #include "daemon/listen.h"
 #include "daemon/steer.h"
@@ -315,6 +317,8 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	int *peer = calloc(ctx.n, sizeof(int));
 	sigset_t none;
 
+	/* The master's dead stack frames may hold a cookie. */
+	secmem_scrub_stack();
 	/* Die with the master: nothing may keep the TUN queue or the port. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
 		_exit(1);

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the master's session table (daemon/sessions.c): the byte it
- * writes into the shared owner[] map. */
+ * writes into the shared owner[] map, and what a forked worker can still
+ * find of the cookies in it. */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "common/secmem.h"
 #include "daemon/sessions.h"
 
 #define CONF                                                                                       \
@@ -67,6 +72,125 @@ START_TEST(test_bind_owner_byte)
 }
 END_TEST
 
+#define N_SESS 257 /* one more than the table's first size: it grows */
+
+/* The test's own copy of the cookies, inverted, so that scanning memory
+ * for the cookies cannot find this copy. */
+static uint8_t inv[N_SESS][COOKIE_BYTES];
+
+static bool live_cookie_at(const uint8_t *p)
+{
+	for (unsigned i = 0; i < N_SESS; i++) {
+		unsigned k = 0;
+		while (k < COOKIE_BYTES && (p[k] ^ inv[i][k]) == 0xff)
+			k++;
+		if (k == COOKIE_BYTES)
+			return true;
+	}
+	return false;
+}
+
+/* Copies of live cookies in this process's writable private memory (heap,
+ * anonymous mappings, stack, data), read through /proc/self/mem so that
+ * free heap chunks are read as bytes, not as memory a checker (valgrind)
+ * would call uninitialised. */
+static unsigned scan_for_cookies(void)
+{
+	static uint8_t buf[(64 << 10) + COOKIE_BYTES];
+	static uint8_t first[8192]; /* a bit per value of a cookie's first two bytes */
+	unsigned found = 0;
+	char line[512];
+	FILE *maps = fopen("/proc/self/maps", "re");
+	int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_ptr_nonnull(maps);
+	ck_assert_int_ge(mem, 0);
+	memset(first, 0, sizeof(first));
+	for (unsigned i = 0; i < N_SESS; i++) {
+		unsigned v = (unsigned)(inv[i][0] ^ 0xff) << 8 | (inv[i][1] ^ 0xff);
+		first[v >> 3] |= (uint8_t)(1u << (v & 7));
+	}
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi;
+		char perms[8];
+
+		/* Larger regions are reservations (a sanitizer's shadow memory),
+		 * not the heap or a table of this test's size. */
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || strcmp(perms, "rw-p") ||
+		    hi - lo > (1ul << 30))
+			continue;
+		/* Chunks overlap by a cookie's length less one byte. */
+		for (unsigned long at = lo; at < hi; at += sizeof(buf) - (COOKIE_BYTES - 1)) {
+			size_t want = hi - at < sizeof(buf) ? hi - at : sizeof(buf);
+			ssize_t n = pread(mem, buf, want, (off_t)at);
+
+			for (ssize_t i = 0; i + COOKIE_BYTES <= n; i++) {
+				unsigned v = (unsigned)buf[i] << 8 | buf[i + 1];
+				if ((first[v >> 3] >> (v & 7) & 1) && live_cookie_at(buf + i))
+					found++;
+			}
+			if (n < (ssize_t)sizeof(buf))
+				break;
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	close(mem);
+	fclose(maps);
+	return found;
+}
+
+/* #16: the table grows past its first 256 slots (the array moves), then a
+ * worker is forked and forgets the table as worker_child() does.  No copy
+ * of any live cookie may be left in its memory: not in the moved-from
+ * block, not in the live table, not in the cookie index. */
+START_TEST(test_fork_inherits_no_cookie)
+{
+	void *pins[64];
+	unsigned n_pins = 0;
+	int status;
+	pid_t pid;
+
+	for (unsigned i = 0; i < N_SESS; i++) {
+		struct session *s = sess_create(&t, "alice", "198.18.0.2:1");
+		ck_assert_ptr_nonnull(s);
+		for (unsigned k = 0; k < COOKIE_BYTES; k++)
+			inv[i][k] = (uint8_t)~s->cookie[k];
+		/* The master's other allocations land after the table, so
+		 * growing a table kept on the heap moves it rather than
+		 * extending it in place: a block past the table's end (an
+		 * mmap'ed table lies above the heap: 64 tries, no more). */
+		while (i == 255 && n_pins < 64 &&
+		       (n_pins == 0 || (char *)pins[n_pins - 1] <= (char *)(t.s + t.cap))) {
+			pins[n_pins] = malloc(4096);
+			ck_assert_ptr_nonnull(pins[n_pins++]);
+		}
+	}
+	ck_assert_uint_eq(t.count, N_SESS);
+	ck_assert_uint_gt(t.cap, 256);
+	/* Sanity: the scan sees the live table in this process. */
+	ck_assert_uint_ge(scan_for_cookies(), N_SESS);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		unsigned n;
+		/* What a new worker does: worker_child() scrubs the stack and
+		 * auth_forget() frees the table. */
+		secmem_scrub_stack();
+		sess_table_free(&t);
+		n = scan_for_cookies();
+		if (n)
+			fprintf(stderr, "child: %u copies of live cookies\n", n);
+		_exit(n ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "a forked child found live cookies in its memory");
+	while (n_pins > 0)
+		free(pins[--n_pins]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sessions");
@@ -74,6 +198,7 @@ static Suite *suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bind_owner_byte);
+	tcase_add_test(tc, test_fork_inherits_no_cookie);
 	suite_add_tcase(s, tc);
 	return s;
 }
