@@ -10,11 +10,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/bans.h"
+#include "daemon/ownermap.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/wchan.h"
@@ -22,10 +22,9 @@
 static const struct cfg *cfg; /* the live config (master.c) */
 static struct sess_table sess;
 static struct passwd_db *users;
-static uint8_t *owner; /* owner[lease] = worker slot + 1, shared with workers */
-static size_t owner_len;
-static int steer_fd = -1; /* BPF map lease -> TUN queue (slots.c), -1 if none */
-static bool draining;	  /* SIGQUIT: no new logins */
+static struct owner_map owner; /* owner[lease] = worker slot + 1; workers read it */
+static int steer_fd = -1;      /* BPF map lease -> TUN queue (slots.c), -1 if none */
+static bool draining;	       /* SIGQUIT: no new logins */
 
 int auth_load_users(const char *path)
 {
@@ -53,15 +52,15 @@ size_t auth_user_count(void)
 
 int auth_open(const struct cfg *c)
 {
+	int r;
+
 	cfg = c;
-	owner_len = POOL_MAX_SIZE;
-	owner = mmap(NULL, owner_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (owner == MAP_FAILED) {
-		owner = NULL;
-		log_errno(-errno, "mmap");
+	r = owner_map_open(&owner, POOL_MAX_SIZE);
+	if (r < 0) {
+		log_errno(r, "the shared owner map (memfd, sealed)");
 		return -1;
 	}
-	if (sess_table_init(&sess, cfg, owner) < 0) {
+	if (sess_table_init(&sess, cfg, owner.rw) < 0) {
 		log_err("cannot set up the address pools");
 		return -1;
 	}
@@ -73,9 +72,12 @@ void auth_close(void)
 	sess_table_free(&sess);
 	passwd_db_free(users);
 	users = NULL;
-	if (owner)
-		munmap(owner, owner_len);
-	owner = NULL;
+	owner_map_close(&owner);
+}
+
+const uint8_t *auth_owner_view(void)
+{
+	return owner.ro;
 }
 
 void auth_forget(void)

@@ -7,6 +7,7 @@
 #define TUNNELD_AUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "common/ipc.h"
@@ -32,6 +33,9 @@ void auth_close(void);
 /* In a forked worker: wipe the table (cookies) and the password hashes;
  * the owner map stays, the worker reads it. */
 void auth_forget(void);
+/* The owner map as workers see it: read-only, and no fork of the master
+ * has the writable mapping (ownermap.h). */
+const uint8_t *auth_owner_view(void);
 
 /* Steering map (steer.c) to update at each CONNECT; -1 for none. */
 void auth_use_steering(int map_fd);

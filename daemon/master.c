@@ -403,7 +403,7 @@ static int start(void)
 	    .cfg = &M.cfg,
 	    .n = M.n,
 	    .geom = t->pool.g,
-	    .owner = t->owner,
+	    .owner = auth_owner_view(),
 	    .forget = forget_in_worker,
 	};
 

@@ -19,7 +19,7 @@ struct slots_env {
 	const struct cfg *cfg; /* the live config (master.c), read at each use */
 	unsigned n;	       /* slots: one worker each */
 	struct pool_geom geom; /* address pools: TUN addresses, steering, workers */
-	uint8_t *owner;	       /* shared owner[lease] map (auth.c) */
+	const uint8_t *owner;  /* owner[lease] map, the workers' read-only view (auth.c) */
 	/* Run in each new worker before anything else: closes and wipes
 	 * what the master's other parts own (fds, sessions, passwords). */
 	void (*forget)(void);

@@ -8,7 +8,6 @@
 #include "worker/worker.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,16 +103,6 @@ static void stop_listening(void)
 	log_info("graceful stop: no longer accepting connections");
 }
 
-#ifdef TEST_HOOKS
-/* Test builds: SIGUSR2 proves the sandbox by trying what a taken-over
- * worker would. */
-static void test_hook(uint32_t signo)
-{
-	if (signo == SIGUSR2)
-		close(open("/etc/passwd", O_RDONLY | O_CLOEXEC));
-}
-#endif
-
 static void on_signals(void)
 {
 	struct signalfd_siginfo si;
@@ -124,7 +113,7 @@ static void on_signals(void)
 		if (si.ssi_signo == SIGQUIT)
 			stop_listening();
 #ifdef TEST_HOOKS
-		test_hook(si.ssi_signo);
+		testhook_run(si.ssi_signo, si.ssi_int);
 #endif
 	}
 }

@@ -60,6 +60,14 @@ int sandbox_enter(const struct worker_env *env);
 size_t sandbox_allowed_count(void);
 const char *sandbox_allowed_name(size_t i);
 
+/* testhook.c, test builds only: on SIGUSR2, try what a taken-over worker
+ * would; the value sent with the signal picks the try (its low byte). */
+enum testhook {
+	TESTHOOK_OPEN = 0,  /* open("/etc/passwd"): the seccomp list refuses it */
+	TESTHOOK_OWNER = 1, /* claim another worker's lease in owner[] */
+};
+void testhook_run(uint32_t signo, int32_t value);
+
 /* The phases of a connection.  Their life cycle is drawn, with the function
  * taking each edge, at the top of conn.c, above the phases[] table that
  * names each phase's handlers and deadline. */

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Worker, test builds only (--enable-test-hooks; packages never have it):
+ * SIGUSR2 makes the worker try what a taken-over worker would, so the
+ * end-to-end tests can prove that the confinement stops it.  The value
+ * sent with the signal (sigqueue(3), `kill -q VALUE`) picks the try; its
+ * bits above the low byte are the try's argument.  Each try logs what it
+ * is about to do first, then does it: the tests expect the worker to die
+ * of it, and the master to log the signal and respawn it. */
+#include "config.h"
+#include "worker/worker.h"
+
+#ifdef TEST_HOOKS
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* The first lease another worker holds, or -1. */
+static int64_t foreign_lease(void)
+{
+	for (uint32_t i = 0; i < W.env->geom.size; i++) {
+		uint8_t o = __atomic_load_n(&W.env->owner[i], __ATOMIC_ACQUIRE);
+		if (o != 0 && o != W.env->id + 1)
+			return i;
+	}
+	return -1;
+}
+
+/* Claim another worker's client in owner[]: its downlink would come here. */
+static void steal_lease(void)
+{
+	int64_t lease = foreign_lease();
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *p;
+
+	if (lease < 0) {
+		log_err("test hook: no lease of another worker in owner[]");
+		return;
+	}
+	p = (uint8_t *)(uintptr_t)&W.env->owner[lease];
+	if (mprotect((void *)((uintptr_t)p & ~(uintptr_t)(page - 1)), (size_t)page,
+		     PROT_READ | PROT_WRITE) < 0)
+		log_err("test hook: mprotect(owner[], PROT_WRITE): %s", strerror(errno));
+	log_err("test hook: writing owner[%lld] = %u", (long long)lease, W.env->id + 1);
+	__atomic_store_n(p, (uint8_t)(W.env->id + 1), __ATOMIC_RELEASE);
+	log_err("test hook: owner[%lld] is now %u", (long long)lease, *p);
+}
+
+void testhook_run(uint32_t signo, int32_t value)
+{
+	if (signo != SIGUSR2)
+		return;
+	switch (value & 0xff) {
+	case TESTHOOK_OPEN:
+		close(open("/etc/passwd", O_RDONLY | O_CLOEXEC));
+		break;
+	case TESTHOOK_OWNER:
+		steal_lease();
+		break;
+	default:
+		log_err("test hook: unknown try %d", value & 0xff);
+	}
+}
+#endif
