@@ -82,6 +82,15 @@ void log_init_worker(int fd, int level)
 {
 	log_level = level;
 	log_fd = fd;
+	/* The master's destinations are not a worker's: with a log file or
+	 * the syslog socket a taken-over worker could write lines of its
+	 * own, past the master's rate limit. */
+	if (log_file_fd >= 0)
+		close(log_file_fd);
+	log_file_fd = -1;
+	if (log_dest == DEST_SYSLOG)
+		closelog();
+	log_dest = DEST_STDERR;
 }
 
 void log_set_level(int level)

@@ -3,6 +3,7 @@
  * master_run(). */
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,21 @@ static int absolute_pid_file(struct master_opts *mo, char *buf, size_t len)
 	return 0;
 }
 
+/* fds 0-2 open, on /dev/null if they were closed, so that no socket or
+ * TUN queue becomes one: workers point 0-2 at /dev/null and their seccomp
+ * filter refuses I/O on them.  0, or -1 when /dev/null cannot be opened. */
+static int ensure_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_NOCTTY)) >= 0 && fd <= STDERR_FILENO)
+		;
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = SYSCONFDIR "/tunneld/tunneld.conf";
@@ -157,6 +173,8 @@ int main(int argc, char **argv)
 	struct cfg cfg;
 	int status;
 
+	if (ensure_stdio() < 0)
+		return 1;
 	status = parse_args(argc, argv, &mo, &path, &test);
 	if (status >= 0)
 		return status;

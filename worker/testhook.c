@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -50,6 +51,49 @@ static void steal_lease(void)
 	log_err("test hook: owner[%lld] is now %u", (long long)lease, *p);
 }
 
+/* Executable memory: the first step of running injected code. */
+static void exec_page(bool by_mmap)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (by_mmap) {
+		log_err("test hook: mmap(PROT_READ | PROT_EXEC)");
+		p = mmap(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
+		log_err("test hook: mmap(PROT_EXEC): %s",
+			p == MAP_FAILED ? strerror(errno) : "done");
+		return;
+	}
+	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_err("test hook: mmap: %s", strerror(errno));
+		return;
+	}
+	log_err("test hook: mprotect(PROT_READ | PROT_EXEC)");
+	log_err("test hook: mprotect(PROT_EXEC): %s",
+		mprotect(p, (size_t)page, PROT_READ | PROT_EXEC) < 0 ? strerror(errno) : "done");
+}
+
+/* Stop a sibling worker: it would never be noticed (it does not exit). */
+static void signal_other(pid_t pid)
+{
+	log_err("test hook: tgkill(%d, SIGSTOP)", (int)pid);
+	log_err("test hook: tgkill(%d, SIGSTOP): %s", (int)pid,
+		syscall(SYS_tgkill, pid, pid, SIGSTOP) < 0 ? strerror(errno) : "done");
+}
+
+/* A line on the master's stderr, past its log: the admin's terminal, or
+ * the journal at the priority of our choice. */
+static void write_stderr(void)
+{
+	static const char line[] = "<0>test hook: forged emergency\n";
+
+	log_err("test hook: write(2)");
+	log_err("test hook: write(2): %s",
+		write(STDERR_FILENO, line, sizeof(line) - 1) < 0 ? strerror(errno) : "done");
+}
+
 void testhook_run(uint32_t signo, int32_t value)
 {
 	if (signo != SIGUSR2)
@@ -60,6 +104,16 @@ void testhook_run(uint32_t signo, int32_t value)
 		break;
 	case TESTHOOK_OWNER:
 		steal_lease();
+		break;
+	case TESTHOOK_MPROTECT_EXEC:
+	case TESTHOOK_MMAP_EXEC:
+		exec_page((value & 0xff) == TESTHOOK_MMAP_EXEC);
+		break;
+	case TESTHOOK_SIGNAL:
+		signal_other((pid_t)(value >> 8));
+		break;
+	case TESTHOOK_STDERR:
+		write_stderr();
 		break;
 	default:
 		log_err("test hook: unknown try %d", value & 0xff);

@@ -63,8 +63,12 @@ const char *sandbox_allowed_name(size_t i);
 /* testhook.c, test builds only: on SIGUSR2, try what a taken-over worker
  * would; the value sent with the signal picks the try (its low byte). */
 enum testhook {
-	TESTHOOK_OPEN = 0,  /* open("/etc/passwd"): the seccomp list refuses it */
-	TESTHOOK_OWNER = 1, /* claim another worker's lease in owner[] */
+	TESTHOOK_OPEN = 0,	    /* open("/etc/passwd"): the seccomp list refuses it */
+	TESTHOOK_OWNER = 1,	    /* claim another worker's lease in owner[] */
+	TESTHOOK_MPROTECT_EXEC = 2, /* make a page executable */
+	TESTHOOK_MMAP_EXEC = 3,	    /* map an executable page */
+	TESTHOOK_SIGNAL = 4,	    /* SIGSTOP the process value >> 8 (a sibling) */
+	TESTHOOK_STDERR = 5,	    /* write a line to fd 2 */
 };
 void testhook_run(uint32_t signo, int32_t value);
 

@@ -4,12 +4,14 @@
 #
 #   td_users USER:PASS...   write LAB_DIR/passwd with the packaged tool.
 #   td_config               write LAB_DIR/tunneld.conf (TD_WORKERS, TD_POOL4,
-#                           TD_RECONNECT_TIMEOUT, TD_LOG_LEVEL, TD_EXTRA).
+#                           TD_RECONNECT_TIMEOUT, TD_LOG_LEVEL, TD_LOG_FILE,
+#                           TD_EXTRA).  TD_LOG_FILE: log.destination, which
+#                           td_start then reads as TD_LOG.
 #   TD_CTL                  the control socket (LAB_DIR/control.sock).
 #   td_start                start tunneld -f in the server ns, wait for "ready".
 #   td_stop                 SIGTERM, wait for a clean exit (status 0); fails
 #                           on a "seccomp: forbidden syscall" line (trap builds)
-#                           other than TD_SECCOMP_EXPECTED.
+#                           other than TD_SECCOMP_EXPECTED (an ERE: "a|b").
 #   td_log_wait REGEX [T]   wait until the server log matches REGEX.
 #   td_log_count REGEX      number of matching log lines.
 
@@ -48,7 +50,7 @@ network = {
   routes = ["198.18.1.0/24", "fd00:1::/64"];
 };
 session = { reconnect-timeout = ${TD_RECONNECT_TIMEOUT:-60}; dpd = 30; keepalive = 20; };
-log = { level = "${TD_LOG_LEVEL:-debug}"; };
+log = { level = "${TD_LOG_LEVEL:-debug}";${TD_LOG_FILE:+ destination = \"$TD_LOG_FILE\";} };
 ${TD_EXTRA:-}
 CONF
 	# Each lab has its own control socket, so labs can run side by side.
@@ -61,8 +63,8 @@ CONF
 td_start() {
 	[ -x "$TD_BIN" ] || { echo "td_start: $TD_BIN not built" >&2; return 1; }
 	[ -f "$LAB_DIR/tunneld.conf" ] || td_config
-	TD_LOG=$LAB_DIR/tunneld.log
-	TD_PID=$(lab_bg srv "$TD_LOG" "$TD_BIN" -f -c "$LAB_DIR/tunneld.conf")
+	TD_LOG=${TD_LOG_FILE:-$LAB_DIR/tunneld.log}
+	TD_PID=$(lab_bg srv "$LAB_DIR/tunneld.log" "$TD_BIN" -f -c "$LAB_DIR/tunneld.conf")
 	td_log_wait 'master: info: ready:' 10 || {
 		echo "td_start: tunneld not ready" >&2
 		tail -n 30 "$TD_LOG" >&2
@@ -109,7 +111,7 @@ td_stop() {
 	# A build with --enable-seccomp-trap logs a syscall missing from the
 	# allow-list instead of dying silently: any such line fails the test
 	# (TD_SECCOMP_EXPECTED names the one a test provokes on purpose).
-	if grep -v "forbidden syscall ${TD_SECCOMP_EXPECTED:-none} " "$TD_LOG" |
+	if grep -vE "forbidden syscall (${TD_SECCOMP_EXPECTED:-none}) " "$TD_LOG" |
 		grep "seccomp: forbidden syscall" >&2; then
 		echo "td_stop: a worker made a syscall outside the seccomp allow-list" >&2
 		return 1
