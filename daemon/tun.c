@@ -33,8 +33,9 @@ static bool offload_disabled(void)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
-/* Open one more queue of the device. */
-static int queue_open(const char *name, bool offload, int *fd)
+/* Open one more queue of the device; the first (excl) creates it and
+ * fails with -EBUSY if a device of that name exists. */
+static int queue_open(const char *name, bool offload, bool excl, int *fd)
 {
 	unsigned feat = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 	int hdr = OFFLOAD_VNET_LEN, le = 1;
@@ -44,10 +45,14 @@ static int queue_open(const char *name, bool offload, int *fd)
 	if (*fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (offload ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (offload ? IFF_VNET_HDR : 0) |
+			(excl ? IFF_TUN_EXCL : 0);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	/* Each TUNSETIFF with the same name on a fresh fd attaches one
-	 * more queue (FACTS.md). */
+	 * more queue (FACTS.md).  So would the first one to a device that
+	 * exists already (another instance, or one made beforehand with
+	 * TUNSETOWNER for some user), which would then share our clients'
+	 * traffic: IFF_TUN_EXCL refuses it. */
 	if (ioctl(*fd, TUNSETIFF, &ifr) < 0)
 		return -errno;
 	/* The header size and byte order are the device's, the features
@@ -78,7 +83,7 @@ static int open_all(const char *name, unsigned n, bool offload, int *fds)
 	for (i = 0; i < n; i++)
 		fds[i] = -1;
 	for (i = 0; i < n; i++) {
-		r = queue_open(name, offload, &fds[i]);
+		r = queue_open(name, offload, i == 0, &fds[i]);
 		if (r < 0) {
 			close_all(n, fds);
 			return r;
@@ -93,6 +98,13 @@ int tun_create(const char *name, unsigned n, int *fds)
 	int r;
 
 	r = open_all(name, n, !off_by_env, fds);
+	if (r == -EBUSY) {
+		log_err("TUN device %s exists already (another tunneld, or made beforehand): "
+			"refusing to share its queues; delete it (ip link del %s) or set "
+			"network.tun to another name",
+			name, name);
+		return r;
+	}
 	if (!off_by_env && (r == -EINVAL || r == -ENOTTY || r == -EOPNOTSUPP)) {
 		/* A kernel without these ioctls or features: go on without. */
 		log_warn("TUN %s: offloads refused (%s); one packet per read and write", name,

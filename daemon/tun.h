@@ -8,8 +8,9 @@
 #include "conf/config.h"
 #include "common/pool.h"
 
-/* Create (or attach to) TUN device 'name' with n queues; fds[i] is queue i,
- * non-blocking and close-on-exec.  0 or -errno.
+/* Create TUN device 'name' with n queues; fds[i] is queue i, non-blocking
+ * and close-on-exec.  0 or -errno; -EBUSY (logged) when a device of that
+ * name exists: it is never joined.
  *
  * Offloads are on unless the master's environment has TUNNELD_NO_OFFLOAD
  * set (to anything but "" or "0"), or the kernel refuses them: every
