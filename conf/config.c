@@ -8,6 +8,7 @@
 #include "conf/keys.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #define RQ	   KEY_REQUIRED
 #define RL	   KEY_RELOADABLE
 #define WK	   KEY_WORKER
+#define PA	   KEY_PATH
 
 /* Every setting tunneld knows.  Anything else in a file is an error, so a typo
  * cannot silently leave a default in place.  conf/tunneld.conf documents each
@@ -37,11 +39,11 @@ const struct cfg_key cfg_keys[] = {
     {"workers", CT_WORKERS, OFF(workers), 0, NULL, 0, 1, CFG_MAX_WORKERS, 0},
     {"user", CT_STRING, OFF(user), 0, "tunneld", 0, 0, 0, 0},
     {"group", CT_STRING, OFF(group), 0, "tunneld", 0, 0, 0, 0},
-    {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RL},
-    {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RL},
+    {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RL | PA},
+    {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RL | PA},
     {"tls.priorities", CT_STRING, OFF(tls_priorities), 0,
      "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", 0, 0, 0, RL},
-    {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RQ | RL},
+    {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RQ | RL | PA},
     {"network.tun", CT_IFNAME, OFF(tun_name), 0, "tunneld0", 0, 1, 15, 0},
     {"network.mtu", CT_UINT, OFF(mtu), 0, NULL, 1400, 576, 9000, 0},
     {"network.ipv4-pool", CT_PREFIX4, OFF(ipv4_pool), OFF(have_ipv4_pool), NULL, 0, 8, 30, 0},
@@ -71,8 +73,8 @@ const struct cfg_key cfg_keys[] = {
     {"auth.ban-time", CT_UINT, OFF(ban_time), 0, NULL, 600, 1, 2592000, RL},
     {"session.drain-timeout", CT_UINT, OFF(drain_timeout), 0, NULL, 30, 0, 86400, RL},
     {"log.level", CT_LOGLEVEL, OFF(log_level), 0, "info", 0, 0, 0, RL | WK},
-    {"log.destination", CT_STRING, OFF(log_destination), 0, "auto", 0, 0, 0, RL},
-    {"control.socket", CT_STRING, OFF(control_socket), 0, CONTROL_SOCKET_DEFAULT, 0, 0, 0, 0},
+    {"log.destination", CT_STRING, OFF(log_destination), 0, "auto", 0, 0, 0, RL | PA},
+    {"control.socket", CT_STRING, OFF(control_socket), 0, CONTROL_SOCKET_DEFAULT, 0, 0, 0, PA},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -181,6 +183,14 @@ static unsigned enclosing_line(config_t *lc, const char *path)
 	return g ? config_setting_source_line(g) : 0;
 }
 
+/* log.destination: one of its words, or a file path, which has a '/'
+ * ("/var/log/t.log", "log/t.log", "./t.log"): "journal" is a typo, not a
+ * file next to the config. */
+static bool is_log_word(const char *v)
+{
+	return !strcmp(v, "auto") || !strcmp(v, "stderr") || !strcmp(v, "syslog");
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -198,13 +208,12 @@ static int check_required(struct load *ld, config_t *lc)
 				     "network: set network.ipv4-pool, network.ipv6-pool or both: "
 				     "clients need an address");
 	const char *d = x->cfg->log_destination;
-	if (d && strcmp(d, "auto") && strcmp(d, "stderr") && strcmp(d, "syslog") && d[0] != '/') {
+	if (d && !is_log_word(d) && !strchr(d, '/')) {
 		const config_setting_t *ls = config_lookup(lc, "log.destination");
-		return cfg_fail_line(
-		    x, ls ? config_setting_source_line(ls) : 0,
-		    "log.destination: expected \"auto\", \"stderr\", \"syslog\" or an "
-		    "absolute file path, got \"%s\"",
-		    d);
+		return cfg_fail_line(x, ls ? config_setting_source_line(ls) : 0,
+				     "log.destination: expected \"auto\", \"stderr\", \"syslog\" "
+				     "or a file path, got \"%s\"",
+				     d);
 	}
 	return 0;
 }
@@ -295,9 +304,45 @@ out:
 	return r;
 }
 
+/* Each relative KEY_PATH value of x->cfg made absolute against the
+ * directory of path, the config file.  0, or -1 with the error set. */
+static int absolute_paths(struct cfg_ctx *x, const char *path)
+{
+	char *copy = strdup(path), *dir = NULL;
+	int r = -1;
+
+	if (!copy) {
+		cfg_fail_line(x, 0, "out of memory");
+		goto out;
+	}
+	dir = realpath(dirname(copy), NULL);
+	if (!dir) {
+		cfg_fail_line(x, 0, "cannot resolve its directory: %s", strerror(errno));
+		goto out;
+	}
+	for (const struct cfg_key *k = cfg_keys; k < cfg_keys + ARRAY_SIZE(cfg_keys); k++) {
+		char **f = cfg_field(x->cfg, k->off), *abs;
+
+		if (!(k->flags & KEY_PATH) || !*f || (*f)[0] == '/' ||
+		    (k->off == OFF(log_destination) && is_log_word(*f)))
+			continue;
+		if (asprintf(&abs, "%s/%s", dir, *f) < 0) {
+			cfg_fail_line(x, 0, "out of memory");
+			goto out;
+		}
+		free(*f);
+		*f = abs;
+	}
+	r = 0;
+out:
+	free(dir);
+	free(copy);
+	return r;
+}
+
 int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen)
 {
-	struct cfg_ctx x = {.name = path, .err = err, .errlen = errlen};
+	struct cfg_ctx x = {.name = path, .err = err, .errlen = errlen, .cfg = cfg};
 	char *text = NULL;
 	int r;
 
@@ -312,6 +357,10 @@ int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen)
 		return cfg_fail_line(&x, 0, "cannot read: %s", strerror(-r));
 	r = cfg_load_string(text, path, cfg, err, errlen);
 	free(text);
+	if (r == 0 && absolute_paths(&x, path) < 0) {
+		cfg_free(cfg);
+		r = -1;
+	}
 	return r;
 }
 

@@ -93,11 +93,14 @@ struct cfg {
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with
  * err holding "FILE:LINE: what is wrong" ("FILE: ..." when no line applies);
- * on error *cfg is left zeroed, with nothing to free.  Never prints. */
+ * on error *cfg is left zeroed, with nothing to free.  Never prints.
+ * Relative file paths (tls.certificate, tls.key, auth.password-file,
+ * log.destination, control.socket) come out absolute, against the
+ * directory of path: a reload from another cwd reads the same files. */
 int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen);
 
 /* Same from a NUL-terminated buffer; name is used in messages in place of a
- * file name ("(string)" if NULL). */
+ * file name ("(string)" if NULL).  File paths stay as written. */
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen);
 
 /* The number of workers to run: workers, or for "auto" the online CPUs

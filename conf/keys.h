@@ -33,6 +33,11 @@ enum cfg_key_type {
  * Only with KEY_RELOADABLE, and only for CT_UINT, CT_LOGLEVEL, CT_ADDRS and
  * CT_PREFIXES (fixed-size values); tests/unit/check_settings.c checks both. */
 #define KEY_WORKER 0x4u
+/* A file path (CT_STRING): cfg_load() makes a relative one absolute, against
+ * the directory of the config file, so that a reload after --daemon
+ * (chdir "/") reads the same file.  "auto", "stderr" and "syslog" are not
+ * paths (log.destination). */
+#define KEY_PATH 0x8u
 
 struct cfg_key {
 	const char *path; /* dotted: "network.mtu" is mtu in group network */

@@ -633,8 +633,8 @@ struct bad {
 
 static const struct bad bad[] = {
     /* log destinations */
-    {BASE "log = { destination = \"var/log/t.log\"; };\n",
-     "t.conf:5: ", "log.destination: expected"},
+    {BASE "log = { destination = \"t.log\"; };\n",
+     "t.conf:5: ", "log.destination: expected \"auto\", \"stderr\", \"syslog\" or a file path"},
     {BASE "log = {\n destination = \"journal\"; };\n", "t.conf:6: ", "got \"journal\""},
     /* libconfig syntax */
     {BASE "mtu = ;\n", "t.conf:5: ", "syntax error"},
@@ -922,6 +922,15 @@ static void write_tmp(char *path, const void *data, size_t len)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
 START_TEST(test_load_file)
 {
 	char path[] = "/tmp/check_config.XXXXXX", want[64];
@@ -940,6 +949,53 @@ START_TEST(test_load_file)
 	ck_assert_uint_eq(c.n_listen, 1);
 	cfg_free(&c);
 	unlink(path);
+}
+END_TEST
+
+/* #18: relative file paths come out absolute, against the directory of the
+ * config file, whatever the cwd: a reload after --daemon (chdir "/") must
+ * read the same files as the start did. */
+START_TEST(test_relative_paths)
+{
+	static const char text[] =
+	    L_LISTEN "tls = { certificate = \"certs/c.pem\"; key = \"k.pem\"; };\n"
+		     "auth = { password-file = \"passwd\"; };\n" L_NET
+		     "log = { destination = \"./log/t.log\"; };\n"
+		     "control = { socket = \"run/ctl.sock\"; };\n";
+	char dir[] = "/tmp/check_config.XXXXXX", path[128], want[192], cwd[4096];
+	const char *in[] = {"/", dir};
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	write_file(path, text);
+	/* By its absolute path from "/", then by "./t.conf" from its directory. */
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_int_eq(chdir(in[i]), 0);
+		ck_assert_msg(cfg_load(i ? "./t.conf" : path, &c, err, sizeof(err)) == 0, "%s",
+			      err);
+		snprintf(want, sizeof(want), "%s/passwd", dir);
+		ck_assert_str_eq(c.password_file, want);
+		snprintf(want, sizeof(want), "%s/certs/c.pem", dir);
+		ck_assert_str_eq(c.tls_certificate, want);
+		snprintf(want, sizeof(want), "%s/k.pem", dir);
+		ck_assert_str_eq(c.tls_key, want);
+		snprintf(want, sizeof(want), "%s/./log/t.log", dir);
+		ck_assert_str_eq(c.log_destination, want);
+		snprintf(want, sizeof(want), "%s/run/ctl.sock", dir);
+		ck_assert_str_eq(c.control_socket, want);
+		cfg_free(&c);
+	}
+	/* Absolute paths and log.destination's words stay as written. */
+	write_file(path, BASE "log = { destination = \"syslog\"; };\n"
+			      "control = { socket = \"/run/x.sock\"; };\n");
+	ck_assert_msg(cfg_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.log_destination, "syslog");
+	ck_assert_str_eq(c.control_socket, "/run/x.sock");
+	cfg_free(&c);
+	ck_assert_int_eq(chdir(cwd), 0);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -1096,6 +1152,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_err_buffer);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_load_file_errors);
+	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_diff);
 	tcase_add_test(tc, test_format);
 	suite_add_tcase(s, tc);
