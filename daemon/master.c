@@ -28,6 +28,7 @@
 #include "daemon/auth.h"
 #include "daemon/control.h"
 #include "daemon/events.h"
+#include "daemon/fdlimit.h"
 #include "daemon/fsutil.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
@@ -141,6 +142,7 @@ static void do_reload(void)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
+		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
 		slots_swap_tls(&rs.cred, &rs.prio);
 		reload_push(&rs, &M.cfg, M.n);
@@ -324,7 +326,7 @@ static int init(struct cfg *cfg, const struct master_opts *opts)
 	M.n = cfg_worker_count(&M.cfg, ncpu);
 	if (!M.cfg.workers && ncpu > (long)M.n)
 		log_info("workers = \"auto\": %ld CPUs, but at most %u workers", ncpu, M.n);
-	return 0;
+	return fdlimit_apply(&M.cfg, M.n, true);
 }
 
 /* Read the files (users, TLS, the workers' prison), detach if asked, then

@@ -116,9 +116,9 @@ static unsigned ticks;
  * the refusals since the last log line about them. */
 static struct {
 	uint32_t head, tail, n;
-	uint64_t refused_addr, evicted;
-	time_t refused_logged, evicted_logged;
-} pend = {NIL, NIL, 0, 0, 0, 0, 0};
+	uint64_t refused_addr, evicted, refused_full;
+	time_t refused_logged, evicted_logged, full_logged;
+} pend = {NIL, NIL, 0, 0, 0, 0, 0, 0, 0};
 
 /* ---- pending connections (TLS handshake or login in progress) ---------- */
 
@@ -153,12 +153,17 @@ static void pend_remove(struct conn *c)
 	pend.n--;
 }
 
+/* A worker's share of a server-wide limit among n workers. */
+static uint32_t share_of(uint32_t limit, unsigned n)
+{
+	n = n ? n : 1;
+	return (limit + n - 1) / n;
+}
+
 /* This worker's share of a server-wide limit. */
 static uint32_t share(uint32_t limit)
 {
-	uint32_t n = W.env->n_workers ? W.env->n_workers : 1;
-
-	return (limit + n - 1) / n;
+	return share_of(limit, W.env->n_workers);
 }
 
 static uint32_t pending_from(const uint8_t addr[16])
@@ -181,6 +186,14 @@ static void log_refusals(time_t now)
 			 share(W.cfg->max_handshakes_per_addr));
 		pend.refused_addr = 0;
 		pend.refused_logged = now;
+	}
+	if (pend.refused_full && now != pend.full_logged) {
+		log_warn("refused %llu connection(s): this worker's table is full (%u "
+			 "connections: limits.max-clients plus its share of "
+			 "limits.max-handshakes, as at start)",
+			 (unsigned long long)pend.refused_full, n_conns);
+		pend.refused_full = 0;
+		pend.full_logged = now;
 	}
 	if (pend.evicted && now != pend.evicted_logged) {
 		log_warn("limits.max-handshakes reached (%u on this worker): closed the %llu "
@@ -442,14 +455,19 @@ void conn_shutdown(void)
 
 /* ---- admission ----------------------------------------------------------- */
 
+/* Room for max-clients tunnels and this worker's share of connections
+ * still logging in, so that a full server can still answer CONNECT with a
+ * 503 naming the limit (the master counts the tunnels). */
+uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers)
+{
+	return cfg->max_clients + share_of(cfg->max_handshakes, n_workers);
+}
+
 int conn_init(void)
 {
 	uint32_t i;
 
-	/* Room for max-clients tunnels and this worker's share of connections
-	 * still logging in, so that a full server can still answer CONNECT
-	 * with a 503 naming the limit (the master counts the tunnels). */
-	W.max_conns = W.cfg->max_clients + share(W.cfg->max_handshakes);
+	W.max_conns = conn_table_size(W.cfg, W.env->n_workers);
 	W.conns = calloc(W.max_conns, sizeof(*W.conns));
 	if (!W.conns)
 		return -ENOMEM;
@@ -519,10 +537,7 @@ static void conn_start(int fd, const struct sockaddr_storage *ss, const uint8_t 
 	struct conn *c = n_conns < W.max_conns ? conn_alloc() : NULL;
 
 	if (!c) {
-		log_warn("connection refused: this worker's table is full (%u connections: "
-			 "limits.max-clients plus its share of limits.max-handshakes, as "
-			 "at start)",
-			 n_conns);
+		pend.refused_full++; /* logged once a second at most (log_refusals) */
 		close(fd);
 		return;
 	}
@@ -547,7 +562,7 @@ static void conn_start(int fd, const struct sockaddr_storage *ss, const uint8_t 
 		conn_apply(c, step_close("epoll_ctl failed"));
 }
 
-void conn_accept(int lfd)
+int conn_accept(int lfd)
 {
 	struct sockaddr_storage ss;
 	uint8_t addr[16];
@@ -558,9 +573,14 @@ void conn_accept(int lfd)
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			/* Out of fds or memory: the connection stays queued and the
+			 * listener readable; the caller backs off. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				return -errno;
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_errno(-errno, "accept");
-			return;
+			return 0;
 		}
 		addr_key(&ss, addr);
 		if (!admit(addr)) {
@@ -569,4 +589,5 @@ void conn_accept(int lfd)
 		}
 		conn_start(fd, &ss, addr);
 	}
+	return 0;
 }

@@ -12,20 +12,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
-#define MAX_EVENTS     256
-#define IPC_BATCH      256 /* control messages read per wake-up */
-#define TUN_WAIT_TURNS 4   /* loop turns a TUN write batch may wait */
+#define MAX_EVENTS	256
+#define IPC_BATCH	256 /* control messages read per wake-up */
+#define TUN_WAIT_TURNS	4   /* loop turns a TUN write batch may wait */
+#define ACCEPT_PAUSE_MS 100 /* out of fds: the listeners rest this long */
 
 static int sigfd = -1, tfd = -1;
 static bool stopping;
 static bool draining;	   /* SIGQUIT: listeners closed */
 static unsigned tun_turns; /* loop turns the TUN write batch has waited */
+
+/* accept4() out of fds or memory: the listeners are out of epoll until
+ * resume_ms (monotonic), and a line is logged once a second at most. */
+static struct {
+	int64_t resume_ms; /* 0: listening */
+	unsigned long pauses;
+	time_t logged;
+	unsigned long nofile; /* RLIMIT_NOFILE at start, for the log line */
+} fdshort;
 
 static int ep_add(int fd, uint32_t events, uint64_t data)
 {
@@ -100,7 +111,64 @@ static void stop_listening(void)
 		close(W.env->listen_fds[i]);
 	}
 	draining = true;
+	fdshort.resume_ms = 0;
 	log_info("graceful stop: no longer accepting connections");
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int listen_on(unsigned i)
+{
+	return ep_add(W.env->listen_fds[i], EPOLLIN | EPOLLEXCLUSIVE, ev_data(K_LISTEN, i, 0));
+}
+
+/* accept4() failed for want of fds or memory (err): the connection stays
+ * queued, so a level-triggered listener would wake the loop again at once,
+ * for ever.  The listeners rest ACCEPT_PAUSE_MS instead, while connections
+ * that end give fds back. */
+static void pause_listening(int err)
+{
+	time_t now = time(NULL);
+
+	for (unsigned i = 0; i < W.env->n_listen; i++)
+		epoll_ctl(W.ep, EPOLL_CTL_DEL, W.env->listen_fds[i], NULL);
+	fdshort.resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+	fdshort.pauses++;
+	if (now != fdshort.logged) {
+		log_warn("accept: %s (RLIMIT_NOFILE %lu at start): not accepting for %d ms, "
+			 "%lu time(s) since the last such line",
+			 strerror(-err), fdshort.nofile, ACCEPT_PAUSE_MS, fdshort.pauses);
+		fdshort.pauses = 0;
+		fdshort.logged = now;
+	}
+}
+
+static void resume_listening(void)
+{
+	fdshort.resume_ms = 0;
+	for (unsigned i = 0; i < W.env->n_listen; i++)
+		if (listen_on(i) < 0)
+			log_errno(-errno, "epoll_ctl");
+}
+
+/* epoll_wait's timeout: none with a TUN batch to write, until the
+ * listeners' rest ends, or for ever. */
+static int wait_ms(void)
+{
+	int64_t left;
+
+	if (tunio_pending())
+		return 0;
+	if (!fdshort.resume_ms)
+		return -1;
+	left = fdshort.resume_ms - now_ms();
+	return left > 0 ? (int)left : 0;
 }
 
 static void on_signals(void)
@@ -125,10 +193,15 @@ static void on_event(const struct epoll_event *ev)
 	uint64_t expirations;
 
 	switch ((unsigned)(d >> 56)) {
-	case K_LISTEN:
-		if (!draining && !stopping)
-			conn_accept(W.env->listen_fds[idx]);
+	case K_LISTEN: {
+		int r;
+		if (draining || stopping || fdshort.resume_ms)
+			break;
+		r = conn_accept(W.env->listen_fds[idx]);
+		if (r < 0)
+			pause_listening(r);
 		break;
+	}
 	case K_TUN:
 		tunio_on_tun();
 		break;
@@ -162,7 +235,9 @@ static int turn(void)
 	 * waits while more events are ready, so a busy worker writes bigger
 	 * batches; it goes out before the loop would sleep, or after
 	 * TUN_WAIT_TURNS turns at most. */
-	n = epoll_wait(W.ep, evs, MAX_EVENTS, tunio_pending() ? 0 : -1);
+	n = epoll_wait(W.ep, evs, MAX_EVENTS, wait_ms());
+	if (fdshort.resume_ms && now_ms() >= fdshort.resume_ms)
+		resume_listening();
 	if (n == 0 || (tunio_pending() && ++tun_turns >= TUN_WAIT_TURNS)) {
 		tunio_flush();
 		tun_turns = 0;
@@ -201,6 +276,7 @@ static int setup_signals(void)
 static int setup(const struct worker_env *env)
 {
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct rlimit nofile;
 	unsigned i;
 
 	ctx_init(env);
@@ -214,9 +290,10 @@ static int setup(const struct worker_env *env)
 	if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0)
 		return log_errno(-errno, "worker event set-up");
 	for (i = 0; i < env->n_listen; i++)
-		if (ep_add(env->listen_fds[i], EPOLLIN | EPOLLEXCLUSIVE, ev_data(K_LISTEN, i, 0)) <
-		    0)
+		if (listen_on(i) < 0)
 			return log_errno(-errno, "epoll_ctl");
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+		fdshort.nofile = (unsigned long)nofile.rlim_cur;
 	if (ep_add(env->tun_fd, EPOLLIN, ev_data(K_TUN, 0, 0)) < 0 ||
 	    ep_add(env->inbox_fd, EPOLLIN, ev_data(K_INBOX, 0, 0)) < 0 ||
 	    ep_add(env->ipc_fd, EPOLLIN, ev_data(K_IPC, 0, 0)) < 0 ||
@@ -224,6 +301,16 @@ static int setup(const struct worker_env *env)
 	    ep_add(sigfd, EPOLLIN, ev_data(K_SIGNAL, 0, 0)) < 0)
 		return log_errno(-errno, "epoll_ctl");
 	return 0;
+}
+
+/* Besides connections, listeners and inboxes: fds 0-2, the TUN queue,
+ * the control and log sockets, epoll, signalfd, timerfd, and room for a
+ * few more (a sanitizer's report file, sockets set up by later features). */
+#define WORKER_OWN_FDS 24
+
+unsigned worker_fd_need(const struct cfg *cfg, unsigned n_workers)
+{
+	return conn_table_size(cfg, n_workers) + cfg->n_listen + n_workers + WORKER_OWN_FDS;
 }
 
 int worker_main(const struct worker_env *env)

@@ -50,6 +50,10 @@ struct worker_env {
 };
 
 int worker_main(const struct worker_env *env);
+/* The most fds a worker holds with cfg and n_workers workers: its
+ * connection table, listeners, TUN queue, inboxes, sockets to the master
+ * and its own (loop.c).  The master sizes RLIMIT_NOFILE by it. */
+unsigned worker_fd_need(const struct cfg *cfg, unsigned n_workers);
 
 /* Exit status of a worker whose TUN queue died with the device: respawning
  * cannot help, so the master stops. */
@@ -258,7 +262,12 @@ void tunnel_notify_stop(struct conn *c);
 
 /* conn.c, for loop.c. */
 int conn_init(void);
-void conn_accept(int lfd);
+/* Connections a worker's table holds with cfg and n_workers workers. */
+uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers);
+/* Accept what lfd has queued (a batch): 0, or -EMFILE, -ENFILE, -ENOBUFS or
+ * -ENOMEM when the process is out of fds or memory (connections stay
+ * queued: the caller backs off). */
+int conn_accept(int lfd);
 void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events);
 /* A message from the master for one connection (ref). */
 void conn_reply(const struct ipc_msg *m);

@@ -384,7 +384,8 @@ int cmd_loris(int argc, char **argv)
 		lc_drop(lc);
 	}
 	close(L.ep);
-	qsort(L.life, L.n_life, sizeof(*L.life), cmp_i64);
+	if (L.n_life > 0) /* none closed by the server: L.life may be NULL */
+		qsort(L.life, L.n_life, sizeof(*L.life), cmp_i64);
 	printf("loris: mode=%s conns=%u sources=%u seconds=%.1f rate=%ld reopen=%s\n",
 	       mode_names[mode], L.n, O.n_src ? O.n_src : 1, O.seconds, rate,
 	       reopen ? "yes" : "no");

@@ -69,10 +69,11 @@ sed -i "s|^log = { level = \"\([a-z]*\)\"; };|log = { level = \"\1\"; destinatio
 grep -q "destination = \"$TD_LOG\"" "$LAB_DIR/tunneld.conf" || td_fail "could not set log.destination"
 PF=$LAB_DIR/tunneld.pid
 # The defaults file names the config, as /etc/default/tunneld would.
-printf 'CONFIG=%s\nDAEMON_ARGS=\n' "$LAB_DIR/tunneld.conf" >"$LAB_DIR/default"
-initd() { # initd ACTION: run the init script in the server namespace
+printf 'CONFIG=%s\nDAEMON_ARGS=\nMAX_OPEN_FILES=15000\n' "$LAB_DIR/tunneld.conf" >"$LAB_DIR/default"
+initd() { # initd ACTION: run the init script in the server namespace, from a
+	# shell's 1024 open files
 	lab_srv env TUNNELD_DEFAULTS="$LAB_DIR/default" DAEMON="$TD_BIN" PIDFILE="$PF" \
-		sh "$INIT" "$1" >"$LAB_DIR/initd.out" 2>&1
+		sh -c 'ulimit -S -n 1024 && exec sh "$@"' sh "$INIT" "$1" >"$LAB_DIR/initd.out" 2>&1
 }
 initd_rc() { # initd_rc ACTION: echo the exit status
 	local rc=0
@@ -100,7 +101,9 @@ rc=$(initd_rc status)
 [ "$rc" = 0 ] || td_fail "status while running: exit $rc, want 0"
 initd start || td_fail "second start: $(cat "$LAB_DIR/initd.out")"
 [ "$(pid_of "$PF")" = "$TD_PID" ] || td_fail "second start replaced the server"
-td_pass "init start: ready, pid $TD_PID, status 0; a second start is a no-op"
+grep -q "^Max open files *15000 " "/proc/$TD_PID/limits" ||
+	td_fail "not started with MAX_OPEN_FILES: $(grep 'open files' "/proc/$TD_PID/limits")"
+td_pass "init start: ready, pid $TD_PID, status 0, 15000 open files; a second start is a no-op"
 
 lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"
