@@ -7,9 +7,14 @@ cd "$(dirname "$0")/.."
 what=${1:-lab}
 sh tools/install-deps.sh
 [ -x configure ] || autoreconf -fi
-# The test build compiles in the test-only triggers (never in packages).
-if [ "$what" = test ]; then opts=--enable-test-hooks; else opts=; fi
-[ -f Makefile ] || ./configure -q $opts
+# The test build compiles in the test-only triggers (never in packages):
+# a tree configured without them (by "lab" first) is configured again, or
+# the tests that need them could not run.
+if [ "$what" = test ]; then
+	grep -qs '^#define TEST_HOOKS 1' config.h || ./configure -q --enable-test-hooks
+else
+	[ -f Makefile ] || ./configure -q
+fi
 make -j"$(nproc)"
 case $what in
 lab) exec bash tools/lab.sh ;;
