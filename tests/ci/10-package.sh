@@ -46,6 +46,18 @@ pass() {
 }
 # installed, config-files, not-installed, ...
 pkg_state() { dpkg-query -W -f='${db:Status-Status}' tunneld 2>/dev/null || echo not-installed; }
+# Processes of the packaged binary, sorted.  The stage judges only the ones
+# that were not there before it installed the package: any other tunneld
+# on the machine (another tree's tests, an operator's) is none of its
+# business.
+pkg_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/exe" 2>/dev/null) in /usr/sbin/tunneld*) echo "${p#/proc/}" ;; esac
+	done | sort
+}
+# The packaged processes started since PKG_BEFORE was taken.
+pkg_new_pids() { pkg_pids | comm -13 <(printf '%s\n' "$PKG_BEFORE" | sort) - | tr '\n' ' '; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: the package stage installs packages: run it as root"
@@ -95,6 +107,7 @@ pkg_cleanup() {
 lab_on_cleanup pkg_cleanup
 
 step "install"
+PKG_BEFORE=$(pkg_pids)
 export DEBIAN_FRONTEND=noninteractive
 dpkg -i "$DEB" >"$LAB_DIR/install.out" 2>&1 || apt-get -f install -y -q >>"$LAB_DIR/install.out" 2>&1 ||
 	fail "dpkg -i: $(cat "$LAB_DIR/install.out")"
@@ -114,9 +127,8 @@ for f in /usr/sbin/tunneld /usr/sbin/tunnelctl /usr/sbin/tunneld-passwd /etc/ini
 done
 ls /etc/rc2.d/S*tunneld >/dev/null 2>&1 || fail "the SysV script is not registered (rc2.d)"
 grep -q 'not started' "$LAB_DIR/install.out" || fail "install: no word that the server is not started"
-for p in /proc/[0-9]*; do
-	case $(readlink "$p/exe" 2>/dev/null) in /usr/sbin/tunneld*) fail "installation started a server (${p#/proc/})" ;; esac
-done
+new=$(pkg_new_pids)
+[ -z "$new" ] || fail "installation started a server: $new"
 out=$(/usr/sbin/tunneld -t 2>&1) || fail "tunneld -t on the shipped config: $out"
 case $out in *"first start makes a self-signed one"*) ;; *) fail "tunneld -t: $out" ;; esac
 [ ! -e /var/lib/tunneld ] || fail "tunneld -t wrote /var/lib/tunneld"
@@ -165,7 +177,8 @@ tool=$(certtool --pubkey-info --load-cert /var/lib/tunneld/server-cert.pem | gre
 [ "$tool" = "$PIN" ] || fail "certtool says $tool, the log $PIN"
 [ "$(stat -c '%a %U %G' /var/lib/tunneld)" = "700 root root" ] || fail "/var/lib/tunneld: $(stat -c '%a %U %G' /var/lib/tunneld)"
 [ "$(stat -c '%a %U' /var/lib/tunneld/server-key.pem)" = "600 root" ] || fail "server-key.pem: $(stat -c '%a %U' /var/lib/tunneld/server-key.pem)"
-for w in $(ps -o pid= --ppid "$PID"); do
+WORKERS=$(ps -o pid= --ppid "$PID")
+for w in $WORKERS; do
 	[ "$(ps -o user= -p "$w")" = tunneld ] || fail "worker $w runs as $(ps -o user= -p "$w")"
 done
 pass "init start: pid $PID, self-signed certificate $PIN (certtool agrees), workers run as tunneld"
@@ -223,9 +236,11 @@ done
 ! ls /etc/rc?.d/*tunneld >/dev/null 2>&1 || fail "rc.d links left after purge"
 ! getent passwd tunneld >/dev/null || fail "user tunneld left after purge"
 ! getent group tunneld >/dev/null || fail "group tunneld left after purge"
-for p in /proc/[0-9]*; do
-	case $(readlink "$p/exe" 2>/dev/null) in /usr/sbin/tunneld*) fail "a tunneld process is left (${p#/proc/})" ;; esac
+for p in $PID $WORKERS; do
+	! lab_alive "$p" || fail "tunneld process $p is left"
 done
+new=$(pkg_new_pids)
+[ -z "$new" ] || fail "tunneld processes left: $new"
 pass "purge: $(wc -l <"$LAB_DIR/files") paths checked, nothing left, no user, group or process"
 lab_cleanup
 

@@ -22,5 +22,10 @@ lab_wait_client c1 20 || td_fail "client did not connect through the activated s
 td_log_wait "using 1 listening sockets from socket activation" 2 || td_fail "socket not inherited"
 lab_ping_ok c1 198.18.1.2 || td_fail "no traffic"
 td_pass "socket-activated tunneld serves openconnect"
-TD_PID=$(pgrep -f "^$TD_BIN -f -c $LAB_DIR/tunneld.conf" | head -1)
+# The server is the activator itself (it execs the service) or its child:
+# only processes this test started, never a look over the whole machine.
+if [ "$(readlink "/proc/$TD_PID/exe")" != "$(readlink -f "$TD_BIN")" ]; then
+	TD_PID=$(pgrep -P "$TD_PID" | head -1)
+fi
+[ "$(readlink "/proc/$TD_PID/exe")" = "$(readlink -f "$TD_BIN")" ] || td_fail "no tunneld under the activator"
 td_stop || td_fail "unclean stop"
