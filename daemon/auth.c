@@ -177,7 +177,6 @@ void auth_login(unsigned w, struct ipc_msg *m)
 		wchan_send(w, &r);
 		return;
 	}
-	ban_success(addr);
 	if (cfg->max_sessions_per_user &&
 	    (held = user_sessions(m->u.auth_req.user)) >= cfg->max_sessions_per_user) {
 		log_warn("login for user '%s' from %s refused: %u sessions held "

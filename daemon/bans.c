@@ -93,14 +93,6 @@ bool ban_fail(const char *addr, time_t now, const struct ban_policy *p)
 	return true;
 }
 
-void ban_success(const char *addr)
-{
-	struct ban *b = find(addr);
-
-	if (b && !b->until)
-		memset(b, 0, sizeof(*b));
-}
-
 bool ban_lift(const char *addr, time_t now)
 {
 	struct ban *b = find(addr);

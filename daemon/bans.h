@@ -30,11 +30,11 @@ void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN]);
 /* Seconds left of a ban on addr, 0 when it is not banned. */
 unsigned ban_left(const char *addr, time_t now);
 
-/* Record a failed login; returns true when this failure starts a ban. */
+/* Record a failed login; returns true when this failure starts a ban.
+ * Nothing clears the count before its window ends: a successful login
+ * from the address does not (one valid account, or a real user behind
+ * the same NAT, would otherwise let the address guess without end). */
 bool ban_fail(const char *addr, time_t now, const struct ban_policy *p);
-
-/* A successful login clears the address's failure count. */
-void ban_success(const char *addr);
 
 /* Lift a ban (tunnelctl unban); false when the address was not banned. */
 bool ban_lift(const char *addr, time_t now);

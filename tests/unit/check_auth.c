@@ -147,6 +147,31 @@ START_TEST(test_bad_password_then_ban)
 }
 END_TEST
 
+/* Finding #3: a login that works does not clear the address's failures.
+ * With the default policy (10 in 300 s), 100 rounds of 9 wrong passwords
+ * and the right one from one address end in a ban; before, each success
+ * reset the count and the address guessed without end. */
+START_TEST(test_success_keeps_failures)
+{
+	const struct ipc_msg *r = NULL;
+	bool banned = false;
+
+	cfg.ban_failures = 10;
+	cfg.ban_window = 300;
+	cfg.max_sessions_per_user = 0;
+	for (int round = 0; round < 100 && !banned; round++) {
+		for (int i = 0; i < 9; i++)
+			login(0, "bob", "wrong", "198.18.0.9:1");
+		r = login(0, "alice", "right", "198.18.0.9:2");
+		banned = r->u.auth_resp.result == -1;
+		n_sent = 0;
+	}
+	ck_assert_msg(banned, "100 rounds of 9 failures and a success: never banned");
+	ck_assert_ptr_nonnull(strstr(r->u.auth_resp.reason, "banned"));
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL)), 0);
+}
+END_TEST
+
 START_TEST(test_connect_rules)
 {
 	char c1[COOKIE_TEXT_LEN + 1], c2[COOKIE_TEXT_LEN + 1], c3[COOKIE_TEXT_LEN + 1];
@@ -229,9 +254,11 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_login_and_session);
 	tcase_add_test(tc, test_max_sessions_per_user);
 	tcase_add_test(tc, test_bad_password_then_ban);
+	tcase_add_test(tc, test_success_keeps_failures);
 	tcase_add_test(tc, test_connect_rules);
 	tcase_add_test(tc, test_closed_and_worker_gone);
 	tcase_add_test(tc, test_draining_refuses_logins);
