@@ -116,6 +116,20 @@ static unsigned user_sessions(const char *user)
 	return n;
 }
 
+/* A failure that started a ban (b not NULL) is logged once. */
+static void log_ban(const struct ban *b, const struct ban_policy *pol)
+{
+	if (!b)
+		return;
+	if (b->shared)
+		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*)", b->addr,
+			 pol->time, pol->failures, pol->window);
+	else
+		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*), on "
+			 "worker %u only until another worker reports a failure from it",
+			 b->addr, pol->time, pol->failures, pol->window, b->worker);
+}
+
 /* A login refused for a reason the user should read (not a bad password). */
 static void refuse(unsigned w, struct ipc_msg *r, const char *why)
 {
@@ -139,7 +153,7 @@ static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, cons
 		wchan_send(w, r);
 		return true;
 	}
-	if ((left = ban_left(addr, now)) > 0) {
+	if ((left = ban_left(addr, now, w)) > 0) {
 		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
 		log_warn("login for user '%s' from %s refused: address banned for %u more s",
 			 m->u.auth_req.user, m->u.auth_req.peer, left);
@@ -171,9 +185,7 @@ void auth_login(unsigned w, struct ipc_msg *m)
 	if (res != PW_OK) {
 		log_warn("login failed for user '%s' from %s: %s", m->u.auth_req.user,
 			 m->u.auth_req.peer, passwd_result_str(res));
-		if (ban_fail(addr, now, &pol))
-			log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*)",
-				 addr, pol.time, pol.failures, pol.window);
+		log_ban(ban_fail(addr, now, &pol, w), &pol);
 		wchan_send(w, &r);
 		return;
 	}
@@ -220,6 +232,9 @@ static void replace_tunnel(struct session *s)
 	k.u.kick.sess_id = sess_id(&sess, s);
 	log_info("session %u: replacing its tunnel on worker %d", s->serial, s->worker);
 	wchan_send((unsigned)s->worker, &k);
+	/* Its last counters (IPC_CLOSED) still count. */
+	s->kicked_worker = s->worker;
+	s->kicked_ref = s->ref;
 	sess_unbind(&sess, s);
 }
 
@@ -265,16 +280,34 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	wchan_send(w, &r);
 }
 
+static bool same_ref(struct ipc_ref a, struct ipc_ref b)
+{
+	return a.slot == b.slot && a.gen == b.gen;
+}
+
+/* Whether worker w's connection ref holds (or, replaced, held) the tunnel
+ * of s.  A worker's word about a session counts only then: sess_id is
+ * guessable, so a taken-over worker must not add to other users'
+ * counters or end their tunnels. */
+static bool holds(const struct session *s, unsigned w, struct ipc_ref ref, bool *kicked)
+{
+	*kicked = s->kicked_worker == (int)w && same_ref(s->kicked_ref, ref);
+	return *kicked || (s->worker == (int)w && same_ref(s->ref, ref));
+}
+
 void auth_closed(unsigned w, struct ipc_msg *m)
 {
 	struct session *s = sess_by_id(&sess, m->u.closed.sess_id);
+	bool kicked;
 
-	if (!s)
+	if (!s || !holds(s, w, m->ref, &kicked))
 		return;
 	m->u.closed.reason[sizeof(m->u.closed.reason) - 1] = 0;
 	sess_add_counters(s, &m->u.closed.ctr);
-	if (s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
-		return; /* an old tunnel of a session that moved on */
+	if (kicked) {
+		s->kicked_worker = -1; /* the replaced tunnel's last words */
+		return;
+	}
 	if (m->u.closed.end_session) {
 		sess_end(&sess, s, m->u.closed.reason);
 		return;
@@ -288,9 +321,9 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 void auth_stats(unsigned w, struct ipc_msg *m)
 {
 	struct session *s = sess_by_id(&sess, m->u.closed.sess_id);
+	bool kicked;
 
-	(void)w;
-	if (s)
+	if (s && holds(s, w, m->ref, &kicked))
 		sess_add_counters(s, &m->u.closed.ctr);
 }
 

@@ -20,6 +20,10 @@ struct session {
 	int64_t lease; /* pool index, -1 before the first CONNECT */
 	int worker;    /* slot of the worker holding the tunnel, -1 if none */
 	struct ipc_ref ref;
+	/* The tunnel a newer one replaced (IPC_KICK), until its IPC_CLOSED
+	 * comes: worker -1 when none. */
+	int kicked_worker;
+	struct ipc_ref kicked_ref;
 	time_t created, connected_since, idle_since;
 	unsigned reconnects;
 	struct sess_counters ctr;

@@ -168,7 +168,7 @@ START_TEST(test_success_keeps_failures)
 	}
 	ck_assert_msg(banned, "100 rounds of 9 failures and a success: never banned");
 	ck_assert_ptr_nonnull(strstr(r->u.auth_resp.reason, "banned"));
-	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL)), 0);
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL), 0), 0);
 }
 END_TEST
 
@@ -236,6 +236,54 @@ START_TEST(test_closed_and_worker_gone)
 }
 END_TEST
 
+/* Finding #14: IPC_STATS and IPC_CLOSED count only from the worker and
+ * connection that hold the session's tunnel (or held it before a newer
+ * one replaced it): sess_id is guessable, so another worker must not add
+ * to the counters of other users' sessions or end their tunnels. */
+START_TEST(test_stats_only_from_the_holder)
+{
+	char c1[COOKIE_TEXT_LEN + 1];
+	struct ipc_msg m = {.type = IPC_STATS, .ref = {3, 1}};
+	const struct ipc_msg *r;
+	struct session *s;
+
+	memcpy(c1, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(c1));
+	r = connect_with(0, c1, 1); /* worker 0, connection {3, 1} */
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	s = sess_by_id(auth_sessions(), r->u.connect_resp.sess_id);
+	ck_assert_ptr_nonnull(s);
+	m.u.closed.sess_id = r->u.connect_resp.sess_id;
+	m.u.closed.ctr.rx_pkts = 1000;
+	m.u.closed.ctr.tx_bytes = 5000;
+
+	auth_stats(1, &m); /* another worker */
+	ck_assert_uint_eq(s->ctr.rx_pkts, 0);
+	m.ref.gen = 2;
+	auth_stats(0, &m); /* the right worker, another connection */
+	ck_assert_uint_eq(s->ctr.rx_pkts, 0);
+	m.type = IPC_CLOSED;
+	auth_closed(1, &m);
+	ck_assert_uint_eq(s->ctr.rx_pkts, 0);
+	ck_assert_uint_eq(s->ctr.tx_bytes, 0);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 1);
+
+	m.type = IPC_STATS;
+	m.ref.gen = 1;
+	auth_stats(0, &m); /* the holder */
+	ck_assert_uint_eq(s->ctr.rx_pkts, 1000);
+
+	/* Replaced by a tunnel on worker 1: the old one's last counters still
+	 * count, once. */
+	ck_assert_int_eq(connect_with(1, c1, 9)->u.connect_resp.status, 200);
+	m.type = IPC_CLOSED;
+	auth_closed(0, &m);
+	ck_assert_uint_eq(s->ctr.rx_pkts, 2000);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 1); /* the new tunnel stays */
+	auth_closed(0, &m);
+	ck_assert_uint_eq(s->ctr.rx_pkts, 2000);
+}
+END_TEST
+
 /* Last: the flag stays for the process (each test runs in its own fork). */
 START_TEST(test_draining_refuses_logins)
 {
@@ -261,6 +309,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_success_keeps_failures);
 	tcase_add_test(tc, test_connect_rules);
 	tcase_add_test(tc, test_closed_and_worker_gone);
+	tcase_add_test(tc, test_stats_only_from_the_holder);
 	tcase_add_test(tc, test_draining_refuses_logins);
 	suite_add_tcase(s, tc);
 	return s;
