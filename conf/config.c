@@ -57,7 +57,7 @@ const struct cfg_key cfg_keys[] = {
     {"limits.handshake-timeout", CT_UINT, OFF(handshake_timeout), 0, NULL, 10, 1, 600, RL | WK},
     {"limits.auth-timeout", CT_UINT, OFF(auth_timeout), 0, NULL, 60, 1, 3600, RL | WK},
     {"limits.queue-bytes", CT_UINT, OFF(queue_bytes), 0, NULL, 262144, 16384, 67108864, RL | WK},
-    {"limits.max-sessions-per-user", CT_UINT, OFF(max_sessions_per_user), 0, NULL, 0, 0, 1000000,
+    {"limits.max-sessions-per-user", CT_UINT, OFF(max_sessions_per_user), 0, NULL, 4, 0, 1000000,
      RL},
     {"limits.max-handshakes", CT_UINT, OFF(max_handshakes), 0, NULL, 1024, 1, 1000000, RL | WK},
     {"limits.max-handshakes-per-address", CT_UINT, OFF(max_handshakes_per_addr), 0, NULL, 64, 1,

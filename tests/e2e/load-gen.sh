@@ -15,7 +15,8 @@ LOAD=$TD_TOP/bench/tunneld-load
 lab_make_cert
 lab_add_client ld
 td_users alice:alice-pass
-TD_WORKERS=2 td_start
+# One user holds every session of the load.
+TD_WORKERS=2 TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_start
 
 lab_bg lan "$LAB_DIR/echo.log" "$LOAD" --echo 9000 -t 120 >/dev/null
 lab_wait_listen lan 9000 10 udp || td_fail "echo server did not start"
