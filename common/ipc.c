@@ -104,7 +104,7 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 	size_t i;
 
 	/* -1: the master could not or would not check (stopping, no room). */
-	if (r < -1 || r > PW_LOCKED)
+	if (r < -1 || r > PW_WEAK_HASH)
 		return bad(k, "result %d is not a password check result", (int)r);
 	if (str_ok(k, "cookie", ck, sizeof(m->u.auth_resp.cookie)) < 0)
 		return -EBADMSG;

@@ -35,6 +35,8 @@ int auth_load_users(const char *path)
 		log_err("%s", err);
 		return -1;
 	}
+	if (passwd_db_warning(users))
+		log_warn("%s: %s", path, passwd_db_warning(users));
 	return 0;
 }
 

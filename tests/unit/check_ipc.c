@@ -256,13 +256,13 @@ START_TEST(test_auth_resp)
 	struct ipc_msg m = valid(IPC_AUTH_RESP);
 	int32_t r;
 
-	for (r = -1; r <= PW_LOCKED; r++) {
+	for (r = -1; r <= PW_WEAK_HASH; r++) {
 		m.u.auth_resp.result = r;
 		ck_ok(&m, IPC_FROM_MASTER);
 	}
 	m.u.auth_resp.result = -2;
 	ck_bad(&m, IPC_FROM_MASTER, "result -2");
-	m.u.auth_resp.result = PW_LOCKED + 1;
+	m.u.auth_resp.result = PW_WEAK_HASH + 1;
 	ck_bad(&m, IPC_FROM_MASTER, "is not a password check result");
 
 	/* On success the cookie goes into Set-Cookie as it is. */
