@@ -35,6 +35,7 @@ static const struct {
     {IPC_DISCONNECT, "IPC_DISCONNECT", IPC_FROM_MASTER},
     {IPC_SETTINGS, "IPC_SETTINGS", IPC_FROM_MASTER},
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
+    {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
 };
 
 struct chk {
@@ -242,7 +243,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 		if (check_settings(&k, &m->u.settings) < 0)
 			goto fail;
 		break;
-	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT: any field values do */
+	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field
+		  values do (the ref names a request of the sender's only) */
 		break;
 	}
 	explicit_bzero(&copy, sizeof(copy)); /* it may hold a password */

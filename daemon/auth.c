@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Master (root): login and session answers (see auth.h).  Owns the session
  * table, the password db and the shared owner[lease] map.  Password checks
- * run here, off every worker's event loop; the rules of a login (bans,
+ * run in the hashing processes (hashpool.c), off the master's loop and
+ * every worker's; the rules of a login (bans, limits.max-pending-logins,
  * limits.max-sessions-per-user) and of a CONNECT (limits.max-clients, one
  * tunnel per session, the address pool) live in this file only. */
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/bans.h"
+#include "daemon/hashpool.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/wchan.h"
@@ -53,6 +55,11 @@ size_t auth_user_count(void)
 	return passwd_db_count(users);
 }
 
+const struct passwd_db *auth_users(void)
+{
+	return users;
+}
+
 int auth_open(const struct cfg *c)
 {
 	cfg = c;
@@ -85,6 +92,14 @@ void auth_forget(void)
 	sess_table_free(&sess);
 	passwd_db_free(users);
 	users = NULL;
+}
+
+void auth_forget_sessions(void)
+{
+	sess_table_free(&sess);
+	if (owner)
+		munmap(owner, owner_len);
+	owner = NULL;
 }
 
 void auth_use_steering(int map_fd)
@@ -165,56 +180,119 @@ static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, cons
 	return false;
 }
 
+/* A login refused because the checks are full; a flood must not become a
+ * flood of lines: one line a second with a count. */
+static void log_busy(unsigned w, int r)
+{
+	static time_t logged;
+	static unsigned long n;
+	time_t now = time(NULL);
+
+	n++;
+	if (now == logged)
+		return;
+	logged = now;
+	if (r == -EBUSY)
+		log_warn("worker %u: %lu login(s) refused: limits.max-pending-logins (%u password "
+			 "checks waiting or running for one worker)",
+			 w, n, cfg->max_pending_logins);
+	else
+		log_err("worker %u: %lu login(s) refused: %s", w, n, strerror(-r));
+	n = 0;
+}
+
 void auth_login(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
-	struct ban_policy pol = ban_policy();
-	time_t now = time(NULL);
 	char addr[BAN_ADDR_LEN];
-	enum passwd_result res;
-	struct session *s;
-	unsigned held;
+	int rc;
 
 	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
 	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
 	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
 	ban_addr_of_peer(m->u.auth_req.peer, addr);
-	if (refused_early(w, m, &r, addr, now))
+	if (refused_early(w, m, &r, addr, time(NULL)))
 		return;
-	res = passwd_db_check(users, m->u.auth_req.user, m->u.auth_req.pass);
+	/* The hash runs in a hashing process; auth_login_done goes on. */
+	rc = hashpool_submit(w, m, cfg->max_pending_logins);
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	r.u.auth_resp.result = res;
-	if (res != PW_OK) {
-		log_warn("login failed for user '%s' from %s: %s", m->u.auth_req.user,
-			 m->u.auth_req.peer, passwd_result_str(res));
-		log_ban(ban_fail(addr, now, &pol, w), &pol);
-		wchan_send(w, &r);
+	if (rc == 0)
 		return;
-	}
+	log_busy(w, rc);
+	refuse(w, &r, "Too many logins in progress: try again in a moment");
+}
+
+/* A good password: a session, unless its user holds too many already. */
+static void grant(const struct hash_done *d, struct ipc_msg *r)
+{
+	struct session *s;
+	unsigned held;
+
 	if (cfg->max_sessions_per_user &&
-	    (held = user_sessions(m->u.auth_req.user)) >= cfg->max_sessions_per_user) {
+	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
 		log_warn("login for user '%s' from %s refused: %u sessions held "
 			 "(limits.max-sessions-per-user = %u)",
-			 m->u.auth_req.user, m->u.auth_req.peer, held, cfg->max_sessions_per_user);
-		refuse(w, &r,
+			 d->user, d->peer, held, cfg->max_sessions_per_user);
+		refuse(d->w, r,
 		       "Too many sessions for this user (limits.max-sessions-per-user); log out "
 		       "elsewhere first");
 		return;
 	}
-	s = sess_create(&sess, m->u.auth_req.user, m->u.auth_req.peer);
+	s = sess_create(&sess, d->user, d->peer);
 	if (!s) {
-		log_err("login for user '%s' from %s: cannot create a session", m->u.auth_req.user,
-			m->u.auth_req.peer);
-		r.u.auth_resp.result = -1;
-		wchan_send(w, &r);
+		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
+		r->u.auth_resp.result = -1;
+		wchan_send(d->w, r);
 		return;
 	}
-	r.u.auth_resp.sess_id = sess_id(&sess, s);
-	cookie_encode(s->cookie, r.u.auth_resp.cookie);
+	r->u.auth_resp.result = PW_OK;
+	r->u.auth_resp.sess_id = sess_id(&sess, s);
+	cookie_encode(s->cookie, r->u.auth_resp.cookie);
 	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
-		 w);
-	wchan_send(w, &r);
+		 d->w);
+	wchan_send(d->w, r);
+}
+
+void auth_login_done(const struct hash_done *d)
+{
+	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = d->ref};
+	struct ban_policy pol = ban_policy();
+	char addr[BAN_ADDR_LEN];
+
+	if (d->result < 0) {
+		log_err("login for user '%s' from %s: the hashing process died", d->user, d->peer);
+		if (!d->cancelled)
+			refuse(d->w, &r, "The login could not be checked: try again");
+		return;
+	}
+	if (d->result != PW_OK) {
+		/* Counted even when the client left meanwhile: closing the
+		 * connection early must not dodge a ban. */
+		ban_addr_of_peer(d->peer, addr);
+		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
+			 passwd_result_str((enum passwd_result)d->result));
+		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
+		r.u.auth_resp.result = d->result;
+		if (!d->cancelled)
+			wchan_send(d->w, &r);
+		return;
+	}
+	if (d->cancelled) /* nobody to give the cookie to */
+		return;
+	if (draining) {
+		log_info("login for user '%s' from %s refused: the server is stopping", d->user,
+			 d->peer);
+		r.u.auth_resp.result = -1;
+		wchan_send(d->w, &r);
+		return;
+	}
+	grant(d, &r);
 	explicit_bzero(&r, sizeof(r));
+}
+
+void auth_cancel(unsigned w, struct ipc_msg *m)
+{
+	hashpool_cancel(w, m->ref);
 }
 
 /* A CONNECT refused with an HTTP status and a reason for the client. */
@@ -331,6 +409,7 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 
 void auth_worker_gone(unsigned w)
 {
+	hashpool_drop_worker(w);
 	sess_unbind_worker(&sess, (int)w);
 }
 

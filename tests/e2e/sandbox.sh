@@ -18,7 +18,7 @@ lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"
 ip4=$(lab_client_state c1 ip4)
 
-workers=$(pgrep -P "$TD_PID" || true)
+workers=$(pgrep -x -P "$TD_PID" tunneld || true) # not the hashing processes
 [ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
 nobody=$(id -u nobody)
 for w in $workers; do
@@ -57,6 +57,6 @@ lab_wait_event c1 reconnect 1 30 || td_fail "client did not reconnect"
 lab_wait_client c1 20 || td_fail "client not up after the respawn"
 [ "$(lab_client_state c1 ip4)" = "$ip4" ] || td_fail "address changed after the respawn"
 lab_ping_ok c1 198.18.1.2 || td_fail "no traffic after the respawn"
-[ "$(pgrep -P "$TD_PID" | wc -l)" = 2 ] || td_fail "not two workers after the respawn"
+[ "$(pgrep -x -P "$TD_PID" tunneld | wc -l)" = 2 ] || td_fail "not two workers after the respawn"
 td_pass "forbidden openat killed worker $slot; respawned; client back on $ip4"
 td_stop || td_fail "unclean stop"

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the master's login and CONNECT rules (daemon/auth.c) without
- * workers or namespaces.  auth.c answers through wchan_send(); this file
- * provides a fake one that keeps the answers for the tests to read. */
+ * workers, hashing processes or namespaces.  auth.c answers through
+ * wchan_send() and has passwords checked through hashpool_submit(); this
+ * file provides fakes: one keeps the answers for the tests to read, the
+ * other checks at once against auth.c's own db (or keeps the checks for a
+ * test to end, with defer). */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "common/passwd.h"
 #include "daemon/auth.h"
 #include "daemon/bans.h"
+#include "daemon/hashpool.h"
 #include "daemon/sessions.h"
 #include "daemon/wchan.h"
 
@@ -44,6 +49,65 @@ bool wchan_up(unsigned w)
 	return true;
 }
 
+/* The fake pool: checks queued when defer is set, else ended at once. */
+#define MAX_JOBS 8
+static struct job {
+	unsigned w;
+	struct ipc_ref ref;
+	char user[IPC_USER_MAX], pass[IPC_PASS_MAX], peer[64];
+	bool cancelled;
+} jobs[MAX_JOBS];
+static unsigned n_jobs;
+static bool defer;
+
+static void end_job(struct job *j)
+{
+	struct hash_done d = {j->w, j->ref, j->user, j->peer, 0, j->cancelled};
+
+	d.result = (int)passwd_db_check(auth_users(), j->user, j->pass);
+	auth_login_done(&d);
+}
+
+int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
+{
+	struct job j = {.w = w, .ref = m->ref};
+
+	if (n_jobs >= max)
+		return -EBUSY;
+	memcpy(j.user, m->u.auth_req.user, sizeof(j.user));
+	memcpy(j.pass, m->u.auth_req.pass, sizeof(j.pass));
+	memcpy(j.peer, m->u.auth_req.peer, sizeof(j.peer));
+	if (!defer) {
+		end_job(&j);
+		return 0;
+	}
+	ck_assert_uint_lt(n_jobs, MAX_JOBS);
+	jobs[n_jobs++] = j;
+	return 0;
+}
+
+void hashpool_cancel(unsigned w, struct ipc_ref ref)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		if (jobs[i].w == w && jobs[i].ref.slot == ref.slot && jobs[i].ref.gen == ref.gen)
+			jobs[i].cancelled = true;
+}
+
+void hashpool_drop_worker(unsigned w)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		if (jobs[i].w == w)
+			jobs[i].cancelled = true;
+}
+
+/* End every deferred check, in order. */
+static void end_jobs(void)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		end_job(&jobs[i]);
+	n_jobs = 0;
+}
+
 static void setup(void)
 {
 	char err[CFG_ERR_LEN], hash[256], users[1024];
@@ -60,6 +124,8 @@ static void setup(void)
 	ck_assert_uint_eq(auth_user_count(), 2);
 	ban_reset();
 	n_sent = 0;
+	n_jobs = 0;
+	defer = false;
 }
 
 static void teardown(void)
@@ -284,6 +350,53 @@ START_TEST(test_stats_only_from_the_holder)
 }
 END_TEST
 
+/* IPC_AUTH_REQ that waits for the (fake) pool; nothing is answered yet. */
+static void submit(unsigned w, uint32_t slot, const char *user, const char *pass, const char *peer)
+{
+	struct ipc_msg m = {.type = IPC_AUTH_REQ, .ref = {slot, 1}};
+	unsigned before = n_sent;
+
+	snprintf(m.u.auth_req.user, sizeof(m.u.auth_req.user), "%s", user);
+	snprintf(m.u.auth_req.pass, sizeof(m.u.auth_req.pass), "%s", pass);
+	snprintf(m.u.auth_req.peer, sizeof(m.u.auth_req.peer), "%s", peer);
+	auth_login(w, &m);
+	ck_assert_str_eq(m.u.auth_req.pass, "");
+	ck_assert_uint_eq(n_sent, before);
+}
+
+/* Finding #1: a login waits for the hashing processes without blocking
+ * anyone; a login whose connection went away (IPC_AUTH_CANCEL) gets no
+ * answer and no session, but its failure still counts towards a ban;
+ * past limits.max-pending-logins a worker's login is refused at once. */
+START_TEST(test_pending_logins)
+{
+	struct ipc_msg c = {.type = IPC_AUTH_CANCEL, .ref = {2, 1}};
+
+	defer = true;
+	cfg.max_pending_logins = 3;
+	cfg.ban_failures = 2;
+	submit(0, 1, "alice", "wrong", "198.18.0.9:1");
+	submit(0, 2, "alice", "right", "198.18.0.9:2");
+	submit(1, 3, "bob", "wrong", "198.18.0.9:3");
+	/* The fourth check waiting: refused now, with a reason. */
+	login(1, "bob", "right", "198.18.0.9:4");
+	ck_assert_int_eq(sent[0].u.auth_resp.result, -1);
+	ck_assert_ptr_nonnull(strstr(sent[0].u.auth_resp.reason, "Too many logins"));
+	auth_cancel(0, &c); /* alice's right password: the client left */
+	c.ref.slot = 3;
+	auth_cancel(1, &c); /* bob's wrong one too */
+	n_sent = 0;
+	end_jobs();
+	ck_assert_uint_eq(n_sent, 1); /* only the first is answered */
+	ck_assert_uint_eq(sent[0].ref.slot, 1);
+	ck_assert_int_eq(sent[0].u.auth_resp.result, PW_BAD_PASSWORD);
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	/* Both failures counted (through two workers): banned everywhere. */
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL), 0), 0);
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL), 1), 0);
+}
+END_TEST
+
 /* Last: the flag stays for the process (each test runs in its own fork). */
 START_TEST(test_draining_refuses_logins)
 {
@@ -310,6 +423,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_connect_rules);
 	tcase_add_test(tc, test_closed_and_worker_gone);
 	tcase_add_test(tc, test_stats_only_from_the_holder);
+	tcase_add_test(tc, test_pending_logins);
 	tcase_add_test(tc, test_draining_refuses_logins);
 	suite_add_tcase(s, tc);
 	return s;

@@ -139,7 +139,8 @@ static const struct {
     {IPC_AUTH_RESP, IPC_FROM_MASTER},	 {IPC_CONNECT_REQ, IPC_FROM_WORKER},
     {IPC_CONNECT_RESP, IPC_FROM_MASTER}, {IPC_CLOSED, IPC_FROM_WORKER},
     {IPC_KICK, IPC_FROM_MASTER},	 {IPC_STATS, IPC_FROM_WORKER},
-    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_SETTINGS, IPC_FROM_MASTER},
+    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
+    {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
 #define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
 
@@ -162,7 +163,7 @@ END_TEST
 
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_TLS + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_AUTH_CANCEL + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -572,6 +573,7 @@ END_TEST
 START_TEST(test_fuzz_seeds_valid)
 {
 	static const char *const names[] = {
+	    "auth-cancel",
 	    "auth-req",
 	    "auth-resp-bad",
 	    "auth-resp-ok",
