@@ -21,6 +21,8 @@
 #include "daemon/steer.h"
 #include "daemon/wchan.h"
 
+#define BAD_COOKIE_LINES 5 /* lines a second about CONNECTs with unknown cookies */
+
 static const struct cfg *cfg; /* the live config (master.c) */
 static struct sess_table sess;
 static struct passwd_db *users;
@@ -295,6 +297,52 @@ void auth_cancel(unsigned w, struct ipc_msg *m)
 	hashpool_cancel(w, m->ref);
 }
 
+/* CONNECTs with a cookie that names no session: lines written and kept
+ * quiet in the current second (rate-limited like a worker's log). */
+static struct {
+	time_t window;
+	unsigned lines;
+	unsigned long quiet;
+	char last[64];
+} badck;
+
+/* One line for what the rate limit kept quiet since the last one. */
+static void bad_cookie_summary(time_t now)
+{
+	if (badck.quiet)
+		log_warn("%lu more CONNECT(s) with an unknown or expired cookie refused in %ld s, "
+			 "the last from %s (a line each for at most %d a second, none for a "
+			 "banned address)",
+			 badck.quiet, (long)(now - badck.window), badck.last, BAD_COOKIE_LINES);
+	badck.window = now;
+	badck.lines = 0;
+	badck.quiet = 0;
+}
+
+/* A CONNECT with a cookie nobody was given counts towards its address's
+ * ban like a failed login (guessing cookies is guessing passwords), and
+ * writes a line only within the rate limit, and none for an address
+ * already banned: a flood of them is not a flood of lines. */
+static void bad_cookie(unsigned w, const char *peer)
+{
+	struct ban_policy pol = ban_policy();
+	time_t now = time(NULL);
+	char addr[BAN_ADDR_LEN];
+	bool banned;
+
+	ban_addr_of_peer(peer, addr);
+	banned = ban_left(addr, now, w) > 0;
+	log_ban(ban_fail(addr, now, &pol, w), &pol);
+	if (now != badck.window)
+		bad_cookie_summary(now);
+	if (!banned && ++badck.lines <= BAD_COOKIE_LINES) {
+		log_warn("CONNECT from %s refused: unknown or expired cookie", peer);
+		return;
+	}
+	badck.quiet++;
+	snprintf(badck.last, sizeof(badck.last), "%s", peer);
+}
+
 /* A CONNECT refused with an HTTP status and a reason for the client. */
 static void connect_refuse(unsigned w, struct ipc_msg *r, int status, const char *why)
 {
@@ -328,8 +376,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	s = sess_by_cookie(&sess, m->u.connect_req.cookie);
 	explicit_bzero(m->u.connect_req.cookie, sizeof(m->u.connect_req.cookie));
 	if (!s) {
-		log_warn("CONNECT from %s refused: unknown or expired cookie",
-			 m->u.connect_req.peer);
+		bad_cookie(w, m->u.connect_req.peer);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
 		return;
 	}
@@ -430,6 +477,8 @@ int auth_disconnect(struct session *s)
 
 void auth_tick(time_t now)
 {
+	if (badck.quiet && now != badck.window)
+		bad_cookie_summary(now);
 	sess_expire(&sess, now, cfg->reconnect_timeout);
 	if (now % 16 == 0) {
 		struct ban_policy pol = ban_policy();

@@ -29,7 +29,7 @@
 
 enum { S_FREE, S_CONNECTING, S_HS, S_SEND, S_WAIT };
 enum { A_OK, A_FORM, A_401, A_503, A_OTHER, A_CLOSED, A_TIMEOUT, A_N };
-static const char *const r_names[A_N] = {"ok",	   "form",   "status_401", "status_503",
+static const char *const r_names[A_N] = {"ok",	  "form",   "status_401", "status_503",
 					 "other", "closed", "timeout"};
 
 struct bc {
@@ -119,11 +119,12 @@ static void make_request(struct bc *c)
 		 "</version><device-id>linux-64</device-id><auth><username>%s</username>"
 		 "<password>%s</password></auth></config-auth>",
 		 u, p);
-	n = snprintf(c->req, sizeof(c->req),
-		     "POST /auth HTTP/1.1\r\nHost: tunneld-lab\r\nUser-Agent: hostile burst\r\n"
-		     "X-Transcend-Version: 1\r\nX-Aggregate-Auth: 1\r\n"
-		     "Content-Type: application/xml; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
-		     strlen(body), body);
+	n = snprintf(
+	    c->req, sizeof(c->req),
+	    "POST /auth HTTP/1.1\r\nHost: tunneld-lab\r\nUser-Agent: hostile burst\r\n"
+	    "X-Transcend-Version: 1\r\nX-Aggregate-Auth: 1\r\n"
+	    "Content-Type: application/xml; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+	    strlen(body), body);
 	c->req_len = n > 0 && (size_t)n < sizeof(c->req) ? (size_t)n : 0;
 }
 
@@ -245,7 +246,8 @@ static int classify(const char *head)
 static void bc_read(struct bc *c)
 {
 	for (;;) {
-		ssize_t n = gnutls_record_recv(c->tls, c->rbuf + c->rlen, sizeof(c->rbuf) - 1 - c->rlen);
+		ssize_t n =
+		    gnutls_record_recv(c->tls, c->rbuf + c->rlen, sizeof(c->rbuf) - 1 - c->rlen);
 
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			return;
@@ -312,7 +314,7 @@ static void burst_help(void)
 	       "  --pattern W:R    login: W wrong passwords, then R right ones (default 1:0)\n"
 	       "  --close          close right after the request, without its answer\n"
 	       "  --v6-nets N      sources fd00:ff:0:I::1, I = 1..N (one per /64)\n"
-	       "  --count N        stop after N requests (default: only -t)\n"
+	       "  --count N        start N connections, end when they have (default: only -t)\n"
 	       "  --min N          FAIL unless at least N requests went out\n"
 	       "Prints burst: key=value lines (answers by kind: ok, form = refused with a "
 	       "reason, status_401, status_503, other, closed, timeout).\n");
@@ -339,7 +341,8 @@ static int parse_burst(int argc, char **argv, long *min, long *count)
 			B.n = (unsigned)parse_count(optarg, 1, 10000);
 			break;
 		case 'P':
-			if (sscanf(optarg, "%u:%u", &B.wrong, &B.right) != 2 || B.wrong + B.right == 0)
+			if (sscanf(optarg, "%u:%u", &B.wrong, &B.right) != 2 ||
+			    B.wrong + B.right == 0)
 				return -1;
 			break;
 		case 'C':
@@ -387,14 +390,18 @@ int cmd_burst(int argc, char **argv)
 		B.c[i].fd = -1;
 	t0 = now_ms();
 	end = t0 + (int64_t)(O.seconds * 1000);
-	for (now = t0; now < end && (!count || (long)B.sent < count); now = now_ms()) {
+	for (now = t0; now < end; now = now_ms()) {
+		unsigned busy = 0;
 		for (unsigned i = 0; i < B.n; i++) {
 			struct bc *c = &B.c[i];
 			if (c->st == S_FREE && (!count || (long)B.started < count))
 				bc_start(c, now);
 			else if (c->st != S_FREE && now > c->deadline)
 				bc_end(c, A_TIMEOUT);
+			busy += c->st != S_FREE;
 		}
+		if (!busy) /* --count: all started and ended */
+			break;
 		int n = epoll_wait(B.ep, evs, 256, 20);
 		for (int k = 0; k < n; k++)
 			on_event(&B.c[evs[k].data.u32]);

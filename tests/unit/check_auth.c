@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cookie.h"
 #include "common/passwd.h"
@@ -397,6 +398,69 @@ START_TEST(test_pending_logins)
 }
 END_TEST
 
+/* Lines of the file fd that contain text. */
+static unsigned lines_with(int fd, const char *text)
+{
+	char buf[1 << 16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	unsigned count = 0;
+
+	ck_assert_int_ge(n, 0);
+	buf[n] = 0;
+	for (char *p = buf; (p = strstr(p, text)) != NULL; p++)
+		count++;
+	return count;
+}
+
+/* Finding #17: CONNECTs with cookies nobody was given count towards the
+ * address's ban like failed logins, and 1000 of them write a handful of
+ * master lines, not 1000.  A real cookie from that address still works:
+ * a session is proof of a login. */
+START_TEST(test_bad_cookies)
+{
+	char good[COOKIE_TEXT_LEN + 1], path[] = "/tmp/check_auth.XXXXXX";
+	uint8_t rnd[COOKIE_BYTES];
+	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, 1}};
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	unsigned lines;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	memcpy(good, login(0, "alice", "right", "198.18.0.7:1")->u.auth_resp.cookie, sizeof(good));
+	cfg.ban_failures = 10;
+	dup2(fd, STDERR_FILENO); /* the master's lines */
+	for (int i = 0; i < 1000; i++) {
+		memset(rnd, 0, sizeof(rnd));
+		memcpy(rnd, &i, sizeof(i));
+		memcpy(m.u.connect_req.cookie, rnd, sizeof(rnd));
+		snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:%d",
+			 1000 + i);
+		n_sent = 0;
+		auth_connect(0, &m);
+		ck_assert_uint_eq(n_sent, 1);
+		ck_assert_int_eq(sent[0].u.connect_resp.status, 401);
+	}
+	auth_tick(time(NULL) + 1); /* the summary of what was kept quiet */
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lines = lines_with(fd, "cookie");
+	printf("1000 unknown cookies: %u master lines\n", lines);
+	ck_assert_uint_le(lines, 20);
+	ck_assert_uint_ge(lines_with(fd, "198.18.0.7 banned for"), 1);
+	close(fd);
+	ck_assert_uint_gt(ban_left("198.18.0.7", time(NULL), 0), 0);
+	n_sent = 0;
+	ck_assert_ptr_nonnull(
+	    strstr(login(0, "alice", "right", "198.18.0.7:2")->u.auth_resp.reason, "banned"));
+	/* The real cookie, from the banned address. */
+	ck_assert_int_eq(cookie_decode(good, strlen(good), m.u.connect_req.cookie), 0);
+	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:3");
+	n_sent = 0;
+	auth_connect(0, &m);
+	ck_assert_int_eq(sent[n_sent - 1].u.connect_resp.status, 200);
+}
+END_TEST
+
 /* Last: the flag stays for the process (each test runs in its own fork). */
 START_TEST(test_draining_refuses_logins)
 {
@@ -424,6 +488,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_closed_and_worker_gone);
 	tcase_add_test(tc, test_stats_only_from_the_holder);
 	tcase_add_test(tc, test_pending_logins);
+	tcase_add_test(tc, test_bad_cookies);
 	tcase_add_test(tc, test_draining_refuses_logins);
 	suite_add_tcase(s, tc);
 	return s;
