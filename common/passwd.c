@@ -457,6 +457,24 @@ enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
 	return ok ? PW_OK : PW_BAD_PASSWORD;
 }
 
+enum passwd_result passwd_db_user(const struct passwd_db *db, const char *user, uint64_t *stamp)
+{
+	const struct pw_entry *e = NULL;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	if (user && db->n > 0)
+		e = bsearch(user, db->ent, db->n, sizeof(*db->ent), key_cmp);
+	*stamp = 0;
+	if (!e)
+		return PW_UNKNOWN_USER;
+	for (const char *p = e->hash; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	*stamp = h;
+	if (e->locked)
+		return PW_LOCKED;
+	return e->weak ? PW_WEAK_HASH : PW_OK;
+}
+
 const char *passwd_result_str(enum passwd_result r)
 {
 	switch (r) {

@@ -5,6 +5,7 @@
 #define TUNNELD_PASSWD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PASSWD_MAX_USER 64
 
@@ -39,6 +40,12 @@ const char *passwd_db_warning(const struct passwd_db *db);
 enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
 				   const char *password);
 const char *passwd_result_str(enum passwd_result r);
+
+/* Whether user may log in as the db stands (PW_OK, or why not), without
+ * a hash: for sessions, which must end when their user is gone, locked or
+ * has a new password.  *stamp identifies the user's hash (a new password
+ * brings a new salt, so a new stamp); 0 for an unknown user. */
+enum passwd_result passwd_db_user(const struct passwd_db *db, const char *user, uint64_t *stamp);
 
 /* 1 if user is a name we accept, else 0: 1..PASSWD_MAX_USER chars of
  * [A-Za-z0-9._@-], not starting with '-'. */

@@ -228,8 +228,15 @@ void auth_login(unsigned w, struct ipc_msg *m)
 static void grant(const struct hash_done *d, struct ipc_msg *r)
 {
 	struct session *s;
+	uint64_t stamp;
 	unsigned held;
 
+	if (passwd_db_user(users, d->user, &stamp) != PW_OK) {
+		/* Checked against a db a reload replaced since (a reload runs
+		 * checks in progress again: this is a safety net). */
+		refuse(d->w, r, "The login could not be checked: try again");
+		return;
+	}
 	if (cfg->max_sessions_per_user &&
 	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
 		log_warn("login for user '%s' from %s refused: %u sessions held "
@@ -247,6 +254,7 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 		wchan_send(d->w, r);
 		return;
 	}
+	s->stamp = stamp;
 	r->u.auth_resp.result = PW_OK;
 	r->u.auth_resp.sess_id = sess_id(&sess, s);
 	cookie_encode(s->cookie, r->u.auth_resp.cookie);
@@ -343,6 +351,49 @@ static void bad_cookie(unsigned w, const char *peer)
 	snprintf(badck.last, sizeof(badck.last), "%s", peer);
 }
 
+/* End s for why: its cookie goes at once, so no CONNECT can use it any
+ * more; a live tunnel gets a DISCONNECT (the client does not come back)
+ * and the session ends when the worker reports the tunnel closed; without
+ * one it ends now.  May free the slot of s. */
+static void revoke(struct session *s, const char *why)
+{
+	(void)cookie_remove(&sess.cookies, s->cookie);
+	if (s->worker >= 0 && wchan_up((unsigned)s->worker)) {
+		struct ipc_msg m = {.type = IPC_DISCONNECT, .ref = s->ref};
+		m.u.kick.sess_id = sess_id(&sess, s);
+		s->revoked = why;
+		wchan_send((unsigned)s->worker, &m);
+		return;
+	}
+	sess_end(&sess, s, why);
+}
+
+/* Why s may no longer be used (its user is gone, locked, or has a new
+ * password since the login), or NULL. */
+static const char *revocation(const struct session *s)
+{
+	uint64_t stamp;
+
+	switch (passwd_db_user(users, s->user, &stamp)) {
+	case PW_OK:
+		return stamp == s->stamp ? NULL : "the user's password changed";
+	case PW_UNKNOWN_USER:
+		return "the user was removed";
+	case PW_LOCKED:
+		return "the user was locked";
+	default:
+		return "the user's hash is refused";
+	}
+}
+
+/* Revoked sessions whose tunnel is gone end now (a worker died). */
+static void end_revoked_idle(void)
+{
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].revoked && sess.s[i].worker < 0)
+			sess_end(&sess, &sess.s[i], sess.s[i].revoked);
+}
+
 /* A CONNECT refused with an HTTP status and a reason for the client. */
 static void connect_refuse(unsigned w, struct ipc_msg *r, int status, const char *why)
 {
@@ -369,6 +420,7 @@ static void replace_tunnel(struct session *s)
 void auth_connect(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
+	const char *why;
 	struct session *s;
 	int rc;
 
@@ -377,6 +429,14 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	explicit_bzero(m->u.connect_req.cookie, sizeof(m->u.connect_req.cookie));
 	if (!s) {
 		bad_cookie(w, m->u.connect_req.peer);
+		connect_refuse(w, &r, 401, "Cookie is not valid");
+		return;
+	}
+	/* The user is checked again at every CONNECT, reloads or not. */
+	if ((why = revocation(s)) != NULL) {
+		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
+			 m->u.connect_req.peer, why);
+		revoke(s, why);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
 		return;
 	}
@@ -435,8 +495,8 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 		s->kicked_worker = -1; /* the replaced tunnel's last words */
 		return;
 	}
-	if (m->u.closed.end_session) {
-		sess_end(&sess, s, m->u.closed.reason);
+	if (s->revoked || m->u.closed.end_session) {
+		sess_end(&sess, s, s->revoked ? s->revoked : m->u.closed.reason);
 		return;
 	}
 	log_info("session %u: tunnel closed (%s); kept %u s for a reconnect", s->serial,
@@ -458,25 +518,35 @@ void auth_worker_gone(unsigned w)
 {
 	hashpool_drop_worker(w);
 	sess_unbind_worker(&sess, (int)w);
+	end_revoked_idle();
 }
 
 int auth_disconnect(struct session *s)
 {
-	if (s->worker >= 0 && wchan_up((unsigned)s->worker)) {
-		/* The worker sends the DISCONNECT frame and reports the
-		 * session's end (IPC_CLOSED with end_session). */
-		struct ipc_msg m = {.type = IPC_DISCONNECT, .ref = s->ref};
-		m.u.kick.sess_id = sess_id(&sess, s);
-		log_info("session %u: disconnect requested by the administrator", s->serial);
-		wchan_send((unsigned)s->worker, &m);
-		return 0;
-	}
-	sess_end(&sess, s, "disconnected by administrator");
+	log_info("session %u: disconnect requested by the administrator", s->serial);
+	revoke(s, "disconnected by administrator");
 	return 0;
+}
+
+unsigned auth_revoke_changed(void)
+{
+	unsigned n = 0;
+	const char *why;
+
+	for (uint32_t i = 0; i < sess.cap; i++) {
+		struct session *s = &sess.s[i];
+		if (!s->used || s->revoked || !(why = revocation(s)))
+			continue;
+		log_info("session %u of user '%s' ends: %s", s->serial, s->user, why);
+		revoke(s, why); /* may free the slot, which the scan does not read again */
+		n++;
+	}
+	return n;
 }
 
 void auth_tick(time_t now)
 {
+	end_revoked_idle(); /* a backstop: auth_worker_gone does it at once */
 	if (badck.quiet && now != badck.window)
 		bad_cookie_summary(now);
 	sess_expire(&sess, now, cfg->reconnect_timeout);

@@ -22,6 +22,10 @@ int auth_load_users(const char *path);
 /* Reload: put *pw in place of the db in use, which lands in *pw for the
  * caller to free. */
 void auth_swap_users(struct passwd_db **pw);
+/* After a swap: end the sessions whose user is gone, locked or has a new
+ * password (auth_disconnect's way: cookie invalid at once, DISCONNECT to a
+ * live tunnel).  How many. */
+unsigned auth_revoke_changed(void);
 size_t auth_user_count(void);
 /* The db in use, for the hashing processes (hashpool.c). */
 const struct passwd_db *auth_users(void);
@@ -65,8 +69,10 @@ void auth_login_done(const struct hash_done *d);
 /* Worker w died: its checks are withdrawn, its tunnels become idle
  * sessions. */
 void auth_worker_gone(unsigned w);
-/* End the session (tunnelctl disconnect): its client gets a DISCONNECT
- * frame.  0 or -errno.  May free the slot of s (sessions.h: used = false). */
+/* End the session (tunnelctl disconnect): its cookie is refused from now
+ * on, its client gets a DISCONNECT frame (and does not come back), and it
+ * ends when the tunnel is closed.  0 or -errno.  May free the slot of s
+ * (sessions.h: used = false). */
 int auth_disconnect(struct session *s);
 /* Once a second: sessions past reconnect-timeout end, old bans go. */
 void auth_tick(time_t now);

@@ -140,14 +140,17 @@ static uint64_t monotonic_usec(void)
 static void do_reload(void)
 {
 	struct reload_set rs;
+	unsigned revoked;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
 		auth_swap_users(&rs.pw);
+		revoked = auth_revoke_changed();
 		slots_swap_tls(&rs.cred, &rs.prio);
 		reload_push(&rs, &M.cfg, M.n);
-		log_info("reloaded %s: %zu users", M.opts.config, auth_user_count());
+		log_info("reloaded %s: %zu users%s", M.opts.config, auth_user_count(),
+			 revoked ? " (sessions of removed, locked or changed users ended)" : "");
 		reload_discard(&rs); /* the old users and credentials */
 		/* New hashing processes with the new users; forked after the
 		 * discard, so they never see the reload's key bytes. */

@@ -24,6 +24,11 @@ struct session {
 	 * comes: worker -1 when none. */
 	int kicked_worker;
 	struct ipc_ref kicked_ref;
+	uint64_t stamp; /* the user's hash at login (passwd_db_user) */
+	/* Revoked (its user changed, or tunnelctl disconnect): the cookie is
+	 * gone; the session ends when its tunnel reports closed.  Why, for
+	 * the log (a string literal). */
+	const char *revoked;
 	time_t created, connected_since, idle_since;
 	unsigned reconnects;
 	struct sess_counters ctr;

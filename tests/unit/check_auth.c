@@ -461,6 +461,81 @@ START_TEST(test_bad_cookies)
 }
 END_TEST
 
+/* A db like setup()'s with other lines. */
+static void swap_db(const char *alice_line, const char *bob_line)
+{
+	char err[CFG_ERR_LEN], users[1024];
+	struct passwd_db *db = NULL;
+
+	snprintf(users, sizeof(users), "%s%s", alice_line, bob_line);
+	ck_assert_msg(passwd_db_parse(users, strlen(users), "t.pw", &db, err, sizeof(err)) == 0,
+		      "%s", err);
+	auth_swap_users(&db);
+	passwd_db_free(db);
+}
+
+/* Finding #6: a session ends when its user is removed, locked or given a
+ * new password: its cookie is refused at once (every CONNECT checks the
+ * user again), a live tunnel gets a DISCONNECT, and the session is gone
+ * once the worker reports the tunnel closed.  tunnelctl disconnect does
+ * the same. */
+START_TEST(test_revocation)
+{
+	char ca[COOKIE_TEXT_LEN + 1], cb[COOKIE_TEXT_LEN + 1], cb2[COOKIE_TEXT_LEN + 1];
+	char h[256], line_a[320], line_b[320];
+	struct ipc_msg closed = {.type = IPC_CLOSED, .ref = {3, 1}};
+	const struct ipc_msg *r;
+	unsigned before;
+
+	memcpy(ca, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(ca));
+	memcpy(cb, login(0, "bob", "right", "198.18.0.3:1")->u.auth_resp.cookie, sizeof(cb));
+	r = connect_with(1, ca, 1); /* alice's tunnel: worker 1, {3, 1} */
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	closed.u.closed.sess_id = r->u.connect_resp.sess_id;
+	ck_assert_uint_eq(auth_sessions()->count, 2);
+
+	/* alice locked, bob with a new password; nothing revoked yet... */
+	ck_assert_int_eq(passwd_hash("new", "$6$", h, sizeof(h)), 0);
+	snprintf(line_b, sizeof(line_b), "bob:%s\n", h);
+	ck_assert_int_eq(passwd_hash("right", "$6$", h, sizeof(h)), 0);
+	snprintf(line_a, sizeof(line_a), "alice:!%s\n", h);
+	swap_db(line_a, line_b);
+	/* ...but a CONNECT checks the user again: bob's cookie is refused
+	 * and his session ends. */
+	ck_assert_int_eq(connect_with(0, cb, 1)->u.connect_resp.status, 401);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+
+	/* The reload's sweep: alice's live tunnel is told, her cookie is
+	 * refused at once, the session ends with the tunnel. */
+	before = n_sent;
+	ck_assert_uint_eq(auth_revoke_changed(), 1);
+	ck_assert_uint_eq(n_sent, before + 1);
+	ck_assert_uint_eq(sent[before].type, IPC_DISCONNECT);
+	ck_assert_uint_eq(sent_to[before], 1);
+	ck_assert_uint_eq(auth_revoke_changed(), 0); /* once */
+	ck_assert_int_eq(connect_with(1, ca, 2)->u.connect_resp.status, 401);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+	auth_closed(1, &closed); /* the tunnel is gone (no goodbye needed) */
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 0);
+	ck_assert_int_eq(login(0, "alice", "right", "198.18.0.2:2")->u.auth_resp.result, PW_LOCKED);
+
+	/* tunnelctl disconnect: the same without a reload; the worker dies
+	 * before it reports the tunnel closed. */
+	memcpy(cb2, login(0, "bob", "new", "198.18.0.3:2")->u.auth_resp.cookie, sizeof(cb2));
+	r = connect_with(2, cb2, 1);
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	ck_assert_int_eq(auth_disconnect(sess_by_id(auth_sessions(), r->u.connect_resp.sess_id)),
+			 0);
+	ck_assert_uint_eq(sent[n_sent - 1].type, IPC_DISCONNECT);
+	ck_assert_int_eq(connect_with(0, cb2, 2)->u.connect_resp.status, 401);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+	auth_worker_gone(2);
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	ck_assert_int_eq(login(0, "bob", "new", "198.18.0.3:3")->u.auth_resp.result, PW_OK);
+}
+END_TEST
+
 /* Last: the flag stays for the process (each test runs in its own fork). */
 START_TEST(test_draining_refuses_logins)
 {
@@ -489,6 +564,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stats_only_from_the_holder);
 	tcase_add_test(tc, test_pending_logins);
 	tcase_add_test(tc, test_bad_cookies);
+	tcase_add_test(tc, test_revocation);
 	tcase_add_test(tc, test_draining_refuses_logins);
 	suite_add_tcase(s, tc);
 	return s;

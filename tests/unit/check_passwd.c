@@ -372,6 +372,33 @@ START_TEST(test_weak_methods_refused)
 }
 END_TEST
 
+/* passwd_db_user: may the user log in as the db stands, and which hash
+ * (a new one for the same password too: a new salt). */
+START_TEST(test_user_state)
+{
+	char h1[HASH_LEN], h2[HASH_LEN], text[1024];
+	struct passwd_db *a, *b;
+	uint64_t s1, s2, s3;
+
+	ck_assert_int_eq(passwd_hash("pw", "$6$", h1, sizeof(h1)), 0);
+	ck_assert_int_eq(passwd_hash("pw", "$6$", h2, sizeof(h2)), 0);
+	snprintf(text, sizeof(text), "u:%s\nl:!%s\nm:$1$abcdefgh$x\n", h1, h1);
+	a = parse_ok(text);
+	snprintf(text, sizeof(text), "u:%s\n", h2);
+	b = parse_ok(text);
+	ck_assert_int_eq(passwd_db_user(a, "u", &s1), PW_OK);
+	ck_assert_int_eq(passwd_db_user(a, "l", &s3), PW_LOCKED);
+	ck_assert_uint_eq(s1, s3); /* the same hash, locked */
+	ck_assert_int_eq(passwd_db_user(a, "m", &s3), PW_WEAK_HASH);
+	ck_assert_int_eq(passwd_db_user(a, "x", &s3), PW_UNKNOWN_USER);
+	ck_assert_uint_eq(s3, 0);
+	ck_assert_int_eq(passwd_db_user(b, "u", &s2), PW_OK);
+	ck_assert_uint_ne(s1, s2);
+	passwd_db_free(a);
+	passwd_db_free(b);
+}
+END_TEST
+
 START_TEST(test_hash)
 {
 	char a[HASH_LEN], b[HASH_LEN], tiny[8];
@@ -455,6 +482,7 @@ static Suite *passwd_suite(void)
 	tcase_add_test(tc, test_unknown_user_timing);
 	tcase_add_test(tc, test_mixed_methods);
 	tcase_add_test(tc, test_weak_methods_refused);
+	tcase_add_test(tc, test_user_state);
 	tcase_add_test(tc, test_hash);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_result_str);
