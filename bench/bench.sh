@@ -85,7 +85,7 @@ OC_DIR=$LAB_DIR/ocserv
 
 start_tunneld() {
 	TD_WORKERS='"auto"' TD_POOL4=$POOL4 TD_LOG_LEVEL=info \
-		TD_EXTRA="limits = { max-clients = $((HOLD + 1000)); };" td_config
+		TD_EXTRA="limits = { max-clients = $((HOLD + 1000)); max-sessions-per-user = 0; };" td_config
 	td_start
 	SRV_PID=$TD_PID
 }

@@ -35,6 +35,7 @@ static const struct {
     {IPC_DISCONNECT, "IPC_DISCONNECT", IPC_FROM_MASTER},
     {IPC_SETTINGS, "IPC_SETTINGS", IPC_FROM_MASTER},
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
+    {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
 };
 
 struct chk {
@@ -104,7 +105,7 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 	size_t i;
 
 	/* -1: the master could not or would not check (stopping, no room). */
-	if (r < -1 || r > PW_LOCKED)
+	if (r < -1 || r > PW_WEAK_HASH)
 		return bad(k, "result %d is not a password check result", (int)r);
 	if (str_ok(k, "cookie", ck, sizeof(m->u.auth_resp.cookie)) < 0)
 		return -EBADMSG;
@@ -242,7 +243,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 		if (check_settings(&k, &m->u.settings) < 0)
 			goto fail;
 		break;
-	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT: any field values do */
+	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field
+		  values do (the ref names a request of the sender's only) */
 		break;
 	}
 	explicit_bzero(&copy, sizeof(copy)); /* it may hold a password */

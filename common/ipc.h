@@ -27,6 +27,7 @@ enum ipc_type {
 	IPC_DISCONNECT,	  /* m->w: end this tunnel and its session (administrator) */
 	IPC_SETTINGS,	  /* m->w: reloaded settings for new sessions */
 	IPC_TLS,	  /* m->w: reloaded certificate, key, priorities (variable size) */
+	IPC_AUTH_CANCEL,  /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int log_level = LOG_INFO;
@@ -21,6 +22,39 @@ static int log_file_fd = -1; /* DEST_FILE */
 static char log_file_path[4096];
 static bool log_prefix; /* "<N>" priority prefixes for the journal */
 static unsigned long log_drops, log_drops_told;
+/* The end of a line a non-blocking write took only part of: written
+ * before any new line, so lines stay whole. */
+static char log_rest[LOG_RECORD_MAX + 128];
+static size_t log_rest_len;
+
+/* The master's lines to stderr must never make it wait: a stalled journal
+ * or terminal costs lines (dropped and counted), not the master's loop and
+ * through it the workers.  O_NONBLOCK on the description we share with our
+ * parent (a shell's pipe or terminal) would change it for them too, so a
+ * pipe or terminal is opened again through /proc (a description of our
+ * own); the journal's socket is ours already.  A regular file never makes
+ * a writer wait for a reader. */
+static void stderr_nonblocking(void)
+{
+	struct stat st;
+	int fd, fl;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		fl = fcntl(STDERR_FILENO, F_GETFL);
+		if (fl >= 0)
+			(void)fcntl(STDERR_FILENO, F_SETFL, fl | O_NONBLOCK);
+		return;
+	}
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return; /* no /proc: lines are written as before */
+	if (fd != STDERR_FILENO) {
+		(void)dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
 
 void log_init_master(int level)
 {
@@ -29,6 +63,7 @@ void log_init_master(int level)
 	/* Under systemd, stderr goes to the journal, which understands sd-daemon
 	 * priority prefixes. */
 	log_prefix = getenv("JOURNAL_STREAM") != NULL;
+	stderr_nonblocking();
 }
 
 static int open_log_file(const char *path)
@@ -39,6 +74,7 @@ static int open_log_file(const char *path)
 
 int log_set_destination(const char *dest, int daemonized)
 {
+	log_rest_len = 0; /* the end of a line for the old destination */
 	if (!strcmp(dest, "auto"))
 		dest = daemonized ? "syslog" : "stderr";
 	if (!strcmp(dest, "syslog")) {
@@ -126,6 +162,32 @@ static const char *level_name(int level)
 	}
 }
 
+/* Write the rest of an earlier line first; then len bytes, or none when
+ * that cannot be done now.  A write cut short keeps its rest for later.
+ * 0 or -1 (the line is dropped). */
+static int write_whole(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (log_rest_len) {
+		n = write(fd, log_rest, log_rest_len);
+		if (n < 0)
+			return -1;
+		memmove(log_rest, log_rest + n, log_rest_len - (size_t)n);
+		log_rest_len -= (size_t)n;
+		if (log_rest_len)
+			return -1;
+	}
+	n = write(fd, buf, len);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < len) {
+		memcpy(log_rest, buf + n, len - (size_t)n);
+		log_rest_len = len - (size_t)n;
+	}
+	return 0;
+}
+
 void log_write_line(int level, const char *tag, const char *text)
 {
 	char line[LOG_RECORD_MAX + 128];
@@ -155,9 +217,10 @@ void log_write_line(int level, const char *tag, const char *text)
 		line[n - 1] = '\n';
 	}
 	/* One write per line keeps lines whole when several writers share
-	 * the file; a failed write (full disk) is counted and forwarding
-	 * goes on: the log never stalls the master. */
-	if (write(fd, line, (size_t)n) < 0) {
+	 * the file; a failed write (full disk, a full pipe or socket: stderr
+	 * does not block) is counted and forwarding goes on: the log never
+	 * stalls the master. */
+	if (write_whole(fd, line, (size_t)n) < 0) {
 		log_drops++;
 		return;
 	}
@@ -167,7 +230,7 @@ void log_write_line(int level, const char *tag, const char *text)
 			     "tunneld: master: warning: %lu log line(s) lost: "
 			     "the log destination failed\n",
 			     log_drops - log_drops_told);
-		if (n > 0 && write(fd, line, (size_t)n) == n)
+		if (n > 0 && write_whole(fd, line, (size_t)n) == 0)
 			log_drops_told = log_drops;
 	}
 }

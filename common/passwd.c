@@ -23,6 +23,7 @@ struct pw_entry {
 	const char *user;
 	const char *hash; /* the crypt hash, without the lock mark */
 	bool locked;
+	bool weak; /* a method we refuse (md5crypt, NT): hashed like unknown users */
 	unsigned line;
 };
 
@@ -34,9 +35,14 @@ struct passwd_db {
 	/* crypt_r's ~32 KiB state, allocated once per db rather than per
 	 * check; this is why a db must be used from one thread at a time. */
 	struct crypt_data *cd;
-	/* Setting string that unknown users are hashed against: same method
-	 * and default cost as passwd_hash("$y$") produces. */
-	char dummy[CRYPT_GENSALT_OUTPUT_SIZE];
+	/* What unknown users (and users with a refused method) are hashed
+	 * against: the hash of a user of the method and cost most users
+	 * have, so that the answer takes as long as for them; a yescrypt
+	 * setting of the default cost in a db without users. */
+	const char *dummy;
+	char fresh[CRYPT_GENSALT_OUTPUT_SIZE];
+	/* For the caller to log: method mixing, refused methods. */
+	char warning[512];
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -122,9 +128,95 @@ static const char *parse_line(char *line, struct pw_entry *e)
 		return "empty hash";
 	if (hash[0] != '$' || !valid_hash_chars(hash))
 		return "not a crypt hash (expected '$...', or '!$...' when locked)";
+	/* md5crypt and NT hashes cost next to nothing to guess offline and
+	 * would answer ~100 times faster than the others (a timing oracle):
+	 * such a user cannot log in until rehashed. */
+	e->weak = !strncmp(hash, "$1$", 3) || !strncmp(hash, "$3$", 3);
 	e->user = line;
 	e->hash = hash;
 	return NULL;
+}
+
+/* The part of a hash naming its method and cost, which is what the time
+ * of a check depends on: "$y$j9T$" of "$y$j9T$SALT$HASH", "$6$" or
+ * "$6$rounds=N$" of SHA-512 crypt, "$2b$10$" of bcrypt (whose salt and
+ * hash share one field).  Its length. */
+static size_t cost_class_len(const char *h)
+{
+	const char *last = strrchr(h, '$'), *p;
+
+	if (h[1] == '2' && strlen(h) > 7 && h[3] == '$' && h[6] == '$')
+		return 7;
+	if (last == h)
+		return strlen(h);
+	for (p = last - 1; p > h && *p != '$'; p--)
+		;
+	return p > h ? (size_t)(p - h) + 1 : strlen(h);
+}
+
+static int class_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t nx = cost_class_len(x), ny = cost_class_len(y);
+	int r = memcmp(x, y, nx < ny ? nx : ny);
+
+	return r ? r : (nx > ny) - (nx < ny);
+}
+
+static bool same_class(const char *x, const char *y)
+{
+	size_t n = cost_class_len(x);
+
+	return n == cost_class_len(y) && !memcmp(x, y, n);
+}
+
+/* Pick the dummy: the most common method and cost among the usable hashes
+ * (locked ones count: they are hashed too).  Notes in db->warning what a
+ * caller should tell the administrator.  0, or -1 without memory. */
+static int choose_dummy(struct passwd_db *db)
+{
+	const char **h = calloc(db->n ? db->n : 1, sizeof(*h));
+	size_t n = 0, best = 0, best_n = 0, classes = 0, weak = 0, i, run;
+	const struct pw_entry *first_weak = NULL;
+	int w = 0;
+
+	if (!h)
+		return -1;
+	for (i = 0; i < db->n; i++) {
+		if (db->ent[i].weak) {
+			if (!first_weak || db->ent[i].line < first_weak->line)
+				first_weak = &db->ent[i];
+			weak++;
+			continue;
+		}
+		h[n++] = db->ent[i].hash;
+	}
+	qsort(h, n, sizeof(*h), class_cmp);
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && same_class(h[i], h[i + run]); run++)
+			;
+		classes++;
+		if (run > best_n) {
+			best = i;
+			best_n = run;
+		}
+	}
+	if (n)
+		db->dummy = h[best];
+	if (classes > 1)
+		w = snprintf(db->warning, sizeof(db->warning),
+			     "the hashes use %zu methods or costs; unknown users are hashed "
+			     "like the most common (%.*s, %zu of %zu users), so users of the "
+			     "others can be told apart by how long a login takes: rehash them "
+			     "with one method. ",
+			     classes, (int)cost_class_len(h[best]), h[best], best_n, n);
+	if (weak && w >= 0 && (size_t)w < sizeof(db->warning))
+		snprintf(db->warning + w, sizeof(db->warning) - (size_t)w,
+			 "%zu user(s) with an md5crypt or NT hash (the first: '%s', line %u) "
+			 "cannot log in until their password is set again with tunneld-passwd. ",
+			 weak, first_weak->user, first_weak->line);
+	free(h);
+	return 0;
 }
 
 /* Among entries (all from lines before any syntax error), find the
@@ -146,6 +238,24 @@ static const struct pw_entry *first_duplicate(const struct pw_entry *ent, size_t
 			i++;
 	}
 	return dup;
+}
+
+/* choose_dummy(), or a fresh default-cost yescrypt setting for a db
+ * without usable hashes.  0, or -1 with err set. */
+static int set_dummy(struct passwd_db *db, const char *name, char *err, size_t errlen)
+{
+	if (choose_dummy(db) < 0) {
+		set_err(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	if (db->dummy)
+		return 0;
+	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, db->fresh, sizeof(db->fresh))) {
+		set_err(err, errlen, "%s: cannot make a yescrypt salt: %s", name, strerror(errno));
+		return -1;
+	}
+	db->dummy = db->fresh;
+	return 0;
 }
 
 void passwd_db_free(struct passwd_db *db)
@@ -229,10 +339,8 @@ int passwd_db_parse(const char *text, size_t len, const char *name, struct passw
 		goto fail;
 	}
 
-	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, db->dummy, sizeof(db->dummy))) {
-		set_err(err, errlen, "%s: cannot make a yescrypt salt: %s", name, strerror(errno));
+	if (set_dummy(db, name, err, errlen) < 0)
 		goto fail;
-	}
 	*out = db;
 	return 0;
 
@@ -304,6 +412,11 @@ size_t passwd_db_count(const struct passwd_db *db)
 	return db->n;
 }
 
+const char *passwd_db_warning(const struct passwd_db *db)
+{
+	return db->warning[0] ? db->warning : NULL;
+}
+
 static int key_cmp(const void *key, const void *elem)
 {
 	const struct pw_entry *e = elem;
@@ -337,8 +450,8 @@ enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
 		e = bsearch(user, db->ent, db->n, sizeof(*db->ent), key_cmp);
 	/* Unknown and locked users pay for a hash too, so the answer's
 	 * timing is the same whichever way it goes. */
-	res = crypt_r(password ? password : "", e ? e->hash : db->dummy, db->cd);
-	ok = e && res && res[0] != '*' && hash_equal(res, e->hash);
+	res = crypt_r(password ? password : "", e && !e->weak ? e->hash : db->dummy, db->cd);
+	ok = e && !e->weak && res && res[0] != '*' && hash_equal(res, e->hash);
 	/* The scratch area held password-derived state. */
 	explicit_bzero(db->cd, sizeof(*db->cd));
 
@@ -346,7 +459,27 @@ enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
 		return PW_UNKNOWN_USER;
 	if (e->locked)
 		return PW_LOCKED;
+	if (e->weak)
+		return PW_WEAK_HASH;
 	return ok ? PW_OK : PW_BAD_PASSWORD;
+}
+
+enum passwd_result passwd_db_user(const struct passwd_db *db, const char *user, uint64_t *stamp)
+{
+	const struct pw_entry *e = NULL;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	if (user && db->n > 0)
+		e = bsearch(user, db->ent, db->n, sizeof(*db->ent), key_cmp);
+	*stamp = 0;
+	if (!e)
+		return PW_UNKNOWN_USER;
+	for (const char *p = e->hash; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	*stamp = h;
+	if (e->locked)
+		return PW_LOCKED;
+	return e->weak ? PW_WEAK_HASH : PW_OK;
 }
 
 const char *passwd_result_str(enum passwd_result r)
@@ -360,6 +493,8 @@ const char *passwd_result_str(enum passwd_result r)
 		return "unknown user";
 	case PW_LOCKED:
 		return "locked";
+	case PW_WEAK_HASH:
+		return "md5crypt or NT hash refused (set the password again)";
 	}
 	return "?";
 }

@@ -5,6 +5,7 @@
 #define TUNNELD_PASSWD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PASSWD_MAX_USER 64
 
@@ -13,6 +14,7 @@ enum passwd_result {
 	PW_BAD_PASSWORD = 1,
 	PW_UNKNOWN_USER = 2,
 	PW_LOCKED = 3,
+	PW_WEAK_HASH = 4, /* md5crypt or NT hash: refused until set again */
 };
 
 struct passwd_db;
@@ -24,13 +26,26 @@ int passwd_db_parse(const char *text, size_t len, const char *name, struct passw
 		    char *err, size_t errlen);
 void passwd_db_free(struct passwd_db *db);
 size_t passwd_db_count(const struct passwd_db *db);
+/* What the caller should tell the administrator about a loaded db, or
+ * NULL: hashes of several methods or costs (users of the less common ones
+ * can be told from unknown users by timing), md5crypt or NT hashes (those
+ * users cannot log in). */
+const char *passwd_db_warning(const struct passwd_db *db);
 
 /* Check credentials with crypt_r.  An unknown or locked user still costs
- * one hash, so timing does not reveal which users exist.  Not thread-safe:
+ * one hash, so timing does not reveal which users exist: an unknown user
+ * (or one with a refused md5crypt/NT hash) is hashed like a user of the
+ * most common method and cost in the file.  Not thread-safe:
  * each db has one crypt_data scratch area, so use a db from one thread. */
 enum passwd_result passwd_db_check(const struct passwd_db *db, const char *user,
 				   const char *password);
 const char *passwd_result_str(enum passwd_result r);
+
+/* Whether user may log in as the db stands (PW_OK, or why not), without
+ * a hash: for sessions, which must end when their user is gone, locked or
+ * has a new password.  *stamp identifies the user's hash (a new password
+ * brings a new salt, so a new stamp); 0 for an unknown user. */
+enum passwd_result passwd_db_user(const struct passwd_db *db, const char *user, uint64_t *stamp);
 
 /* 1 if user is a name we accept, else 0: 1..PASSWD_MAX_USER chars of
  * [A-Za-z0-9._@-], not starting with '-'. */

@@ -79,6 +79,7 @@ struct cfg {
 	unsigned max_sessions_per_user;	  /* limits.max-sessions-per-user, 0 = no limit */
 	unsigned max_handshakes;	  /* limits.max-handshakes: connections not yet tunnels */
 	unsigned max_handshakes_per_addr; /* limits.max-handshakes-per-address */
+	unsigned max_pending_logins;	  /* limits.max-pending-logins: password checks */
 	unsigned http_max_header;	  /* limits.http-max-header-bytes, default 8192 */
 	unsigned http_max_body;		  /* limits.http-max-body-bytes, default 16384 */
 	unsigned ban_failures;	/* auth.ban-failures: failed logins that ban an address, 0 = off */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Master (root): login and session answers (see auth.h).  Owns the session
  * table, the password db and the shared owner[lease] map.  Password checks
- * run here, off every worker's event loop; the rules of a login (bans,
+ * run in the hashing processes (hashpool.c), off the master's loop and
+ * every worker's; the rules of a login (bans, limits.max-pending-logins,
  * limits.max-sessions-per-user) and of a CONNECT (limits.max-clients, one
  * tunnel per session, the address pool) live in this file only. */
 #include "config.h"
@@ -14,10 +15,13 @@
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/bans.h"
+#include "daemon/hashpool.h"
 #include "daemon/ownermap.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/wchan.h"
+
+#define BAD_COOKIE_LINES 5 /* lines a second about CONNECTs with unknown cookies */
 
 static const struct cfg *cfg; /* the live config (master.c) */
 static struct sess_table sess;
@@ -34,6 +38,8 @@ int auth_load_users(const char *path)
 		log_err("%s", err);
 		return -1;
 	}
+	if (passwd_db_warning(users))
+		log_warn("%s: %s", path, passwd_db_warning(users));
 	return 0;
 }
 
@@ -48,6 +54,11 @@ void auth_swap_users(struct passwd_db **pw)
 size_t auth_user_count(void)
 {
 	return passwd_db_count(users);
+}
+
+const struct passwd_db *auth_users(void)
+{
+	return users;
 }
 
 int auth_open(const struct cfg *c)
@@ -87,6 +98,12 @@ void auth_forget(void)
 	users = NULL;
 }
 
+void auth_forget_sessions(void)
+{
+	sess_table_free(&sess);
+	owner_map_close(&owner); /* only the read-only view came with the fork */
+}
+
 void auth_use_steering(int map_fd)
 {
 	steer_fd = map_fd;
@@ -118,6 +135,20 @@ static unsigned user_sessions(const char *user)
 	return n;
 }
 
+/* A failure that started a ban (b not NULL) is logged once. */
+static void log_ban(const struct ban *b, const struct ban_policy *pol)
+{
+	if (!b)
+		return;
+	if (b->shared)
+		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*)", b->addr,
+			 pol->time, pol->failures, pol->window);
+	else
+		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*), on "
+			 "worker %u only until another worker reports a failure from it",
+			 b->addr, pol->time, pol->failures, pol->window, b->worker);
+}
+
 /* A login refused for a reason the user should read (not a bad password). */
 static void refuse(unsigned w, struct ipc_msg *r, const char *why)
 {
@@ -141,7 +172,7 @@ static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, cons
 		wchan_send(w, r);
 		return true;
 	}
-	if ((left = ban_left(addr, now)) > 0) {
+	if ((left = ban_left(addr, now, w)) > 0) {
 		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
 		log_warn("login for user '%s' from %s refused: address banned for %u more s",
 			 m->u.auth_req.user, m->u.auth_req.peer, left);
@@ -151,59 +182,216 @@ static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, cons
 	return false;
 }
 
+/* A login refused because the checks are full; a flood must not become a
+ * flood of lines: one line a second with a count. */
+static void log_busy(unsigned w, int r)
+{
+	static time_t logged;
+	static unsigned long n;
+	time_t now = time(NULL);
+
+	n++;
+	if (now == logged)
+		return;
+	logged = now;
+	if (r == -EBUSY)
+		log_warn("worker %u: %lu login(s) refused: limits.max-pending-logins (%u password "
+			 "checks waiting or running for one worker)",
+			 w, n, cfg->max_pending_logins);
+	else
+		log_err("worker %u: %lu login(s) refused: %s", w, n, strerror(-r));
+	n = 0;
+}
+
 void auth_login(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
-	struct ban_policy pol = ban_policy();
-	time_t now = time(NULL);
 	char addr[BAN_ADDR_LEN];
-	enum passwd_result res;
-	struct session *s;
-	unsigned held;
+	int rc;
 
 	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
 	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
 	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
 	ban_addr_of_peer(m->u.auth_req.peer, addr);
-	if (refused_early(w, m, &r, addr, now))
+	if (refused_early(w, m, &r, addr, time(NULL)))
 		return;
-	res = passwd_db_check(users, m->u.auth_req.user, m->u.auth_req.pass);
+	/* The hash runs in a hashing process; auth_login_done goes on. */
+	rc = hashpool_submit(w, m, cfg->max_pending_logins);
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	r.u.auth_resp.result = res;
-	if (res != PW_OK) {
-		log_warn("login failed for user '%s' from %s: %s", m->u.auth_req.user,
-			 m->u.auth_req.peer, passwd_result_str(res));
-		if (ban_fail(addr, now, &pol))
-			log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*)",
-				 addr, pol.time, pol.failures, pol.window);
-		wchan_send(w, &r);
+	if (rc == 0)
+		return;
+	log_busy(w, rc);
+	refuse(w, &r, "Too many logins in progress: try again in a moment");
+}
+
+/* A good password: a session, unless its user holds too many already. */
+static void grant(const struct hash_done *d, struct ipc_msg *r)
+{
+	struct session *s;
+	uint64_t stamp;
+	unsigned held;
+
+	if (passwd_db_user(users, d->user, &stamp) != PW_OK) {
+		/* Checked against a db a reload replaced since (a reload runs
+		 * checks in progress again: this is a safety net). */
+		refuse(d->w, r, "The login could not be checked: try again");
 		return;
 	}
-	ban_success(addr);
 	if (cfg->max_sessions_per_user &&
-	    (held = user_sessions(m->u.auth_req.user)) >= cfg->max_sessions_per_user) {
+	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
 		log_warn("login for user '%s' from %s refused: %u sessions held "
 			 "(limits.max-sessions-per-user = %u)",
-			 m->u.auth_req.user, m->u.auth_req.peer, held, cfg->max_sessions_per_user);
-		refuse(w, &r,
+			 d->user, d->peer, held, cfg->max_sessions_per_user);
+		refuse(d->w, r,
 		       "Too many sessions for this user (limits.max-sessions-per-user); log out "
 		       "elsewhere first");
 		return;
 	}
-	s = sess_create(&sess, m->u.auth_req.user, m->u.auth_req.peer);
+	s = sess_create(&sess, d->user, d->peer);
 	if (!s) {
-		log_err("login for user '%s' from %s: cannot create a session", m->u.auth_req.user,
-			m->u.auth_req.peer);
-		r.u.auth_resp.result = -1;
-		wchan_send(w, &r);
+		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
+		r->u.auth_resp.result = -1;
+		wchan_send(d->w, r);
 		return;
 	}
-	r.u.auth_resp.sess_id = sess_id(&sess, s);
-	cookie_encode(s->cookie, r.u.auth_resp.cookie);
+	s->stamp = stamp;
+	r->u.auth_resp.result = PW_OK;
+	r->u.auth_resp.sess_id = sess_id(&sess, s);
+	cookie_encode(s->cookie, r->u.auth_resp.cookie);
 	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
-		 w);
-	wchan_send(w, &r);
+		 d->w);
+	wchan_send(d->w, r);
+}
+
+void auth_login_done(const struct hash_done *d)
+{
+	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = d->ref};
+	struct ban_policy pol = ban_policy();
+	char addr[BAN_ADDR_LEN];
+
+	if (d->result < 0) {
+		log_err("login for user '%s' from %s: the hashing process died", d->user, d->peer);
+		if (!d->cancelled)
+			refuse(d->w, &r, "The login could not be checked: try again");
+		return;
+	}
+	if (d->result != PW_OK) {
+		/* Counted even when the client left meanwhile: closing the
+		 * connection early must not dodge a ban. */
+		ban_addr_of_peer(d->peer, addr);
+		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
+			 passwd_result_str((enum passwd_result)d->result));
+		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
+		r.u.auth_resp.result = d->result;
+		if (!d->cancelled)
+			wchan_send(d->w, &r);
+		return;
+	}
+	if (d->cancelled) /* nobody to give the cookie to */
+		return;
+	if (draining) {
+		log_info("login for user '%s' from %s refused: the server is stopping", d->user,
+			 d->peer);
+		r.u.auth_resp.result = -1;
+		wchan_send(d->w, &r);
+		return;
+	}
+	grant(d, &r);
 	explicit_bzero(&r, sizeof(r));
+}
+
+void auth_cancel(unsigned w, struct ipc_msg *m)
+{
+	hashpool_cancel(w, m->ref);
+}
+
+/* CONNECTs with a cookie that names no session: lines written and kept
+ * quiet in the current second (rate-limited like a worker's log). */
+static struct {
+	time_t window;
+	unsigned lines;
+	unsigned long quiet;
+	char last[64];
+} badck;
+
+/* One line for what the rate limit kept quiet since the last one. */
+static void bad_cookie_summary(time_t now)
+{
+	if (badck.quiet)
+		log_warn("%lu more CONNECT(s) with an unknown or expired cookie refused in %ld s, "
+			 "the last from %s (a line each for at most %d a second, none for a "
+			 "banned address)",
+			 badck.quiet, (long)(now - badck.window), badck.last, BAD_COOKIE_LINES);
+	badck.window = now;
+	badck.lines = 0;
+	badck.quiet = 0;
+}
+
+/* A CONNECT with a cookie nobody was given counts towards its address's
+ * ban like a failed login (guessing cookies is guessing passwords), and
+ * writes a line only within the rate limit, and none for an address
+ * already banned: a flood of them is not a flood of lines. */
+static void bad_cookie(unsigned w, const char *peer)
+{
+	struct ban_policy pol = ban_policy();
+	time_t now = time(NULL);
+	char addr[BAN_ADDR_LEN];
+	bool banned;
+
+	ban_addr_of_peer(peer, addr);
+	banned = ban_left(addr, now, w) > 0;
+	log_ban(ban_fail(addr, now, &pol, w), &pol);
+	if (now != badck.window)
+		bad_cookie_summary(now);
+	if (!banned && ++badck.lines <= BAD_COOKIE_LINES) {
+		log_warn("CONNECT from %s refused: unknown or expired cookie", peer);
+		return;
+	}
+	badck.quiet++;
+	snprintf(badck.last, sizeof(badck.last), "%s", peer);
+}
+
+/* End s for why: its cookie goes at once, so no CONNECT can use it any
+ * more; a live tunnel gets a DISCONNECT (the client does not come back)
+ * and the session ends when the worker reports the tunnel closed; without
+ * one it ends now.  May free the slot of s. */
+static void revoke(struct session *s, const char *why)
+{
+	(void)cookie_remove(&sess.cookies, s->cookie);
+	if (s->worker >= 0 && wchan_up((unsigned)s->worker)) {
+		struct ipc_msg m = {.type = IPC_DISCONNECT, .ref = s->ref};
+		m.u.kick.sess_id = sess_id(&sess, s);
+		s->revoked = why;
+		wchan_send((unsigned)s->worker, &m);
+		return;
+	}
+	sess_end(&sess, s, why);
+}
+
+/* Why s may no longer be used (its user is gone, locked, or has a new
+ * password since the login), or NULL. */
+static const char *revocation(const struct session *s)
+{
+	uint64_t stamp;
+
+	switch (passwd_db_user(users, s->user, &stamp)) {
+	case PW_OK:
+		return stamp == s->stamp ? NULL : "the user's password changed";
+	case PW_UNKNOWN_USER:
+		return "the user was removed";
+	case PW_LOCKED:
+		return "the user was locked";
+	default:
+		return "the user's hash is refused";
+	}
+}
+
+/* Revoked sessions whose tunnel is gone end now (a worker died). */
+static void end_revoked_idle(void)
+{
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].revoked && sess.s[i].worker < 0)
+			sess_end(&sess, &sess.s[i], sess.s[i].revoked);
 }
 
 /* A CONNECT refused with an HTTP status and a reason for the client. */
@@ -223,12 +411,16 @@ static void replace_tunnel(struct session *s)
 	k.u.kick.sess_id = sess_id(&sess, s);
 	log_info("session %u: replacing its tunnel on worker %d", s->serial, s->worker);
 	wchan_send((unsigned)s->worker, &k);
+	/* Its last counters (IPC_CLOSED) still count. */
+	s->kicked_worker = s->worker;
+	s->kicked_ref = s->ref;
 	sess_unbind(&sess, s);
 }
 
 void auth_connect(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
+	const char *why;
 	struct session *s;
 	int rc;
 
@@ -236,8 +428,15 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	s = sess_by_cookie(&sess, m->u.connect_req.cookie);
 	explicit_bzero(m->u.connect_req.cookie, sizeof(m->u.connect_req.cookie));
 	if (!s) {
-		log_warn("CONNECT from %s refused: unknown or expired cookie",
-			 m->u.connect_req.peer);
+		bad_cookie(w, m->u.connect_req.peer);
+		connect_refuse(w, &r, 401, "Cookie is not valid");
+		return;
+	}
+	/* The user is checked again at every CONNECT, reloads or not. */
+	if ((why = revocation(s)) != NULL) {
+		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
+			 m->u.connect_req.peer, why);
+		revoke(s, why);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
 		return;
 	}
@@ -268,18 +467,36 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	wchan_send(w, &r);
 }
 
+static bool same_ref(struct ipc_ref a, struct ipc_ref b)
+{
+	return a.slot == b.slot && a.gen == b.gen;
+}
+
+/* Whether worker w's connection ref holds (or, replaced, held) the tunnel
+ * of s.  A worker's word about a session counts only then: sess_id is
+ * guessable, so a taken-over worker must not add to other users'
+ * counters or end their tunnels. */
+static bool holds(const struct session *s, unsigned w, struct ipc_ref ref, bool *kicked)
+{
+	*kicked = s->kicked_worker == (int)w && same_ref(s->kicked_ref, ref);
+	return *kicked || (s->worker == (int)w && same_ref(s->ref, ref));
+}
+
 void auth_closed(unsigned w, struct ipc_msg *m)
 {
 	struct session *s = sess_by_id(&sess, m->u.closed.sess_id);
+	bool kicked;
 
-	if (!s)
+	if (!s || !holds(s, w, m->ref, &kicked))
 		return;
 	m->u.closed.reason[sizeof(m->u.closed.reason) - 1] = 0;
 	sess_add_counters(s, &m->u.closed.ctr);
-	if (s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
-		return; /* an old tunnel of a session that moved on */
-	if (m->u.closed.end_session) {
-		sess_end(&sess, s, m->u.closed.reason);
+	if (kicked) {
+		s->kicked_worker = -1; /* the replaced tunnel's last words */
+		return;
+	}
+	if (s->revoked || m->u.closed.end_session) {
+		sess_end(&sess, s, s->revoked ? s->revoked : m->u.closed.reason);
 		return;
 	}
 	log_info("session %u: tunnel closed (%s); kept %u s for a reconnect", s->serial,
@@ -291,34 +508,47 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 void auth_stats(unsigned w, struct ipc_msg *m)
 {
 	struct session *s = sess_by_id(&sess, m->u.closed.sess_id);
+	bool kicked;
 
-	(void)w;
-	if (s)
+	if (s && holds(s, w, m->ref, &kicked))
 		sess_add_counters(s, &m->u.closed.ctr);
 }
 
 void auth_worker_gone(unsigned w)
 {
+	hashpool_drop_worker(w);
 	sess_unbind_worker(&sess, (int)w);
+	end_revoked_idle();
 }
 
 int auth_disconnect(struct session *s)
 {
-	if (s->worker >= 0 && wchan_up((unsigned)s->worker)) {
-		/* The worker sends the DISCONNECT frame and reports the
-		 * session's end (IPC_CLOSED with end_session). */
-		struct ipc_msg m = {.type = IPC_DISCONNECT, .ref = s->ref};
-		m.u.kick.sess_id = sess_id(&sess, s);
-		log_info("session %u: disconnect requested by the administrator", s->serial);
-		wchan_send((unsigned)s->worker, &m);
-		return 0;
-	}
-	sess_end(&sess, s, "disconnected by administrator");
+	log_info("session %u: disconnect requested by the administrator", s->serial);
+	revoke(s, "disconnected by administrator");
 	return 0;
+}
+
+unsigned auth_revoke_changed(void)
+{
+	unsigned n = 0;
+	const char *why;
+
+	for (uint32_t i = 0; i < sess.cap; i++) {
+		struct session *s = &sess.s[i];
+		if (!s->used || s->revoked || !(why = revocation(s)))
+			continue;
+		log_info("session %u of user '%s' ends: %s", s->serial, s->user, why);
+		revoke(s, why); /* may free the slot, which the scan does not read again */
+		n++;
+	}
+	return n;
 }
 
 void auth_tick(time_t now)
 {
+	end_revoked_idle(); /* a backstop: auth_worker_gone does it at once */
+	if (badck.quiet && now != badck.window)
+		bad_cookie_summary(now);
 	sess_expire(&sess, now, cfg->reconnect_timeout);
 	if (now % 16 == 0) {
 		struct ban_policy pol = ban_policy();

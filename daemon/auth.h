@@ -13,6 +13,7 @@
 #include "common/ipc.h"
 #include "conf/config.h"
 
+struct hash_done;
 struct passwd_db;
 struct sess_table;
 struct session;
@@ -22,7 +23,13 @@ int auth_load_users(const char *path);
 /* Reload: put *pw in place of the db in use, which lands in *pw for the
  * caller to free. */
 void auth_swap_users(struct passwd_db **pw);
+/* After a swap: end the sessions whose user is gone, locked or has a new
+ * password (auth_disconnect's way: cookie invalid at once, DISCONNECT to a
+ * live tunnel).  How many. */
+unsigned auth_revoke_changed(void);
 size_t auth_user_count(void);
+/* The db in use, for the hashing processes (hashpool.c). */
+const struct passwd_db *auth_users(void);
 
 /* The shared owner[lease] map (mmap, for the workers too) and the
  * session table on cfg's address pools.  cfg is read at each request, so
@@ -36,6 +43,9 @@ void auth_forget(void);
 /* The owner map as workers see it: read-only, and no fork of the master
  * has the writable mapping (ownermap.h). */
 const uint8_t *auth_owner_view(void);
+/* In a forked hashing process: wipe the table and unmap the owner map;
+ * the password db stays, it is what the process checks against. */
+void auth_forget_sessions(void);
 
 /* Steering map (steer.c) to update at each CONNECT; -1 for none. */
 void auth_use_steering(int map_fd);
@@ -46,16 +56,27 @@ void auth_stop_logins(void);
 struct sess_table *auth_sessions(void);
 
 /* Requests from worker w, already vetted by ipc_check(); each answers
- * (if at all) with wchan_send(w, ...).  m may be modified (wiped). */
+ * (if at all) with wchan_send(w, ...).  m may be modified (wiped).
+ * IPC_AUTH_REQ: refused at once (stopping, banned, too many checks
+ * pending) or queued for the hashing processes (hashpool_submit), whose
+ * answer comes to auth_login_done; IPC_AUTH_CANCEL withdraws it. */
 void auth_login(unsigned w, struct ipc_msg *m);	  /* IPC_AUTH_REQ */
+void auth_cancel(unsigned w, struct ipc_msg *m);  /* IPC_AUTH_CANCEL */
 void auth_connect(unsigned w, struct ipc_msg *m); /* IPC_CONNECT_REQ */
 void auth_closed(unsigned w, struct ipc_msg *m);  /* IPC_CLOSED */
 void auth_stats(unsigned w, struct ipc_msg *m);	  /* IPC_STATS */
 
-/* Worker w died: its tunnels become idle sessions. */
+/* A password check ended (hashpool.c's done callback): the answer to the
+ * worker, a session or a refusal; failures count towards bans. */
+void auth_login_done(const struct hash_done *d);
+
+/* Worker w died: its checks are withdrawn, its tunnels become idle
+ * sessions. */
 void auth_worker_gone(unsigned w);
-/* End the session (tunnelctl disconnect): its client gets a DISCONNECT
- * frame.  0 or -errno.  May free the slot of s (sessions.h: used = false). */
+/* End the session (tunnelctl disconnect): its cookie is refused from now
+ * on, its client gets a DISCONNECT frame (and does not come back), and it
+ * ends when the tunnel is closed.  0 or -errno.  May free the slot of s
+ * (sessions.h: used = false). */
 int auth_disconnect(struct session *s);
 /* Once a second: sessions past reconnect-timeout end, old bans go. */
 void auth_tick(time_t now);

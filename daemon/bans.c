@@ -67,38 +67,47 @@ static struct ban *slot_for(const char *addr, time_t now, const struct ban_polic
 	return victim;
 }
 
-unsigned ban_left(const char *addr, time_t now)
+unsigned ban_left(const char *addr, time_t now, unsigned w)
 {
 	const struct ban *b = find(addr);
 
-	return b && b->until > now ? (unsigned)(b->until - now) : 0;
+	if (!b || b->until <= now || (!b->shared && b->worker != w))
+		return 0;
+	return (unsigned)(b->until - now);
 }
 
-bool ban_fail(const char *addr, time_t now, const struct ban_policy *p)
+/* One more worker's word about the address. */
+static void reported_by(struct ban *b, unsigned w)
+{
+	if (b->failures == 0 && !b->until) {
+		b->worker = w;
+		b->shared = false;
+	} else if (b->worker != w) {
+		b->shared = true;
+	}
+}
+
+const struct ban *ban_fail(const char *addr, time_t now, const struct ban_policy *p, unsigned w)
 {
 	struct ban *b;
 
 	if (!p->failures || !addr[0])
-		return false;
+		return NULL;
 	b = slot_for(addr, now, p);
-	if (b->until > now)
-		return false; /* already banned */
+	if (b->until > now) {
+		reported_by(b, w); /* banned on one worker, caught on another */
+		return NULL;
+	}
 	if (now - b->window_start >= (time_t)p->window) {
 		b->window_start = now;
 		b->failures = 0;
+		b->until = 0;
 	}
+	reported_by(b, w);
 	if (++b->failures < p->failures)
-		return false;
+		return NULL;
 	b->until = now + (time_t)p->time;
-	return true;
-}
-
-void ban_success(const char *addr)
-{
-	struct ban *b = find(addr);
-
-	if (b && !b->until)
-		memset(b, 0, sizeof(*b));
+	return b;
 }
 
 bool ban_lift(const char *addr, time_t now)

@@ -1,7 +1,15 @@
 /* Master: failed-login counting and address bans (auth.ban-*).  Keyed by
  * the client's address without its port.  Bounded: at most BAN_MAX
  * addresses are tracked; when full, the entry that would expire first
- * (never a live ban if anything else can go) makes room. */
+ * (never a live ban if anything else can go) makes room.
+ *
+ * The address is the worker's word (a taken-over worker can name any), so
+ * a ban counts which workers reported the failures: while they all came
+ * through one worker, the ban holds on that worker only, which could
+ * refuse that address's connections anyway.  A failure reported through
+ * a second worker makes it hold server-wide.  A real client's connections
+ * spread over the workers (SO_REUSEPORT), so its bans go server-wide after
+ * a failure or two more; with one worker nothing changes. */
 #ifndef TUNNELD_BANS_H
 #define TUNNELD_BANS_H
 
@@ -15,7 +23,9 @@ struct ban {
 	char addr[BAN_ADDR_LEN]; /* "" = free slot */
 	unsigned failures;	 /* within the current window */
 	time_t window_start;
-	time_t until; /* banned while now < until; 0 = not banned */
+	time_t until;	 /* banned while now < until; 0 = not banned */
+	unsigned worker; /* the worker that reported the first failure */
+	bool shared;	 /* another worker reported one too: holds on all */
 };
 
 struct ban_policy {
@@ -27,14 +37,16 @@ struct ban_policy {
  * "[fd00::2]:1234".  Writes "" when it is neither. */
 void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN]);
 
-/* Seconds left of a ban on addr, 0 when it is not banned. */
-unsigned ban_left(const char *addr, time_t now);
+/* Seconds left of a ban on addr for a connection on worker w, 0 when it
+ * is not banned there. */
+unsigned ban_left(const char *addr, time_t now, unsigned w);
 
-/* Record a failed login; returns true when this failure starts a ban. */
-bool ban_fail(const char *addr, time_t now, const struct ban_policy *p);
-
-/* A successful login clears the address's failure count. */
-void ban_success(const char *addr);
+/* Record a failed login reported by worker w; returns the entry when
+ * this failure starts a ban, NULL otherwise.
+ * Nothing clears the count before its window ends: a successful login
+ * from the address does not (one valid account, or a real user behind
+ * the same NAT, would otherwise let the address guess without end). */
+const struct ban *ban_fail(const char *addr, time_t now, const struct ban_policy *p, unsigned w);
 
 /* Lift a ban (tunnelctl unban); false when the address was not banned. */
 bool ban_lift(const char *addr, time_t now);

@@ -308,7 +308,7 @@ static const char *cmd_disconnect(struct jw *w, const char *arg)
 	if (parse_id(arg, &id) == 0) {
 		struct session *s = find_serial(t, id);
 
-		if (!s)
+		if (!s || s->revoked)
 			return "no such session";
 		if (ops.disconnect(s) < 0)
 			return "could not disconnect the session";
@@ -317,8 +317,8 @@ static const char *cmd_disconnect(struct jw *w, const char *arg)
 		/* ops.disconnect() may free the slot; the scan only reads
 		 * slots still ahead of it, so that is harmless. */
 		for (uint32_t i = 0; i < t->cap; i++) {
-			if (!t->s[i].used || strcmp(t->s[i].user, arg))
-				continue;
+			if (!t->s[i].used || t->s[i].revoked || strcmp(t->s[i].user, arg))
+				continue; /* a revoked one is ending already */
 			if (ops.disconnect(&t->s[i]) < 0)
 				failed++;
 			else

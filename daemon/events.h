@@ -16,6 +16,7 @@ enum ev_kind {
 	EV_IPC,	       /* a worker's control socket (wchan.c) */
 	EV_LOG,	       /* a worker's log socket (wchan.c) */
 	EV_CONTROL,    /* the tunnelctl socket (control.c) */
+	EV_HASHER,     /* a hashing process's socket (hashpool.c) */
 };
 
 /* epoll_ctl(op) of fd for events, tagged kind and idx.  0 or -errno. */

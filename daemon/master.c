@@ -5,6 +5,7 @@
  *   slots.c    worker slots: TUN queues, listeners, spawn, reap, back-off
  *   wchan.c    per-worker channels: control messages, log forwarding
  *   auth.c     logins and CONNECTs, the session table, the password db
+ *   hashpool.c the hashing processes that check passwords for auth.c
  *   reload.c   SIGHUP as a transaction
  *   control.c  tunnelctl
  * Signal handlers do not exist: signals arrive through the signalfd and
@@ -30,6 +31,7 @@
 #include "daemon/events.h"
 #include "daemon/fdlimit.h"
 #include "daemon/fsutil.h"
+#include "daemon/hashpool.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
@@ -84,6 +86,7 @@ static void begin_stop(const char *why)
 	log_info("stopping (%s)", why);
 	sd_notify(0, "STOPPING=1");
 	M.stopping = true;
+	hashpool_stop();
 	M.stop_deadline = time(NULL) + 5;
 	slots_kill(SIGTERM);
 }
@@ -138,16 +141,22 @@ static uint64_t monotonic_usec(void)
 static void do_reload(void)
 {
 	struct reload_set rs;
+	unsigned revoked;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
+		revoked = auth_revoke_changed();
 		slots_swap_tls(&rs.cred, &rs.prio);
 		reload_push(&rs, &M.cfg, M.n);
-		log_info("reloaded %s: %zu users", M.opts.config, auth_user_count());
+		log_info("reloaded %s: %zu users%s", M.opts.config, auth_user_count(),
+			 revoked ? " (sessions of removed, locked or changed users ended)" : "");
 		reload_discard(&rs); /* the old users and credentials */
+		/* New hashing processes with the new users; forked after the
+		 * discard, so they never see the reload's key bytes. */
+		hashpool_restart(auth_users());
 	}
 	sd_notify(0, "READY=1");
 }
@@ -160,6 +169,7 @@ static void reap_workers(const char *signame)
 	unsigned w;
 
 	(void)signame;
+	hashpool_reap(); /* first: slots_reap reaps any child */
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
@@ -225,6 +235,7 @@ static void on_timer(void)
 	if (read(M.timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	auth_tick(now);
+	hashpool_tick(now);
 	if (!M.stopping && !M.draining)
 		slots_respawn_due(now);
 	if (M.announced && !M.stopping)
@@ -253,6 +264,7 @@ static const struct {
     {IPC_CONNECT_REQ, auth_connect}, /* a cookie: a lease or a refusal */
     {IPC_CLOSED, auth_closed},	     /* a tunnel ended */
     {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
+    {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -279,7 +291,26 @@ static void forget_in_worker(void)
 	if (M.pid_fd >= 0)
 		close(M.pid_fd); /* the lock stays with the master's open file */
 	daemon_forget();
-	auth_forget(); /* the session table, cookies and password hashes */
+	auth_forget();	   /* the session table, cookies and password hashes */
+	hashpool_forget(); /* the passwords of queued checks */
+}
+
+/* Run by hashpool.c in each new hashing process: it keeps the password
+ * db and nothing else (it closes every fd but its socket and 0-2 after
+ * this). */
+static void forget_in_hasher(void)
+{
+	close(M.ep);
+	close(M.sigfd);
+	close(M.timerfd);
+	if (M.ctl_fd >= 0)
+		close(M.ctl_fd);
+	if (M.pid_fd >= 0)
+		close(M.pid_fd);
+	daemon_forget();
+	auth_forget_sessions(); /* the session table and cookies */
+	wchan_forget();		/* messages for workers: cookies */
+	slots_free();		/* TLS credentials (the key), TUN queues, listeners */
 }
 
 static void request_reload(void)
@@ -396,6 +427,29 @@ static int open_control(void)
 	return 0;
 }
 
+/* The hashing processes, one per CPU, forked before the TUN device and
+ * the listeners exist; each drops to the workers' user in their prison. */
+static int start_hashers(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct hashpool_env he = {
+	    .n = ncpu > 0 ? (ncpu > 64 ? 64 : (unsigned)ncpu) : 1,
+	    .n_workers = M.n,
+	    .forget = forget_in_hasher,
+	    .done = auth_login_done,
+	};
+	int r;
+
+	slots_identity(&he.id.uid, &he.id.gid, &he.id.chroot_dir);
+	if (hashpool_setup(M.ep, &he) < 0)
+		return -1;
+	r = hashpool_start(auth_users());
+	if (r < 0)
+		return log_errno(r, "no hashing process could be started");
+	log_info("%u hashing processes for password checks", he.n);
+	return 0;
+}
+
 /* The slots, the control socket, then the workers.  A worker that cannot
  * be forked stops the daemon through the loop, as any later stop does. */
 static int start(void)
@@ -409,7 +463,7 @@ static int start(void)
 	    .forget = forget_in_worker,
 	};
 
-	if (slots_setup(&se) < 0)
+	if (start_hashers() < 0 || slots_setup(&se) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0)
@@ -444,6 +498,9 @@ static void dispatch(const struct epoll_event *ev)
 		break;
 	case EV_CONTROL:
 		control_on_listen(M.ctl_fd);
+		break;
+	case EV_HASHER:
+		hashpool_on_event(idx, ev->events);
 		break;
 	}
 }
@@ -481,6 +538,7 @@ static void shut_down(void)
 	if (M.opts.pid_file)
 		pidfile_release(M.opts.pid_file, M.pid_fd);
 	M.pid_fd = -1;
+	hashpool_free();
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);

@@ -91,6 +91,8 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		log_err("reload failed, nothing changed: %s", err);
 		goto fail;
 	}
+	if (passwd_db_warning(rs->pw))
+		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
 	if (load_tls(rs, path) < 0)
 		goto fail;
 	if (strcmp(rs->cfg.log_destination, live->log_destination) &&

@@ -87,6 +87,7 @@ struct session *sess_create(struct sess_table *t, const char *user, const char *
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->lease = -1;
 	s->worker = -1;
+	s->kicked_worker = -1;
 	s->created = s->idle_since = now;
 	t->count++;
 	return s;
@@ -192,7 +193,12 @@ void sess_unbind_worker(struct sess_table *t, int w)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->cap; i++)
-		if (t->s[i].used && t->s[i].worker == w)
+	for (i = 0; i < t->cap; i++) {
+		if (!t->s[i].used)
+			continue;
+		if (t->s[i].worker == w)
 			sess_unbind(t, &t->s[i]);
+		if (t->s[i].kicked_worker == w)
+			t->s[i].kicked_worker = -1; /* its refs start over in the new worker */
+	}
 }

@@ -20,6 +20,15 @@ struct session {
 	int64_t lease; /* pool index, -1 before the first CONNECT */
 	int worker;    /* slot of the worker holding the tunnel, -1 if none */
 	struct ipc_ref ref;
+	/* The tunnel a newer one replaced (IPC_KICK), until its IPC_CLOSED
+	 * comes: worker -1 when none. */
+	int kicked_worker;
+	struct ipc_ref kicked_ref;
+	uint64_t stamp; /* the user's hash at login (passwd_db_user) */
+	/* Revoked (its user changed, or tunnelctl disconnect): the cookie is
+	 * gone; the session ends when its tunnel reports closed.  Why, for
+	 * the log (a string literal). */
+	const char *revoked;
 	time_t created, connected_since, idle_since;
 	unsigned reconnects;
 	struct sess_counters ctr;

@@ -103,6 +103,13 @@ void slots_swap_tls(gnutls_certificate_credentials_t *c, gnutls_priority_t *p)
 	*p = old_prio;
 }
 
+void slots_identity(uid_t *u, gid_t *g, const char **dir)
+{
+	*u = uid;
+	*g = gid;
+	*dir = chroot_dir;
+}
+
 int slots_set_identity(const struct cfg *cfg)
 {
 	struct passwd *pw;

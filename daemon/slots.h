@@ -33,6 +33,9 @@ void slots_swap_tls(gnutls_certificate_credentials_t *cred, gnutls_priority_t *p
 /* Workers run as cfg's user:group inside an empty root-owned directory;
  * look them up and make the directory.  0, or -errno logged. */
 int slots_set_identity(const struct cfg *cfg);
+/* What slots_set_identity found (0, 0, NULL when not root): the hashing
+ * processes become the same. */
+void slots_identity(uid_t *uid, gid_t *gid, const char **chroot_dir);
 
 /* The TUN device with one queue per slot, steering, one listener per slot
  * and listen address (or the ones from socket activation), the inboxes.

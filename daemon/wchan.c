@@ -73,8 +73,9 @@ static int tune(int ipc[2], int lg[2])
 
 	/* Room for bursts of log records; a full socket drops, never blocks. */
 	(void)setsockopt(lg[0], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-	/* Room for a login burst both ways: the worker's end blocks when full
-	 * (it waits for the master), the master's end queues (wchan_send). */
+	/* Room for a login burst both ways; neither end ever waits: the
+	 * worker's queues a little and then refuses (worker/chan.c), the
+	 * master's queues (wchan_send). */
 #ifdef TEST_HOOKS
 	/* Tests shrink the socket to drive messages through the backlog. */
 	if (getenv("TUNNELD_TEST_IPCBUF"))

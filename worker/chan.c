@@ -1,21 +1,115 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Worker (unprivileged after set-up): messages to the master over the
  * control socket inherited at fork, one struct ipc_msg per datagram.
- * Owns nothing but the sending; loop.c receives. */
+ * Owns the sending and a small bounded queue for when the socket is full;
+ * loop.c receives.  Nothing here ever waits for the master: a message
+ * that finds the socket full waits in the queue (sent on EPOLLOUT), and
+ * one that finds the queue full is refused, so the caller can answer its
+ * client (503) instead of stalling every other client of the worker. */
 #include "config.h"
 #include "worker/worker.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "common/log.h"
 
+/* Messages waiting, oldest first (a ring that doubles up to the bound);
+ * they may hold passwords and cookies: wiped when sent or freed. */
+static struct {
+	struct ipc_msg *v;
+	unsigned head, len, cap;
+	bool want_out; /* EPOLLOUT registered on the control socket */
+	unsigned long refused;
+	time_t refused_logged;
+} q;
+
+static void want_out(bool on)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
+				 .data.u64 = ev_data(K_IPC, 0, 0)};
+
+	if (q.want_out != on && epoll_ctl(W.ep, EPOLL_CTL_MOD, W.env->ipc_fd, &ev) == 0)
+		q.want_out = on;
+}
+
+static int push(const struct ipc_msg *m)
+{
+	if (q.len == q.cap) {
+		unsigned ncap = q.cap ? 2 * q.cap : 16;
+		struct ipc_msg *nv;
+
+		if (q.cap >= CHAN_QUEUE_MAX || !(nv = calloc(ncap, sizeof(*nv))))
+			return -ENOBUFS;
+		for (unsigned i = 0; i < q.len; i++)
+			nv[i] = q.v[(q.head + i) % q.cap];
+		if (q.v)
+			explicit_bzero(q.v, q.cap * sizeof(*q.v));
+		free(q.v);
+		q.v = nv;
+		q.cap = ncap;
+		q.head = 0;
+	}
+	q.v[(q.head + q.len) % q.cap] = *m;
+	q.len++;
+	return 0;
+}
+
+static bool send_now(const struct ipc_msg *m)
+{
+	return send(W.env->ipc_fd, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(*m);
+}
+
+void chan_flush(void)
+{
+	while (q.len) {
+		struct ipc_msg *m = &q.v[q.head];
+
+		if (!send_now(m)) {
+			if (errno == EAGAIN || errno == EINTR)
+				return; /* EPOLLOUT stays on */
+			/* The master is gone: loop.c exits when it reads EOF. */
+			log_errno(-errno, "control message to the master");
+			break;
+		}
+		explicit_bzero(m, sizeof(*m));
+		q.head = (q.head + 1) % q.cap;
+		q.len--;
+	}
+	want_out(false);
+}
+
+/* A full queue refuses; one line a second says how often. */
+static int refuse(const struct ipc_msg *m)
+{
+	time_t now = time(NULL);
+
+	q.refused++;
+	if (now != q.refused_logged) {
+		log_warn("%lu message(s) to the master refused (%s the last): %u waiting for "
+			 "room in the control socket",
+			 q.refused, ipc_type_name(m->type), q.len);
+		q.refused = 0;
+		q.refused_logged = now;
+	}
+	return -ENOBUFS;
+}
+
 int chan_send(const struct ipc_msg *m)
 {
-	if (send(W.env->ipc_fd, m, sizeof(*m), MSG_NOSIGNAL) != sizeof(*m))
-		return log_errno(-errno, "control message to the master");
+	if (!q.len) {
+		if (send_now(m))
+			return 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return log_errno(-errno, "control message to the master");
+	}
+	if (push(m) < 0)
+		return refuse(m);
+	want_out(true);
 	return 0;
 }
 
@@ -38,5 +132,12 @@ void chan_report_stats(struct conn *c)
 	m.u.closed.sess_id = c->sess_id;
 	m.u.closed.ctr = c->ctr;
 	memset(&c->ctr, 0, sizeof(c->ctr));
+	chan_send(&m);
+}
+
+void chan_cancel_login(struct conn *c)
+{
+	struct ipc_msg m = {.type = IPC_AUTH_CANCEL, .ref = {conn_index(c), c->gen}};
+
 	chan_send(&m);
 }

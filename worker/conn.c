@@ -13,7 +13,11 @@
  *   (accept4)     --conn_accept---------------------------> HANDSHAKE
  *   HANDSHAKE     --handshake: tls_handshake() done-------> HTTP
  *   HTTP          --login_on_data: POST with a password---> AUTH_WAIT
+ *                   (login_auth_enter counts it; over this worker's share
+ *                   of limits.max-pending-logins: 503 and DRAIN instead)
  *   AUTH_WAIT     --login_auth_reply: cookie sent---------> HTTP
+ *                   (login_auth_leave; closed before the answer, it sends
+ *                   IPC_AUTH_CANCEL and the master drops the check)
  *   HTTP          --login_on_data: CONNECT with a cookie--> CONNECT_WAIT
  *   CONNECT_WAIT  --login_connect_reply: granted----------> TUNNEL
  *                   (tunnel_enter answers CONNECTED)
@@ -88,9 +92,11 @@ static const struct phase phases[CS_CLOSING] = {
     [CS_AUTH_WAIT] = {.pending = P_YES,
 		      .timer = T_LOGIN,
 		      .expired = "login timed out",
+		      .enter = login_auth_enter,
 		      .data = login_on_data, /* kept until the answer */
 		      .takes = BIT(IPC_AUTH_RESP),
-		      .reply = login_auth_reply},
+		      .reply = login_auth_reply,
+		      .leave = login_auth_leave},
     [CS_CONNECT_WAIT] = {.pending = P_YES,
 			 .timer = T_LOGIN,
 			 .expired = "login timed out",

@@ -1,10 +1,12 @@
 /* Worker: the HTTP phases of a connection (PROTOCOL.md sections 2-4): the
  * XML login dialogue and CONNECT, up to the master's grant (tunnel.c then
  * answers CONNECTED).  Owns the connection's request buffer (hbuf) until
- * the tunnel starts.  Password checks and cookie look-ups go to the
- * master, so this loop never waits on a hash.  Handlers return a step;
- * conn.c applies it, and drops an answer from the master that comes in a
- * phase not waiting for it. */
+ * the tunnel starts, and the count of logins waiting for the master.
+ * Password checks and cookie look-ups go to the master, so this loop never
+ * waits on a hash; beyond this worker's share of limits.max-pending-logins
+ * a login is answered 503 at once.  Handlers return a step; conn.c applies
+ * it, and drops an answer from the master that comes in a phase not
+ * waiting for it. */
 #include "config.h"
 #include "worker/worker.h"
 
@@ -60,6 +62,34 @@ static struct conn_step send_form(struct conn *c, const char *message, bool clos
 	return respond(c, 200, "OK", NULL, body, close_after);
 }
 
+/* This worker's share of limits.max-pending-logins. */
+static uint32_t pending_share(void)
+{
+	uint32_t n = W.env->n_workers ? W.env->n_workers : 1;
+
+	return (W.cfg->max_pending_logins + n - 1) / n;
+}
+
+/* The master is not asked: too many logins wait for it already, or the
+ * control socket's queue is full.  One log line a second with a count. */
+static struct conn_step busy(struct conn *c)
+{
+	static time_t logged;
+	static unsigned long n;
+	time_t now = time(NULL);
+
+	n++;
+	if (now != logged) {
+		log_warn("%lu login(s) answered 503 busy, the last from %s: %u password checks "
+			 "pending on this worker (its share of limits.max-pending-logins, %u)",
+			 n, c->peer, W.auth_pending, pending_share());
+		logged = now;
+		n = 0;
+	}
+	return respond(c, 503, "Service Unavailable",
+		       "X-Reason: busy, try again (limits.max-pending-logins)\r\n", NULL, true);
+}
+
 static struct conn_step on_post(struct conn *c, const struct http_req *req)
 {
 	struct authxml ax;
@@ -80,13 +110,38 @@ static struct conn_step on_post(struct conn *c, const struct http_req *req)
 		log_info("login from %s refused: user name or password too long", c->peer);
 		return respond(c, 401, "Unauthorized", NULL, NULL, true);
 	}
+	if (W.auth_pending >= pending_share()) {
+		explicit_bzero(&ax, sizeof(ax));
+		return busy(c);
+	}
 	memcpy(m.u.auth_req.user, ax.username, strlen(ax.username) + 1);
 	memcpy(m.u.auth_req.pass, ax.password, strlen(ax.password) + 1);
 	snprintf(m.u.auth_req.peer, sizeof(m.u.auth_req.peer), "%s", c->peer);
 	explicit_bzero(&ax, sizeof(ax));
 	r = chan_send(&m);
 	explicit_bzero(&m, sizeof(m));
+	if (r == -ENOBUFS)
+		return busy(c);
 	return r < 0 ? step_close("master unreachable") : step_to(CS_AUTH_WAIT);
+}
+
+struct conn_step login_auth_enter(struct conn *c, const char *why)
+{
+	(void)c;
+	(void)why;
+	W.auth_pending++;
+	return step_to(CS_AUTH_WAIT);
+}
+
+void login_auth_leave(struct conn *c, enum conn_state next, const char *why)
+{
+	W.auth_pending--;
+	if (next != CS_CLOSING)
+		return; /* the answer came */
+	/* Closed, evicted or timed out before the answer: the master drops
+	 * the check if it still waits, rather than hash for nobody. */
+	chan_cancel_login(c);
+	log_debug("connection from %s closed while its login was checked: %s", c->peer, why);
 }
 
 static bool str_eq(const struct http_str *s, const char *lit)
@@ -126,6 +181,9 @@ static struct conn_step on_connect(struct conn *c, const struct http_req *req)
 	c->have6 = wants_ipv6(req); /* narrowed to the pools by tunnel.c */
 	r = chan_send(&m);
 	explicit_bzero(&m, sizeof(m));
+	if (r == -ENOBUFS)
+		return respond(c, 503, "Service Unavailable", "X-Reason: busy, try again\r\n", NULL,
+			       true);
 	return r < 0 ? step_close("master unreachable") : step_to(CS_CONNECT_WAIT);
 }
 

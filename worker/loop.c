@@ -209,7 +209,10 @@ static void on_event(const struct epoll_event *ev)
 		tunio_on_inbox();
 		break;
 	case K_IPC:
-		on_ipc();
+		if (ev->events & EPOLLOUT)
+			chan_flush();
+		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			on_ipc();
 		break;
 	case K_TIMER:
 		if (read(tfd, &expirations, sizeof(expirations)) > 0)

@@ -168,6 +168,7 @@ struct worker {
 	int ep;
 	struct conn *conns; /* the connection table (conn.c) */
 	uint32_t max_conns;
+	uint32_t auth_pending; /* connections in CS_AUTH_WAIT (login.c) */
 };
 
 extern struct worker W;
@@ -190,11 +191,18 @@ static inline uint32_t conn_index(const struct conn *c)
 	return (uint32_t)(c - W.conns);
 }
 
-/* chan.c: messages to the master.  chan_send: 0 or -errno (logged). */
+/* chan.c: messages to the master, never waiting for it.  chan_send: 0
+ * (sent, or queued until the socket has room), -ENOBUFS when
+ * CHAN_QUEUE_MAX messages wait already, or -errno (logged). */
+#define CHAN_QUEUE_MAX 1024
 int chan_send(const struct ipc_msg *m);
+/* Send what the queue holds, as far as the socket takes it (EPOLLOUT). */
+void chan_flush(void);
 /* IPC_CLOSED / IPC_STATS with c's counters, which restart from zero. */
 void chan_report_closed(struct conn *c, bool end_session, const char *reason);
 void chan_report_stats(struct conn *c);
+/* IPC_AUTH_CANCEL: c's login is no longer waited for. */
+void chan_cancel_login(struct conn *c);
 
 /* tls.c: the transport.  Returns codes; never closes a connection and
  * knows nothing of phases. */
@@ -248,6 +256,10 @@ void tunio_log_stats(void);
 
 /* login.c: handlers of CS_HTTP, CS_AUTH_WAIT and CS_CONNECT_WAIT. */
 struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len);
+/* CS_AUTH_WAIT: counted against limits.max-pending-logins while in it;
+ * left for any other reason than the answer, the master is told. */
+struct conn_step login_auth_enter(struct conn *c, const char *why);
+void login_auth_leave(struct conn *c, enum conn_state next, const char *why);
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m);
 struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m);
 

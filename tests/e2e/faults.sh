@@ -20,13 +20,15 @@ lab_add_client c2
 td_users alice:alice-pass
 TD_WORKERS=2 TD_LOG_LEVEL=info td_config
 
-worker_pids() { # of the master $1
+children() { # of the master $1 named $2: tunneld (workers), tunneld-hash (hashing)
 	local p
 	for p in /proc/[0-9]*; do
-		[ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+		[ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$1" ] &&
+			[ "$(cat "$p/comm" 2>/dev/null)" = "$2" ] && echo "${p#/proc/}"
 	done
 	return 0
 }
+worker_pids() { children "$1" tunneld; }
 
 # 1. The password file vanishes during a reload.
 td_start
@@ -69,11 +71,13 @@ td_pass "log destination failing: service and forwarding went on, $lost lost lin
 master=$TD_PID
 workers=$(worker_pids "$master")
 [ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
+hashers=$(children "$master" tunneld-hash)
+[ -n "$hashers" ] || td_fail "no hashing process found"
 kill -9 "$master"
 deadline=$(($(lab__now_ms) + 3000))
-for w in $workers; do
+for w in $workers $hashers; do
 	while lab_alive "$w"; do
-		[ "$(lab__now_ms)" -lt $deadline ] || td_fail "worker $w still runs 3 s after the master died"
+		[ "$(lab__now_ms)" -lt $deadline ] || td_fail "process $w still runs 3 s after the master died"
 		sleep 0.05
 	done
 done
@@ -90,7 +94,7 @@ td_log_wait 'master: info: ready:' 10 || td_fail "restart after kill -9 failed"
 lab_start_client c2 alice alice-pass
 lab_wait_client c2 20 || td_fail "no login after the restart"
 lab_ping_ok c2 198.18.1.2 || td_fail "no traffic after the restart"
-td_pass "kill -9 of the master: workers gone at once, port and device free, restart works"
+td_pass "kill -9 of the master: workers and hashing processes gone at once, port and device free, restart works"
 
 # 4. The tunnel device is deleted under the daemon.
 master=$TD_PID

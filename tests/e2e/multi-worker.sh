@@ -14,7 +14,8 @@ set -euo pipefail
 lab_init multi
 lab_make_cert
 td_users alice:alice-pass
-TD_WORKERS=2 td_config
+# Eight or more clients of one user.
+TD_WORKERS=2 TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_config
 
 run_round() {
 n=0

@@ -11,7 +11,8 @@ set -euo pipefail
 lab_init respawn
 lab_make_cert
 td_users alice:alice-pass
-TD_WORKERS=2 td_config
+# Up to twelve clients of one user.
+TD_WORKERS=2 TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_config
 td_start
 
 # Connect clients until each worker holds at least two (reuseport hashing

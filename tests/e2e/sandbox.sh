@@ -28,7 +28,7 @@ lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"
 ip4=$(lab_client_state c1 ip4)
 
-workers=$(pgrep -P "$TD_PID" || true)
+workers=$(pgrep -x -P "$TD_PID" tunneld || true) # not the hashing processes
 [ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
 nobody=$(id -u nobody)
 for w in $workers; do
@@ -95,7 +95,7 @@ lab_wait_event c1 reconnect 1 30 || td_fail "client did not reconnect"
 lab_wait_client c1 20 || td_fail "client not up after the respawn"
 [ "$(lab_client_state c1 ip4)" = "$ip4" ] || td_fail "address changed after the respawn"
 lab_ping_ok c1 198.18.1.2 || td_fail "no traffic after the respawn"
-[ "$(pgrep -P "$TD_PID" | wc -l)" = 2 ] || td_fail "not two workers after the respawn"
+[ "$(pgrep -x -P "$TD_PID" tunneld | wc -l)" = 2 ] || td_fail "not two workers after the respawn"
 td_pass "worker $slot respawned; client back on $ip4"
 
 # The other worker (no client) tries the rest, one respawn after another.
@@ -120,7 +120,7 @@ td_stop || td_fail "unclean stop"
 TD_LOG_FILE=$LAB_DIR/file.log TD_WORKERS=2 td_config
 TD_LOG_FILE=$LAB_DIR/file.log td_start
 grep -q "master: info: ready" "$LAB_DIR/file.log" || td_fail "the log file is not in use"
-for w in $(pgrep -P "$TD_PID"); do
+for w in $(pgrep -x -P "$TD_PID" tunneld); do
 	for f in "/proc/$w/fd/"*; do
 		[ "$(readlink "$f")" != "$LAB_DIR/file.log" ] ||
 			td_fail "worker $w holds the log file as fd ${f##*/}"

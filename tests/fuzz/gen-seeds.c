@@ -266,6 +266,8 @@ static void ipc_seeds(void)
 	MSG(IPC_SETTINGS);
 	settings_seed(&m);
 	ipc_put("settings", 1, &m);
+	MSG(IPC_AUTH_CANCEL);
+	ipc_put("auth-cancel", 0, &m);
 #undef MSG
 
 	h.type = IPC_TLS;

@@ -12,6 +12,9 @@ hl_init cstpbad
 lab_add_client c1
 lab_add_client c2
 hl_users alice:alice-pass
+# Each bad frame ends a tunnel but keeps its session for a reconnect: six
+# sessions of alice by the end.
+TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_config
 td_start
 lab_start_client c2 alice alice-pass
 lab_wait_client c2 20 || td_fail "openconnect did not connect"

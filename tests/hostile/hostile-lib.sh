@@ -5,8 +5,8 @@
 #
 #   hl_init NAME            lab_init, cert, the hostile tool and tunnelctl
 #                           checked (HL_TOOL, HL_CTL), jq needed.
-#   hl_users USER:PASS...   like td_users, with cheap SHA-512 hashes (the
-#                           master hashes logins one at a time).
+#   hl_users USER:PASS...   like td_users, with cheap SHA-512 hashes (fast
+#                           logins: the hashing processes are few).
 #   hl_config KEY=VALUE...  td_config with extra settings: "limits.queue-bytes=65536"
 #                           becomes limits = { queue-bytes = 65536; }; ...
 #   hl CLIENT ARGS...       run the tool in CLIENT's namespace; its output goes

@@ -709,10 +709,12 @@ static int cmd_cstp(int argc, char **argv)
 
 static int cmd_hold(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"expect", required_argument, NULL, 'e'}, {"reconnect", no_argument, NULL, 'r'}, {0}};
+	static const struct option lo[] = {{"expect", required_argument, NULL, 'e'},
+					   {"reconnect", no_argument, NULL, 'r'},
+					   {"drop", no_argument, NULL, 'd'},
+					   {0}};
 	const char *expect = NULL;
-	bool reconnect = false;
+	bool reconnect = false, drop = false;
 	char got[4096] = "", cookie0[H_COOKIE_MAX] = "";
 	struct hc *hs;
 	struct hresp r;
@@ -724,11 +726,13 @@ static int cmd_hold(int argc, char **argv)
 			expect = optarg;
 		else if (c == 'r')
 			reconnect = true;
+		else if (c == 'd')
+			drop = true;
 		else
 			usage_error("hold: bad option");
 	}
 	if (optind + 1 != argc)
-		usage_error("usage: hold N [--expect LIST] [--reconnect]");
+		usage_error("usage: hold N [--expect LIST] [--reconnect] [--drop]");
 	n = parse_count(argv[optind], 1, 1000);
 	hs = calloc((size_t)n, sizeof(*hs));
 	if (!hs)
@@ -785,7 +789,9 @@ static int cmd_hold(int argc, char **argv)
 	fflush(stdout);
 	usleep((useconds_t)(O.seconds * 1e6));
 	for (long i = 0; i < n; i++) {
-		if (hs[i].tls)
+		/* --drop: the line just goes, so the server keeps the session
+		 * (and its address) for a reconnect. */
+		if (hs[i].tls && !drop)
 			hc_frame(&hs[i], TC_DISCONNECT, "\xb0hostile done", 13);
 		hc_close(&hs[i]);
 	}
@@ -828,12 +834,14 @@ static void help(void)
 	       "                          then the cookie gets 401\n"
 	       "  cstp KIND               in a tunnel, one bad frame: magic, length (> MTU),\n"
 	       "                          type, compressed, reserved; the server must close\n"
-	       "  hold N [--expect LIST] [--reconnect]\n"
+	       "  hold N [--expect LIST] [--reconnect] [--drop]\n"
 	       "                          N tunnels held for -t s; LIST like\n"
 	       "                          connect=200,connect=200,connect=503\n"
 	       "  loris MODE N [...]      N stalled connections (see 'hostile loris --help')\n"
 	       "  flood dpd|ping [...]    flood a tunnel (see 'hostile flood --help')\n"
-	       "  cycles N [-j P]         N x (TLS, login, CONNECT, DPD, logout), P at a time\n");
+	       "  cycles N [-j P]         N x (TLS, login, CONNECT, DPD, logout), P at a time\n"
+	       "  burst login|cookie [...] short connections, one request each, for -t s\n"
+	       "                          (see 'hostile burst --help')\n");
 	exit(0);
 }
 
@@ -847,7 +855,7 @@ int main(int argc, char **argv)
 	} cmds[] = {{"garbage", cmd_garbage}, {"http", cmd_http},	{"login", cmd_login},
 		    {"connect", cmd_connect}, {"expired", cmd_expired}, {"cstp", cmd_cstp},
 		    {"hold", cmd_hold},	      {"loris", cmd_loris},	{"flood", cmd_flood},
-		    {"cycles", cmd_cycles}};
+		    {"cycles", cmd_cycles},   {"burst", cmd_burst}};
 	int c;
 
 	O.user = "alice";

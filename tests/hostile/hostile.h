@@ -3,7 +3,8 @@
  * tunneld and reports what it saw as key=value lines and one PASS/FAIL line.
  * This header joins its files: hostile.c (options, small scenarios),
  * hconn.c (a blocking client connection: TLS, HTTP, CSTP), loris.c (many
- * stalled connections on one epoll loop), flood.c (floods and cycles). */
+ * stalled connections on one epoll loop), flood.c (floods and cycles),
+ * burst.c (many short connections, one request each). */
 #ifndef TUNNELD_HOSTILE_H
 #define TUNNELD_HOSTILE_H
 
@@ -110,5 +111,6 @@ int client_hello(uint8_t *out, size_t cap, size_t *len);
 int cmd_loris(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
 int cmd_cycles(int argc, char **argv);
+int cmd_burst(int argc, char **argv);
 
 #endif

@@ -12,7 +12,8 @@ grep -q '^#define TEST_HOOKS 1' "$TD_TOP/config.h" 2>/dev/null || {
 	echo "SKIP: needs --enable-test-hooks"
 	exit 77
 }
-TD_WORKERS=1 TD_LOG_LEVEL=info td_config
+# 32 clients of one user at once.
+TD_WORKERS=1 TD_LOG_LEVEL=info TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_config
 TUNNELD_TEST_IPCBUF=4096 td_start
 hl c1 -w 20000 cycles 400 -j 32 --limit 120 || td_fail "cycles failed with a tiny control socket"
 n=$(td_log_count "user 'alice' logged in from")

@@ -23,7 +23,9 @@ lab_add_client c1
 hl_users alice:alice-pass
 CYCLES=${HOSTILE_CYCLES:-10000}
 MEM_BOUND_KB=${MEM_BOUND_KB:-1024}
-TD_WORKERS=2 TD_LOG_LEVEL=info td_config
+# Four clients of one user at once, on two workers: a new login may reach
+# the master before the goodbye of the same client's last session.
+TD_WORKERS=2 TD_LOG_LEVEL=info TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_config
 td_start
 pids0=$(hl_ctl --json status | jq -c '[.workers[].pid]')
 

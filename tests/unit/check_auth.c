@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the master's login and CONNECT rules (daemon/auth.c) without
- * workers or namespaces.  auth.c answers through wchan_send(); this file
- * provides a fake one that keeps the answers for the tests to read. */
+ * workers, hashing processes or namespaces.  auth.c answers through
+ * wchan_send() and has passwords checked through hashpool_submit(); this
+ * file provides fakes: one keeps the answers for the tests to read, the
+ * other checks at once against auth.c's own db (or keeps the checks for a
+ * test to end, with defer). */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cookie.h"
 #include "common/passwd.h"
 #include "daemon/auth.h"
 #include "daemon/bans.h"
+#include "daemon/hashpool.h"
 #include "daemon/sessions.h"
 #include "daemon/wchan.h"
 
@@ -44,6 +50,65 @@ bool wchan_up(unsigned w)
 	return true;
 }
 
+/* The fake pool: checks queued when defer is set, else ended at once. */
+#define MAX_JOBS 8
+static struct job {
+	unsigned w;
+	struct ipc_ref ref;
+	char user[IPC_USER_MAX], pass[IPC_PASS_MAX], peer[64];
+	bool cancelled;
+} jobs[MAX_JOBS];
+static unsigned n_jobs;
+static bool defer;
+
+static void end_job(struct job *j)
+{
+	struct hash_done d = {j->w, j->ref, j->user, j->peer, 0, j->cancelled};
+
+	d.result = (int)passwd_db_check(auth_users(), j->user, j->pass);
+	auth_login_done(&d);
+}
+
+int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
+{
+	struct job j = {.w = w, .ref = m->ref};
+
+	if (n_jobs >= max)
+		return -EBUSY;
+	memcpy(j.user, m->u.auth_req.user, sizeof(j.user));
+	memcpy(j.pass, m->u.auth_req.pass, sizeof(j.pass));
+	memcpy(j.peer, m->u.auth_req.peer, sizeof(j.peer));
+	if (!defer) {
+		end_job(&j);
+		return 0;
+	}
+	ck_assert_uint_lt(n_jobs, MAX_JOBS);
+	jobs[n_jobs++] = j;
+	return 0;
+}
+
+void hashpool_cancel(unsigned w, struct ipc_ref ref)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		if (jobs[i].w == w && jobs[i].ref.slot == ref.slot && jobs[i].ref.gen == ref.gen)
+			jobs[i].cancelled = true;
+}
+
+void hashpool_drop_worker(unsigned w)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		if (jobs[i].w == w)
+			jobs[i].cancelled = true;
+}
+
+/* End every deferred check, in order. */
+static void end_jobs(void)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		end_job(&jobs[i]);
+	n_jobs = 0;
+}
+
 static void setup(void)
 {
 	char err[CFG_ERR_LEN], hash[256], users[1024];
@@ -60,6 +125,8 @@ static void setup(void)
 	ck_assert_uint_eq(auth_user_count(), 2);
 	ban_reset();
 	n_sent = 0;
+	n_jobs = 0;
+	defer = false;
 }
 
 static void teardown(void)
@@ -147,6 +214,31 @@ START_TEST(test_bad_password_then_ban)
 }
 END_TEST
 
+/* Finding #3: a login that works does not clear the address's failures.
+ * With the default policy (10 in 300 s), 100 rounds of 9 wrong passwords
+ * and the right one from one address end in a ban; before, each success
+ * reset the count and the address guessed without end. */
+START_TEST(test_success_keeps_failures)
+{
+	const struct ipc_msg *r = NULL;
+	bool banned = false;
+
+	cfg.ban_failures = 10;
+	cfg.ban_window = 300;
+	cfg.max_sessions_per_user = 0;
+	for (int round = 0; round < 100 && !banned; round++) {
+		for (int i = 0; i < 9; i++)
+			login(0, "bob", "wrong", "198.18.0.9:1");
+		r = login(0, "alice", "right", "198.18.0.9:2");
+		banned = r->u.auth_resp.result == -1;
+		n_sent = 0;
+	}
+	ck_assert_msg(banned, "100 rounds of 9 failures and a success: never banned");
+	ck_assert_ptr_nonnull(strstr(r->u.auth_resp.reason, "banned"));
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL), 0), 0);
+}
+END_TEST
+
 START_TEST(test_connect_rules)
 {
 	char c1[COOKIE_TEXT_LEN + 1], c2[COOKIE_TEXT_LEN + 1], c3[COOKIE_TEXT_LEN + 1];
@@ -211,6 +303,239 @@ START_TEST(test_closed_and_worker_gone)
 }
 END_TEST
 
+/* Finding #14: IPC_STATS and IPC_CLOSED count only from the worker and
+ * connection that hold the session's tunnel (or held it before a newer
+ * one replaced it): sess_id is guessable, so another worker must not add
+ * to the counters of other users' sessions or end their tunnels. */
+START_TEST(test_stats_only_from_the_holder)
+{
+	char c1[COOKIE_TEXT_LEN + 1];
+	struct ipc_msg m = {.type = IPC_STATS, .ref = {3, 1}};
+	const struct ipc_msg *r;
+	struct session *s;
+
+	memcpy(c1, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(c1));
+	r = connect_with(0, c1, 1); /* worker 0, connection {3, 1} */
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	s = sess_by_id(auth_sessions(), r->u.connect_resp.sess_id);
+	ck_assert_ptr_nonnull(s);
+	m.u.closed.sess_id = r->u.connect_resp.sess_id;
+	m.u.closed.ctr.rx_pkts = 1000;
+	m.u.closed.ctr.tx_bytes = 5000;
+
+	auth_stats(1, &m); /* another worker */
+	ck_assert_uint_eq(s->ctr.rx_pkts, 0);
+	m.ref.gen = 2;
+	auth_stats(0, &m); /* the right worker, another connection */
+	ck_assert_uint_eq(s->ctr.rx_pkts, 0);
+	m.type = IPC_CLOSED;
+	auth_closed(1, &m);
+	ck_assert_uint_eq(s->ctr.rx_pkts, 0);
+	ck_assert_uint_eq(s->ctr.tx_bytes, 0);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 1);
+
+	m.type = IPC_STATS;
+	m.ref.gen = 1;
+	auth_stats(0, &m); /* the holder */
+	ck_assert_uint_eq(s->ctr.rx_pkts, 1000);
+
+	/* Replaced by a tunnel on worker 1: the old one's last counters still
+	 * count, once. */
+	ck_assert_int_eq(connect_with(1, c1, 9)->u.connect_resp.status, 200);
+	m.type = IPC_CLOSED;
+	auth_closed(0, &m);
+	ck_assert_uint_eq(s->ctr.rx_pkts, 2000);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 1); /* the new tunnel stays */
+	auth_closed(0, &m);
+	ck_assert_uint_eq(s->ctr.rx_pkts, 2000);
+}
+END_TEST
+
+/* IPC_AUTH_REQ that waits for the (fake) pool; nothing is answered yet. */
+static void submit(unsigned w, uint32_t slot, const char *user, const char *pass, const char *peer)
+{
+	struct ipc_msg m = {.type = IPC_AUTH_REQ, .ref = {slot, 1}};
+	unsigned before = n_sent;
+
+	snprintf(m.u.auth_req.user, sizeof(m.u.auth_req.user), "%s", user);
+	snprintf(m.u.auth_req.pass, sizeof(m.u.auth_req.pass), "%s", pass);
+	snprintf(m.u.auth_req.peer, sizeof(m.u.auth_req.peer), "%s", peer);
+	auth_login(w, &m);
+	ck_assert_str_eq(m.u.auth_req.pass, "");
+	ck_assert_uint_eq(n_sent, before);
+}
+
+/* Finding #1: a login waits for the hashing processes without blocking
+ * anyone; a login whose connection went away (IPC_AUTH_CANCEL) gets no
+ * answer and no session, but its failure still counts towards a ban;
+ * past limits.max-pending-logins a worker's login is refused at once. */
+START_TEST(test_pending_logins)
+{
+	struct ipc_msg c = {.type = IPC_AUTH_CANCEL, .ref = {2, 1}};
+
+	defer = true;
+	cfg.max_pending_logins = 3;
+	cfg.ban_failures = 2;
+	submit(0, 1, "alice", "wrong", "198.18.0.9:1");
+	submit(0, 2, "alice", "right", "198.18.0.9:2");
+	submit(1, 3, "bob", "wrong", "198.18.0.9:3");
+	/* The fourth check waiting: refused now, with a reason. */
+	login(1, "bob", "right", "198.18.0.9:4");
+	ck_assert_int_eq(sent[0].u.auth_resp.result, -1);
+	ck_assert_ptr_nonnull(strstr(sent[0].u.auth_resp.reason, "Too many logins"));
+	auth_cancel(0, &c); /* alice's right password: the client left */
+	c.ref.slot = 3;
+	auth_cancel(1, &c); /* bob's wrong one too */
+	n_sent = 0;
+	end_jobs();
+	ck_assert_uint_eq(n_sent, 1); /* only the first is answered */
+	ck_assert_uint_eq(sent[0].ref.slot, 1);
+	ck_assert_int_eq(sent[0].u.auth_resp.result, PW_BAD_PASSWORD);
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	/* Both failures counted (through two workers): banned everywhere. */
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL), 0), 0);
+	ck_assert_uint_gt(ban_left("198.18.0.9", time(NULL), 1), 0);
+}
+END_TEST
+
+/* Lines of the file fd that contain text. */
+static unsigned lines_with(int fd, const char *text)
+{
+	char buf[1 << 16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	unsigned count = 0;
+
+	ck_assert_int_ge(n, 0);
+	buf[n] = 0;
+	for (char *p = buf; (p = strstr(p, text)) != NULL; p++)
+		count++;
+	return count;
+}
+
+/* Finding #17: CONNECTs with cookies nobody was given count towards the
+ * address's ban like failed logins, and 1000 of them write a handful of
+ * master lines, not 1000.  A real cookie from that address still works:
+ * a session is proof of a login. */
+START_TEST(test_bad_cookies)
+{
+	char good[COOKIE_TEXT_LEN + 1], path[] = "/tmp/check_auth.XXXXXX";
+	uint8_t rnd[COOKIE_BYTES];
+	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, 1}};
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	unsigned lines;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	memcpy(good, login(0, "alice", "right", "198.18.0.7:1")->u.auth_resp.cookie, sizeof(good));
+	cfg.ban_failures = 10;
+	dup2(fd, STDERR_FILENO); /* the master's lines */
+	for (int i = 0; i < 1000; i++) {
+		memset(rnd, 0, sizeof(rnd));
+		memcpy(rnd, &i, sizeof(i));
+		memcpy(m.u.connect_req.cookie, rnd, sizeof(rnd));
+		snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:%d",
+			 1000 + i);
+		n_sent = 0;
+		auth_connect(0, &m);
+		ck_assert_uint_eq(n_sent, 1);
+		ck_assert_int_eq(sent[0].u.connect_resp.status, 401);
+	}
+	auth_tick(time(NULL) + 1); /* the summary of what was kept quiet */
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lines = lines_with(fd, "cookie");
+	printf("1000 unknown cookies: %u master lines\n", lines);
+	ck_assert_uint_le(lines, 20);
+	ck_assert_uint_ge(lines_with(fd, "198.18.0.7 banned for"), 1);
+	close(fd);
+	ck_assert_uint_gt(ban_left("198.18.0.7", time(NULL), 0), 0);
+	n_sent = 0;
+	ck_assert_ptr_nonnull(
+	    strstr(login(0, "alice", "right", "198.18.0.7:2")->u.auth_resp.reason, "banned"));
+	/* The real cookie, from the banned address. */
+	ck_assert_int_eq(cookie_decode(good, strlen(good), m.u.connect_req.cookie), 0);
+	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:3");
+	n_sent = 0;
+	auth_connect(0, &m);
+	ck_assert_int_eq(sent[n_sent - 1].u.connect_resp.status, 200);
+}
+END_TEST
+
+/* A db like setup()'s with other lines. */
+static void swap_db(const char *alice_line, const char *bob_line)
+{
+	char err[CFG_ERR_LEN], users[1024];
+	struct passwd_db *db = NULL;
+
+	snprintf(users, sizeof(users), "%s%s", alice_line, bob_line);
+	ck_assert_msg(passwd_db_parse(users, strlen(users), "t.pw", &db, err, sizeof(err)) == 0,
+		      "%s", err);
+	auth_swap_users(&db);
+	passwd_db_free(db);
+}
+
+/* Finding #6: a session ends when its user is removed, locked or given a
+ * new password: its cookie is refused at once (every CONNECT checks the
+ * user again), a live tunnel gets a DISCONNECT, and the session is gone
+ * once the worker reports the tunnel closed.  tunnelctl disconnect does
+ * the same. */
+START_TEST(test_revocation)
+{
+	char ca[COOKIE_TEXT_LEN + 1], cb[COOKIE_TEXT_LEN + 1], cb2[COOKIE_TEXT_LEN + 1];
+	char h[256], line_a[320], line_b[320];
+	struct ipc_msg closed = {.type = IPC_CLOSED, .ref = {3, 1}};
+	const struct ipc_msg *r;
+	unsigned before;
+
+	memcpy(ca, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(ca));
+	memcpy(cb, login(0, "bob", "right", "198.18.0.3:1")->u.auth_resp.cookie, sizeof(cb));
+	r = connect_with(1, ca, 1); /* alice's tunnel: worker 1, {3, 1} */
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	closed.u.closed.sess_id = r->u.connect_resp.sess_id;
+	ck_assert_uint_eq(auth_sessions()->count, 2);
+
+	/* alice locked, bob with a new password; nothing revoked yet... */
+	ck_assert_int_eq(passwd_hash("new", "$6$", h, sizeof(h)), 0);
+	snprintf(line_b, sizeof(line_b), "bob:%s\n", h);
+	ck_assert_int_eq(passwd_hash("right", "$6$", h, sizeof(h)), 0);
+	snprintf(line_a, sizeof(line_a), "alice:!%s\n", h);
+	swap_db(line_a, line_b);
+	/* ...but a CONNECT checks the user again: bob's cookie is refused
+	 * and his session ends. */
+	ck_assert_int_eq(connect_with(0, cb, 1)->u.connect_resp.status, 401);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+
+	/* The reload's sweep: alice's live tunnel is told, her cookie is
+	 * refused at once, the session ends with the tunnel. */
+	before = n_sent;
+	ck_assert_uint_eq(auth_revoke_changed(), 1);
+	ck_assert_uint_eq(n_sent, before + 1);
+	ck_assert_uint_eq(sent[before].type, IPC_DISCONNECT);
+	ck_assert_uint_eq(sent_to[before], 1);
+	ck_assert_uint_eq(auth_revoke_changed(), 0); /* once */
+	ck_assert_int_eq(connect_with(1, ca, 2)->u.connect_resp.status, 401);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+	auth_closed(1, &closed); /* the tunnel is gone (no goodbye needed) */
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	ck_assert_uint_eq(auth_sessions()->tunnels, 0);
+	ck_assert_int_eq(login(0, "alice", "right", "198.18.0.2:2")->u.auth_resp.result, PW_LOCKED);
+
+	/* tunnelctl disconnect: the same without a reload; the worker dies
+	 * before it reports the tunnel closed. */
+	memcpy(cb2, login(0, "bob", "new", "198.18.0.3:2")->u.auth_resp.cookie, sizeof(cb2));
+	r = connect_with(2, cb2, 1);
+	ck_assert_int_eq(r->u.connect_resp.status, 200);
+	ck_assert_int_eq(auth_disconnect(sess_by_id(auth_sessions(), r->u.connect_resp.sess_id)),
+			 0);
+	ck_assert_uint_eq(sent[n_sent - 1].type, IPC_DISCONNECT);
+	ck_assert_int_eq(connect_with(0, cb2, 2)->u.connect_resp.status, 401);
+	ck_assert_uint_eq(auth_sessions()->count, 1);
+	auth_worker_gone(2);
+	ck_assert_uint_eq(auth_sessions()->count, 0);
+	ck_assert_int_eq(login(0, "bob", "new", "198.18.0.3:3")->u.auth_resp.result, PW_OK);
+}
+END_TEST
+
 /* Last: the flag stays for the process (each test runs in its own fork). */
 START_TEST(test_draining_refuses_logins)
 {
@@ -229,11 +554,17 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_login_and_session);
 	tcase_add_test(tc, test_max_sessions_per_user);
 	tcase_add_test(tc, test_bad_password_then_ban);
+	tcase_add_test(tc, test_success_keeps_failures);
 	tcase_add_test(tc, test_connect_rules);
 	tcase_add_test(tc, test_closed_and_worker_gone);
+	tcase_add_test(tc, test_stats_only_from_the_holder);
+	tcase_add_test(tc, test_pending_logins);
+	tcase_add_test(tc, test_bad_cookies);
+	tcase_add_test(tc, test_revocation);
 	tcase_add_test(tc, test_draining_refuses_logins);
 	suite_add_tcase(s, tc);
 	return s;

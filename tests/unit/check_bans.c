@@ -30,15 +30,15 @@ END_TEST
 START_TEST(test_ban_after_failures)
 {
 	ban_reset();
-	ck_assert(!ban_fail("198.18.0.2", 1000, &pol));
-	ck_assert(!ban_fail("198.18.0.2", 1001, &pol));
-	ck_assert_uint_eq(ban_left("198.18.0.2", 1001), 0);
-	ck_assert(ban_fail("198.18.0.2", 1002, &pol)); /* the third starts the ban */
-	ck_assert_uint_eq(ban_left("198.18.0.2", 1002), 600);
-	ck_assert_uint_eq(ban_left("198.18.0.3", 1002), 0); /* others unaffected */
-	ck_assert(!ban_fail("198.18.0.2", 1003, &pol));	    /* no second start */
-	ck_assert_uint_eq(ban_left("198.18.0.2", 1601), 1);
-	ck_assert_uint_eq(ban_left("198.18.0.2", 1602), 0); /* it ran out */
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol, 0));
+	ck_assert(!ban_fail("198.18.0.2", 1001, &pol, 0));
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1001, 0), 0);
+	ck_assert(ban_fail("198.18.0.2", 1002, &pol, 0)); /* the third starts the ban */
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1002, 0), 600);
+	ck_assert_uint_eq(ban_left("198.18.0.3", 1002, 0), 0); /* others unaffected */
+	ck_assert(!ban_fail("198.18.0.2", 1003, &pol, 0));     /* no second start */
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1601, 0), 1);
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1602, 0), 0); /* it ran out */
 
 	const struct ban *b = ban_nth(0, 1100);
 	ck_assert_ptr_nonnull(b);
@@ -52,32 +52,76 @@ END_TEST
 START_TEST(test_window)
 {
 	ban_reset();
-	ck_assert(!ban_fail("198.18.0.2", 1000, &pol));
-	ck_assert(!ban_fail("198.18.0.2", 1059, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol, 0));
+	ck_assert(!ban_fail("198.18.0.2", 1059, &pol, 0));
 	/* The window (60 s) has passed: counting starts over. */
-	ck_assert(!ban_fail("198.18.0.2", 1060, &pol));
-	ck_assert(!ban_fail("198.18.0.2", 1061, &pol));
-	ck_assert(ban_fail("198.18.0.2", 1062, &pol));
+	ck_assert(!ban_fail("198.18.0.2", 1060, &pol, 0));
+	ck_assert(!ban_fail("198.18.0.2", 1061, &pol, 0));
+	ck_assert(ban_fail("198.18.0.2", 1062, &pol, 0));
 }
 END_TEST
 
-START_TEST(test_success_resets_and_off)
+/* Only the window or tunnelctl unban clears failures: a successful login
+ * does not (the master has no call for it), so one valid account does not
+ * let an address guess other passwords without end. */
+START_TEST(test_failures_persist_and_off)
 {
 	struct ban_policy off = {0, 60, 600};
+	const struct ban_policy dflt = {10, 300, 600};
+	bool banned = false;
 
 	ban_reset();
-	ck_assert(!ban_fail("198.18.0.2", 1000, &pol));
-	ck_assert(!ban_fail("198.18.0.2", 1001, &pol));
-	ban_success("198.18.0.2");
-	ck_assert(!ban_fail("198.18.0.2", 1002, &pol));
-	ck_assert(!ban_fail("198.18.0.2", 1003, &pol));
-	ck_assert(ban_fail("198.18.0.2", 1004, &pol));
-	/* A success does not lift a ban. */
-	ban_success("198.18.0.2");
-	ck_assert_uint_gt(ban_left("198.18.0.2", 1005), 0);
+	/* 9 failures, a login that works, 9 more...: the 10th failure in the
+	 * window starts the ban. */
+	for (int round = 0; round < 100 && !banned; round++)
+		for (int i = 0; i < 9 && !banned; i++)
+			banned = ban_fail("198.18.0.2", 1000 + round, &dflt, 0);
+	ck_assert(banned);
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1001, 0), 600);
 	for (int i = 0; i < 100; i++)
-		ck_assert(!ban_fail("198.18.0.7", 1000 + i, &off));
-	ck_assert_uint_eq(ban_left("198.18.0.7", 1100), 0);
+		ck_assert(!ban_fail("198.18.0.7", 1000 + i, &off, 0));
+	ck_assert_uint_eq(ban_left("198.18.0.7", 1100, 0), 0);
+}
+END_TEST
+
+/* Finding #14: the address is a worker's word.  While every failure came
+ * through one worker, the ban holds on that worker only; a failure through
+ * another one makes it hold on all. */
+START_TEST(test_ban_scope_by_worker)
+{
+	const struct ban *b;
+
+	ban_reset();
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol, 3));
+	ck_assert(!ban_fail("198.18.0.2", 1000, &pol, 3));
+	b = ban_fail("198.18.0.2", 1000, &pol, 3);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(!b->shared);
+	ck_assert_uint_eq(b->worker, 3);
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1001, 3), 599);
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1001, 0), 0); /* other workers: not banned */
+	/* The banned address fails through worker 0 as well: banned everywhere. */
+	ck_assert(!ban_fail("198.18.0.2", 1002, &pol, 0));
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1002, 0), 598);
+	ck_assert_uint_eq(ban_left("198.18.0.2", 1002, 7), 598);
+
+	/* Failures from two workers before the ban: it holds on all at once. */
+	ck_assert(!ban_fail("198.18.0.3", 1000, &pol, 1));
+	ck_assert(!ban_fail("198.18.0.3", 1000, &pol, 2));
+	b = ban_fail("198.18.0.3", 1000, &pol, 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(b->shared);
+	ck_assert_uint_gt(ban_left("198.18.0.3", 1000, 5), 0);
+
+	/* A new window forgets who reported the old one. */
+	ck_assert(!ban_fail("198.18.0.4", 1000, &pol, 1));
+	ck_assert(!ban_fail("198.18.0.4", 1000, &pol, 2));
+	ck_assert(!ban_fail("198.18.0.4", 1060, &pol, 4));
+	ck_assert(!ban_fail("198.18.0.4", 1060, &pol, 4));
+	b = ban_fail("198.18.0.4", 1060, &pol, 4);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(!b->shared);
+	ck_assert_uint_eq(ban_left("198.18.0.4", 1060, 1), 0);
 }
 END_TEST
 
@@ -85,19 +129,19 @@ START_TEST(test_lift_and_expire)
 {
 	ban_reset();
 	for (int i = 0; i < 3; i++)
-		ban_fail("fd00::2", 1000, &pol);
+		ban_fail("fd00::2", 1000, &pol, 0);
 	ck_assert(!ban_lift("fd00::3", 1001));
 	ck_assert(ban_lift("fd00::2", 1001));
-	ck_assert_uint_eq(ban_left("fd00::2", 1001), 0);
+	ck_assert_uint_eq(ban_left("fd00::2", 1001, 0), 0);
 	ck_assert(!ban_lift("fd00::2", 1001));
-	ck_assert(!ban_fail("fd00::2", 1002, &pol)); /* counting starts over */
+	ck_assert(!ban_fail("fd00::2", 1002, &pol, 0)); /* counting starts over */
 
-	ban_fail("198.18.0.5", 1000, &pol);
+	ban_fail("198.18.0.5", 1000, &pol, 0);
 	ban_expire(1061, &pol); /* both windows over, nothing banned */
 	ck_assert_ptr_null(ban_nth(0, 1061));
-	ck_assert(!ban_fail("198.18.0.5", 1062, &pol));
-	ck_assert(!ban_fail("198.18.0.5", 1063, &pol));
-	ck_assert(ban_fail("198.18.0.5", 1064, &pol));
+	ck_assert(!ban_fail("198.18.0.5", 1062, &pol, 0));
+	ck_assert(!ban_fail("198.18.0.5", 1063, &pol, 0));
+	ck_assert(ban_fail("198.18.0.5", 1064, &pol, 0));
 }
 END_TEST
 
@@ -107,13 +151,13 @@ START_TEST(test_table_full_keeps_bans)
 
 	ban_reset();
 	for (int i = 0; i < 3; i++)
-		ban_fail("198.18.9.9", 1000, &pol);
+		ban_fail("198.18.9.9", 1000, &pol, 0);
 	/* Far more addresses than the table holds, each failing once. */
 	for (int i = 0; i < 3 * BAN_MAX; i++) {
 		snprintf(a, sizeof(a), "fd00::%x", i);
-		ban_fail(a, 1001, &pol);
+		ban_fail(a, 1001, &pol, 0);
 	}
-	ck_assert_uint_gt(ban_left("198.18.9.9", 1002), 0);
+	ck_assert_uint_gt(ban_left("198.18.9.9", 1002, 0), 0);
 }
 END_TEST
 
@@ -125,7 +169,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_addr_of_peer);
 	tcase_add_test(tc, test_ban_after_failures);
 	tcase_add_test(tc, test_window);
-	tcase_add_test(tc, test_success_resets_and_off);
+	tcase_add_test(tc, test_failures_persist_and_off);
+	tcase_add_test(tc, test_ban_scope_by_worker);
 	tcase_add_test(tc, test_lift_and_expire);
 	tcase_add_test(tc, test_table_full_keeps_bans);
 	suite_add_tcase(s, tc);

@@ -187,6 +187,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.handshake_timeout, 10);
 	ck_assert_uint_eq(c.auth_timeout, 60);
 	ck_assert_uint_eq(c.queue_bytes, 262144);
+	ck_assert_uint_eq(c.max_sessions_per_user, 4);
 	ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
 	cfg_free(&c);
 }
@@ -304,6 +305,7 @@ START_TEST(test_shipped_conf)
 	ck_assert_uint_eq(c.handshake_timeout, 10);
 	ck_assert_uint_eq(c.auth_timeout, 60);
 	ck_assert_uint_eq(c.queue_bytes, 262144);
+	ck_assert_uint_eq(c.max_sessions_per_user, 4);
 	ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
 	ck_assert_str_eq(c.tls_priorities,
 			 "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1");

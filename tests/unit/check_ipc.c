@@ -139,7 +139,8 @@ static const struct {
     {IPC_AUTH_RESP, IPC_FROM_MASTER},	 {IPC_CONNECT_REQ, IPC_FROM_WORKER},
     {IPC_CONNECT_RESP, IPC_FROM_MASTER}, {IPC_CLOSED, IPC_FROM_WORKER},
     {IPC_KICK, IPC_FROM_MASTER},	 {IPC_STATS, IPC_FROM_WORKER},
-    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_SETTINGS, IPC_FROM_MASTER},
+    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
+    {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
 #define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
 
@@ -162,7 +163,7 @@ END_TEST
 
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_TLS + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_AUTH_CANCEL + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -256,13 +257,13 @@ START_TEST(test_auth_resp)
 	struct ipc_msg m = valid(IPC_AUTH_RESP);
 	int32_t r;
 
-	for (r = -1; r <= PW_LOCKED; r++) {
+	for (r = -1; r <= PW_WEAK_HASH; r++) {
 		m.u.auth_resp.result = r;
 		ck_ok(&m, IPC_FROM_MASTER);
 	}
 	m.u.auth_resp.result = -2;
 	ck_bad(&m, IPC_FROM_MASTER, "result -2");
-	m.u.auth_resp.result = PW_LOCKED + 1;
+	m.u.auth_resp.result = PW_WEAK_HASH + 1;
 	ck_bad(&m, IPC_FROM_MASTER, "is not a password check result");
 
 	/* On success the cookie goes into Set-Cookie as it is. */
@@ -572,6 +573,7 @@ END_TEST
 START_TEST(test_fuzz_seeds_valid)
 {
 	static const char *const names[] = {
+	    "auth-cancel",
 	    "auth-req",
 	    "auth-resp-bad",
 	    "auth-resp-ok",

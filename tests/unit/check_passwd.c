@@ -3,10 +3,12 @@
 #include "config.h"
 
 #include <check.h>
+#include <crypt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/passwd.h"
@@ -253,6 +255,150 @@ START_TEST(test_check_broken_hash)
 }
 END_TEST
 
+/* CPU time of one check, in microseconds: crypt is single-threaded, so
+ * this is its cost whatever else the machine runs. */
+static double check_us(const struct passwd_db *db, const char *user)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	passwd_db_check(db, user, "not the password");
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	return (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Medians of n interleaved checks of user and of unknown. */
+static void medians(const struct passwd_db *db, const char *user, double *known, double *unknown)
+{
+	enum { N = 31 };
+	double k[N], u[N];
+
+	for (int i = 0; i < N; i++) {
+		k[i] = check_us(db, user);
+		u[i] = check_us(db, "nobody-here");
+	}
+	qsort(k, N, sizeof(k[0]), cmp_double);
+	qsort(u, N, sizeof(u[0]), cmp_double);
+	*known = k[N / 2];
+	*unknown = u[N / 2];
+}
+
+/* Finding #5: an unknown user costs what a user of the file's method and
+ * cost costs, so login timing does not tell who exists.  Before, unknown
+ * users were hashed with default-cost yescrypt whatever the file used. */
+START_TEST(test_unknown_user_timing)
+{
+	char h[HASH_LEN], text[16 * 1024];
+	struct passwd_db *db;
+	double known, unknown;
+	size_t off = 0;
+
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(passwd_hash("pw", "$6$", h, sizeof(h)), 0);
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "user%d:%s\n", i, h);
+	}
+	db = parse_ok(text);
+	ck_assert_ptr_null(passwd_db_warning(db)); /* one method, one cost */
+	medians(db, "user3", &known, &unknown);
+	printf("$6$ users: known %.0f us, unknown %.0f us\n", known, unknown);
+	ck_assert_msg(unknown >= known * 0.8 && unknown <= known * 1.2,
+		      "unknown user %.0f us, $6$ user %.0f us: more than 20%% apart", unknown,
+		      known);
+	passwd_db_free(db);
+}
+END_TEST
+
+/* Mixed methods: unknown users cost what most users cost, and the
+ * administrator is told that the others can be told apart. */
+START_TEST(test_mixed_methods)
+{
+	char y[3][HASH_LEN], s6[HASH_LEN], text[4096];
+	struct passwd_db *db;
+	double known, unknown;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(passwd_hash("pw", "$y$", y[i], sizeof(y[i])), 0);
+	ck_assert_int_eq(passwd_hash("pw", "$6$", s6, sizeof(s6)), 0);
+	snprintf(text, sizeof(text), "a:%s\nb:%s\nc:!%s\nd:%s\n", s6, y[0], y[1], y[2]);
+	db = parse_ok(text);
+	ck_assert_ptr_nonnull(passwd_db_warning(db));
+	ck_assert_ptr_nonnull(strstr(passwd_db_warning(db), "2 methods or costs"));
+	ck_assert_ptr_nonnull(strstr(passwd_db_warning(db), "3 of 4 users"));
+	ck_assert_int_eq(passwd_db_check(db, "b", "pw"), PW_OK);
+	ck_assert_int_eq(passwd_db_check(db, "a", "pw"), PW_OK);
+	medians(db, "b", &known, &unknown);
+	printf("mostly $y$: yescrypt user %.0f us, unknown %.0f us\n", known, unknown);
+	ck_assert(unknown >= known * 0.8 && unknown <= known * 1.2);
+	passwd_db_free(db);
+}
+END_TEST
+
+/* md5crypt (and NT) hashes are refused: such a user cannot log in, even
+ * with the right password, and costs what an unknown user costs. */
+START_TEST(test_weak_methods_refused)
+{
+	char s6[HASH_LEN], text[4096];
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	struct passwd_db *db;
+	const char *md5;
+	double known, weak;
+
+	ck_assert_ptr_nonnull(cd);
+	ck_assert_int_eq(passwd_hash("pw", "$6$", s6, sizeof(s6)), 0);
+	md5 = crypt_r("pw", "$1$abcdefgh$", cd);
+	if (!md5 || md5[0] != '$')
+		md5 = "$1$abcdefgh$GjCzRbbCtHjjYrKMGdGf30"; /* this libcrypt cannot make one */
+	snprintf(text, sizeof(text),
+		 "a:%s\nb:%s\nold:%s\nnt:$3$$8846f7eaee8fb117ad06bdd830b7586c\n", s6, s6, md5);
+	free(cd);
+	db = parse_ok(text);
+	ck_assert_int_eq(passwd_db_check(db, "old", "pw"), PW_WEAK_HASH);
+	ck_assert_int_eq(passwd_db_check(db, "nt", "password"), PW_WEAK_HASH);
+	ck_assert_ptr_nonnull(passwd_db_warning(db));
+	ck_assert_ptr_nonnull(
+	    strstr(passwd_db_warning(db), "2 user(s) with an md5crypt or NT hash"));
+	ck_assert_ptr_nonnull(strstr(passwd_db_warning(db), "'old', line 3"));
+	ck_assert_ptr_null(strstr(passwd_db_warning(db), "methods or costs"));
+	medians(db, "a", &known, &weak);
+	ck_assert(check_us(db, "old") > known * 0.5); /* hashed like the others */
+	passwd_db_free(db);
+}
+END_TEST
+
+/* passwd_db_user: may the user log in as the db stands, and which hash
+ * (a new one for the same password too: a new salt). */
+START_TEST(test_user_state)
+{
+	char h1[HASH_LEN], h2[HASH_LEN], text[1024];
+	struct passwd_db *a, *b;
+	uint64_t s1, s2, s3;
+
+	ck_assert_int_eq(passwd_hash("pw", "$6$", h1, sizeof(h1)), 0);
+	ck_assert_int_eq(passwd_hash("pw", "$6$", h2, sizeof(h2)), 0);
+	snprintf(text, sizeof(text), "u:%s\nl:!%s\nm:$1$abcdefgh$x\n", h1, h1);
+	a = parse_ok(text);
+	snprintf(text, sizeof(text), "u:%s\n", h2);
+	b = parse_ok(text);
+	ck_assert_int_eq(passwd_db_user(a, "u", &s1), PW_OK);
+	ck_assert_int_eq(passwd_db_user(a, "l", &s3), PW_LOCKED);
+	ck_assert_uint_eq(s1, s3); /* the same hash, locked */
+	ck_assert_int_eq(passwd_db_user(a, "m", &s3), PW_WEAK_HASH);
+	ck_assert_int_eq(passwd_db_user(a, "x", &s3), PW_UNKNOWN_USER);
+	ck_assert_uint_eq(s3, 0);
+	ck_assert_int_eq(passwd_db_user(b, "u", &s2), PW_OK);
+	ck_assert_uint_ne(s1, s2);
+	passwd_db_free(a);
+	passwd_db_free(b);
+}
+END_TEST
+
 START_TEST(test_hash)
 {
 	char a[HASH_LEN], b[HASH_LEN], tiny[8];
@@ -314,6 +460,7 @@ START_TEST(test_result_str)
 	ck_assert_str_eq(passwd_result_str(PW_BAD_PASSWORD), "bad password");
 	ck_assert_str_eq(passwd_result_str(PW_UNKNOWN_USER), "unknown user");
 	ck_assert_str_eq(passwd_result_str(PW_LOCKED), "locked");
+	ck_assert_ptr_nonnull(strstr(passwd_result_str(PW_WEAK_HASH), "md5crypt"));
 }
 END_TEST
 
@@ -332,6 +479,10 @@ static Suite *passwd_suite(void)
 	tcase_add_test(tc, test_check_sha512);
 	tcase_add_test(tc, test_check_many_users);
 	tcase_add_test(tc, test_check_broken_hash);
+	tcase_add_test(tc, test_unknown_user_timing);
+	tcase_add_test(tc, test_mixed_methods);
+	tcase_add_test(tc, test_weak_methods_refused);
+	tcase_add_test(tc, test_user_state);
 	tcase_add_test(tc, test_hash);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_result_str);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A hashing process (see hasher.h): forked by the master (hashpool.c) with
+ * the password db, it confines itself as a worker does, then runs crypt
+ * for one request at a time.  It owns nothing but its socket; a password
+ * lives in it for one check.  Taken over (through a flaw of crypt, say),
+ * it can read the hashes it was given and nothing else: no TLS key, no
+ * cookie, no file, no socket but its own. */
+#include "config.h"
+#include "daemon/hasher.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <seccomp.h>
+
+#include "common/passwd.h"
+
+#ifdef TUNNELD_SANITIZERS
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* The allow-list: one row per syscall, with the reason it is needed.
+ * Everything else kills the process (traps, in --enable-seccomp-trap
+ * builds, writing the syscall's name to stderr). */
+static const struct {
+	const char *name;
+	const char *why;
+} allowed[] = {
+    {"recvfrom", "a request from the master"},
+    {"sendto", "the answer to the master"},
+    {"brk", "malloc (crypt's scratch space, glibc)"},
+    {"mmap", "yescrypt's memory, large allocations"},
+    {"munmap", "yescrypt's memory, large allocations"},
+    {"mremap", "realloc of large allocations"},
+    {"mprotect", "malloc arena growth"},
+    {"madvise", "free: glibc returns memory to the kernel"},
+    {"futex", "glibc internal locks (uncontended: single thread)"},
+    {"rt_sigreturn", "return from the SIGSYS trap handler in trap builds"},
+    {"rt_sigprocmask", "glibc abort() and exit paths"},
+    {"getpid", "glibc abort(): raise() to itself"},
+    {"gettid", "glibc abort(): raise() to itself"},
+    {"tgkill", "glibc abort(): raise() to itself"},
+    {"exit", "thread exit"},
+    {"exit_group", "the master closed the socket, or a broken request"},
+    {"restart_syscall", "kernel restarts an interrupted wait"},
+#ifdef TUNNELD_SANITIZERS
+    {"sigaltstack", "sanitizer builds only: the ASan runtime drops its signal stack at exit"},
+#endif
+#ifdef SECCOMP_TRAP
+    {"write", "trap builds only: the forbidden syscall's name to stderr"},
+#endif
+};
+
+#ifdef SECCOMP_TRAP
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
+	char line[128];
+	int n;
+
+	(void)sig;
+	(void)uc;
+	/* Not async-signal-safe, but this build exists to debug the list. */
+	n = snprintf(line, sizeof(line),
+		     "tunneld: hasher: error: seccomp: forbidden syscall %s (%d)\n",
+		     name ? name : "?", si->si_syscall);
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
+		_exit(71);
+	_exit(70);
+}
+#endif
+
+static int load_seccomp(void)
+{
+	uint32_t deny = SCMP_ACT_KILL_PROCESS;
+	scmp_filter_ctx ctx;
+	int r = 0;
+
+#ifdef SECCOMP_TRAP
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSYS, &sa, NULL);
+	deny = SCMP_ACT_TRAP;
+#endif
+	ctx = seccomp_init(deny);
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && r == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(allowed[i].name);
+		if (nr != __NR_SCMP_ERROR) /* else: not on this architecture */
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
+/* As a worker (worker/sandbox.c), in OpenSSH's order.  0, or the step
+ * that failed. */
+static const char *confine(const struct hasher_id *id)
+{
+#ifdef TUNNELD_SANITIZERS
+	/* Sanitizer builds: the report file is opened and the memory map
+	 * cached now, as a worker does, so a report needs nothing the
+	 * sandbox refuses.  (A hashing process ends with _exit: no leak
+	 * check at exit.) */
+	__sanitizer_get_report_path();
+	__sanitizer_sandbox_on_notify(NULL);
+#endif
+	if (id->chroot_dir && (chroot(id->chroot_dir) < 0 || chdir("/") < 0))
+		return "chroot";
+	if (getuid() == 0 || geteuid() == 0) {
+		if (setgroups(1, &id->gid) < 0 || setresgid(id->gid, id->gid, id->gid) < 0 ||
+		    setresuid(id->uid, id->uid, id->uid) < 0)
+			return "dropping privileges";
+		if (id->uid != 0 && setuid(0) == 0)
+			return "privileges could be regained";
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return "PR_SET_NO_NEW_PRIVS";
+	if (load_seccomp() < 0)
+		return "loading the seccomp filter";
+	return NULL;
+}
+
+void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id)
+{
+	struct hash_req rq;
+	struct hash_resp rs;
+	const char *failed;
+	ssize_t n;
+
+	failed = confine(id);
+	if (failed) {
+		/* stderr is the master's: the exit status alone would not say
+		 * which step it was. */
+		dprintf(STDERR_FILENO, "tunneld: hasher: error: %s: %s\n", failed, strerror(errno));
+		_exit(1);
+	}
+	for (;;) {
+		n = recv(fd, &rq, sizeof(rq), MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			_exit(0); /* the master closed our socket: stop, or a reload */
+		if (n != (ssize_t)sizeof(rq))
+			_exit(2); /* the master sends nothing else */
+		rq.user[sizeof(rq.user) - 1] = '\0';
+		rq.pass[sizeof(rq.pass) - 1] = '\0';
+		rs.id = rq.id;
+		rs.result = (int32_t)passwd_db_check(db, rq.user, rq.pass);
+		explicit_bzero(&rq, sizeof(rq));
+		if (send(fd, &rs, sizeof(rs), MSG_NOSIGNAL) != (ssize_t)sizeof(rs))
+			_exit(errno == EPIPE ? 0 : 3);
+	}
+}
