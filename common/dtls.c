@@ -105,8 +105,8 @@ void dtls_choose(const struct dtls_offer *o, bool prefer_legacy, struct dtls_cho
 	if (o->have_master) {
 		for (size_t i = 0; i < sizeof(legacy_suites) / sizeof(legacy_suites[0]); i++) {
 			const char *l = legacy_suites[i].dtls12_header ? o->suites12 : o->suites;
-			size_t ln = legacy_suites[i].dtls12_header ? o->suites12_len
-								   : o->suites_len;
+			size_t ln =
+			    legacy_suites[i].dtls12_header ? o->suites12_len : o->suites_len;
 
 			if (l && list_has(l, ln, legacy_suites[i].name)) {
 				out->mode = DTLS_MODE_LEGACY;

@@ -118,7 +118,7 @@ static struct dtls_choice choose(const char *suites, const char *suites12, bool 
 
 /* openconnect 9.01's offer (PROTOCOL.md section 3). */
 #define OC_SUITES                                                                                  \
-	"PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM:OC2-DTLS1_2-CHACHA20-POLY1305:OC-DTLS1_2-AES128-GCM:"  \
+	"PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM:OC2-DTLS1_2-CHACHA20-POLY1305:OC-DTLS1_2-AES128-GCM:" \
 	"DHE-RSA-AES256-SHA:DHE-RSA-AES128-SHA:AES256-SHA:AES128-SHA"
 #define OC_SUITES12                                                                                \
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384:"               \
