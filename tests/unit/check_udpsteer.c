@@ -51,8 +51,8 @@ static void open_group(struct group *g, int family)
 				 0);
 		ck_assert_int_eq(bind(g->srv[k], (struct sockaddr *)&g->addr, g->len), 0);
 		if (k == 0)
-			ck_assert_int_eq(getsockname(g->srv[0], (struct sockaddr *)&g->addr, &g->len),
-					 0);
+			ck_assert_int_eq(
+			    getsockname(g->srv[0], (struct sockaddr *)&g->addr, &g->len), 0);
 	}
 	g->map = udpsteer_attach(g->srv, 1, 2, 1024);
 	ck_assert_msg(g->map >= 0, "attach: %s", strerror(-g->map));
