@@ -62,16 +62,17 @@ int dtls_hello_id(const uint8_t *d, size_t n, const uint8_t **id)
 static const struct {
 	const char *name;
 	enum dtls_cipher cipher;
+	enum dtls_kx kx;
 	bool dtls12_header;
 } legacy_suites[] = {
-    {"ECDHE-RSA-AES128-GCM-SHA256", DTLS_AES128_GCM, true},
-    {"ECDHE-ECDSA-AES128-GCM-SHA256", DTLS_AES128_GCM, true},
-    {"AES128-GCM-SHA256", DTLS_AES128_GCM, true},
-    {"ECDHE-RSA-AES256-GCM-SHA384", DTLS_AES256_GCM, true},
-    {"ECDHE-ECDSA-AES256-GCM-SHA384", DTLS_AES256_GCM, true},
-    {"AES256-GCM-SHA384", DTLS_AES256_GCM, true},
-    {"OC-DTLS1_2-AES128-GCM", DTLS_AES128_GCM, false},
-    {"OC-DTLS1_2-AES256-GCM", DTLS_AES256_GCM, false},
+    {"ECDHE-RSA-AES128-GCM-SHA256", DTLS_AES128_GCM, DTLS_KX_ECDHE_RSA, true},
+    {"ECDHE-ECDSA-AES128-GCM-SHA256", DTLS_AES128_GCM, DTLS_KX_ECDHE_ECDSA, true},
+    {"AES128-GCM-SHA256", DTLS_AES128_GCM, DTLS_KX_RSA, true},
+    {"ECDHE-RSA-AES256-GCM-SHA384", DTLS_AES256_GCM, DTLS_KX_ECDHE_RSA, true},
+    {"ECDHE-ECDSA-AES256-GCM-SHA384", DTLS_AES256_GCM, DTLS_KX_ECDHE_ECDSA, true},
+    {"AES256-GCM-SHA384", DTLS_AES256_GCM, DTLS_KX_RSA, true},
+    {"OC-DTLS1_2-AES128-GCM", DTLS_AES128_GCM, DTLS_KX_RSA, false},
+    {"OC-DTLS1_2-AES256-GCM", DTLS_AES256_GCM, DTLS_KX_RSA, false},
 };
 
 /* Whether the colon list [p, p + n) holds name as one whole entry. */
@@ -111,6 +112,7 @@ void dtls_choose(const struct dtls_offer *o, bool prefer_legacy, struct dtls_cho
 			if (l && list_has(l, ln, legacy_suites[i].name)) {
 				out->mode = DTLS_MODE_LEGACY;
 				out->cipher = legacy_suites[i].cipher;
+				out->kx = legacy_suites[i].kx;
 				out->name = legacy_suites[i].name;
 				out->dtls12_header = legacy_suites[i].dtls12_header;
 				return;
@@ -124,11 +126,31 @@ void dtls_choose(const struct dtls_offer *o, bool prefer_legacy, struct dtls_cho
 	}
 }
 
-unsigned dtls_tunnel_mtu(unsigned base_mtu, bool ipv6, enum dtls_cipher c)
+static bool starts(const char *p, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return n >= l && memcmp(p, lit, l) == 0;
+}
+
+bool dtls_cisco_agent(const char *ua, size_t n)
+{
+	if (!ua || starts(ua, n, "AnyConnect-compatible OpenConnect"))
+		return false;
+	return starts(ua, n, "Cisco AnyConnect") || starts(ua, n, "AnyConnect") ||
+	       starts(ua, n, "Cisco Secure Client");
+}
+
+unsigned dtls_overhead(bool ipv6, enum dtls_cipher c)
 {
 	/* DTLS 1.2 record: 13-byte header; AES-GCM adds an 8-byte explicit
 	 * nonce and a 16-byte tag, ChaCha20-Poly1305 only the tag. */
-	unsigned over = (ipv6 ? 40 : 20) + 8 + 13 + (c == DTLS_CHACHA20_POLY1305 ? 16 : 24) + 1;
+	return (ipv6 ? 40 : 20) + 8 + 13 + (c == DTLS_CHACHA20_POLY1305 ? 16 : 24) + 1;
+}
+
+unsigned dtls_tunnel_mtu(unsigned base_mtu, bool ipv6, enum dtls_cipher c)
+{
+	unsigned over = dtls_overhead(ipv6, c);
 
 	return base_mtu > over ? base_mtu - over : 0;
 }

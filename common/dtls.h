@@ -56,8 +56,17 @@ enum dtls_cipher {
 	DTLS_CHACHA20_POLY1305,
 };
 
+/* The key exchange a legacy suite name stands for: the resumed session
+ * must claim the suite the client set up, though no key is exchanged. */
+enum dtls_kx {
+	DTLS_KX_RSA,
+	DTLS_KX_ECDHE_RSA,
+	DTLS_KX_ECDHE_ECDSA,
+};
+
 struct dtls_choice {
 	enum dtls_mode mode;
+	enum dtls_kx kx;
 	/* Legacy mode: the suite chosen, the name to answer with (one the
 	 * client listed) and in which header (X-DTLS12-CipherSuite or
 	 * X-DTLS-CipherSuite). */
@@ -88,6 +97,13 @@ void dtls_choose(const struct dtls_offer *o, bool prefer_legacy, struct dtls_cho
  * client's X-CSTP-Base-MTU, bounded by ours) less the IP (20 or 40) and UDP
  * (8) headers, the DTLS 1.2 record overhead of the cipher and the one-byte
  * type header.  0 when nothing fits. */
+/* Whether a User-Agent is Cisco's client (Cisco Secure Client, AnyConnect
+ * on any platform) rather than openconnect, which since 9.20 calls itself
+ * "AnyConnect-compatible OpenConnect".  ua[0..n), not NUL-terminated. */
+bool dtls_cisco_agent(const char *ua, size_t n);
+
 unsigned dtls_tunnel_mtu(unsigned base_mtu, bool ipv6, enum dtls_cipher c);
+/* What a datagram adds to a tunnel packet: base_mtu - tunnel MTU. */
+unsigned dtls_overhead(bool ipv6, enum dtls_cipher c);
 
 #endif

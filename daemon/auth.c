@@ -17,6 +17,7 @@
 #include "daemon/bans.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
+#include "daemon/udp.h"
 #include "daemon/wchan.h"
 
 static const struct cfg *cfg; /* the live config (master.c) */
@@ -212,6 +213,14 @@ static void connect_refuse(unsigned w, struct ipc_msg *r, int status, const char
 	wchan_send(w, r);
 }
 
+/* The tunnel's channel is gone with it: its peer no longer steers here. */
+static void dtls_gone(struct session *s)
+{
+	if (s->dtls_steered && s->worker >= 0)
+		udp_peer((unsigned)s->worker, &s->dtls_peer, false);
+	s->dtls_up = s->dtls_steered = false;
+}
+
 /* One live tunnel per session: the newest wins (a client that reconnects
  * before we noticed its old TCP died). */
 static void replace_tunnel(struct session *s)
@@ -221,6 +230,7 @@ static void replace_tunnel(struct session *s)
 	k.u.kick.sess_id = sess_id(&sess, s);
 	log_info("session %u: replacing its tunnel on worker %d", s->serial, s->worker);
 	wchan_send((unsigned)s->worker, &k);
+	dtls_gone(s);
 	sess_unbind(&sess, s);
 }
 
@@ -276,6 +286,7 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 	sess_add_counters(s, &m->u.closed.ctr);
 	if (s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
 		return; /* an old tunnel of a session that moved on */
+	dtls_gone(s);
 	if (m->u.closed.end_session) {
 		sess_end(&sess, s, m->u.closed.reason);
 		return;
@@ -295,8 +306,35 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 		sess_add_counters(s, &m->u.closed.ctr);
 }
 
+/* The session notes the channel; the steering map its peer, from the
+ * start of a handshake on.  Only the worker holding the tunnel speaks for
+ * its channel. */
+void auth_dtls(unsigned w, struct ipc_msg *m)
+{
+	struct session *s = sess_by_id(&sess, m->u.dtls.sess_id);
+
+	if (!s || s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
+		return;
+	if (m->u.dtls.up == 2 && s->dtls_up)
+		return; /* a new handshake: the channel's peer steers here already */
+	if (s->dtls_steered)
+		udp_peer(w, &s->dtls_peer, false);
+	s->dtls_steered = m->u.dtls.up != 0;
+	s->dtls_peer = m->u.dtls.peer;
+	if (s->dtls_steered)
+		udp_peer(w, &s->dtls_peer, true);
+	if (m->u.dtls.up != 2) {
+		s->dtls_up = m->u.dtls.up == 1;
+		memcpy(s->dtls_cipher, m->u.dtls.cipher, sizeof(s->dtls_cipher));
+		s->dtls_cipher[sizeof(s->dtls_cipher) - 1] = 0;
+	}
+}
+
 void auth_worker_gone(unsigned w)
 {
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].worker == (int)w)
+			dtls_gone(&sess.s[i]);
 	sess_unbind_worker(&sess, (int)w);
 }
 

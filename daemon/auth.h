@@ -49,6 +49,8 @@ void auth_closed(unsigned w, struct ipc_msg *m);  /* IPC_CLOSED */
 void auth_stats(unsigned w, struct ipc_msg *m);	  /* IPC_STATS */
 
 /* Worker w died: its tunnels become idle sessions. */
+/* IPC_DTLS: the tunnel's channel changed (steers its peer's datagrams). */
+void auth_dtls(unsigned w, struct ipc_msg *m);
 void auth_worker_gone(unsigned w);
 /* End the session (tunnelctl disconnect): its client gets a DISCONNECT
  * frame.  0 or -errno.  May free the slot of s (sessions.h: used = false). */

@@ -33,6 +33,7 @@
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
+#include "daemon/udp.h"
 #include "daemon/wchan.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -251,6 +252,7 @@ static const struct {
     {IPC_CONNECT_REQ, auth_connect}, /* a cookie: a lease or a refusal */
     {IPC_CLOSED, auth_closed},	     /* a tunnel ended */
     {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
+    {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -405,6 +407,7 @@ static int start(void)
 	    .forget = forget_in_worker,
 	};
 
+	udp_setup(&M.cfg, M.n);
 	if (slots_setup(&se) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
@@ -481,6 +484,7 @@ static void shut_down(void)
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
 	slots_free();
+	udp_free();
 	wchan_free();
 	auth_close();
 	cfg_free(&M.cfg);

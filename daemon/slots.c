@@ -32,6 +32,7 @@
 #include "daemon/listen.h"
 #include "daemon/steer.h"
 #include "daemon/tun.h"
+#include "daemon/udp.h"
 #include "daemon/wchan.h"
 #include "worker/worker.h"
 
@@ -326,6 +327,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	close_fd(&steer_fd);
 	wchan_forget();
 	keep_own_fds(i, peer);
+	udp_close_others(i);
 
 	memset(&env, 0, sizeof(env));
 	env.geom = ctx.geom;
@@ -346,6 +348,11 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.uid = uid;
 	env.gid = gid;
 	env.chroot_dir = chroot_dir;
+	env.udp_fds = udp_fds(i);
+	env.udp_ports = udp_ports();
+	env.udp_inbox_fd = udp_inbox(i);
+	env.udp_peer_inbox = udp_peer_inboxes();
+	env.udp_steered = udp_steered();
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL); /* fails only on a bad argument */
 	_exit(worker_main(&env));

@@ -124,6 +124,8 @@ static struct conn_step on_connect(struct conn *c, const struct http_req *req)
 	}
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "%s", c->peer);
 	c->have6 = wants_ipv6(req); /* narrowed to the pools by tunnel.c */
+	if (dtls_offer(c, req) < 0)
+		return step_close("out of memory");
 	r = chan_send(&m);
 	explicit_bzero(&m, sizeof(m));
 	return r < 0 ? step_close("master unreachable") : step_to(CS_CONNECT_WAIT);

@@ -36,6 +36,8 @@ static const struct {
     {"read", "tunio.c: TUN queue; loop.c: timerfd and signalfd"},
     {"write", "tunio.c: packets to the TUN queue"},
     {"recvfrom", "tls.c: client sockets; tunio.c: inbox; loop.c: control socket"},
+    {"recvmmsg", "udpio.c: DTLS datagrams, in batches"},
+    {"sendmmsg", "udpout.c: DTLS datagrams, in batches"},
     {"sendto", "tls.c: client sockets; tunio.c: hand-offs; log.c and chan.c: master"},
     {"close", "conn.c: closing client connections; loop.c: the listeners, on SIGQUIT"},
     {"getrandom", "GnuTLS: handshake and record nonces"},

@@ -137,6 +137,7 @@ START_TEST(test_choose)
 	ck_assert_str_eq(c.name, "ECDHE-RSA-AES128-GCM-SHA256");
 	ck_assert(c.dtls12_header);
 	ck_assert_int_eq(c.cipher, DTLS_AES128_GCM);
+	ck_assert_int_eq(c.kx, DTLS_KX_ECDHE_RSA);
 	/* Only names the client listed: an ECDSA-only list gets that name. */
 	c = choose("AES256-SHA:AES128-SHA", "ECDHE-ECDSA-AES256-GCM-SHA384", true, true);
 	ck_assert_int_eq(c.mode, DTLS_MODE_LEGACY);
@@ -145,6 +146,7 @@ START_TEST(test_choose)
 	/* Old openconnect-style legacy names in X-DTLS-CipherSuite. */
 	c = choose("OC-DTLS1_2-AES256-GCM:AES256-SHA", NULL, true, false);
 	ck_assert_int_eq(c.mode, DTLS_MODE_LEGACY);
+	ck_assert_int_eq(c.kx, DTLS_KX_RSA);
 	ck_assert_str_eq(c.name, "OC-DTLS1_2-AES256-GCM");
 	ck_assert(!c.dtls12_header);
 	/* DTLS 0.9 only: nothing we can do. */
@@ -162,6 +164,21 @@ START_TEST(test_choose)
 	/* Cisco-preferred but only PSK offered: PSK. */
 	c = choose("PSK-NEGOTIATE", NULL, true, true);
 	ck_assert_int_eq(c.mode, DTLS_MODE_PSK);
+}
+END_TEST
+
+START_TEST(test_agent)
+{
+#define UA(s) s, sizeof(s) - 1
+	ck_assert(dtls_cisco_agent(UA("AnyConnect Windows 5.0.04032")));
+	ck_assert(dtls_cisco_agent(UA("Cisco AnyConnect VPN Agent for Windows 4.10.06079")));
+	ck_assert(dtls_cisco_agent(UA("AnyConnect Darwin_i386 4.9.03049")));
+	ck_assert(dtls_cisco_agent(UA("Cisco Secure Client 5.1.2.42")));
+	ck_assert(!dtls_cisco_agent(UA("AnyConnect-compatible OpenConnect VPN Agent v9.21")));
+	ck_assert(!dtls_cisco_agent(UA("Open AnyConnect VPN Agent v9.01-3")));
+	ck_assert(!dtls_cisco_agent(UA("AnyConnec")));
+	ck_assert(!dtls_cisco_agent(NULL, 0));
+#undef UA
 }
 END_TEST
 
@@ -187,6 +204,7 @@ int main(void)
 	tcase_add_test(tc, test_hello_id);
 	tcase_add_test(tc, test_hello_refused);
 	tcase_add_test(tc, test_choose);
+	tcase_add_test(tc, test_agent);
 	tcase_add_test(tc, test_mtu);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
