@@ -22,7 +22,7 @@ struct peermap {
 	struct {
 		struct peer_key k;
 		uint32_t v;
-	} *slot;
+	} * slot;
 	uint32_t mask; /* capacity - 1 */
 	uint32_t n;
 };

@@ -18,8 +18,8 @@
 #include "daemon/fsutil.h"
 #include "daemon/udpsteer.h"
 
-#define UDP_BUF	   (4 << 20) /* socket buffers: bursts of datagrams */
-#define PEERS_PER  4	     /* steering map entries per client allowed */
+#define UDP_BUF	  (4 << 20) /* socket buffers: bursts of datagrams */
+#define PEERS_PER 4	    /* steering map entries per client allowed */
 
 static unsigned n_workers, n_listen;
 static int *fds;	/* n_workers x n_listen, worker-major */
@@ -62,9 +62,9 @@ static int open_all(const struct cfg *cfg)
 
 	for (unsigned k = 0; k < n_listen; k++) {
 		const struct sockaddr_storage *ss = &cfg->listen[k].ss;
-		uint16_t tcp = ntohs(ss->ss_family == AF_INET
-					 ? ((const struct sockaddr_in *)ss)->sin_port
-					 : ((const struct sockaddr_in6 *)ss)->sin6_port);
+		uint16_t tcp =
+		    ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+						   : ((const struct sockaddr_in6 *)ss)->sin6_port);
 
 		ports[k] = cfg->dtls_port ? (uint16_t)cfg->dtls_port : tcp;
 		/* Worker order: socket w of the group is worker w's

@@ -313,8 +313,7 @@ int dtls_headers(const struct conn *c, char *out, size_t cap)
 		n = snprintf(out, cap, "X-DTLS-App-ID: %s\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n",
 			     id);
 	else
-		n = snprintf(out, cap,
-			     "X-DTLS-Session-ID: %s\r\n%s: %s\r\nX-DTLS-MTU: %u\r\n", id,
+		n = snprintf(out, cap, "X-DTLS-Session-ID: %s\r\n%s: %s\r\nX-DTLS-MTU: %u\r\n", id,
 			     dt->choice.dtls12_header ? "X-DTLS12-CipherSuite"
 						      : "X-DTLS-CipherSuite",
 			     dt->choice.name, c->mtu);
@@ -383,12 +382,12 @@ static void sess_bind(struct dtls_sess *ds)
 
 static int legacy_setup(struct dtls *dt, gnutls_session_t s)
 {
-	static const char *const kx[] = {
-	    [DTLS_KX_RSA] = "RSA", [DTLS_KX_ECDHE_RSA] = "ECDHE-RSA",
-	    [DTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA"};
+	static const char *const kx[] = {[DTLS_KX_RSA] = "RSA",
+					 [DTLS_KX_ECDHE_RSA] = "ECDHE-RSA",
+					 [DTLS_KX_ECDHE_ECDSA] = "ECDHE-ECDSA"};
 	static const gnutls_kx_algorithm_t gkx[] = {[DTLS_KX_RSA] = GNUTLS_KX_RSA,
-						     [DTLS_KX_ECDHE_RSA] = GNUTLS_KX_ECDHE_RSA,
-						     [DTLS_KX_ECDHE_ECDSA] = GNUTLS_KX_ECDHE_ECDSA};
+						    [DTLS_KX_ECDHE_RSA] = GNUTLS_KX_ECDHE_RSA,
+						    [DTLS_KX_ECDHE_ECDSA] = GNUTLS_KX_ECDHE_ECDSA};
 	bool aes128 = dt->choice.cipher == DTLS_AES128_GCM;
 	gnutls_datum_t master = {dt->key, MASTER_LEN}, sid = {dt->id, DTLS_ID_LEN};
 	char prio[256];
@@ -416,8 +415,8 @@ static int sess_start(struct conn *c, struct dtls_sess *ds, const struct udp_pee
 	struct dtls *dt = c->dt;
 	int r;
 
-	r = gnutls_init(&ds->s, GNUTLS_SERVER | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK |
-				    GNUTLS_NO_SIGNAL);
+	r = gnutls_init(&ds->s,
+			GNUTLS_SERVER | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 	if (r < 0)
 		return r;
 	if (dt->choice.mode == DTLS_MODE_PSK) {
@@ -524,7 +523,6 @@ enum dtls_in dtls_input(struct conn *c, const struct udp_peer *from, const uint8
 	const uint8_t *id;
 	bool started = false;
 	ssize_t r;
-
 
 	if (dtls_hello_id(d, n, &id) == 0 && !(dt->next.s && peer_eq(&dt->next.peer, from))) {
 		if (hello(c, from) < 0)

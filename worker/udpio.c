@@ -66,8 +66,7 @@ static void hand_over(unsigned w, const struct udp_peer *p, const uint8_t *d, si
 	struct fwd_hdr h = {p->a, p->k};
 	struct peer_key key;
 
-	if (w >= W.env->n_workers || w == W.env->id || W.env->udp_peer_inbox[w] < 0 ||
-	    n > IN_MAX) {
+	if (w >= W.env->n_workers || w == W.env->id || W.env->udp_peer_inbox[w] < 0 || n > IN_MAX) {
 		st.unknown++;
 		return;
 	}

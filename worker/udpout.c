@@ -41,8 +41,8 @@ void udpout_queue(int fd, const struct udp_peer *p, const void *data, size_t len
 	iov[n] = (struct iovec){buf + used, len};
 	memset(&msgs[n], 0, sizeof(msgs[n]));
 	msgs[n].msg_hdr.msg_name = &addr[n];
-	msgs[n].msg_hdr.msg_namelen = p->a.sa.sa_family == AF_INET ? sizeof(struct sockaddr_in)
-								    : sizeof(struct sockaddr_in6);
+	msgs[n].msg_hdr.msg_namelen =
+	    p->a.sa.sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	msgs[n].msg_hdr.msg_iov = &iov[n];
 	msgs[n].msg_hdr.msg_iovlen = 1;
 	fds[n] = fd;
