@@ -85,6 +85,7 @@ const struct cfg_key cfg_keys[] = {
     {"dtls.cisco-compat", CT_BOOL, OFF(dtls_cisco_compat), 0, NULL, 1, 0, 1, RL | WK},
     {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 60, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
+    {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, 0},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);

@@ -94,6 +94,7 @@ struct cfg {
 	bool dtls_cisco_compat; /* dtls.cisco-compat: Cisco clients get legacy DTLS */
 	unsigned rekey_time;	/* session.rekey-time, s: TLS 1.3 key update period */
 	unsigned node_id;	/* session.node-id: this node's number in a fleet */
+	char *cisco_profile;	/* cisco.profile: AnyConnect XML profile file, NULL: none */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

@@ -333,7 +333,8 @@ static int load_and_detach(void)
 {
 	if (auth_load_users(M.cfg.password_file) < 0)
 		return -1;
-	if (slots_load_tls(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0)
+	if (slots_load_tls(&M.cfg) < 0 || slots_load_profile(&M.cfg) < 0 ||
+	    slots_set_identity(&M.cfg) < 0)
 		return -1;
 	/* Files are read; the rest needs no path relative to our cwd. */
 	if (M.opts.daemon && daemon_start() < 0)

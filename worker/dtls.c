@@ -60,7 +60,6 @@ struct dtls {
 	struct dtls_choice choice;
 	uint8_t key[MASTER_LEN]; /* PSK (32 bytes) or the legacy master secret */
 	unsigned base_mtu;	 /* the path's MTU, bounded by ours */
-	bool cisco;		 /* a Cisco client */
 	struct dtls_sess cur;	 /* the channel, once up */
 	struct dtls_sess next;	 /* a handshake in progress; takes over when done */
 	time_t last_rx;		 /* last record on the channel */
@@ -203,18 +202,16 @@ int dtls_offer(struct conn *c, const struct http_req *req)
 			       req->dtls12_suites.n, false};
 	uint8_t master[MASTER_LEN];
 	struct dtls *dt;
-	bool cisco;
 
 	dtls_forget(c);
 	if (!W.env->udp_fds || !req->dtls_suites.p)
 		return 0; /* DTLS off here, or the client does not want it */
 	o.have_master = req->dtls_master.p &&
 			unhex(req->dtls_master.p, req->dtls_master.n, master, sizeof(master)) == 0;
-	cisco = dtls_cisco_agent(req->user_agent.p, req->user_agent.n);
 	dt = calloc(1, sizeof(*dt));
 	if (!dt)
 		return -ENOMEM;
-	dtls_choose(&o, cisco && W.cfg->dtls_cisco_compat, &dt->choice);
+	dtls_choose(&o, c->cisco, &dt->choice);
 	if (dt->choice.mode == DTLS_MODE_NONE) {
 		free(dt);
 		return 0;
@@ -222,7 +219,6 @@ int dtls_offer(struct conn *c, const struct http_req *req)
 	if (dt->choice.mode == DTLS_MODE_LEGACY)
 		memcpy(dt->key, master, sizeof(master));
 	explicit_bzero(master, sizeof(master));
-	dt->cisco = cisco;
 	dt->base_mtu = req->cstp_base_mtu > 0 ? (unsigned)req->cstp_base_mtu : BASE_MTU_DEFAULT;
 	c->dt = dt;
 	return 0;
@@ -235,11 +231,6 @@ void dtls_forget(struct conn *c)
 	explicit_bzero(c->dt, sizeof(*c->dt));
 	free(c->dt);
 	c->dt = NULL;
-}
-
-bool dtls_is_cisco(const struct conn *c)
-{
-	return c->dt && c->dt->cisco;
 }
 
 /* Whether the client reached us over IPv6 (the DTLS datagrams will too). */

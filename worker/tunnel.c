@@ -20,7 +20,7 @@
 #define RESP_MAX     8192
 #define STATS_PERIOD 10 /* ticks (s) between counter reports to the master */
 
-static size_t put_routes(char *p, size_t cap)
+static size_t put_routes(const struct conn *c, char *p, size_t cap)
 {
 	const struct cfg *cfg = W.cfg;
 	char a[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
@@ -30,6 +30,8 @@ static size_t put_routes(char *p, size_t cap)
 	for (i = 0; i < cfg->n_routes && n < cap; i++) {
 		const struct cfg_prefix *r = &cfg->routes[i];
 		int w;
+		if (cisco_skip_route(c, r))
+			continue;
 		inet_ntop(r->addr.family, &r->addr.u, a, sizeof(a));
 		if (r->addr.family == AF_INET) {
 			struct in_addr m = {htonl(r->len ? ~0u << (32 - r->len) : 0)};
@@ -79,10 +81,17 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 		PUT("X-CSTP-Address-IP6: %s/%u\r\n", a, g->len6);
 	}
 	for (i = 0; i < cfg->n_dns; i++) {
+		/* Cisco's client wants IPv6 ones in X-CSTP-DNS-IP6 (cisco.c). */
+		if (c->cisco && cfg->dns[i].family == AF_INET6)
+			continue;
 		inet_ntop(cfg->dns[i].family, &cfg->dns[i].u, a, sizeof(a));
 		PUT("X-CSTP-DNS: %s\r\n", a);
 	}
-	n += put_routes(out + n, cap - n);
+	n += put_routes(c, out + n, cap - n);
+	w = cisco_connect_headers(c, out + n, cap - n);
+	if (w < 0)
+		return -1;
+	n += (size_t)w;
 	/* Rekey "ssl" with a long period: the server updates the TLS keys
 	 * itself (tunnel_tick); Cisco Secure Client 5.1 refuses "none". */
 	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\nX-CSTP-Idle-Timeout: none\r\n"

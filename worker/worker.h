@@ -55,6 +55,10 @@ struct worker_env {
 	int udp_inbox_fd;	   /* datagrams other workers hand us */
 	const int *udp_peer_inbox; /* send ends, by worker id; ours is -1 */
 	bool udp_steered;	   /* the kernel steers datagrams to their worker */
+	/* cisco.profile: served at /profiles/NAME; NULL when none. */
+	const char *profile;
+	size_t profile_len;
+	const char *profile_name;
 };
 
 int worker_main(const struct worker_env *env);
@@ -164,6 +168,7 @@ struct conn {
 	uint16_t part_len;
 	struct sess_counters ctr; /* since the last report to the master */
 	struct dtls *dt;	  /* DTLS offered (CONNECT) or set up (tunnel); else NULL */
+	bool cisco;		  /* Cisco's client, with dtls.cisco-compat (CONNECT on) */
 	time_t rekeyed;		  /* last TLS key update (tunnel) */
 };
 
@@ -257,7 +262,6 @@ int dtls_init(void);
 int dtls_offer(struct conn *c, const struct http_req *req);
 /* Drop what dtls_offer() kept (no-op without). */
 void dtls_forget(struct conn *c);
-bool dtls_is_cisco(const struct conn *c);
 /* The tunnel opens over c->tls: the App-ID and key; returns the tunnel MTU,
  * mtu lowered to what fits a datagram (mtu unchanged without DTLS). */
 unsigned dtls_open(struct conn *c, unsigned mtu);
@@ -294,6 +298,24 @@ void dtls_close(struct conn *c);
 /* Fill IPC_DTLS's up, peer and cipher: of the channel, or (handshake) of
  * the handshake in progress, so its peer's datagrams are steered here. */
 void dtls_report(const struct conn *c, struct ipc_msg *m, bool handshake);
+
+/* cisco.c: what Cisco Secure Client asks beyond openconnect's login. */
+struct cisco_answer {
+	int status;
+	const char *type; /* Content-Type */
+	const char *body;
+	size_t len;
+};
+void cisco_init(void);
+/* A GET of a URL Cisco's downloader fetches: true and the answer. */
+bool cisco_url(const struct http_str *target, struct cisco_answer *a);
+/* After login: the profile manifest (XML for the success document) and the
+ * webvpnc cookie header; both "" without cisco.profile.  0 or -1. */
+int cisco_login_extras(char *xml, size_t xcap, char *hdr, size_t hcap);
+/* A route the CONNECT answer leaves to cisco_connect_headers(). */
+bool cisco_skip_route(const struct conn *c, const struct cfg_prefix *r);
+/* The CONNECT answer's extras for a Cisco client: length, or -1. */
+int cisco_connect_headers(const struct conn *c, char *out, size_t cap);
 
 /* udpout.c: datagrams to clients, sent in batches (sendmmsg). */
 void udpout_queue(int fd, const struct udp_peer *p, const void *data, size_t len);

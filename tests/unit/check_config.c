@@ -567,6 +567,7 @@ START_TEST(test_key_table)
 	    "dtls.port",
 	    "dtls.priorities",
 	    "session.node-id",
+	    "cisco.profile",
 	};
 	size_t n = cfg_key_count(), n_restart = 0;
 
