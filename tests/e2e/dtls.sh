@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The DTLS channel with the stock client: up within 3 s of the start, the
-# data over it (tunnelctl's channel and counters); a reconnect (SIGUSR2)
+# The DTLS channel with the stock client: up within 3 s of the start, its MTU
+# probe echoed at full length, the data over it (tunnelctl's channel and
+# counters); a reconnect (SIGUSR2)
 # keeps the addresses and brings DTLS back; a NAT that moves the client's
 # UDP port mid-flow (nftables SNAT in the client namespace) costs under
 # 1 s; packets dropped at random on the path (1 %) leave it working; with
@@ -41,7 +42,7 @@ wait_channel() {
 
 # 1. Up over DTLS within 3 s of the client's start.
 t0=$(lab__now_ms)
-lab_start_client c1 alice alice-pass
+lab_start_client c1 alice alice-pass -v -v
 lab_wait_client c1 20 || td_fail "client did not connect"
 wait_channel alice dtls 10 >/dev/null || td_fail "no DTLS: $(session_of alice)"
 took=$(($(lab__now_ms) - t0))
@@ -50,6 +51,13 @@ grep -q "Established DTLS connection" "$LAB_DIR/c1.oc.log" || td_fail "the clien
 cipher=$(session_of alice | jq -r .dtls_cipher)
 [ -n "$cipher" ] && [ "$cipher" != null ] || td_fail "no DTLS cipher shown"
 td_pass "DTLS up in $took ms ($cipher)"
+# The client probes the MTU with DPD requests of the tunnel MTU (1400) and
+# takes only an answer of the same length and bytes.
+grep -q "Sending MTU DPD probe (1400 bytes)" "$LAB_DIR/c1.oc.log" || td_fail "no MTU probe sent"
+grep -q "Received MTU DPD probe (1400 bytes)" "$LAB_DIR/c1.oc.log" ||
+	td_fail "the MTU probe was not echoed at full length"
+grep -q "Detected MTU" "$LAB_DIR/c1.oc.log" && td_fail "the client lowered its MTU"
+td_pass "MTU probe echoed at full length (1400 bytes)"
 
 ip4=$(lab_client_state c1 ip4)
 ip6=$(lab_client_state c1 ip6)
