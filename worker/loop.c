@@ -229,6 +229,7 @@ static int setup(const struct worker_env *env)
 	if (dtls_init() < 0)
 		return -EINVAL;
 	cisco_init();
+	udpout_init();
 	W.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (W.ep < 0 || setup_signals() < 0)
 		return log_errno(-errno, "worker event set-up");

@@ -318,6 +318,7 @@ bool cisco_skip_route(const struct conn *c, const struct cfg_prefix *r);
 int cisco_connect_headers(const struct conn *c, char *out, size_t cap);
 
 /* udpout.c: datagrams to clients, sent in batches (sendmmsg). */
+void udpout_init(void);
 void udpout_queue(int fd, const struct udp_peer *p, const void *data, size_t len);
 void udpout_flush(void);
 void udpout_log_stats(void);
