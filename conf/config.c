@@ -83,7 +83,7 @@ const struct cfg_key cfg_keys[] = {
     {"dtls.port", CT_UINT, OFF(dtls_port), 0, NULL, 0, 0, 65535, 0},
     {"dtls.priorities", CT_STRING, OFF(dtls_priorities), 0, DTLS_PRIORITIES_DEFAULT, 0, 0, 0, 0},
     {"dtls.cisco-compat", CT_BOOL, OFF(dtls_cisco_compat), 0, NULL, 1, 0, 1, RL | WK},
-    {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 60, 31536000, RL | WK},
+    {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
     {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, 0},
 };

@@ -65,6 +65,7 @@ struct dtls {
 	time_t last_rx;		 /* last record on the channel */
 	time_t hs_start;
 	bool active; /* the client sends over DTLS (no CSTP DATA since its last record) */
+	bool rekeying; /* the client renegotiates cur (X-DTLS-Rekey-Method: ssl) */
 };
 
 static gnutls_psk_server_credentials_t psk_cred;
@@ -502,6 +503,25 @@ static int hello(struct conn *c, const struct udp_peer *from)
 
 /* ---- datagrams ---------------------------------------------------------- */
 
+/* The client's rekey ("ssl"): a new handshake inside the channel's
+ * session, which keeps carrying records meanwhile. */
+static enum dtls_in rekey_step(struct conn *c)
+{
+	struct dtls *dt = c->dt;
+	int r = gnutls_handshake(dt->cur.s);
+
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+		return DTLS_IN_NONE;
+	rx = NULL;
+	dt->rekeying = false;
+	if (r < 0) {
+		log_info("session %u: DTLS rekey failed: %s", c->serial, gnutls_strerror(r));
+		return DTLS_IN_NONE;
+	}
+	log_info("session %u: DTLS rekeyed", c->serial);
+	return DTLS_IN_RECORDS;
+}
+
 /* A record that proved a rebinding, kept for the next dtls_record(). */
 static struct {
 	struct conn *c;
@@ -541,7 +561,7 @@ enum dtls_in dtls_input(struct conn *c, const struct udp_peer *from, const uint8
 		return DTLS_IN_NONE; /* no channel, and not a handshake */
 	}
 	if (peer_eq(&dt->cur.peer, from))
-		return DTLS_IN_RECORDS;
+		return dt->rekeying ? rekey_step(c) : DTLS_IN_RECORDS;
 	/* Another port (or address) of the client's: a NAT moved it.  Only a
 	 * record that decrypts with the channel's keys moves the channel. */
 	r = gnutls_record_recv(dt->cur.s, plain, sizeof(plain));
@@ -572,6 +592,11 @@ ssize_t dtls_record(struct conn *c, const uint8_t **rec)
 		dt->active = true;
 		*rec = plain;
 		return r;
+	}
+	if (r == GNUTLS_E_REHANDSHAKE) {
+		dt->rekeying = true;
+		rekey_step(c);
+		return 0;
 	}
 	rx = NULL;
 	/* DTLS drops what it cannot use (replays, forgeries, reordering

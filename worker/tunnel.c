@@ -19,6 +19,8 @@
 
 #define RESP_MAX     8192
 #define STATS_PERIOD 10 /* ticks (s) between counter reports to the master */
+/* The CSTP rekey period told to clients: one year, as a 32-bit number. */
+#define CSTP_REKEY_ADVERTISED 31536000u
 
 static size_t put_routes(const struct conn *c, char *p, size_t cap)
 {
@@ -92,13 +94,15 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 	if (w < 0)
 		return -1;
 	n += (size_t)w;
-	/* Rekey "ssl" with a long period: the server updates the TLS keys
-	 * itself (tunnel_tick); Cisco Secure Client 5.1 refuses "none". */
+	/* Rekey "ssl" (Cisco Secure Client 5.1 refuses "none") after a year:
+	 * the server updates the TLS keys itself every session.rekey-time
+	 * (tunnel_tick), and a client's KeyUpdate crossing the server's has
+	 * broken sessions (GnuTLS, FIELD.md section 5). */
 	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\nX-CSTP-Idle-Timeout: none\r\n"
 	    "X-CSTP-Session-Timeout: none\r\nX-CSTP-Disconnected-Timeout: %u\r\n"
 	    "X-CSTP-Keep: true\r\nX-CSTP-Rekey-Method: ssl\r\nX-CSTP-Rekey-Time: %u\r\n"
 	    "X-CSTP-MTU: %u\r\n",
-	    cfg->keepalive, cfg->dpd, cfg->reconnect_timeout, cfg->rekey_time, c->mtu);
+	    cfg->keepalive, cfg->dpd, cfg->reconnect_timeout, CSTP_REKEY_ADVERTISED, c->mtu);
 	w = dtls_headers(c, out + n, cap - n);
 	if (w < 0)
 		return -1;

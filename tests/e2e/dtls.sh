@@ -18,6 +18,10 @@ lab_make_cert
 lab_add_client c1
 lab_add_client c2
 td_users alice:alice-pass bob:bob-pass
+td_config
+# Key updates every 10 s, so that the server's TLS 1.3 KeyUpdate (and the
+# client's own, told "ssl") happen during the test.
+sed -i 's|keepalive = 20; };|keepalive = 20; rekey-time = 10; };|' "$LAB_DIR/tunneld.conf"
 td_start
 CTL=${TD_CTL:-$TD_TOP/tunnelctl}
 ctl() { "$CTL" -s "$LAB_DIR/control.sock" "$@"; }
@@ -70,6 +74,14 @@ sleep 11
 after=$(session_of alice | jq .dtls_rx_pkts)
 [ "$after" -ge $((before + 10)) ] || td_fail "DTLS counters did not move: $before -> $after"
 td_pass "pings both families over DTLS ($before -> $after packets in)"
+td_log_wait "session [0-9]+: TLS keys updated" 5 || td_fail "no TLS key update after rekey-time"
+lab_ping_ok c1 198.18.1.2 3 || td_fail "traffic after the key update"
+[ "$(lab_event_count c1 reconnect)" = 0 ] || td_fail "the key updates made the client reconnect"
+# The client rekeys DTLS by renegotiating inside the channel.
+td_log_wait "session [0-9]+: DTLS rekeyed" 5 || td_fail "the client's DTLS rekey did not complete"
+grep -q "DTLS Rehandshake failed\|DTLS handshake timed out" "$LAB_DIR/c1.oc.log" &&
+	td_fail "the client's DTLS rekey failed"
+td_pass "TLS 1.3 key update by the server, DTLS rekeyed by the client, traffic goes on"
 
 # 2. A reconnect keeps the addresses, and DTLS comes back (new PSK, new App-ID).
 lab_client_signal c1 USR2
