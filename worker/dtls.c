@@ -64,7 +64,7 @@ struct dtls {
 	struct dtls_sess next;	 /* a handshake in progress; takes over when done */
 	time_t last_rx;		 /* last record on the channel */
 	time_t hs_start;
-	bool active; /* the client sends over DTLS (no CSTP DATA since its last record) */
+	bool active;   /* the client sends over DTLS (no CSTP DATA since its last record) */
 	bool rekeying; /* the client renegotiates cur (X-DTLS-Rekey-Method: ssl) */
 };
 

@@ -138,7 +138,8 @@ static void send_run(unsigned from, unsigned count)
 				continue;
 			if (gso && out_segs[done] > 1 && (errno == EIO || errno == EINVAL)) {
 				/* No segmentation here: datagrams one by one. */
-				log_info("UDP segmentation offload refused (%s): off", strerror(errno));
+				log_info("UDP segmentation offload refused (%s): off",
+					 strerror(errno));
 				gso = false;
 				send_run(from, count);
 				return;
