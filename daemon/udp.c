@@ -11,6 +11,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +49,9 @@ static int open_one(const struct cfg_listen *l, uint16_t port, int *out)
 		close(fd);
 		return r;
 	}
+	/* Merged datagrams where the device does GRO (worker/udpio.c cuts
+	 * them apart); a kernel without it just delivers them one by one. */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	/* Beyond rmem_max: we are root here.  A smaller buffer only drops
 	 * more under bursts. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));

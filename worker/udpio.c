@@ -13,12 +13,17 @@
  *   else dropped and counted.
  * With the kernel's steering (daemon/udpsteer.c) a datagram reaches the
  * right worker at once, and 2-3 are rare; without it (or before the master
- * has steered a new peer) the hand-offs keep every datagram deliverable. */
+ * has steered a new peer) the hand-offs keep every datagram deliverable.
+ *
+ * UDP GRO (UDP_GRO on the sockets, daemon/udp.c): where the network device
+ * merges a client's datagrams, one message brings many, each gso_size long
+ * but the last; they are cut apart here and placed one by one. */
 #include "config.h"
 #include "worker/worker.h"
 
 #include <errno.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "common/dtls.h"
@@ -27,7 +32,7 @@
 
 #define IN_BATCH  32	/* datagrams per recvmmsg() */
 #define IN_BUDGET 256	/* datagrams per wake-up before yielding */
-#define IN_MAX	  16640 /* a datagram of the largest DTLS record */
+#define IN_MAX	  65536 /* a merged (GRO) message; one datagram is at most 16 KiB */
 #define TRIALS_PS 512	/* rebinding trials a second */
 
 /* A datagram handed over by another worker: this header, then the bytes. */
@@ -40,13 +45,17 @@ static struct mmsghdr msgs[IN_BATCH];
 static struct iovec iov[IN_BATCH];
 static union udp_addr addr[IN_BATCH];
 static uint8_t bufs[IN_BATCH][IN_MAX];
+static union {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+} ctl[IN_BATCH];
 static uint8_t fwd_buf[sizeof(struct fwd_hdr) + IN_MAX];
 static struct peermap fwd; /* peer -> worker + 1, for peers handed over */
 static unsigned trials;	   /* this second's */
 static time_t trial_second;
 
 static struct {
-	uint64_t in, calls, handed_out, handed_in, unknown, other_node;
+	uint64_t in, calls, handed_out, handed_in, unknown, other_node, gro_msgs;
 } st;
 
 int udpio_init(void)
@@ -139,6 +148,35 @@ static void place(const struct udp_peer *p, const uint8_t *d, size_t n, bool han
 	st.unknown++;
 }
 
+/* The segment size of a merged message, 0 for a single datagram. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(cm), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	return 0;
+}
+
+/* One message: a datagram, or a run of them merged by GRO. */
+static void take(const struct udp_peer *p, const uint8_t *d, size_t n, size_t seg)
+{
+	if (!seg || seg >= n) {
+		place(p, d, n, false);
+		return;
+	}
+	st.gro_msgs++;
+	for (size_t off = 0; off < n; off += seg) {
+		place(p, d + off, n - off < seg ? n - off : seg, false);
+		st.in++;
+	}
+	st.in--; /* the message itself was counted once */
+}
+
 void udpio_on_socket(unsigned k)
 {
 	unsigned got = 0;
@@ -148,6 +186,8 @@ void udpio_on_socket(unsigned k)
 		for (unsigned i = 0; i < IN_BATCH; i++) {
 			msgs[i].msg_hdr.msg_name = &addr[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(addr[i]);
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 		}
 		r = recvmmsg(W.env->udp_fds[k], msgs, IN_BATCH, MSG_DONTWAIT, NULL);
 		if (r <= 0)
@@ -158,7 +198,7 @@ void udpio_on_socket(unsigned k)
 			struct udp_peer p = {.a = addr[i], .k = (uint8_t)k};
 
 			if (addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6)
-				place(&p, bufs[i], msgs[i].msg_len, false);
+				take(&p, bufs[i], msgs[i].msg_len, gro_size(&msgs[i].msg_hdr));
 		}
 		got += (unsigned)r;
 		if (r < IN_BATCH)
@@ -188,11 +228,12 @@ void udpio_on_inbox(void)
 void udpio_log_stats(void)
 {
 	if (st.in || st.handed_in)
-		log_info("DTLS in: %llu datagrams in %llu recvmmsg calls (%.1f per call); handed "
-			 "%llu to other workers, took %llu; %llu for no tunnel, %llu for other "
-			 "nodes",
+		log_info("DTLS in: %llu datagrams in %llu recvmmsg calls (%.1f per call; %llu "
+			 "merged messages); handed %llu to other workers, took %llu; %llu for no "
+			 "tunnel, %llu for other nodes",
 			 (unsigned long long)st.in, (unsigned long long)st.calls,
 			 st.calls ? (double)st.in / (double)st.calls : 0.0,
-			 (unsigned long long)st.handed_out, (unsigned long long)st.handed_in,
-			 (unsigned long long)st.unknown, (unsigned long long)st.other_node);
+			 (unsigned long long)st.gro_msgs, (unsigned long long)st.handed_out,
+			 (unsigned long long)st.handed_in, (unsigned long long)st.unknown,
+			 (unsigned long long)st.other_node);
 }
