@@ -502,12 +502,20 @@ int authxml_write_form(char *out, size_t cap, const char *message)
 /* PROTOCOL.md 2.6: auth id="success" is what tells the client it is in. */
 int authxml_write_success(char *out, size_t cap)
 {
+	return authxml_write_success_config(out, cap, NULL);
+}
+
+int authxml_write_success_config(char *out, size_t cap, const char *config)
+{
 	struct wbuf w = {out, cap, 0, false};
 
 	w_str(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		  "<config-auth client=\"vpn\" type=\"complete\">\n"
 		  "<version who=\"sg\">0.1(1)</version>\n"
-		  "<auth id=\"success\"><title>SSL VPN Service</title></auth></config-auth>\n");
+		  "<auth id=\"success\"><title>SSL VPN Service</title></auth>");
+	if (config)
+		w_str(&w, config);
+	w_str(&w, "</config-auth>\n");
 	return w_finish(&w);
 }
 

@@ -28,6 +28,9 @@ int authxml_parse(const char *body, size_t len, struct authxml *out);
  * cap is too small.  'message' is escaped by the function. */
 int authxml_write_form(char *out, size_t cap, const char *message);
 int authxml_write_success(char *out, size_t cap);
+/* The same with config (our own XML, not escaped: e.g. the profile
+ * manifest) after the auth element; NULL for none. */
+int authxml_write_success_config(char *out, size_t cap, const char *config);
 
 /* XML-escape src into out (NUL-terminated); returns length or -1. */
 int authxml_escape(const char *src, char *out, size_t cap);

@@ -232,6 +232,9 @@ static const struct {
     {"X-CSTP-Hostname", offsetof(struct http_req, cstp_hostname)},
     {"X-CSTP-Address-Type", offsetof(struct http_req, cstp_address_type)},
     {"X-CSTP-Address", offsetof(struct http_req, cstp_address)},
+    {"X-DTLS-CipherSuite", offsetof(struct http_req, dtls_suites)},
+    {"X-DTLS12-CipherSuite", offsetof(struct http_req, dtls12_suites)},
+    {"X-DTLS-Master-Secret", offsetof(struct http_req, dtls_master)},
 };
 
 static int parse_content_length(const char *v, size_t vn, struct http_req *req)

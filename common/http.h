@@ -35,6 +35,9 @@ struct http_req {
 	struct http_str cstp_hostname;	   /* X-CSTP-Hostname */
 	struct http_str cstp_address_type; /* X-CSTP-Address-Type */
 	struct http_str cstp_address;	   /* X-CSTP-Address (reconnect hint) */
+	struct http_str dtls_suites;	   /* X-DTLS-CipherSuite */
+	struct http_str dtls12_suites;	   /* X-DTLS12-CipherSuite */
+	struct http_str dtls_master;	   /* X-DTLS-Master-Secret (hex) */
 	long cstp_base_mtu;		   /* X-CSTP-Base-MTU, 0 when absent */
 	long cstp_mtu;			   /* X-CSTP-MTU, 0 when absent */
 	bool full_ipv6;			   /* X-CSTP-Full-IPv6-Capability: true */

@@ -36,6 +36,7 @@ static const struct {
     {IPC_SETTINGS, "IPC_SETTINGS", IPC_FROM_MASTER},
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
     {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
+    {IPC_DTLS, "IPC_DTLS", IPC_FROM_WORKER},
 };
 
 struct chk {
@@ -154,6 +155,19 @@ static int check_settings(struct chk *k, const struct ipc_settings *st)
 	return 0;
 }
 
+/* The master puts the peer into the steering map and the cipher into
+ * tunnelctl's answers. */
+static int check_dtls(struct chk *k, const struct ipc_msg *m)
+{
+	uint32_t fam = m->u.dtls.peer.family;
+
+	if (m->u.dtls.up > 2)
+		return bad(k, "up %u is not 0, 1 or 2", m->u.dtls.up);
+	if (m->u.dtls.up && fam != AF_INET && fam != AF_INET6)
+		return bad(k, "peer has address family %u", fam);
+	return text_ok(k, "cipher", m->u.dtls.cipher, sizeof(m->u.dtls.cipher), true);
+}
+
 /* The one variable-size message: header, certificate, key, priorities. */
 static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 {
@@ -241,6 +255,10 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 		break;
 	case IPC_SETTINGS:
 		if (check_settings(&k, &m->u.settings) < 0)
+			goto fail;
+		break;
+	case IPC_DTLS:
+		if (check_dtls(&k, m) < 0)
 			goto fail;
 		break;
 	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field

@@ -28,6 +28,7 @@ enum ipc_type {
 	IPC_SETTINGS,	  /* m->w: reloaded settings for new sessions */
 	IPC_TLS,	  /* m->w: reloaded certificate, key, priorities (variable size) */
 	IPC_AUTH_CANCEL,  /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
+	IPC_DTLS,	  /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -42,6 +43,16 @@ struct sess_counters {
 	uint64_t drop_spoofed;	    /* source not the client's lease */
 	uint64_t drop_malformed;    /* bad IP header */
 	uint64_t drop_queue;	    /* client's send queue full */
+	/* The part of rx and tx that went over DTLS (the rest went over TLS). */
+	uint64_t dtls_rx_pkts, dtls_rx_bytes;
+	uint64_t dtls_tx_pkts, dtls_tx_bytes;
+};
+
+/* A client's UDP address, as a worker saw it. */
+struct ipc_peer {
+	uint32_t family; /* AF_INET or AF_INET6 */
+	uint16_t port;	 /* host order */
+	uint8_t addr[16];
 };
 
 struct ipc_msg {
@@ -80,6 +91,14 @@ struct ipc_msg {
 		struct {
 			uint64_t sess_id; /* slot | serial << 32 */
 		} kick;
+		struct {
+			uint64_t sess_id; /* slot | serial << 32 */
+			/* 1: DTLS carries the data from peer; 0: TLS; 2: a DTLS
+			 * handshake from peer started (steer it, data stays on TLS) */
+			uint32_t up;
+			struct ipc_peer peer; /* where its datagrams come from (up) */
+			char cipher[32];      /* the DTLS suite, for tunnelctl */
+		} dtls;
 		struct ipc_settings {
 			uint32_t len; /* bytes used in blob */
 			/* cfg_settings_pack() of the master's config. */

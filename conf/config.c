@@ -21,6 +21,12 @@
 #endif
 #define CONTROL_SOCKET_DEFAULT RUNSTATEDIR "/tunneld/control.sock"
 
+/* DTLS 1.2 with a pre-shared key only (the key comes from the TLS session,
+ * PROTOCOL.md 6.2), AEAD suites, AES-GCM first: what openconnect offers. */
+#define DTLS_PRIORITIES_DEFAULT                                                                    \
+	"NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+
 /* A config file is a few kilobytes; refuse anything absurd before parsing. */
 #define CFG_MAX_FILE (1024 * 1024)
 
@@ -77,6 +83,13 @@ const struct cfg_key cfg_keys[] = {
     {"log.level", CT_LOGLEVEL, OFF(log_level), 0, "info", 0, 0, 0, RL | WK},
     {"log.destination", CT_STRING, OFF(log_destination), 0, "auto", 0, 0, 0, RL | PA},
     {"control.socket", CT_STRING, OFF(control_socket), 0, CONTROL_SOCKET_DEFAULT, 0, 0, 0, PA},
+    {"dtls.enable", CT_BOOL, OFF(dtls_enable), 0, NULL, 1, 0, 1, 0},
+    {"dtls.port", CT_UINT, OFF(dtls_port), 0, NULL, 0, 0, 65535, 0},
+    {"dtls.priorities", CT_STRING, OFF(dtls_priorities), 0, DTLS_PRIORITIES_DEFAULT, 0, 0, 0, 0},
+    {"dtls.cisco-compat", CT_BOOL, OFF(dtls_cisco_compat), 0, NULL, 1, 0, 1, RL | WK},
+    {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
+    {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
+    {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, PA},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -158,6 +171,9 @@ static int set_defaults(struct cfg_ctx *x)
 			break;
 		case CT_LOGLEVEL:
 			cfg_loglevel_parse(k->def_str, f);
+			break;
+		case CT_BOOL:
+			*(bool *)f = k->def_num != 0;
 			break;
 		case CT_PREFIX4:
 		case CT_PREFIX6:
@@ -419,6 +435,9 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 		break;
 	case CT_UINT:
 		n = snprintf(buf, len, "%u", k->def_num);
+		break;
+	case CT_BOOL:
+		n = snprintf(buf, len, "%s", k->def_num ? "true" : "false");
 		break;
 	case CT_ADDRS:
 	case CT_PREFIXES:

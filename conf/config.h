@@ -90,6 +90,15 @@ struct cfg {
 	char *log_destination;	      /* log.destination: auto, stderr, syslog or /path */
 
 	char *control_socket; /* control.socket: tunnelctl's AF_UNIX socket */
+
+	/* DTLS, the UDP data channel (PROTOCOL.md section 6). */
+	bool dtls_enable;	/* dtls.enable, default true */
+	unsigned dtls_port;	/* dtls.port: 0 = each listen address's own port */
+	char *dtls_priorities;	/* dtls.priorities: GnuTLS priorities, PSK mode */
+	bool dtls_cisco_compat; /* dtls.cisco-compat: Cisco clients get legacy DTLS */
+	unsigned rekey_time;	/* session.rekey-time, s: TLS 1.3 key update period */
+	unsigned node_id;	/* session.node-id: this node's number in a fleet */
+	char *cisco_profile;	/* cisco.profile: AnyConnect XML profile file, NULL: none */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

@@ -25,13 +25,14 @@ enum cfg_key_type {
 	CT_LISTEN,   /* struct cfg_listen[max], min..max entries; aux: unsigned count */
 	CT_ADDRS,    /* struct cfg_addr[max], either family; aux: unsigned count */
 	CT_PREFIXES, /* struct cfg_prefix[max], either family; aux: unsigned count */
+	CT_BOOL,     /* bool, true or false; default def_num */
 };
 
 #define KEY_REQUIRED   0x1u /* loading fails when it is absent */
 #define KEY_RELOADABLE 0x2u /* a new value applies on SIGHUP; others need a restart */
 /* Workers use it: a reload sends it to them in IPC_SETTINGS (settings.c).
- * Only with KEY_RELOADABLE, and only for CT_UINT, CT_LOGLEVEL, CT_ADDRS and
- * CT_PREFIXES (fixed-size values); tests/unit/check_settings.c checks both. */
+ * Only with KEY_RELOADABLE, and only for CT_UINT, CT_BOOL, CT_LOGLEVEL, CT_ADDRS
+ * and CT_PREFIXES (fixed-size values); tests/unit/check_settings.c checks both. */
 #define KEY_WORKER 0x4u
 /* A file path (CT_STRING): cfg_load() makes a relative one absolute, against
  * the directory of the config file, so that a reload after --daemon
@@ -45,7 +46,7 @@ struct cfg_key {
 	size_t off;	     /* the field in struct cfg */
 	size_t aux;	     /* see enum cfg_key_type */
 	const char *def_str; /* default for CT_STRING, CT_IFNAME, CT_LOGLEVEL */
-	unsigned def_num;    /* default for CT_UINT, CT_WORKERS */
+	unsigned def_num;    /* default for CT_UINT, CT_WORKERS, CT_BOOL */
 	long long min, max;  /* bounds, meaning per type */
 	unsigned flags;
 };

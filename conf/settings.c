@@ -33,6 +33,8 @@ static bool key_eq(const struct cfg_key *k, const struct cfg *a, const struct cf
 		return *(const unsigned *)fa == *(const unsigned *)fb;
 	case CT_LOGLEVEL:
 		return *(const enum cfg_log_level *)fa == *(const enum cfg_log_level *)fb;
+	case CT_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
 	case CT_PREFIX4:
 	case CT_PREFIX6:
 		if (*(const bool *)cfg_cfield(a, k->aux) != *(const bool *)cfg_cfield(b, k->aux))
@@ -72,6 +74,7 @@ size_t cfg_key_next_diff(const struct cfg *a, const struct cfg *b, size_t from)
  * The values of the rows marked KEY_RELOADABLE | KEY_WORKER, in table order,
  * each as its type lays it out:
  *   CT_UINT, CT_LOGLEVEL   uint32
+ *   CT_BOOL                uint32, 0 or 1
  *   CT_ADDRS               uint32 count, then count struct cfg_addr
  *   CT_PREFIXES            uint32 count, then count struct cfg_prefix
  * Both ends are the same binary, so host layout is fine. */
@@ -104,6 +107,9 @@ int cfg_settings_pack(const struct cfg *cfg, void *buf, size_t cap)
 			break;
 		case CT_LOGLEVEL:
 			v = (uint32_t) * (const enum cfg_log_level *)f;
+			break;
+		case CT_BOOL:
+			v = *(const bool *)f;
 			break;
 		case CT_ADDRS:
 		case CT_PREFIXES:
@@ -148,16 +154,20 @@ static int take_value(const struct cfg_key *k, const uint8_t *in, size_t len, si
 		return bad(err, errlen, "%s: the settings end early", k->path);
 	memcpy(&v, in + *at, sizeof(v));
 	*at += sizeof(v);
-	if (k->type == CT_UINT || k->type == CT_LOGLEVEL) {
+	if (k->type == CT_UINT || k->type == CT_LOGLEVEL || k->type == CT_BOOL) {
 		if (k->type == CT_UINT && (v < k->min || v > k->max))
 			return bad(err, errlen, "%s: %u is outside %lld..%lld", k->path, v, k->min,
 				   k->max);
 		if (k->type == CT_LOGLEVEL && !cfg_loglevel_valid(v))
 			return bad(err, errlen, "%s: %u is not a log level", k->path, v);
+		if (k->type == CT_BOOL && v > 1)
+			return bad(err, errlen, "%s: %u is not 0 or 1", k->path, v);
 		if (cfg && k->type == CT_UINT)
 			*(unsigned *)cfg_field(cfg, k->off) = v;
 		if (cfg && k->type == CT_LOGLEVEL)
 			*(enum cfg_log_level *)cfg_field(cfg, k->off) = (enum cfg_log_level)v;
+		if (cfg && k->type == CT_BOOL)
+			*(bool *)cfg_field(cfg, k->off) = v != 0;
 		return 0;
 	}
 	if (v > k->max)
@@ -236,6 +246,9 @@ void cfg_keep_restart_only(struct cfg *nc, struct cfg *old)
 			break;
 		case CT_LOGLEVEL:
 			*(enum cfg_log_level *)fn = *(enum cfg_log_level *)fo;
+			break;
+		case CT_BOOL:
+			*(bool *)fn = *(bool *)fo;
 			break;
 		case CT_PREFIX4:
 		case CT_PREFIX6:

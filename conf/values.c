@@ -533,9 +533,20 @@ static int parse_list(struct cfg_ctx *x, const struct cfg_key *k, const config_s
 	return 0;
 }
 
+static int parse_bool(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfg_fail(x, s, "%s: expected true or false, got %s", k->path,
+				cfg_type_name(s));
+	*(bool *)cfg_field(x->cfg, k->off) = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
 int cfg_parse_key(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s)
 {
 	switch (k->type) {
+	case CT_BOOL:
+		return parse_bool(x, k, s);
 	case CT_STRING:
 	case CT_IFNAME:
 		return parse_string(x, k, s);

@@ -19,6 +19,7 @@
 #include "daemon/ownermap.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
+#include "daemon/udp.h"
 #include "daemon/wchan.h"
 
 #define BAD_COOKIE_LINES 5 /* lines a second about CONNECTs with unknown cookies */
@@ -402,6 +403,14 @@ static void connect_refuse(unsigned w, struct ipc_msg *r, int status, const char
 	wchan_send(w, r);
 }
 
+/* The tunnel's channel is gone with it: its peer no longer steers here. */
+static void dtls_gone(struct session *s)
+{
+	if (s->dtls_steered && s->worker >= 0)
+		udp_peer((unsigned)s->worker, &s->dtls_peer, false);
+	s->dtls_up = s->dtls_steered = false;
+}
+
 /* One live tunnel per session: the newest wins (a client that reconnects
  * before we noticed its old TCP died). */
 static void replace_tunnel(struct session *s)
@@ -414,6 +423,7 @@ static void replace_tunnel(struct session *s)
 	/* Its last counters (IPC_CLOSED) still count. */
 	s->kicked_worker = s->worker;
 	s->kicked_ref = s->ref;
+	dtls_gone(s);
 	sess_unbind(&sess, s);
 }
 
@@ -495,6 +505,7 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 		s->kicked_worker = -1; /* the replaced tunnel's last words */
 		return;
 	}
+	dtls_gone(s);
 	if (s->revoked || m->u.closed.end_session) {
 		sess_end(&sess, s, s->revoked ? s->revoked : m->u.closed.reason);
 		return;
@@ -514,8 +525,35 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 		sess_add_counters(s, &m->u.closed.ctr);
 }
 
+/* The session notes the channel; the steering map its peer, from the
+ * start of a handshake on.  Only the worker holding the tunnel speaks for
+ * its channel. */
+void auth_dtls(unsigned w, struct ipc_msg *m)
+{
+	struct session *s = sess_by_id(&sess, m->u.dtls.sess_id);
+
+	if (!s || s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
+		return;
+	if (m->u.dtls.up == 2 && s->dtls_up)
+		return; /* a new handshake: the channel's peer steers here already */
+	if (s->dtls_steered)
+		udp_peer(w, &s->dtls_peer, false);
+	s->dtls_steered = m->u.dtls.up != 0;
+	s->dtls_peer = m->u.dtls.peer;
+	if (s->dtls_steered)
+		udp_peer(w, &s->dtls_peer, true);
+	if (m->u.dtls.up != 2) {
+		s->dtls_up = m->u.dtls.up == 1;
+		memcpy(s->dtls_cipher, m->u.dtls.cipher, sizeof(s->dtls_cipher));
+		s->dtls_cipher[sizeof(s->dtls_cipher) - 1] = 0;
+	}
+}
+
 void auth_worker_gone(unsigned w)
 {
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].worker == (int)w)
+			dtls_gone(&sess.s[i]);
 	hashpool_drop_worker(w);
 	sess_unbind_worker(&sess, (int)w);
 	end_revoked_idle();

@@ -69,6 +69,8 @@ void auth_stats(unsigned w, struct ipc_msg *m);	  /* IPC_STATS */
 /* A password check ended (hashpool.c's done callback): the answer to the
  * worker, a session or a refusal; failures count towards bans. */
 void auth_login_done(const struct hash_done *d);
+/* IPC_DTLS: the tunnel's channel changed (steers its peer's datagrams). */
+void auth_dtls(unsigned w, struct ipc_msg *m);
 
 /* Worker w died: its checks are withdrawn, its tunnels become idle
  * sessions. */

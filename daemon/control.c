@@ -236,6 +236,12 @@ static void put_session(struct jw *w, const struct sess_table *t, const struct s
 	jw_u64(w, "drop_spoofed", s->ctr.drop_spoofed);
 	jw_u64(w, "drop_malformed", s->ctr.drop_malformed);
 	jw_u64(w, "drop_queue", s->ctr.drop_queue);
+	jw_str(w, "channel", !connected ? NULL : s->dtls_up ? "dtls" : "tls");
+	jw_str(w, "dtls_cipher", connected && s->dtls_up ? s->dtls_cipher : NULL);
+	jw_u64(w, "dtls_rx_pkts", s->ctr.dtls_rx_pkts);
+	jw_u64(w, "dtls_rx_bytes", s->ctr.dtls_rx_bytes);
+	jw_u64(w, "dtls_tx_pkts", s->ctr.dtls_tx_pkts);
+	jw_u64(w, "dtls_tx_bytes", s->ctr.dtls_tx_bytes);
 	jw_num(w, "reconnects", s->reconnects);
 	jw_close(w, '}');
 }

@@ -36,6 +36,7 @@
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
+#include "daemon/udp.h"
 #include "daemon/wchan.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -265,6 +266,7 @@ static const struct {
     {IPC_CLOSED, auth_closed},	     /* a tunnel ended */
     {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
     {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
+    {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -366,7 +368,8 @@ static int load_and_detach(void)
 {
 	if (auth_load_users(M.cfg.password_file) < 0)
 		return -1;
-	if (slots_load_tls(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0)
+	if (slots_load_tls(&M.cfg) < 0 || slots_load_profile(&M.cfg) < 0 ||
+	    slots_set_identity(&M.cfg) < 0)
 		return -1;
 	/* Files are read; the rest needs no path relative to our cwd. */
 	if (M.opts.daemon && daemon_start() < 0)
@@ -463,7 +466,11 @@ static int start(void)
 	    .forget = forget_in_worker,
 	};
 
-	if (start_hashers() < 0 || slots_setup(&se) < 0)
+	/* The hashing processes come first: they inherit no socket. */
+	if (start_hashers() < 0)
+		return -1;
+	udp_setup(&M.cfg, M.n);
+	if (slots_setup(&se) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0)
@@ -543,6 +550,7 @@ static void shut_down(void)
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
 	slots_free();
+	udp_free();
 	wchan_free();
 	auth_close();
 	cfg_free(&M.cfg);

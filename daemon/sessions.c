@@ -156,6 +156,10 @@ void sess_add_counters(struct session *s, const struct sess_counters *c)
 	s->ctr.drop_spoofed += c->drop_spoofed;
 	s->ctr.drop_malformed += c->drop_malformed;
 	s->ctr.drop_queue += c->drop_queue;
+	s->ctr.dtls_rx_pkts += c->dtls_rx_pkts;
+	s->ctr.dtls_rx_bytes += c->dtls_rx_bytes;
+	s->ctr.dtls_tx_pkts += c->dtls_tx_pkts;
+	s->ctr.dtls_tx_bytes += c->dtls_tx_bytes;
 }
 
 void sess_end(struct sess_table *t, struct session *s, const char *why)
@@ -164,12 +168,13 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 
 	log_info("session %u user %s ended (%s): from client %llu pkts %llu bytes, to client "
 		 "%llu pkts %llu bytes, dropped %llu spoofed %llu malformed %llu queue-full, "
-		 "%u reconnects",
+		 "%u reconnects; over DTLS %llu pkts from, %llu pkts to client",
 		 s->serial, s->user, why, (unsigned long long)c->rx_pkts,
 		 (unsigned long long)c->rx_bytes, (unsigned long long)c->tx_pkts,
 		 (unsigned long long)c->tx_bytes, (unsigned long long)c->drop_spoofed,
 		 (unsigned long long)c->drop_malformed, (unsigned long long)c->drop_queue,
-		 s->reconnects);
+		 s->reconnects, (unsigned long long)c->dtls_rx_pkts,
+		 (unsigned long long)c->dtls_tx_pkts);
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);

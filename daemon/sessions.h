@@ -32,6 +32,10 @@ struct session {
 	time_t created, connected_since, idle_since;
 	unsigned reconnects;
 	struct sess_counters ctr;
+	bool dtls_up;		   /* the tunnel's data goes over DTLS */
+	bool dtls_steered;	   /* dtls_peer is in the steering map */
+	struct ipc_peer dtls_peer; /* from there, while up */
+	char dtls_cipher[32];	   /* its suite, while up */
 };
 
 struct sess_table {

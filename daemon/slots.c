@@ -19,6 +19,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -34,6 +35,7 @@
 #include "daemon/listen.h"
 #include "daemon/steer.h"
 #include "daemon/tun.h"
+#include "daemon/udp.h"
 #include "daemon/wchan.h"
 #include "worker/worker.h"
 
@@ -61,6 +63,9 @@ static int n_activated;
 /* What every worker inherits. */
 static gnutls_certificate_credentials_t cred;
 static gnutls_priority_t prio;
+static char *profile; /* cisco.profile's content, NULL: none */
+static size_t profile_len;
+static char profile_name[64];
 static uid_t uid; /* what workers become */
 static gid_t gid;
 static const char *chroot_dir;
@@ -108,6 +113,55 @@ void slots_identity(uid_t *u, gid_t *g, const char **dir)
 	*u = uid;
 	*g = gid;
 	*dir = chroot_dir;
+}
+
+#define PROFILE_MAX (256 << 10)
+
+int slots_load_profile(const struct cfg *cfg)
+{
+	const char *base;
+	FILE *f;
+	size_t i;
+
+	if (!cfg->cisco_profile)
+		return 0;
+	base = strrchr(cfg->cisco_profile, '/');
+	base = base ? base + 1 : cfg->cisco_profile;
+	/* It becomes a URL path and an XML text: plain characters only. */
+	for (i = 0; base[i] && i + 1 < sizeof(profile_name); i++) {
+		char ch = base[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			break;
+		profile_name[i] = ch;
+	}
+	if (base[i] || i == 0) {
+		log_err("%s: cisco.profile: the file name '%s' may hold only A-Z a-z 0-9 . _ - "
+			"(at most %zu characters)",
+			cfg->path, base, sizeof(profile_name) - 1);
+		return -EINVAL;
+	}
+	profile = malloc(PROFILE_MAX);
+	f = fopen(cfg->cisco_profile, "re");
+	if (!profile || !f) {
+		log_err("%s: cisco.profile %s: %s", cfg->path, cfg->cisco_profile,
+			f ? strerror(ENOMEM) : strerror(errno));
+		if (f)
+			fclose(f);
+		return -EINVAL;
+	}
+	profile_len = fread(profile, 1, PROFILE_MAX, f);
+	if (ferror(f) || profile_len == PROFILE_MAX || profile_len == 0) {
+		log_err("%s: cisco.profile %s: %s", cfg->path, cfg->cisco_profile,
+			ferror(f)     ? "read error"
+			: profile_len ? "larger than 256 KiB"
+				      : "empty");
+		fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	log_info("Cisco client profile %s: %zu bytes", profile_name, profile_len);
+	return 0;
 }
 
 int slots_set_identity(const struct cfg *cfg)
@@ -337,6 +391,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	close_fd(&steer_fd);
 	wchan_forget();
 	keep_own_fds(i, peer);
+	udp_close_others(i);
 
 	memset(&env, 0, sizeof(env));
 	env.geom = ctx.geom;
@@ -357,6 +412,14 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.uid = uid;
 	env.gid = gid;
 	env.chroot_dir = chroot_dir;
+	env.udp_fds = udp_fds(i);
+	env.udp_ports = udp_ports();
+	env.udp_inbox_fd = udp_inbox(i);
+	env.udp_peer_inbox = udp_peer_inboxes();
+	env.udp_steered = udp_steered();
+	env.profile = profile;
+	env.profile_len = profile_len;
+	env.profile_name = profile_name;
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL); /* fails only on a bad argument */
 	_exit(worker_main(&env));

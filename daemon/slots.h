@@ -30,6 +30,8 @@ int slots_load_tls(const struct cfg *cfg);
 /* Reload: new credentials for workers spawned from now on; the old ones
  * land in *cred and *prio for the caller to free. */
 void slots_swap_tls(gnutls_certificate_credentials_t *cred, gnutls_priority_t *prio);
+/* cisco.profile, read for the workers to serve.  0, or -EINVAL logged. */
+int slots_load_profile(const struct cfg *cfg);
 /* Workers run as cfg's user:group inside an empty root-owned directory;
  * look them up and make the directory.  0, or -errno logged. */
 int slots_set_identity(const struct cfg *cfg);

@@ -286,10 +286,13 @@ static const char *since_of(const struct jval *s, char *buf, size_t len)
 static const struct {
 	const char *head, *key; /* key NULL: SINCE */
 } list_cols[] = {
-    {"ID", "id"},	    {"USER", "user"},	      {"IPV4", "ipv4"},
-    {"IPV6", "ipv6"},	    {"WORKER", "worker"},     {"STATE", "state"},
-    {"SINCE", NULL},	    {"RX_PKTS", "rx_pkts"},   {"RX_BYTES", "rx_bytes"},
-    {"TX_PKTS", "tx_pkts"}, {"TX_BYTES", "tx_bytes"}, {"PEER", "peer"},
+    {"ID", "id"},	    {"USER", "user"},
+    {"IPV4", "ipv4"},	    {"IPV6", "ipv6"},
+    {"WORKER", "worker"},   {"STATE", "state"},
+    {"CHANNEL", "channel"}, {"SINCE", NULL},
+    {"RX_PKTS", "rx_pkts"}, {"RX_BYTES", "rx_bytes"},
+    {"TX_PKTS", "tx_pkts"}, {"TX_BYTES", "tx_bytes"},
+    {"PEER", "peer"},
 };
 #define N_COLS (sizeof(list_cols) / sizeof(list_cols[0]))
 

@@ -71,6 +71,8 @@ struct phase {
 	/* A message from the master of a type in takes; others are dropped. */
 	uint32_t takes;
 	struct conn_step (*reply)(struct conn *, const struct ipc_msg *);
+	/* A datagram for the connection's DTLS channel; dropped without. */
+	struct conn_step (*dgram)(struct conn *, const struct udp_peer *, const uint8_t *, size_t);
 	struct conn_step (*tick)(struct conn *, time_t now, unsigned tick);
 	/* Leaving the phase, for next (CS_CLOSING included): undo enter. */
 	void (*leave)(struct conn *, enum conn_state next, const char *why);
@@ -107,6 +109,7 @@ static const struct phase phases[CS_CLOSING] = {
 		   .data = tunnel_on_data,
 		   .takes = BIT(IPC_KICK) | BIT(IPC_DISCONNECT),
 		   .reply = tunnel_on_master,
+		   .dgram = tunnel_on_dgram,
 		   .tick = tunnel_tick,
 		   .leave = tunnel_leave},
     [CS_DRAIN] = {.pending = P_KEEP,
@@ -244,6 +247,7 @@ static void conn_close(struct conn *c, const char *why)
 	free(c->part);
 	c->part = NULL;
 	c->part_len = 0;
+	dtls_forget(c); /* an offer whose tunnel never came */
 	c->hlen = 0;
 	c->state = CS_FREE;
 	c->events = 0;
@@ -427,6 +431,14 @@ void conn_reply(const struct ipc_msg *m)
 		conn_apply(c, p->reply(c, m));
 }
 
+void conn_dgram(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n)
+{
+	const struct phase *p = &phases[c->state];
+
+	if (p->dgram)
+		conn_apply(c, p->dgram(c, from, d, n));
+}
+
 void conn_tick(time_t now)
 {
 	unsigned tick = ++ticks;
@@ -537,7 +549,8 @@ static bool admit(const uint8_t addr[16])
 }
 
 /* A new connection in fd: set it up in a free slot, or refuse it. */
-static void conn_start(int fd, const struct sockaddr_storage *ss, const uint8_t addr[16])
+static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
+		       const uint8_t addr[16])
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct conn *c = n_conns < W.max_conns ? conn_alloc() : NULL;
@@ -554,6 +567,8 @@ static void conn_start(int fd, const struct sockaddr_storage *ss, const uint8_t 
 	c->serial = 0;
 	c->have4 = c->have6 = false;
 	c->bye = false;
+	c->dt = NULL;
+	c->listen = (uint8_t)k;
 	peer_text(ss, c->peer, sizeof(c->peer));
 	memcpy(c->addr, addr, sizeof(c->addr));
 	if (tls_conn_init(c) < 0) {
@@ -568,8 +583,9 @@ static void conn_start(int fd, const struct sockaddr_storage *ss, const uint8_t 
 		conn_apply(c, step_close("epoll_ctl failed"));
 }
 
-int conn_accept(int lfd)
+int conn_accept(unsigned k)
 {
+	int lfd = W.env->listen_fds[k];
 	struct sockaddr_storage ss;
 	uint8_t addr[16];
 	socklen_t sl;
@@ -593,7 +609,7 @@ int conn_accept(int lfd)
 			close(fd);
 			continue;
 		}
-		conn_start(fd, &ss, addr);
+		conn_start(fd, k, &ss, addr);
 	}
 	return 0;
 }

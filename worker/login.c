@@ -17,6 +17,7 @@
 
 #include "common/authxml.h"
 #include "common/cookie.h"
+#include "common/dtls.h"
 #include "common/log.h"
 
 #define RESP_MAX 8192
@@ -26,31 +27,41 @@ static size_t hbuf_cap(void)
 	return W.http_lim.max_header + W.http_lim.max_body;
 }
 
-/* Answer the current request.  Back to CS_HTTP for the next one, or
- * CS_DRAIN when the connection ends after this answer. */
+/* Answer the current request: the head in one record, a body in records
+ * of at most 16 KiB.  Back to CS_HTTP for the next one, or CS_DRAIN when
+ * the connection ends after this answer. */
+static struct conn_step answer(struct conn *c, int status, const char *reason, const char *type,
+			       const char *extra, const char *body, size_t blen, bool close_after)
+{
+	char head[RESP_MAX];
+	int n, r;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\n"
+		     "Content-Type: %s\r\n"
+		     "Content-Length: %zu\r\n"
+		     "X-Transcend-Version: 1\r\n"
+		     "%s%s\r\n",
+		     status, reason, type, blen, extra ? extra : "",
+		     close_after ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return step_close("response too large");
+	r = tls_send(c, head, (size_t)n);
+	explicit_bzero(head, sizeof(head));
+	for (size_t off = 0; r == 0 && off < blen; off += 16384)
+		r = tls_send(c, body + off, blen - off < 16384 ? blen - off : 16384);
+	if (r == -EPIPE)
+		return step_close(TLS_SEND_FAILED);
+	if (r < 0)
+		return step_close("answer does not fit the send queue");
+	return step_to(close_after ? CS_DRAIN : CS_HTTP);
+}
+
 static struct conn_step respond(struct conn *c, int status, const char *reason, const char *extra,
 				const char *body, bool close_after)
 {
-	char resp[RESP_MAX];
-	size_t blen = body ? strlen(body) : 0;
-	int n, r;
-
-	n = snprintf(resp, sizeof(resp),
-		     "HTTP/1.1 %d %s\r\n"
-		     "Content-Type: text/xml\r\n"
-		     "Content-Length: %zu\r\n"
-		     "X-Transcend-Version: 1\r\n"
-		     "%s%s\r\n"
-		     "%s",
-		     status, reason, blen, extra ? extra : "",
-		     close_after ? "Connection: close\r\n" : "", body ? body : "");
-	if (n < 0 || (size_t)n >= sizeof(resp))
-		return step_close("response too large");
-	r = tls_send(c, resp, (size_t)n);
-	explicit_bzero(resp, sizeof(resp));
-	if (r == -EPIPE)
-		return step_close(TLS_SEND_FAILED);
-	return step_to(r == 0 && close_after ? CS_DRAIN : CS_HTTP);
+	return answer(c, status, reason, "text/xml", extra, body, body ? strlen(body) : 0,
+		      close_after);
 }
 
 static struct conn_step send_form(struct conn *c, const char *message, bool close_after)
@@ -179,12 +190,29 @@ static struct conn_step on_connect(struct conn *c, const struct http_req *req)
 	}
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "%s", c->peer);
 	c->have6 = wants_ipv6(req); /* narrowed to the pools by tunnel.c */
+	c->cisco =
+	    W.cfg->dtls_cisco_compat && dtls_cisco_agent(req->user_agent.p, req->user_agent.n);
+	if (dtls_offer(c, req) < 0)
+		return step_close("out of memory");
 	r = chan_send(&m);
 	explicit_bzero(&m, sizeof(m));
 	if (r == -ENOBUFS)
 		return respond(c, 503, "Service Unavailable", "X-Reason: busy, try again\r\n", NULL,
 			       true);
 	return r < 0 ? step_close("master unreachable") : step_to(CS_CONNECT_WAIT);
+}
+
+/* GET: the login form where clients look for it, the URLs of Cisco's
+ * downloader, else 404. */
+static struct conn_step on_get(struct conn *c, const struct http_req *req)
+{
+	struct cisco_answer a;
+
+	if (str_eq(&req->path, "/") || str_eq(&req->path, "/auth") || str_eq(&req->path, "/VPN"))
+		return send_form(c, NULL, !req->keep_alive);
+	if (cisco_url(&req->path, &a))
+		return answer(c, a.status, "OK", a.type, NULL, a.body, a.len, !req->keep_alive);
+	return respond(c, 404, "Not Found", NULL, NULL, !req->keep_alive);
 }
 
 static struct conn_step on_request(struct conn *c, const struct http_req *req)
@@ -195,7 +223,7 @@ static struct conn_step on_request(struct conn *c, const struct http_req *req)
 	case HTTP_CONNECT:
 		return on_connect(c, req);
 	case HTTP_GET:
-		return respond(c, 404, "Not Found", NULL, NULL, !req->keep_alive);
+		return on_get(c, req);
 	default:
 		return respond(c, 405, "Method Not Allowed", "Allow: GET, POST, CONNECT\r\n", NULL,
 			       true);
@@ -269,7 +297,7 @@ struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m)
 {
-	char extra[160], body[1024];
+	char extra[384], body[2048], manifest[512], webvpnc[224];
 	struct conn_step st;
 
 	if (m->u.auth_resp.result != 0) {
@@ -285,9 +313,11 @@ struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m)
 		 * interactive one reconnects: a plain 401 is clearest. */
 		return respond(c, 401, "Unauthorized", NULL, NULL, true);
 	}
-	snprintf(extra, sizeof(extra), "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n",
-		 m->u.auth_resp.cookie);
-	if (authxml_write_success(body, sizeof(body)) < 0) {
+	if (cisco_login_extras(manifest, sizeof(manifest), webvpnc, sizeof(webvpnc)) < 0)
+		return step_close("cannot write the profile manifest");
+	snprintf(extra, sizeof(extra), "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n%s",
+		 m->u.auth_resp.cookie, webvpnc);
+	if (authxml_write_success_config(body, sizeof(body), manifest[0] ? manifest : NULL) < 0) {
 		explicit_bzero(extra, sizeof(extra));
 		return step_close("cannot write success document");
 	}

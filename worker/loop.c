@@ -197,7 +197,7 @@ static void on_event(const struct epoll_event *ev)
 		int r;
 		if (draining || stopping || fdshort.resume_ms)
 			break;
-		r = conn_accept(W.env->listen_fds[idx]);
+		r = conn_accept(idx);
 		if (r < 0)
 			pause_listening(r);
 		break;
@@ -224,6 +224,12 @@ static void on_event(const struct epoll_event *ev)
 	case K_CONN:
 		conn_on_event(idx, (uint32_t)d, ev->events);
 		break;
+	case K_UDP:
+		udpio_on_socket(idx);
+		break;
+	case K_UDP_INBOX:
+		udpio_on_inbox();
+		break;
 	}
 }
 
@@ -246,6 +252,7 @@ static int turn(void)
 		tun_turns = 0;
 		if (n == 0) {
 			conn_flush_all();
+			udpout_flush();
 			return 0;
 		}
 	}
@@ -256,6 +263,7 @@ static int turn(void)
 	/* One send() per connection for everything this turn produced: the
 	 * send queues are bounded, so they do not wait. */
 	conn_flush_all();
+	udpout_flush();
 	return 0;
 }
 
@@ -284,8 +292,12 @@ static int setup(const struct worker_env *env)
 
 	ctx_init(env);
 	tls_init(env);
-	if (conn_init() < 0 || tunio_init() < 0)
+	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0)
 		return log_errno(-ENOMEM, "worker tables");
+	if (dtls_init() < 0)
+		return -EINVAL;
+	cisco_init();
+	udpout_init();
 	W.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (W.ep < 0 || setup_signals() < 0)
 		return log_errno(-errno, "worker event set-up");
@@ -302,6 +314,11 @@ static int setup(const struct worker_env *env)
 	    ep_add(env->ipc_fd, EPOLLIN, ev_data(K_IPC, 0, 0)) < 0 ||
 	    ep_add(tfd, EPOLLIN, ev_data(K_TIMER, 0, 0)) < 0 ||
 	    ep_add(sigfd, EPOLLIN, ev_data(K_SIGNAL, 0, 0)) < 0)
+		return log_errno(-errno, "epoll_ctl");
+	for (i = 0; env->udp_fds && i < env->n_listen; i++)
+		if (ep_add(env->udp_fds[i], EPOLLIN, ev_data(K_UDP, i, 0)) < 0)
+			return log_errno(-errno, "epoll_ctl");
+	if (env->udp_fds && ep_add(env->udp_inbox_fd, EPOLLIN, ev_data(K_UDP_INBOX, 0, 0)) < 0)
 		return log_errno(-errno, "epoll_ctl");
 	return 0;
 }
@@ -331,5 +348,7 @@ int worker_main(const struct worker_env *env)
 			return 1;
 	conn_shutdown();
 	tunio_log_stats();
+	udpio_log_stats();
+	udpout_log_stats();
 	return 0;
 }

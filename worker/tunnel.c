@@ -19,8 +19,10 @@
 
 #define RESP_MAX     8192
 #define STATS_PERIOD 10 /* ticks (s) between counter reports to the master */
+/* The CSTP rekey period told to clients: one year, as a 32-bit number. */
+#define CSTP_REKEY_ADVERTISED 31536000u
 
-static size_t put_routes(char *p, size_t cap)
+static size_t put_routes(const struct conn *c, char *p, size_t cap)
 {
 	const struct cfg *cfg = W.cfg;
 	char a[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
@@ -30,6 +32,8 @@ static size_t put_routes(char *p, size_t cap)
 	for (i = 0; i < cfg->n_routes && n < cap; i++) {
 		const struct cfg_prefix *r = &cfg->routes[i];
 		int w;
+		if (cisco_skip_route(c, r))
+			continue;
 		inet_ntop(r->addr.family, &r->addr.u, a, sizeof(a));
 		if (r->addr.family == AF_INET) {
 			struct in_addr m = {htonl(r->len ? ~0u << (32 - r->len) : 0)};
@@ -79,14 +83,31 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 		PUT("X-CSTP-Address-IP6: %s/%u\r\n", a, g->len6);
 	}
 	for (i = 0; i < cfg->n_dns; i++) {
+		/* Cisco's client wants IPv6 ones in X-CSTP-DNS-IP6 (cisco.c). */
+		if (c->cisco && cfg->dns[i].family == AF_INET6)
+			continue;
 		inet_ntop(cfg->dns[i].family, &cfg->dns[i].u, a, sizeof(a));
 		PUT("X-CSTP-DNS: %s\r\n", a);
 	}
-	n += put_routes(out + n, cap - n);
+	n += put_routes(c, out + n, cap - n);
+	w = cisco_connect_headers(c, out + n, cap - n);
+	if (w < 0)
+		return -1;
+	n += (size_t)w;
+	/* Rekey "ssl" (Cisco Secure Client 5.1 refuses "none") after a year:
+	 * the server updates the TLS keys itself every session.rekey-time
+	 * (tunnel_tick), and a client's KeyUpdate crossing the server's has
+	 * broken sessions (GnuTLS, FIELD.md section 5). */
 	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\nX-CSTP-Idle-Timeout: none\r\n"
 	    "X-CSTP-Session-Timeout: none\r\nX-CSTP-Disconnected-Timeout: %u\r\n"
-	    "X-CSTP-Keep: true\r\nX-CSTP-Rekey-Method: none\r\nX-CSTP-MTU: %u\r\n\r\n",
-	    cfg->keepalive, cfg->dpd, cfg->reconnect_timeout, cfg->mtu);
+	    "X-CSTP-Keep: true\r\nX-CSTP-Rekey-Method: ssl\r\nX-CSTP-Rekey-Time: %u\r\n"
+	    "X-CSTP-MTU: %u\r\n",
+	    cfg->keepalive, cfg->dpd, cfg->reconnect_timeout, CSTP_REKEY_ADVERTISED, c->mtu);
+	w = dtls_headers(c, out + n, cap - n);
+	if (w < 0)
+		return -1;
+	n += (size_t)w;
+	PUT("\r\n");
 #undef PUT
 	return (int)n;
 }
@@ -107,8 +128,8 @@ struct conn_step tunnel_enter(struct conn *c, const char *user)
 		pool_addr4(g, (uint32_t)c->lease, &c->v4);
 	if (c->have6)
 		pool_addr6(g, (uint32_t)c->lease, &c->v6);
-	c->mtu = (uint16_t)W.cfg->mtu;
-	c->last_rx = time(NULL);
+	c->mtu = (uint16_t)dtls_open(c, W.cfg->mtu);
+	c->last_rx = c->rekeyed = time(NULL);
 	tunio_map(c);
 	n = build_connected(c, resp, sizeof(resp));
 	if (n < 0 || (r = tls_send(c, resp, (size_t)n)) < 0)
@@ -135,6 +156,7 @@ void tunnel_leave(struct conn *c, enum conn_state next, const char *why)
 	else
 		log_info("session %u: %s", c->serial, why);
 	tunio_unmap(c);
+	dtls_close(c);
 	chan_report_closed(c, c->bye, why);
 }
 
@@ -180,28 +202,65 @@ struct conn_step tunnel_on_master(struct conn *c, const struct ipc_msg *m)
 	return disconnect(c, "Disconnected by administrator");
 }
 
+/* The master learns where the tunnel's data flows (tunnelctl, the DTLS
+ * steering map); handshake: a handshake started, steer its peer here. */
+static void report_dtls(struct conn *c, bool handshake)
+{
+	struct ipc_msg m = {.type = IPC_DTLS, .ref = {conn_index(c), c->gen}};
+
+	m.u.dtls.sess_id = c->sess_id;
+	dtls_report(c, &m, handshake);
+	chan_send(&m);
+}
+
+/* The TLS 1.3 keys are updated by the server at session.rekey-time (the
+ * client was told "ssl" with that period); TLS 1.2 has no key update. */
+static struct conn_step rekey(struct conn *c, time_t now)
+{
+	int r;
+
+	c->rekeyed = now;
+	if (gnutls_protocol_get_version(c->tls) != GNUTLS_TLS1_3)
+		return step_to(CS_TUNNEL);
+	r = gnutls_session_key_update(c->tls, 0);
+	if (r < 0 && r != GNUTLS_E_AGAIN) {
+		log_info("session %u: TLS key update failed: %s", c->serial, gnutls_strerror(r));
+		return step_close(TLS_SEND_FAILED);
+	}
+	log_debug("session %u: TLS keys updated", c->serial);
+	return step_to(CS_TUNNEL);
+}
+
 struct conn_step tunnel_tick(struct conn *c, time_t now, unsigned tick)
 {
 	/* The client sends DPD after session.dpd idle seconds; three
 	 * periods of silence mean it is gone (its session is kept). */
 	if (W.cfg->dpd && now - c->last_rx > 3 * (time_t)W.cfg->dpd)
 		return step_close("peer dead: no data for 3 DPD periods");
+	if (dtls_down(c, now))
+		report_dtls(c, false);
 	if (tick % STATS_PERIOD == 0 && (c->ctr.rx_pkts || c->ctr.tx_pkts || c->ctr.drop_queue ||
 					 c->ctr.drop_spoofed || c->ctr.drop_malformed))
 		chan_report_stats(c);
+	if (now - c->rekeyed >= (time_t)W.cfg->rekey_time)
+		return rekey(c, now);
 	return step_to(CS_TUNNEL);
 }
 
-static void on_data_frame(struct conn *c, const struct cstp_frame *f)
+/* A packet from the client, over TLS or DTLS: checked, then to the TUN. */
+static void packet_in(struct conn *c, const uint8_t *pkt, size_t len, bool dtls)
 {
 	size_t ip_len;
 	enum pkt_verdict v;
 
-	v = pkt_check_client(f->payload, f->len, c->have4 ? &c->v4 : NULL, c->have6 ? &c->v6 : NULL,
-			     &ip_len);
+	v = pkt_check_client(pkt, len, c->have4 ? &c->v4 : NULL, c->have6 ? &c->v6 : NULL, &ip_len);
 	switch (v) {
 	case PKT_OK:
-		tunio_write(c, f->payload, ip_len);
+		if (dtls) {
+			c->ctr.dtls_rx_pkts++;
+			c->ctr.dtls_rx_bytes += ip_len;
+		}
+		tunio_write(c, pkt, ip_len);
 		break;
 	case PKT_SPOOFED:
 	case PKT_NOADDR:
@@ -210,6 +269,14 @@ static void on_data_frame(struct conn *c, const struct cstp_frame *f)
 	default:
 		c->ctr.drop_malformed++;
 	}
+}
+
+static void on_data_frame(struct conn *c, const struct cstp_frame *f)
+{
+	/* Data over TLS: the client has no DTLS channel just now, so neither
+	 * should the packets to it. */
+	dtls_hint_tls(c);
+	packet_in(c, f->payload, f->len, false);
 }
 
 static struct conn_step on_frame(struct conn *c, const struct cstp_frame *f)
@@ -287,4 +354,60 @@ struct conn_step tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len)
 		len -= (size_t)r;
 	}
 	return st;
+}
+
+/* One DTLS record: the type byte, then the payload (PROTOCOL.md 6.3). */
+static void dtls_record_in(struct conn *c, const uint8_t *rec, size_t len)
+{
+	static uint8_t echo[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
+
+	c->last_rx = time(NULL);
+	switch (rec[0]) {
+	case CSTP_DATA:
+		packet_in(c, rec + 1, len - 1, true);
+		break;
+	case CSTP_DPD_REQ:
+		/* Also the client's MTU probe: the answer must come back at
+		 * the same length with the same bytes. */
+		if (len > sizeof(echo))
+			break;
+		memcpy(echo, rec, len);
+		echo[0] = CSTP_DPD_RESP;
+		if (dtls_send(c, echo, len) == 0)
+			break;
+		log_debug("session %u: DTLS DPD answer of %zu bytes not sent", c->serial, len);
+		break;
+	default: /* DPD-RESP, KEEPALIVE: liveness only; anything else is ignored */
+		break;
+	}
+}
+
+struct conn_step tunnel_on_dgram(struct conn *c, const struct udp_peer *from, const uint8_t *d,
+				 size_t n)
+{
+	const uint8_t *rec;
+	ssize_t len;
+
+	switch (dtls_input(c, from, d, n)) {
+	case DTLS_IN_NONE:
+		return step_to(CS_TUNNEL);
+	case DTLS_IN_STARTED:
+		report_dtls(c, true);
+		return step_to(CS_TUNNEL);
+	case DTLS_IN_UP:
+		report_dtls(c, false);
+		log_info("session %u: DTLS up", c->serial);
+		return step_to(CS_TUNNEL);
+	case DTLS_IN_REBOUND:
+		report_dtls(c, false);
+		log_info("session %u: DTLS from a new address of the client", c->serial);
+		break;
+	case DTLS_IN_RECORDS:
+		break;
+	}
+	while ((len = dtls_record(c, &rec)) > 0)
+		dtls_record_in(c, rec, (size_t)len);
+	if (len < 0 && dtls_shut(c))
+		report_dtls(c, false);
+	return step_to(CS_TUNNEL);
 }

@@ -3,11 +3,13 @@
  * and declarations only.  The files call downward, never back up:
  *
  *   loop.c              epoll loop, set-up, signals, the 1 s tick, IPC in
+ *   udpio.c             DTLS datagrams in: sockets, demux, hand-offs
  *   conn.c              connection table, admission, the phases table,
  *                       conn_apply(): the only code that moves or closes one
  *   login.c  tunnel.c   handlers of the HTTP phases and of the tunnel
  *   tunio.c             TUN queue, write batch, routing, hand-offs
- *   tls.c               GnuTLS transport: read-ahead, records, send queues
+ *   dtls.c              each tunnel's DTLS channel (GnuTLS, datagrams)
+ *   tls.c  udpout.c     GnuTLS transport over TCP; datagrams out
  *   ctx.c    chan.c     W and reloaded settings; messages to the master
  *
  * sandbox.c is entered once, by loop.c, before serving. */
@@ -47,6 +49,16 @@ struct worker_env {
 	uid_t uid; /* unprivileged user and group to become */
 	gid_t gid;
 	const char *chroot_dir; /* empty directory to confine the worker to */
+	/* DTLS (daemon/udp.c); udp_fds NULL when DTLS is off. */
+	const int *udp_fds;	   /* by listen address */
+	const uint16_t *udp_ports; /* their ports, host order */
+	int udp_inbox_fd;	   /* datagrams other workers hand us */
+	const int *udp_peer_inbox; /* send ends, by worker id; ours is -1 */
+	bool udp_steered;	   /* the kernel steers datagrams to their worker */
+	/* cisco.profile: served at /profiles/NAME; NULL when none. */
+	const char *profile;
+	size_t profile_len;
+	const char *profile_name;
 };
 
 int worker_main(const struct worker_env *env);
@@ -118,6 +130,20 @@ struct tls_ctx {
 	bool owned; /* loaded by this worker (freed at refs 0 once replaced) */
 };
 
+/* A client's UDP address and the listen address (index) it came to. */
+union udp_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+struct udp_peer {
+	union udp_addr a;
+	uint8_t k; /* listen address index: which of env->udp_fds */
+};
+
+struct dtls; /* dtls.c: a tunnel's DTLS channel */
+
 struct obuf {
 	struct obuf *next_free;
 	uint32_t off, len, cap;
@@ -139,6 +165,7 @@ struct conn {
 	time_t last_rx;
 	char peer[64];
 	uint8_t addr[16]; /* peer address (IPv4 in the first 4 bytes) */
+	uint8_t listen;	  /* index of the listen address it came to */
 	bool pending;	  /* on the pending list: not yet a tunnel */
 	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
@@ -156,6 +183,9 @@ struct conn {
 	uint8_t *part; /* a CSTP frame split across records (rare) */
 	uint16_t part_len;
 	struct sess_counters ctr; /* since the last report to the master */
+	struct dtls *dt;	  /* DTLS offered (CONNECT) or set up (tunnel); else NULL */
+	bool cisco;		  /* Cisco's client, with dtls.cisco-compat (CONNECT on) */
+	time_t rekeyed;		  /* last TLS key update (tunnel) */
 };
 
 /* ctx.c: what every file of the worker shares.  Each file keeps the rest
@@ -179,7 +209,17 @@ void ctx_apply_settings(const struct ipc_settings *st);
 
 /* epoll data: kind, index and, for connections, the generation, so an
  * event queued for a closed connection is not applied to its successor. */
-enum worker_event { K_LISTEN = 1, K_TUN, K_INBOX, K_IPC, K_TIMER, K_SIGNAL, K_CONN };
+enum worker_event {
+	K_LISTEN = 1,
+	K_TUN,
+	K_INBOX,
+	K_IPC,
+	K_TIMER,
+	K_SIGNAL,
+	K_CONN,
+	K_UDP,
+	K_UDP_INBOX
+};
 
 static inline uint64_t ev_data(unsigned kind, uint32_t idx, uint32_t gen)
 {
@@ -238,6 +278,81 @@ struct conn *tls_next_dirty(void); /* taken off the list; NULL: empty */
  * after tls_send() returned -EPIPE. */
 int tls_flush(struct conn *c);
 
+/* dtls.c: each tunnel's DTLS channel; dtls_* on a conn without one is
+ * harmless where it says so. */
+int dtls_init(void);
+/* CONNECT: keep what the client offered for the tunnel (c->dt), or nothing
+ * when DTLS is off or not wanted.  0 or -ENOMEM. */
+int dtls_offer(struct conn *c, const struct http_req *req);
+/* Drop what dtls_offer() kept (no-op without). */
+void dtls_forget(struct conn *c);
+/* The tunnel opens over c->tls: the App-ID and key; returns the tunnel MTU,
+ * mtu lowered to what fits a datagram (mtu unchanged without DTLS). */
+unsigned dtls_open(struct conn *c, unsigned mtu);
+/* The X-DTLS-* lines of the CONNECT answer: their length, 0 without
+ * DTLS, -1 when cap is too small. */
+int dtls_headers(const struct conn *c, char *out, size_t cap);
+/* The tunnel of a datagram: by its exact peer, or (exact false) the newest
+ * tunnel with a channel from its address; by the App-ID of a ClientHello. */
+struct conn *dtls_by_peer(const struct udp_peer *p, bool exact);
+struct conn *dtls_by_id(const uint8_t *id);
+enum dtls_in {
+	DTLS_IN_NONE,	 /* nothing for the tunnel (or dropped) */
+	DTLS_IN_STARTED, /* a ClientHello started a handshake */
+	DTLS_IN_UP,	 /* a handshake finished: the channel is (newly) up */
+	DTLS_IN_REBOUND, /* the client's address moved; records follow */
+	DTLS_IN_RECORDS, /* records follow: read them with dtls_record() */
+};
+enum dtls_in dtls_input(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n);
+/* The next record of the datagram: its length, 0 when none is left, or
+ * -EPIPE when the client closed the channel. */
+ssize_t dtls_record(struct conn *c, const uint8_t **rec);
+/* One record to the client: 0, -EMSGSIZE, or -ENOBUFS (dropped). */
+int dtls_send(struct conn *c, const void *rec, size_t len);
+/* Whether packets for the client go over DTLS now. */
+bool dtls_active(const struct conn *c);
+/* The client sent data over TLS: it has no DTLS channel right now. */
+void dtls_hint_tls(struct conn *c);
+/* Once a second: retransmits, timeouts.  True when the channel went down. */
+bool dtls_down(struct conn *c, time_t now);
+/* Take the channel down now (the client closed it); true if it was up. */
+bool dtls_shut(struct conn *c);
+/* The tunnel ends: everything of c->dt goes. */
+void dtls_close(struct conn *c);
+/* Fill IPC_DTLS's up, peer and cipher: of the channel, or (handshake) of
+ * the handshake in progress, so its peer's datagrams are steered here. */
+void dtls_report(const struct conn *c, struct ipc_msg *m, bool handshake);
+
+/* cisco.c: what Cisco Secure Client asks beyond openconnect's login. */
+struct cisco_answer {
+	int status;
+	const char *type; /* Content-Type */
+	const char *body;
+	size_t len;
+};
+void cisco_init(void);
+/* A GET of a URL Cisco's downloader fetches: true and the answer. */
+bool cisco_url(const struct http_str *target, struct cisco_answer *a);
+/* After login: the profile manifest (XML for the success document) and the
+ * webvpnc cookie header; both "" without cisco.profile.  0 or -1. */
+int cisco_login_extras(char *xml, size_t xcap, char *hdr, size_t hcap);
+/* A route the CONNECT answer leaves to cisco_connect_headers(). */
+bool cisco_skip_route(const struct conn *c, const struct cfg_prefix *r);
+/* The CONNECT answer's extras for a Cisco client: length, or -1. */
+int cisco_connect_headers(const struct conn *c, char *out, size_t cap);
+
+/* udpout.c: datagrams to clients, sent in batches (sendmmsg). */
+void udpout_init(void);
+void udpout_queue(int fd, const struct udp_peer *p, const void *data, size_t len);
+void udpout_flush(void);
+void udpout_log_stats(void);
+
+/* udpio.c: the UDP sockets and the hand-off inbox: datagrams in. */
+int udpio_init(void);
+void udpio_on_socket(unsigned k);
+void udpio_on_inbox(void);
+void udpio_log_stats(void);
+
 /* tunio.c: the TUN queue and the inbox. */
 int tunio_init(void);
 void tunio_on_tun(void);
@@ -267,6 +382,8 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m);
 struct conn_step tunnel_enter(struct conn *c, const char *user);
 struct conn_step tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len);
 struct conn_step tunnel_on_master(struct conn *c, const struct ipc_msg *m);
+struct conn_step tunnel_on_dgram(struct conn *c, const struct udp_peer *from, const uint8_t *d,
+				 size_t n);
 struct conn_step tunnel_tick(struct conn *c, time_t now, unsigned tick);
 void tunnel_leave(struct conn *c, enum conn_state next, const char *why);
 /* The server stops: tell the client not to come back here. */
@@ -276,10 +393,12 @@ void tunnel_notify_stop(struct conn *c);
 int conn_init(void);
 /* Connections a worker's table holds with cfg and n_workers workers. */
 uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers);
-/* Accept what lfd has queued (a batch): 0, or -EMFILE, -ENFILE, -ENOBUFS or
- * -ENOMEM when the process is out of fds or memory (connections stay
- * queued: the caller backs off). */
-int conn_accept(int lfd);
+/* Accept what listen address k has queued (a batch): 0, or -EMFILE,
+ * -ENFILE, -ENOBUFS or -ENOMEM when the process is out of fds or memory
+ * (connections stay queued: the caller backs off). */
+int conn_accept(unsigned k);
+/* A datagram for c (udpio.c found it), to its phase. */
+void conn_dgram(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n);
 void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events);
 /* A message from the master for one connection (ref). */
 void conn_reply(const struct ipc_msg *m);

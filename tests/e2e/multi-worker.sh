@@ -6,11 +6,16 @@
 # Round "hash" (TUNNELD_NO_STEERING=1): the kernel picks queues by flow
 # hash, packets for a client arrive on the other worker's queue, and the
 # hand-off between workers must carry them.
+# DTLS likewise: with steering each datagram reaches its session's worker
+# (no hand-off); without, the kernel's hash sends some ClientHellos and
+# datagrams to the other worker, which hands them over; every client is on
+# DTLS either way.
 #
 #   c1..c8 --br0-- tunneld (worker 0, worker 1; vpns0 with 2 queues) --- lan
 set -euo pipefail
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/td.sh"
+lab_need jq
 lab_init multi
 lab_make_cert
 td_users alice:alice-pass
@@ -39,6 +44,13 @@ while [ "$(grep -oE 'tunnel up for .* on worker [01]' "$TD_LOG" | awk '{print $N
 	start_clients $((n + 1))
 done
 td_pass "$n clients connected, on both workers"
+# Without steering, until some client's DTLS reached the other worker
+# first (each does with p = 1/2), so the hand-off is always exercised.
+while [ -n "${NEED_UDP_HANDOFF:-}" ] && [ "$(td_log_count "DTLS ClientHello handed to worker")" = 0 ]; do
+	[ $n -lt 16 ] || td_fail "16 clients, no ClientHello handed over"
+	start_clients $((n + 1))
+	sleep 1
+done
 
 # Addresses are all distinct.
 addrs=$(for k in $(seq $n); do lab_client_state "$P$k" ip4; done | sort)
@@ -63,10 +75,15 @@ done
 for p in "${pids[@]}"; do wait "$p" || true; done
 [ ! -s "$LAB_DIR/fail" ] || td_fail "traffic failed: $(tr '\n' ';' <"$LAB_DIR/fail")"
 td_pass "all $n clients: traffic both ways over IPv4 and IPv6"
+on_dtls=$("${TD_CTL:-$TD_TOP/tunnelctl}" -s "$LAB_DIR/control.sock" --json list |
+	jq '[.sessions[] | select(.channel == "dtls")] | length')
+[ "$on_dtls" = "$n" ] || td_fail "only $on_dtls of $n clients on DTLS"
+td_pass "all $n clients on DTLS"
 
 td_stop || td_fail "unclean stop"
 # Each worker reports its hand-offs when it stops.
 handoffs=$(sed -n 's/.*handed off \([0-9]*\) packets.*/\1/p' "$TD_LOG" | awk '{s += $1} END {print s + 0}')
+udp_handoffs=$(sed -n 's/.*DTLS in: .* handed \([0-9]*\) to other.*/\1/p' "$TD_LOG" | awk '{s += $1} END {print s + 0}')
 }
 
 P=a
@@ -74,10 +91,15 @@ run_round
 grep -q "TUN steering on" "$TD_LOG" || td_fail "steering program not attached"
 [ "$handoffs" = 0 ] || td_fail "$handoffs packets handed over despite steering"
 td_pass "steering: every packet reached its client's worker directly (0 hand-offs)"
+grep -q "DTLS steering on" "$TD_LOG" || td_fail "DTLS steering program not attached"
+[ "$udp_handoffs" = 0 ] || td_fail "$udp_handoffs datagrams handed over despite steering"
+td_pass "DTLS steering: every datagram reached its session's worker directly"
 for k in $(seq $n); do lab_client_exited "a$k" 10 >/dev/null || td_fail "a$k did not exit"; done
 
 P=b
 mv "$TD_LOG" "$TD_LOG.steer"
-TUNNELD_NO_STEERING=1 run_round
+NEED_UDP_HANDOFF=1 TUNNELD_NO_STEERING=1 run_round
 [ "$handoffs" -gt 0 ] || td_fail "no packet was handed between workers"
 td_pass "$handoffs packets arrived on the other worker's queue and were handed over"
+[ "$udp_handoffs" -gt 0 ] || td_fail "no datagram was handed between workers"
+td_pass "$udp_handoffs datagrams reached the other worker first and were handed over"

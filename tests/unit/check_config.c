@@ -435,6 +435,9 @@ static void value_text(const config_setting_t *s, char *out, size_t len)
 	case CONFIG_TYPE_LIST:
 		snprintf(out, len, "%s", config_setting_length(s) ? "[...]" : "[]");
 		break;
+	case CONFIG_TYPE_BOOL:
+		snprintf(out, len, "%s", config_setting_get_bool(s) ? "true" : "false");
+		break;
 	default:
 		snprintf(out, len, "(other)");
 	}
@@ -581,6 +584,11 @@ START_TEST(test_key_table)
 	    "network.ipv4-pool",
 	    "network.ipv6-pool",
 	    "control.socket",
+	    "dtls.enable",
+	    "dtls.port",
+	    "dtls.priorities",
+	    "session.node-id",
+	    "cisco.profile",
 	};
 	size_t n = cfg_key_count(), n_restart = 0;
 

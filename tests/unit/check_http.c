@@ -74,6 +74,7 @@
 	"X-CSTP-Full-IPv6-Capability: true\r\n"                                                    \
 	"X-DTLS-Master-Secret: "                                                                   \
 	"D185CE0011223344556677889900AABBCCDDEEFF00112233445566778899AABBCCDDEEFF0011223344556677" \
+	"8899AABB"                                                                                 \
 	"\r\n"                                                                                     \
 	"X-DTLS-CipherSuite: "                                                                     \
 	"PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM:OC2-DTLS1_2-CHACHA20-POLY1305:OC-DTLS1_2-AES128-GCM:" \
@@ -193,6 +194,10 @@ START_TEST(test_connect)
 	ck_assert(!req.has_length);
 	ck_assert_ptr_null(req.body.p);
 	ck_assert_uint_eq(req.header_len, strlen(CONNECT_REQ));
+	/* What the DTLS channel needs (worker/dtls.c). */
+	ck_assert_uint_eq(req.dtls_master.n, 96);
+	ck_assert(!strncmp(req.dtls_suites.p, "PSK-NEGOTIATE:", 14));
+	ck_assert(!strncmp(req.dtls12_suites.p, "ECDHE-RSA-AES256-GCM-SHA384:", 28));
 }
 END_TEST
 

@@ -125,6 +125,13 @@ static struct ipc_msg valid(uint32_t type)
 	case IPC_SETTINGS:
 		settings_default(&m);
 		break;
+	case IPC_DTLS:
+		m.u.dtls.sess_id = 5 | (uint64_t)9 << 32;
+		m.u.dtls.up = 1;
+		m.u.dtls.peer.family = AF_INET6;
+		m.u.dtls.peer.port = 40000;
+		strcpy(m.u.dtls.cipher, "AES-256-GCM");
+		break;
 	default:
 		break;
 	}
@@ -135,11 +142,17 @@ static const struct {
 	uint32_t type;
 	enum ipc_dir dir;
 } fixed_types[] = {
-    {IPC_READY, IPC_FROM_WORKER},	 {IPC_AUTH_REQ, IPC_FROM_WORKER},
-    {IPC_AUTH_RESP, IPC_FROM_MASTER},	 {IPC_CONNECT_REQ, IPC_FROM_WORKER},
-    {IPC_CONNECT_RESP, IPC_FROM_MASTER}, {IPC_CLOSED, IPC_FROM_WORKER},
-    {IPC_KICK, IPC_FROM_MASTER},	 {IPC_STATS, IPC_FROM_WORKER},
-    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
+    {IPC_READY, IPC_FROM_WORKER},
+    {IPC_AUTH_REQ, IPC_FROM_WORKER},
+    {IPC_AUTH_RESP, IPC_FROM_MASTER},
+    {IPC_CONNECT_REQ, IPC_FROM_WORKER},
+    {IPC_CONNECT_RESP, IPC_FROM_MASTER},
+    {IPC_CLOSED, IPC_FROM_WORKER},
+    {IPC_KICK, IPC_FROM_MASTER},
+    {IPC_STATS, IPC_FROM_WORKER},
+    {IPC_DISCONNECT, IPC_FROM_MASTER},
+    {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
+    {IPC_DTLS, IPC_FROM_WORKER},
     {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
 #define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
@@ -161,9 +174,32 @@ START_TEST(test_every_type_its_way)
 }
 END_TEST
 
+/* The master steers the peer and shows the cipher to tunnelctl. */
+START_TEST(test_dtls)
+{
+	struct ipc_msg m = valid(IPC_DTLS);
+
+	ck_ok(&m, IPC_FROM_WORKER);
+	m.u.dtls.up = 2;
+	ck_ok(&m, IPC_FROM_WORKER);
+	m.u.dtls.up = 3;
+	ck_bad(&m, IPC_FROM_WORKER, "up 3 is not 0, 1 or 2");
+	m = valid(IPC_DTLS);
+	m.u.dtls.peer.family = AF_UNIX;
+	ck_bad(&m, IPC_FROM_WORKER, "peer has address family");
+	m.u.dtls.up = 0; /* down: the peer is not looked at */
+	ck_ok(&m, IPC_FROM_WORKER);
+	m = valid(IPC_DTLS);
+	strcpy(m.u.dtls.cipher, "AES\r\n");
+	ck_bad(&m, IPC_FROM_WORKER, "cipher has a control character");
+	memset(m.u.dtls.cipher, 'x', sizeof(m.u.dtls.cipher));
+	ck_bad(&m, IPC_FROM_WORKER, "cipher is not NUL-terminated");
+}
+END_TEST
+
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_AUTH_CANCEL + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_DTLS + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -582,6 +618,7 @@ START_TEST(test_fuzz_seeds_valid)
 	    "connect-resp-200",
 	    "connect-resp-503",
 	    "disconnect",
+	    "dtls",
 	    "kick",
 	    "ready",
 	    "settings",
@@ -624,6 +661,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(t, test_connect_resp_lease);
 	tcase_add_test(t, test_closed_and_stats);
 	tcase_add_test(t, test_settings_checked);
+	tcase_add_test(t, test_dtls);
 	tcase_add_test(t, test_settings_of_configs);
 	tcase_add_test(t, test_tls);
 	tcase_add_test(t, test_recv_trunc);

@@ -88,12 +88,12 @@ START_TEST(test_table_flags)
 			continue;
 		workers++;
 		ck_assert_msg(k->flags & KEY_RELOADABLE, "%s: KEY_WORKER without reload", k->path);
-		ck_assert_msg(k->type == CT_UINT || k->type == CT_LOGLEVEL || k->type == CT_ADDRS ||
-				  k->type == CT_PREFIXES,
+		ck_assert_msg(k->type == CT_UINT || k->type == CT_BOOL || k->type == CT_LOGLEVEL ||
+				  k->type == CT_ADDRS || k->type == CT_PREFIXES,
 			      "%s: a type workers cannot take", k->path);
 	}
 	/* The keys worker/ reads from its live config. */
-	ck_assert_uint_eq(workers, 15);
+	ck_assert_uint_eq(workers, 17);
 }
 END_TEST
 

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Worker: DTLS datagrams in.  Owns the receive batch (recvmmsg), the
+ * hand-off table and the counters of what could not be placed.
+ *
+ * Each datagram goes to its tunnel's DTLS channel (conn_dgram):
+ *   1. a ClientHello carrying one of this node's App-IDs:
+ *        this worker's                                  -> that tunnel
+ *        another worker's                               -> handed to it
+ *   2. a known peer (address and port)                  -> its tunnel
+ *   3. a peer this worker handed a ClientHello of before -> handed again
+ *   4. a new port of an address with a channel here     -> that tunnel,
+ *        which moves its channel only if a record decrypts (a NAT rebound)
+ *   else dropped and counted.
+ * With the kernel's steering (daemon/udpsteer.c) a datagram reaches the
+ * right worker at once, and 2-3 are rare; without it (or before the master
+ * has steered a new peer) the hand-offs keep every datagram deliverable.
+ *
+ * UDP GRO (UDP_GRO on the sockets, daemon/udp.c): where the network device
+ * merges a client's datagrams, one message brings many, each gso_size long
+ * but the last; they are cut apart here and placed one by one. */
+#include "config.h"
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include "common/dtls.h"
+#include "common/log.h"
+#include "common/peermap.h"
+
+#define IN_BATCH  32	/* datagrams per recvmmsg() */
+#define IN_BUDGET 256	/* datagrams per wake-up before yielding */
+#define IN_MAX	  65536 /* a merged (GRO) message; one datagram is at most 16 KiB */
+#define TRIALS_PS 512	/* rebinding trials a second */
+
+/* A datagram handed over by another worker: this header, then the bytes. */
+struct fwd_hdr {
+	union udp_addr a;
+	uint8_t k;
+};
+
+static struct mmsghdr msgs[IN_BATCH];
+static struct iovec iov[IN_BATCH];
+static union udp_addr addr[IN_BATCH];
+static uint8_t bufs[IN_BATCH][IN_MAX];
+static union {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+} ctl[IN_BATCH];
+static uint8_t fwd_buf[sizeof(struct fwd_hdr) + IN_MAX];
+static struct peermap fwd; /* peer -> worker + 1, for peers handed over */
+static unsigned trials;	   /* this second's */
+static time_t trial_second;
+
+static struct {
+	uint64_t in, calls, handed_out, handed_in, unknown, other_node, gro_msgs;
+} st;
+
+int udpio_init(void)
+{
+	if (!W.env->udp_fds)
+		return 0;
+	for (unsigned i = 0; i < IN_BATCH; i++) {
+		iov[i] = (struct iovec){bufs[i], IN_MAX};
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	return peermap_init(&fwd, W.max_conns);
+}
+
+static void hand_over(unsigned w, const struct udp_peer *p, const uint8_t *d, size_t n)
+{
+	struct fwd_hdr h = {p->a, p->k};
+	struct peer_key key;
+
+	if (w >= W.env->n_workers || w == W.env->id || W.env->udp_peer_inbox[w] < 0 || n > IN_MAX) {
+		st.unknown++;
+		return;
+	}
+	memcpy(fwd_buf, &h, sizeof(h));
+	memcpy(fwd_buf + sizeof(h), d, n);
+	if (send(W.env->udp_peer_inbox[w], fwd_buf, sizeof(h) + n, MSG_DONTWAIT | MSG_NOSIGNAL) <
+	    0) {
+		st.unknown++;
+		return;
+	}
+	st.handed_out++;
+	if (peer_key_of(&p->a.sa, true, &key) == 0 && peermap_put(&fwd, &key, w + 1) < 0) {
+		/* Full of peers that left long ago: start over. */
+		memset(fwd.slot, 0, (fwd.mask + 1) * sizeof(*fwd.slot));
+		fwd.n = 0;
+		(void)peermap_put(&fwd, &key, w + 1);
+	}
+}
+
+static bool trial_allowed(void)
+{
+	time_t now = time(NULL);
+
+	if (now != trial_second) {
+		trial_second = now;
+		trials = 0;
+	}
+	return trials++ < TRIALS_PS;
+}
+
+/* Where a datagram goes; handed_in: it came from another worker, which
+ * never bounces it back. */
+static void place(const struct udp_peer *p, const uint8_t *d, size_t n, bool handed_in)
+{
+	struct peer_key key;
+	const uint8_t *id;
+	struct conn *c;
+	uint32_t v;
+
+	/* A ClientHello goes by its App-ID even from a known peer: after a
+	 * reconnect the same port may start the new tunnel's channel. */
+	if (dtls_hello_id(d, n, &id) == 0) {
+		if (id[DTLS_ID_NODE] != W.cfg->node_id) {
+			st.other_node++;
+			return;
+		}
+		if (id[DTLS_ID_WORKER] != W.env->id && !handed_in) {
+			log_debug("DTLS ClientHello handed to worker %u", id[DTLS_ID_WORKER]);
+			hand_over(id[DTLS_ID_WORKER], p, d, n);
+			return;
+		}
+		if ((c = dtls_by_id(id)))
+			conn_dgram(c, p, d, n);
+		else
+			st.unknown++;
+		return;
+	}
+	if ((c = dtls_by_peer(p, true))) {
+		conn_dgram(c, p, d, n);
+		return;
+	}
+	if (!handed_in && peer_key_of(&p->a.sa, true, &key) == 0 && peermap_get(&fwd, &key, &v)) {
+		hand_over(v - 1, p, d, n);
+		return;
+	}
+	if ((c = dtls_by_peer(p, false)) && dtls_record_plausible(d, n) && trial_allowed()) {
+		conn_dgram(c, p, d, n);
+		return;
+	}
+	st.unknown++;
+}
+
+/* The segment size of a merged message, 0 for a single datagram. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(cm), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	return 0;
+}
+
+/* One message: a datagram, or a run of them merged by GRO. */
+static void take(const struct udp_peer *p, const uint8_t *d, size_t n, size_t seg)
+{
+	if (!seg || seg >= n) {
+		place(p, d, n, false);
+		return;
+	}
+	st.gro_msgs++;
+	for (size_t off = 0; off < n; off += seg) {
+		place(p, d + off, n - off < seg ? n - off : seg, false);
+		st.in++;
+	}
+	st.in--; /* the message itself was counted once */
+}
+
+void udpio_on_socket(unsigned k)
+{
+	unsigned got = 0;
+	int r;
+
+	while (got < IN_BUDGET) {
+		for (unsigned i = 0; i < IN_BATCH; i++) {
+			msgs[i].msg_hdr.msg_name = &addr[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(addr[i]);
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
+		r = recvmmsg(W.env->udp_fds[k], msgs, IN_BATCH, MSG_DONTWAIT, NULL);
+		if (r <= 0)
+			return;
+		st.calls++;
+		st.in += (unsigned)r;
+		for (int i = 0; i < r; i++) {
+			struct udp_peer p = {.a = addr[i], .k = (uint8_t)k};
+
+			if (addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6)
+				take(&p, bufs[i], msgs[i].msg_len, gro_size(&msgs[i].msg_hdr));
+		}
+		got += (unsigned)r;
+		if (r < IN_BATCH)
+			return;
+	}
+}
+
+void udpio_on_inbox(void)
+{
+	struct fwd_hdr h;
+	ssize_t n;
+
+	for (unsigned got = 0; got < IN_BUDGET; got++) {
+		n = recv(W.env->udp_inbox_fd, fwd_buf, sizeof(fwd_buf), MSG_DONTWAIT);
+		if (n < (ssize_t)sizeof(h))
+			return;
+		memcpy(&h, fwd_buf, sizeof(h));
+		st.handed_in++;
+		if (h.k < W.env->n_listen &&
+		    (h.a.sa.sa_family == AF_INET || h.a.sa.sa_family == AF_INET6)) {
+			struct udp_peer p = {.a = h.a, .k = h.k};
+			place(&p, fwd_buf + sizeof(h), (size_t)n - sizeof(h), true);
+		}
+	}
+}
+
+void udpio_log_stats(void)
+{
+	if (st.in || st.handed_in)
+		log_info("DTLS in: %llu datagrams in %llu recvmmsg calls (%.1f per call; %llu "
+			 "merged messages); handed %llu to other workers, took %llu; %llu for no "
+			 "tunnel, %llu for other nodes",
+			 (unsigned long long)st.in, (unsigned long long)st.calls,
+			 st.calls ? (double)st.in / (double)st.calls : 0.0,
+			 (unsigned long long)st.gro_msgs, (unsigned long long)st.handed_out,
+			 (unsigned long long)st.handed_in, (unsigned long long)st.unknown,
+			 (unsigned long long)st.other_node);
+}
