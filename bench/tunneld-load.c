@@ -32,46 +32,53 @@ static void usage(FILE *f, int code) __attribute__((noreturn));
 
 static void usage(FILE *f, int code)
 {
-	fprintf(f,
-		"Usage: tunneld-load MODE [OPTIONS]\n"
-		"Modes:\n"
-		"  --connect-rate        connect, log in, CONNECT, say goodbye, repeat\n"
-		"                        (--concurrency clients at once, for --duration s)\n"
-		"  --hold N              hold N idle sessions; with --server-pid, server RSS/PSS\n"
-		"                        per session\n"
-		"  --echo-load M         M sessions send UDP packets to --echo-addr through the\n"
-		"                        tunnel (--window in flight each, or one per --interval)\n"
-		"  --echo PORT           run the UDP echo server (in the LAN namespace)\n"
-		"  --raw-rtt             UDP echo RTT to --echo-addr without a tunnel\n"
-		"  --reflect IFNAME      create tun device IFNAME and send every UDP or TCP\n"
-		"                        packet routed into it back (LAN namespace; the echo\n"
-		"                        for --proto tcp)\n"
-		"  --proc-stat           print CPU seconds and memory of --server-pid's processes\n"
-		"  --hash-cost HASH      time one crypt() of --password against HASH (ms)\n"
-		"Options:\n"
-		"  -s, --server ADDR:PORT      server (default 198.18.0.1:4443)\n"
-		"  -u, --user NAME             user name (default alice)\n"
-		"  -p, --password PASS         password (default alice-pass)\n"
-		"      --servercert pin-sha256:B64  pin of the server's public key\n"
-		"      --insecure              accept any server certificate\n"
-		"      --priority STRING       GnuTLS priority string (default NORMAL)\n"
-		"  -t, --duration SEC          length of the measured phase (default 10)\n"
-		"  -c, --concurrency N         connects in progress at once (default 32)\n"
-		"      --connect-timeout SEC   per connect (default 20)\n"
-		"      --connect-phase SEC     limit for establishing all sessions (default 120)\n"
-		"      --echo-addr ADDR:PORT   echo server (default 198.18.1.2:9000)\n"
-		"      --window N              echo packets in flight per session (default 4)\n"
-		"      --size BYTES            IP size of echo packets, %d..%d (default 1000)\n"
-		"      --proto udp|tcp         echo packets: UDP, or TCP-like segments (ACK|PSH,\n"
-		"                              advancing sequence numbers) for a --reflect echo\n"
-		"      --interval USEC         pace: one packet per session per interval\n"
-		"      --source ADDR/COUNT     bind to COUNT consecutive source addresses\n"
-		"      --server-pid PID        server process (master); repeatable\n"
-		"      --raw-compare           echo-load: probe the echo server without a tunnel\n"
-		"                              too, alternating with the tunnel's packets\n"
-		"      --ipv4-only             ask for an IPv4 address only\n"
-		"      --label TEXT            name in the RESULT line\n",
-		LOAD_MIN_PKT, LOAD_MAX_PKT);
+	fprintf(
+	    f,
+	    "Usage: tunneld-load MODE [OPTIONS]\n"
+	    "Modes:\n"
+	    "  --connect-rate        connect, log in, CONNECT, say goodbye, repeat\n"
+	    "                        (--concurrency clients at once, for --duration s)\n"
+	    "  --hold N              hold N idle sessions; with --server-pid, server RSS/PSS\n"
+	    "                        per session\n"
+	    "  --echo-load M         M sessions send UDP packets to --echo-addr through the\n"
+	    "                        tunnel (--window in flight each, or one per --interval)\n"
+	    "  --echo PORT           run the UDP echo server (in the LAN namespace)\n"
+	    "  --raw-rtt             UDP echo RTT to --echo-addr without a tunnel\n"
+	    "  --reflect IFNAME      create tun device IFNAME and send every UDP or TCP\n"
+	    "                        packet routed into it back (LAN namespace; the echo\n"
+	    "                        for --proto tcp)\n"
+	    "  --proc-stat           print CPU seconds and memory of --server-pid's processes\n"
+	    "  --hash-cost HASH      time one crypt() of --password against HASH (ms)\n"
+	    "Options:\n"
+	    "  -s, --server ADDR:PORT      server (default 198.18.0.1:4443)\n"
+	    "  -u, --user NAME             user name (default alice)\n"
+	    "  -p, --password PASS         password (default alice-pass)\n"
+	    "      --servercert pin-sha256:B64  pin of the server's public key\n"
+	    "      --insecure              accept any server certificate\n"
+	    "      --priority STRING       GnuTLS priority string (default NORMAL)\n"
+	    "  -t, --duration SEC          length of the measured phase (default 10)\n"
+	    "  -c, --concurrency N         connects in progress at once (default 32)\n"
+	    "      --connect-timeout SEC   per connect (default 20)\n"
+	    "      --connect-phase SEC     limit for establishing all sessions (default 120)\n"
+	    "      --echo-addr ADDR:PORT   echo server (default 198.18.1.2:9000)\n"
+	    "      --window N              echo packets in flight per session (default 4)\n"
+	    "      --size BYTES            IP size of echo packets, %d..%d (default 1000)\n"
+	    "      --proto udp|tcp         echo packets: UDP, or TCP-like segments (ACK|PSH,\n"
+	    "                              advancing sequence numbers) for a --reflect echo\n"
+	    "      --interval USEC         pace: one packet per session per interval\n"
+	    "      --source ADDR/COUNT     bind to COUNT consecutive source addresses\n"
+	    "      --server-pid PID        server process (master); repeatable\n"
+	    "      --raw-compare           echo-load: probe the echo server without a tunnel\n"
+	    "                              too, alternating with the tunnel's packets\n"
+	    "      --ipv4-only             ask for an IPv4 address only\n"
+	    "      --label TEXT            name in the RESULT line\n"
+	    "      --dtls                  hold / echo-load: offer DTLS (PSK-NEGOTIATE) and move\n"
+	    "                              the packets over it; sessions whose handshake fails\n"
+	    "                              stay on TLS (counted)\n"
+	    "      --dtls-rehandshake SEC  a new DTLS handshake (same App-ID) every SEC per "
+	    "session\n"
+	    "      --dtls-timeout SEC      a DTLS handshake gives up after SEC (default 10)\n",
+	    LOAD_MIN_PKT, LOAD_MAX_PKT);
 	exit(code);
 }
 
@@ -210,7 +217,9 @@ static double establish(struct load *L, const struct opts *o, unsigned n, double
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(limit * NS_PER_SEC);
 	unsigned next = 0;
 
-	while (L->in_tunnel < n && now_ns() < end && !stop_flag) {
+	/* With --dtls a session is ready when its DTLS handshake is done or
+	 * has failed. */
+	while ((L->in_tunnel < n || L->dtls_pending) && now_ns() < end && !stop_flag) {
 		unsigned scanned = 0;
 		bool more = false;
 		while (L->in_connect < o->concurrency && scanned++ < L->n) {
@@ -223,7 +232,7 @@ static double establish(struct load *L, const struct opts *o, unsigned n, double
 		for (unsigned i = 0; i < L->n && !more; i++)
 			more = (L->c[i].st != C_IDLE && L->c[i].st != C_TUNNEL) ||
 			       (L->c[i].st == C_IDLE && L->c[i].attempts < 3);
-		if (!more)
+		if (!more && !L->dtls_pending)
 			break;
 		load_poll(L, 5);
 		load_sweep(L, now_ns());
@@ -268,6 +277,7 @@ static int mode_hold(const struct opts *o)
 	       o->sessions, t, (unsigned long long)L.s.connect_fail,
 	       L.s.fail_reason[0] ? ", last: " : "", L.s.fail_reason);
 	printf("  TLS: %s\n", L.s.tls_desc);
+	dtls_print(&L);
 	/* Let the server settle (log lines, freed login buffers), then look. */
 	end = now_ns() + NS_PER_SEC;
 	while (now_ns() < end)
@@ -294,12 +304,12 @@ static int mode_hold(const struct opts *o)
 	}
 	printf("RESULT mode=hold label=%s sessions=%u held=%u still_up=%u setup_s=%.2f "
 	       "rss_before_kb=%llu rss_after_kb=%llu pss_before_kb=%llu pss_after_kb=%llu "
-	       "rss_per_session_kb=%.2f pss_per_session_kb=%.2f nproc=%u\n",
+	       "rss_per_session_kb=%.2f pss_per_session_kb=%.2f nproc=%u%s\n",
 	       o->label, o->sessions, held, still, t, (unsigned long long)a.rss_kb,
 	       (unsigned long long)b.rss_kb, (unsigned long long)a.pss_kb,
 	       (unsigned long long)b.pss_kb,
 	       held ? ((double)b.rss_kb - (double)a.rss_kb) / held : 0,
-	       held ? ((double)b.pss_kb - (double)a.pss_kb) / held : 0, b.nproc);
+	       held ? ((double)b.pss_kb - (double)a.pss_kb) / held : 0, b.nproc, dtls_result(&L));
 	load_free(&L);
 	return held == o->sessions ? 0 : 1;
 }
@@ -354,6 +364,10 @@ static int mode_echo_load(const struct opts *o)
 	       (unsigned long long)L.s.drops);
 	printf("  %.0f echoes/s; %.3f Gbit/s through the server (both directions)\n",
 	       (double)L.s.rx_pkts / secs, gb * 8 / secs);
+	if (L.s.late)
+		printf("  %llu echoes came after they were counted lost (%.1f s)\n",
+		       (unsigned long long)L.s.late, (double)LOSS_NS / NS_PER_SEC);
+	dtls_print(&L);
 	print_hist("RTT", &L.s.rtt, 1, "us");
 	if (o->raw_compare) {
 		print_hist("RTT without tunnel (same loop)", &L.raw, 1, "us");
@@ -366,14 +380,14 @@ static int mode_echo_load(const struct opts *o)
 	    "RESULT mode=echo-load label=%s proto=%s sessions=%u secs=%.2f tx=%llu rx=%llu "
 	    "lost=%llu bad=%llu pps=%.0f gbps=%.4f rtt_p50_us=%.1f rtt_p90_us=%.1f rtt_p99_us=%.1f "
 	    "rtt_max_us=%.1f server_cpu_s=%.2f cpu_s_per_gb=%.3f raw_n=%llu raw_p50_us=%.1f "
-	    "raw_p99_us=%.1f\n",
+	    "raw_p99_us=%.1f late=%llu%s\n",
 	    o->label, o->tcp ? "tcp" : "udp", up, secs, (unsigned long long)L.s.tx_pkts,
 	    (unsigned long long)L.s.rx_pkts, (unsigned long long)L.s.lost,
 	    (unsigned long long)L.s.bad_pkts, (double)L.s.rx_pkts / secs, gb * 8 / secs,
 	    hist_quantile_us(&L.s.rtt, 0.5), hist_quantile_us(&L.s.rtt, 0.9),
 	    hist_quantile_us(&L.s.rtt, 0.99), (double)L.s.rtt.max_ns / 1000, cpu,
 	    gb > 0 ? cpu / gb : 0, (unsigned long long)L.raw.n, hist_quantile_us(&L.raw, 0.5),
-	    hist_quantile_us(&L.raw, 0.99));
+	    hist_quantile_us(&L.raw, 0.99), (unsigned long long)L.s.late, dtls_result(&L));
 	load_free(&L);
 	return L.s.rx_pkts > 0 ? 0 : 1;
 }
@@ -552,6 +566,15 @@ static bool traffic_option(struct opts *o, int opt, const char *arg)
 	case 'r':
 		o->raw_compare = true;
 		break;
+	case 'D':
+		o->dtls = true;
+		break;
+	case 'K':
+		o->dtls_rehs = (unsigned)num(arg, 1, 86400, "--dtls-rehandshake");
+		break;
+	case 'J':
+		o->dtls_timeout = (unsigned)num(arg, 1, 600, "--dtls-timeout");
+		break;
 	case 'o':
 		if (strcmp(arg, "tcp") == 0)
 			o->tcp = true;
@@ -599,6 +622,9 @@ static void parse_args(int argc, char **argv, struct opts *o, const char **hash)
 	    {"label", required_argument, NULL, 'l'},
 	    {"proto", required_argument, NULL, 'o'},
 	    {"reflect", required_argument, NULL, 'x'},
+	    {"dtls", no_argument, NULL, 'D'},
+	    {"dtls-rehandshake", required_argument, NULL, 'K'},
+	    {"dtls-timeout", required_argument, NULL, 'J'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -614,6 +640,7 @@ static void parse_args(int argc, char **argv, struct opts *o, const char **hash)
 	    .window = 4,
 	    .payload = 1000,
 	    .label = "-",
+	    .dtls_timeout = 10,
 	};
 	parse_addr("198.18.0.1:4443", &o->srv, "--server");
 	parse_addr("198.18.1.2:9000", &o->echo, "--echo-addr");
@@ -670,7 +697,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (gnutls_global_init() < 0)
 		die("gnutls_global_init failed");
-	raise_nofile((o.sessions > o.concurrency ? o.sessions : o.concurrency) + 64);
+	/* A TCP socket per session; with DTLS up to three UDP sockets more
+	 * (the channel, a re-handshake, the one it replaced). */
+	raise_nofile((o.sessions > o.concurrency ? o.sessions : o.concurrency) * (o.dtls ? 4 : 1) +
+		     64);
 	r = run_mode(&o);
 	gnutls_global_deinit();
 	return r;
