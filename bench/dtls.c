@@ -92,7 +92,8 @@ static int dsess_open(struct load *L, struct client *c, struct dsess *ds)
 	    epoll_ctl(L->ep, EPOLL_CTL_ADD, ds->fd, &e) < 0)
 		goto fail;
 	r = tc_dtls_session(&ds->s, &ds->cred, ds->fd, &d->off, d->key,
-			    d->off.base_mtu ? d->off.base_mtu : DEFAULT_MTU, o->dtls_timeout * 1000);
+			    d->off.base_mtu ? d->off.base_mtu : DEFAULT_MTU,
+			    o->dtls_timeout * 1000);
 	if (r < 0) {
 		fail_reason(L, "session", gnutls_strerror(r));
 		dsess_close(ds);
@@ -259,7 +260,8 @@ static void drain(struct load *L, struct client *c, struct dsess *ds)
 		if (r < 0 && !gnutls_error_is_fatal((int)r))
 			continue; /* a forged or replayed datagram: DTLS drops it */
 		if (ds == &c->dt->cur)
-			channel_lost(L, c, r == 0 ? "closed by the server" : gnutls_strerror((int)r));
+			channel_lost(L, c,
+				     r == 0 ? "closed by the server" : gnutls_strerror((int)r));
 		else
 			dsess_close(ds);
 		return;
@@ -381,8 +383,8 @@ void dtls_print(const struct load *L)
 	       "time to DTLS up p50 %.2f p99 %.2f ms; %llu channels lost\n",
 	       (unsigned long long)s->dtls_up, (unsigned long long)s->dtls_failed,
 	       s->dtls_reason[0] ? ", last: " : "", s->dtls_reason,
-	       hist_quantile_us(&s->dtls_lat, 0.5) / 1000, hist_quantile_us(&s->dtls_lat, 0.99) / 1000,
-	       (unsigned long long)s->dtls_lost);
+	       hist_quantile_us(&s->dtls_lat, 0.5) / 1000,
+	       hist_quantile_us(&s->dtls_lat, 0.99) / 1000, (unsigned long long)s->dtls_lost);
 	printf("  DTLS records: %llu out, %llu in, %llu dropped on send, %llu of unknown type; "
 	       "echo packets over TLS: %llu\n",
 	       (unsigned long long)s->dtls_tx, (unsigned long long)s->dtls_rx,
@@ -411,6 +413,7 @@ const char *dtls_result(const struct load *L)
 		 hist_quantile_us(&s->dtls_lat, 0.99) / 1000, (unsigned long long)s->dtls_tx,
 		 (unsigned long long)s->dtls_rx, (unsigned long long)s->tls_tx_pkts,
 		 (unsigned long long)s->rehs_ok, (unsigned long long)s->rehs_failed,
-		 hist_quantile_us(&s->rehs_lat, 0.5) / 1000, hist_quantile_us(&s->rehs_lat, 0.99) / 1000);
+		 hist_quantile_us(&s->rehs_lat, 0.5) / 1000,
+		 hist_quantile_us(&s->rehs_lat, 0.99) / 1000);
 	return buf;
 }

@@ -99,8 +99,8 @@ int tc_dtls_psk(gnutls_session_t tls, uint8_t key[TC_DTLS_PSK_LEN])
 }
 
 /* The session without its transport. */
-static int configure(gnutls_session_t *s, gnutls_psk_client_credentials_t *cred,
-		     const uint8_t *id, size_t id_len, const uint8_t key[TC_DTLS_PSK_LEN])
+static int configure(gnutls_session_t *s, gnutls_psk_client_credentials_t *cred, const uint8_t *id,
+		     size_t id_len, const uint8_t key[TC_DTLS_PSK_LEN])
 {
 	gnutls_datum_t k = {(unsigned char *)key, TC_DTLS_PSK_LEN};
 	gnutls_datum_t sid = {(unsigned char *)id, (unsigned)id_len};
