@@ -157,7 +157,8 @@ void udpio_on_socket(unsigned k)
 		for (int i = 0; i < r; i++) {
 			struct udp_peer p = {.a = addr[i], .k = (uint8_t)k};
 
-			if (addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6)
+			if ((addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6) &&
+			    msgs[i].msg_len)
 				place(&p, bufs[i], msgs[i].msg_len, false);
 		}
 		got += (unsigned)r;
