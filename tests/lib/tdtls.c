@@ -9,11 +9,13 @@
 #include <gnutls/dtls.h>
 
 #define PSK_LABEL "EXPORTER-openconnect-psk"
-/* What openconnect's GnuTLS build asks for in PSK mode: DTLS 1.2 only,
- * the AEAD suites, no extensions at all. */
+/* What openconnect's GnuTLS build sends in PSK mode (PROTOCOL.md 6.2):
+ * DTLS 1.2 only, the AEAD PSK suites, the extensions signature_algorithms,
+ * session_ticket, renegotiation_info and record_size_limit, and no
+ * extended_master_secret. */
 #define PSK_PRIO                                                                                   \
 	"NONE:+VERS-DTLS1.2:+COMP-NULL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:+PSK:"   \
-	"+SIGN-ALL:%NO_EXTENSIONS"
+	"+SIGN-ALL:%NO_SESSION_HASH"
 #define RETRANS_MS 1000
 
 static int hexval(char c)
