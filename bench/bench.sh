@@ -206,21 +206,26 @@ throughput() {
 }
 
 # 1 % of the tunnel's outer packets dropped at random, each direction, TCP
-# and UDP alike (the server's port, in the server namespace, on the way in
-# from and out to the clients).  This kernel has no sch_netem: nftables'
-# numgen does it.
+# and UDP alike (the server's port): on the wire between the clients and the
+# server, i.e. as they enter and leave the bridge ports of the clients'
+# links in the server namespace (netdev ingress and egress hooks), so no
+# sender sees an error, as with loss on a real path.  This kernel has no
+# sch_netem: nftables' numgen does it.
 loss_on() {
+	local devs
+	devs=$(ip -n "$LAB_NS_SRV" -o link show master br0 | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+		paste -sd, -)
 	lab_srv nft -f - <<-EOF
-		table inet benchloss {
-			chain in { type filter hook input priority 0;
-				meta l4proto { tcp, udp } th dport $LAB_PORT numgen random mod 100 < 1 drop; }
-			chain out { type filter hook output priority 0;
-				meta l4proto { tcp, udp } th sport $LAB_PORT numgen random mod 100 < 1 drop; }
+		table netdev benchloss {
+			chain in { type filter hook ingress devices = { $devs } priority 0;
+				meta l4proto { tcp, udp } th dport $LAB_PORT numgen random mod 100 < 1 counter drop; }
+			chain out { type filter hook egress devices = { $devs } priority 0;
+				meta l4proto { tcp, udp } th sport $LAB_PORT numgen random mod 100 < 1 counter drop; }
 		}
 	EOF
 }
 
-loss_off() { lab_srv nft delete table inet benchloss 2>/dev/null || true; }
+loss_off() { lab_srv nft delete table netdev benchloss 2>/dev/null || true; }
 
 # TCP through the tunnel over KIND (tls|dtls) with 1 % loss: iperf3, one
 # stream each way.  The client is up before the loss starts.
@@ -234,6 +239,8 @@ lossy() {
 		rec "loss_${kind}_$dir" "$(awk -v b="$bps" 'BEGIN {printf "%.4f", b / 1e9}')"
 		say "$SRV 1 % loss, $kind, iperf3 $dir: $(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}') Gbit/s, $retr retransmits ($bytes bytes)"
 	done
+	say "$SRV 1 % loss, $kind: dropped (in, out): $(lab_srv nft list table netdev benchloss |
+		grep -o 'packets [0-9]*' | cut -d' ' -f2 | paste -sd' ' -)"
 	loss_off
 	client_down
 }
@@ -383,7 +390,7 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 	echo "== make bench: tunneld $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/config.h" 2>/dev/null) vs ocserv $(ocserv --version 2>&1 | grep -o -m1 '[0-9][0-9.]*' || true) =="
 	echo "$(nproc) CPUs, $RUNS run(s), iperf3 ${SECS}s per test, MTU 1400, $TLS"
 	echo "TLS rows: openconnect --no-dtls, tunneld-load without --dtls; DTLS rows: DTLS 1.2 PSK-NEGOTIATE on both servers"
-	echo "1 % loss: nftables 'numgen random mod 100 < 1 drop' on the server's port 4443, TCP and UDP, both directions (no sch_netem in this kernel)"
+	echo "1 % loss: nftables 'numgen random mod 100 < 1 drop' on the clients' bridge ports (netdev ingress/egress), port 4443 TCP and UDP, both directions (no sch_netem in this kernel)"
 	echo "password hashes (same on both servers): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms CPU per check"
 	echo "figures: median (min..max) over runs; ratio = tunneld/ocserv; $(($(date +%s) - T0)) s in all"
 	awk -v hold="$HOLD" -v ochold="$OC_HOLD" '
