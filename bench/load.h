@@ -66,6 +66,7 @@ struct opts {
 	bool dtls;		 /* --dtls: offer DTLS, move the packets over it */
 	unsigned dtls_rehs;	 /* --dtls-rehandshake SECS: a new DTLS session every SECS */
 	unsigned dtls_timeout;	 /* --dtls-timeout SECS: a handshake gives up after */
+	unsigned procs;		 /* --procs N: hold with N processes (0: as the fd limit asks) */
 };
 
 /* The payload after the IPv4 and UDP headers of every echo packet. */
@@ -93,6 +94,9 @@ void hist_add(struct hist *h, uint64_t ns);
 /* Value at quantile q (0..1) in microseconds (the bucket's upper end). */
 double hist_quantile_us(const struct hist *h, double q);
 void hist_free(struct hist *h);
+/* Add the buckets b (those of another process's histogram) to h, and the
+ * totals of from unless it is NULL. */
+void hist_merge(struct hist *h, const uint32_t *b, const struct hist *from);
 
 /* CPU time and memory of a server: the processes under each root pid
  * (master + workers + helpers), with the CPU of reaped children
