@@ -74,7 +74,12 @@ for proto in udp tcp; do
 	ge "$(field dtls_rx "$r")" "$rx" || td_fail "$proto echo over DTLS: echoes not over DTLS: '$r'"
 	td_pass "$proto echo over DTLS: $rx echoes, $(field pps "$r")/s"
 done
-r=$(load --echo-load 4 --window 4 --size 1000 -t 5 --dtls --dtls-rehandshake 1 --label rehs)
+# One source address per session: with several sessions of one address on
+# two workers, a re-handshake from a new port can be steered to the wrong
+# worker until it gives up (a server issue of its own, not this tool's).
+for i in 100 101 102 103; do ip -n "$(lab_ns ld)" addr add "198.18.0.$i/24" dev eth0; done
+r=$(load --echo-load 4 --window 4 --size 1000 -t 5 --dtls --dtls-rehandshake 1 \
+	--source 198.18.0.100/4 --label rehs)
 ge "$(field rehs "$r")" 8 || td_fail "DTLS re-handshakes: '$r'"
 [ "$(field rehs_failed "$r")" = 0 ] || td_fail "DTLS re-handshakes failed: '$r'"
 ge "$(field rx "$r")" 1000 || td_fail "echo during DTLS re-handshakes: '$r'"
