@@ -141,7 +141,8 @@ static void agent(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(ua != NULL);
 	memcpy(ua, data, size);
 	if (dtls_cisco_agent(ua, size)) {
-		FUZZ_ASSERT(starts(ua, size, "AnyConnect") || starts(ua, size, "Cisco AnyConnect") ||
+		FUZZ_ASSERT(starts(ua, size, "AnyConnect") ||
+			    starts(ua, size, "Cisco AnyConnect") ||
 			    starts(ua, size, "Cisco Secure Client"));
 		FUZZ_ASSERT(!starts(ua, size, "AnyConnect-compatible OpenConnect"));
 	}

@@ -47,10 +47,9 @@ int tc_dtls_psk(gnutls_session_t tls, uint8_t key[TC_DTLS_PSK_LEN]);
 /* A non-blocking DTLS 1.2 PSK client session over fd (a connected UDP
  * socket), configured as openconnect's GnuTLS build does it: priority
  * NONE:+VERS-DTLS1.2 with the AEAD PSK suites, its extensions but no
- * extended master secret, session id = the App-ID, identity "psk", the link MTU mtu (IP and UDP headers
- * included), retransmits after 1 s, gives up after timeout_ms.  The
- * credentials in *cred must outlive the session (free them after
- * gnutls_deinit).  0 or a GnuTLS error. */
+ * extended master secret, session id = the App-ID, identity "psk", the link MTU mtu (IP and UDP
+ * headers included), retransmits after 1 s, gives up after timeout_ms.  The credentials in *cred
+ * must outlive the session (free them after gnutls_deinit).  0 or a GnuTLS error. */
 int tc_dtls_session(gnutls_session_t *s, gnutls_psk_client_credentials_t *cred, int fd,
 		    const struct tc_dtls_offer *o, const uint8_t key[TC_DTLS_PSK_LEN], unsigned mtu,
 		    unsigned timeout_ms);
