@@ -197,7 +197,10 @@ void udpio_on_socket(unsigned k)
 		for (int i = 0; i < r; i++) {
 			struct udp_peer p = {.a = addr[i], .k = (uint8_t)k};
 
-			if (addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6)
+			/* An empty datagram would read as the end of the DTLS session:
+			 * anyone may send one from a forged address. */
+			if ((addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6) &&
+			    msgs[i].msg_len)
 				take(&p, bufs[i], msgs[i].msg_len, gro_size(&msgs[i].msg_hdr));
 		}
 		got += (unsigned)r;

@@ -833,7 +833,9 @@ static void help(void)
 	       "                          connect=200,connect=200,connect=503\n"
 	       "  loris MODE N [...]      N stalled connections (see 'hostile loris --help')\n"
 	       "  flood dpd|ping [...]    flood a tunnel (see 'hostile flood --help')\n"
-	       "  cycles N [-j P]         N x (TLS, login, CONNECT, DPD, logout), P at a time\n");
+	       "  cycles N [-j P]         N x (TLS, login, CONNECT, DPD, logout), P at a time\n"
+	       "  dtls flood|garbage|unknown [...]  hostile datagrams to the DTLS port\n"
+	       "                          (see 'hostile dtls --help')\n");
 	exit(0);
 }
 
@@ -847,7 +849,7 @@ int main(int argc, char **argv)
 	} cmds[] = {{"garbage", cmd_garbage}, {"http", cmd_http},	{"login", cmd_login},
 		    {"connect", cmd_connect}, {"expired", cmd_expired}, {"cstp", cmd_cstp},
 		    {"hold", cmd_hold},	      {"loris", cmd_loris},	{"flood", cmd_flood},
-		    {"cycles", cmd_cycles}};
+		    {"cycles", cmd_cycles},   {"dtls", cmd_dtls}};
 	int c;
 
 	O.user = "alice";

@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "tests/lib/tclient.h" /* now_ms(), wait_fd(), xml_escape(), CSTP framing */
+#include "tests/lib/tdtls.h"   /* the DTLS offer, key and client session */
 
 #define H_MAX_SRC    256 /* source addresses (-b) */
 #define H_COOKIE_MAX 256
@@ -32,6 +33,7 @@ struct hopts {
 	int timeout_ms; /* -w: wait for one answer */
 	bool verbose;	/* -v: progress on stderr */
 	int rcvbuf;	/* SO_RCVBUF for new sockets, 0: the kernel's */
+	bool dtls;	/* CONNECT offers DTLS (the dtls command) */
 };
 
 extern struct hopts O;
@@ -63,6 +65,8 @@ struct hresp {
 	char addr4[64];		   /* CONNECT: X-CSTP-Address */
 	unsigned mtu;		   /* CONNECT: X-CSTP-MTU */
 	bool success;		   /* body has <auth id="success"> */
+	char head[4096];	   /* the response head as it came (cut to fit) */
+	size_t head_len;
 };
 
 struct hc {
@@ -110,5 +114,6 @@ int client_hello(uint8_t *out, size_t cap, size_t *len);
 int cmd_loris(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
 int cmd_cycles(int argc, char **argv);
+int cmd_dtls(int argc, char **argv);
 
 #endif
