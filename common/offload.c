@@ -496,7 +496,7 @@ int offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len)
 		g->hlen = t.hlen;
 		g->gso = t.payload;
 		g->next_seq = t.seq + (uint32_t)t.payload;
-		g->next_id = t.v6 ? 0 : (uint16_t)(get16(pkt + 4) + 1);
+		g->next_id = t.ok && !t.v6 ? (uint16_t)(get16(pkt + 4) + 1) : 0;
 		return OFFLOAD_GRO_ADDED;
 	}
 	if (!g->open || !t.ok || !continues(g, pkt, &t) || g->len + t.payload > OFFLOAD_BUF_LEN)

@@ -1433,6 +1433,36 @@ START_TEST(test_gro_udp_refuses)
 }
 END_TEST
 
+/* Every prefix of a datagram and of a segment, each in an exact-size heap
+ * copy (so an over-read shows under valgrind or ASan): an empty batch takes
+ * it, and nothing short merges. */
+START_TEST(test_gro_short)
+{
+	struct udpspec u = {.payload = 100};
+	struct tcpspec t = {.payload = 100, .flags = ACK};
+	struct offload_gro g;
+	size_t n[2], k;
+	uint8_t *p;
+
+	n[0] = make_udp(pk[0], &u);
+	n[1] = make_tcp(pk[1], &t);
+	/* Only the whole datagram merges with itself (a TCP segment repeated
+	 * does not continue its sequence). */
+	for (int i = 0; i < 2; i++) {
+		for (k = 1; k <= n[i]; k++) {
+			bool merges = i == 0 && k == n[i];
+			offload_gro_init(&g, gbuf, true);
+			p = exact_copy(pk[i], k);
+			ck_assert_int_eq(offload_gro_add(&g, p, k), OFFLOAD_GRO_ADDED);
+			ck_assert_int_eq(offload_gro_add(&g, p, k),
+					 merges ? OFFLOAD_GRO_ADDED : OFFLOAD_GRO_FLUSH);
+			ck_assert_uint_eq(offload_gro_take(&g),
+					  OFFLOAD_VNET_LEN + k + (merges ? u.payload : 0));
+		}
+	}
+}
+END_TEST
+
 /* At most 64 datagrams (the kernel's UDP GRO limit) and 64 KiB. */
 START_TEST(test_gro_udp_limit)
 {
@@ -1490,6 +1520,7 @@ static Suite *offload_suite(void)
 	TCase *gro = tcase_create("coalesce");
 
 	tcase_add_checked_fixture(seg, NULL, teardown);
+	tcase_add_checked_fixture(gro, NULL, teardown);
 	tcase_add_test(seg, test_csum_helpers);
 	tcase_add_test(seg, test_seg_v4);
 	tcase_add_test(seg, test_seg_v6);
@@ -1517,6 +1548,7 @@ static Suite *offload_suite(void)
 	tcase_add_test(gro, test_gro_udp_rules);
 	tcase_add_test(gro, test_gro_udp_refuses);
 	tcase_add_test(gro, test_gro_udp_limit);
+	tcase_add_test(gro, test_gro_short);
 	suite_add_tcase(s, gro);
 	return s;
 }
