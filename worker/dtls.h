@@ -42,7 +42,7 @@ struct dtls {
 	 * it before it switched, until old_until (no record is lost). */
 	struct dtls_sess old;
 	time_t old_until;
-	time_t last_rx;		 /* last record on the channel */
+	time_t last_rx; /* last record on the channel */
 	time_t hs_start;
 	bool active;   /* the client sends over DTLS (no CSTP DATA since its last record) */
 	bool rekeying; /* the client renegotiates cur (X-DTLS-Rekey-Method: ssl) */

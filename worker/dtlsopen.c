@@ -152,4 +152,3 @@ int dtls_headers(const struct conn *c, char *out, size_t cap)
 		     dt->base_mtu);
 	return m < 0 || (size_t)m >= cap - (size_t)n ? -1 : n + m;
 }
-
