@@ -1,8 +1,10 @@
 #!/bin/bash
 # bench/bench.sh - make bench: tunneld against Debian's ocserv, same lab,
-# same certificate (ECDSA P-256), same password hashes, TLS only, MTU 1400.
-# Prints one table with the figures, the tunneld/ocserv ratios and the
-# performance targets.  Not part of make check or CI.  Needs root.
+# same certificate (ECDSA P-256), same password hashes, MTU 1400, DTLS on
+# both servers; each figure over TLS (openconnect --no-dtls), and the DTLS
+# rows over DTLS.  Prints one table with the figures, the tunneld/ocserv
+# ratios and the performance targets.  Not part of make check or CI.
+# Needs root.
 #
 #   c1 (openconnect, iperf3 -c) --+
 #   ld (tunneld-load)  -----------+-- br0 [server ns: tunneld | ocserv] lan0 --- lan 198.18.1.2
@@ -96,12 +98,12 @@ stop_tunneld() {
 }
 
 # Debian's ocserv as the lab starts it (tests/e2e/lib/lib.sh
-# lab_start_ocserv), sized for the bench: the pool, max-clients, and the
+# lab_start_ocserv, with DTLS), sized for the bench: the pool, max-clients, and the
 # same hashes as tunneld's password file.
 start_ocserv() {
 	mkdir -p "$OC_DIR"
 	printf 'alice:*:%s\nyves:*:%s\n' "$HASH_SHA" "$HASH_Y" >"$OC_DIR/passwd"
-	LAB_OCSERV_PASSWD=$OC_DIR/passwd LAB_OCSERV_POOL4=$POOL4 LAB_OCSERV_MAX_CLIENTS=$((HOLD + 1000)) \
+	LAB_OCSERV_DTLS=1 LAB_OCSERV_PASSWD=$OC_DIR/passwd LAB_OCSERV_POOL4=$POOL4 LAB_OCSERV_MAX_CLIENTS=$((HOLD + 1000)) \
 		lab_start_ocserv "$OC_DIR" || return 1
 	SRV_PID=$LAB_OCSERV_PID
 }
@@ -133,44 +135,114 @@ check_alive() {
 	"start_$SRV"
 }
 
-# iperf3 through the stock client: 1 and 4 streams, both directions.
+# The stock client in c1 over TLS (KIND tls: --no-dtls) or DTLS (dtls:
+# the tunnel must be up on DTLS, as its log says).  1 when it is not.
+client_up() {
+	local kind=$1
+	if [ "$kind" = tls ]; then
+		lab_start_client c1 alice alice-pass --no-dtls
+	else
+		lab_start_client c1 alice alice-pass
+	fi
+	lab_wait_client c1 30 || { say "$SRV: openconnect did not connect"; return 1; }
+	if [ "$kind" = dtls ] && ! grep -q 'Established DTLS connection' "$LAB_DIR/c1.oc.log"; then
+		say "$SRV: openconnect did not bring DTLS up: $(grep -i dtls "$LAB_DIR/c1.oc.log" | tail -n 3)"
+		rec dtls_client_failed 1
+		client_down
+		return 1
+	fi
+}
+
+client_down() {
+	lab_client_signal c1 INT
+	lab_client_exited c1 10 >/dev/null || say "$SRV: openconnect did not exit"
+}
+
+# iperf3 from c1 to the lan host: P streams, DIR up|down; prints
+# "BYTES BITS_PER_S RETRANSMITS" (receiver side), 1 when it failed.
+iperf() {
+	local p=$1 dir=$2 flag="" out bytes="" bps=""
+	[ "$dir" = down ] && flag=-R
+	out=$(lab_cli c1 timeout $((SECS + 30)) iperf3 -c "$LAB_LAN_IP" -p 5201 \
+		-t "$SECS" -P "$p" $flag -J 2>&1) || { say "iperf3 $p $dir failed"; return 1; }
+	read -r bytes bps < <(awk -F'[:,]' '/"sum_received"/ {f=1}
+		f && /"bytes"/ {b=$2} f && /"bits_per_second"/ {print b, $2; exit}' <<<"$out") || true
+	if [ -z "$bps" ]; then
+		say "iperf3 $p $dir: no result: $(head -c 300 <<<"$out")"
+		return 1
+	fi
+	echo "$bytes $bps $(awk -F'[:,]' '/"sum_sent"/ {f=1}
+		f && /"retransmits"/ {print $2 + 0; exit}' <<<"$out")"
+}
+
+# iperf3 through the stock client over KIND (tls|dtls): 1 and 4 streams,
+# both directions; keys with prefix PFX ("" for TLS, "d" for DTLS).
 throughput() {
-	local p dir flag out c0 c1 bytes bps cpu_all=0 gb_all=0
-	lab_start_client c1 alice alice-pass
-	lab_wait_client c1 30 || { say "$SRV: openconnect did not connect"; return 0; }
+	local kind=$1 pfx=$2 p dir c0 c1 res bytes bps retr cpu_all=0 gb_all=0
+	client_up "$kind" || return 0
 	for p in 1 4; do
 		for dir in up down; do
-			flag=""
-			[ $dir = down ] && flag=-R
 			c0=$(cpu_now)
-			out=$(lab_cli c1 timeout $((SECS + 30)) iperf3 -c "$LAB_LAN_IP" -p 5201 \
-				-t "$SECS" -P $p $flag -J 2>&1) || { say "iperf3 $p $dir failed"; continue; }
+			res=$(iperf $p $dir) || continue
 			c1=$(cpu_now)
-			bytes="" bps=""
-			read -r bytes bps < <(awk -F'[:,]' '/"sum_received"/ {f=1}
-				f && /"bytes"/ {b=$2} f && /"bits_per_second"/ {print b, $2; exit}' <<<"$out") || true
-			rec "retr_${p}_$dir" "$(awk -F'[:,]' '/"sum_sent"/ {f=1}
-				f && /"retransmits"/ {print $2 + 0; exit}' <<<"$out")"
-			if [ -z "$bps" ] || [ -z "$c0" ] || [ -z "$c1" ]; then
-				say "iperf3 $p $dir: no result: $(head -c 300 <<<"$out")"
-				continue
-			fi
-			rec "tput_${p}_$dir" "$(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}')"
-			rec "cpugb_${p}_$dir" "$(awk -v a="$c0" -v z="$c1" -v b="$bytes" \
+			read -r bytes bps retr <<<"$res"
+			rec "${pfx}retr_${p}_$dir" "$retr"
+			[ -n "$c0" ] && [ -n "$c1" ] || continue
+			rec "${pfx}tput_${p}_$dir" "$(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}')"
+			rec "${pfx}cpugb_${p}_$dir" "$(awk -v a="$c0" -v z="$c1" -v b="$bytes" \
 				'BEGIN {printf "%.3f", (z - a) / (b / 1e9)}')"
 			cpu_all=$(awk -v x="$cpu_all" -v a="$c0" -v z="$c1" 'BEGIN {print x + z - a}')
 			gb_all=$(awk -v x="$gb_all" -v b="$bytes" 'BEGIN {print x + b / 1e9}')
-			say "$SRV iperf3 -P $p $dir: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s, server CPU $(awk -v a="$c0" -v z="$c1" 'BEGIN {print z - a}') s"
+			say "$SRV $kind iperf3 -P $p $dir: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s, server CPU $(awk -v a="$c0" -v z="$c1" 'BEGIN {print z - a}') s"
 		done
 	done
 	awk -v c="$cpu_all" -v g="$gb_all" 'BEGIN {exit !(g > 0)}' &&
-		rec cpu_per_gb "$(awk -v c="$cpu_all" -v g="$gb_all" 'BEGIN {printf "%.3f", c / g}')"
+		rec "${pfx}cpu_per_gb" "$(awk -v c="$cpu_all" -v g="$gb_all" 'BEGIN {printf "%.3f", c / g}')"
 	# The stock client's ping RTT through the tunnel (median of 200).
-	rec ping_tunnel_us "$(lab_cli c1 ping -n -c 200 -i 0.01 -W 1 "$LAB_LAN_IP" 2>/dev/null |
+	rec "${pfx}ping_tunnel_us" "$(lab_cli c1 ping -n -c 200 -i 0.01 -W 1 "$LAB_LAN_IP" 2>/dev/null |
 		sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n |
 		awk '{a[NR] = $1} END {if (NR) printf "%.1f", a[int((NR + 1) / 2)] * 1000}')"
-	lab_client_signal c1 INT
-	lab_client_exited c1 10 >/dev/null || say "$SRV: openconnect did not exit"
+	client_down
+}
+
+# 1 % of the tunnel's outer packets dropped at random, each direction, TCP
+# and UDP alike (the server's port): on the wire between the clients and the
+# server, i.e. as they enter and leave the bridge ports of the clients'
+# links in the server namespace (netdev ingress and egress hooks), so no
+# sender sees an error, as with loss on a real path.  This kernel has no
+# sch_netem: nftables' numgen does it.
+loss_on() {
+	local devs
+	devs=$(ip -n "$LAB_NS_SRV" -o link show master br0 | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+		paste -sd, -)
+	lab_srv nft -f - <<-EOF
+		table netdev benchloss {
+			chain in { type filter hook ingress devices = { $devs } priority 0;
+				meta l4proto { tcp, udp } th dport $LAB_PORT numgen random mod 100 < 1 counter drop; }
+			chain out { type filter hook egress devices = { $devs } priority 0;
+				meta l4proto { tcp, udp } th sport $LAB_PORT numgen random mod 100 < 1 counter drop; }
+		}
+	EOF
+}
+
+loss_off() { lab_srv nft delete table netdev benchloss 2>/dev/null || true; }
+
+# TCP through the tunnel over KIND (tls|dtls) with 1 % loss: iperf3, one
+# stream each way.  The client is up before the loss starts.
+lossy() {
+	local kind=$1 dir res bytes bps retr
+	client_up "$kind" || return 0
+	loss_on
+	for dir in up down; do
+		res=$(iperf 1 $dir) || continue
+		read -r bytes bps retr <<<"$res"
+		rec "loss_${kind}_$dir" "$(awk -v b="$bps" 'BEGIN {printf "%.4f", b / 1e9}')"
+		say "$SRV 1 % loss, $kind, iperf3 $dir: $(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}') Gbit/s, $retr retransmits ($bytes bytes)"
+	done
+	say "$SRV 1 % loss, $kind: dropped (in, out): $(lab_srv nft list table netdev benchloss |
+		grep -o 'packets [0-9]*' | cut -d' ' -f2 | paste -sd' ' -)"
+	loss_off
+	client_down
 }
 
 # tunneld-load in the load client's namespace; prints its RESULT line.
@@ -209,6 +281,23 @@ latency_and_load() {
 	rec tcpecho_cpugb "$(field cpu_s_per_gb "$r")"
 	rec tcpecho_p50_us "$(field rtt_p50_us "$r")"
 	say "$SRV tcp-like echo: $r"
+	# UDP echo again, over DTLS (tunneld-load --dtls).
+	r=$(load --echo-load 64 --window 4 --size 1000 -t $SECS --dtls --label dtls-echo)
+	rec decho_pps "$(field pps "$r")"
+	rec decho_gbps "$(field gbps "$r")"
+	rec decho_cpugb "$(field cpu_s_per_gb "$r")"
+	rec decho_p50_us "$(field rtt_p50_us "$r")"
+	rec decho_p99_us "$(field rtt_p99_us "$r")"
+	say "$SRV DTLS echo: $r"
+	# 16 sessions re-handshaking DTLS (same App-ID, a new socket) every 2 s
+	# under echo traffic: echoes lost per re-handshake.
+	r=$(load --echo-load 16 --window 4 --size 1000 -t $SECS --dtls --dtls-rehandshake 2 \
+		--label dtls-rehandshake)
+	rec rehs_done "$(field rehs "$r")"
+	rec rehs_p50_ms "$(field rehs_p50_ms "$r")"
+	rec rehs_lost "$(awk -v l="$(field lost "$r")" -v n="$(field rehs "$r")" \
+		'BEGIN {if (n > 0) printf "%.2f", l / n}')"
+	say "$SRV DTLS re-handshakes: $r"
 }
 
 connects() {
@@ -245,14 +334,35 @@ hold() {
 	say "$SRV hold: $r"
 }
 
+# The same with DTLS up on every session: memory per DTLS session, and the
+# time from the CONNECT answer to DTLS up with 64 logins at once.
+hold_dtls() {
+	local n=$1 r
+	load --connect-rate -t 1 -c 4 -u alice --label warmup >/dev/null
+	sleep 1
+	r=$(load --hold "$n" -t 5 -c 64 --connect-phase 300 -u alice --dtls --label hold-dtls)
+	rec dhold_sessions "$(field dtls_up "$r")"
+	rec dhold_failed "$(field dtls_failed "$r")"
+	rec dhold_rss_kb "$(field rss_per_session_kb "$r")"
+	rec dhold_pss_kb "$(field pss_per_session_kb "$r")"
+	rec dtls_up_p50_ms "$(field dtls_p50_ms "$r")"
+	rec dtls_up_p99_ms "$(field dtls_p99_ms "$r")"
+	say "$SRV hold DTLS: $r"
+}
+
 T0=$(date +%s)
 say "bench: $RUNS run(s), iperf3/echo ${SECS}s, $(nproc) CPUs; lab $LAB_DIR"
 for RUN in $(seq 1 "$RUNS"); do
 	for SRV in tunneld ocserv; do
 		say "run $RUN: $SRV"
 		"start_$SRV"
-		throughput
+		throughput tls ""
 		check_alive throughput
+		throughput dtls d
+		check_alive "DTLS throughput"
+		lossy tls
+		lossy dtls
+		check_alive "1 % loss"
 		latency_and_load
 		check_alive "echo load"
 		connects
@@ -263,6 +373,9 @@ for RUN in $(seq 1 "$RUNS"); do
 			# above is freed while we count.
 			"start_$SRV"
 			if [ $SRV = tunneld ]; then hold "$HOLD"; else hold "$OC_HOLD"; fi
+			"stop_$SRV"
+			"start_$SRV"
+			if [ $SRV = tunneld ]; then hold_dtls "$HOLD"; else hold_dtls "$OC_HOLD"; fi
 			"stop_$SRV"
 		fi
 	done
@@ -275,7 +388,9 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 {
 	echo
 	echo "== make bench: tunneld $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/config.h" 2>/dev/null) vs ocserv $(ocserv --version 2>&1 | grep -o -m1 '[0-9][0-9.]*' || true) =="
-	echo "$(nproc) CPUs, $RUNS run(s), iperf3 ${SECS}s per test, TLS only (no DTLS), MTU 1400, $TLS"
+	echo "$(nproc) CPUs, $RUNS run(s), iperf3 ${SECS}s per test, MTU 1400, $TLS"
+	echo "TLS rows: openconnect --no-dtls, tunneld-load without --dtls; DTLS rows: DTLS 1.2 PSK-NEGOTIATE on both servers"
+	echo "1 % loss: nftables 'numgen random mod 100 < 1 drop' on the clients' bridge ports (netdev ingress/egress), port 4443 TCP and UDP, both directions (no sch_netem in this kernel)"
 	echo "password hashes (same on both servers): SHA-512 crypt $COST_SHA ms, yescrypt $COST_Y ms CPU per check"
 	echo "figures: median (min..max) over runs; ratio = tunneld/ocserv; $(($(date +%s) - T0)) s in all"
 	awk -v hold="$HOLD" -v ochold="$OC_HOLD" '
@@ -303,6 +418,15 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		if (x[1] == "min" && a != "") ok = (med["tunneld", k] + 0 >= x[2]) ? "MET" : "NOT MET"
 		printf "%-44s %-24s %-24s %-7s %s\n", label, (a == "" ? "-" : a), (b == "" ? "-" : b), (r == "" ? "-" : r), (ok == "" ? "" : (x[3] " " ok))
 	}
+	# Per server and run: a / b of two keys, as key r (runs paired in order).
+	function ratio_rows(a, b, r,   s, sv, n, i, x, y) {
+		for (s = 1; s <= 2; s++) {
+			sv = (s == 1) ? "tunneld" : "ocserv"
+			n = split(vals[sv, a], x, " "); split(vals[sv, b], y, " ")
+			for (i = 1; i <= n; i++)
+				if (y[i] + 0 > 0) vals[sv, r] = vals[sv, r] (vals[sv, r] == "" ? "" : " ") sprintf("%.2f", x[i] / y[i])
+		}
+	}
 	{ if ($4 != "") vals[$2, $3] = vals[$2, $3] (vals[$2, $3] == "" ? "" : " ") $4 }
 	END {
 		printf "%-44s %-24s %-24s %-7s %s\n", "figure", "tunneld", "ocserv", "ratio", "target"
@@ -319,6 +443,24 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("cpugb_4_up", "server CPU-s/GB, 4 streams up", "")
 		row("cpugb_4_down", "server CPU-s/GB, 4 streams down", "")
 		row("cpu_per_gb", "server CPU-s/GB, all iperf3 tests", "le 0.2 <=1/5")
+		row("dtput_1_up", "DTLS: iperf3 1 stream up (Gbit/s)", "ge 1.5 >=1.5x")
+		row("dtput_1_down", "DTLS: iperf3 1 stream down (Gbit/s)", "ge 1.5 >=1.5x")
+		row("dtput_4_up", "DTLS: iperf3 4 streams up (Gbit/s)", "ge 1.5 >=1.5x")
+		row("dtput_4_down", "DTLS: iperf3 4 streams down (Gbit/s)", "ge 1.5 >=1.5x")
+		row("dretr_1_up", "DTLS: TCP retransmits, 1 stream up", "")
+		row("dretr_1_down", "DTLS: TCP retransmits, 1 stream down", "")
+		row("dcpugb_1_up", "DTLS: server CPU-s/GB, 1 stream up", "")
+		row("dcpugb_1_down", "DTLS: server CPU-s/GB, 1 stream down", "")
+		row("dcpu_per_gb", "DTLS: server CPU-s/GB, all iperf3 tests", "le 0.2 <=1/5")
+		row("dping_tunnel_us", "DTLS: ping RTT via openconnect, median (us)", "")
+		row("loss_tls_up", "1% loss, TLS: iperf3 1 stream up (Gbit/s)", "")
+		row("loss_tls_down", "1% loss, TLS: iperf3 1 stream down (Gbit/s)", "")
+		row("loss_dtls_up", "1% loss, DTLS: iperf3 1 stream up (Gbit/s)", "")
+		row("loss_dtls_down", "1% loss, DTLS: iperf3 1 stream down (Gbit/s)", "")
+		ratio_rows("loss_dtls_up", "loss_tls_up", "loss_x_up")
+		ratio_rows("loss_dtls_down", "loss_tls_down", "loss_x_down")
+		row("loss_x_up", "1% loss: DTLS/TLS throughput, up", "min 3 >=3x")
+		row("loss_x_down", "1% loss: DTLS/TLS throughput, down", "min 3 >=3x")
 		row("echo_pps", "UDP echo, 64 sessions (echoes/s)", "")
 		row("echo_gbps", "UDP echo, 64 sessions (Gbit/s, both ways)", "")
 		row("echo_cpugb", "UDP echo: server CPU-s/GB", "")
@@ -328,6 +470,14 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("tcpecho_gbps", "TCP-like echo (Gbit/s, both ways)", "")
 		row("tcpecho_cpugb", "TCP-like echo: server CPU-s/GB", "")
 		row("tcpecho_p50_us", "TCP-like echo under load: RTT p50 (us)", "")
+		row("decho_pps", "DTLS UDP echo, 64 sessions (echoes/s)", "")
+		row("decho_gbps", "DTLS UDP echo (Gbit/s, both ways)", "")
+		row("decho_cpugb", "DTLS UDP echo: server CPU-s/GB", "")
+		row("decho_p50_us", "DTLS UDP echo: RTT p50 (us)", "")
+		row("decho_p99_us", "DTLS UDP echo: RTT p99 (us)", "")
+		row("rehs_done", "DTLS re-handshakes (16 sessions, every 2 s)", "")
+		row("rehs_p50_ms", "DTLS re-handshake time p50 (ms)", "")
+		row("rehs_lost", "echoes lost per DTLS re-handshake", "")
 		row("cr_rate", "connects/s (SHA-512 crypt, 16 at once)", "")
 		row("cr_per_cpu", "connects per server CPU-s (hash incl.)", "")
 		row("cr_per_cpu_nohash", "connects per server CPU-s (hash excl.)", "min 1500 >=1500")
@@ -338,6 +488,12 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("hold_rss_kb", "server RSS per idle session (KiB)", "max 40 <=40KiB")
 		row("hold_pss_kb", "server PSS per idle session (KiB)", "")
 		row("hold_setup_rate", "sessions set up per s while filling", "")
+		row("dhold_sessions", "idle DTLS sessions held (DTLS up)", "min " hold " =" hold)
+		row("dhold_failed", "DTLS handshakes failed while filling", "")
+		row("dhold_rss_kb", "server RSS per idle DTLS session (KiB)", "max 40 <=40KiB")
+		row("dhold_pss_kb", "server PSS per idle DTLS session (KiB)", "")
+		row("dtls_up_p50_ms", "time to DTLS up p50 (ms, 64 logins at once)", "")
+		row("dtls_up_p99_ms", "time to DTLS up p99 (ms, 64 logins at once)", "")
 		row("raw_p50_us", "raw UDP RTT, no tunnel, p50 (us)", "")
 		row("idle_p50_us", "idle tunnel UDP RTT p50 (us)", "")
 		row("idle_p99_us", "idle tunnel UDP RTT p99 (us)", "")
@@ -349,9 +505,12 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("added_us", "added idle latency p50 (us)", "max 100 <=100us")
 		row("ping_raw_us", "ping RTT without tunnel, median (us)", "")
 		row("ping_tunnel_us", "ping RTT via openconnect, median (us)", "")
+		if (vals["tunneld", "dtls_client_failed"] != "" || vals["ocserv", "dtls_client_failed"] != "")
+			row("dtls_client_failed", "openconnect without DTLS in a DTLS test (count)", "")
 		if (vals["tunneld", "died"] != "" || vals["ocserv", "died"] != "")
 			row("died", "server died during a run (count)", "")
 		printf "(ocserv held %d sessions: one process and one tun device each)\n", ochold
+		printf "(1%% loss ratios: each server against itself, DTLS/TLS; the target is on tunneld)\n"
 	}' "$RES"
 } | tee "$OUT"
 cp "$RES" "$OUT.raw"

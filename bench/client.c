@@ -93,6 +93,9 @@ void client_close(struct load *L, struct client *c)
 	free(c->part);
 	c->part = NULL;
 	c->part_len = 0;
+	free(c->fl);
+	c->fl = NULL;
+	dtls_close(L, c);
 	c->send_pending = false;
 	c->inflight = 0;
 	c->events = 0;
@@ -303,7 +306,8 @@ static void send_request(struct load *L, struct client *c)
 					.cookie = h->webvpn,
 					.hostname = name,
 					.mtu = 1406,
-					.ipv4_only = o->ipv4_only};
+					.ipv4_only = o->ipv4_only,
+					.dtls = o->dtls && !L->cycle};
 		int w;
 
 		snprintf(name, sizeof(name), "load%u", c->idx);
@@ -517,6 +521,8 @@ static void on_connect_reply(struct load *L, struct client *c, int status, const
 	}
 	L->s.connects++;
 	hist_add(&L->s.connect_lat, now - c->t_start);
+	if (!L->cycle)
+		dtls_begin(L, c, hdr, strlen(hdr)); /* hdr lives in c->http */
 	/* Bytes after the header are already CSTP. */
 	tail = rest ? malloc(rest) : NULL;
 	if (rest && !tail)
@@ -695,22 +701,34 @@ static void http_feed(struct load *L, struct client *c, const uint8_t *buf, size
 
 /* ---- tunnel ---- */
 
-static void on_echo(struct load *L, struct client *c, const uint8_t *p, size_t len)
+/* Forget in-flight packet i (the last one takes its place). */
+static void fl_drop(struct client *c, uint32_t i)
+{
+	c->fl[i] = c->fl[--c->inflight];
+}
+
+void client_echo(struct load *L, struct client *c, const uint8_t *p, size_t len)
 {
 	const struct echo_hdr *eh = pkt_parse(p, len, c->addr);
 	uint64_t now;
+	uint32_t i;
 
 	if (!eh || eh->client != c->idx) {
 		L->s.bad_pkts++;
 		return;
 	}
+	for (i = 0; i < c->inflight && c->fl[i].seq != eh->seq; i++)
+		;
+	if (i == c->inflight) {
+		L->s.late++; /* after it was counted lost, or twice */
+		return;
+	}
+	fl_drop(c, i);
 	now = now_ns();
 	L->s.rx_pkts++;
 	L->s.rx_bytes += len;
 	if (eh->sent_ns <= now)
 		hist_add(&L->s.rtt, now - eh->sent_ns);
-	if (c->inflight)
-		c->inflight--;
 	c->last_progress = now;
 	client_pump(L, c, now);
 }
@@ -721,7 +739,7 @@ static bool on_frame(struct load *L, struct client *c, uint8_t type, const uint8
 
 	switch (type) {
 	case TC_DATA:
-		on_echo(L, c, p, n);
+		client_echo(L, c, p, n);
 		break;
 	case TC_DPD_REQ:
 		L->s.dpd++;
@@ -833,6 +851,8 @@ void client_pump(struct load *L, struct client *c, uint64_t now)
 	struct echo_hdr eh = {.magic = LOAD_MAGIC, .client = c->idx};
 	unsigned guard = 0;
 
+	if (!c->fl && L->sending && !(c->fl = calloc(o->window, sizeof(*c->fl))))
+		die("out of memory");
 	while (L->sending && c->st == C_TUNNEL && c->inflight < o->window && guard++ < 64) {
 		size_t n;
 		if (o->interval_us) {
@@ -853,10 +873,14 @@ void client_pump(struct load *L, struct client *c, uint64_t now)
 		buf[4] = (uint8_t)(n >> 8);
 		buf[5] = (uint8_t)n;
 		buf[6] = 0;
-		buf[7] = 0;
-		if (send_record(L, c, buf, n + 8) < 0)
+		buf[7] = 0; /* also the DTLS record's type byte: DATA */
+		if (dtls_send(L, c, buf + 7, n + 1))
+			;
+		else if (send_record(L, c, buf, n + 8) < 0)
 			return; /* pending (retried on EPOLLOUT) or closed */
-		c->inflight++;
+		else
+			L->s.tls_tx_pkts++;
+		c->fl[c->inflight++] = (struct inflight){eh.seq, eh.sent_ns};
 		L->s.tx_pkts++;
 		L->s.tx_bytes += n;
 	}
@@ -969,6 +993,9 @@ void load_poll(struct load *L, int timeout_ms)
 		uint32_t idx = (uint32_t)ev[i].data.u64, gen = (uint32_t)(ev[i].data.u64 >> 32);
 		if (idx == RAW_TAG)
 			raw_probe_recv(L);
+		else if ((idx & UDP_TAG) && (idx & ~UDP_TAG) < L->n &&
+			 L->c[idx & ~UDP_TAG].gen == gen)
+			dtls_event(L, &L->c[idx & ~UDP_TAG]);
 		else if (idx < L->n && L->c[idx].gen == gen)
 			on_event(L, &L->c[idx], ev[i].events);
 	}
@@ -991,13 +1018,18 @@ void load_sweep(struct load *L, uint64_t now)
 			}
 			continue;
 		}
+		if (c->st == C_TUNNEL)
+			dtls_sweep(L, c, now);
 		if (c->st == C_TUNNEL && L->sending) {
-			/* Echoes lost (a full queue somewhere dropped them):
-			 * forget them after a second so the window refills. */
-			if (c->inflight && now - c->last_progress > NS_PER_SEC) {
-				L->s.lost += c->inflight;
-				c->inflight = 0;
-				c->last_progress = now;
+			/* Echoes lost (a full queue or the path dropped them):
+			 * forgotten after LOSS_NS so the window refills. */
+			for (uint32_t k = 0; k < c->inflight;) {
+				if (now - c->fl[k].sent_ns > LOSS_NS) {
+					L->s.lost++;
+					fl_drop(c, k);
+				} else {
+					k++;
+				}
 			}
 			client_pump(L, c, now);
 		}
@@ -1031,6 +1063,8 @@ int load_init(struct load *L, const struct opts *o, unsigned n)
 		die("bad --priority at '%s': %s", errpos ? errpos : "?", gnutls_strerror(r));
 	hist_init(&L->s.connect_lat);
 	hist_init(&L->s.rtt);
+	hist_init(&L->s.dtls_lat);
+	hist_init(&L->s.rehs_lat);
 	hist_init(&L->raw);
 	L->raw_fd = -1;
 	if (o->raw_compare) {
@@ -1053,6 +1087,8 @@ void load_free(struct load *L)
 	free(L->cert_der.data);
 	hist_free(&L->s.connect_lat);
 	hist_free(&L->s.rtt);
+	hist_free(&L->s.dtls_lat);
+	hist_free(&L->s.rehs_lat);
 	hist_free(&L->raw);
 	if (L->raw_fd >= 0)
 		close(L->raw_fd);

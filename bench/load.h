@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "tests/lib/tclient.h" /* now_ns(), xml_escape(), CSTP framing */
+#include "tests/lib/tdtls.h"   /* the DTLS offer, key and client session */
 
 #define LOAD_MAX_PIDS	8
 #define LOAD_UA		"Open AnyConnect VPN Agent v9.01-3" /* what the stock client sends */
@@ -62,6 +63,10 @@ struct opts {
 	bool raw_compare;	 /* echo-load: also probe the echo server without a tunnel */
 	bool tcp;		 /* --proto tcp: echo packets are TCP-like segments */
 	const char *reflect_dev; /* --reflect IFNAME */
+	bool dtls;		 /* --dtls: offer DTLS, move the packets over it */
+	unsigned dtls_rehs;	 /* --dtls-rehandshake SECS: a new DTLS session every SECS */
+	unsigned dtls_timeout;	 /* --dtls-timeout SECS: a handshake gives up after */
+	unsigned procs;		 /* --procs N: hold with N processes (0: as the fd limit asks) */
 };
 
 /* The payload after the IPv4 and UDP headers of every echo packet. */
@@ -89,6 +94,9 @@ void hist_add(struct hist *h, uint64_t ns);
 /* Value at quantile q (0..1) in microseconds (the bucket's upper end). */
 double hist_quantile_us(const struct hist *h, double q);
 void hist_free(struct hist *h);
+/* Add the buckets b (those of another process's histogram) to h, and the
+ * totals of from unless it is NULL. */
+void hist_merge(struct hist *h, const uint32_t *b, const struct hist *from);
 
 /* CPU time and memory of a server: the processes under each root pid
  * (master + workers + helpers), with the CPU of reaped children
@@ -127,6 +135,14 @@ enum cstate {
 };
 
 struct http_state; /* only while logging in */
+struct cdtls;	   /* dtls.c: the DTLS channel of a tunnel that was offered one */
+
+/* An echo packet in flight: lost when no echo came within LOSS_NS. */
+struct inflight {
+	uint32_t seq;
+	uint64_t sent_ns;
+};
+#define LOSS_NS NS_PER_SEC
 
 struct client {
 	enum cstate st;
@@ -145,12 +161,21 @@ struct client {
 	uint32_t attempts; /* connects started (hold / echo-load set-up) */
 	uint32_t inflight, seq;
 	uint64_t last_progress, next_send;
+	struct inflight *fl; /* o->window entries, inflight of them used */
+	struct cdtls *dt;    /* NULL: no DTLS offered or asked for */
 };
 
 struct stats {
 	uint64_t connects, connect_fail, drops, byes;
 	uint64_t tx_pkts, rx_pkts, tx_bytes, rx_bytes, lost, bad_pkts, dpd;
-	uint64_t handshakes;
+	uint64_t handshakes, late;
+	/* DTLS: channels up, handshakes that failed (the session stays on
+	 * TLS), channels lost later; re-handshakes done and failed; records
+	 * each way, and echo packets that went over TLS instead. */
+	uint64_t dtls_up, dtls_failed, dtls_lost, rehs_ok, rehs_failed;
+	uint64_t dtls_tx, dtls_rx, dtls_send_drop, dtls_bad, tls_tx_pkts;
+	struct hist dtls_lat, rehs_lat;
+	char dtls_reason[160];
 	struct hist connect_lat, rtt;
 	char tls_desc[160];
 	char fail_reason[160];
@@ -170,6 +195,7 @@ struct load {
 	bool cycle;	     /* connect-rate: BYE and reconnect after CONNECT */
 	unsigned in_connect; /* clients between C_TCP and C_TUNNEL */
 	unsigned in_tunnel;
+	unsigned dtls_pending; /* tunnels whose first DTLS handshake is running */
 	struct stats s;
 	/* --raw-compare: plain UDP probes between the tunnel's, same loop */
 	int raw_fd;
@@ -178,7 +204,8 @@ struct load {
 	struct hist raw;
 };
 
-#define RAW_TAG UINT32_MAX /* epoll data of the raw probe socket */
+#define RAW_TAG UINT32_MAX  /* epoll data of the raw probe socket */
+#define UDP_TAG 0x80000000u /* epoll data: a client's DTLS socket (| index) */
 void raw_probe_send(struct load *L, uint64_t now);
 
 int load_init(struct load *L, const struct opts *o, unsigned n);
@@ -194,5 +221,25 @@ void client_pump(struct load *L, struct client *c, uint64_t now);
 void load_poll(struct load *L, int timeout_ms);
 /* Drop connects and byes that passed their deadline. */
 void load_sweep(struct load *L, uint64_t now);
+/* An echo packet came back to c (over TLS or DTLS). */
+void client_echo(struct load *L, struct client *c, const uint8_t *p, size_t len);
+
+/* dtls.c ------------------------------------------------------------------ */
+/* The CONNECT answer's head (hdr[0..len)): when it offers PSK-NEGOTIATE
+ * DTLS, derive the key and start the handshake; else count a failure. */
+void dtls_begin(struct load *L, struct client *c, const char *hdr, size_t len);
+/* One of c's DTLS sockets is readable. */
+void dtls_event(struct load *L, struct client *c);
+/* Send one record (rec[0] is the type) over c's DTLS channel: true when
+ * it went (or was dropped, as DTLS may), false when there is no channel
+ * and the caller should use TLS. */
+bool dtls_send(struct load *L, struct client *c, const uint8_t *rec, size_t len);
+/* Retransmits, give-ups, re-handshakes, DPD on an idle channel. */
+void dtls_sweep(struct load *L, struct client *c, uint64_t now);
+bool dtls_up(const struct client *c);
+void dtls_close(struct load *L, struct client *c);
+void dtls_print(const struct load *L);
+/* " dtls_up=N ..." for the RESULT line ("" without --dtls); a static buffer. */
+const char *dtls_result(const struct load *L);
 
 #endif

@@ -81,6 +81,18 @@ double hist_quantile_us(const struct hist *h, double q)
 	return (double)h->max_ns / 1000;
 }
 
+void hist_merge(struct hist *h, const uint32_t *b, const struct hist *from)
+{
+	for (unsigned i = 0; i <= HIST_US_BUCKETS + HIST_MS_BUCKETS; i++)
+		h->b[i] += b[i];
+	if (!from)
+		return;
+	h->n += from->n;
+	h->sum_ns += from->sum_ns;
+	if (from->max_ns > h->max_ns)
+		h->max_ns = from->max_ns;
+}
+
 void hist_free(struct hist *h)
 {
 	free(h->b);

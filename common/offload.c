@@ -1,7 +1,8 @@
-/* Worker (unprivileged), data path: segmentation of the TCP super-packets
- * read from the TUN device and coalescing of a client's TCP segments into
- * super-packets written to it (IFF_VNET_HDR, TUNSETOFFLOAD).  Owns nothing;
- * every function is pure over the caller's buffers.
+/* Worker (unprivileged), data path: segmentation of the TCP and UDP
+ * super-packets read from the TUN device and coalescing of a client's TCP
+ * segments and UDP datagrams into super-packets written to it
+ * (IFF_VNET_HDR, TUNSETOFFLOAD).  Owns nothing; every function is pure over
+ * the caller's buffers.
  *
  * Checksums are summed in memory order, 8 bytes at a time with the carry
  * added back (RFC 1071: the ones' complement sum does not depend on byte
@@ -21,7 +22,12 @@
 #define TCP_CWR 0x80
 
 #define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
 #define TCP_CSUM_OFF 16
+#define UDP_HLEN     8
+#define UDP_CSUM_OFF 6
+#define IP4_DF	     0x4000
+#define IP4_FRAG     0x3fff /* MF and the fragment offset */
 
 static inline uint16_t get16(const uint8_t *p)
 {
@@ -138,15 +144,25 @@ static void ip4_fix_csum(uint8_t *ip, size_t ihl)
 	store_csum(ip + 10, (uint16_t)~offload_csum_fold(offload_csum_add(0, ip, ihl)));
 }
 
-/* Full TCP checksum of the segment pkt[l4..len). */
-static void tcp_fix_csum(uint8_t *pkt, bool v6, size_t l4, size_t len)
+/* Full TCP or UDP checksum of pkt[l4..len). */
+static void l4_fix_csum(uint8_t *pkt, bool v6, bool udp, size_t l4, size_t len)
 {
+	uint8_t *at = pkt + l4 + (udp ? UDP_CSUM_OFF : TCP_CSUM_OFF);
 	uint64_t sum;
+	uint16_t c;
 
-	pkt[l4 + TCP_CSUM_OFF] = pkt[l4 + TCP_CSUM_OFF + 1] = 0;
-	sum = offload_csum_pseudo(pkt, v6, IPPROTO_TCP_, len - l4);
-	sum = offload_csum_add(sum, pkt + l4, len - l4);
-	store_csum(pkt + l4 + TCP_CSUM_OFF, (uint16_t)~offload_csum_fold(sum));
+	at[0] = at[1] = 0;
+	sum = offload_csum_pseudo(pkt, v6, udp ? IPPROTO_UDP_ : IPPROTO_TCP_, len - l4);
+	c = (uint16_t)~offload_csum_fold(offload_csum_add(sum, pkt + l4, len - l4));
+	/* 0 means "no checksum" to UDP; 0xffff is the same sum. */
+	store_csum(at, c || !udp ? c : 0xffff);
+}
+
+static bool l4_csum_ok(const uint8_t *pkt, bool v6, bool udp, size_t l4, size_t len)
+{
+	uint64_t sum = offload_csum_pseudo(pkt, v6, udp ? IPPROTO_UDP_ : IPPROTO_TCP_, len - l4);
+
+	return offload_csum_fold(offload_csum_add(sum, pkt + l4, len - l4)) == 0xffff;
 }
 
 /* ---- segmentation ---------------------------------------------------------- */
@@ -167,19 +183,29 @@ static int finish_csum(uint8_t *pkt, size_t len, const struct offload_vnet *h)
 	return 0;
 }
 
-/* The IP header of a TCP super-packet: sets s->v6, s->l4 and s->len. */
+/* The IP header of a super-packet of the GSO type: sets s->v6, s->udp,
+ * s->l4 and s->len. */
 static int seg_parse_ip(struct offload_seg *s, const uint8_t *pkt, size_t plen, unsigned type)
 {
+	uint8_t proto = IPPROTO_TCP_;
 	size_t ip_len;
 
+	if (type == OFFLOAD_GSO_UDP_L4) {
+		/* The packet says which IP version; the type does not. */
+		if (plen < 1)
+			return -EINVAL;
+		type = pkt[0] >> 4 == 6 ? OFFLOAD_GSO_TCPV6 : OFFLOAD_GSO_TCPV4;
+		proto = IPPROTO_UDP_;
+		s->udp = true;
+	}
 	if (type == OFFLOAD_GSO_TCPV4) {
 		if (plen < 20 || pkt[0] >> 4 != 4)
 			return -EINVAL;
 		s->l4 = (size_t)(pkt[0] & 0x0f) * 4;
 		ip_len = get16(pkt + 2);
 		/* A fragment cannot be a super-packet. */
-		if (s->l4 < 20 || ip_len < s->l4 || ip_len > plen || (get16(pkt + 6) & 0x3fff) ||
-		    pkt[9] != IPPROTO_TCP_)
+		if (s->l4 < 20 || ip_len < s->l4 || ip_len > plen || (get16(pkt + 6) & IP4_FRAG) ||
+		    pkt[9] != proto)
 			return -EINVAL;
 	} else {
 		if (plen < 40 || pkt[0] >> 4 != 6)
@@ -189,10 +215,54 @@ static int seg_parse_ip(struct offload_seg *s, const uint8_t *pkt, size_t plen, 
 		ip_len = 40 + (size_t)get16(pkt + 4);
 		/* Payload length 0 would be a jumbogram; extension headers
 		 * are not segmented here. */
-		if (ip_len == 40 || ip_len > plen || pkt[6] != IPPROTO_TCP_)
+		if (ip_len == 40 || ip_len > plen || pkt[6] != proto)
 			return -EINVAL;
 	}
 	s->len = ip_len;
+	return 0;
+}
+
+/* The TCP header: sets s->hlen and s->mss. */
+static int seg_parse_tcp(struct offload_seg *s, const struct offload_vnet *h, size_t max_pkt)
+{
+	size_t doff;
+
+	if (s->len < s->l4 + 20)
+		return -EINVAL;
+	doff = (size_t)(s->pkt[s->l4 + 12] >> 4) * 4;
+	if (doff < 20 || s->l4 + doff > s->len)
+		return -EINVAL;
+	s->hlen = s->l4 + doff;
+	/* The kernel's hdr_len is the linear part, not the headers: only
+	 * csum_start and csum_offset are checked against the packet. */
+	if ((h->flags & OFFLOAD_F_NEEDS_CSUM) &&
+	    (h->csum_start != s->l4 || h->csum_offset != TCP_CSUM_OFF))
+		return -EINVAL;
+	if (max_pkt <= s->hlen)
+		return -EMSGSIZE;
+	/* Segments may be cut smaller than the sender's: TCP does not care. */
+	s->mss = max_pkt - s->hlen < h->gso_size ? max_pkt - s->hlen : h->gso_size;
+	return 0;
+}
+
+/* The UDP header: sets s->hlen and s->mss. */
+static int seg_parse_udp(struct offload_seg *s, const struct offload_vnet *h, size_t max_pkt)
+{
+	size_t payload;
+
+	s->hlen = s->l4 + UDP_HLEN;
+	/* The UDP length of a super-packet is the whole, as the kernel
+	 * builds it (udp_send_skb, udp_gro_complete). */
+	if (s->len < s->hlen || get16(s->pkt + s->l4 + 4) != s->len - s->l4)
+		return -EINVAL;
+	if ((h->flags & OFFLOAD_F_NEEDS_CSUM) &&
+	    (h->csum_start != s->l4 || h->csum_offset != UDP_CSUM_OFF))
+		return -EINVAL;
+	/* A datagram is never cut: the first (the largest) must fit. */
+	payload = s->len - s->hlen;
+	if (s->hlen + (payload < h->gso_size ? payload : h->gso_size) > max_pkt)
+		return -EMSGSIZE;
+	s->mss = h->gso_size;
 	return 0;
 }
 
@@ -200,7 +270,7 @@ int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max
 {
 	struct offload_vnet h;
 	uint8_t *pkt = buf + OFFLOAD_VNET_LEN;
-	size_t plen, doff, payload;
+	size_t plen, payload;
 	unsigned type;
 	int r;
 
@@ -223,27 +293,17 @@ int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max
 		s->count = 1;
 		return 1;
 	}
-	if (type != OFFLOAD_GSO_TCPV4 && type != OFFLOAD_GSO_TCPV6)
+	if (type != OFFLOAD_GSO_TCPV4 && type != OFFLOAD_GSO_TCPV6 &&
+	    h.gso_type != OFFLOAD_GSO_UDP_L4)
 		return -EPROTONOSUPPORT;
 	if (h.gso_size == 0)
 		return -EINVAL;
 	r = seg_parse_ip(s, pkt, plen, type);
 	if (r < 0)
 		return r;
-	if (s->len < s->l4 + 20)
-		return -EINVAL;
-	doff = (size_t)(pkt[s->l4 + 12] >> 4) * 4;
-	if (doff < 20 || s->l4 + doff > s->len)
-		return -EINVAL;
-	s->hlen = s->l4 + doff;
-	/* The kernel's hdr_len is the linear part, not the headers: only
-	 * csum_start and csum_offset are checked against the packet. */
-	if ((h.flags & OFFLOAD_F_NEEDS_CSUM) &&
-	    (h.csum_start != s->l4 || h.csum_offset != TCP_CSUM_OFF))
-		return -EINVAL;
-	if (max_pkt <= s->hlen)
-		return -EMSGSIZE;
-	s->mss = max_pkt - s->hlen < h.gso_size ? max_pkt - s->hlen : h.gso_size;
+	r = s->udp ? seg_parse_udp(s, &h, max_pkt) : seg_parse_tcp(s, &h, max_pkt);
+	if (r < 0)
+		return r;
 	payload = s->len - s->hlen;
 	s->count = payload ? (unsigned)((payload + s->mss - 1) / s->mss) : 1;
 	s->gso = true;
@@ -253,7 +313,7 @@ int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max
 int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap)
 {
 	size_t chunk, n;
-	uint8_t *tcp;
+	uint8_t *l4;
 	bool first, last;
 
 	if (s->next >= s->count)
@@ -282,14 +342,18 @@ int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap)
 		put16(out + 4, (uint16_t)(get16(s->pkt + 4) + s->next));
 		ip4_fix_csum(out, s->l4);
 	}
-	tcp = out + s->l4;
-	put32(tcp + 4, get32(tcp + 4) + (uint32_t)s->off);
-	/* FIN and PSH belong to the last segment, CWR to the first. */
-	if (!last)
-		tcp[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
-	if (!first)
-		tcp[13] &= (uint8_t)~TCP_CWR;
-	tcp_fix_csum(out, s->v6, s->l4, n);
+	l4 = out + s->l4;
+	if (s->udp) {
+		put16(l4 + 4, n - s->l4);
+	} else {
+		put32(l4 + 4, get32(l4 + 4) + (uint32_t)s->off);
+		/* FIN and PSH belong to the last segment, CWR to the first. */
+		if (!last)
+			l4[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+		if (!first)
+			l4[13] &= (uint8_t)~TCP_CWR;
+	}
+	l4_fix_csum(out, s->v6, s->udp, s->l4, n);
 	s->off += chunk;
 	s->next++;
 	return (int)n;
@@ -298,42 +362,47 @@ int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap)
 /* ---- coalescing ------------------------------------------------------------ */
 
 /* What a packet looks like to the coalescer. */
-struct tcp_seg {
-	bool ok; /* a TCP segment that may be merged */
-	bool v6;
+struct l4_pkt {
+	bool ok; /* a TCP segment or UDP datagram that may be merged */
+	bool v6, udp;
 	size_t l4, hlen, payload;
-	uint8_t flags;
+	uint8_t flags; /* TCP's */
 	uint32_t seq;
 };
 
-static bool tcp_csum_ok(const uint8_t *pkt, bool v6, size_t l4, size_t len)
+/* The IP header: sets t->v6, t->udp and t->l4.  False for a packet that
+ * can never be merged. */
+static bool classify_ip(const uint8_t *pkt, size_t len, bool uso, struct l4_pkt *t)
 {
-	uint64_t sum = offload_csum_pseudo(pkt, v6, IPPROTO_TCP_, len - l4);
+	uint8_t proto;
 
-	return offload_csum_fold(offload_csum_add(sum, pkt + l4, len - l4)) == 0xffff;
+	if (len >= 20 && pkt[0] == 0x45) {
+		proto = pkt[9];
+		t->l4 = 20;
+		/* No options, not a fragment, header checksum right: the
+		 * merged header is rewritten, so a broken one must not pass.
+		 * TCP needs DF too; UDP without it keeps its ids (continues). */
+		if (get16(pkt + 2) != len || (get16(pkt + 6) & IP4_FRAG) ||
+		    (proto == IPPROTO_TCP_ && !(get16(pkt + 6) & IP4_DF)) ||
+		    offload_csum_fold(offload_csum_add(0, pkt, 20)) != 0xffff)
+			return false;
+	} else if (len >= 40 && pkt[0] >> 4 == 6) {
+		proto = pkt[6];
+		t->v6 = true;
+		t->l4 = 40;
+		if (40 + (size_t)get16(pkt + 4) != len)
+			return false;
+	} else {
+		return false;
+	}
+	t->udp = proto == IPPROTO_UDP_;
+	return proto == IPPROTO_TCP_ || (t->udp && uso);
 }
 
-static void classify(const uint8_t *pkt, size_t len, struct tcp_seg *t)
+static void classify_tcp(const uint8_t *pkt, size_t len, struct l4_pkt *t)
 {
 	size_t doff;
 
-	memset(t, 0, sizeof(*t));
-	if (len >= 20 && pkt[0] == 0x45) {
-		/* No options, DF, not a fragment, header checksum right: the
-		 * merged header is rewritten, so a broken one must not pass. */
-		if (get16(pkt + 2) != len || pkt[9] != IPPROTO_TCP_ ||
-		    (get16(pkt + 6) & 0x7fff) != 0x4000 ||
-		    offload_csum_fold(offload_csum_add(0, pkt, 20)) != 0xffff)
-			return;
-		t->l4 = 20;
-	} else if (len >= 40 && pkt[0] >> 4 == 6) {
-		if (40 + (size_t)get16(pkt + 4) != len || pkt[6] != IPPROTO_TCP_)
-			return;
-		t->v6 = true;
-		t->l4 = 40;
-	} else {
-		return;
-	}
 	if (len < t->l4 + 20)
 		return;
 	doff = (size_t)(pkt[t->l4 + 12] >> 4) * 4;
@@ -346,57 +415,88 @@ static void classify(const uint8_t *pkt, size_t len, struct tcp_seg *t)
 	if ((t->flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG | TCP_CWR)) || !(t->flags & TCP_ACK))
 		return;
 	/* The kernel will not check a CHECKSUM_PARTIAL packet again. */
-	t->ok = tcp_csum_ok(pkt, t->v6, t->l4, len);
+	t->ok = l4_csum_ok(pkt, t->v6, false, t->l4, len);
 }
 
-/* Does the segment continue the batch exactly? */
-static bool continues(const struct offload_gro *g, const uint8_t *pkt, const struct tcp_seg *t)
+static void classify_udp(const uint8_t *pkt, size_t len, struct l4_pkt *t)
+{
+	const uint8_t *u = pkt + t->l4;
+
+	/* No payload would mean gso_size 0; an IPv4 checksum of 0 means
+	 * "none": nothing proves the datagram intact, so it goes alone. */
+	if (len <= t->l4 + UDP_HLEN || get16(u + 4) != len - t->l4 || get16(u + 6) == 0)
+		return;
+	t->hlen = t->l4 + UDP_HLEN;
+	t->payload = len - t->hlen;
+	t->ok = l4_csum_ok(pkt, t->v6, true, t->l4, len);
+}
+
+static void classify(const uint8_t *pkt, size_t len, bool uso, struct l4_pkt *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!classify_ip(pkt, len, uso, t))
+		return;
+	if (t->udp)
+		classify_udp(pkt, len, t);
+	else
+		classify_tcp(pkt, len, t);
+}
+
+/* Does the packet continue the batch exactly? */
+static bool continues(const struct offload_gro *g, const uint8_t *pkt, const struct l4_pkt *t)
 {
 	const uint8_t *h = g->buf + OFFLOAD_VNET_LEN;
 	const uint8_t *ht = h + g->l4, *pt = pkt + t->l4;
 
-	if (t->v6 != g->v6 || t->hlen != g->hlen || t->seq != g->next_seq || t->payload > g->gso)
+	if (t->v6 != g->v6 || t->udp != g->udp || t->hlen != g->hlen || t->payload > g->gso)
 		return false;
 	if (!g->v6) {
 		/* tos, flags/fragment, ttl/protocol, addresses */
 		if (h[1] != pkt[1] || memcmp(h + 6, pkt + 6, 4) || memcmp(h + 12, pkt + 12, 8))
+			return false;
+		/* Without DF the id may matter (fragments downstream): the
+		 * kernel numbers the segments on from the first one's. */
+		if (g->udp && !(get16(h + 6) & IP4_DF) && get16(pkt + 4) != g->next_id)
 			return false;
 	} else {
 		/* traffic class/flow label, next header/hop limit, addresses */
 		if (memcmp(h, pkt, 4) || memcmp(h + 6, pkt + 6, 34))
 			return false;
 	}
-	/* ports; ack; data offset; flags but PSH; window; options */
-	return !memcmp(ht, pt, 4) && !memcmp(ht + 8, pt + 8, 5) &&
+	if (g->udp)
+		return !memcmp(ht, pt, 4); /* ports */
+	/* sequence; ports; ack; data offset; flags but PSH; window; options */
+	return t->seq == g->next_seq && !memcmp(ht, pt, 4) && !memcmp(ht + 8, pt + 8, 5) &&
 	       (ht[13] | TCP_PSH) == (pt[13] | TCP_PSH) && !memcmp(ht + 14, pt + 14, 2) &&
 	       !memcmp(ht + 20, pt + 20, g->hlen - g->l4 - 20);
 }
 
-void offload_gro_init(struct offload_gro *g, uint8_t *buf)
+void offload_gro_init(struct offload_gro *g, uint8_t *buf, bool uso)
 {
 	memset(g, 0, sizeof(*g));
 	g->buf = buf;
+	g->uso = uso;
 }
 
 int offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len)
 {
-	struct tcp_seg t;
+	struct l4_pkt t;
 
 	if (len == 0 || len > OFFLOAD_MAX_IP)
 		return -EINVAL;
-	classify(pkt, len, &t);
+	classify(pkt, len, g->uso, &t);
 	if (g->len == 0) {
 		memcpy(g->buf + OFFLOAD_VNET_LEN, pkt, len);
 		g->len = OFFLOAD_VNET_LEN + len;
 		g->count = 1;
 		g->open = t.ok && !(t.flags & TCP_PSH);
-		if (t.ok) {
-			g->v6 = t.v6;
-			g->l4 = t.l4;
-			g->hlen = t.hlen;
-			g->gso = t.payload;
-			g->next_seq = t.seq + (uint32_t)t.payload;
-		}
+		g->v6 = t.v6;
+		g->udp = t.udp;
+		g->l4 = t.l4;
+		g->hlen = t.hlen;
+		g->gso = t.payload;
+		g->next_seq = t.seq + (uint32_t)t.payload;
+		g->next_id = t.ok && !t.v6 ? (uint16_t)(get16(pkt + 4) + 1) : 0;
 		return OFFLOAD_GRO_ADDED;
 	}
 	if (!g->open || !t.ok || !continues(g, pkt, &t) || g->len + t.payload > OFFLOAD_BUF_LEN)
@@ -405,10 +505,13 @@ int offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len)
 	g->len += t.payload;
 	g->count++;
 	g->next_seq += (uint32_t)t.payload;
-	/* A short segment or a push ends the batch; the push is carried on
+	g->next_id++;
+	/* A short packet or a push ends the batch; the push is carried on
 	 * the super-packet and the kernel puts it on the last segment. */
-	if (t.payload < g->gso || (t.flags & TCP_PSH)) {
-		g->buf[OFFLOAD_VNET_LEN + g->l4 + 13] |= t.flags & TCP_PSH;
+	if (t.payload < g->gso || (t.flags & TCP_PSH) ||
+	    (g->udp && g->count == OFFLOAD_UDP_MAX_SEGS)) {
+		if (!g->udp)
+			g->buf[OFFLOAD_VNET_LEN + g->l4 + 13] |= t.flags & TCP_PSH;
 		g->open = false;
 	}
 	return OFFLOAD_GRO_ADDED;
@@ -419,6 +522,7 @@ size_t offload_gro_take(struct offload_gro *g)
 	struct offload_vnet h = {0};
 	uint8_t *pkt = g->buf + OFFLOAD_VNET_LEN;
 	size_t n = g->len, ip_len = n - OFFLOAD_VNET_LEN;
+	size_t csum_off = g->udp ? UDP_CSUM_OFF : TCP_CSUM_OFF;
 
 	if (n == 0)
 		return 0;
@@ -429,17 +533,23 @@ size_t offload_gro_take(struct offload_gro *g)
 			put16(pkt + 2, ip_len);
 			ip4_fix_csum(pkt, g->l4);
 		}
+		/* The UDP length of a super-packet is the whole; the kernel
+		 * sets each datagram's as it cuts. */
+		if (g->udp)
+			put16(pkt + g->l4 + 4, ip_len - g->l4);
 		/* CHECKSUM_PARTIAL: the field holds the folded pseudo-header
 		 * sum, not complemented; the kernel adds the rest per segment. */
-		store_csum(pkt + g->l4 + TCP_CSUM_OFF,
-			   offload_csum_fold(
-			       offload_csum_pseudo(pkt, g->v6, IPPROTO_TCP_, ip_len - g->l4)));
+		store_csum(pkt + g->l4 + csum_off,
+			   offload_csum_fold(offload_csum_pseudo(
+			       pkt, g->v6, g->udp ? IPPROTO_UDP_ : IPPROTO_TCP_, ip_len - g->l4)));
 		h.flags = OFFLOAD_F_NEEDS_CSUM;
-		h.gso_type = g->v6 ? OFFLOAD_GSO_TCPV6 : OFFLOAD_GSO_TCPV4;
+		h.gso_type = g->udp  ? OFFLOAD_GSO_UDP_L4
+			     : g->v6 ? OFFLOAD_GSO_TCPV6
+				     : OFFLOAD_GSO_TCPV4;
 		h.hdr_len = (uint16_t)g->hlen;
 		h.gso_size = (uint16_t)g->gso;
 		h.csum_start = (uint16_t)g->l4;
-		h.csum_offset = TCP_CSUM_OFF;
+		h.csum_offset = (uint16_t)csum_off;
 	}
 	offload_vnet_put(g->buf, &h);
 	g->len = 0;

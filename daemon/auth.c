@@ -408,7 +408,9 @@ static void dtls_gone(struct session *s)
 {
 	if (s->dtls_steered && s->worker >= 0)
 		udp_peer((unsigned)s->worker, &s->dtls_peer, false);
-	s->dtls_up = s->dtls_steered = false;
+	if (s->dtls_hs_steered && s->worker >= 0)
+		udp_peer((unsigned)s->worker, &s->dtls_hs_peer, false);
+	s->dtls_up = s->dtls_steered = s->dtls_hs_steered = false;
 }
 
 /* One live tunnel per session: the newest wins (a client that reconnects
@@ -525,28 +527,48 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 		sess_add_counters(s, &m->u.closed.ctr);
 }
 
-/* The session notes the channel; the steering map its peer, from the
- * start of a handshake on.  Only the worker holding the tunnel speaks for
- * its channel. */
+static bool peer_same(const struct ipc_peer *a, const struct ipc_peer *b)
+{
+	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16);
+}
+
+/* Steer p to w, or stop (both the address-and-port entry only). */
+static void steer_peer(unsigned w, const struct ipc_peer *p, bool *steered, bool on)
+{
+	if (on || *steered)
+		udp_peer(w, p, on);
+	*steered = on;
+}
+
+/* The session notes the channel; the steering map its peers: the
+ * channel's, and a new handshake's from the moment it starts, so that the
+ * rest of the handshake reaches the worker its ClientHello reached.  Only
+ * the worker holding the tunnel speaks for its channel. */
 void auth_dtls(unsigned w, struct ipc_msg *m)
 {
 	struct session *s = sess_by_id(&sess, m->u.dtls.sess_id);
+	const struct ipc_peer *p = &m->u.dtls.peer;
 
 	if (!s || s->worker != (int)w || s->ref.slot != m->ref.slot || s->ref.gen != m->ref.gen)
 		return;
-	if (m->u.dtls.up == 2 && s->dtls_up)
-		return; /* a new handshake: the channel's peer steers here already */
-	if (s->dtls_steered)
-		udp_peer(w, &s->dtls_peer, false);
-	s->dtls_steered = m->u.dtls.up != 0;
-	s->dtls_peer = m->u.dtls.peer;
-	if (s->dtls_steered)
-		udp_peer(w, &s->dtls_peer, true);
-	if (m->u.dtls.up != 2) {
-		s->dtls_up = m->u.dtls.up == 1;
-		memcpy(s->dtls_cipher, m->u.dtls.cipher, sizeof(s->dtls_cipher));
-		s->dtls_cipher[sizeof(s->dtls_cipher) - 1] = 0;
+	if (m->u.dtls.up == 2) {
+		if (s->dtls_hs_steered && !peer_same(&s->dtls_hs_peer, p))
+			steer_peer(w, &s->dtls_hs_peer, &s->dtls_hs_steered, false);
+		s->dtls_hs_peer = *p;
+		steer_peer(w, p, &s->dtls_hs_steered, true);
+		return;
 	}
+	if (s->dtls_steered && !(m->u.dtls.up && peer_same(&s->dtls_peer, p)))
+		steer_peer(w, &s->dtls_peer, &s->dtls_steered, false);
+	if (s->dtls_hs_steered && !(m->u.dtls.up && peer_same(&s->dtls_hs_peer, p)))
+		steer_peer(w, &s->dtls_hs_peer, &s->dtls_hs_steered, false);
+	s->dtls_hs_steered = false;
+	s->dtls_peer = *p;
+	if (m->u.dtls.up)
+		steer_peer(w, p, &s->dtls_steered, true);
+	s->dtls_up = m->u.dtls.up == 1;
+	memcpy(s->dtls_cipher, m->u.dtls.cipher, sizeof(s->dtls_cipher));
+	s->dtls_cipher[sizeof(s->dtls_cipher) - 1] = 0;
 }
 
 void auth_worker_gone(unsigned w)

@@ -35,7 +35,9 @@ struct session {
 	bool dtls_up;		   /* the tunnel's data goes over DTLS */
 	bool dtls_steered;	   /* dtls_peer is in the steering map */
 	struct ipc_peer dtls_peer; /* from there, while up */
-	char dtls_cipher[32];	   /* its suite, while up */
+	bool dtls_hs_steered;	   /* a new handshake's peer is steered too */
+	struct ipc_peer dtls_hs_peer;
+	char dtls_cipher[32]; /* its suite, while up */
 };
 
 struct sess_table {

@@ -402,6 +402,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.n_listen = ctx.cfg->n_listen;
 	env.tun_fd = slots[i].tun_fd;
 	env.tun_vnet = tun_offload();
+	env.tun_uso = tun_uso();
 	env.ipc_fd = ipc;
 	env.log_fd = logfd;
 	env.inbox_fd = slots[i].inbox[0];

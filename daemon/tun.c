@@ -13,31 +13,59 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
 #include "common/log.h"
 #include "common/offload.h"
 
-static bool offload_on;
+/* UDP segmentation offload came with Linux 6.2; Debian 12's headers do not
+ * have it.  The kernel takes USO4 and USO6 only together. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+#define TUN_USO (TUN_F_USO4 | TUN_F_USO6)
+
+/* common/offload.c spells the virtio_net_hdr constants itself. */
+_Static_assert(OFFLOAD_GSO_TCPV4 == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		   OFFLOAD_GSO_TCPV6 == VIRTIO_NET_HDR_GSO_TCPV6 &&
+		   OFFLOAD_GSO_ECN == VIRTIO_NET_HDR_GSO_ECN &&
+		   OFFLOAD_F_NEEDS_CSUM == VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+		   OFFLOAD_VNET_LEN == sizeof(struct virtio_net_hdr),
+	       "virtio_net_hdr constants");
+#ifdef VIRTIO_NET_HDR_GSO_UDP_L4
+_Static_assert(OFFLOAD_GSO_UDP_L4 == VIRTIO_NET_HDR_GSO_UDP_L4, "VIRTIO_NET_HDR_GSO_UDP_L4");
+#endif
+
+static bool offload_on, uso_on;
 
 bool tun_offload(void)
 {
 	return offload_on;
 }
 
-static bool offload_disabled(void)
+bool tun_uso(void)
 {
-	const char *v = getenv("TUNNELD_NO_OFFLOAD");
+	return uso_on;
+}
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
 
 	return v && *v && strcmp(v, "0") != 0;
 }
 
 /* Open one more queue of the device; the first (excl) creates it and
- * fails with -EBUSY if a device of that name exists. */
-static int queue_open(const char *name, bool offload, bool excl, int *fd)
+ * fails with -EBUSY if a device of that name exists.  With offloads, *feat
+ * is what to ask TUNSETOFFLOAD for; when the kernel refuses USO (before
+ * 6.2) it is asked again without, and *feat says so for the next queues. */
+static int queue_open(const char *name, bool offload, bool excl, unsigned *feat, int *fd)
 {
-	unsigned feat = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 	int hdr = OFFLOAD_VNET_LEN, le = 1;
 	struct ifreq ifr;
 
@@ -58,10 +86,16 @@ static int queue_open(const char *name, bool offload, bool excl, int *fd)
 	/* The header size and byte order are the device's, the features
 	 * too: setting them on every queue is harmless and keeps a queue
 	 * reopened alone right. */
-	if (offload && (ioctl(*fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
-			ioctl(*fd, TUNSETVNETLE, &le) < 0 || ioctl(*fd, TUNSETOFFLOAD, feat) < 0))
+	if (!offload)
+		return 0;
+	if (ioctl(*fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(*fd, TUNSETVNETLE, &le) < 0)
 		return -errno;
-	return 0;
+	if (ioctl(*fd, TUNSETOFFLOAD, *feat) == 0)
+		return 0;
+	if (errno != EINVAL || !(*feat & TUN_USO))
+		return -errno;
+	*feat &= ~(unsigned)TUN_USO;
+	return ioctl(*fd, TUNSETOFFLOAD, *feat) < 0 ? -errno : 0;
 }
 
 static void close_all(unsigned n, int *fds)
@@ -75,7 +109,7 @@ static void close_all(unsigned n, int *fds)
 		}
 }
 
-static int open_all(const char *name, unsigned n, bool offload, int *fds)
+static int open_all(const char *name, unsigned n, bool offload, unsigned *feat, int *fds)
 {
 	unsigned i;
 	int r;
@@ -83,7 +117,7 @@ static int open_all(const char *name, unsigned n, bool offload, int *fds)
 	for (i = 0; i < n; i++)
 		fds[i] = -1;
 	for (i = 0; i < n; i++) {
-		r = queue_open(name, offload, i == 0, &fds[i]);
+		r = queue_open(name, offload, i == 0, feat, &fds[i]);
 		if (r < 0) {
 			close_all(n, fds);
 			return r;
@@ -94,10 +128,12 @@ static int open_all(const char *name, unsigned n, bool offload, int *fds)
 
 int tun_create(const char *name, unsigned n, int *fds)
 {
-	bool off_by_env = offload_disabled();
+	bool off_by_env = env_set("TUNNELD_NO_OFFLOAD"), no_uso = env_set("TUNNELD_NO_USO");
+	unsigned feat =
+	    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | (no_uso ? 0 : TUN_USO);
 	int r;
 
-	r = open_all(name, n, !off_by_env, fds);
+	r = open_all(name, n, !off_by_env, &feat, fds);
 	if (r == -EBUSY) {
 		log_err("TUN device %s exists already (another tunneld, or made beforehand): "
 			"refusing to share its queues; delete it (ip link del %s) or set "
@@ -109,18 +145,26 @@ int tun_create(const char *name, unsigned n, int *fds)
 		/* A kernel without these ioctls or features: go on without. */
 		log_warn("TUN %s: offloads refused (%s); one packet per read and write", name,
 			 strerror(-r));
-		r = open_all(name, n, false, fds);
+		r = open_all(name, n, false, &feat, fds);
 		if (r < 0)
 			return r;
-		offload_on = false;
+		offload_on = uso_on = false;
 		return 0;
 	}
 	if (r < 0)
 		return r;
 	offload_on = !off_by_env;
-	log_info("TUN %s: offloads %s", name,
-		 offload_on ? "on (TSO4, TSO6, checksums: up to 64 KiB per read and write)"
-			    : "off (TUNNELD_NO_OFFLOAD is set)");
+	uso_on = offload_on && (feat & TUN_USO);
+	if (!offload_on)
+		log_info("TUN %s: offloads off (TUNNELD_NO_OFFLOAD is set)", name);
+	else if (uso_on)
+		log_info("TUN %s: offloads on (checksums, TSO4, TSO6, USO4, USO6: TCP and UDP "
+			 "super-packets up to 64 KiB per read and write)",
+			 name);
+	else
+		log_info("TUN %s: offloads on (checksums, TSO4, TSO6: TCP super-packets up to 64 "
+			 "KiB per read and write; USO %s: UDP one datagram per read and write)",
+			 name, no_uso ? "off, TUNNELD_NO_USO is set" : "refused by the kernel");
 	return 0;
 }
 

@@ -33,40 +33,9 @@
 #include <gnutls/dtls.h>
 
 #include "common/dtls.h"
-#include "common/hex.h"
 #include "common/log.h"
 #include "common/peermap.h"
-
-#define PSK_LEN	   32
-#define MASTER_LEN 48
-#define PSK_LABEL  "EXPORTER-openconnect-psk"
-/* Path MTU assumed when the client says nothing (openconnect's own
- * fallback is MSS - 13, about this). */
-#define BASE_MTU_DEFAULT 1406
-#define BASE_MTU_MIN	 1280
-#define HS_RETRANS_MS	 1000  /* DTLS handshake: retransmit after */
-#define HS_TOTAL_MS	 10000 /* and give up after */
-
-/* One DTLS session with one peer. */
-struct dtls_sess {
-	gnutls_session_t s;
-	struct udp_peer peer;
-	struct conn *c;
-	bool up; /* handshake done */
-};
-
-struct dtls {
-	uint8_t id[DTLS_ID_LEN];
-	struct dtls_choice choice;
-	uint8_t key[MASTER_LEN]; /* PSK (32 bytes) or the legacy master secret */
-	unsigned base_mtu;	 /* the path's MTU, bounded by ours */
-	struct dtls_sess cur;	 /* the channel, once up */
-	struct dtls_sess next;	 /* a handshake in progress; takes over when done */
-	time_t last_rx;		 /* last record on the channel */
-	time_t hs_start;
-	bool active;   /* the client sends over DTLS (no CSTP DATA since its last record) */
-	bool rekeying; /* the client renegotiates cur (X-DTLS-Rekey-Method: ssl) */
-};
+#include "worker/dtls.h"
 
 static gnutls_psk_server_credentials_t psk_cred;
 static gnutls_priority_t psk_prio;
@@ -180,143 +149,6 @@ struct conn *dtls_by_id(const uint8_t *id)
 	for (size_t i = 0; i < DTLS_ID_LEN; i++)
 		diff |= (uint8_t)(c->dt->id[i] ^ id[i]);
 	return diff ? NULL : c;
-}
-
-/* ---- CONNECT ------------------------------------------------------------ */
-
-static int unhex(const char *p, size_t n, uint8_t *out, size_t len)
-{
-	if (n != 2 * len)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-int dtls_offer(struct conn *c, const struct http_req *req)
-{
-	struct dtls_offer o = {req->dtls_suites.p, req->dtls_suites.n, req->dtls12_suites.p,
-			       req->dtls12_suites.n, false};
-	uint8_t master[MASTER_LEN];
-	struct dtls *dt;
-
-	dtls_forget(c);
-	if (!W.env->udp_fds || !req->dtls_suites.p)
-		return 0; /* DTLS off here, or the client does not want it */
-	o.have_master = req->dtls_master.p &&
-			unhex(req->dtls_master.p, req->dtls_master.n, master, sizeof(master)) == 0;
-	dt = calloc(1, sizeof(*dt));
-	if (!dt)
-		return -ENOMEM;
-	dtls_choose(&o, c->cisco, &dt->choice);
-	if (dt->choice.mode == DTLS_MODE_NONE) {
-		free(dt);
-		return 0;
-	}
-	if (dt->choice.mode == DTLS_MODE_LEGACY)
-		memcpy(dt->key, master, sizeof(master));
-	explicit_bzero(master, sizeof(master));
-	dt->base_mtu = req->cstp_base_mtu > 0 ? (unsigned)req->cstp_base_mtu : BASE_MTU_DEFAULT;
-	c->dt = dt;
-	return 0;
-}
-
-void dtls_forget(struct conn *c)
-{
-	if (!c->dt)
-		return;
-	explicit_bzero(c->dt, sizeof(*c->dt));
-	free(c->dt);
-	c->dt = NULL;
-}
-
-/* Whether the client reached us over IPv6 (the DTLS datagrams will too). */
-static bool peer_ipv6(const struct conn *c)
-{
-	return c->peer[0] == '[';
-}
-
-unsigned dtls_open(struct conn *c, unsigned mtu)
-{
-	struct dtls *dt = c->dt;
-	unsigned limit, tmtu;
-	int r;
-
-	if (!dt)
-		return mtu;
-	/* The path MTU: the client's idea, no more than our tunnel MTU plus
-	 * a datagram's overhead, no less than IPv6's minimum. */
-	limit = mtu + dtls_overhead(peer_ipv6(c), dt->choice.cipher);
-	if (dt->base_mtu > limit)
-		dt->base_mtu = limit;
-	if (dt->base_mtu < BASE_MTU_MIN)
-		dt->base_mtu = BASE_MTU_MIN;
-	tmtu = dtls_tunnel_mtu(dt->base_mtu, peer_ipv6(c), dt->choice.cipher);
-	if (dt->choice.mode == DTLS_MODE_PSK) {
-		r = gnutls_prf_rfc5705(c->tls, sizeof(PSK_LABEL) - 1, PSK_LABEL, 0, NULL, PSK_LEN,
-				       (char *)dt->key);
-		if (r < 0) {
-			log_warn("session %u: no DTLS: TLS exporter: %s", c->serial,
-				 gnutls_strerror(r));
-			dtls_forget(c);
-			return mtu;
-		}
-	}
-	dt->id[DTLS_ID_NODE] = (uint8_t)W.cfg->node_id;
-	dt->id[DTLS_ID_WORKER] = (uint8_t)W.env->id;
-	dt->id[DTLS_ID_SLOT] = (uint8_t)(conn_index(c) >> 16);
-	dt->id[DTLS_ID_SLOT + 1] = (uint8_t)(conn_index(c) >> 8);
-	dt->id[DTLS_ID_SLOT + 2] = (uint8_t)conn_index(c);
-	if (gnutls_rnd(GNUTLS_RND_NONCE, dt->id + DTLS_ID_RANDOM, DTLS_ID_LEN - DTLS_ID_RANDOM) <
-	    0) {
-		dtls_forget(c);
-		return mtu;
-	}
-	return tmtu && tmtu < mtu ? tmtu : mtu;
-}
-
-static size_t put_hex(char *out, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-	return 2 * n;
-}
-
-int dtls_headers(const struct conn *c, char *out, size_t cap)
-{
-	const struct dtls *dt = c->dt;
-	const struct cfg *cfg = W.cfg;
-	char id[2 * DTLS_ID_LEN + 1];
-	int n, m;
-
-	if (!dt)
-		return 0;
-	put_hex(id, dt->id, DTLS_ID_LEN);
-	if (dt->choice.mode == DTLS_MODE_PSK)
-		n = snprintf(out, cap, "X-DTLS-App-ID: %s\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n",
-			     id);
-	else
-		n = snprintf(out, cap, "X-DTLS-Session-ID: %s\r\n%s: %s\r\nX-DTLS-MTU: %u\r\n", id,
-			     dt->choice.dtls12_header ? "X-DTLS12-CipherSuite"
-						      : "X-DTLS-CipherSuite",
-			     dt->choice.name, c->mtu);
-	if (n < 0 || (size_t)n >= cap)
-		return -1;
-	m = snprintf(out + n, cap - (size_t)n,
-		     "X-DTLS-Port: %u\r\nX-DTLS-DPD: %u\r\nX-DTLS-Keepalive: %u\r\n"
-		     "X-DTLS-Rekey-Method: ssl\r\nX-DTLS-Rekey-Time: %u\r\nX-CSTP-Base-MTU: %u\r\n",
-		     W.env->udp_ports[c->listen], cfg->dpd, cfg->keepalive, cfg->rekey_time,
-		     dt->base_mtu);
-	return m < 0 || (size_t)m >= cap - (size_t)n ? -1 : n + m;
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -449,26 +281,37 @@ static void sess_drop(struct dtls *dt, struct dtls_sess *ds)
 	(void)dt;
 }
 
-/* Drop a session and its peer's index entries, unless the other session
- * still uses that peer. */
+/* Drop a session and its peer's index entries, unless another session
+ * of the channel still uses that peer. */
 static void sess_end(struct conn *c, struct dtls_sess *ds)
 {
 	struct dtls *dt = c->dt;
-	struct dtls_sess *other = ds == &dt->cur ? &dt->next : &dt->cur;
+	struct dtls_sess *all[] = {&dt->cur, &dt->next, &dt->old};
+	bool shared = false;
 
 	if (!ds->s)
 		return;
-	if (!other->s || !peer_eq(&other->peer, &ds->peer))
+	for (size_t i = 0; i < 3; i++)
+		shared |= all[i] != ds && all[i]->s && peer_eq(&all[i]->peer, &ds->peer);
+	if (!shared)
 		unindex_peer(c, &ds->peer);
 	sess_drop(dt, ds);
 }
 
-/* The handshake of next is done: it becomes the channel at once. */
+#define OLD_LINGER 2 /* s the replaced channel still reads */
+
+/* The handshake of next is done: it becomes the channel at once; the one
+ * it replaces reads on for OLD_LINGER seconds. */
 static void promote(struct conn *c)
 {
 	struct dtls *dt = c->dt;
 
-	sess_end(c, &dt->cur);
+	sess_end(c, &dt->old);
+	if (dt->cur.up) {
+		dt->old = dt->cur;
+		sess_bind(&dt->old);
+		dt->old_until = time(NULL) + OLD_LINGER;
+	}
 	n_handshakes--;
 	dt->cur = dt->next;
 	dt->cur.up = true;
@@ -505,21 +348,23 @@ static int hello(struct conn *c, const struct udp_peer *from)
 
 /* The client's rekey ("ssl"): a new handshake inside the channel's
  * session, which keeps carrying records meanwhile. */
-static enum dtls_in rekey_step(struct conn *c)
+static enum dtls_in rekey_step(struct conn *c, const uint8_t *d, size_t n)
 {
 	struct dtls *dt = c->dt;
-	int r = gnutls_handshake(dt->cur.s);
+	int r;
 
+	rx = d;
+	rx_len = n;
+	r = gnutls_handshake(dt->cur.s);
+	rx = NULL;
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return DTLS_IN_NONE;
-	rx = NULL;
 	dt->rekeying = false;
-	if (r < 0) {
+	if (r < 0)
 		log_info("session %u: DTLS rekey failed: %s", c->serial, gnutls_strerror(r));
-		return DTLS_IN_NONE;
-	}
-	log_info("session %u: DTLS rekeyed", c->serial);
-	return DTLS_IN_RECORDS;
+	else
+		log_info("session %u: DTLS rekeyed", c->serial);
+	return DTLS_IN_NONE;
 }
 
 /* A record that proved a rebinding, kept for the next dtls_record(). */
@@ -528,42 +373,60 @@ static struct {
 	ssize_t len;
 } held;
 
-enum dtls_in dtls_input(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n)
+/* The datagram being read, the session reading it, and the other session
+ * that gets it if the first cannot decrypt it (both use the peer). */
+static struct {
+	const uint8_t *d;
+	size_t n;
+	struct dtls_sess *ds, *alt;
+	bool first; /* no record of it read yet */
+} feed;
+
+/* A handshake datagram: a new or continued handshake; true when it was
+ * one (then *out says what came of it). */
+static bool handshake_input(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n,
+			    enum dtls_in *out)
 {
 	struct dtls *dt = c->dt;
 	const uint8_t *id;
 	bool started = false;
-	ssize_t r;
+	int r;
 
 	if (dtls_hello_id(d, n, &id) == 0 && !(dt->next.s && peer_eq(&dt->next.peer, from))) {
+		*out = DTLS_IN_NONE;
 		if (hello(c, from) < 0)
-			return DTLS_IN_NONE;
+			return true;
 		started = true;
 	}
+	if (!dt->next.s || !peer_eq(&dt->next.peer, from))
+		return false;
 	rx = d;
 	rx_len = n;
-	if (dt->next.s && peer_eq(&dt->next.peer, from)) {
-		r = gnutls_handshake(dt->next.s);
-		rx = NULL;
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			return started ? DTLS_IN_STARTED : DTLS_IN_NONE;
-		if (r < 0) {
-			log_info("session %u: DTLS handshake with the client failed: %s", c->serial,
-				 gnutls_strerror((int)r));
-			sess_end(c, &dt->next);
-			return DTLS_IN_NONE;
-		}
+	r = gnutls_handshake(dt->next.s);
+	rx = NULL;
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+		*out = started ? DTLS_IN_STARTED : DTLS_IN_NONE;
+	} else if (r < 0) {
+		log_info("session %u: DTLS handshake with the client failed: %s", c->serial,
+			 gnutls_strerror(r));
+		sess_end(c, &dt->next);
+		*out = DTLS_IN_NONE;
+	} else {
 		promote(c);
-		return DTLS_IN_UP;
+		*out = DTLS_IN_UP;
 	}
-	if (!dt->cur.up) {
-		rx = NULL;
-		return DTLS_IN_NONE; /* no channel, and not a handshake */
-	}
-	if (peer_eq(&dt->cur.peer, from))
-		return dt->rekeying ? rekey_step(c) : DTLS_IN_RECORDS;
-	/* Another port (or address) of the client's: a NAT moved it.  Only a
-	 * record that decrypts with the channel's keys moves the channel. */
+	return true;
+}
+
+/* Another port (or address) of the client's: a NAT moved it.  Only a
+ * record that decrypts with the channel's keys moves the channel. */
+static enum dtls_in rebind(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n)
+{
+	struct dtls *dt = c->dt;
+	ssize_t r;
+
+	rx = d;
+	rx_len = n;
 	r = gnutls_record_recv(dt->cur.s, plain, sizeof(plain));
 	rx = NULL;
 	if (r <= 0)
@@ -573,7 +436,30 @@ enum dtls_in dtls_input(struct conn *c, const struct udp_peer *from, const uint8
 	index_peer(c, from);
 	held.c = c;
 	held.len = r;
+	feed.ds = &dt->cur;
+	feed.alt = NULL;
 	return DTLS_IN_REBOUND;
+}
+
+enum dtls_in dtls_input(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n)
+{
+	struct dtls *dt = c->dt;
+	enum dtls_in out;
+	bool from_cur, from_old;
+
+	if (handshake_input(c, from, d, n, &out))
+		return out;
+	from_cur = dt->cur.up && peer_eq(&dt->cur.peer, from);
+	from_old = dt->old.s && peer_eq(&dt->old.peer, from);
+	if (from_cur && dt->rekeying)
+		return rekey_step(c, d, n);
+	if (!from_cur && !from_old)
+		return dt->cur.up ? rebind(c, from, d, n) : DTLS_IN_NONE;
+	feed = (typeof(feed)){d, n, from_cur ? &dt->cur : &dt->old,
+			      from_cur && from_old ? &dt->old : NULL, true};
+	rx = d;
+	rx_len = n;
+	return DTLS_IN_RECORDS;
 }
 
 ssize_t dtls_record(struct conn *c, const uint8_t **rec)
@@ -585,20 +471,35 @@ ssize_t dtls_record(struct conn *c, const uint8_t **rec)
 		held.c = NULL;
 		r = held.len;
 	} else {
-		r = gnutls_record_recv(dt->cur.s, plain, sizeof(plain));
+		r = gnutls_record_recv(feed.ds->s, plain, sizeof(plain));
+		if (r <= 0 && feed.first && feed.alt) {
+			/* Not the channel's: the replaced one's, sent before
+			 * the client switched. */
+			feed.ds = feed.alt;
+			feed.alt = NULL;
+			rx = feed.d;
+			rx_len = feed.n;
+			r = gnutls_record_recv(feed.ds->s, plain, sizeof(plain));
+		}
 	}
+	feed.first = false;
 	if (r > 0) {
 		dt->last_rx = time(NULL);
 		dt->active = true;
 		*rec = plain;
 		return r;
 	}
-	if (r == GNUTLS_E_REHANDSHAKE) {
-		dt->rekeying = true;
-		rekey_step(c);
+	rx = NULL;
+	if (feed.ds == &dt->old) {
+		if (r == 0 || r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			sess_end(c, &dt->old);
 		return 0;
 	}
-	rx = NULL;
+	if (r == GNUTLS_E_REHANDSHAKE) {
+		dt->rekeying = true;
+		rekey_step(c, NULL, 0);
+		return 0;
+	}
 	/* DTLS drops what it cannot use (replays, forgeries, reordering
 	 * beyond the window): only an alert or a closed session ends it. */
 	if (r == 0 || r == GNUTLS_E_FATAL_ALERT_RECEIVED)
@@ -645,6 +546,8 @@ bool dtls_down(struct conn *c, time_t now)
 			sess_end(c, &dt->next);
 		}
 	}
+	if (dt->old.s && now >= dt->old_until)
+		sess_end(c, &dt->old);
 	if (!dt->cur.up || now - dt->last_rx <= (time_t)dead)
 		return false;
 	log_info("session %u: no DTLS from the client for %u s: data goes over TLS", c->serial,
@@ -664,6 +567,15 @@ bool dtls_shut(struct conn *c)
 	return true;
 }
 
+void dtls_forget(struct conn *c)
+{
+	if (!c->dt)
+		return;
+	explicit_bzero(c->dt, sizeof(*c->dt));
+	free(c->dt);
+	c->dt = NULL;
+}
+
 void dtls_close(struct conn *c)
 {
 	struct dtls *dt = c->dt;
@@ -673,6 +585,7 @@ void dtls_close(struct conn *c)
 	if (held.c == c)
 		held.c = NULL;
 	sess_end(c, &dt->next);
+	sess_end(c, &dt->old);
 	sess_end(c, &dt->cur);
 	dtls_forget(c);
 }

@@ -13,15 +13,16 @@
  * it to our queue.
  *
  * With TUN offloads (env->tun_vnet, daemon/tun.c) one syscall moves many
- * packets: a read may return a TCP super-packet of up to 64 KiB, cut here
- * into packets of the tunnel MTU (common/offload.c) for our client, or
- * handed whole, vnet header and all, to the worker of another client (so
+ * packets: a read may return a TCP super-packet of up to 64 KiB, or with
+ * USO (env->tun_uso) a UDP one, cut here into packets of the tunnel MTU
+ * (UDP: into its datagrams; common/offload.c) for our client, or handed
+ * whole, vnet header and all, to the worker of another client (so
  * hand-offs carry what a read gives: vnet form with offloads, plain
  * packets without).  A client's DATA frames of one loop turn are merged
- * while they continue one TCP flow and written as one super-packet: when
- * another client's packet or one that does not continue the flow comes,
- * when the tunnel stops, and once per loop turn before the loop sleeps
- * (tunio_flush). */
+ * while they continue one TCP flow (or, with USO, one UDP flow of one
+ * datagram size) and written as one super-packet: when another client's
+ * packet or one that does not continue the flow comes, when the tunnel
+ * stops, and once per loop turn before the loop sleeps (tunio_flush). */
 #include "config.h"
 #include "worker/worker.h"
 
@@ -47,7 +48,7 @@ static uint8_t tun_in[OFFLOAD_BUF_LEN];
 static uint8_t seg_frame[1 << 16];
 /* The super-packet being built for one write, and whose packets it holds. */
 static uint8_t tun_out[OFFLOAD_BUF_LEN];
-static struct offload_gro gro = {.buf = tun_out};
+static struct offload_gro gro;
 static struct conn *gro_conn;
 static size_t gro_bytes; /* IP bytes of the packets in it */
 
@@ -58,9 +59,13 @@ static uint64_t drop_no_client, handoffs_out, handoffs_in;
 static struct {
 	uint64_t reads, read_pkts, writes, write_pkts, bad_reads;
 } io; /* packets per TUN syscall */
+static struct {
+	uint64_t cut, cut_pkts, written, written_pkts;
+} super[2]; /* super-packets read and written: [0] TCP, [1] UDP */
 
 int tunio_init(void)
 {
+	offload_gro_init(&gro, tun_out, W.env->tun_uso);
 	lease_conn = calloc(W.env->geom.size, sizeof(*lease_conn));
 	return lease_conn ? 0 : -ENOMEM;
 }
@@ -88,6 +93,7 @@ void tunio_flush(void)
 {
 	struct conn *c = gro_conn;
 	unsigned count = gro.count;
+	bool udp = gro.udp;
 	size_t n = offload_gro_take(&gro);
 
 	gro_conn = NULL;
@@ -103,6 +109,10 @@ void tunio_flush(void)
 		io.write_pkts += count;
 		c->ctr.rx_pkts += count;
 		c->ctr.rx_bytes += gro_bytes;
+		if (count > 1) {
+			super[udp].written++;
+			super[udp].written_pkts += count;
+		}
 	}
 	gro_bytes = 0;
 }
@@ -265,6 +275,8 @@ static unsigned route_vnet(uint8_t *buf, size_t len, bool from_inbox)
 		deliver_lease(lease, buf + OFFLOAD_VNET_LEN - CSTP_HDR_LEN, s.len);
 		return 1;
 	}
+	super[s.udp].cut++;
+	super[s.udp].cut_pkts += count;
 	while ((r = offload_seg_next(&s, seg_frame + CSTP_HDR_LEN,
 				     sizeof(seg_frame) - CSTP_HDR_LEN)) > 0)
 		deliver_lease(lease, seg_frame, (size_t)r);
@@ -342,6 +354,15 @@ void tunio_log_stats(void)
 		 io.reads ? (double)io.read_pkts / (double)io.reads : 0.0,
 		 (unsigned long long)io.writes, (unsigned long long)io.write_pkts,
 		 io.writes ? (double)io.write_pkts / (double)io.writes : 0.0);
+	if (W.env->tun_vnet)
+		log_info(
+		    "TUN super-packets: cut %llu TCP into %llu segments and %llu UDP into %llu "
+		    "datagrams; wrote %llu TCP of %llu segments and %llu UDP of %llu datagrams",
+		    (unsigned long long)super[0].cut, (unsigned long long)super[0].cut_pkts,
+		    (unsigned long long)super[1].cut, (unsigned long long)super[1].cut_pkts,
+		    (unsigned long long)super[0].written, (unsigned long long)super[0].written_pkts,
+		    (unsigned long long)super[1].written,
+		    (unsigned long long)super[1].written_pkts);
 	if (io.bad_reads)
 		log_warn("TUN: dropped %llu malformed or unsupported offload packets",
 			 (unsigned long long)io.bad_reads);

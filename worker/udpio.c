@@ -8,9 +8,12 @@
  *        another worker's                               -> handed to it
  *   2. a known peer (address and port)                  -> its tunnel
  *   3. a peer this worker handed a ClientHello of before -> handed again
- *   4. a new port of an address with a channel here     -> that tunnel,
+ *   4. handshake records of a peer no tunnel here knows -> offered to the
+ *        other workers (its ClientHello went to one by App-ID, and the
+ *        kernel was not yet told to steer the peer there)
+ *   5. a new port of an address with a channel here     -> that tunnel,
  *        which moves its channel only if a record decrypts (a NAT rebound)
- *   else dropped and counted.
+ *   else dropped and counted.  4 and 5 are rate-limited together.
  * With the kernel's steering (daemon/udpsteer.c) a datagram reaches the
  * right worker at once, and 2-3 are rare; without it (or before the master
  * has steered a new peer) the hand-offs keep every datagram deliverable.
@@ -55,7 +58,7 @@ static unsigned trials;	   /* this second's */
 static time_t trial_second;
 
 static struct {
-	uint64_t in, calls, handed_out, handed_in, unknown, other_node, gro_msgs;
+	uint64_t in, calls, handed_out, handed_in, unknown, other_node, gro_msgs, offered, declined;
 } st;
 
 int udpio_init(void)
@@ -70,19 +73,25 @@ int udpio_init(void)
 	return peermap_init(&fwd, W.max_conns);
 }
 
-static void hand_over(unsigned w, const struct udp_peer *p, const uint8_t *d, size_t n)
+/* To worker w's hand-off inbox; false when it could not be sent. */
+static bool send_to(unsigned w, const struct udp_peer *p, const uint8_t *d, size_t n)
 {
 	struct fwd_hdr h = {p->a, p->k};
-	struct peer_key key;
 
-	if (w >= W.env->n_workers || w == W.env->id || W.env->udp_peer_inbox[w] < 0 || n > IN_MAX) {
-		st.unknown++;
-		return;
-	}
+	if (w >= W.env->n_workers || w == W.env->id || W.env->udp_peer_inbox[w] < 0 || n > IN_MAX)
+		return false;
 	memcpy(fwd_buf, &h, sizeof(h));
 	memcpy(fwd_buf + sizeof(h), d, n);
-	if (send(W.env->udp_peer_inbox[w], fwd_buf, sizeof(h) + n, MSG_DONTWAIT | MSG_NOSIGNAL) <
-	    0) {
+	return send(W.env->udp_peer_inbox[w], fwd_buf, sizeof(h) + n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+/* To worker w, which holds the peer's tunnel: so is all that follows. */
+static void hand_over(unsigned w, const struct udp_peer *p, const uint8_t *d, size_t n)
+{
+	struct peer_key key;
+
+	if (!send_to(w, p, d, n)) {
 		st.unknown++;
 		return;
 	}
@@ -137,11 +146,32 @@ static void place(const struct udp_peer *p, const uint8_t *d, size_t n, bool han
 		conn_dgram(c, p, d, n);
 		return;
 	}
-	if (!handed_in && peer_key_of(&p->a.sa, true, &key) == 0 && peermap_get(&fwd, &key, &v)) {
+	/* Another worker's offer that is not ours: nothing more to try. */
+	if (handed_in) {
+		st.declined++;
+		return;
+	}
+	if (!dtls_record_plausible(d, n)) {
+		st.unknown++;
+		return;
+	}
+	if (peer_key_of(&p->a.sa, true, &key) == 0 && peermap_get(&fwd, &key, &v)) {
 		hand_over(v - 1, p, d, n);
 		return;
 	}
-	if ((c = dtls_by_peer(p, false)) && dtls_record_plausible(d, n) && trial_allowed()) {
+	if (!trial_allowed()) {
+		st.unknown++;
+		return;
+	}
+	/* The rest of a handshake whose ClientHello went to another worker
+	 * by its App-ID, before the master steered the peer there: offered
+	 * to every other worker, which takes it only for that exact peer. */
+	if (d[0] == DTLS_CT_HANDSHAKE || d[0] == DTLS_CT_CCS) {
+		for (unsigned w = 0; w < W.env->n_workers; w++)
+			st.offered += send_to(w, p, d, n);
+		return;
+	}
+	if ((c = dtls_by_peer(p, false))) {
 		conn_dgram(c, p, d, n);
 		return;
 	}
@@ -197,7 +227,10 @@ void udpio_on_socket(unsigned k)
 		for (int i = 0; i < r; i++) {
 			struct udp_peer p = {.a = addr[i], .k = (uint8_t)k};
 
-			if (addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6)
+			/* An empty datagram would read as the end of the DTLS session:
+			 * anyone may send one from a forged address. */
+			if ((addr[i].sa.sa_family == AF_INET || addr[i].sa.sa_family == AF_INET6) &&
+			    msgs[i].msg_len)
 				take(&p, bufs[i], msgs[i].msg_len, gro_size(&msgs[i].msg_hdr));
 		}
 		got += (unsigned)r;
@@ -229,11 +262,13 @@ void udpio_log_stats(void)
 {
 	if (st.in || st.handed_in)
 		log_info("DTLS in: %llu datagrams in %llu recvmmsg calls (%.1f per call; %llu "
-			 "merged messages); handed %llu to other workers, took %llu; %llu for no "
-			 "tunnel, %llu for other nodes",
+			 "merged messages); handed %llu to other workers, took %llu; offered %llu "
+			 "handshake records of unsteered peers, declined %llu; %llu for no tunnel, "
+			 "%llu for other nodes",
 			 (unsigned long long)st.in, (unsigned long long)st.calls,
 			 st.calls ? (double)st.in / (double)st.calls : 0.0,
 			 (unsigned long long)st.gro_msgs, (unsigned long long)st.handed_out,
-			 (unsigned long long)st.handed_in, (unsigned long long)st.unknown,
+			 (unsigned long long)st.handed_in, (unsigned long long)st.offered,
+			 (unsigned long long)st.declined, (unsigned long long)st.unknown,
 			 (unsigned long long)st.other_node);
 }

@@ -38,6 +38,7 @@ struct worker_env {
 	unsigned n_listen;
 	int tun_fd;
 	bool tun_vnet; /* offloads: a virtio_net_hdr on every TUN packet */
+	bool tun_uso;  /* and UDP super-packets (GSO_UDP_L4) both ways */
 	int ipc_fd;
 	int log_fd;
 	int inbox_fd;	       /* packets other workers hand to us */

@@ -7,9 +7,10 @@
 # hash, packets for a client arrive on the other worker's queue, and the
 # hand-off between workers must carry them.
 # DTLS likewise: with steering each datagram reaches its session's worker
-# (no hand-off); without, the kernel's hash sends some ClientHellos and
-# datagrams to the other worker, which hands them over; every client is on
-# DTLS either way.
+# (no hand-off; only the rest of a handshake that outran the master's map
+# update is offered to the other worker); without, the kernel's hash sends
+# some ClientHellos and datagrams to the other worker, which hands them
+# over; every client is on DTLS either way.
 #
 #   c1..c8 --br0-- tunneld (worker 0, worker 1; vpns0 with 2 queues) --- lan
 set -euo pipefail

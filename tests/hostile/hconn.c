@@ -258,6 +258,8 @@ int hc_response(struct hc *h, struct hresp *r, bool connect)
 	}
 	head = (size_t)(end - (const char *)h->rbuf);
 	p = (const char *)h->rbuf;
+	r->head_len = head < sizeof(r->head) ? head : sizeof(r->head);
+	memcpy(r->head, p, r->head_len);
 	lf = memchr(p, '\n', head);
 	if (!lf || lf - p < 12 || strncmp(p, "HTTP/1.", 7) != 0)
 		return -EPROTO;
@@ -342,7 +344,8 @@ int hc_connect(struct hc *h, const char *cookie, struct hresp *r)
 				      .agent = "hostile (tunneld tests)",
 				      .cookie = cookie,
 				      .hostname = "hostile",
-				      .mtu = 1400};
+				      .mtu = 1400,
+				      .dtls = O.dtls};
 	char req[1024];
 	int n, rc;
 

@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 
 #include "tests/lib/tclient.h" /* now_ms(), wait_fd(), xml_escape(), CSTP framing */
+#include "tests/lib/tdtls.h"   /* the DTLS offer, key and client session */
 
 #define H_MAX_SRC    256 /* source addresses (-b) */
 #define H_COOKIE_MAX 256
@@ -33,6 +34,7 @@ struct hopts {
 	int timeout_ms; /* -w: wait for one answer */
 	bool verbose;	/* -v: progress on stderr */
 	int rcvbuf;	/* SO_RCVBUF for new sockets, 0: the kernel's */
+	bool dtls;	/* CONNECT offers DTLS (the dtls command) */
 };
 
 extern struct hopts O;
@@ -64,6 +66,8 @@ struct hresp {
 	char addr4[64];		   /* CONNECT: X-CSTP-Address */
 	unsigned mtu;		   /* CONNECT: X-CSTP-MTU */
 	bool success;		   /* body has <auth id="success"> */
+	char head[4096];	   /* the response head as it came (cut to fit) */
+	size_t head_len;
 };
 
 struct hc {
@@ -107,10 +111,24 @@ int hc_tunnel(struct hc *h, unsigned src_i, struct hresp *r);
  * with GnuTLS: loris sends part of it. */
 int client_hello(uint8_t *out, size_t cap, size_t *len);
 
+/* The first line of a file, without its newline; false when unreadable. */
+bool read_file_line(const char *path, char *out, size_t cap);
+
+/* A usage error: the message on stderr, exit status 2. */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 /* ---- scenarios ---------------------------------------------------------- */
+int cmd_garbage(int argc, char **argv);
+int cmd_http(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+int cmd_expired(int argc, char **argv);
+int cmd_cstp(int argc, char **argv);
+int cmd_hold(int argc, char **argv);
 int cmd_loris(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
 int cmd_cycles(int argc, char **argv);
 int cmd_burst(int argc, char **argv);
+int cmd_dtls(int argc, char **argv);
 
 #endif

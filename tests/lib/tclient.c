@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 static const uint8_t cstp_magic[4] = {'S', 'T', 'F', 0x01};
@@ -63,23 +64,54 @@ void xml_escape(const char *s, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The DTLS offer of openconnect 9.01 (GnuTLS build): a fresh 48-byte
+ * master secret for the legacy mode, PSK-NEGOTIATE first. */
+static int dtls_offer(char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	uint8_t ms[48];
+	char h[2 * sizeof(ms) + 1];
+	int n;
+
+	if (getrandom(ms, sizeof(ms), 0) != (ssize_t)sizeof(ms))
+		return -1;
+	for (size_t i = 0; i < sizeof(ms); i++) {
+		h[2 * i] = hex[ms[i] >> 4];
+		h[2 * i + 1] = hex[ms[i] & 15];
+	}
+	h[2 * sizeof(ms)] = '\0';
+	n = snprintf(out, cap,
+		     "X-DTLS-Master-Secret: %s\r\n"
+		     "X-DTLS-CipherSuite: PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM:"
+		     "OC2-DTLS1_2-CHACHA20-POLY1305:OC-DTLS1_2-AES128-GCM\r\n"
+		     "X-DTLS12-CipherSuite: ECDHE-RSA-AES256-GCM-SHA384:"
+		     "ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-GCM-SHA256\r\n",
+		     h);
+	explicit_bzero(ms, sizeof(ms));
+	explicit_bzero(h, sizeof(h));
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
 int tc_connect_request(char *out, size_t cap, const struct tc_connect *r)
 {
-	char cookie[600] = "";
+	char cookie[600] = "", dtls[512] = "";
 	int n;
 
 	if (r->cookie && (size_t)snprintf(cookie, sizeof(cookie), "Cookie: webvpn=%s\r\n",
 					  r->cookie) >= sizeof(cookie))
 		return -1;
+	if (r->dtls && dtls_offer(dtls, sizeof(dtls)) < 0)
+		return -1;
 	n = snprintf(out, cap,
 		     "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
 		     "%sX-CSTP-Version: 1\r\nX-CSTP-Hostname: %s\r\n"
 		     "X-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: %u\r\n"
-		     "X-CSTP-Address-Type: %s\r\n%s\r\n",
+		     "X-CSTP-Address-Type: %s\r\n%s%s\r\n",
 		     r->host, r->agent, cookie, r->hostname, r->mtu,
 		     r->ipv4_only ? "IPv4" : "IPv6,IPv4",
-		     r->ipv4_only ? "" : "X-CSTP-Full-IPv6-Capability: true\r\n");
+		     r->ipv4_only ? "" : "X-CSTP-Full-IPv6-Capability: true\r\n", dtls);
 	explicit_bzero(cookie, sizeof(cookie));
+	explicit_bzero(dtls, sizeof(dtls));
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 

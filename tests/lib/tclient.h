@@ -33,10 +33,12 @@ struct tc_connect {
 	const char *hostname; /* X-CSTP-Hostname: */
 	unsigned mtu;	      /* X-CSTP-MTU: */
 	bool ipv4_only;	      /* ask for no IPv6 address */
+	bool dtls;	      /* offer DTLS as openconnect 9.01 does (PSK-NEGOTIATE first) */
 };
 
 /* The CONNECT request that opens the tunnel, with the headers openconnect
- * sends.  Its length, or -1 when it does not fit in cap bytes. */
+ * sends (with dtls: a random X-DTLS-Master-Secret and its suite lists).
+ * Its length, or -1 when it does not fit in cap bytes. */
 int tc_connect_request(char *out, size_t cap, const struct tc_connect *r);
 
 /* ---- CSTP frames ---------------------------------------------------------- */

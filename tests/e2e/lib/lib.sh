@@ -64,8 +64,9 @@
 #   lab_wait_event NAME REASON COUNT [TIMEOUT=20]  until count >= COUNT.
 #   lab_client_signal NAME SIG   send SIG to the client's openconnect.
 #   lab_client_exited NAME [TIMEOUT=10]  wait for exit, echo exit code.
-#   lab_start_ocserv [WORKDIR]   Debian ocserv in the server ns (TLS only),
-#                            user alice / alice-pass; waits until it listens.
+#   lab_start_ocserv [WORKDIR]   Debian ocserv in the server ns (TLS only;
+#                            LAB_OCSERV_DTLS=1: DTLS too), user alice /
+#                            alice-pass; waits until it listens.
 #   lab_ping_ok WHO ADDR [COUNT=3]  ping (v4/v6 by address), bounded; status.
 #
 # Variables set by the lib: LAB_P, LAB_DIR, LAB_NS_SRV, LAB_NS_LAN, LAB_SRV_IP
@@ -76,7 +77,7 @@
 # LAB_OC_RECONNECT_TIMEOUT (60), LAB_TERM_GRACE_MS (3000: TERM before KILL at
 # cleanup), LAB_DEBUG=1, LAB_SCRIPT_ENVDUMP=1 (oc-script.sh saves each call's
 # environment), LAB_OCSERV_ROUTES, LAB_OCSERV_PASSWD, LAB_OCSERV_POOL4,
-# LAB_OCSERV_MAX_CLIENTS, LAB_OCSERV_EXTRA (see lab_start_ocserv).
+# LAB_OCSERV_MAX_CLIENTS, LAB_OCSERV_EXTRA, LAB_OCSERV_DTLS (see lab_start_ocserv).
 
 LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PORT=${LAB_PORT:-4443}
@@ -582,6 +583,9 @@ lab_ping_ok() {
 }
 
 # Debian's ocserv, TLS only (no udp-port: the client must not wait for DTLS).
+# LAB_OCSERV_DTLS=1 adds DTLS on UDP LAB_PORT as ocserv 1.1.6 offers it to
+# openconnect (PSK-NEGOTIATE, legacy mode kept for other clients, back to
+# TCP after 25 s without UDP) and waits for the UDP listener too.
 # User alice / alice-pass, or the users of LAB_OCSERV_PASSWD (an ocpasswd
 # file).  LAB_OCSERV_ROUTES (default "198.18.1.0/255.255.255.0 fd00:1::/64";
 # empty: no split routes, so clients route everything into the tunnel),
@@ -632,12 +636,21 @@ lab_start_ocserv() {
 	for r in ${LAB_OCSERV_ROUTES-198.18.1.0/255.255.255.0 fd00:1::/64}; do
 		echo "route = $r" >>"$wd/ocserv.conf"
 	done
+	if [ "${LAB_OCSERV_DTLS:-0}" = 1 ]; then
+		cat >>"$wd/ocserv.conf" <<-EOF
+			udp-port = $LAB_PORT
+			dtls-psk = true
+			dtls-legacy = true
+			switch-to-tcp-timeout = 25
+		EOF
+	fi
 	[ -z "${LAB_OCSERV_EXTRA:-}" ] || printf '%s\n' "$LAB_OCSERV_EXTRA" >>"$wd/ocserv.conf"
 	LAB_OCSERV_DIR=$wd
 	# Not in $(...): ocserv stays our child, so lab_cleanup can reap it.
 	lab_bg srv "$wd/ocserv.log" ocserv -f -c "$wd/ocserv.conf" >/dev/null
 	LAB_OCSERV_PID=$LAB_BG_PID
-	if ! lab_wait_listen srv "$LAB_PORT" 10; then
+	if ! lab_wait_listen srv "$LAB_PORT" 10 ||
+		{ [ "${LAB_OCSERV_DTLS:-0}" = 1 ] && ! lab_wait_listen srv "$LAB_PORT" 10 udp; }; then
 		tail -n 20 "$wd/ocserv.log" >&2
 		return 1
 	fi
