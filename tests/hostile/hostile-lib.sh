@@ -218,6 +218,15 @@ hl_queue_check() {
 		eval "$HL_QC_WHILE_PAUSED"
 	fi
 	kill -USR1 "$pid"
+	# The tool drains; once the server's send queue is empty (or after
+	# 25 s) a second signal lets it finish.
+	deadline=$(($(lab__now_ms) + 25000))
+	while [ "$(lab__now_ms)" -lt $deadline ] &&
+		[ "$(lab_srv ss -Htn state established "( sport = :$LAB_PORT )" |
+			awk -v a="$addr:" 'index($4, a) == 1 { s += $2 } END { print s + 0 }')" != 0 ]; do
+		sleep 0.2
+	done
+	kill -USR1 "$pid"
 	wait "$pid" || { cat "$log"; td_fail "the flood tool failed"; }
 	cat "$log"
 	drained=$(hl_value drained_bytes "$log")
