@@ -66,7 +66,16 @@ static struct conn_step on_post(struct conn *c, const struct http_req *req)
 	struct ipc_msg m = {.type = IPC_AUTH_REQ, .ref = {conn_index(c), c->gen}};
 	int r;
 
-	if (authxml_parse(req->body.p, req->body.n, &ax) < 0) {
+	r = authxml_parse(req->body.p, req->body.n, &ax);
+	if (r == AUTHXML_BAD_USER) {
+		/* The master escapes the name in the line; the client gets
+		 * what a wrong password gets. */
+		log_warn("login from %s refused: control character in the user name '%s'", c->peer,
+			 ax.username);
+		explicit_bzero(&ax, sizeof(ax));
+		return respond(c, 401, "Unauthorized", NULL, NULL, true);
+	}
+	if (r < 0) {
 		/* Not our XML (e.g. a browser's form post): offer the form. */
 		return send_form(c, NULL, !req->keep_alive);
 	}
