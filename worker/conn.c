@@ -222,6 +222,8 @@ static void conn_close(struct conn *c, const char *why)
 		free(c->hbuf);
 		c->hbuf = NULL;
 	}
+	free(c->hp);
+	c->hp = NULL;
 	free(c->part);
 	c->part = NULL;
 	c->part_len = 0;

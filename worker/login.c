@@ -163,7 +163,8 @@ static struct conn_step process(struct conn *c)
 	long n;
 
 	while (st.next == CS_HTTP && c->hlen > 0) {
-		n = http_parse(c->hbuf, c->hlen, &W.http_lim, &req);
+		/* Goes on where the last call for this request stopped. */
+		n = http_parse_more(c->hp, c->hbuf, c->hlen, &W.http_lim, &req);
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -177,6 +178,7 @@ static struct conn_step process(struct conn *c)
 		memmove(c->hbuf, c->hbuf + n, c->hlen - (size_t)n);
 		explicit_bzero(c->hbuf + c->hlen - n, (size_t)n);
 		c->hlen -= (uint32_t)n;
+		http_parser_init(c->hp);
 	}
 	return st;
 }
@@ -190,9 +192,11 @@ struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 	if (!c->hbuf) {
 		c->hcap = (uint32_t)hbuf_cap();
 		c->hbuf = malloc(c->hcap);
-		if (!c->hbuf)
+		c->hp = malloc(sizeof(*c->hp));
+		if (!c->hbuf || !c->hp)
 			return step_close("out of memory");
 		c->hlen = 0;
+		http_parser_init(c->hp);
 	}
 	/* Take what fits and parse it: the parser answers an oversized
 	 * header section (431) or body (413) as soon as it sees one; then the
@@ -260,6 +264,9 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m)
 	c->sess_id = m->u.connect_resp.sess_id;
 	c->serial = (uint32_t)(c->sess_id >> 32);
 	c->lease = m->u.connect_resp.lease;
+	/* What follows the CONNECT is CSTP, no more requests. */
+	free(c->hp);
+	c->hp = NULL;
 	/* tunnel.c answers CONNECTED and logs the user in. */
 	return (struct conn_step){CS_TUNNEL, m->u.connect_resp.user};
 }

@@ -127,7 +127,8 @@ struct conn {
 	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
 	char *hbuf;
-	uint32_t hlen, hcap; /* hcap: as allocated (limits may change on reload) */
+	uint32_t hlen, hcap;	/* hcap: as allocated (limits may change on reload) */
+	struct http_parser *hp; /* how far the request in hbuf was parsed */
 	/* Tunnel */
 	uint64_t sess_id;
 	uint32_t serial; /* session serial for log lines */
