@@ -62,6 +62,7 @@ const struct cfg_key cfg_keys[] = {
     {"limits.max-handshakes", CT_UINT, OFF(max_handshakes), 0, NULL, 1024, 1, 1000000, RL | WK},
     {"limits.max-handshakes-per-address", CT_UINT, OFF(max_handshakes_per_addr), 0, NULL, 64, 1,
      1000000, RL | WK},
+    {"limits.ipv6-prefix", CT_UINT, OFF(ipv6_prefix), 0, NULL, 64, 32, 128, RL | WK},
     {"limits.http-max-header-bytes", CT_UINT, OFF(http_max_header), 0, NULL, 8192, 1024, 65536,
      RL | WK},
     {"limits.http-max-body-bytes", CT_UINT, OFF(http_max_body), 0, NULL, 16384, 1024, 1048576,

@@ -162,7 +162,7 @@ void auth_login(unsigned w, struct ipc_msg *m)
 	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
 	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
 	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
-	ban_addr_of_peer(m->u.auth_req.peer, addr);
+	ban_addr_of_peer(m->u.auth_req.peer, cfg->ipv6_prefix, addr);
 	if (refused_early(w, m, &r, addr, now))
 		return;
 	res = passwd_db_check(users, m->u.auth_req.user, m->u.auth_req.pass);

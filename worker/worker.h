@@ -6,6 +6,7 @@
  *   conn.c              connection table, admission, the phases table,
  *                       conn_apply(): the only code that moves or closes one
  *   login.c  tunnel.c   handlers of the HTTP phases and of the tunnel
+ *   sources.c           pending connections counted by source (admission)
  *   tunio.c             TUN queue, write batch, routing, hand-offs
  *   tls.c               GnuTLS transport: read-ahead, records, send queues
  *   ctx.c    chan.c     W and reloaded settings; messages to the master
@@ -122,7 +123,7 @@ struct conn {
 	time_t deadline;  /* handshake / login deadline, 0 in TUNNEL */
 	time_t last_rx;
 	char peer[64];
-	uint8_t addr[16]; /* peer address (IPv4 in the first 4 bytes) */
+	uint8_t addr[16]; /* the peer's address key (common/addrkey.h) */
 	bool pending;	  /* on the pending list: not yet a tunnel */
 	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
