@@ -40,7 +40,7 @@ const struct cfg_key cfg_keys[] = {
     {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RL},
     {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RL},
     {"tls.priorities", CT_STRING, OFF(tls_priorities), 0,
-     "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", 0, 0, 0, RL},
+     "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA", 0, 0, 0, RL},
     {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RQ | RL},
     {"network.tun", CT_IFNAME, OFF(tun_name), 0, "tunneld0", 0, 1, 15, 0},
     {"network.mtu", CT_UINT, OFF(mtu), 0, NULL, 1400, 576, 9000, 0},

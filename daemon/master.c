@@ -6,6 +6,7 @@
  *   wchan.c    per-worker channels: control messages, log forwarding
  *   auth.c     logins and CONNECTs, the session table, the password db
  *   reload.c   SIGHUP as a transaction
+ *   keyproc.c  the key process, the only holder of the private key
  *   control.c  tunnelctl
  * Signal handlers do not exist: signals arrive through the signalfd and
  * the loop acts on them (signals[] below). */
@@ -29,6 +30,7 @@
 #include "daemon/control.h"
 #include "daemon/events.h"
 #include "daemon/fsutil.h"
+#include "daemon/keyproc.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
@@ -132,8 +134,9 @@ static uint64_t monotonic_usec(void)
 
 /* SIGHUP is a transaction (reload.c): load everything new first; on any
  * error change nothing.  Then commit each part to its owner: the config
- * (ours), users (auth.c), TLS credentials for new workers (slots.c), and
- * the workers get the TLS material and the settings for new sessions. */
+ * (ours), users (auth.c), the key (the key process), TLS credentials for
+ * new workers (slots.c), and the workers get the certificate and the
+ * settings for new sessions. */
 static void do_reload(void)
 {
 	struct reload_set rs;
@@ -142,7 +145,9 @@ static void do_reload(void)
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
 		auth_swap_users(&rs.pw);
-		slots_swap_tls(&rs.cred, &rs.prio);
+		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
+		rs.tls.committed = true;
+		slots_swap_tls(&rs.tls.cred, &rs.tls.prio);
 		reload_push(&rs, &M.cfg, M.n);
 		log_info("reloaded %s: %zu users", M.opts.config, auth_user_count());
 		reload_discard(&rs); /* the old users and credentials */
@@ -223,6 +228,7 @@ static void on_timer(void)
 	if (read(M.timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	auth_tick(now);
+	keyproc_tick(now);
 	if (!M.stopping && !M.draining)
 		slots_respawn_due(now);
 	if (M.announced && !M.stopping)
@@ -325,20 +331,44 @@ static int init(struct cfg *cfg, const struct master_opts *opts)
 	return 0;
 }
 
-/* Read the files (users, TLS, the workers' prison), detach if asked, then
- * the session table and the owner map the workers will share. */
+/* The key process, then the key (read by it from the file opened before
+ * detaching) and the credentials workers inherit, as a reload makes them;
+ * the master never holds the private key. */
+static int start_keys(struct reload_tls *tls)
+{
+	struct keyproc_env ke = {.n = M.n, .forget = forget_in_worker};
+
+	slots_identity(&ke.uid, &ke.gid, &ke.chroot_dir);
+	if (keyproc_start(&ke) < 0 || reload_tls_load(tls, &M.cfg, M.cfg.path) < 0)
+		return -1;
+	keyproc_commit(tls->gen, M.cfg.tls_key);
+	tls->committed = true;
+	slots_swap_tls(&tls->cred, &tls->prio);
+	return 0;
+}
+
+/* Read the files (users, the certificate, the workers' prison) and open
+ * the key, detach if asked, start the key process, then the session
+ * table and the owner map the workers will share. */
 static int load_and_detach(void)
 {
+	struct reload_tls tls = {.key_fd = -1};
+	int r = -1;
+
 	if (auth_load_users(M.cfg.password_file) < 0)
 		return -1;
-	if (slots_load_tls(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0)
+	if (slots_set_identity(&M.cfg) < 0 || reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
 		return -1;
-	/* Files are read; the rest needs no path relative to our cwd. */
+	/* Files are read or open; the rest needs no path relative to our
+	 * cwd.  The key process starts after detaching: it dies with its
+	 * parent. */
 	if (M.opts.daemon && daemon_start() < 0)
-		return log_errno(-errno, "daemonizing");
-	if (M.opts.pid_file && pidfile_acquire(M.opts.pid_file, &M.pid_fd) < 0)
-		return -1;
-	return auth_open(&M.cfg);
+		log_errno(-errno, "daemonizing");
+	else if ((!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
+		 start_keys(&tls) == 0)
+		r = auth_open(&M.cfg);
+	reload_tls_free(&tls);
+	return r;
 }
 
 /* Signals blocked and read from a signalfd, a 1 s timer, the epoll, and
@@ -481,6 +511,7 @@ static void shut_down(void)
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
 	slots_free();
+	keyproc_stop();
 	wchan_free();
 	auth_close();
 	cfg_free(&M.cfg);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 #include <gnutls/gnutls.h>
 
 #include "common/pool.h"
@@ -25,14 +26,16 @@ struct slots_env {
 	void (*forget)(void);
 };
 
-/* Workers' TLS credentials from cfg's files.  0, or -EINVAL logged. */
-int slots_load_tls(const struct cfg *cfg);
-/* Reload: new credentials for workers spawned from now on; the old ones
- * land in *cred and *prio for the caller to free. */
+/* New credentials for workers spawned from now on (built by reload.c, at
+ * start too); the old ones, or NULLs, land in *cred and *prio for the
+ * caller to free. */
 void slots_swap_tls(gnutls_certificate_credentials_t *cred, gnutls_priority_t *prio);
 /* Workers run as cfg's user:group inside an empty root-owned directory;
  * look them up and make the directory.  0, or -errno logged. */
 int slots_set_identity(const struct cfg *cfg);
+/* That identity (uid 0 and no directory when not run as root), for the key
+ * process. */
+void slots_identity(uid_t *uid, gid_t *gid, const char **chroot_dir);
 
 /* The TUN device with one queue per slot, steering, one listener per slot
  * and listen address (or the ones from socket activation), the inboxes.

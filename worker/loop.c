@@ -216,6 +216,8 @@ static int setup(const struct worker_env *env)
 
 	ctx_init(env);
 	tls_init(env);
+	if (keysign_init(env->key_fd) < 0)
+		return log_errno(-errno, "the key process's socket");
 	if (conn_init() < 0 || tunio_init() < 0)
 		return log_errno(-ENOMEM, "worker tables");
 	W.ep = epoll_create1(EPOLL_CLOEXEC);

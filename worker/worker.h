@@ -9,6 +9,7 @@
  *   sources.c           pending connections counted by source (admission)
  *   tunio.c             TUN queue, write batch, routing, hand-offs
  *   tls.c               GnuTLS transport: read-ahead, records, send queues
+ *   keysign.c           signatures by the key process (credentials' key)
  *   ctx.c    chan.c     W and reloaded settings; messages to the master
  *
  * sandbox.c is entered once, by loop.c, before serving. */
@@ -29,7 +30,8 @@
 
 /* Everything a worker gets from the master at fork.  Workers are not
  * exec'ed: they inherit the parsed config, the loaded certificate and the
- * GnuTLS priority cache, so they never need to open a file. */
+ * GnuTLS priority cache, so they never need to open a file.  Not the
+ * private key: neither the master nor a worker ever holds it. */
 struct worker_env {
 	unsigned id, n_workers;
 	const struct cfg *cfg;
@@ -45,7 +47,8 @@ struct worker_env {
 	struct pool_geom geom;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
-	uid_t uid; /* unprivileged user and group to become */
+	int key_fd; /* its socket to the key process (keysign.c) */
+	uid_t uid;  /* unprivileged user and group to become */
 	gid_t gid;
 	const char *chroot_dir; /* empty directory to confine the worker to */
 };
@@ -181,6 +184,15 @@ int chan_send(const struct ipc_msg *m);
 /* IPC_CLOSED / IPC_STATS with c's counters, which restart from zero. */
 void chan_report_closed(struct conn *c, bool end_session, const char *reason);
 void chan_report_stats(struct conn *c);
+
+/* keysign.c: the private key lives in the key process.  keysign_init: the
+ * worker's socket to it, with the wait's bounds (before the sandbox); 0 or
+ * -errno.  keysign_cred: credentials with the PEM certificate chain and a
+ * key object whose signatures the key process makes with its key of
+ * generation gen (master and workers); 0 or a GnuTLS error code. */
+int keysign_init(int fd);
+int keysign_cred(const gnutls_datum_t *cert_pem, uint32_t gen,
+		 gnutls_certificate_credentials_t *out);
 
 /* tls.c: the transport.  Returns codes; never closes a connection and
  * knows nothing of phases. */

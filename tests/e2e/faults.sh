@@ -67,8 +67,10 @@ td_pass "log destination failing: service and forwarding went on, $lost lost lin
 
 # 3. kill -9 of the master.
 master=$TD_PID
+# Its children: 2 workers and the key process; all die with it.
 workers=$(worker_pids "$master")
-[ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
+[ "$(echo "$workers" | wc -w)" = 3 ] ||
+	td_fail "expected 2 workers and the key process, found: $(echo $workers)"
 kill -9 "$master"
 deadline=$(($(lab__now_ms) + 3000))
 for w in $workers; do

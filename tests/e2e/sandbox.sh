@@ -1,6 +1,6 @@
 #!/bin/bash
-# Workers are confined: not root, chrooted into an empty directory,
-# no_new_privs, seccomp filter mode.  In test builds a worker told to open
+# Workers and the key process are confined: not root, chrooted into an
+# empty directory, no_new_privs, seccomp filter mode.  In test builds a worker told to open
 # a file is killed by the filter; the master logs it and respawns the
 # worker in the same slot, and the client comes back with its address.
 #
@@ -18,8 +18,10 @@ lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"
 ip4=$(lab_client_state c1 ip4)
 
+# The master's children: 2 workers and the key process.
 workers=$(pgrep -P "$TD_PID" || true)
-[ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
+[ "$(echo "$workers" | wc -w)" = 3 ] ||
+	td_fail "expected 2 workers and the key process, found: $(echo $workers)"
 nobody=$(id -u nobody)
 for w in $workers; do
 	st=/proc/$w/status
@@ -33,7 +35,7 @@ for w in $workers; do
 	[ -z "$(ls -A "$root")" ] || td_fail "chroot $root is not empty"
 done
 [ "$(awk '/^Uid:/ {print $2}' "/proc/$TD_PID/status")" = 0 ] || td_fail "master is not root"
-td_pass "workers: uid $nobody, seccomp filter, no_new_privs, root $root (empty)"
+td_pass "workers and key process: uid $nobody, seccomp filter, no_new_privs, root $root (empty)"
 
 if ! "$TD_BIN" --version | grep -q "test hooks"; then
 	echo "SKIP: the forbidden-syscall trigger needs --enable-test-hooks"
@@ -57,6 +59,6 @@ lab_wait_event c1 reconnect 1 30 || td_fail "client did not reconnect"
 lab_wait_client c1 20 || td_fail "client not up after the respawn"
 [ "$(lab_client_state c1 ip4)" = "$ip4" ] || td_fail "address changed after the respawn"
 lab_ping_ok c1 198.18.1.2 || td_fail "no traffic after the respawn"
-[ "$(pgrep -P "$TD_PID" | wc -l)" = 2 ] || td_fail "not two workers after the respawn"
+[ "$(pgrep -P "$TD_PID" | wc -l)" = 3 ] || td_fail "not two workers and the key process after the respawn"
 td_pass "forbidden openat killed worker $slot; respawned; client back on $ip4"
 td_stop || td_fail "unclean stop"
