@@ -64,6 +64,7 @@ static const struct {
     {"getrandom", "ECDSA nonces, RSA blinding and PSS salts"},
     {"clock_gettime", "GnuTLS, when the vDSO is not used"},
     {"gettimeofday", "time() fallback without the vDSO"},
+    {"time", "time() fallback without the vDSO"},
     {"brk", "malloc"},
     {"mmap", "malloc: large allocations (not executable)"},
     {"munmap", "free of large allocations"},
