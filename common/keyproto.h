@@ -30,11 +30,11 @@ enum key_op {
 };
 
 struct key_req {
-	uint32_t op;   /* enum key_op */
-	uint32_t id;   /* echoed in the answer */
-	uint32_t gen;  /* the key: each certificate names the generation of its key */
-	int32_t algo;  /* gnutls_sign_algorithm_t of a sign request */
-	uint32_t len;  /* bytes of data used */
+	uint32_t op;  /* enum key_op */
+	uint32_t id;  /* echoed in the answer */
+	uint32_t gen; /* the key: each certificate names the generation of its key */
+	int32_t algo; /* gnutls_sign_algorithm_t of a sign request */
+	uint32_t len; /* bytes of data used */
 	uint8_t data[KEY_DATA_MAX];
 };
 

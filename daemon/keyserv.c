@@ -127,7 +127,8 @@ static int sign(const struct key_req *rq, gnutls_datum_t *sig)
 	/* What GnuTLS hands an external key: for PKCS#1 v1.5 the DigestInfo
 	 * as "raw RSA", for everything else the hash and its algorithm. */
 	if (algo == GNUTLS_SIGN_RSA_RAW)
-		return gnutls_privkey_sign_hash(k->pk, 0, GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, &in, sig);
+		return gnutls_privkey_sign_hash(k->pk, 0, GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, &in,
+						sig);
 	return gnutls_privkey_sign_hash2(k->pk, algo, 0, &in, sig);
 }
 
@@ -136,7 +137,8 @@ static void answer(int fd, uint32_t id, int status, const void *out, size_t len)
 	struct key_resp rs = {.id = id, .status = status};
 
 	if (status == 0 && len <= sizeof(rs.out)) {
-		memcpy(rs.out, out, len);
+		if (len)
+			memcpy(rs.out, out, len);
 		rs.len = (uint32_t)len;
 	} else if (status == 0) {
 		rs.status = GNUTLS_E_SHORT_MEMORY_BUFFER;
@@ -215,7 +217,9 @@ static void on_master(int ctl)
 	} cm;
 	struct key_req rq;
 	struct iovec iov = {&rq, sizeof(rq)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.buf,
 			    .msg_controllen = sizeof(cm.buf)};
 	gnutls_datum_t spki = {NULL, 0};
 	ssize_t n = recvmsg(ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -270,7 +274,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	/* Not async-signal-safe, but this build exists to debug the list. */
-	n = snprintf(line, sizeof(line), "tunneld: keys: error: seccomp: forbidden syscall %s (%d)\n",
+	n = snprintf(line, sizeof(line),
+		     "tunneld: keys: error: seccomp: forbidden syscall %s (%d)\n",
 		     name ? name : "?", si->si_syscall);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line, (size_t)n);
@@ -306,7 +311,7 @@ static int load_seccomp(void)
 #ifdef SECCOMP_TRAP
 		else if (nr == SCMP_SYS(write))
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					     SCMP_A0(SCMP_CMP_EQ, STDERR_FILENO));
+					     SCMP_A0(SCMP_CMP_EQ, STDERR_FILENO, 0));
 #endif
 		else
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);

@@ -12,8 +12,8 @@ struct keyserv_env {
 	int ctl;	    /* the master's socket: KEY_LOAD, KEY_COMMIT, KEY_DROP */
 	const int *workers; /* n sockets, one per worker slot: sign requests */
 	unsigned n;
-	int null_fd;	    /* /dev/null, for fds 0-2 */
-	uid_t uid;	    /* who to become; root (0) when the master is not root */
+	int null_fd; /* /dev/null, for fds 0-2 */
+	uid_t uid;   /* who to become; root (0) when the master is not root */
 	gid_t gid;
 	const char *chroot_dir; /* NULL: stay (a test run as a user) */
 };

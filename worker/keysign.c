@@ -83,15 +83,18 @@ static int ask(const struct keyref *ref, enum key_op op, gnutls_sign_algorithm_t
 		;
 	rq.len = in->size;
 	memcpy(rq.data, in->data, in->size);
-	if (send(key_fd, &rq, KEY_REQ_HEAD + rq.len, MSG_NOSIGNAL) != (ssize_t)(KEY_REQ_HEAD + rq.len))
+	if (send(key_fd, &rq, KEY_REQ_HEAD + rq.len, MSG_NOSIGNAL) !=
+	    (ssize_t)(KEY_REQ_HEAD + rq.len))
 		n = -1;
 	else
 		n = await(rq.id, &rs);
 	if (n < 0) {
-		log_err("key process: no answer to a sign request within %d ms", KEYSIGN_TIMEOUT_MS);
+		log_err("key process: no answer to a sign request within %d ms",
+			KEYSIGN_TIMEOUT_MS);
 		return GNUTLS_E_PK_SIGN_FAILED;
 	}
-	if (rs.status < 0 || rs.len == 0 || rs.len > KEY_OUT_MAX || KEY_RESP_HEAD + rs.len != (size_t)n) {
+	if (rs.status < 0 || rs.len == 0 || rs.len > KEY_OUT_MAX ||
+	    KEY_RESP_HEAD + rs.len != (size_t)n) {
 		log_err("key process: signing failed: %s",
 			rs.status < 0 ? gnutls_strerror(rs.status) : "a malformed answer");
 		return rs.status < 0 ? rs.status : GNUTLS_E_PK_SIGN_FAILED;

@@ -2,7 +2,8 @@
 /* memscan PID HEX...: how often each byte string (given in hex) occurs in
  * the readable memory of process PID, read through /proc/PID/mem (root).
  * Prints one line per string, "INDEX COUNT", in the order given; exits 1
- * when the process's memory cannot be read at all.  Used by
+ * when the process's memory cannot be read at all.  Mappings over 1 GiB
+ * are skipped (and named on stderr).  Used by
  * tests/e2e/keyproc.sh to look for the private key in each process. */
 #include "config.h"
 
@@ -16,6 +17,9 @@
 
 #define CHUNK	(1 << 20)
 #define MAX_PAT 16
+/* Larger mappings are reservations, not data: a sanitizer's shadow memory
+ * maps terabytes readable.  No heap or stack of tunneld comes near. */
+#define REGION_MAX (1ull << 30)
 
 static uint8_t pat[MAX_PAT][512];
 static size_t pat_len[MAX_PAT], longest;
@@ -120,15 +124,24 @@ int main(int argc, char **argv)
 	mem = open(path, O_RDONLY);
 	if (!maps || mem < 0) {
 		fprintf(stderr, "memscan: %s: %s\n", path, strerror(errno));
+		free(buf);
 		return 1;
 	}
 	while (fgets(line, sizeof(line), maps)) {
 		char perms[8];
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) == 3 &&
-		    perms[0] == 'r')
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) != 3 ||
+		    perms[0] != 'r')
+			continue;
+		if (end - start > REGION_MAX)
+			fprintf(stderr, "memscan: skipped %" PRIu64 " MiB at %" PRIx64 "\n",
+				(end - start) >> 20, start);
+		else
 			total += region(mem, start, end, buf);
 	}
+	fclose(maps);
+	close(mem);
+	free(buf);
 	if (total == 0) {
 		fprintf(stderr, "memscan: nothing of process %s could be read\n", argv[1]);
 		return 1;
