@@ -5,7 +5,8 @@
  * (daemon/keyserv.c) on this worker's own socketpair and wait for the
  * signature.  GnuTLS calls them synchronously in the middle of a
  * handshake, so the wait blocks the loop; it is bounded by the socket's
- * timeouts (KEYSIGN_TIMEOUT_MS), set once before the sandbox.  A taken-over
+ * timeouts (KEYSIGN_TIMEOUT_MS), set once before the sandbox, and after
+ * one that ran out signing fails at once for a while (KEYSIGN_PAUSE_S).  A taken-over
  * worker can ask for signatures, as it could make them before, but it can
  * no longer read the key: no file, no copy in its memory.
  *
@@ -21,14 +22,19 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <gnutls/abstract.h>
 
 #include "common/keyproto.h"
 #include "common/log.h"
 
-#define KEYSIGN_TIMEOUT_MS 1000
-#define CHAIN_MAX	   16 /* certificates in a chain */
-#define STALE_MAX	   4  /* late answers read before giving up */
+#define KEYSIGN_TIMEOUT_MS 500
+/* After a request found no answer, signing fails at once for this long: a
+ * dead key process (the master starts another within about a second)
+ * would otherwise cost the loop a full wait for every handshake. */
+#define KEYSIGN_PAUSE_S 2
+#define CHAIN_MAX	16 /* certificates in a chain */
+#define STALE_MAX	4  /* late answers read before giving up */
 
 /* What a private key object of the credentials stands for. */
 struct keyref {
@@ -39,6 +45,7 @@ struct keyref {
 
 static int key_fd = -1;
 static uint32_t next_id;
+static time_t paused_until;
 
 int keysign_init(int fd)
 {
@@ -76,7 +83,7 @@ static int ask(const struct keyref *ref, enum key_op op, gnutls_sign_algorithm_t
 	struct key_resp rs;
 	ssize_t n;
 
-	if (key_fd < 0 || in->size > KEY_DATA_MAX)
+	if (key_fd < 0 || in->size > KEY_DATA_MAX || time(NULL) < paused_until)
 		return GNUTLS_E_PK_SIGN_FAILED;
 	/* Answers that came after their request gave up. */
 	while (recv(key_fd, &rs, sizeof(rs), MSG_DONTWAIT) > 0)
@@ -89,8 +96,10 @@ static int ask(const struct keyref *ref, enum key_op op, gnutls_sign_algorithm_t
 	else
 		n = await(rq.id, &rs);
 	if (n < 0) {
-		log_err("key process: no answer to a sign request within %d ms",
-			KEYSIGN_TIMEOUT_MS);
+		paused_until = time(NULL) + KEYSIGN_PAUSE_S;
+		log_err("key process: no answer to a sign request within %d ms; handshakes "
+			"fail for %d s without waiting",
+			KEYSIGN_TIMEOUT_MS, KEYSIGN_PAUSE_S);
 		return GNUTLS_E_PK_SIGN_FAILED;
 	}
 	if (rs.status < 0 || rs.len == 0 || rs.len > KEY_OUT_MAX ||
