@@ -388,6 +388,17 @@ static int markup(struct scan *s, struct authxml *out)
 	return start_tag(s, out);
 }
 
+/* TAB, LF and CR are XML characters, raw or as &#9; &#10; &#13;, and so
+ * is DEL: the document's rules do not keep them out of a user name, so the
+ * decoded name is checked. */
+static bool has_control(const char *str)
+{
+	for (; *str; str++)
+		if ((unsigned char)*str < 0x20 || *str == 0x7f)
+			return true;
+	return false;
+}
+
 int authxml_parse(const char *body, size_t len, struct authxml *out)
 {
 	struct scan s;
@@ -407,6 +418,12 @@ int authxml_parse(const char *body, size_t len, struct authxml *out)
 	/* A document cut short never yields fields. */
 	if (!s.root_closed)
 		goto fail;
+	if (out->have_username && has_control(out->username)) {
+		explicit_bzero(out->password, sizeof(out->password));
+		memset(out->group, 0, sizeof(out->group));
+		out->have_password = false;
+		return AUTHXML_BAD_USER;
+	}
 	return 0;
 fail:
 	reset(out);

@@ -18,10 +18,17 @@ struct authxml {
 	char group[AUTHXML_MAX_FIELD]; /* <group-select>, may be empty */
 };
 
+/* authxml_parse(): a well-formed document whose user name holds a control
+ * character (below 0x20, or 0x7f; also one written as an entity such as
+ * &#10;).  No account has one, and it would only serve to forge log lines. */
+#define AUTHXML_BAD_USER (-2)
+
 /* Parse a client document.  0 on success; -1 if the body is not a
- * config-auth document or a field is too long / badly escaped.  Tolerates
- * whatever the stock client sends (XML declaration, attributes, unknown
- * elements, <opaque>, whitespace).  Does not allocate. */
+ * config-auth document or a field is too long / badly escaped (*out is
+ * wiped); AUTHXML_BAD_USER (above: only type, have_username and username
+ * are kept, for the log line, which must escape it).  Tolerates whatever
+ * the stock client sends (XML declaration, attributes, unknown elements,
+ * <opaque>, whitespace).  Does not allocate. */
 int authxml_parse(const char *body, size_t len, struct authxml *out);
 
 /* Server documents.  Return the length written (excluding NUL), or -1 if

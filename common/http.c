@@ -1,6 +1,8 @@
 /* Worker (unprivileged): parses one HTTP/1.x request from decrypted bytes
- * during login and CONNECT.  Owns no state between calls: each call reads
- * the request again from the start of the caller's buffer. */
+ * during login and CONNECT.  Owns no state: the caller keeps a struct
+ * http_parser per unfinished request, so a call with more bytes reads only
+ * what is new (whole lines once, and a line still without its LF from
+ * where the last search for it stopped). */
 #include "config.h"
 #include "common/http.h"
 
@@ -8,9 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* A call scans at most max_header bytes of header (plus a fixed amount of
- * work per header line) and never touches the body, so re-parsing from the
- * start each time more bytes arrive stays cheap and bounded. */
+/* All calls for one request together scan at most max_header bytes of
+ * header once for line ends and read each line once (plus a fixed amount
+ * of work per header line), and never touch the body. */
 
 /* Beyond this an MTU header is nonsense; refusing it keeps the arithmetic
  * far from overflow on every platform. */
@@ -98,16 +100,27 @@ static void parse_number(const char *p, size_t n, long *out)
 	*out = v;
 }
 
-/* The line that starts at off and ends with an LF before end.  Returns the
- * offset just past the LF, or 0 when no LF has arrived yet. */
-static size_t next_line(const char *buf, size_t off, size_t end, struct line *l)
+/* The line that starts at p->off and ends with an LF before end.  Returns
+ * the offset just past the LF, or 0 when no LF has arrived yet; the search
+ * starts where the last one gave up. */
+static size_t next_line(struct http_parser *p, const char *buf, size_t end, struct line *l)
 {
-	const char *lf = memchr(buf + off, '\n', end - off);
+	const char *lf;
 
-	if (lf == NULL)
+	if (p->scanned < p->off)
+		p->scanned = p->off;
+	if (p->scanned >= end)
 		return 0;
-	l->p = buf + off;
+	lf = memchr(buf + p->scanned, '\n', end - p->scanned);
+	if (lf == NULL) {
+		p->work += end - p->scanned;
+		p->scanned = end;
+		return 0;
+	}
+	p->work += (size_t)(lf - (buf + p->scanned)) + 1;
+	l->p = buf + p->off;
 	l->n = (size_t)(lf - l->p);
+	p->work += l->n; /* the line is read once more, by its parser */
 	if (l->n > 0 && l->p[l->n - 1] == '\r')
 		l->n--;
 	return (size_t)(lf - buf) + 1;
@@ -329,52 +342,90 @@ static int parse_header(const struct line *l, struct http_req *req, struct hdr_s
 	return 0;
 }
 
-long http_parse(const char *buf, size_t len, const struct http_limits *lim, struct http_req *req)
+void http_parser_init(struct http_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+/* The header block, line by line from where p stopped: 1 when it ended
+ * (at the empty line), 0 when more bytes are needed, -1 on an error. */
+static int parse_lines(struct http_parser *p, const char *buf, size_t len,
+		       const struct http_limits *lim)
 {
 	/* The whole header block must fit in max_header bytes, so its end is
 	 * never searched for beyond them. */
 	size_t end = len < lim->max_header ? len : lim->max_header;
-	size_t off = 0, next;
-	struct hdr_state st = {false, false};
-	bool have_request_line = false;
-	unsigned nheaders = 0;
+	struct hdr_state st;
+	size_t next;
 	struct line l;
 
-	memset(req, 0, sizeof(*req));
 	for (;;) {
-		next = next_line(buf, off, end, &l);
+		next = next_line(p, buf, end, &l);
 		if (next == 0) {
 			if (len > lim->max_header)
-				return fail(req, 431, "request header too large");
+				return fail(&p->req, 431, "request header too large");
 			return 0;
 		}
-		off = next;
-		if (!have_request_line) {
+		p->off = next;
+		if (!p->have_request_line) {
 			/* RFC 9112 2.2: ignore empty lines before the request
 			 * line, e.g. a stray CRLF after the previous body. */
 			if (l.n == 0)
 				continue;
-			if (parse_request_line(&l, req) < 0)
+			if (parse_request_line(&l, &p->req) < 0)
 				return -1;
-			have_request_line = true;
+			p->have_request_line = true;
 			continue;
 		}
 		if (l.n == 0)
-			break;
-		if (++nheaders > lim->max_headers)
-			return fail(req, 431, "too many header lines");
-		if (parse_header(&l, req, &st) < 0)
+			return 1;
+		if (++p->nheaders > lim->max_headers)
+			return fail(&p->req, 431, "too many header lines");
+		st = (struct hdr_state){p->conn_close, p->conn_keep_alive};
+		if (parse_header(&l, &p->req, &st) < 0)
 			return -1;
+		p->conn_close = st.conn_close;
+		p->conn_keep_alive = st.conn_keep_alive;
 	}
+}
 
-	req->header_len = off;
-	req->keep_alive = !st.conn_close && (req->minor == 1 || st.conn_keep_alive);
+static long parse_more(struct http_parser *p, const char *buf, size_t len,
+		       const struct http_limits *lim)
+{
+	struct http_req *req = &p->req;
+	int r;
+
+	if (!p->header_done) {
+		r = parse_lines(p, buf, len, lim);
+		if (r <= 0)
+			return r;
+		p->header_done = true;
+		req->header_len = p->off;
+		req->keep_alive = !p->conn_close && (req->minor == 1 || p->conn_keep_alive);
+		if (req->has_length && req->content_length > lim->max_body)
+			return fail(req, 413, "request body too large");
+	}
 	if (!req->has_length)
-		return (long)off;
-	if (req->content_length > lim->max_body)
-		return fail(req, 413, "request body too large");
-	if (len - off < req->content_length)
+		return (long)p->off;
+	if (len - p->off < req->content_length)
 		return 0;
-	req->body = (struct http_str){buf + off, req->content_length};
-	return (long)(off + req->content_length);
+	req->body = (struct http_str){buf + p->off, req->content_length};
+	return (long)(p->off + req->content_length);
+}
+
+long http_parse_more(struct http_parser *p, const char *buf, size_t len,
+		     const struct http_limits *lim, struct http_req *req)
+{
+	long r = parse_more(p, buf, len, lim);
+
+	*req = p->req;
+	return r;
+}
+
+long http_parse(const char *buf, size_t len, const struct http_limits *lim, struct http_req *req)
+{
+	struct http_parser p;
+
+	http_parser_init(&p);
+	return http_parse_more(&p, buf, len, lim, req);
 }

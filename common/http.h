@@ -56,4 +56,28 @@ void http_limits_default(struct http_limits *lim);
  * regard to case; lines may end in CRLF or LF. */
 long http_parse(const char *buf, size_t len, const struct http_limits *lim, struct http_req *req);
 
+/* Where the parse of an unfinished request stopped, so that the next call,
+ * with more bytes, goes on from there: each byte is looked at a bounded
+ * number of times however the request is cut up (one byte per TLS record
+ * costs O(total), not O(total^2)).  Only the lines read so far are kept;
+ * they point into the caller's buffer. */
+struct http_parser {
+	struct http_req req; /* what the lines read so far say */
+	size_t off;	     /* the first line not read yet */
+	size_t scanned;	     /* buf[off..scanned) holds no LF */
+	unsigned nheaders;
+	bool have_request_line, header_done;
+	bool conn_close, conn_keep_alive;
+	size_t work; /* bytes looked at, all calls together (tests) */
+};
+
+/* Start a request: before its first byte, and after every result but 0. */
+void http_parser_init(struct http_parser *p);
+
+/* http_parse() of buf[0..len), going on where p stopped.  Between calls
+ * buf stays where it is and only grows at its end.  The same results as
+ * http_parse() on the same bytes. */
+long http_parse_more(struct http_parser *p, const char *buf, size_t len,
+		     const struct http_limits *lim, struct http_req *req);
+
 #endif

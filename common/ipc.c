@@ -168,7 +168,7 @@ static int check_dtls(struct chk *k, const struct ipc_msg *m)
 	return text_ok(k, "cipher", m->u.dtls.cipher, sizeof(m->u.dtls.cipher), true);
 }
 
-/* The one variable-size message: header, certificate, key, priorities. */
+/* The one variable-size message: header, certificate, priorities. */
 static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 {
 	struct ipc_tls h;
@@ -180,16 +180,18 @@ static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 		return bad(k, "%zu bytes, over %u", len, (unsigned)IPC_TLS_MAX);
 	memcpy(&h, buf, sizeof(h));
 	/* Each part is bounded first, so the sum cannot wrap. */
-	if (h.cert_len == 0 || h.cert_len > IPC_TLS_MAX || h.key_len == 0 ||
-	    h.key_len > IPC_TLS_MAX || h.prio_len == 0 || h.prio_len > IPC_TLS_MAX)
-		return bad(k, "part lengths %u, %u, %u not within 1..%u", h.cert_len, h.key_len,
-			   h.prio_len, (unsigned)IPC_TLS_MAX);
-	body = (size_t)h.cert_len + h.key_len + h.prio_len;
+	if (h.cert_len == 0 || h.cert_len > IPC_TLS_MAX || h.prio_len == 0 ||
+	    h.prio_len > IPC_TLS_MAX)
+		return bad(k, "part lengths %u, %u not within 1..%u", h.cert_len, h.prio_len,
+			   (unsigned)IPC_TLS_MAX);
+	if (h.key_gen == 0)
+		return bad(k, "key generation 0");
+	body = (size_t)h.cert_len + h.prio_len;
 	if (body != len - sizeof(h))
 		return bad(k, "parts add up to %zu bytes, the datagram carries %zu", body,
 			   len - sizeof(h));
 	/* The priorities become a C string: a NUL would cut them short. */
-	if (memchr(buf + sizeof(h) + h.cert_len + h.key_len, '\0', h.prio_len) != NULL)
+	if (memchr(buf + sizeof(h) + h.cert_len, '\0', h.prio_len) != NULL)
 		return bad(k, "the priority string holds a NUL byte");
 	return 0;
 }

@@ -26,9 +26,9 @@ enum ipc_type {
 	IPC_STATS,	  /* w->m: periodic counters of a live tunnel */
 	IPC_DISCONNECT,	  /* m->w: end this tunnel and its session (administrator) */
 	IPC_SETTINGS,	  /* m->w: reloaded settings for new sessions */
-	IPC_TLS,	  /* m->w: reloaded certificate, key, priorities (variable size) */
-	IPC_AUTH_CANCEL,  /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
-	IPC_DTLS,	  /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
+	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
+	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
+	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -108,10 +108,12 @@ struct ipc_msg {
 };
 
 /* IPC_TLS is the one message of variable size: this header, then the PEM
- * certificate, the PEM key and the priority string (each without NUL). */
+ * certificate chain and the priority string (each without NUL).  The key
+ * stays in the key process (daemon/keyserv.c): key_gen names the
+ * generation that signs for this certificate. */
 struct ipc_tls {
 	uint32_t type; /* IPC_TLS */
-	uint32_t cert_len, key_len, prio_len;
+	uint32_t cert_len, key_gen, prio_len;
 };
 #define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
 
@@ -129,7 +131,7 @@ enum ipc_dir {
  * worker's; nothing beyond them is read.
  * Accepts it only if the type is known and may arrive from that direction,
  * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
- * header plus cert_len + key_len + prio_len exactly), every text field is
+ * header plus cert_len + prio_len exactly, key_gen not 0), every text field is
  * NUL-terminated inside its array, and numbers are in range (statuses,
  * counts, address families, prefix lengths, log levels, timeouts).
  * pool_size (struct pool_geom.size) bounds connect_resp.lease of a 200

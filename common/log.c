@@ -188,11 +188,44 @@ static int write_whole(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-void log_write_line(int level, const char *tag, const char *text)
+/* Client text and worker records reach this function, so it makes every
+ * line one line of printable bytes: a byte below 0x20 or 0x7f becomes
+ * \xNN.  Without it a user name holding "\n<0>" forges a line of its own,
+ * with the journal priority of the attacker's choice.  Returns the length
+ * written to out (NUL-terminated); cut short when cap is too small. */
+size_t log_escape(const char *in, char *out, size_t cap)
 {
-	char line[LOG_RECORD_MAX + 128];
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	if (cap == 0)
+		return 0;
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c >= 0x20 && c != 0x7f) {
+			if (n + 1 >= cap)
+				break;
+			out[n++] = (char)c;
+			continue;
+		}
+		if (n + 4 >= cap)
+			break;
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 15];
+	}
+	out[n] = '\0';
+	return n;
+}
+
+void log_write_line(int level, const char *tag, const char *in)
+{
+	char line[LOG_LINE_MAX + 128], text[LOG_LINE_MAX];
 	int n, fd = STDERR_FILENO;
 
+	log_escape(in, text, sizeof(text));
 	if (log_dest == DEST_SYSLOG) {
 		syslog(level, "%s: %s", tag, text);
 		return;

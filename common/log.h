@@ -5,9 +5,12 @@
 #define TUNNELD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #define LOG_RECORD_MAX 1024 /* one record: level byte + text */
+/* A line's text after escaping: every byte of a record may become \xNN. */
+#define LOG_LINE_MAX (4 * LOG_RECORD_MAX)
 
 /* Master: write to stderr (fd 2) with "<N>" prefixes when under systemd. */
 void log_init_master(int level);
@@ -25,8 +28,13 @@ int log_get_level(void);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* Master side: write an already formatted line at level, with a tag. */
+/* Master side: write an already formatted line at level, with a tag.
+ * Bytes of text below 0x20 and 0x7f are written as \xNN (log_escape):
+ * the line stays one line whatever a client or a worker put in it. */
 void log_write_line(int level, const char *tag, const char *text);
+/* in, escaped as log_write_line() does, into out (NUL-terminated, cut
+ * short at cap).  Returns the length written. */
+size_t log_escape(const char *in, char *out, size_t cap);
 unsigned long log_dropped(void);
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)

@@ -80,8 +80,9 @@ struct cfg {
 	unsigned max_handshakes;	  /* limits.max-handshakes: connections not yet tunnels */
 	unsigned max_handshakes_per_addr; /* limits.max-handshakes-per-address */
 	unsigned max_pending_logins;	  /* limits.max-pending-logins: password checks */
-	unsigned http_max_header;	  /* limits.http-max-header-bytes, default 8192 */
-	unsigned http_max_body;		  /* limits.http-max-body-bytes, default 16384 */
+	unsigned ipv6_prefix; /* limits.ipv6-prefix: an IPv6 client counts by this /N, default 64 */
+	unsigned http_max_header; /* limits.http-max-header-bytes, default 8192 */
+	unsigned http_max_body;	  /* limits.http-max-body-bytes, default 16384 */
 	unsigned ban_failures;	/* auth.ban-failures: failed logins that ban an address, 0 = off */
 	unsigned ban_window;	/* auth.ban-window, s: the failures must fall within it */
 	unsigned ban_time;	/* auth.ban-time, s: how long the ban lasts */

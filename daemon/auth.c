@@ -213,7 +213,7 @@ void auth_login(unsigned w, struct ipc_msg *m)
 	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
 	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
 	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
-	ban_addr_of_peer(m->u.auth_req.peer, addr);
+	ban_addr_of_peer(m->u.auth_req.peer, cfg->ipv6_prefix, addr);
 	if (refused_early(w, m, &r, addr, time(NULL)))
 		return;
 	/* The hash runs in a hashing process; auth_login_done goes on. */
@@ -279,7 +279,7 @@ void auth_login_done(const struct hash_done *d)
 	if (d->result != PW_OK) {
 		/* Counted even when the client left meanwhile: closing the
 		 * connection early must not dodge a ban. */
-		ban_addr_of_peer(d->peer, addr);
+		ban_addr_of_peer(d->peer, cfg->ipv6_prefix, addr);
 		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
 			 passwd_result_str((enum passwd_result)d->result));
 		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
@@ -339,7 +339,7 @@ static void bad_cookie(unsigned w, const char *peer)
 	char addr[BAN_ADDR_LEN];
 	bool banned;
 
-	ban_addr_of_peer(peer, addr);
+	ban_addr_of_peer(peer, cfg->ipv6_prefix, addr);
 	banned = ban_left(addr, now, w) > 0;
 	log_ban(ban_fail(addr, now, &pol, w), &pol);
 	if (now != badck.window)

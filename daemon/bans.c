@@ -4,12 +4,17 @@
 #include "daemon/bans.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/addrkey.h"
 
 static struct ban bans[BAN_MAX];
 
-void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN])
+void ban_addr_of_peer(const char *peer, unsigned prefix6, char out[BAN_ADDR_LEN])
 {
+	char host[BAN_ADDR_LEN];
+	uint8_t key[ADDRKEY_LEN];
 	const char *end;
 	size_t n;
 
@@ -25,8 +30,10 @@ void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN])
 	n = (size_t)(end - peer);
 	if (n == 0 || n >= BAN_ADDR_LEN)
 		return;
-	memcpy(out, peer, n);
-	out[n] = '\0';
+	memcpy(host, peer, n);
+	host[n] = '\0';
+	if (addrkey_of_text(host, prefix6, key) == 0)
+		addrkey_text(key, prefix6, out, BAN_ADDR_LEN);
 }
 
 static struct ban *find(const char *addr)
@@ -110,13 +117,35 @@ const struct ban *ban_fail(const char *addr, time_t now, const struct ban_policy
 	return b;
 }
 
+/* Whether the entry's key is the network "NET/LEN" holding addr. */
+static bool covers(const char *entry, const char *addr)
+{
+	uint8_t net[ADDRKEY_LEN], key[ADDRKEY_LEN];
+	const char *slash = strchr(entry, '/');
+	char text[BAN_ADDR_LEN];
+	unsigned bits;
+
+	if (!slash || (size_t)(slash - entry) >= sizeof(text))
+		return false;
+	memcpy(text, entry, (size_t)(slash - entry));
+	text[slash - entry] = '\0';
+	bits = (unsigned)strtoul(slash + 1, NULL, 10);
+	return addrkey_of_text(text, 128, net) == 0 && addrkey_of_text(addr, bits, key) == 0 &&
+	       !addrkey_is_ipv4(key) && memcmp(net, key, sizeof(key)) == 0;
+}
+
 bool ban_lift(const char *addr, time_t now)
 {
-	struct ban *b = find(addr);
-	bool was = b && b->until > now;
+	bool was = false;
 
-	if (b)
+	for (unsigned i = 0; i < BAN_MAX; i++) {
+		struct ban *b = &bans[i];
+
+		if (!b->addr[0] || (strcmp(b->addr, addr) && !covers(b->addr, addr)))
+			continue;
+		was = was || b->until > now;
 		memset(b, 0, sizeof(*b));
+	}
 	return was;
 }
 

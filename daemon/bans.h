@@ -1,7 +1,9 @@
 /* Master: failed-login counting and address bans (auth.ban-*).  Keyed by
- * the client's address without its port.  Bounded: at most BAN_MAX
- * addresses are tracked; when full, the entry that would expire first
- * (never a live ban if anything else can go) makes room.
+ * the client's address key (common/addrkey.h) in text: an IPv4 address,
+ * or an IPv6 network of limits.ipv6-prefix bits ("2001:db8::/64").
+ * Bounded: at most BAN_MAX keys are tracked; when full, the entry that
+ * would expire first (never a live ban if anything else can go) makes
+ * room.
  *
  * The address is the worker's word (a taken-over worker can name any), so
  * a ban counts which workers reported the failures: while they all came
@@ -33,9 +35,11 @@ struct ban_policy {
 	unsigned window, time;
 };
 
-/* The address part of a peer as the worker writes it: "198.18.0.2:1234" or
- * "[fd00::2]:1234".  Writes "" when it is neither. */
-void ban_addr_of_peer(const char *peer, char out[BAN_ADDR_LEN]);
+/* The key of a peer as the worker writes it: "198.18.0.2:1234" gives
+ * "198.18.0.2", "[2001:db8::2]:1234" gives "2001:db8::/64" with prefix6 64
+ * (the address alone with 128), "[::ffff:198.18.0.2]:1" gives
+ * "198.18.0.2".  The port is optional.  Writes "" when it is no address. */
+void ban_addr_of_peer(const char *peer, unsigned prefix6, char out[BAN_ADDR_LEN]);
 
 /* Seconds left of a ban on addr for a connection on worker w, 0 when it
  * is not banned there. */
@@ -48,7 +52,8 @@ unsigned ban_left(const char *addr, time_t now, unsigned w);
  * the same NAT, would otherwise let the address guess without end). */
 const struct ban *ban_fail(const char *addr, time_t now, const struct ban_policy *p, unsigned w);
 
-/* Lift a ban (tunnelctl unban); false when the address was not banned. */
+/* Lift the ban on addr (tunnelctl unban): a key as ban_nth() shows it, or
+ * an IPv6 address inside a banned network.  False when none was banned. */
 bool ban_lift(const char *addr, time_t now);
 
 /* Drop entries whose ban and failure window have both passed. */

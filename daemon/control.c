@@ -381,11 +381,12 @@ static const char *cmd_unban(struct jw *w, const char *arg)
 {
 	char addr[BAN_ADDR_LEN];
 
-	/* Accept the address as tunnelctl bans shows it, or with a port. */
+	/* Accept the address as tunnelctl bans shows it, or with a port; an
+	 * IPv6 address lifts the ban on its network. */
 	if (strlen(arg) >= sizeof(addr))
 		return "no ban on that address";
 	if (arg[0] == '[' || (strchr(arg, ':') && strchr(arg, ':') == strrchr(arg, ':')))
-		ban_addr_of_peer(arg, addr);
+		ban_addr_of_peer(arg, 128, addr);
 	else
 		snprintf(addr, sizeof(addr), "%s", arg);
 	if (!ban_lift(addr, time(NULL)))

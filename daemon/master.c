@@ -7,6 +7,7 @@
  *   auth.c     logins and CONNECTs, the session table, the password db
  *   hashpool.c the hashing processes that check passwords for auth.c
  *   reload.c   SIGHUP as a transaction
+ *   keyproc.c  the key process, the only holder of the private key
  *   control.c  tunnelctl
  * Signal handlers do not exist: signals arrive through the signalfd and
  * the loop acts on them (signals[] below). */
@@ -32,6 +33,7 @@
 #include "daemon/fdlimit.h"
 #include "daemon/fsutil.h"
 #include "daemon/hashpool.h"
+#include "daemon/keyproc.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
@@ -137,8 +139,9 @@ static uint64_t monotonic_usec(void)
 
 /* SIGHUP is a transaction (reload.c): load everything new first; on any
  * error change nothing.  Then commit each part to its owner: the config
- * (ours), users (auth.c), TLS credentials for new workers (slots.c), and
- * the workers get the TLS material and the settings for new sessions. */
+ * (ours), users (auth.c), the key (the key process), TLS credentials for
+ * new workers (slots.c), and the workers get the certificate and the
+ * settings for new sessions. */
 static void do_reload(void)
 {
 	struct reload_set rs;
@@ -150,7 +153,9 @@ static void do_reload(void)
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
 		revoked = auth_revoke_changed();
-		slots_swap_tls(&rs.cred, &rs.prio);
+		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
+		rs.tls.committed = true;
+		slots_swap_tls(&rs.tls.cred, &rs.tls.prio);
 		reload_push(&rs, &M.cfg, M.n);
 		log_info("reloaded %s: %zu users%s", M.opts.config, auth_user_count(),
 			 revoked ? " (sessions of removed, locked or changed users ended)" : "");
@@ -237,6 +242,7 @@ static void on_timer(void)
 		return;
 	auth_tick(now);
 	hashpool_tick(now);
+	keyproc_tick(now);
 	if (!M.stopping && !M.draining)
 		slots_respawn_due(now);
 	if (M.announced && !M.stopping)
@@ -362,21 +368,45 @@ static int init(struct cfg *cfg, const struct master_opts *opts)
 	return fdlimit_apply(&M.cfg, M.n, true);
 }
 
-/* Read the files (users, TLS, the workers' prison), detach if asked, then
- * the session table and the owner map the workers will share. */
+/* The key process, then the key (read by it from the file opened before
+ * detaching) and the credentials workers inherit, as a reload makes them;
+ * the master never holds the private key. */
+static int start_keys(struct reload_tls *tls)
+{
+	struct keyproc_env ke = {.n = M.n, .forget = forget_in_worker};
+
+	slots_identity(&ke.uid, &ke.gid, &ke.chroot_dir);
+	if (keyproc_start(&ke) < 0 || reload_tls_load(tls, &M.cfg, M.cfg.path) < 0)
+		return -1;
+	keyproc_commit(tls->gen, M.cfg.tls_key);
+	tls->committed = true;
+	slots_swap_tls(&tls->cred, &tls->prio);
+	return 0;
+}
+
+/* Read the files (users, the certificate, the workers' prison) and open
+ * the key, detach if asked, start the key process, then the session
+ * table and the owner map the workers will share. */
 static int load_and_detach(void)
 {
+	struct reload_tls tls = {.key_fd = -1};
+	int r = -1;
+
 	if (auth_load_users(M.cfg.password_file) < 0)
 		return -1;
-	if (slots_load_tls(&M.cfg) < 0 || slots_load_profile(&M.cfg) < 0 ||
-	    slots_set_identity(&M.cfg) < 0)
+	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
+	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
 		return -1;
-	/* Files are read; the rest needs no path relative to our cwd. */
+	/* Files are read or open; the rest needs no path relative to our
+	 * cwd.  The key process starts after detaching: it dies with its
+	 * parent. */
 	if (M.opts.daemon && daemon_start() < 0)
-		return log_errno(-errno, "daemonizing");
-	if (M.opts.pid_file && pidfile_acquire(M.opts.pid_file, &M.pid_fd) < 0)
-		return -1;
-	return auth_open(&M.cfg);
+		log_errno(-errno, "daemonizing");
+	else if ((!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
+		 start_keys(&tls) == 0)
+		r = auth_open(&M.cfg);
+	reload_tls_free(&tls);
+	return r;
 }
 
 /* Signals blocked and read from a signalfd, a 1 s timer, the epoll, and
@@ -551,6 +581,7 @@ static void shut_down(void)
 	close_fd(&M.timerfd);
 	slots_free();
 	udp_free();
+	keyproc_stop();
 	wchan_free();
 	auth_close();
 	cfg_free(&M.cfg);

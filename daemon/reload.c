@@ -2,12 +2,14 @@
 /* Master (root): the reload transaction (see reload.h).  Owns a struct
  * reload_set between load and discard, nothing else; the live config
  * belongs to master.c, the password db to auth.c, the credentials to
- * slots.c. */
+ * slots.c, the key to the key process (keyproc.c).  The start-up loads
+ * its TLS material with the same functions. */
 #include "config.h"
 #include "daemon/reload.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,13 +17,16 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/passwd.h"
+#include "daemon/fsutil.h"
+#include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
 #include "daemon/wchan.h"
+#include "worker/worker.h"
 
-/* Read a whole (small) file: certificates and keys for the workers. */
+/* Read a whole (small) file: the certificate chain for the workers. */
 static int slurp(const char *path, char **buf, size_t *len)
 {
-	char *b = malloc(IPC_TLS_MAX / 3);
+	char *b = malloc(IPC_TLS_MAX / 2);
 	ssize_t n;
 	size_t got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -33,11 +38,10 @@ static int slurp(const char *path, char **buf, size_t *len)
 		free(b);
 		return r;
 	}
-	while ((n = read(fd, b + got, IPC_TLS_MAX / 3 - got)) > 0)
+	while ((n = read(fd, b + got, IPC_TLS_MAX / 2 - got)) > 0)
 		got += (size_t)n;
 	close(fd);
-	if (n < 0 || got == IPC_TLS_MAX / 3) {
-		explicit_bzero(b, got);
+	if (n < 0 || got == IPC_TLS_MAX / 2) {
 		free(b);
 		return n < 0 ? -errno : -EFBIG;
 	}
@@ -46,35 +50,83 @@ static int slurp(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
-/* The certificate and key as bytes (the workers get them) and as GnuTLS
- * credentials, and the priorities.  0, or -1 logged. */
-static int load_tls(struct reload_set *rs, const char *path)
+int reload_tls_open(struct reload_tls *t, const struct cfg *cfg, const char *lead)
 {
-	const struct cfg *nc = &rs->cfg;
-	const char *errpos = NULL;
 	int r;
 
-	if ((r = slurp(nc->tls_certificate, &rs->cert, &rs->clen)) < 0 ||
-	    (r = slurp(nc->tls_key, &rs->key, &rs->klen)) < 0) {
-		log_err("reload failed, nothing changed: %s: tls.certificate %s / tls.key %s: %s",
-			path, nc->tls_certificate, nc->tls_key, strerror(-r));
+	memset(t, 0, sizeof(*t));
+	t->key_fd = -1;
+	if ((r = slurp(cfg->tls_certificate, &t->cert, &t->clen)) < 0) {
+		log_err("%s: tls.certificate %s: %s", lead, cfg->tls_certificate, strerror(-r));
 		return -1;
 	}
-	gnutls_datum_t cd = {(unsigned char *)rs->cert, (unsigned)rs->clen};
-	gnutls_datum_t kd = {(unsigned char *)rs->key, (unsigned)rs->klen};
-	if ((r = gnutls_certificate_allocate_credentials(&rs->cred)) < 0 ||
-	    (r = gnutls_certificate_set_x509_key_mem2(rs->cred, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL,
-						      0)) < 0) {
-		log_err("reload failed, nothing changed: %s: tls.certificate %s / tls.key %s: %s",
-			path, nc->tls_certificate, nc->tls_key, gnutls_strerror(r));
-		return -1;
-	}
-	if ((r = gnutls_priority_init2(&rs->prio, nc->tls_priorities, &errpos, 0)) < 0) {
-		log_err("reload failed, nothing changed: %s: tls.priorities: %s near '%s'", path,
-			gnutls_strerror(r), errpos ? errpos : "");
+	t->key_fd = open(cfg->tls_key, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (t->key_fd < 0) {
+		log_err("%s: tls.key %s: %s", lead, cfg->tls_key, strerror(errno));
+		reload_tls_free(t);
 		return -1;
 	}
 	return 0;
+}
+
+/* The key process signs for the workers and cannot decrypt: a client that
+ * would pick static RSA key exchange would fail its handshake. */
+static void warn_rsa_kx(const struct cfg *cfg, gnutls_priority_t prio)
+{
+	const unsigned *kx;
+	int n = gnutls_priority_kx_list(prio, &kx);
+
+	for (int i = 0; i < n; i++)
+		if (kx[i] == GNUTLS_KX_RSA) {
+			log_warn("tls.priorities allows the RSA key exchange, which the key "
+				 "process does not serve (it only signs): add \":-RSA\" to \"%s\"",
+				 cfg->tls_priorities);
+			return;
+		}
+}
+
+int reload_tls_load(struct reload_tls *t, const struct cfg *cfg, const char *lead)
+{
+	gnutls_datum_t cd = {(unsigned char *)t->cert, (unsigned)t->clen};
+	const char *errpos = NULL;
+	char err[256];
+	int r;
+
+	t->gen = keyproc_next_gen();
+	r = keyproc_load(t->key_fd, &cd, t->gen, err, sizeof(err));
+	close_fd(&t->key_fd);
+	if (r < 0) {
+		t->gen = 0;
+		log_err("%s: tls.certificate %s / tls.key %s: %s", lead, cfg->tls_certificate,
+			cfg->tls_key, err);
+		return -1;
+	}
+	if ((r = keysign_cred(&cd, t->gen, &t->cred)) < 0) {
+		log_err("%s: tls.certificate %s: %s", lead, cfg->tls_certificate,
+			gnutls_strerror(r));
+		return -1;
+	}
+	if ((r = gnutls_priority_init2(&t->prio, cfg->tls_priorities, &errpos, 0)) < 0) {
+		log_err("%s: tls.priorities: %s near '%s'", lead, gnutls_strerror(r),
+			errpos ? errpos : "");
+		return -1;
+	}
+	warn_rsa_kx(cfg, t->prio);
+	return 0;
+}
+
+void reload_tls_free(struct reload_tls *t)
+{
+	if (t->gen && !t->committed)
+		keyproc_drop(t->gen);
+	close_fd(&t->key_fd);
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	if (t->prio)
+		gnutls_priority_deinit(t->prio);
+	free(t->cert);
+	memset(t, 0, sizeof(*t));
+	t->key_fd = -1;
 }
 
 int reload_load(struct reload_set *rs, const struct cfg *live, const char *path, bool daemon)
@@ -82,6 +134,7 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 	char err[CFG_ERR_LEN];
 
 	memset(rs, 0, sizeof(*rs));
+	rs->tls.key_fd = -1;
 	if (cfg_load(path, &rs->cfg, err, sizeof(err)) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
 		return -1;
@@ -93,7 +146,9 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 	}
 	if (passwd_db_warning(rs->pw))
 		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
-	if (load_tls(rs, path) < 0)
+	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
+	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
+	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0)
 		goto fail;
 	if (strcmp(rs->cfg.log_destination, live->log_destination) &&
 	    log_set_destination(rs->cfg.log_destination, daemon) < 0) {
@@ -135,13 +190,13 @@ void reload_commit_cfg(struct reload_set *rs, struct cfg *live)
 	log_set_level((int)live->log_level);
 }
 
-/* Send the new certificate, key and priorities to every worker: each
- * loads them for new handshakes; tunnels keep theirs. */
-static void push_tls(const char *cert, size_t clen, const char *key, size_t klen, const char *prio,
-		     unsigned n)
+/* Send the new certificate, its key's generation and the priorities to
+ * every worker: each loads them for new handshakes; tunnels keep theirs.
+ * The key itself stays in the key process. */
+static void push_tls(const struct reload_tls *t, const char *prio, unsigned n)
 {
-	size_t plen = strlen(prio), total = sizeof(struct ipc_tls) + clen + klen + plen;
-	struct ipc_tls h = {IPC_TLS, (uint32_t)clen, (uint32_t)klen, (uint32_t)plen};
+	size_t plen = strlen(prio), total = sizeof(struct ipc_tls) + t->clen + plen;
+	struct ipc_tls h = {IPC_TLS, (uint32_t)t->clen, t->gen, (uint32_t)plen};
 	char *m = malloc(total);
 	unsigned i;
 	int r;
@@ -149,13 +204,11 @@ static void push_tls(const char *cert, size_t clen, const char *key, size_t klen
 	if (!m)
 		return;
 	memcpy(m, &h, sizeof(h));
-	memcpy(m + sizeof(h), cert, clen);
-	memcpy(m + sizeof(h) + clen, key, klen);
-	memcpy(m + sizeof(h) + clen + klen, prio, plen);
+	memcpy(m + sizeof(h), t->cert, t->clen);
+	memcpy(m + sizeof(h) + t->clen, prio, plen);
 	for (i = 0; i < n; i++)
 		if ((r = wchan_send_raw(i, m, total)) < 0 && r != -ENOTCONN)
 			log_warn("worker %u: new certificate not delivered: %s", i, strerror(-r));
-	explicit_bzero(m, total);
 	free(m);
 }
 
@@ -177,7 +230,7 @@ void reload_push(const struct reload_set *rs, const struct cfg *live, unsigned n
 {
 	struct ipc_msg m;
 
-	push_tls(rs->cert, rs->clen, rs->key, rs->klen, live->tls_priorities, n);
+	push_tls(&rs->tls, live->tls_priorities, n);
 	if (settings_msg(&m, live) == 0)
 		for (unsigned w = 0; w < n; w++)
 			wchan_send(w, &m);
@@ -187,13 +240,7 @@ void reload_discard(struct reload_set *rs)
 {
 	cfg_free(&rs->cfg);
 	passwd_db_free(rs->pw);
-	if (rs->cred)
-		gnutls_certificate_free_credentials(rs->cred);
-	if (rs->prio)
-		gnutls_priority_deinit(rs->prio);
-	if (rs->key)
-		explicit_bzero(rs->key, rs->klen);
-	free(rs->cert);
-	free(rs->key);
+	reload_tls_free(&rs->tls);
 	memset(rs, 0, sizeof(*rs));
+	rs->tls.key_fd = -1;
 }

@@ -2,7 +2,8 @@
  * its TLS credentials, at start and on every reload.  Owns the files
  * server-cert.pem and server-key.pem in the state directory; writes them
  * only when the config names no certificate and they are not there yet, so
- * the pin that clients were given stays valid across restarts. */
+ * the pin that clients were given stays valid across restarts.  A new pair
+ * is made in a child process: the master never holds a private key. */
 #include "config.h"
 #include "daemon/selfcert.h"
 
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -266,6 +268,45 @@ out:
 	return r;
 }
 
+/* generate() in a child process.  The master must never hold a private
+ * key: every worker forked after it would inherit the freed parts of its
+ * heap, and the key process is the only one to read the key (keyproc.h). */
+static int generate_apart(const char *dir, const char *cert, const char *key, char *err,
+			  size_t errlen)
+{
+	char why[256] = "";
+	int p[2], status, r;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(p[0]);
+		close(p[1]);
+		return fail(err, errlen, r, "fork: %s", strerror(-r));
+	}
+	if (pid == 0) {
+		close(p[0]);
+		r = generate(dir, cert, key, why, sizeof(why));
+		if (r < 0 && write(p[1], why, strlen(why)) < 0)
+			r = -EIO;
+		_exit(r < 0 ? (-r & 0xff ? -r & 0xff : EIO) : 0);
+	}
+	close(p[1]);
+	n = read(p[0], why, sizeof(why) - 1);
+	close(p[0]);
+	why[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	r = WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+	return fail(err, errlen, r, "%s", why[0] ? why : "making a self-signed certificate failed");
+}
+
 /* Puts what the message is about in front of it; returns r. */
 static int prefix_err(char *err, size_t errlen, const char *prefix, int r)
 {
@@ -324,7 +365,7 @@ int selfcert_apply(struct cfg *cfg, const char *dir, bool create, struct selfcer
 			out->missing = true;
 			goto done;
 		}
-		if ((r = generate(dir, cert, key, err, errlen)) < 0)
+		if ((r = generate_apart(dir, cert, key, err, errlen)) < 0)
 			goto out;
 		out->generated = true;
 	}

@@ -4,13 +4,15 @@
  * back-off, and what workers inherit: TLS credentials, uid, gid, chroot.
  *
  * Workers are forked, not exec'ed: they inherit the parsed config, the
- * loaded certificate and the GnuTLS priority cache, so after set-up they
- * never open a file.  A slot keeps its TUN queue, listeners and inbox for
- * the daemon's lifetime, so a respawned worker takes over the same queue
- * and the same place in the reuseport group.  After fork the child wipes
- * the master's dead stack frames, closes every other slot's fds and the
- * master's, and wipes the session table and password hashes (worker_child;
- * the session table and cookie index arrive as zeros anyway, secmem.h). */
+ * loaded certificate (its key is the key process's: keyproc.c) and the
+ * GnuTLS priority cache, so after set-up they never open a file.  A slot
+ * keeps its TUN queue, listeners and inbox for the daemon's lifetime, so a
+ * respawned worker takes over the same queue and the same place in the
+ * reuseport group.  After fork the child wipes the master's dead stack
+ * frames, closes every other slot's fds and the master's, and wipes the
+ * session table and password hashes (worker_child; the session table and
+ * cookie index arrive as zeros anyway, secmem.h); of the key process's
+ * sockets it keeps its own. */
 #include "config.h"
 #include "daemon/slots.h"
 
@@ -32,6 +34,7 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "daemon/fsutil.h"
+#include "daemon/keyproc.h"
 #include "daemon/listen.h"
 #include "daemon/steer.h"
 #include "daemon/tun.h"
@@ -70,31 +73,11 @@ static uid_t uid; /* what workers become */
 static gid_t gid;
 static const char *chroot_dir;
 
-int slots_load_tls(const struct cfg *cfg)
+void slots_identity(uid_t *u, gid_t *g, const char **dir)
 {
-	const char *errpos = NULL;
-	int r;
-
-	r = gnutls_certificate_allocate_credentials(&cred);
-	if (r < 0)
-		goto gnutls_fail;
-	r = gnutls_certificate_set_x509_key_file2(cred, cfg->tls_certificate, cfg->tls_key,
-						  GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (r < 0) {
-		log_err("%s: tls.certificate %s / tls.key %s: %s", cfg->path, cfg->tls_certificate,
-			cfg->tls_key, gnutls_strerror(r));
-		return -EINVAL;
-	}
-	r = gnutls_priority_init2(&prio, cfg->tls_priorities, &errpos, 0);
-	if (r < 0) {
-		log_err("%s: tls.priorities: %s near '%s'", cfg->path, gnutls_strerror(r),
-			errpos ? errpos : "");
-		return -EINVAL;
-	}
-	return 0;
-gnutls_fail:
-	log_err("GnuTLS: %s", gnutls_strerror(r));
-	return -EINVAL;
+	*u = uid;
+	*g = gid;
+	*dir = chroot_dir;
 }
 
 void slots_swap_tls(gnutls_certificate_credentials_t *c, gnutls_priority_t *p)
@@ -106,13 +89,6 @@ void slots_swap_tls(gnutls_certificate_credentials_t *c, gnutls_priority_t *p)
 	prio = *p;
 	*c = old_cred;
 	*p = old_prio;
-}
-
-void slots_identity(uid_t *u, gid_t *g, const char **dir)
-{
-	*u = uid;
-	*g = gid;
-	*dir = chroot_dir;
 }
 
 #define PROFILE_MAX (256 << 10)
@@ -392,6 +368,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	wchan_forget();
 	keep_own_fds(i, peer);
 	udp_close_others(i);
+	keyproc_forget(i);
 
 	memset(&env, 0, sizeof(env));
 	env.geom = ctx.geom;
@@ -410,6 +387,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.owner = ctx.owner;
 	env.cred = cred;
 	env.prio = prio;
+	env.key_fd = keyproc_worker_fd(i);
 	env.uid = uid;
 	env.gid = gid;
 	env.chroot_dir = chroot_dir;
@@ -495,8 +473,10 @@ enum reap_result slots_reap(bool stopping, unsigned *slot)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < ctx.n && slots[i].pid != pid; i++)
 			;
-		if (i == ctx.n)
+		if (i == ctx.n) {
+			(void)keyproc_reaped(pid, status);
 			continue;
+		}
 		slots[i].pid = 0;
 		wchan_close(i);
 		*slot = i;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 #include <gnutls/gnutls.h>
 
 #include "common/pool.h"
@@ -25,10 +26,9 @@ struct slots_env {
 	void (*forget)(void);
 };
 
-/* Workers' TLS credentials from cfg's files.  0, or -EINVAL logged. */
-int slots_load_tls(const struct cfg *cfg);
-/* Reload: new credentials for workers spawned from now on; the old ones
- * land in *cred and *prio for the caller to free. */
+/* New credentials for workers spawned from now on (built by reload.c, at
+ * start too); the old ones, or NULLs, land in *cred and *prio for the
+ * caller to free. */
 void slots_swap_tls(gnutls_certificate_credentials_t *cred, gnutls_priority_t *prio);
 /* cisco.profile, read for the workers to serve.  0, or -EINVAL logged. */
 int slots_load_profile(const struct cfg *cfg);
@@ -36,7 +36,7 @@ int slots_load_profile(const struct cfg *cfg);
  * look them up and make the directory.  0, or -errno logged. */
 int slots_set_identity(const struct cfg *cfg);
 /* What slots_set_identity found (0, 0, NULL when not root): the hashing
- * processes become the same. */
+ * processes and the key process become the same. */
 void slots_identity(uid_t *uid, gid_t *gid, const char **chroot_dir);
 
 /* The TUN device with one queue per slot, steering, one listener per slot

@@ -291,7 +291,10 @@ void wchan_on_log(unsigned w)
 		if (n < 2 || !log_rate_ok(c, tag))
 			continue;
 		rec[n] = 0;
-		log_write_line(rec[0] & 7, tag, rec + 1);
+		/* A worker may be taken over: it does not choose a level above
+		 * err (emerg, alert and crit walls them to terminals), and its
+		 * text is escaped by log_write_line like any client text. */
+		log_write_line((rec[0] & 7) < LOG_ERR ? LOG_ERR : rec[0] & 7, tag, rec + 1);
 	}
 }
 

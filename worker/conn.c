@@ -39,9 +39,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "worker/sources.h"
 
 #define NIL	     UINT32_MAX
 #define BIT(type)    (1u << (type))
@@ -127,13 +129,21 @@ static struct {
 	uint32_t head, tail, n;
 	uint64_t refused_addr, evicted, refused_full;
 	time_t refused_logged, evicted_logged, full_logged;
-} pend = {NIL, NIL, 0, 0, 0, 0, 0, 0, 0};
+	uint64_t rng; /* evict_one()'s random picks */
+} pend = {NIL, NIL, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /* ---- pending connections (TLS handshake or login in progress) ---------- */
 
 static void pend_push(struct conn *c)
 {
 	uint32_t i = conn_index(c);
+
+	/* Out of memory for a larger table, the source goes uncounted; its
+	 * pend_remove() then changes nothing. */
+	if (srcs_add(c->addr) < 0)
+		log_warn("out of memory: a connection from %s is not counted for "
+			 "limits.max-handshakes-per-address",
+			 c->peer);
 
 	c->pending = true;
 	c->pend_next = NIL;
@@ -150,6 +160,7 @@ static void pend_remove(struct conn *c)
 {
 	if (!c->pending)
 		return;
+	srcs_remove(c->addr);
 	if (c->pend_prev != NIL)
 		W.conns[c->pend_prev].pend_next = c->pend_next;
 	else
@@ -175,15 +186,6 @@ static uint32_t share(uint32_t limit)
 	return share_of(limit, W.env->n_workers);
 }
 
-static uint32_t pending_from(const uint8_t addr[16])
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = pend.head; i != NIL; i = W.conns[i].pend_next)
-		n += !memcmp(W.conns[i].addr, addr, 16);
-	return n;
-}
-
 /* One line a second at most for each kind of refusal: a flood must not
  * become a flood of log lines. */
 static void log_refusals(time_t now)
@@ -205,8 +207,8 @@ static void log_refusals(time_t now)
 		pend.full_logged = now;
 	}
 	if (pend.evicted && now != pend.evicted_logged) {
-		log_warn("limits.max-handshakes reached (%u on this worker): closed the %llu "
-			 "oldest unfinished connection(s)",
+		log_warn("limits.max-handshakes reached (%u on this worker): closed %llu "
+			 "unfinished connection(s), each the oldest of the busiest source",
 			 share(W.cfg->max_handshakes), (unsigned long long)pend.evicted);
 		pend.evicted = 0;
 		pend.evicted_logged = now;
@@ -244,6 +246,8 @@ static void conn_close(struct conn *c, const char *why)
 		free(c->hbuf);
 		c->hbuf = NULL;
 	}
+	free(c->hp);
+	c->hp = NULL;
 	free(c->part);
 	c->part = NULL;
 	c->part_len = 0;
@@ -483,11 +487,18 @@ uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers)
 
 int conn_init(void)
 {
+	uint64_t seed;
 	uint32_t i;
 
 	W.max_conns = conn_table_size(W.cfg, W.env->n_workers);
 	W.conns = calloc(W.max_conns, sizeof(*W.conns));
 	if (!W.conns)
+		return -ENOMEM;
+	if (getrandom(&pend.rng, sizeof(pend.rng), 0) != sizeof(pend.rng) ||
+	    getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		return -EIO;
+	pend.rng |= 1; /* xorshift never leaves 0 */
+	if (srcs_init(share(W.cfg->max_handshakes), seed) < 0)
 		return -ENOMEM;
 	for (i = 0; i < W.max_conns; i++)
 		W.conns[i].fd = -1;
@@ -521,30 +532,52 @@ static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
 	}
 }
 
-static void addr_key(const struct sockaddr_storage *ss, uint8_t out[16])
+/* A random number for eviction (xorshift64*: enough to break ties). */
+static uint64_t next_pick(void)
 {
-	memset(out, 0, 16);
-	if (ss->ss_family == AF_INET)
-		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	else
-		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	pend.rng ^= pend.rng >> 12;
+	pend.rng ^= pend.rng << 25;
+	pend.rng ^= pend.rng >> 27;
+	return pend.rng * 0x2545f4914f6cdd1dull;
 }
 
-/* May a new connection from addr start?  Refuses one from an address at its
- * share of limits.max-handshakes-per-address; at limits.max-handshakes
- * closes the oldest unfinished connection to make room. */
-static bool admit(const uint8_t addr[16])
+/* Make room at limits.max-handshakes: close the oldest unfinished
+ * connection of the busiest source (the address key with the most of
+ * them; among equals a random one).  Closing the globally oldest instead
+ * let an attacker churning connections from more addresses than the
+ * per-address share allows push out every real login before it could
+ * finish (SECURITY-REVIEW #10); now its own sources lose, and a client
+ * with one connection loses only when every source has one.  OpenSSH's
+ * random early drop was the other choice: it refuses new connections,
+ * real ones alike, while the flood's old ones stay. */
+static void evict_one(void)
 {
-	if (pending_from(addr) >= share(W.cfg->max_handshakes_per_addr)) {
+	uint8_t key[ADDRKEY_LEN];
+	uint32_t i = pend.head;
+
+	if (srcs_busiest(next_pick(), key))
+		for (; i != NIL && memcmp(W.conns[i].addr, key, ADDRKEY_LEN);
+		     i = W.conns[i].pend_next)
+			;
+	if (i == NIL)
+		i = pend.head; /* uncounted (out of memory): the oldest */
+	log_debug("closing an unfinished connection from %s (its source has %u)", W.conns[i].peer,
+		  srcs_count(W.conns[i].addr));
+	conn_apply(&W.conns[i], step_close("limits.max-handshakes reached"));
+	pend.evicted++;
+}
+
+/* May a new connection from the source key start?  Refuses one from a
+ * source at its share of limits.max-handshakes-per-address; at
+ * limits.max-handshakes makes room (evict_one). */
+static bool admit(const uint8_t key[ADDRKEY_LEN])
+{
+	if (srcs_count(key) >= share(W.cfg->max_handshakes_per_addr)) {
 		pend.refused_addr++;
 		return false;
 	}
-	while (pend.n >= share(W.cfg->max_handshakes) && pend.head != NIL) {
-		struct conn *old = &W.conns[pend.head];
-		log_debug("closing the oldest unfinished connection, from %s", old->peer);
-		conn_apply(old, step_close("limits.max-handshakes reached"));
-		pend.evicted++;
-	}
+	while (pend.n >= share(W.cfg->max_handshakes) && pend.head != NIL)
+		evict_one();
 	return true;
 }
 
@@ -587,7 +620,7 @@ int conn_accept(unsigned k)
 {
 	int lfd = W.env->listen_fds[k];
 	struct sockaddr_storage ss;
-	uint8_t addr[16];
+	uint8_t addr[ADDRKEY_LEN];
 	socklen_t sl;
 	int budget = ACCEPT_BATCH, fd;
 
@@ -604,7 +637,7 @@ int conn_accept(unsigned k)
 				log_errno(-errno, "accept");
 			return 0;
 		}
-		addr_key(&ss, addr);
+		addrkey_of_sockaddr((const struct sockaddr *)&ss, W.cfg->ipv6_prefix, addr);
 		if (!admit(addr)) {
 			close(fd);
 			continue;

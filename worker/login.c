@@ -107,7 +107,16 @@ static struct conn_step on_post(struct conn *c, const struct http_req *req)
 	struct ipc_msg m = {.type = IPC_AUTH_REQ, .ref = {conn_index(c), c->gen}};
 	int r;
 
-	if (authxml_parse(req->body.p, req->body.n, &ax) < 0) {
+	r = authxml_parse(req->body.p, req->body.n, &ax);
+	if (r == AUTHXML_BAD_USER) {
+		/* The master escapes the name in the line; the client gets
+		 * what a wrong password gets. */
+		log_warn("login from %s refused: control character in the user name '%s'", c->peer,
+			 ax.username);
+		explicit_bzero(&ax, sizeof(ax));
+		return respond(c, 401, "Unauthorized", NULL, NULL, true);
+	}
+	if (r < 0) {
 		/* Not our XML (e.g. a browser's form post): offer the form. */
 		return send_form(c, NULL, !req->keep_alive);
 	}
@@ -240,7 +249,8 @@ static struct conn_step process(struct conn *c)
 	long n;
 
 	while (st.next == CS_HTTP && c->hlen > 0) {
-		n = http_parse(c->hbuf, c->hlen, &W.http_lim, &req);
+		/* Goes on where the last call for this request stopped. */
+		n = http_parse_more(c->hp, c->hbuf, c->hlen, &W.http_lim, &req);
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -254,6 +264,7 @@ static struct conn_step process(struct conn *c)
 		memmove(c->hbuf, c->hbuf + n, c->hlen - (size_t)n);
 		explicit_bzero(c->hbuf + c->hlen - n, (size_t)n);
 		c->hlen -= (uint32_t)n;
+		http_parser_init(c->hp);
 	}
 	return st;
 }
@@ -267,9 +278,11 @@ struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 	if (!c->hbuf) {
 		c->hcap = (uint32_t)hbuf_cap();
 		c->hbuf = malloc(c->hcap);
-		if (!c->hbuf)
+		c->hp = malloc(sizeof(*c->hp));
+		if (!c->hbuf || !c->hp)
 			return step_close("out of memory");
 		c->hlen = 0;
+		http_parser_init(c->hp);
 	}
 	/* Take what fits and parse it: the parser answers an oversized
 	 * header section (431) or body (413) as soon as it sees one; then the
@@ -339,6 +352,9 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m)
 	c->sess_id = m->u.connect_resp.sess_id;
 	c->serial = (uint32_t)(c->sess_id >> 32);
 	c->lease = m->u.connect_resp.lease;
+	/* What follows the CONNECT is CSTP, no more requests. */
+	free(c->hp);
+	c->hp = NULL;
 	/* tunnel.c answers CONNECTED and logs the user in. */
 	return (struct conn_step){CS_TUNNEL, m->u.connect_resp.user};
 }

@@ -292,6 +292,8 @@ static int setup(const struct worker_env *env)
 
 	ctx_init(env);
 	tls_init(env);
+	if (keysign_init(env->key_fd) < 0)
+		return log_errno(-errno, "the key process's socket");
 	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0)
 		return log_errno(-ENOMEM, "worker tables");
 	if (dtls_init() < 0)

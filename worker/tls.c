@@ -1,7 +1,8 @@
 /* Worker: the GnuTLS transport.  Owns the read-ahead buffer, each
  * connection's send queue (struct obuf) with their free list, the flush
- * list and the certificate for new handshakes.  Returns codes: deciding
- * what a failure means for the connection is conn.c's job.
+ * list and the certificate for new handshakes (its private key is the key
+ * process's: keysign.c).  Returns codes: deciding what a failure means for
+ * the connection is conn.c's job.
  *
  * Reads: one recv() fills the worker's read-ahead buffer and GnuTLS pulls
  * from it, so a burst of records costs one syscall, and partial records
@@ -207,21 +208,18 @@ int tls_reload(const void *msg, size_t len)
 	char prio[1024];
 	int r;
 
-	if (len < sizeof(*h) ||
-	    (size_t)h->cert_len + h->key_len + h->prio_len != len - sizeof(*h) ||
+	if (len < sizeof(*h) || (size_t)h->cert_len + h->prio_len != len - sizeof(*h) ||
 	    h->prio_len >= sizeof(prio))
 		return -EBADMSG;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	gnutls_datum_t cd = {(unsigned char *)p, h->cert_len};
-	gnutls_datum_t kd = {(unsigned char *)p + h->cert_len, h->key_len};
-	memcpy(prio, p + h->cert_len + h->key_len, h->prio_len);
+	memcpy(prio, p + h->cert_len, h->prio_len);
 	prio[h->prio_len] = 0;
-	r = gnutls_certificate_allocate_credentials(&t->cred);
-	if (r == 0)
-		r = gnutls_certificate_set_x509_key_mem2(t->cred, &cd, &kd, GNUTLS_X509_FMT_PEM,
-							 NULL, 0);
+	/* The certificate, and the key process's key of generation key_gen
+	 * to sign with. */
+	r = keysign_cred(&cd, h->key_gen, &t->cred);
 	if (r == 0)
 		r = gnutls_priority_init2(&t->prio, prio, NULL, 0);
 	if (r < 0) {

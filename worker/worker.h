@@ -7,9 +7,11 @@
  *   conn.c              connection table, admission, the phases table,
  *                       conn_apply(): the only code that moves or closes one
  *   login.c  tunnel.c   handlers of the HTTP phases and of the tunnel
+ *   sources.c           pending connections counted by source (admission)
  *   tunio.c             TUN queue, write batch, routing, hand-offs
  *   dtls.c              each tunnel's DTLS channel (GnuTLS, datagrams)
  *   tls.c  udpout.c     GnuTLS transport over TCP; datagrams out
+ *   keysign.c           signatures by the key process (credentials' key)
  *   ctx.c    chan.c     W and reloaded settings; messages to the master
  *
  * sandbox.c is entered once, by loop.c, before serving. */
@@ -30,7 +32,8 @@
 
 /* Everything a worker gets from the master at fork.  Workers are not
  * exec'ed: they inherit the parsed config, the loaded certificate and the
- * GnuTLS priority cache, so they never need to open a file. */
+ * GnuTLS priority cache, so they never need to open a file.  Not the
+ * private key: neither the master nor a worker ever holds it. */
 struct worker_env {
 	unsigned id, n_workers;
 	const struct cfg *cfg;
@@ -47,7 +50,8 @@ struct worker_env {
 	struct pool_geom geom;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
-	uid_t uid; /* unprivileged user and group to become */
+	int key_fd; /* its socket to the key process (keysign.c) */
+	uid_t uid;  /* unprivileged user and group to become */
 	gid_t gid;
 	const char *chroot_dir; /* empty directory to confine the worker to */
 	/* DTLS (daemon/udp.c); udp_fds NULL when DTLS is off. */
@@ -165,13 +169,14 @@ struct conn {
 	time_t deadline;  /* handshake / login deadline, 0 in TUNNEL */
 	time_t last_rx;
 	char peer[64];
-	uint8_t addr[16]; /* peer address (IPv4 in the first 4 bytes) */
+	uint8_t addr[16]; /* the peer's address key (common/addrkey.h) */
 	uint8_t listen;	  /* index of the listen address it came to */
 	bool pending;	  /* on the pending list: not yet a tunnel */
 	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
 	char *hbuf;
-	uint32_t hlen, hcap; /* hcap: as allocated (limits may change on reload) */
+	uint32_t hlen, hcap;	/* hcap: as allocated (limits may change on reload) */
+	struct http_parser *hp; /* how far the request in hbuf was parsed */
 	/* Tunnel */
 	uint64_t sess_id;
 	uint32_t serial; /* session serial for log lines */
@@ -244,6 +249,15 @@ void chan_report_closed(struct conn *c, bool end_session, const char *reason);
 void chan_report_stats(struct conn *c);
 /* IPC_AUTH_CANCEL: c's login is no longer waited for. */
 void chan_cancel_login(struct conn *c);
+
+/* keysign.c: the private key lives in the key process.  keysign_init: the
+ * worker's socket to it, with the wait's bounds (before the sandbox); 0 or
+ * -errno.  keysign_cred: credentials with the PEM certificate chain and a
+ * key object whose signatures the key process makes with its key of
+ * generation gen (master and workers); 0 or a GnuTLS error code. */
+int keysign_init(int fd);
+int keysign_cred(const gnutls_datum_t *cert_pem, uint32_t gen,
+		 gnutls_certificate_credentials_t *out);
 
 /* tls.c: the transport.  Returns codes; never closes a connection and
  * knows nothing of phases. */

@@ -69,13 +69,16 @@ td_pass "log destination failing: service and forwarding went on, $lost lost lin
 
 # 3. kill -9 of the master.
 master=$TD_PID
+# Its children: 2 workers and the key process; all die with it.
 workers=$(worker_pids "$master")
 [ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
 hashers=$(children "$master" tunneld-hash)
 [ -n "$hashers" ] || td_fail "no hashing process found"
+keyp=$(children "$master" tunneld-key)
+[ "$(echo "$keyp" | wc -w)" = 1 ] || td_fail "expected 1 key process, found: $keyp"
 kill -9 "$master"
 deadline=$(($(lab__now_ms) + 3000))
-for w in $workers $hashers; do
+for w in $workers $hashers $keyp; do
 	while lab_alive "$w"; do
 		[ "$(lab__now_ms)" -lt $deadline ] || td_fail "process $w still runs 3 s after the master died"
 		sleep 0.05

@@ -43,11 +43,11 @@ r=$(load --hold 50 -t 1 -c 16 --label hold)
 # The server's memory was read (per-session figures need thousands of
 # sessions on a fresh server: make bench).
 ge "$(field rss_after_kb "$r")" 1000 || td_fail "hold: server RSS not read: '$r'"
-# The hashing processes: one per CPU online.
+# The hashing processes: one per CPU online; and the key process.
 ncpu=$(getconf _NPROCESSORS_ONLN)
-[ "$(field nproc "$r")" = $((3 + ncpu)) ] ||
-	td_fail "hold: expected master + 2 workers + $ncpu hashing processes: '$r'"
-td_pass "hold: 50 sessions held, server RSS $(field rss_after_kb "$r") KiB in $((3 + ncpu)) processes"
+[ "$(field nproc "$r")" = $((4 + ncpu)) ] ||
+	td_fail "hold: expected master + key process + 2 workers + $ncpu hashing processes: '$r'"
+td_pass "hold: 50 sessions held, server RSS $(field rss_after_kb "$r") KiB in $((4 + ncpu)) processes"
 
 for proto in udp tcp; do
 	echo_addr=198.18.1.2:9000

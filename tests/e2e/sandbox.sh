@@ -1,5 +1,5 @@
 #!/bin/bash
-# Workers are confined: not root, chrooted into an empty directory,
+# Workers and the key process are confined: not root, chrooted into an empty directory,
 # no_new_privs, Landlock where the kernel has it, seccomp filter mode, fds
 # 0-2 on /dev/null.  In test builds SIGUSR2 makes a worker try what a
 # taken-over one would (worker/testhook.c); each try kills it, the master
@@ -30,8 +30,10 @@ ip4=$(lab_client_state c1 ip4)
 
 workers=$(pgrep -x -P "$TD_PID" tunneld || true) # not the hashing processes
 [ "$(echo "$workers" | wc -w)" = 2 ] || td_fail "expected 2 workers, found: $workers"
+keyp=$(pgrep -x -P "$TD_PID" tunneld-key || true)
+[ "$(echo "$keyp" | wc -w)" = 1 ] || td_fail "expected 1 key process, found: $keyp"
 nobody=$(id -u nobody)
-for w in $workers; do
+for w in $workers $keyp; do
 	st=/proc/$w/status
 	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$st")
 	[ "$uids" = "$nobody $nobody $nobody $nobody" ] || td_fail "worker $w uids: $uids"
@@ -49,7 +51,7 @@ done
 [ "$(awk '/^Uid:/ {print $2}' "/proc/$TD_PID/status")" = 0 ] || td_fail "master is not root"
 n=$(td_log_count 'worker [01]: debug: Landlock: (no file system access \(ABI [0-9]+\)|not available)')
 [ "$n" = 2 ] || td_fail "$n workers logged whether Landlock applies, not 2"
-td_pass "workers: uid $nobody, seccomp filter, no_new_privs, root $root (empty), fds 0-2 /dev/null;" \
+td_pass "workers and the key process: uid $nobody, seccomp filter, no_new_privs, root $root (empty), fds 0-2 /dev/null;" \
 	"$(sed -n 's/.*worker 0: debug: \(Landlock.*\)/\1/p' "$TD_LOG")"
 
 # Every try below; a --enable-seccomp-trap build names the syscall and

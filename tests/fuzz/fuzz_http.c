@@ -3,8 +3,9 @@
  * the default and tight limits: the result is -1, 0 or a length within
  * the input; errors carry a status and a reason; every string field and
  * the body point inside the request; and parsing is incremental: every
- * shorter prefix of a complete request asks for more bytes, and the
- * request alone parses to the same length. */
+ * shorter prefix of a complete request asks for more bytes, the request
+ * alone parses to the same length, and the same bytes given in pieces to
+ * http_parse_more() read the same at a linear cost. */
 #include "config.h"
 #include "common/http.h"
 
@@ -52,11 +53,37 @@ static void check_complete(const char *buf, long r, const struct http_limits *li
 	}
 }
 
+/* The same bytes in pieces to one parser (http_parse_more), as records
+ * arrive: the first answer that is not "more" is what http_parse() says
+ * of the same prefix, and no byte is looked at more than twice. */
+static void run_pieces(const char *buf, size_t len, const struct http_limits *lim)
+{
+	struct http_parser p;
+	struct http_req req, once;
+	size_t i = 0, step = 1 + len % 13;
+	long r = 0;
+
+	http_parser_init(&p);
+	while (r == 0 && i < len) {
+		i = i + step < len ? i + step : len;
+		r = http_parse_more(&p, buf, i, lim, &req);
+	}
+	FUZZ_ASSERT(p.work <= 2 * i);
+	FUZZ_ASSERT(http_parse(buf, i, lim, &once) == r);
+	if (r < 0)
+		FUZZ_ASSERT(req.status == once.status && strcmp(req.error, once.error) == 0);
+	if (r > 0)
+		FUZZ_ASSERT(req.header_len == once.header_len &&
+			    req.keep_alive == once.keep_alive && req.body.p == once.body.p &&
+			    req.path.p == once.path.p);
+}
+
 static void run(const char *buf, size_t len, const struct http_limits *lim)
 {
 	struct http_req req, again;
 	long r = http_parse(buf, len, lim, &req);
 
+	run_pieces(buf, len, lim);
 	FUZZ_ASSERT(r >= -1 && (r < 0 || (size_t)r <= len));
 	if (r < 0) {
 		FUZZ_ASSERT(req.error != NULL && req.error[0] != '\0');

@@ -51,7 +51,7 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	if (type == IPC_TLS) {
 		FUZZ_ASSERT(dir == IPC_FROM_MASTER && len >= sizeof(h) && len <= IPC_TLS_MAX);
 		memcpy(&h, buf, sizeof(h));
-		FUZZ_ASSERT(sizeof(h) + (size_t)h.cert_len + h.key_len + h.prio_len == len);
+		FUZZ_ASSERT(sizeof(h) + (size_t)h.cert_len + h.prio_len == len && h.key_gen != 0);
 		return;
 	}
 	FUZZ_ASSERT(len == sizeof(m));

@@ -204,9 +204,8 @@ static void settings_seed(struct ipc_msg *m)
 static void ipc_seeds(void)
 {
 	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-	static const char key[] = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
 	static const char prio[] = "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0";
-	static uint8_t tls[1 + sizeof(struct ipc_tls) + sizeof(pem) + sizeof(key) + sizeof(prio)];
+	static uint8_t tls[1 + sizeof(struct ipc_tls) + sizeof(pem) + sizeof(prio)];
 	struct ipc_tls h;
 	struct ipc_msg m;
 	size_t n;
@@ -280,7 +279,7 @@ static void ipc_seeds(void)
 
 	h.type = IPC_TLS;
 	h.cert_len = sizeof(pem) - 1;
-	h.key_len = sizeof(key) - 1;
+	h.key_gen = 2;
 	h.prio_len = sizeof(prio) - 1;
 	tls[0] = 1;
 	n = 1;
@@ -288,8 +287,6 @@ static void ipc_seeds(void)
 	n += sizeof(h);
 	memcpy(tls + n, pem, h.cert_len);
 	n += h.cert_len;
-	memcpy(tls + n, key, h.key_len);
-	n += h.key_len;
 	memcpy(tls + n, prio, h.prio_len);
 	n += h.prio_len;
 	put("ipc", "tls", tls, n);

@@ -219,6 +219,42 @@ START_TEST(test_raw_bytes)
 }
 END_TEST
 
+/* SECURITY-REVIEW #2: a user name with a control character, raw or as an
+ * entity, is refused once decoded; the name is kept for the log line
+ * (which escapes it), the password is not. */
+START_TEST(test_control_in_user)
+{
+	static const char *const bad[] = {
+	    "x&#10;&lt;0&gt;EMERG",
+	    "a&#13;b",
+	    "a&#9;b",
+	    "a\tb",
+	    "a\nb",
+	    "a\rb",
+	    "a\x7f",
+	    "&#x7F;",
+	    "\n",
+	};
+	char inner[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(inner, sizeof(inner), "<username>%s</username><password>secret</password>",
+			 bad[i]);
+		ck_assert_msg(parse_auth(inner) == AUTHXML_BAD_USER, "accepted %s", bad[i]);
+		ck_assert(ax.have_username);
+		ck_assert(!ax.have_password);
+		ck_assert(all_zero(ax.password, sizeof(ax.password)));
+	}
+	ck_assert_int_eq(parse_auth("<username>x&#10;&lt;0&gt;y</username>"), AUTHXML_BAD_USER);
+	ck_assert_str_eq(ax.username, "x\n<0>y");
+	/* In the password they are the user's business. */
+	ck_assert_str_eq(password_of("a&#10;b\tc"), "a\nb\tc");
+	/* Printable names, UTF-8 included, pass. */
+	ck_assert_int_eq(parse_auth("<username>J\xc3\xbcrgen M&amp;M</username>"), 0);
+	ck_assert_str_eq(ax.username, "J\xc3\xbcrgen M&M");
+}
+END_TEST
+
 START_TEST(test_nul_in_field)
 {
 	static const char doc[] = "<config-auth type=\"auth-reply\"><auth><username>a</username>"
@@ -636,6 +672,7 @@ static Suite *authxml_suite(void)
 
 	tcase_add_checked_fixture(hostile, NULL, teardown);
 	tcase_add_test(hostile, test_bad_entities);
+	tcase_add_test(hostile, test_control_in_user);
 	tcase_add_test(hostile, test_nul_in_field);
 	tcase_add_test(hostile, test_tags_inside_values);
 	tcase_add_test(hostile, test_duplicate_fields);

@@ -14,15 +14,17 @@ START_TEST(test_addr_of_peer)
 {
 	char a[BAN_ADDR_LEN];
 
-	ban_addr_of_peer("198.18.0.2:40000", a);
+	ban_addr_of_peer("198.18.0.2:40000", 64, a);
 	ck_assert_str_eq(a, "198.18.0.2");
-	ban_addr_of_peer("[fd00::2]:443", a);
+	ban_addr_of_peer("[fd00::2]:443", 128, a);
 	ck_assert_str_eq(a, "fd00::2");
-	ban_addr_of_peer("198.18.0.9", a);
+	ban_addr_of_peer("198.18.0.9", 64, a);
 	ck_assert_str_eq(a, "198.18.0.9");
-	ban_addr_of_peer(":1", a);
+	ban_addr_of_peer(":1", 64, a);
 	ck_assert_str_eq(a, "");
-	ban_addr_of_peer("[0123456789012345678901234567890123456789012345678901]:1", a);
+	ban_addr_of_peer("[0123456789012345678901234567890123456789012345678901]:1", 64, a);
+	ck_assert_str_eq(a, "");
+	ban_addr_of_peer("[not an address]:1", 64, a);
 	ck_assert_str_eq(a, "");
 }
 END_TEST
@@ -161,6 +163,45 @@ START_TEST(test_table_full_keeps_bans)
 }
 END_TEST
 
+/* SECURITY-REVIEW #7: failures from 2001:db8::1, ::2, ... count for the
+ * /64 (limits.ipv6-prefix), so the network is banned after ban-failures
+ * of them, and an address in it cannot log in. */
+START_TEST(test_ipv6_prefix)
+{
+	char a[BAN_ADDR_LEN], peer[64];
+	unsigned i, started = 0;
+
+	ban_reset();
+	for (i = 1; i <= 0x1000; i++) {
+		snprintf(peer, sizeof(peer), "[2001:db8::%x]:40000", i);
+		ban_addr_of_peer(peer, 64, a);
+		if (ban_fail(a, 1000, &pol, 0) && !started)
+			started = i;
+	}
+	ck_assert_uint_eq(started, pol.failures);
+	ban_addr_of_peer("[2001:db8::ffff:1]:1", 64, a);
+	ck_assert_str_eq(a, "2001:db8::/64");
+	ck_assert_uint_eq(ban_left(a, 1001, 0), 599);
+	ban_addr_of_peer("[2001:db8:0:1::1]:1", 64, a); /* the next /64 */
+	ck_assert_uint_eq(ban_left(a, 1001, 0), 0);
+	ck_assert_ptr_null(ban_nth(1, 1001));
+	/* IPv4 through a dual-stack listener counts as itself. */
+	ban_addr_of_peer("[::ffff:198.18.0.2]:1", 64, a);
+	ck_assert_str_eq(a, "198.18.0.2");
+	/* tunnelctl unban takes an address of the network. */
+	ck_assert(!ban_lift("2001:db8:0:1::1", 1001));
+	ck_assert(ban_lift("2001:db8::5", 1001));
+	ck_assert_uint_eq(ban_left("2001:db8::/64", 1001, 0), 0);
+	/* A /128 policy counts each address. */
+	ban_reset();
+	for (i = 1; i <= 0x1000; i++) {
+		snprintf(peer, sizeof(peer), "[2001:db8::%x]:40000", i);
+		ban_addr_of_peer(peer, 128, a);
+		ck_assert(!ban_fail(a, 1000, &pol, 0));
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bans");
@@ -173,6 +214,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_ban_scope_by_worker);
 	tcase_add_test(tc, test_lift_and_expire);
 	tcase_add_test(tc, test_table_full_keeps_bans);
+	tcase_add_test(tc, test_ipv6_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -173,7 +173,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.user, "tunneld");
 	ck_assert_str_eq(c.group, "tunneld");
 	ck_assert_str_eq(c.tls_priorities,
-			 "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1");
+			 "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA");
 	ck_assert_str_eq(c.tun_name, "tunneld0");
 	ck_assert_uint_eq(c.mtu, 1400);
 	ck_assert(c.have_ipv4_pool);
@@ -308,7 +308,7 @@ START_TEST(test_shipped_conf)
 	ck_assert_uint_eq(c.max_sessions_per_user, 4);
 	ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
 	ck_assert_str_eq(c.tls_priorities,
-			 "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1");
+			 "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA");
 	ck_assert(c.have_ipv4_pool || c.have_ipv6_pool);
 	ck_assert_uint_eq(c.n_routes, 0); /* default: everything through the tunnel */
 	cfg_free(&c);

@@ -245,6 +245,105 @@ START_TEST(test_byte_by_byte)
 }
 END_TEST
 
+static void build_header_of_size(char *out, size_t size);
+
+/* Feeds text one byte at a time to one parser, as a client sending 1-byte
+ * TLS records makes the worker do: every call but the last asks for more,
+ * the last gives the request, parsed as in one piece.  Returns the
+ * parser's work (bytes looked at). */
+static size_t feed_bytewise(const char *text, size_t n)
+{
+	struct http_parser p;
+	struct http_req whole;
+	char *buf = malloc(n);
+	size_t i;
+	long r = 0;
+
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, text, n);
+	http_parser_init(&p);
+	for (i = 1; i <= n && r == 0; i++)
+		r = http_parse_more(&p, buf, i, &lim, &req);
+	ck_assert_int_eq(r, (long)n);
+	ck_assert_uint_eq(i - 1, n);
+	ck_assert_int_eq(http_parse(buf, n, &lim, &whole), (long)n);
+	ck_assert_uint_eq(req.header_len, whole.header_len);
+	ck_assert_int_eq(req.method, whole.method);
+	ck_assert_uint_eq(req.content_length, whole.content_length);
+	ck_assert(req.keep_alive == whole.keep_alive);
+	ck_assert_ptr_eq(req.body.p, whole.body.p);
+	ck_assert_ptr_eq(req.cookie_webvpn.p, whole.cookie_webvpn.p);
+	ck_assert_uint_eq(req.cookie_webvpn.n, whole.cookie_webvpn.n);
+	free(buf);
+	return p.work;
+}
+
+/* SECURITY-REVIEW #11: a header of about 7 KB sent one byte per record
+ * costs O(total bytes), not a rescan of the header per byte (24 million
+ * bytes looked at before: n^2/2). */
+START_TEST(test_bytewise_cost_linear)
+{
+	static char r[9000];
+	size_t n, work;
+
+	/* Many short header lines. */
+	lim.max_headers = 400;
+	n = (size_t)snprintf(r, sizeof(r), "POST /auth HTTP/1.1\r\nContent-Length: 5\r\n");
+	while (n < 7000)
+		n += (size_t)snprintf(r + n, sizeof(r) - n, "X-Pad-%04zu: %s\r\n", n,
+				      "0123456789012345678901234567890123456789");
+	n += (size_t)snprintf(r + n, sizeof(r) - n, "\r\nhello");
+	work = feed_bytewise(r, n);
+	ck_assert_msg(work <= 3 * n, "%zu bytes looked at for a %zu-byte request", work, n);
+
+	/* One long header line, and a body. */
+	build_header_of_size(r, 7000);
+	work = feed_bytewise(r, 7000);
+	ck_assert_msg(work <= 3 * 7000, "%zu bytes looked at for a 7000-byte header", work);
+
+	/* The stock client's requests. */
+	ck_assert_uint_le(feed_bytewise(INIT_REQ, strlen(INIT_REQ)), 3 * strlen(INIT_REQ));
+	ck_assert_uint_le(feed_bytewise(CONNECT_REQ, strlen(CONNECT_REQ)), 3 * strlen(CONNECT_REQ));
+}
+END_TEST
+
+/* Incremental parsing reports an error when the line showing it is
+ * complete, and a limit as soon as it is passed. */
+START_TEST(test_incremental_errors)
+{
+	static const char bad[] = "GET / HTTP/1.1\r\nbad line\r\nHost: a\r\n\r\n";
+	static const char body[] = "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n";
+	static char big[9000];
+	struct http_parser p;
+	size_t i;
+	long r = 0;
+
+	http_parser_init(&p);
+	for (i = 1; i <= strlen(bad) && r == 0; i++)
+		r = http_parse_more(&p, bad, i, &lim, &req);
+	ck_assert_int_eq(r, -1);
+	ck_assert_int_eq(req.status, 400);
+	ck_assert_uint_eq(i - 1, strlen("GET / HTTP/1.1\r\nbad line\r\n"));
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	http_parser_init(&p);
+	for (i = 1, r = 0; i <= sizeof(big) && r == 0; i++)
+		r = http_parse_more(&p, big, i, &lim, &req);
+	ck_assert_int_eq(r, -1);
+	ck_assert_int_eq(req.status, 431);
+	ck_assert_uint_eq(i - 1, lim.max_header + 1);
+	ck_assert_uint_le(p.work, 3 * lim.max_header);
+
+	/* A body over the limit: 413 at the end of the header. */
+	lim.max_body = 10;
+	http_parser_init(&p);
+	ck_assert_int_eq(http_parse_more(&p, body, strlen(body) - 2, &lim, &req), 0);
+	ck_assert_int_eq(http_parse_more(&p, body, strlen(body), &lim, &req), -1);
+	ck_assert_int_eq(req.status, 413);
+}
+END_TEST
+
 START_TEST(test_pipelined)
 {
 	const char *two = INIT_REQ CONNECT_REQ;
@@ -683,6 +782,8 @@ static Suite *http_suite(void)
 	tcase_add_test(proto, test_connect_reconnect);
 	tcase_add_test(proto, test_byte_by_byte);
 	tcase_add_test(proto, test_pipelined);
+	tcase_add_test(proto, test_bytewise_cost_linear);
+	tcase_add_test(proto, test_incremental_errors);
 	suite_add_tcase(s, proto);
 
 	tcase_add_checked_fixture(syntax, setup, teardown);

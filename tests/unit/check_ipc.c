@@ -488,10 +488,11 @@ START_TEST(test_settings_of_configs)
 }
 END_TEST
 
-/* An IPC_TLS datagram with these declared and actual part lengths. */
-static size_t tls_msg(unsigned char *buf, uint32_t clen, uint32_t klen, uint32_t plen, size_t body)
+/* An IPC_TLS datagram with these declared and actual part lengths, for
+ * key generation 7. */
+static size_t tls_msg(unsigned char *buf, uint32_t clen, uint32_t plen, size_t body)
 {
-	struct ipc_tls h = {IPC_TLS, clen, klen, plen};
+	struct ipc_tls h = {IPC_TLS, clen, 7, plen};
 
 	memcpy(buf, &h, sizeof(h));
 	memset(buf + sizeof(h), 'P', body);
@@ -502,45 +503,49 @@ START_TEST(test_tls)
 {
 	static unsigned char buf[IPC_TLS_MAX + 16];
 	const size_t H = sizeof(struct ipc_tls);
+	struct ipc_tls h;
 	size_t n;
 
-	n = tls_msg(buf, 1000, 200, 30, 1230);
+	n = tls_msg(buf, 1000, 30, 1030);
 	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_WORKER, 0), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(err, "IPC_TLS: sent by the worker"));
 	/* One byte more or less than the parts. */
 	ck_assert_int_eq(check_buf(buf, n - 1, IPC_FROM_MASTER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "parts add up to 1230 bytes, the datagram carries 1229"));
-	n = tls_msg(buf, 1000, 200, 30, 1231);
+	ck_assert_ptr_nonnull(strstr(err, "parts add up to 1030 bytes, the datagram carries 1029"));
+	n = tls_msg(buf, 1000, 30, 1031);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	/* Every part must be there. */
-	n = tls_msg(buf, 0, 200, 30, 230);
+	/* Every part must be there, and a key generation. */
+	n = tls_msg(buf, 0, 30, 30);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	n = tls_msg(buf, 1000, 0, 30, 1030);
+	n = tls_msg(buf, 1000, 0, 1000);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	n = tls_msg(buf, 1000, 200, 0, 1200);
+	n = tls_msg(buf, 1000, 30, 1030);
+	memcpy(&h, buf, sizeof(h));
+	h.key_gen = 0;
+	memcpy(buf, &h, sizeof(h));
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "key generation 0"));
 	/* Lengths that would wrap a 32-bit sum to the right total. */
-	n = tls_msg(buf, 0xffffffffu, 101, 30, 130);
+	n = tls_msg(buf, 0xffffffffu, 31, 30);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(err, "not within"));
-	n = tls_msg(buf, 0x80000000u, 0x80000000u, 30, 30);
+	n = tls_msg(buf, 0x80000000u, 0x80000000u, 0);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
 	/* The largest datagram that fits the worker's buffer, and one over. */
-	n = tls_msg(buf, IPC_TLS_MAX - H - 2, 1, 1, IPC_TLS_MAX - H);
+	n = tls_msg(buf, IPC_TLS_MAX - H - 1, 1, IPC_TLS_MAX - H);
 	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
-	n = tls_msg(buf, IPC_TLS_MAX - H - 1, 1, 1, IPC_TLS_MAX - H + 1);
+	n = tls_msg(buf, IPC_TLS_MAX - H, 1, IPC_TLS_MAX - H + 1);
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(err, "over"));
 	/* Shorter than a header. */
 	for (n = 4; n < H; n++)
 		ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	/* A NUL inside the priority string; the PEM parts are not text-checked. */
-	n = tls_msg(buf, 10, 10, 5, 25);
+	/* A NUL inside the priority string; the PEM part is not text-checked. */
+	n = tls_msg(buf, 10, 5, 15);
 	buf[H + 3] = '\0';
-	buf[H + 13] = '\0';
 	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
-	buf[H + 24] = '\0';
+	buf[H + 14] = '\0';
 	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(err, "NUL"));
 }
@@ -572,7 +577,7 @@ START_TEST(test_recv_trunc)
 	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), 0);
 
 	/* A worker's buffer: an IPC_TLS one byte over IPC_TLS_MAX. */
-	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - 17, 1, 1, IPC_TLS_MAX - 15);
+	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - 16, 1, IPC_TLS_MAX - 15);
 	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
 	ck_assert_int_eq(send(sv[0], big, (size_t)n, 0), n);
 	n = recv(sv[1], big, IPC_TLS_MAX, MSG_TRUNC);

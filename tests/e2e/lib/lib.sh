@@ -38,7 +38,8 @@
 #   lab_add_client NAME      client ns "${P}NAME" on br0, tun "tun-NAME"
 #                            (NAME: [a-z][a-z0-9]*, not "s"/"l"; "${P}NAME" at
 #                            most 15 chars: names up to 4 chars always fit).
-#   lab_make_cert            ECDSA P-256 (LAB_KEY_TYPE=rsa: RSA-2048) self-signed cert: LAB_CERT, LAB_KEY,
+#   lab_make_cert            ECDSA P-256 (LAB_KEY_TYPE=rsa: RSA-2048, =ed25519: Ed25519 with
+#                            certtool) self-signed cert: LAB_CERT, LAB_KEY,
 #                            LAB_PIN (pin-sha256:... for --servercert).
 #   lab_srv CMD... / lab_lan CMD... / lab_cli NAME CMD...   run in that ns.
 #   lab_bg WHO LOGFILE CMD...   start CMD in background in ns WHO, stdout and
@@ -364,6 +365,9 @@ lab_make_cert() {
 		EOF
 		if [ "${LAB_KEY_TYPE:-ecdsa}" = rsa ]; then
 			certtool --generate-privkey --key-type=rsa --bits=2048 \
+				--no-text --outfile "$LAB_KEY" >/dev/null 2>&1
+		elif [ "${LAB_KEY_TYPE:-ecdsa}" = ed25519 ]; then
+			certtool --generate-privkey --key-type=ed25519 \
 				--no-text --outfile "$LAB_KEY" >/dev/null 2>&1
 		else
 			certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
