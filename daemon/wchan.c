@@ -29,6 +29,10 @@ struct wchan {
 	/* Control messages the worker's socket had no room for yet, oldest
 	 * first (a ring); sent as soon as it drains (EPOLLOUT). */
 	struct msgq backlog;
+	/* The one variable-size message (IPC_TLS) the socket had no room
+	 * for: only the newest matters, sent after the backlog. */
+	void *raw;
+	size_t raw_len;
 	/* The log rate limit; kept across respawns of the slot. */
 	time_t log_window;
 	unsigned log_lines;
@@ -39,6 +43,13 @@ static struct wchan *chans;
 static unsigned n_chans;
 static int ep_fd = -1;		 /* the master's epoll (master.c) */
 static unsigned long ipc_waited; /* control messages that waited in a backlog */
+
+static void drop_raw(struct wchan *c)
+{
+	free(c->raw);
+	c->raw = NULL;
+	c->raw_len = 0;
+}
 
 int wchan_init(int ep, unsigned n)
 {
@@ -140,6 +151,7 @@ void wchan_close(unsigned w)
 	if (c->ipc >= 0)
 		drop_fd(&c->ipc);
 	msgq_free(&c->backlog); /* answers for connections that died with it */
+	drop_raw(c);
 	if (c->log >= 0)
 		drop_fd(&c->log);
 }
@@ -150,6 +162,7 @@ void wchan_forget(void)
 		close_fd(&chans[w].ipc);
 		close_fd(&chans[w].log);
 		msgq_free(&chans[w].backlog); /* cookies meant for other connections */
+		drop_raw(&chans[w]);
 	}
 }
 
@@ -167,7 +180,8 @@ static void want_out(unsigned w, bool on)
 		log_errno(r, "worker %u: epoll_ctl", w);
 }
 
-/* Send what waits, in order; stop at a full socket. */
+/* Send what waits, in order (the backlog, then the variable-size
+ * message); stop at a full socket. */
 static void flush(unsigned w)
 {
 	struct wchan *c = &chans[w];
@@ -179,9 +193,18 @@ static void flush(unsigned w)
 				return;
 			log_warn("worker %u: control socket: %s", w, strerror(errno));
 			msgq_free(&c->backlog);
+			drop_raw(c);
 			break;
 		}
 		msgq_pop(&c->backlog);
+	}
+	if (c->raw) {
+		if (send(c->ipc, c->raw, c->raw_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("worker %u: control message lost: %s", w, strerror(errno));
+		}
+		drop_raw(c);
 	}
 	want_out(w, false);
 }
@@ -211,14 +234,29 @@ void wchan_send(unsigned w, const struct ipc_msg *m)
 
 int wchan_send_raw(unsigned w, const void *buf, size_t len)
 {
-	ssize_t n;
+	struct wchan *c = &chans[w];
+	bool waiting;
+	void *copy;
 
 	if (!wchan_up(w))
 		return -ENOTCONN;
-	n = send(chans[w].ipc, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0)
+	waiting = c->backlog.len || c->raw;
+	if (!waiting && send(c->ipc, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
+		return 0;
+	if (!waiting && errno != EAGAIN && errno != EINTR)
 		return -errno;
-	return (size_t)n == len ? 0 : -EMSGSIZE;
+	/* Kept until the socket drains (flush); a newer one replaces it. */
+	copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	drop_raw(c);
+	c->raw = copy;
+	c->raw_len = len;
+	ipc_waited++;
+	if (!waiting)
+		want_out(w, true);
+	return 0;
 }
 
 void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct ipc_msg *m))

@@ -40,8 +40,10 @@ bool wchan_up(unsigned w);
  * the backlog, in order, until the worker reads (EPOLLOUT).  Lost only
  * when the socket fails or past IPC_BACKLOG_MAX; both are logged. */
 void wchan_send(unsigned w, const struct ipc_msg *m);
-/* One datagram of any size (IPC_TLS), now or never: it does not queue.
- * 0, -ENOTCONN when w has no control socket, or -errno. */
+/* One datagram of any size (IPC_TLS).  When the socket has no room it
+ * waits, after the backlog, until the worker reads; a newer one replaces
+ * it (only the newest certificate matters).  0, -ENOTCONN when w has no
+ * control socket, or -errno. */
 int wchan_send_raw(unsigned w, const void *buf, size_t len);
 
 /* EV_IPC on slot w: flush the backlog on EPOLLOUT, then read up to a

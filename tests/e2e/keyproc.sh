@@ -56,13 +56,16 @@ found_in() {
 	"$MEMSCAN" "$1" $(patterns "$LAB_KEY" "$2") | awk '{ n += $2 } END { print n + 0 }'
 }
 
-key_pid() {
-	local workers p
-	workers=$("$CTL" -s "$LAB_DIR/control.sock" --json status | jq -r '.workers[].pid')
+# The master's children by name: the key process (tunneld-key), the
+# hashing processes (tunneld-hash); the workers are "tunneld".
+children_named() {
+	local p
 	for p in $(ps -o pid= --ppid "$TD_PID"); do
-		grep -qx "$p" <<<"$workers" || echo "$p"
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p"
 	done
+	return 0
 }
+key_pid() { children_named tunneld-key; }
 
 login() {
 	lab_start_client c1 alice alice-pass
@@ -78,15 +81,16 @@ for kt in ecdsa rsa ed25519; do
 	TD_WORKERS=2 td_config
 	td_start
 	login "$kt"
-	for w in $("$CTL" -s "$LAB_DIR/control.sock" --json status | jq -r '.workers[].pid') "$TD_PID"; do
+	for w in $("$CTL" -s "$LAB_DIR/control.sock" --json status | jq -r '.workers[].pid') \
+		$(children_named tunneld-hash) "$TD_PID"; do
 		n=$(found_in "$w" "$kt")
 		[ "$n" = 0 ] || td_fail "$kt: the private key is in the memory of pid $w ($n times)"
 	done
 	kp=$(key_pid)
-	[ "$(wc -w <<<"$kp")" = 1 ] || td_fail "$kt: want one key process besides the workers, got '$kp'"
+	[ "$(wc -w <<<"$kp")" = 1 ] || td_fail "$kt: want one key process, got '$kp'"
 	n=$(found_in "$kp" "$kt")
 	[ "$n" -ge 1 ] || td_fail "$kt: the key was not found in the key process: the search is blind"
-	td_pass "$kt: handshake signed by the key process; the key is in its memory ($n), in no worker's nor the master's"
+	td_pass "$kt: handshake signed by the key process; the key is in its memory ($n), in no worker's, hashing process's nor the master's"
 
 	# A dead key process is replaced, with the key.
 	kill -KILL "$kp"

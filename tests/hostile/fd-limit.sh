@@ -45,7 +45,7 @@ td_pass "refused to start: $(grep -o 'each worker may hold.*hard limit 200)' "$L
 TD_WORKERS=1 TD_LOG_LEVEL=info hl_config limits.max-clients=100 limits.max-handshakes=40 \
 	limits.max-handshakes-per-address=1000 limits.handshake-timeout=30
 TD_BIN=$LAB_DIR/tunneld-200 td_start
-worker=$(pgrep -P "$TD_PID")
+worker=$(pgrep -x -P "$TD_PID" tunneld) # not the hashing or key processes
 [ "$(echo "$worker" | wc -w)" = 1 ] || td_fail "expected one worker: $worker"
 grep -q "Max open files *200 *200" "/proc/$worker/limits" || td_fail "worker limit: $(grep 'open files' "/proc/$worker/limits")"
 # As the worker's own user: root may lack CAP_SYS_RESOURCE (containers).
