@@ -124,7 +124,7 @@ int echo_server(uint16_t port, double duration);
 int reflector(const char *dev, double duration);
 int raw_rtt(const struct opts *o);
 
-/* client.c ---------------------------------------------------------------- */
+/* client.c, conn.c, login.c, tunnel.c (between them: bench/client.h) ------ */
 enum cstate {
 	C_IDLE = 0,
 	C_TCP,	     /* non-blocking connect in progress */
@@ -223,6 +223,15 @@ void load_poll(struct load *L, int timeout_ms);
 void load_sweep(struct load *L, uint64_t now);
 /* An echo packet came back to c (over TLS or DTLS). */
 void client_echo(struct load *L, struct client *c, const uint8_t *p, size_t len);
+
+/* modes.c ----------------------------------------------------------------- */
+#define MAX_PROCS 64 /* --procs: processes of --hold */
+/* --connect-phase SEC: the limit for establishing all sessions. */
+extern unsigned connect_phase_s;
+/* The measuring modes; each returns the exit code. */
+int mode_connect_rate(const struct opts *o);
+int mode_hold(const struct opts *o);
+int mode_echo_load(const struct opts *o);
 
 /* dtls.c ------------------------------------------------------------------ */
 /* The CONNECT answer's head (hdr[0..len)): when it offers PSK-NEGOTIATE

@@ -3,7 +3,7 @@
  * input, and the server's documents.  Inputs live in exact-size heap
  * copies with no NUL after them, so an over-read shows up. */
 #include "config.h"
-#include "common/authxml.h"
+#include "tests/unit/check_authxml.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -33,16 +33,16 @@
 	REPLY_HEAD "<auth><username>testuser</username><password>test123</password></auth><group-" \
 		   "select>G</group-select></config-auth>"
 
-static struct authxml ax;
-static char *heap_copy;
+struct authxml ax;
+char *heap_copy;
 
-static void teardown(void)
+void teardown(void)
 {
 	free(heap_copy);
 	heap_copy = NULL;
 }
 
-static int parse_n(const char *doc, size_t n)
+int parse_n(const char *doc, size_t n)
 {
 	free(heap_copy);
 	heap_copy = malloc(n > 0 ? n : 1);
@@ -51,13 +51,13 @@ static int parse_n(const char *doc, size_t n)
 	return authxml_parse(heap_copy, n, &ax);
 }
 
-static int parse(const char *doc)
+int parse(const char *doc)
 {
 	return parse_n(doc, strlen(doc));
 }
 
 /* An auth-reply whose <auth> holds the given XML. */
-static int parse_auth(const char *inner)
+int parse_auth(const char *inner)
 {
 	char doc[8192];
 
@@ -69,7 +69,7 @@ static int parse_auth(const char *inner)
 }
 
 /* The password decoded from <password>text</password>, or NULL on -1. */
-static const char *password_of(const char *text)
+const char *password_of(const char *text)
 {
 	char inner[4096];
 
@@ -80,7 +80,7 @@ static const char *password_of(const char *text)
 	return ax.password;
 }
 
-static bool all_zero(const void *p, size_t n)
+bool all_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	size_t i;
@@ -520,135 +520,6 @@ START_TEST(test_depth)
 }
 END_TEST
 
-/* Writers -------------------------------------------------------------- */
-
-static void expect_in(const char *doc, const char *part)
-{
-	ck_assert_msg(strstr(doc, part) != NULL, "\"%s\" not in:\n%s", part, doc);
-}
-
-START_TEST(test_write_form)
-{
-	char buf[2048];
-	int n = authxml_write_form(buf, sizeof(buf), NULL);
-
-	ck_assert_int_gt(n, 0);
-	ck_assert_uint_eq(strlen(buf), (size_t)n);
-	ck_assert(strncmp(buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 38) == 0);
-	expect_in(buf, "<config-auth client=\"vpn\" type=\"auth-request\">");
-	expect_in(buf, "<auth id=\"main\">");
-	expect_in(buf, "<form method=\"post\" action=\"/auth\">");
-	expect_in(buf, "<input type=\"text\" name=\"username\" label=\"Username:\" />");
-	expect_in(buf, "<input type=\"password\" name=\"password\" label=\"Password:\" />");
-	expect_in(buf, "</form></auth>");
-	ck_assert_ptr_null(strstr(buf, "<message>"));
-	ck_assert_ptr_nonnull(strstr(buf, "</config-auth>"));
-	/* Well-formed by our own parser's standards. */
-	ck_assert_int_eq(parse(buf), 0);
-	ck_assert_int_eq(ax.type, AUTHXML_OTHER);
-
-	ck_assert_int_eq(authxml_write_form(buf, sizeof(buf), ""), n);
-	ck_assert_ptr_null(strstr(buf, "<message>"));
-}
-END_TEST
-
-START_TEST(test_write_form_message)
-{
-	char buf[2048];
-	int n = authxml_write_form(buf, sizeof(buf), "Login failed: <bad> & \"quoted\" 'x'");
-
-	ck_assert_int_gt(n, 0);
-	expect_in(buf, "<message>Login failed: &lt;bad&gt; &amp; &quot;quoted&quot; &apos;x&apos;"
-		       "</message>");
-	ck_assert(strstr(buf, "<message>") < strstr(buf, "<form "));
-	ck_assert(strstr(buf, "<auth id=\"main\">") < strstr(buf, "<message>"));
-	ck_assert_int_eq(parse(buf), 0);
-
-	ck_assert_int_eq(authxml_write_form(buf, sizeof(buf), "bell\a"), -1);
-	ck_assert_str_eq(buf, "");
-}
-END_TEST
-
-START_TEST(test_write_success)
-{
-	char buf[1024];
-	int n = authxml_write_success(buf, sizeof(buf));
-
-	ck_assert_int_gt(n, 0);
-	ck_assert_uint_eq(strlen(buf), (size_t)n);
-	ck_assert(strncmp(buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 38) == 0);
-	expect_in(buf, "<config-auth client=\"vpn\" type=\"complete\">");
-	expect_in(buf, "<auth id=\"success\">");
-	ck_assert_ptr_null(strstr(buf, "<form"));
-	ck_assert_int_eq(parse(buf), 0);
-}
-END_TEST
-
-/* Every capacity short of length + 1 fails and leaves an empty string;
- * exactly length + 1 succeeds. */
-START_TEST(test_small_caps)
-{
-	char full[2048], buf[2048];
-	int n, cap;
-
-	n = authxml_write_form(full, sizeof(full), "hi & bye");
-	for (cap = 0; cap <= n; cap++) {
-		memset(buf, 'Z', sizeof(buf));
-		ck_assert_int_eq(authxml_write_form(buf, (size_t)cap, "hi & bye"), -1);
-		if (cap > 0)
-			ck_assert_int_eq(buf[0], '\0');
-		ck_assert_int_eq(buf[cap], 'Z');
-	}
-	ck_assert_int_eq(authxml_write_form(buf, (size_t)n + 1, "hi & bye"), n);
-	ck_assert_str_eq(buf, full);
-
-	n = authxml_write_success(full, sizeof(full));
-	for (cap = 0; cap <= n; cap++) {
-		memset(buf, 'Z', sizeof(buf));
-		ck_assert_int_eq(authxml_write_success(buf, (size_t)cap), -1);
-		ck_assert_int_eq(buf[cap], 'Z');
-	}
-	ck_assert_int_eq(authxml_write_success(buf, (size_t)n + 1), n);
-	ck_assert_str_eq(buf, full);
-
-	for (cap = 0; cap <= 6; cap++) {
-		memset(buf, 'Z', sizeof(buf));
-		ck_assert_int_eq(authxml_escape("a<b", buf, (size_t)cap), -1);
-		ck_assert_int_eq(buf[cap], 'Z');
-	}
-	ck_assert_int_eq(authxml_escape("a<b", buf, 7), 6);
-	ck_assert_str_eq(buf, "a&lt;b");
-}
-END_TEST
-
-START_TEST(test_escape)
-{
-	char buf[256];
-
-	ck_assert_int_eq(authxml_escape("a&b<c>d\"e'f", buf, sizeof(buf)), 31);
-	ck_assert_str_eq(buf, "a&amp;b&lt;c&gt;d&quot;e&apos;f");
-	ck_assert_int_eq(authxml_escape("", buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "");
-	ck_assert_int_eq(authxml_escape("plain \xc3\xa9 text\t\n", buf, sizeof(buf)), 15);
-	ck_assert_str_eq(buf, "plain \xc3\xa9 text\t\n");
-	ck_assert_int_eq(authxml_escape("&amp;", buf, sizeof(buf)), 9);
-	ck_assert_str_eq(buf, "&amp;amp;");
-	ck_assert_int_eq(authxml_escape("a\x01", buf, sizeof(buf)), -1);
-	ck_assert_int_eq(authxml_escape("\x1f", buf, sizeof(buf)), -1);
-}
-END_TEST
-
-/* What we escape, we decode back to the same bytes. */
-START_TEST(test_escape_round_trip)
-{
-	const char *pw = "p<a>s&s\"w'o\xc3\xb6rd &amp;";
-	char esc[256];
-
-	ck_assert_int_gt(authxml_escape(pw, esc, sizeof(esc)), 0);
-	ck_assert_str_eq(password_of(esc), pw);
-}
-END_TEST
-
 static Suite *authxml_suite(void)
 {
 	Suite *s = suite_create("authxml");
@@ -684,12 +555,7 @@ static Suite *authxml_suite(void)
 	suite_add_tcase(s, hostile);
 
 	tcase_add_checked_fixture(writers, NULL, teardown);
-	tcase_add_test(writers, test_write_form);
-	tcase_add_test(writers, test_write_form_message);
-	tcase_add_test(writers, test_write_success);
-	tcase_add_test(writers, test_small_caps);
-	tcase_add_test(writers, test_escape);
-	tcase_add_test(writers, test_escape_round_trip);
+	authxml_writer_tests(writers);
 	suite_add_tcase(s, writers);
 	return s;
 }

@@ -3,7 +3,7 @@
  * error class.  Inputs live in exact-size heap copies with no NUL after
  * them, so an over-read shows up under valgrind or ASan. */
 #include "config.h"
-#include "common/http.h"
+#include "tests/unit/check_http.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -85,17 +85,17 @@
 	"X-DTLS-Accept-Encoding: oc-lz4,lzs\r\n"                                                   \
 	"\r\n"
 
-static struct http_limits lim;
-static struct http_req req;
-static char *heap_copy;
+struct http_limits lim;
+struct http_req req;
+char *heap_copy;
 
-static void setup(void)
+void setup(void)
 {
 	http_limits_default(&lim);
 	memset(&req, 0, sizeof(req));
 }
 
-static void teardown(void)
+void teardown(void)
 {
 	free(heap_copy);
 	heap_copy = NULL;
@@ -103,7 +103,7 @@ static void teardown(void)
 
 /* Parses a copy of text[0..n) in a buffer of exactly n bytes; the copy
  * stays alive so that req's pointers into it can be checked. */
-static long parse_n(const char *text, size_t n)
+long parse_n(const char *text, size_t n)
 {
 	free(heap_copy);
 	heap_copy = malloc(n > 0 ? n : 1);
@@ -112,17 +112,17 @@ static long parse_n(const char *text, size_t n)
 	return http_parse(heap_copy, n, &lim, &req);
 }
 
-static long parse(const char *text)
+long parse(const char *text)
 {
 	return parse_n(text, strlen(text));
 }
 
-static bool str_is(struct http_str s, const char *lit)
+bool str_is(struct http_str s, const char *lit)
 {
 	return s.p != NULL && s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
 }
 
-static void expect_ok(const char *text)
+void expect_ok(const char *text)
 {
 	long r = parse(text);
 
@@ -130,7 +130,7 @@ static void expect_ok(const char *text)
 		      strlen(text), text, r, req.status);
 }
 
-static void expect_error(const char *text, int status)
+void expect_error(const char *text, int status)
 {
 	long r = parse(text);
 
@@ -245,8 +245,6 @@ START_TEST(test_byte_by_byte)
 }
 END_TEST
 
-static void build_header_of_size(char *out, size_t size);
-
 /* Feeds text one byte at a time to one parser, as a client sending 1-byte
  * TLS records makes the worker do: every call but the last asks for more,
  * the last gives the request, parsed as in one piece.  Returns the
@@ -359,414 +357,6 @@ START_TEST(test_pipelined)
 }
 END_TEST
 
-START_TEST(test_lf_only)
-{
-	const char *r = "POST /auth HTTP/1.1\n"
-			"Host: h\n"
-			"Content-Length: 4\n"
-			"\n"
-			"abcd";
-
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	ck_assert(str_is(req.host, "h"));
-	ck_assert(str_is(req.body, "abcd"));
-	ck_assert_uint_eq(req.header_len, strlen(r) - 4);
-
-	/* Mixed endings. */
-	r = "GET / HTTP/1.1\r\nHost: h\n\r\n";
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	ck_assert(str_is(req.host, "h"));
-}
-END_TEST
-
-START_TEST(test_case_insensitive_names)
-{
-	const char *r = "POST / HTTP/1.1\r\n"
-			"hOsT: h\r\n"
-			"content-length: 2\r\n"
-			"COOKIE: webvpn=t\r\n"
-			"x-cstp-mtu: 1400\r\n"
-			"X-CSTP-BASE-MTU: 1500\r\n"
-			"user-agent: ua\r\n"
-			"x-cstp-hostname: vm\r\n"
-			"x-cstp-full-ipv6-capability: TRUE\r\n"
-			"connection: CLOSE\r\n"
-			"\r\n"
-			"ab";
-
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	ck_assert(str_is(req.host, "h"));
-	ck_assert_uint_eq(req.content_length, 2);
-	ck_assert(str_is(req.cookie_webvpn, "t"));
-	ck_assert_int_eq(req.cstp_mtu, 1400);
-	ck_assert_int_eq(req.cstp_base_mtu, 1500);
-	ck_assert(str_is(req.user_agent, "ua"));
-	ck_assert(str_is(req.cstp_hostname, "vm"));
-	ck_assert(req.full_ipv6);
-	ck_assert(!req.keep_alive);
-}
-END_TEST
-
-START_TEST(test_value_trimming)
-{
-	const char *r = "GET / HTTP/1.1\r\n"
-			"Host:h\r\n"
-			"User-Agent: \t a  b \t \r\n"
-			"X-CSTP-Hostname:\r\n"
-			"\r\n";
-
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	ck_assert(str_is(req.host, "h"));
-	ck_assert(str_is(req.user_agent, "a  b"));
-	ck_assert_ptr_nonnull(req.cstp_hostname.p);
-	ck_assert_uint_eq(req.cstp_hostname.n, 0);
-}
-END_TEST
-
-START_TEST(test_methods)
-{
-	expect_ok("GET /x?y=1 HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(req.method, HTTP_GET);
-	ck_assert(str_is(req.path, "/x?y=1"));
-
-	expect_ok("PUT / HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(req.method, HTTP_OTHER);
-	ck_assert(str_is(req.method_text, "PUT"));
-
-	/* Methods are case-sensitive. */
-	expect_ok("post / HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(req.method, HTTP_OTHER);
-	expect_ok("CONNECTX / HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(req.method, HTTP_OTHER);
-}
-END_TEST
-
-START_TEST(test_connect_targets)
-{
-	expect_ok("CONNECT CSCOSSLC/tunnel HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(req.method, HTTP_CONNECT);
-	ck_assert(str_is(req.path, "CSCOSSLC/tunnel"));
-	expect_ok("CONNECT host:443 HTTP/1.1\r\n\r\n");
-	ck_assert(str_is(req.path, "host:443"));
-	/* Only CONNECT may leave out the leading slash. */
-	expect_error("GET CSCOSSLC/tunnel HTTP/1.1\r\n\r\n", 400);
-	expect_error("POST http://h/ HTTP/1.1\r\n\r\n", 400);
-	expect_error("OPTIONS * HTTP/1.1\r\n\r\n", 400);
-}
-END_TEST
-
-START_TEST(test_leading_empty_lines)
-{
-	const char *r = "\r\n\nGET / HTTP/1.1\r\n\r\n";
-
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	ck_assert_int_eq(req.method, HTTP_GET);
-	ck_assert_int_eq(parse("\r\n\r\n"), 0);
-}
-END_TEST
-
-START_TEST(test_versions)
-{
-	expect_ok("GET / HTTP/1.0\r\n\r\n");
-	ck_assert_int_eq(req.minor, 0);
-	expect_ok("GET / HTTP/1.1\r\n\r\n");
-	ck_assert_int_eq(req.minor, 1);
-
-	expect_error("GET / HTTP/2.0\r\n\r\n", 505);
-	expect_error("GET / HTTP/1.2\r\n\r\n", 505);
-	expect_error("GET / HTTP/0.9\r\n\r\n", 505);
-	expect_error("GET / HTTP/1.10\r\n\r\n", 505);
-	expect_error("GET / HTTP/01.1\r\n\r\n", 505);
-
-	expect_error("GET / HTTP/2\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.\r\n\r\n", 400);
-	expect_error("GET / HTTP/.1\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1 \r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1x\r\n\r\n", 400);
-	expect_error("GET / http/1.1\r\n\r\n", 400);
-	expect_error("GET / HTTPS/1.1\r\n\r\n", 400);
-	expect_error("GET / HTTP\r\n\r\n", 400);
-	expect_error("GET /\r\n\r\n", 400);
-}
-END_TEST
-
-START_TEST(test_bad_request_line)
-{
-	expect_error("GET\r\n\r\n", 400);
-	expect_error("GET  / HTTP/1.1\r\n\r\n", 400);
-	expect_error(" GET / HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET /  HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET\t/ HTTP/1.1\r\n\r\n", 400);
-	expect_error("G(T / HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET /a\x01 HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET /a\x7f HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET /\xc3\xa9 HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\r\n\r\n", 400);
-	expect_error("\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03\n", 400);
-	expect_error("SSH-2.0-OpenSSH_9.2p1\r\n", 400);
-}
-END_TEST
-
-/* A request line with a NUL in it: strlen() cannot build this one. */
-START_TEST(test_nul_bytes)
-{
-	static const char r1[] = "GET /\0 HTTP/1.1\r\n\r\n";
-	static const char r2[] = "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n";
-	static const char r3[] = "GET / HTTP/1.1\r\nX\0: ab\r\n\r\n";
-
-	ck_assert_int_eq(parse_n(r1, sizeof(r1) - 1), -1);
-	ck_assert_int_eq(req.status, 400);
-	ck_assert_int_eq(parse_n(r2, sizeof(r2) - 1), -1);
-	ck_assert_int_eq(req.status, 400);
-	ck_assert_int_eq(parse_n(r3, sizeof(r3) - 1), -1);
-	ck_assert_int_eq(req.status, 400);
-}
-END_TEST
-
-START_TEST(test_bad_headers)
-{
-	expect_error("GET / HTTP/1.1\r\nHost h\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n", 400);
-	ck_assert_ptr_nonnull(strstr(req.error, "folding"));
-	expect_error("GET / HTTP/1.1\r\nHost: h\r\n\tfolded\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\n: h\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nHo(st: h\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nX: a\x01z\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nX: a\x7fz\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nX: a\rz\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nX: az\x1b\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400);
-	/* Tab and obs-text are fine in values. */
-	expect_ok("GET / HTTP/1.1\r\nX: a\tb\xe9\r\n\r\n");
-}
-END_TEST
-
-/* An error is reported as soon as the line that shows it is complete. */
-START_TEST(test_early_errors)
-{
-	expect_error("GET / HTTP/1.1\r\nbad line\r\nHost: a", 400);
-	expect_error("GET / HTTP/3.0\r\nHo", 505);
-	expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHo", 501);
-}
-END_TEST
-
-START_TEST(test_content_length_errors)
-{
-	expect_error("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 5,5\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 5.0\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 0\r\ncontent-length: 00001\r\n\r\n", 400);
-
-	/* The same value twice is one length. */
-	expect_ok("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 02\r\n\r\nab");
-	ck_assert_uint_eq(req.content_length, 2);
-}
-END_TEST
-
-START_TEST(test_transfer_encoding)
-{
-	expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501);
-	ck_assert(req.chunked);
-	expect_error("POST / HTTP/1.1\r\ntransfer-encoding: identity\r\n\r\n", 501);
-	ck_assert(req.chunked);
-	expect_error(
-	    "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", 501);
-}
-END_TEST
-
-START_TEST(test_body)
-{
-	const char *r = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
-	size_t n = strlen(r);
-
-	ck_assert_int_eq(parse_n(r, n - 5), 0);
-	ck_assert_int_eq(parse_n(r, n - 1), 0);
-	ck_assert_int_eq(parse_n(r, n), (long)n);
-	ck_assert(str_is(req.body, "hello"));
-
-	expect_ok("POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
-	ck_assert(req.has_length);
-	ck_assert_uint_eq(req.body.n, 0);
-}
-END_TEST
-
-START_TEST(test_body_limit)
-{
-	char r[256];
-
-	lim.max_body = 10;
-	snprintf(r, sizeof(r), "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789");
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-
-	/* Refused before the body arrives. */
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 413);
-	/* Saturates rather than wrapping around to a small number. */
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 18446744073709551617\r\n\r\n", 413);
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999999999\r\n\r\n",
-		     413);
-}
-END_TEST
-
-static void build_header_of_size(char *out, size_t size)
-{
-	/* "GET / HTTP/1.1\r\n" + "X: " + filler + "\r\n" + "\r\n" */
-	size_t fixed = 16 + 3 + 2 + 2;
-
-	ck_assert_uint_ge(size, fixed);
-	strcpy(out, "GET / HTTP/1.1\r\nX: ");
-	memset(out + 19, 'a', size - fixed);
-	strcpy(out + 19 + (size - fixed), "\r\n\r\n");
-	ck_assert_uint_eq(strlen(out), size);
-}
-
-START_TEST(test_header_limit)
-{
-	static char r[9000];
-
-	build_header_of_size(r, lim.max_header);
-	ck_assert_int_eq(parse(r), (long)lim.max_header);
-
-	build_header_of_size(r, lim.max_header + 1);
-	expect_error(r, 431);
-
-	/* No end in sight: wait while within the limit, refuse past it. */
-	memset(r, 'a', sizeof(r));
-	memcpy(r, "GET / HTTP/1.1\r\nX: ", 19);
-	ck_assert_int_eq(parse_n(r, lim.max_header), 0);
-	ck_assert_int_eq(parse_n(r, lim.max_header + 1), -1);
-	ck_assert_int_eq(req.status, 431);
-	/* Even without a single line break. */
-	memset(r, 'A', sizeof(r));
-	ck_assert_int_eq(parse_n(r, lim.max_header), 0);
-	ck_assert_int_eq(parse_n(r, sizeof(r)), -1);
-	ck_assert_int_eq(req.status, 431);
-
-	/* A smaller configured limit. */
-	lim.max_header = 20;
-	ck_assert_int_eq(parse("GET / HTTP/1.1\r\nA:b\r\n"), -1);
-	ck_assert_int_eq(req.status, 431);
-	expect_ok("GET / HTTP/1.1\r\n\r\n");
-}
-END_TEST
-
-START_TEST(test_header_count_limit)
-{
-	lim.max_headers = 3;
-	expect_ok("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n");
-	expect_error("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", 431);
-	lim.max_headers = 0;
-	expect_error("GET / HTTP/1.1\r\nA: 1\r\n\r\n", 431);
-}
-END_TEST
-
-static void check_cookie(const char *cookie_lines, const char *want)
-{
-	char r[512];
-
-	snprintf(r, sizeof(r), "GET / HTTP/1.1\r\n%s\r\n", cookie_lines);
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	if (want == NULL)
-		ck_assert_msg(req.cookie_webvpn.p == NULL, "no webvpn cookie in %s", cookie_lines);
-	else
-		ck_assert_msg(str_is(req.cookie_webvpn, want), "webvpn=%s in %s", want,
-			      cookie_lines);
-}
-
-START_TEST(test_cookies)
-{
-	check_cookie("Cookie: webvpn=XYZ\r\n", "XYZ");
-	check_cookie("Cookie: a=b; webvpn=XYZ; c=d\r\n", "XYZ");
-	check_cookie("Cookie: a=b;webvpn=XYZ;c=d\r\n", "XYZ");
-	check_cookie("Cookie: a=b; webvpn=XYZ\r\n", "XYZ");
-	check_cookie("Cookie: webvpn = XYZ ;c=d\r\n", "XYZ");
-	check_cookie("Cookie: webvpn=a=b==\r\n", "a=b==");
-	check_cookie("Cookie: a=b\r\nCookie: webvpn=XYZ\r\n", "XYZ");
-	check_cookie("Cookie: webvpn=first\r\nCookie: webvpn=second\r\n", "first");
-	check_cookie("Cookie: webvpn=first; webvpn=second\r\n", "first");
-	check_cookie("Cookie: xwebvpn=1; webvpn=2\r\n", "2");
-	check_cookie("Cookie: webvpncontext=1; webvpnc=2; webvpn=3\r\n", "3");
-	check_cookie("Cookie: webvpn=\r\n", "");
-	check_cookie("Cookie: ;;; webvpn=XYZ;;\r\n", "XYZ");
-	check_cookie("Cookie: webvpnx=1\r\n", NULL);
-	check_cookie("Cookie: WEBVPN=1\r\n", NULL);
-	check_cookie("Cookie: webvpn\r\n", NULL);
-	check_cookie("Cookie: a=webvpn=1\r\n", NULL);
-	check_cookie("Cookie:\r\n", NULL);
-	check_cookie("Set-Cookie: webvpn=1\r\n", NULL);
-	check_cookie("X-Cookie: webvpn=1\r\n", NULL);
-}
-END_TEST
-
-static bool keep_alive_of(const char *version, const char *headers)
-{
-	char r[256];
-
-	snprintf(r, sizeof(r), "GET / %s\r\n%s\r\n", version, headers);
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	return req.keep_alive;
-}
-
-START_TEST(test_keep_alive)
-{
-	ck_assert(keep_alive_of("HTTP/1.1", ""));
-	ck_assert(!keep_alive_of("HTTP/1.1", "Connection: close\r\n"));
-	ck_assert(!keep_alive_of("HTTP/1.1", "Connection: Upgrade, CLOSE\r\n"));
-	ck_assert(!keep_alive_of("HTTP/1.1", "Connection: keep-alive\r\nConnection: close\r\n"));
-	ck_assert(keep_alive_of("HTTP/1.1", "Connection: keep-alive\r\n"));
-	ck_assert(keep_alive_of("HTTP/1.1", "Connection: closed\r\n"));
-
-	ck_assert(!keep_alive_of("HTTP/1.0", ""));
-	ck_assert(keep_alive_of("HTTP/1.0", "Connection: keep-alive\r\n"));
-	ck_assert(keep_alive_of("HTTP/1.0", "Connection: Upgrade , Keep-Alive\r\n"));
-	ck_assert(!keep_alive_of("HTTP/1.0", "Connection: keep-alive, close\r\n"));
-	ck_assert(!keep_alive_of("HTTP/1.0", "Connection: keep-alive-ish\r\n"));
-}
-END_TEST
-
-static long mtu_of(const char *value)
-{
-	char r[256];
-
-	snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nX-CSTP-MTU: %s\r\n\r\n", value);
-	ck_assert_int_eq(parse(r), (long)strlen(r));
-	return req.cstp_mtu;
-}
-
-START_TEST(test_numeric_headers)
-{
-	ck_assert_int_eq(mtu_of("1400"), 1400);
-	ck_assert_int_eq(mtu_of("  1400  "), 1400);
-	ck_assert_int_eq(mtu_of("0001280"), 1280);
-	ck_assert_int_eq(mtu_of("1000000000"), 1000000000L);
-	ck_assert_int_eq(mtu_of("1000000001"), 0);
-	ck_assert_int_eq(mtu_of("99999999999999999999999999"), 0);
-	ck_assert_int_eq(mtu_of("18446744073709551616"), 0);
-	ck_assert_int_eq(mtu_of("-5"), 0);
-	ck_assert_int_eq(mtu_of("+5"), 0);
-	ck_assert_int_eq(mtu_of("14 00"), 0);
-	ck_assert_int_eq(mtu_of("1400x"), 0);
-	ck_assert_int_eq(mtu_of("none"), 0);
-	ck_assert_int_eq(mtu_of(""), 0);
-}
-END_TEST
-
-START_TEST(test_full_ipv6)
-{
-	expect_ok("GET / HTTP/1.1\r\nX-CSTP-Full-IPv6-Capability: false\r\n\r\n");
-	ck_assert(!req.full_ipv6);
-	expect_ok("GET / HTTP/1.1\r\nX-CSTP-Full-IPv6-Capability: truest\r\n\r\n");
-	ck_assert(!req.full_ipv6);
-}
-END_TEST
-
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -787,33 +377,15 @@ static Suite *http_suite(void)
 	suite_add_tcase(s, proto);
 
 	tcase_add_checked_fixture(syntax, setup, teardown);
-	tcase_add_test(syntax, test_lf_only);
-	tcase_add_test(syntax, test_case_insensitive_names);
-	tcase_add_test(syntax, test_value_trimming);
-	tcase_add_test(syntax, test_methods);
-	tcase_add_test(syntax, test_connect_targets);
-	tcase_add_test(syntax, test_leading_empty_lines);
-	tcase_add_test(syntax, test_versions);
-	tcase_add_test(syntax, test_bad_request_line);
-	tcase_add_test(syntax, test_nul_bytes);
-	tcase_add_test(syntax, test_bad_headers);
-	tcase_add_test(syntax, test_early_errors);
-	tcase_add_test(syntax, test_content_length_errors);
-	tcase_add_test(syntax, test_transfer_encoding);
+	http_syntax_tests(syntax);
 	suite_add_tcase(s, syntax);
 
 	tcase_add_checked_fixture(limits, setup, teardown);
-	tcase_add_test(limits, test_body);
-	tcase_add_test(limits, test_body_limit);
-	tcase_add_test(limits, test_header_limit);
-	tcase_add_test(limits, test_header_count_limit);
+	http_limits_tests(limits);
 	suite_add_tcase(s, limits);
 
 	tcase_add_checked_fixture(fields, setup, teardown);
-	tcase_add_test(fields, test_cookies);
-	tcase_add_test(fields, test_keep_alive);
-	tcase_add_test(fields, test_numeric_headers);
-	tcase_add_test(fields, test_full_ipv6);
+	http_fields_tests(fields);
 	suite_add_tcase(s, fields);
 	return s;
 }
