@@ -43,7 +43,11 @@ for w in $workers $keyp; do
 	root=$(readlink "/proc/$w/root")
 	case $root in */tunneld/empty) ;; *) td_fail "worker $w root is '$root'" ;; esac
 	[ -z "$(ls -A "$root")" ] || td_fail "chroot $root is not empty"
-	for fd in 0 1 2; do
+	fds="0 1 2"
+	# a --enable-seccomp-trap build keeps the key process's stderr for the
+	# name of a forbidden syscall (it has no log socket to report through)
+	[ "$w" = "$keyp" ] && grep -q '^#define SECCOMP_TRAP 1' "$TD_TOP/config.h" && fds="0 1"
+	for fd in $fds; do
 		[ "$(readlink "/proc/$w/fd/$fd")" = /dev/null ] ||
 			td_fail "worker $w: fd $fd is $(readlink "/proc/$w/fd/$fd"), not /dev/null"
 	done
