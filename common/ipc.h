@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "common/cookie.h"
+#include "common/counters.h"
 #include "conf/config.h"
 
 #define IPC_USER_MAX   64
@@ -35,17 +36,6 @@ enum ipc_type {
 struct ipc_ref {
 	uint32_t slot;
 	uint32_t gen;
-};
-
-struct sess_counters {
-	uint64_t rx_pkts, rx_bytes; /* from the client, written to TUN */
-	uint64_t tx_pkts, tx_bytes; /* to the client */
-	uint64_t drop_spoofed;	    /* source not the client's lease */
-	uint64_t drop_malformed;    /* bad IP header */
-	uint64_t drop_queue;	    /* client's send queue full */
-	/* The part of rx and tx that went over DTLS (the rest went over TLS). */
-	uint64_t dtls_rx_pkts, dtls_rx_bytes;
-	uint64_t dtls_tx_pkts, dtls_tx_bytes;
 };
 
 /* A client's UDP address, as a worker saw it. */

@@ -567,6 +567,7 @@ void auth_dtls(unsigned w, struct ipc_msg *m)
 	if (m->u.dtls.up)
 		steer_peer(w, p, &s->dtls_steered, true);
 	s->dtls_up = m->u.dtls.up == 1;
+	s->dtls_was_up = s->dtls_up;
 	memcpy(s->dtls_cipher, m->u.dtls.cipher, sizeof(s->dtls_cipher));
 	s->dtls_cipher[sizeof(s->dtls_cipher) - 1] = 0;
 }

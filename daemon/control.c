@@ -200,6 +200,11 @@ static const char *cmd_status(struct jw *w, const char *arg)
 	return NULL;
 }
 
+static void put_counter(void *w, const char *key, uint64_t v)
+{
+	jw_u64(w, key, v);
+}
+
 static void put_session(struct jw *w, const struct sess_table *t, const struct session *s)
 {
 	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
@@ -229,20 +234,11 @@ static void put_session(struct jw *w, const struct sess_table *t, const struct s
 	/* 0 when never connected; idle_since only means something while waiting. */
 	jw_num(w, "connected_since", s->lease >= 0 ? (long long)s->connected_since : 0);
 	jw_num(w, "idle_since", connected ? 0 : (long long)s->idle_since);
-	jw_u64(w, "rx_pkts", s->ctr.rx_pkts);
-	jw_u64(w, "rx_bytes", s->ctr.rx_bytes);
-	jw_u64(w, "tx_pkts", s->ctr.tx_pkts);
-	jw_u64(w, "tx_bytes", s->ctr.tx_bytes);
-	jw_u64(w, "drop_spoofed", s->ctr.drop_spoofed);
-	jw_u64(w, "drop_malformed", s->ctr.drop_malformed);
-	jw_u64(w, "drop_queue", s->ctr.drop_queue);
 	jw_str(w, "channel", !connected ? NULL : s->dtls_up ? "dtls" : "tls");
 	jw_str(w, "dtls_cipher", connected && s->dtls_up ? s->dtls_cipher : NULL);
-	jw_u64(w, "dtls_rx_pkts", s->ctr.dtls_rx_pkts);
-	jw_u64(w, "dtls_rx_bytes", s->ctr.dtls_rx_bytes);
-	jw_u64(w, "dtls_tx_pkts", s->ctr.dtls_tx_pkts);
-	jw_u64(w, "dtls_tx_bytes", s->ctr.dtls_tx_bytes);
 	jw_num(w, "reconnects", s->reconnects);
+	/* rx_pkts ... drop_NAME ... dtls_tx_bytes: the session-end line's names. */
+	sess_counters_each(&s->ctr, put_counter, w);
 	jw_close(w, '}');
 }
 

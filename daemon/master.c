@@ -357,6 +357,7 @@ static int init(struct cfg *cfg, const struct master_opts *opts)
 	M.opts = *opts;
 	M.started = time(NULL);
 	log_init_master((int)M.cfg.log_level);
+	log_set_json(M.cfg.log_format == LOG_FMT_JSON);
 	/* With --daemon, lines go to stderr until we are ready, whatever the
 	 * destination: start-up errors reach whoever started us. */
 	if (log_set_destination(M.opts.daemon ? "stderr" : M.cfg.log_destination, 0) < 0)

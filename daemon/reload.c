@@ -188,6 +188,7 @@ void reload_commit_cfg(struct reload_set *rs, struct cfg *live)
 	*live = rs->cfg;
 	memset(&rs->cfg, 0, sizeof(rs->cfg));
 	log_set_level((int)live->log_level);
+	log_set_json(live->log_format == LOG_FMT_JSON);
 }
 
 /* Send the new certificate, its key's generation and the priorities to
