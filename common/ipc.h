@@ -30,7 +30,12 @@ enum ipc_type {
 	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
+	IPC_WSTATS,	 /* w->m: the worker's own figures, each second they changed */
 };
+
+/* IPC_WSTATS: a worker holds at most this many connections in handshake
+ * (limits.max-handshakes is at most 1000000); more is a lie. */
+#define IPC_WSTATS_MAX_HANDSHAKES 1000000u
 
 /* Names one connection of one worker; gen guards against slot reuse. */
 struct ipc_ref {
@@ -89,6 +94,10 @@ struct ipc_msg {
 			struct ipc_peer peer; /* where its datagrams come from (up) */
 			char cipher[32];      /* the DTLS suite, for tunnelctl */
 		} dtls;
+		struct {
+			uint32_t handshakes; /* connections in TLS handshake or login now */
+			uint64_t no_client;  /* TUN packets for no tunnel, since it started */
+		} wstats;
 		struct ipc_settings {
 			uint32_t len; /* bytes used in blob */
 			/* cfg_settings_pack() of the master's config. */

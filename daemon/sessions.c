@@ -15,6 +15,7 @@
 #include <string.h>
 #include "common/log.h"
 #include "common/secmem.h"
+#include "daemon/metrics.h"
 #include "common/logfmt.h"
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
@@ -208,6 +209,7 @@ static void log_end(const struct sess_table *t, const struct session *s, const c
 void sess_end(struct sess_table *t, struct session *s, const char *why)
 {
 	log_end(t, s, why, time(NULL));
+	metrics_session_ended();
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);

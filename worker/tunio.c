@@ -343,6 +343,11 @@ void tunio_on_inbox(void)
 	}
 }
 
+uint64_t tunio_no_client(void)
+{
+	return drop_no_client;
+}
+
 void tunio_log_stats(void)
 {
 	log_info("stopping: handed off %llu packets to other workers, took %llu, dropped %llu "
