@@ -37,6 +37,7 @@
 #include "daemon/keyproc.h"
 #include "daemon/metrics.h"
 #include "daemon/monitor.h"
+#include "daemon/nat.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
@@ -162,6 +163,7 @@ static void do_reload(void)
 			httpd_swap(rs.metrics_fd);
 			rs.metrics_fd = -1;
 		}
+		(void)nat_apply(&M.cfg); /* on failure the old rules stay (logged) */
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
 		revoked = auth_revoke_changed();
@@ -522,7 +524,8 @@ static int start(void)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0 ||
-	    monitor_open(M.ep, &M.cfg, M.n, M.started, &M.draining, &M.stopping) < 0)
+	    monitor_open(M.ep, &M.cfg, M.n, M.started, &M.draining, &M.stopping) < 0 ||
+	    nat_apply(&M.cfg) < 0)
 		return -1;
 	warn_forwarding();
 	for (unsigned i = 0; i < M.n; i++)
@@ -599,6 +602,7 @@ static void shut_down(void)
 	M.pid_fd = -1;
 	hashpool_free();
 	monitor_close();
+	nat_stop();
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
