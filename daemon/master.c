@@ -9,6 +9,8 @@
  *   reload.c   SIGHUP as a transaction
  *   keyproc.c  the key process, the only holder of the private key
  *   control.c  tunnelctl
+ *   monitor.c  /metrics and /healthz (httpd.c serves them, metrics.c counts)
+ *   nat.c      the nftables table of network.nat
  * Signal handlers do not exist: signals arrive through the signalfd and
  * the loop acts on them (signals[] below). */
 #include "config.h"
