@@ -315,6 +315,8 @@ static void on_listener(void)
 		}
 		c->fd = fd;
 		c->in_len = 0;
+		c->lingering = false;
+		c->out = NULL; /* freed when it was closed */
 		c->deadline = time(NULL) + HTTPD_DEADLINE_S;
 		if (ev_ctl(H.ep, EPOLL_CTL_ADD, fd, EPOLLIN, EV_HTTP, idx_of(c)) < 0)
 			conn_close(c);
@@ -383,5 +385,6 @@ void httpd_stop(void)
 	for (unsigned i = 0; i < HTTPD_MAX_CONNS; i++) {
 		free(H.c[i].out);
 		H.c[i].out = NULL;
+		H.c[i].lingering = false;
 	}
 }

@@ -74,6 +74,11 @@ bool master_draining(void)
 	return M.draining;
 }
 
+static bool stopping(void)
+{
+	return M.stopping;
+}
+
 /* ---- phases: ready, draining, stopping ------------------------------------ */
 
 static void announce(void)
@@ -517,6 +522,7 @@ static int start(void)
 	    .owner = auth_owner_view(),
 	    .forget = forget_in_worker,
 	};
+	const struct monitor_phase phase = {.draining = master_draining, .stopping = stopping};
 
 	/* The hashing processes come first: they inherit no socket. */
 	if (start_hashers() < 0)
@@ -525,8 +531,7 @@ static int start(void)
 	if (slots_setup(&se) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
-	if (open_control() < 0 ||
-	    monitor_open(M.ep, &M.cfg, M.n, M.started, &M.draining, &M.stopping) < 0 ||
+	if (open_control() < 0 || monitor_open(M.ep, &M.cfg, M.n, M.started, &phase) < 0 ||
 	    nat_apply(&M.cfg) < 0)
 		return -1;
 	warn_forwarding();

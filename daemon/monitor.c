@@ -17,7 +17,7 @@ static struct {
 	const struct cfg *cfg;
 	unsigned n;
 	time_t started;
-	const bool *draining, *stopping;
+	struct monitor_phase phase;
 } O;
 
 static char *metrics_text(size_t *len)
@@ -32,7 +32,7 @@ static char *metrics_text(size_t *len)
 	    .leases_free = t->pool.usable - t->pool.used,
 	    .handshakes = metrics_handshakes(),
 	    .max_clients = O.cfg->max_clients,
-	    .draining = *O.draining,
+	    .draining = O.phase.draining(),
 	    .started = O.started,
 	};
 
@@ -43,9 +43,9 @@ static char *metrics_text(size_t *len)
 
 static const char *health(void)
 {
-	if (*O.stopping)
+	if (O.phase.stopping())
 		return "stopping";
-	if (*O.draining)
+	if (O.phase.draining())
 		return "draining";
 	if (slots_up() == 0)
 		return "no worker running";
@@ -54,8 +54,8 @@ static const char *health(void)
 	return NULL;
 }
 
-int monitor_open(int ep, const struct cfg *cfg, unsigned n, time_t started, const bool *draining,
-		 const bool *stopping)
+int monitor_open(int ep, const struct cfg *cfg, unsigned n, time_t started,
+		 const struct monitor_phase *phase)
 {
 	const struct httpd_ops ops = {.metrics = metrics_text, .health = health};
 	int fd = -1, r;
@@ -63,8 +63,7 @@ int monitor_open(int ep, const struct cfg *cfg, unsigned n, time_t started, cons
 	O.cfg = cfg;
 	O.n = n;
 	O.started = started;
-	O.draining = draining;
-	O.stopping = stopping;
+	O.phase = *phase;
 	r = metrics_setup(n);
 	if (r < 0)
 		return log_errno(r, "metrics");

@@ -11,12 +11,18 @@
 
 #include "conf/config.h"
 
+/* What the master tells of its phase, asked at each request. */
+struct monitor_phase {
+	bool (*draining)(void); /* master_draining() */
+	bool (*stopping)(void);
+};
+
 /* Set up metrics.c for n workers and the endpoint on cfg's
  * metrics.listen (none without it; a reload may add one), in the epoll
- * ep.  cfg, draining and stopping are the master's, read at each
- * request.  0, or -1 logged. */
-int monitor_open(int ep, const struct cfg *cfg, unsigned n, time_t started, const bool *draining,
-		 const bool *stopping);
+ * ep.  cfg is the master's live config, read at each request.  0, or -1
+ * logged. */
+int monitor_open(int ep, const struct cfg *cfg, unsigned n, time_t started,
+		 const struct monitor_phase *phase);
 /* Close the endpoint and free metrics.c. */
 void monitor_close(void);
 
