@@ -37,6 +37,7 @@ static const struct {
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
     {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
     {IPC_DTLS, "IPC_DTLS", IPC_FROM_WORKER},
+    {IPC_WSTATS, "IPC_WSTATS", IPC_FROM_WORKER},
 };
 
 struct chk {
@@ -196,6 +197,21 @@ static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 	return 0;
 }
 
+static int check_closed(struct chk *k, const struct ipc_msg *m)
+{
+	if (m->u.closed.end_session > 1)
+		return bad(k, "end_session %u is not 0 or 1", m->u.closed.end_session);
+	return str_ok(k, "reason", m->u.closed.reason, sizeof(m->u.closed.reason));
+}
+
+static int check_wstats(struct chk *k, const struct ipc_msg *m)
+{
+	if (m->u.wstats.handshakes > IPC_WSTATS_MAX_HANDSHAKES)
+		return bad(k, "handshakes %u over %u", m->u.wstats.handshakes,
+			   IPC_WSTATS_MAX_HANDSHAKES);
+	return 0;
+}
+
 int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size, char *err,
 	      size_t errlen)
 {
@@ -248,11 +264,7 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 		break;
 	case IPC_CLOSED:
 	case IPC_STATS: /* IPC_STATS uses the layout of IPC_CLOSED */
-		if (m->u.closed.end_session > 1) {
-			bad(&k, "end_session %u is not 0 or 1", m->u.closed.end_session);
-			goto fail;
-		}
-		if (str_ok(&k, "reason", m->u.closed.reason, sizeof(m->u.closed.reason)) < 0)
+		if (check_closed(&k, m) < 0)
 			goto fail;
 		break;
 	case IPC_SETTINGS:
@@ -261,6 +273,10 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 		break;
 	case IPC_DTLS:
 		if (check_dtls(&k, m) < 0)
+			goto fail;
+		break;
+	case IPC_WSTATS:
+		if (check_wstats(&k, m) < 0)
 			goto fail;
 		break;
 	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "common/cookie.h"
+#include "common/counters.h"
 #include "conf/config.h"
 
 #define IPC_USER_MAX   64
@@ -29,23 +30,17 @@ enum ipc_type {
 	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
+	IPC_WSTATS,	 /* w->m: the worker's own figures, each second they changed */
 };
+
+/* IPC_WSTATS: a worker holds at most this many connections in handshake
+ * (limits.max-handshakes is at most 1000000); more is a lie. */
+#define IPC_WSTATS_MAX_HANDSHAKES 1000000u
 
 /* Names one connection of one worker; gen guards against slot reuse. */
 struct ipc_ref {
 	uint32_t slot;
 	uint32_t gen;
-};
-
-struct sess_counters {
-	uint64_t rx_pkts, rx_bytes; /* from the client, written to TUN */
-	uint64_t tx_pkts, tx_bytes; /* to the client */
-	uint64_t drop_spoofed;	    /* source not the client's lease */
-	uint64_t drop_malformed;    /* bad IP header */
-	uint64_t drop_queue;	    /* client's send queue full */
-	/* The part of rx and tx that went over DTLS (the rest went over TLS). */
-	uint64_t dtls_rx_pkts, dtls_rx_bytes;
-	uint64_t dtls_tx_pkts, dtls_tx_bytes;
 };
 
 /* A client's UDP address, as a worker saw it. */
@@ -99,6 +94,10 @@ struct ipc_msg {
 			struct ipc_peer peer; /* where its datagrams come from (up) */
 			char cipher[32];      /* the DTLS suite, for tunnelctl */
 		} dtls;
+		struct {
+			uint32_t handshakes; /* connections in TLS handshake or login now */
+			uint64_t no_client;  /* TUN packets for no tunnel, since it started */
+		} wstats;
 		struct ipc_settings {
 			uint32_t len; /* bytes used in blob */
 			/* cfg_settings_pack() of the master's config. */

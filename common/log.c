@@ -2,6 +2,7 @@
  * sending end of its log socket, set up by log_init_worker() after fork. */
 #include "config.h"
 #include "common/log.h"
+#include "common/logfmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,10 +22,11 @@ static enum log_dest log_dest = DEST_STDERR;
 static int log_file_fd = -1; /* DEST_FILE */
 static char log_file_path[4096];
 static bool log_prefix; /* "<N>" priority prefixes for the journal */
+static bool log_json;	/* log.format = "json": one JSON object per line */
 static unsigned long log_drops, log_drops_told;
 /* The end of a line a non-blocking write took only part of: written
  * before any new line, so lines stay whole. */
-static char log_rest[LOG_RECORD_MAX + 128];
+static char log_rest[LOG_JSON_MAX + 128];
 static size_t log_rest_len;
 
 /* The master's lines to stderr must never make it wait: a stalled journal
@@ -129,6 +131,11 @@ void log_init_worker(int fd, int level)
 	log_dest = DEST_STDERR;
 }
 
+void log_set_json(bool on)
+{
+	log_json = on;
+}
+
 void log_set_level(int level)
 {
 	log_level = level;
@@ -220,35 +227,74 @@ size_t log_escape(const char *in, char *out, size_t cap)
 	return n;
 }
 
-void log_write_line(int level, const char *tag, const char *in)
+static void now_text(char *ts, size_t cap)
 {
-	char line[LOG_LINE_MAX + 128], text[LOG_LINE_MAX];
-	int n, fd = STDERR_FILENO;
+	time_t now = time(NULL);
+	struct tm tm;
 
-	log_escape(in, text, sizeof(text));
-	if (log_dest == DEST_SYSLOG) {
-		syslog(level, "%s: %s", tag, text);
-		return;
-	}
-	if (log_dest == DEST_FILE) {
-		char ts[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
-		n = snprintf(line, sizeof(line), "%s tunneld[%d]: %s: %s: %s\n", ts, (int)getpid(),
-			     tag, level_name(level), text);
-		fd = log_file_fd;
+	strftime(ts, cap, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
+}
+
+/* The line for the destination in use: text with the tag and the level
+ * (and the time in a file), or one JSON object (json not NULL, made by
+ * logfmt_json, the time inside).  Into line; its length, or -1. */
+static int format_line(int level, const char *tag, const char *text, const char *json, char *line,
+		       size_t cap)
+{
+	char ts[32];
+	int n;
+
+	if (json)
+		n = log_prefix && log_dest == DEST_STDERR
+			? snprintf(line, cap, "<%d>%s\n", level, json)
+			: snprintf(line, cap, "%s\n", json);
+	else if (log_dest == DEST_FILE) {
+		now_text(ts, sizeof(ts));
+		n = snprintf(line, cap, "%s tunneld[%d]: %s: %s: %s\n", ts, (int)getpid(), tag,
+			     level_name(level), text);
 	} else if (log_prefix)
-		n = snprintf(line, sizeof(line), "<%d>%s: %s\n", level, tag, text);
+		n = snprintf(line, cap, "<%d>%s: %s\n", level, tag, text);
 	else
-		n = snprintf(line, sizeof(line), "tunneld: %s: %s: %s\n", tag, level_name(level),
-			     text);
+		n = snprintf(line, cap, "tunneld: %s: %s: %s\n", tag, level_name(level), text);
 	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
+		return -1;
+	if ((size_t)n >= cap) {
+		n = (int)cap - 1;
 		line[n - 1] = '\n';
 	}
+	return n;
+}
+
+/* A JSON object for text (NULL: kv's fields) at level, into out; NULL
+ * when it cannot be made. */
+static const char *json_line(int level, const char *tag, const char *text, const struct log_kv *kv,
+			     char *out, size_t cap)
+{
+	char ts[32];
+
+	now_text(ts, sizeof(ts));
+	return logfmt_json(ts, level_name(level), tag, text, kv, out, cap) ? out : NULL;
+}
+
+/* Write one line, text or JSON (text NULL: kv's fields, for JSON only). */
+static void write_out(int level, const char *tag, const char *text, const struct log_kv *kv)
+{
+	char line[LOG_JSON_MAX + 128], json[LOG_JSON_MAX];
+	const char *j = NULL;
+	int n, fd = log_dest == DEST_FILE ? log_file_fd : STDERR_FILENO;
+
+	if (log_json && !(j = json_line(level, tag, text, kv, json, sizeof(json))))
+		return;
+	if (log_dest == DEST_SYSLOG) {
+		if (j)
+			syslog(level, "%s", j);
+		else
+			syslog(level, "%s: %s", tag, text);
+		return;
+	}
+	n = format_line(level, tag, text, j, line, sizeof(line));
+	if (n < 0)
+		return;
 	/* One write per line keeps lines whole when several writers share
 	 * the file; a failed write (full disk, a full pipe or socket: stderr
 	 * does not block) is counted and forwarding goes on: the log never
@@ -259,13 +305,45 @@ void log_write_line(int level, const char *tag, const char *in)
 	}
 	if (log_drops > log_drops_told) {
 		/* The destination works again: say what it missed. */
-		n = snprintf(line, sizeof(line),
-			     "tunneld: master: warning: %lu log line(s) lost: "
-			     "the log destination failed\n",
-			     log_drops - log_drops_told);
+		char text2[128];
+
+		snprintf(text2, sizeof(text2), "%lu log line(s) lost: the log destination failed",
+			 log_drops - log_drops_told);
+		j = log_json ? json_line(LOG_WARNING, "master", text2, NULL, json, sizeof(json))
+			     : NULL;
+		n = log_json && !j
+			? -1
+			: format_line(LOG_WARNING, "master", text2, j, line, sizeof(line));
 		if (n > 0 && write_whole(fd, line, (size_t)n) == 0)
 			log_drops_told = log_drops;
 	}
+}
+
+void log_write_line(int level, const char *tag, const char *in)
+{
+	char text[LOG_LINE_MAX];
+
+	if (log_json) {
+		/* JSON escapes control bytes itself, as \u00XX. */
+		write_out(level, tag, in, NULL);
+		return;
+	}
+	log_escape(in, text, sizeof(text));
+	write_out(level, tag, text, NULL);
+}
+
+void log_write_kv(int level, const struct log_kv *kv)
+{
+	char text[LOG_LINE_MAX];
+
+	if (level > log_level || log_fd >= 0)
+		return;
+	if (log_json) {
+		write_out(level, "master", NULL, kv);
+		return;
+	}
+	logfmt_text(kv, text, sizeof(text));
+	log_write_line(level, "master", text);
 }
 
 void log_vmsg(int level, const char *fmt, va_list ap)

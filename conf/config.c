@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,9 @@ const struct cfg_key cfg_keys[] = {
     {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
     {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, PA},
+    {"log.format", CT_WORD, OFF(log_format), 0, "text|json", 0, 0, 0, RL}, /* cfg_log_format */
+    {"metrics.listen", CT_ADDRPORT, OFF(metrics_listen), OFF(have_metrics), NULL, 0, 0, 0, RL},
+    {"network.nat.interface", CT_IFNAME, OFF(nat_interface), 0, NULL, 0, 1, 15, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -176,6 +180,10 @@ static int set_defaults(struct cfg_ctx *x)
 		case CT_BOOL:
 			*(bool *)f = k->def_num != 0;
 			break;
+		case CT_WORD:
+			*(unsigned *)f = 0; /* the first word */
+			break;
+		case CT_ADDRPORT:
 		case CT_PREFIX4:
 		case CT_PREFIX6:
 		case CT_LISTEN:
@@ -210,6 +218,21 @@ static bool is_log_word(const char *v)
 	return !strcmp(v, "auto") || !strcmp(v, "stderr") || !strcmp(v, "syslog");
 }
 
+/* network.nat.interface must name an interface that exists here (in this
+ * network namespace): a typo would leave the clients without NAT. */
+static int check_nat(struct cfg_ctx *x, config_t *lc)
+{
+	const char *ifn = x->cfg->nat_interface;
+	const config_setting_t *s;
+
+	if (!ifn || if_nametoindex(ifn) > 0)
+		return 0;
+	s = config_lookup(lc, "network.nat.interface");
+	return cfg_fail_line(x, s ? config_setting_source_line(s) : 0,
+			     "network.nat.interface: no interface \"%s\" here (%s)", ifn,
+			     strerror(errno));
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -234,7 +257,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	return 0;
+	return check_nat(x, lc);
 }
 
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen)
@@ -419,11 +442,15 @@ bool cfg_key_reloadable(size_t i)
 const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 {
 	const struct cfg_key *k = i < ARRAY_SIZE(cfg_keys) ? &cfg_keys[i] : NULL;
+	char word[64];
 	int n = -1;
 
 	if (!k)
 		return NULL;
 	switch (k->type) {
+	case CT_WORD:
+		n = snprintf(buf, len, "\"%s\"", cfg_word(k, 0, word, sizeof(word)));
+		break;
 	case CT_STRING:
 	case CT_IFNAME:
 	case CT_LOGLEVEL:
@@ -447,6 +474,7 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 	case CT_PREFIX4:
 	case CT_PREFIX6:
 	case CT_LISTEN:
+	case CT_ADDRPORT:
 		break; /* no default */
 	}
 	return n >= 0 && (size_t)n < len ? buf : NULL;

@@ -21,6 +21,7 @@
 #define CFG_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
 
 enum cfg_log_level { LOG_LVL_ERR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+enum cfg_log_format { LOG_FMT_TEXT, LOG_FMT_JSON }; /* log.format: "text", "json" */
 
 struct cfg_addr {
 	int family; /* AF_INET or AF_INET6 */
@@ -100,6 +101,11 @@ struct cfg {
 	unsigned rekey_time;	/* session.rekey-time, s: TLS 1.3 key update period */
 	unsigned node_id;	/* session.node-id: this node's number in a fleet */
 	char *cisco_profile;	/* cisco.profile: AnyConnect XML profile file, NULL: none */
+
+	unsigned log_format;		  /* log.format: enum cfg_log_format */
+	bool have_metrics;		  /* metrics.listen is set */
+	struct cfg_listen metrics_listen; /* metrics.listen: /metrics and /healthz */
+	char *nat_interface; /* network.nat.interface: masquerade out of it, NULL: off */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

@@ -26,6 +26,8 @@ enum cfg_key_type {
 	CT_ADDRS,    /* struct cfg_addr[max], either family; aux: unsigned count */
 	CT_PREFIXES, /* struct cfg_prefix[max], either family; aux: unsigned count */
 	CT_BOOL,     /* bool, true or false; default def_num */
+	CT_WORD,     /* unsigned: which of def_str's words ("a|b|c", the first the default) */
+	CT_ADDRPORT, /* struct cfg_listen, one "ADDRESS:PORT"; aux: bool present */
 };
 
 #define KEY_REQUIRED   0x1u /* loading fails when it is absent */
@@ -88,6 +90,10 @@ int cfg_scan_text(struct cfg_ctx *x, const char *text);
 int cfg_parse_key(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
 /* values.c: "info" -> LOG_LVL_INFO; 0 or -EINVAL. */
 int cfg_loglevel_parse(const char *s, enum cfg_log_level *out);
+/* values.c: CT_WORD: which of k's words s is (0: the first, the
+ * default); -EINVAL if none.  cfg_word() is word i, in buf. */
+int cfg_word_index(const struct cfg_key *k, const char *s);
+const char *cfg_word(const struct cfg_key *k, unsigned i, char *buf, size_t len);
 bool cfg_loglevel_valid(long long level);
 
 /* values.c: equality of parsed values (reload diff). */

@@ -30,7 +30,12 @@ static bool key_eq(const struct cfg_key *k, const struct cfg *a, const struct cf
 		return str_eq(*(char *const *)fa, *(char *const *)fb);
 	case CT_UINT:
 	case CT_WORKERS:
+	case CT_WORD:
 		return *(const unsigned *)fa == *(const unsigned *)fb;
+	case CT_ADDRPORT:
+		if (*(const bool *)cfg_cfield(a, k->aux) != *(const bool *)cfg_cfield(b, k->aux))
+			return false;
+		return !*(const bool *)cfg_cfield(a, k->aux) || cfg_listen_eq(fa, fb);
 	case CT_LOGLEVEL:
 		return *(const enum cfg_log_level *)fa == *(const enum cfg_log_level *)fb;
 	case CT_BOOL:
@@ -242,7 +247,12 @@ void cfg_keep_restart_only(struct cfg *nc, struct cfg *old)
 		}
 		case CT_UINT:
 		case CT_WORKERS:
+		case CT_WORD:
 			*(unsigned *)fn = *(unsigned *)fo;
+			break;
+		case CT_ADDRPORT:
+			*(struct cfg_listen *)fn = *(struct cfg_listen *)fo;
+			*(bool *)cfg_field(nc, k->aux) = *(bool *)cfg_field(old, k->aux);
 			break;
 		case CT_LOGLEVEL:
 			*(enum cfg_log_level *)fn = *(enum cfg_log_level *)fo;

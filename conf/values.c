@@ -533,6 +533,69 @@ static int parse_list(struct cfg_ctx *x, const struct cfg_key *k, const config_s
 	return 0;
 }
 
+int cfg_word_index(const struct cfg_key *k, const char *s)
+{
+	const char *w = k->def_str;
+	size_t n = strlen(s);
+
+	for (int i = 0; w && *w; i++) {
+		size_t wl = strcspn(w, "|");
+
+		if (wl == n && !strncmp(w, s, n))
+			return i;
+		w += wl + (w[wl] == '|');
+	}
+	return -EINVAL;
+}
+
+const char *cfg_word(const struct cfg_key *k, unsigned i, char *buf, size_t len)
+{
+	const char *w = k->def_str;
+
+	for (; w && *w && i; i--)
+		w += strcspn(w, "|") + (w[strcspn(w, "|")] == '|');
+	snprintf(buf, len, "%.*s", w ? (int)strcspn(w, "|") : 0, w ? w : "");
+	return buf;
+}
+
+static int parse_word(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s)
+{
+	char list[128], word[64];
+	size_t n = 0;
+	int i;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    (i = cfg_word_index(k, config_setting_get_string(s))) >= 0) {
+		*(unsigned *)cfg_field(x->cfg, k->off) = (unsigned)i;
+		return 0;
+	}
+	list[0] = '\0';
+	for (unsigned w = 0; *cfg_word(k, w, word, sizeof(word)) && n < sizeof(list); w++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"", w ? ", " : "", word);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_fail(x, s, "%s: expected one of %s, got %s", k->path, list,
+				cfg_type_name(s));
+	return cfg_fail(x, s, "%s: expected one of %s, got \"%s\"", k->path, list,
+			config_setting_get_string(s));
+}
+
+/* One "ADDRESS:PORT", as a listen entry is written. */
+static int parse_addrport(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s)
+{
+	const char *v, *why;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_fail(x, s,
+				"%s: expected \"ADDRESS:PORT\" like \"127.0.0.1:9611\", got %s",
+				k->path, cfg_type_name(s));
+	v = config_setting_get_string(s);
+	why = listen_parse(v, cfg_field(x->cfg, k->off));
+	if (why)
+		return cfg_fail(x, s, "%s: \"%s\": %s", k->path, v, why);
+	*(bool *)cfg_field(x->cfg, k->aux) = true;
+	return 0;
+}
+
 static int parse_bool(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
@@ -555,6 +618,10 @@ int cfg_parse_key(struct cfg_ctx *x, const struct cfg_key *k, const config_setti
 		return parse_uint(x, k, s);
 	case CT_LOGLEVEL:
 		return parse_loglevel(x, k, s);
+	case CT_WORD:
+		return parse_word(x, k, s);
+	case CT_ADDRPORT:
+		return parse_addrport(x, k, s);
 	case CT_PREFIX4:
 	case CT_PREFIX6:
 		return parse_pool(x, k, s);

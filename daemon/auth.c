@@ -16,6 +16,7 @@
 #include "common/passwd.h"
 #include "daemon/bans.h"
 #include "daemon/hashpool.h"
+#include "daemon/metrics.h"
 #include "daemon/ownermap.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
@@ -141,6 +142,7 @@ static void log_ban(const struct ban *b, const struct ban_policy *pol)
 {
 	if (!b)
 		return;
+	metrics_ban();
 	if (b->shared)
 		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*)", b->addr,
 			 pol->time, pol->failures, pol->window);
@@ -167,6 +169,7 @@ static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, cons
 
 	if (draining) {
 		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
+		metrics_login(LOGIN_STOPPING, false, 0);
 		log_info("login for user '%s' from %s refused: the server is stopping",
 			 m->u.auth_req.user, m->u.auth_req.peer);
 		r->u.auth_resp.result = -1;
@@ -175,6 +178,7 @@ static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, cons
 	}
 	if ((left = ban_left(addr, now, w)) > 0) {
 		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
+		metrics_login(LOGIN_BANNED, false, 0);
 		log_warn("login for user '%s' from %s refused: address banned for %u more s",
 			 m->u.auth_req.user, m->u.auth_req.peer, left);
 		refuse(w, r, "Too many failed logins from your address: banned, try again later");
@@ -221,6 +225,7 @@ void auth_login(unsigned w, struct ipc_msg *m)
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
 	if (rc == 0)
 		return;
+	metrics_login(rc == -EBUSY ? LOGIN_BUSY : LOGIN_ERROR, false, 0);
 	log_busy(w, rc);
 	refuse(w, &r, "Too many logins in progress: try again in a moment");
 }
@@ -235,11 +240,13 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 	if (passwd_db_user(users, d->user, &stamp) != PW_OK) {
 		/* Checked against a db a reload replaced since (a reload runs
 		 * checks in progress again: this is a safety net). */
+		metrics_login(LOGIN_ERROR, true, d->usec);
 		refuse(d->w, r, "The login could not be checked: try again");
 		return;
 	}
 	if (cfg->max_sessions_per_user &&
 	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
+		metrics_login(LOGIN_SESSION_LIMIT, true, d->usec);
 		log_warn("login for user '%s' from %s refused: %u sessions held "
 			 "(limits.max-sessions-per-user = %u)",
 			 d->user, d->peer, held, cfg->max_sessions_per_user);
@@ -249,6 +256,7 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 		return;
 	}
 	s = sess_create(&sess, d->user, d->peer);
+	metrics_login(s ? LOGIN_OK : LOGIN_ERROR, true, d->usec);
 	if (!s) {
 		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
 		r->u.auth_resp.result = -1;
@@ -264,6 +272,23 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 	wchan_send(d->w, r);
 }
 
+/* A failed password check, as /metrics counts it. */
+static enum login_result login_result_of(enum passwd_result r)
+{
+	switch (r) {
+	case PW_BAD_PASSWORD:
+		return LOGIN_BAD_PASSWORD;
+	case PW_UNKNOWN_USER:
+		return LOGIN_UNKNOWN_USER;
+	case PW_LOCKED:
+		return LOGIN_LOCKED;
+	case PW_WEAK_HASH:
+		return LOGIN_REFUSED_HASH;
+	default:
+		return LOGIN_ERROR;
+	}
+}
+
 void auth_login_done(const struct hash_done *d)
 {
 	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = d->ref};
@@ -271,6 +296,7 @@ void auth_login_done(const struct hash_done *d)
 	char addr[BAN_ADDR_LEN];
 
 	if (d->result < 0) {
+		metrics_login(LOGIN_ERROR, false, 0);
 		log_err("login for user '%s' from %s: the hashing process died", d->user, d->peer);
 		if (!d->cancelled)
 			refuse(d->w, &r, "The login could not be checked: try again");
@@ -280,6 +306,7 @@ void auth_login_done(const struct hash_done *d)
 		/* Counted even when the client left meanwhile: closing the
 		 * connection early must not dodge a ban. */
 		ban_addr_of_peer(d->peer, cfg->ipv6_prefix, addr);
+		metrics_login(login_result_of((enum passwd_result)d->result), true, d->usec);
 		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
 			 passwd_result_str((enum passwd_result)d->result));
 		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
@@ -288,9 +315,12 @@ void auth_login_done(const struct hash_done *d)
 			wchan_send(d->w, &r);
 		return;
 	}
-	if (d->cancelled) /* nobody to give the cookie to */
+	if (d->cancelled) { /* nobody to give the cookie to */
+		metrics_login(LOGIN_CANCELLED, true, d->usec);
 		return;
+	}
 	if (draining) {
+		metrics_login(LOGIN_STOPPING, true, d->usec);
 		log_info("login for user '%s' from %s refused: the server is stopping", d->user,
 			 d->peer);
 		r.u.auth_resp.result = -1;
@@ -434,6 +464,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
 	const char *why;
 	struct session *s;
+	bool again;
 	int rc;
 
 	m->u.connect_req.peer[sizeof(m->u.connect_req.peer) - 1] = 0;
@@ -460,6 +491,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	}
 	if (s->worker >= 0)
 		replace_tunnel(s);
+	again = s->lease >= 0;
 	rc = sess_bind(&sess, s, (int)w, m->ref);
 	if (rc < 0) {
 		log_err("session %u: user '%s' from %s refused: address pool exhausted (%u leases "
@@ -468,6 +500,8 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 		connect_refuse(w, &r, 503, "No free address in the pool");
 		return;
 	}
+	if (again)
+		metrics_reconnect();
 	if (steer_fd >= 0 && (rc = steer_set(steer_fd, (uint32_t)s->lease, w)) < 0)
 		log_warn("session %u: steering map update failed: %s", s->serial, strerror(-rc));
 	r.u.connect_resp.status = 200;
@@ -503,6 +537,7 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 		return;
 	m->u.closed.reason[sizeof(m->u.closed.reason) - 1] = 0;
 	sess_add_counters(s, &m->u.closed.ctr);
+	metrics_traffic(&m->u.closed.ctr);
 	if (kicked) {
 		s->kicked_worker = -1; /* the replaced tunnel's last words */
 		return;
@@ -523,8 +558,10 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 	struct session *s = sess_by_id(&sess, m->u.closed.sess_id);
 	bool kicked;
 
-	if (s && holds(s, w, m->ref, &kicked))
+	if (s && holds(s, w, m->ref, &kicked)) {
 		sess_add_counters(s, &m->u.closed.ctr);
+		metrics_traffic(&m->u.closed.ctr);
+	}
 }
 
 static bool peer_same(const struct ipc_peer *a, const struct ipc_peer *b)
@@ -567,6 +604,7 @@ void auth_dtls(unsigned w, struct ipc_msg *m)
 	if (m->u.dtls.up)
 		steer_peer(w, p, &s->dtls_steered, true);
 	s->dtls_up = m->u.dtls.up == 1;
+	s->dtls_was_up = s->dtls_up;
 	memcpy(s->dtls_cipher, m->u.dtls.cipher, sizeof(s->dtls_cipher));
 	s->dtls_cipher[sizeof(s->dtls_cipher) - 1] = 0;
 }

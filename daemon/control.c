@@ -29,6 +29,7 @@
 
 #include "common/log.h"
 #include "daemon/fsutil.h"
+#include "daemon/metrics.h"
 #include "daemon/sessions.h"
 
 #define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
@@ -170,6 +171,34 @@ static void jw_bool(struct jw *w, const char *k, bool v)
 
 /* ---- commands ----------------------------------------------------------- */
 
+static void put_counter(void *w, const char *key, uint64_t v)
+{
+	jw_u64(w, key, v);
+}
+
+/* Server-wide figures, the numbers /metrics serves: every session's
+ * counters (ended ones included) and the login results. */
+static void put_totals(struct jw *w, const struct sess_table *t)
+{
+	const struct metrics_totals *m = metrics_totals();
+
+	jw_num(w, "leases_free", t->pool.usable - t->pool.used);
+	jw_num(w, "handshakes", metrics_handshakes());
+	jw_key(w, "totals");
+	jw_open(w, '{');
+	sess_counters_each(&m->traffic, put_counter, w);
+	jw_u64(w, "drop_no_client", m->drop_no_client);
+	jw_u64(w, "bans", m->bans);
+	jw_u64(w, "reconnects", m->reconnects);
+	jw_u64(w, "sessions_ended", m->sessions_ended);
+	jw_close(w, '}');
+	jw_key(w, "logins");
+	jw_open(w, '{');
+	for (int r = 0; r < LOGIN_N; r++)
+		jw_u64(w, login_result_names[r], m->logins[r]);
+	jw_close(w, '}');
+}
+
 /* A command writes its members after "ok":true and returns NULL, or returns
  * the error text having written nothing. */
 typedef const char *(*cmd_fn)(struct jw *w, const char *arg);
@@ -197,6 +226,7 @@ static const char *cmd_status(struct jw *w, const char *arg)
 	jw_num(w, "sessions", t->count);
 	jw_num(w, "tunnels", tunnels);
 	jw_num(w, "leases", t->pool.used);
+	put_totals(w, t);
 	return NULL;
 }
 
@@ -229,20 +259,11 @@ static void put_session(struct jw *w, const struct sess_table *t, const struct s
 	/* 0 when never connected; idle_since only means something while waiting. */
 	jw_num(w, "connected_since", s->lease >= 0 ? (long long)s->connected_since : 0);
 	jw_num(w, "idle_since", connected ? 0 : (long long)s->idle_since);
-	jw_u64(w, "rx_pkts", s->ctr.rx_pkts);
-	jw_u64(w, "rx_bytes", s->ctr.rx_bytes);
-	jw_u64(w, "tx_pkts", s->ctr.tx_pkts);
-	jw_u64(w, "tx_bytes", s->ctr.tx_bytes);
-	jw_u64(w, "drop_spoofed", s->ctr.drop_spoofed);
-	jw_u64(w, "drop_malformed", s->ctr.drop_malformed);
-	jw_u64(w, "drop_queue", s->ctr.drop_queue);
 	jw_str(w, "channel", !connected ? NULL : s->dtls_up ? "dtls" : "tls");
 	jw_str(w, "dtls_cipher", connected && s->dtls_up ? s->dtls_cipher : NULL);
-	jw_u64(w, "dtls_rx_pkts", s->ctr.dtls_rx_pkts);
-	jw_u64(w, "dtls_rx_bytes", s->ctr.dtls_rx_bytes);
-	jw_u64(w, "dtls_tx_pkts", s->ctr.dtls_tx_pkts);
-	jw_u64(w, "dtls_tx_bytes", s->ctr.dtls_tx_bytes);
 	jw_num(w, "reconnects", s->reconnects);
+	/* rx_pkts ... drop_NAME ... dtls_tx_bytes: the session-end line's names. */
+	sess_counters_each(&s->ctr, put_counter, w);
 	jw_close(w, '}');
 }
 

@@ -17,6 +17,7 @@ enum ev_kind {
 	EV_LOG,	       /* a worker's log socket (wchan.c) */
 	EV_CONTROL,    /* the tunnelctl socket (control.c) */
 	EV_HASHER,     /* a hashing process's socket (hashpool.c) */
+	EV_HTTP,       /* the monitoring endpoint (httpd.c): 0 its socket, else a client */
 };
 
 /* epoll_ctl(op) of fd for events, tagged kind and idx.  0 or -errno. */

@@ -34,6 +34,7 @@ struct job {
 	struct ipc_ref ref;
 	uint32_t id;
 	bool cancelled;
+	uint64_t submitted_us; /* CLOCK_MONOTONIC */
 	char user[IPC_USER_MAX];
 	char pass[IPC_PASS_MAX];
 	char peer[64];
@@ -101,10 +102,24 @@ static struct job *next_job(void)
 	return NULL;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* The end of a check: the answer to env.done, the password wiped. */
 static void finish(struct job *j, int result)
 {
-	struct hash_done d = {j->w, j->ref, j->user, j->peer, result, j->cancelled};
+	struct hash_done d = {.w = j->w,
+			      .ref = j->ref,
+			      .user = j->user,
+			      .peer = j->peer,
+			      .result = result,
+			      .cancelled = j->cancelled,
+			      .usec = now_us() - j->submitted_us};
 
 	P.q[j->w].pending--;
 	P.env.done(&d);
@@ -317,6 +332,7 @@ int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
 	j->w = w;
 	j->ref = m->ref;
 	j->id = ++P.next_id;
+	j->submitted_us = now_us();
 	memcpy(j->user, m->u.auth_req.user, sizeof(j->user));
 	memcpy(j->pass, m->u.auth_req.pass, sizeof(j->pass));
 	memcpy(j->peer, m->u.auth_req.peer, sizeof(j->peer));

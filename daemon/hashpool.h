@@ -40,6 +40,7 @@ struct hash_done {
 	/* The worker withdrew it (IPC_AUTH_CANCEL, or the worker died)
 	 * while it was being hashed: nobody waits for the answer. */
 	bool cancelled;
+	uint64_t usec; /* from hashpool_submit() to its end (waiting included) */
 };
 
 /* Queues for env->n_workers workers; processes join the epoll ep as

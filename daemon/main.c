@@ -54,6 +54,7 @@ static int setup_certificate(struct cfg *cfg, bool daemon)
 	struct selfcert sc;
 
 	log_init_master((int)cfg->log_level);
+	log_set_json(cfg->log_format == LOG_FMT_JSON);
 	if (log_set_destination(daemon ? "stderr" : cfg->log_destination, 0) < 0)
 		log_set_destination("stderr", 0); /* master_run() reports it */
 	if (selfcert_apply(cfg, SELFCERT_DIR, true, &sc, err, sizeof(err)) < 0) {

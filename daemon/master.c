@@ -9,6 +9,8 @@
  *   reload.c   SIGHUP as a transaction
  *   keyproc.c  the key process, the only holder of the private key
  *   control.c  tunnelctl
+ *   monitor.c  /metrics and /healthz (httpd.c serves them, metrics.c counts)
+ *   nat.c      the nftables table of network.nat
  * Signal handlers do not exist: signals arrive through the signalfd and
  * the loop acts on them (signals[] below). */
 #include "config.h"
@@ -33,7 +35,11 @@
 #include "daemon/fdlimit.h"
 #include "daemon/fsutil.h"
 #include "daemon/hashpool.h"
+#include "daemon/httpd.h"
 #include "daemon/keyproc.h"
+#include "daemon/metrics.h"
+#include "daemon/monitor.h"
+#include "daemon/nat.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
@@ -62,6 +68,16 @@ struct master {
 };
 
 static struct master M;
+
+bool master_draining(void)
+{
+	return M.draining;
+}
+
+static bool stopping(void)
+{
+	return M.stopping;
+}
 
 /* ---- phases: ready, draining, stopping ------------------------------------ */
 
@@ -150,6 +166,11 @@ static void do_reload(void)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
+		if (rs.metrics_new) { /* bound by reload_load */
+			httpd_swap(rs.metrics_fd);
+			rs.metrics_fd = -1;
+		}
+		(void)nat_apply(&M.cfg); /* on failure the old rules stay (logged) */
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
 		revoked = auth_revoke_changed();
@@ -178,6 +199,7 @@ static void reap_workers(const char *signame)
 	hashpool_reap(); /* first: slots_reap reaps any child */
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
+		metrics_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
 			M.failed = true;
 			begin_stop("tunnel device gone");
@@ -242,6 +264,7 @@ static void on_timer(void)
 		return;
 	auth_tick(now);
 	hashpool_tick(now);
+	httpd_tick(now);
 	keyproc_tick(now);
 	if (!M.stopping && !M.draining)
 		slots_respawn_due(now);
@@ -273,6 +296,7 @@ static const struct {
     {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
     {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
     {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
+    {IPC_WSTATS, metrics_worker},    /* the worker's own figures (/metrics) */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -299,6 +323,7 @@ static void forget_in_worker(void)
 	if (M.pid_fd >= 0)
 		close(M.pid_fd); /* the lock stays with the master's open file */
 	daemon_forget();
+	httpd_forget();	   /* the monitoring endpoint's sockets */
 	auth_forget();	   /* the session table, cookies and password hashes */
 	hashpool_forget(); /* the passwords of queued checks */
 }
@@ -316,6 +341,7 @@ static void forget_in_hasher(void)
 	if (M.pid_fd >= 0)
 		close(M.pid_fd);
 	daemon_forget();
+	httpd_forget();
 	auth_forget_sessions(); /* the session table and cookies */
 	wchan_forget();		/* messages for workers: cookies */
 	slots_free();		/* TLS credentials (the key), TUN queues, listeners */
@@ -357,6 +383,7 @@ static int init(struct cfg *cfg, const struct master_opts *opts)
 	M.opts = *opts;
 	M.started = time(NULL);
 	log_init_master((int)M.cfg.log_level);
+	log_set_json(M.cfg.log_format == LOG_FMT_JSON);
 	/* With --daemon, lines go to stderr until we are ready, whatever the
 	 * destination: start-up errors reach whoever started us. */
 	if (log_set_destination(M.opts.daemon ? "stderr" : M.cfg.log_destination, 0) < 0)
@@ -495,6 +522,7 @@ static int start(void)
 	    .owner = auth_owner_view(),
 	    .forget = forget_in_worker,
 	};
+	const struct monitor_phase phase = {.draining = master_draining, .stopping = stopping};
 
 	/* The hashing processes come first: they inherit no socket. */
 	if (start_hashers() < 0)
@@ -503,7 +531,8 @@ static int start(void)
 	if (slots_setup(&se) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
-	if (open_control() < 0)
+	if (open_control() < 0 || monitor_open(M.ep, &M.cfg, M.n, M.started, &phase) < 0 ||
+	    nat_apply(&M.cfg) < 0)
 		return -1;
 	warn_forwarding();
 	for (unsigned i = 0; i < M.n; i++)
@@ -538,6 +567,9 @@ static void dispatch(const struct epoll_event *ev)
 		break;
 	case EV_HASHER:
 		hashpool_on_event(idx, ev->events);
+		break;
+	case EV_HTTP:
+		httpd_on_event(idx, ev->events);
 		break;
 	}
 }
@@ -576,6 +608,8 @@ static void shut_down(void)
 		pidfile_release(M.opts.pid_file, M.pid_fd);
 	M.pid_fd = -1;
 	hashpool_free();
+	monitor_close();
+	nat_stop();
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);

@@ -18,4 +18,7 @@ struct master_opts {
  * ownership of cfg. */
 int master_run(struct cfg *cfg, const struct master_opts *opts);
 
+/* A graceful stop (SIGQUIT) is under way: no new logins. */
+bool master_draining(void);
+
 #endif

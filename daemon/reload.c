@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/fsutil.h"
+#include "daemon/httpd.h"
 #include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
 #include "daemon/wchan.h"
@@ -129,12 +130,34 @@ void reload_tls_free(struct reload_tls *t)
 	t->key_fd = -1;
 }
 
+/* A new metrics.listen is bound before anything is committed: a port in
+ * use fails the reload, not the endpoint. */
+static int metrics_load(struct reload_set *rs, const struct cfg *live)
+{
+	const struct cfg *nc = &rs->cfg;
+	int r;
+
+	if (nc->have_metrics == live->have_metrics &&
+	    (!nc->have_metrics ||
+	     (nc->metrics_listen.sslen == live->metrics_listen.sslen &&
+	      !memcmp(&nc->metrics_listen.ss, &live->metrics_listen.ss, nc->metrics_listen.sslen))))
+		return 0;
+	rs->metrics_new = true;
+	if (nc->have_metrics && (r = httpd_listen(&nc->metrics_listen, &rs->metrics_fd)) < 0) {
+		log_err("reload failed, nothing changed: metrics.listen %s: %s",
+			nc->metrics_listen.text, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
 int reload_load(struct reload_set *rs, const struct cfg *live, const char *path, bool daemon)
 {
 	char err[CFG_ERR_LEN];
 
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;
+	rs->metrics_fd = -1;
 	if (cfg_load(path, &rs->cfg, err, sizeof(err)) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
 		return -1;
@@ -148,7 +171,7 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
-	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0)
+	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0 || metrics_load(rs, live) < 0)
 		goto fail;
 	if (strcmp(rs->cfg.log_destination, live->log_destination) &&
 	    log_set_destination(rs->cfg.log_destination, daemon) < 0) {
@@ -188,6 +211,7 @@ void reload_commit_cfg(struct reload_set *rs, struct cfg *live)
 	*live = rs->cfg;
 	memset(&rs->cfg, 0, sizeof(rs->cfg));
 	log_set_level((int)live->log_level);
+	log_set_json(live->log_format == LOG_FMT_JSON);
 }
 
 /* Send the new certificate, its key's generation and the priorities to
@@ -241,6 +265,8 @@ void reload_discard(struct reload_set *rs)
 	cfg_free(&rs->cfg);
 	passwd_db_free(rs->pw);
 	reload_tls_free(&rs->tls);
+	close_fd(&rs->metrics_fd);
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;
+	rs->metrics_fd = -1;
 }

@@ -34,6 +34,8 @@ struct reload_set {
 	struct cfg cfg;
 	struct passwd_db *pw;
 	struct reload_tls tls;
+	bool metrics_new; /* metrics.listen changed: metrics_fd takes over */
+	int metrics_fd;	  /* its new socket, bound and listening; -1: none */
 };
 
 /* Read cfg's certificate and open its key, relative to the current
@@ -47,7 +49,8 @@ int reload_tls_load(struct reload_tls *t, const struct cfg *cfg, const char *lea
 /* Free t; a loaded key the key process has not committed is dropped. */
 void reload_tls_free(struct reload_tls *t);
 
-/* Load the config at path and all it names into *rs.  Switches the log
+/* Load the config at path and all it names into *rs (a new metrics.listen
+ * bound and listening too).  Switches the log
  * destination last if it changed: nothing can fail after that step.  0;
  * or -1 with the reason logged, *rs left empty and nothing changed. */
 int reload_load(struct reload_set *rs, const struct cfg *live, const char *path, bool daemon);

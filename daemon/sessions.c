@@ -8,12 +8,15 @@
 #include "config.h"
 #include "daemon/sessions.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/log.h"
 #include "common/secmem.h"
+#include "daemon/metrics.h"
+#include "common/logfmt.h"
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 {
@@ -149,32 +152,64 @@ void sess_unbind(struct sess_table *t, struct session *s)
 
 void sess_add_counters(struct session *s, const struct sess_counters *c)
 {
-	s->ctr.rx_pkts += c->rx_pkts;
-	s->ctr.rx_bytes += c->rx_bytes;
-	s->ctr.tx_pkts += c->tx_pkts;
-	s->ctr.tx_bytes += c->tx_bytes;
-	s->ctr.drop_spoofed += c->drop_spoofed;
-	s->ctr.drop_malformed += c->drop_malformed;
-	s->ctr.drop_queue += c->drop_queue;
-	s->ctr.dtls_rx_pkts += c->dtls_rx_pkts;
-	s->ctr.dtls_rx_bytes += c->dtls_rx_bytes;
-	s->ctr.dtls_tx_pkts += c->dtls_tx_pkts;
-	s->ctr.dtls_tx_bytes += c->dtls_tx_bytes;
+	sess_counters_add(&s->ctr, c);
+}
+
+static void put_counter(void *kv, const char *key, uint64_t v)
+{
+	log_kv_u64(kv, key, v);
+}
+
+/* The session's addresses, or none before its first CONNECT. */
+static void put_addresses(struct log_kv *kv, const struct sess_table *t, const struct session *s)
+{
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	const char *ip4 = NULL, *ip6 = NULL;
+
+	if (s->lease >= 0 && t->pool.g.have4) {
+		struct in_addr a;
+
+		pool_addr4(&t->pool.g, (uint32_t)s->lease, &a);
+		ip4 = inet_ntop(AF_INET, &a, a4, sizeof(a4));
+	}
+	if (s->lease >= 0 && t->pool.g.have6) {
+		struct in6_addr a;
+
+		pool_addr6(&t->pool.g, (uint32_t)s->lease, &a);
+		ip6 = inet_ntop(AF_INET6, &a, a6, sizeof(a6));
+	}
+	log_kv_str(kv, "ipv4", ip4);
+	log_kv_str(kv, "ipv6", ip6);
+}
+
+/* The line a session leaves when it ends: one structured line
+ * (common/logfmt.h) with everything known about it, its counters under
+ * tunnelctl's names.  Text (`session-end id=3 user=alice ...`) or, with
+ * log.format = "json", one JSON object. */
+static void log_end(const struct sess_table *t, const struct session *s, const char *why,
+		    time_t now)
+{
+	struct log_kv kv;
+
+	log_kv_init(&kv, "session-end");
+	log_kv_u64(&kv, "id", s->serial);
+	log_kv_str(&kv, "user", s->user);
+	log_kv_str(&kv, "peer", s->peer);
+	log_kv_str(&kv, "reason", why);
+	put_addresses(&kv, t, s);
+	log_kv_i64(&kv, "started", (int64_t)s->created);
+	log_kv_i64(&kv, "duration_s", (int64_t)(now - s->created));
+	/* The channel its data took last: none before a CONNECT. */
+	log_kv_str(&kv, "channel", s->lease < 0 ? "none" : s->dtls_was_up ? "dtls" : "tls");
+	log_kv_u64(&kv, "reconnects", s->reconnects);
+	sess_counters_each(&s->ctr, put_counter, &kv);
+	log_write_kv(LOG_INFO, &kv);
 }
 
 void sess_end(struct sess_table *t, struct session *s, const char *why)
 {
-	const struct sess_counters *c = &s->ctr;
-
-	log_info("session %u user %s ended (%s): from client %llu pkts %llu bytes, to client "
-		 "%llu pkts %llu bytes, dropped %llu spoofed %llu malformed %llu queue-full, "
-		 "%u reconnects; over DTLS %llu pkts from, %llu pkts to client",
-		 s->serial, s->user, why, (unsigned long long)c->rx_pkts,
-		 (unsigned long long)c->rx_bytes, (unsigned long long)c->tx_pkts,
-		 (unsigned long long)c->tx_bytes, (unsigned long long)c->drop_spoofed,
-		 (unsigned long long)c->drop_malformed, (unsigned long long)c->drop_queue,
-		 s->reconnects, (unsigned long long)c->dtls_rx_pkts,
-		 (unsigned long long)c->dtls_tx_pkts);
+	log_end(t, s, why, time(NULL));
+	metrics_session_ended();
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);

@@ -38,6 +38,7 @@ struct session {
 	bool dtls_hs_steered;	   /* a new handshake's peer is steered too */
 	struct ipc_peer dtls_hs_peer;
 	char dtls_cipher[32]; /* its suite, while up */
+	bool dtls_was_up;     /* DTLS carried its data last (the session-end line) */
 };
 
 struct sess_table {
@@ -69,7 +70,8 @@ struct session *sess_by_id(struct sess_table *t, uint64_t id);
 int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref);
 /* The tunnel ended; the session waits for a reconnect. */
 void sess_unbind(struct sess_table *t, struct session *s);
-/* Forget the session: cookie, lease and all.  Logs a summary. */
+/* Forget the session: cookie, lease and all.  Logs its session-end line
+ * (key=value, or JSON with log.format = "json"). */
 void sess_end(struct sess_table *t, struct session *s, const char *why);
 /* End sessions idle longer than timeout seconds. */
 void sess_expire(struct sess_table *t, time_t now, unsigned timeout);

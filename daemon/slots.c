@@ -542,3 +542,12 @@ int slots_pid(unsigned i)
 {
 	return i < ctx.n ? (int)slots[i].pid : 0;
 }
+
+unsigned slots_up(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ctx.n; i++)
+		n += slots[i].pid != 0 && slots[i].ready;
+	return n;
+}

@@ -71,5 +71,7 @@ void slots_drain(void);
 bool slots_all_exited(void);
 /* Worker i's pid, 0 if not running. */
 int slots_pid(unsigned i);
+/* Workers running and ready (IPC_READY). */
+unsigned slots_up(void);
 
 #endif

@@ -4,6 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
   libgnutls28-dev libconfig-dev libsystemd-dev libseccomp-dev libmnl-dev libcrypt-dev check
+  libnftables-dev
   gnutls-bin openssl iproute2 iputils-ping procps psmisc socat iperf3 openconnect ocserv
   clang-format systemd"
 # Each part of the test suite that needs more lists it in tools/deps/*.list

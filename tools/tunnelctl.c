@@ -258,6 +258,16 @@ static const char *fmt_time(const char *unix_text, char *buf, size_t len)
 	return buf;
 }
 
+/* "name:" and an object's members indented below it. */
+static void print_members(const char *name, const struct jval *o)
+{
+	if (!o || o->type != J_OBJ)
+		return;
+	printf("%s:\n", name);
+	for (size_t i = 0; i < o->n; i++)
+		printf("  %s: %s\n", o->keys[i], o->items[i].text ? o->items[i].text : "-");
+}
+
 static void print_status(const struct jval *r)
 {
 	const struct jval *ws = jget(r, "workers");
@@ -271,7 +281,10 @@ static void print_status(const struct jval *r)
 		       jtext(&ws->items[i], "pid"));
 	printf("sessions: %s\n", jtext(r, "sessions"));
 	printf("tunnels: %s\n", jtext(r, "tunnels"));
-	printf("leases: %s\n", jtext(r, "leases"));
+	printf("leases: %s (%s free)\n", jtext(r, "leases"), jtext(r, "leases_free"));
+	printf("handshakes: %s\n", jtext(r, "handshakes"));
+	print_members("totals", jget(r, "totals"));
+	print_members("logins", jget(r, "logins"));
 }
 
 /* The SINCE column: when the tunnel came up, or when a waiting session lost

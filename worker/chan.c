@@ -135,6 +135,24 @@ void chan_report_stats(struct conn *c)
 	chan_send(&m);
 }
 
+void chan_report_worker(uint32_t handshakes, uint64_t no_client)
+{
+	static struct {
+		uint32_t handshakes;
+		uint64_t no_client;
+	} last;
+	struct ipc_msg m = {.type = IPC_WSTATS};
+
+	if (handshakes == last.handshakes && no_client == last.no_client)
+		return;
+	m.u.wstats.handshakes = handshakes;
+	m.u.wstats.no_client = no_client;
+	if (chan_send(&m) == 0) {
+		last.handshakes = handshakes;
+		last.no_client = no_client;
+	}
+}
+
 void chan_cancel_login(struct conn *c)
 {
 	struct ipc_msg m = {.type = IPC_AUTH_CANCEL, .ref = {conn_index(c), c->gen}};

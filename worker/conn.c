@@ -443,6 +443,11 @@ void conn_dgram(struct conn *c, const struct udp_peer *from, const uint8_t *d, s
 		conn_apply(c, p->dgram(c, from, d, n));
 }
 
+uint32_t conn_pending(void)
+{
+	return pend.n;
+}
+
 void conn_tick(time_t now)
 {
 	unsigned tick = ++ticks;

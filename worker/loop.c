@@ -215,8 +215,10 @@ static void on_event(const struct epoll_event *ev)
 			on_ipc();
 		break;
 	case K_TIMER:
-		if (read(tfd, &expirations, sizeof(expirations)) > 0)
+		if (read(tfd, &expirations, sizeof(expirations)) > 0) {
 			conn_tick(time(NULL));
+			chan_report_worker(conn_pending(), tunio_no_client());
+		}
 		break;
 	case K_SIGNAL:
 		on_signals();

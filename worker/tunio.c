@@ -50,7 +50,8 @@ static uint8_t seg_frame[1 << 16];
 static uint8_t tun_out[OFFLOAD_BUF_LEN];
 static struct offload_gro gro;
 static struct conn *gro_conn;
-static size_t gro_bytes; /* IP bytes of the packets in it */
+static size_t gro_bytes;	 /* IP bytes of the packets in it */
+static enum ctr_proto gro_proto; /* theirs: a batch holds one flow */
 
 static uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
 
@@ -104,11 +105,10 @@ void tunio_flush(void)
 	io.writes++;
 	if (write(W.env->tun_fd, tun_out, n) < 0) {
 		/* A full TUN queue drops, as a full NIC ring would. */
-		c->ctr.drop_queue += count;
+		c->ctr.drop[DROP_QUEUE] += count;
 	} else {
 		io.write_pkts += count;
-		c->ctr.rx_pkts += count;
-		c->ctr.rx_bytes += gro_bytes;
+		ctr_rx(&c->ctr, gro_proto, count, gro_bytes);
 		if (count > 1) {
 			super[udp].written++;
 			super[udp].written_pkts += count;
@@ -120,12 +120,16 @@ void tunio_flush(void)
 /* Queue a checked packet of c for the next TUN write. */
 static void to_tun_batch(struct conn *c, const uint8_t *pkt, size_t len)
 {
+	enum ctr_proto p = ctr_proto_of(pkt, len);
+
 	if (gro_conn != c)
 		tunio_flush();
 	if (offload_gro_add(&gro, pkt, len) == OFFLOAD_GRO_FLUSH) {
 		tunio_flush();
 		offload_gro_add(&gro, pkt, len); /* an empty batch takes any packet */
 	}
+	if (gro.count == 1) /* the first of a batch */
+		gro_proto = p;
 	gro_conn = c;
 	gro_bytes += len;
 }
@@ -139,33 +143,32 @@ void tunio_write(struct conn *c, const uint8_t *pkt, size_t len)
 	io.writes++;
 	if (write(W.env->tun_fd, pkt, len) < 0) {
 		/* A full TUN queue drops, as a full NIC ring would. */
-		c->ctr.drop_queue++;
+		c->ctr.drop[DROP_QUEUE]++;
 		return;
 	}
 	io.write_pkts++;
-	c->ctr.rx_pkts++;
-	c->ctr.rx_bytes += len;
+	ctr_rx(&c->ctr, ctr_proto_of(pkt, len), 1, len);
 }
 
 /* The packet at frame + CSTP_HDR_LEN to c's client: over DTLS when its
  * channel is up (a one-byte header in place), else framed as CSTP. */
 static void deliver(struct conn *c, uint8_t *frame, size_t len)
 {
+	enum ctr_proto p = ctr_proto_of(frame + CSTP_HDR_LEN, len);
 	int r;
 
 	if (dtls_active(c)) {
 		frame[CSTP_HDR_LEN - 1] = CSTP_DATA;
 		r = dtls_send(c, frame + CSTP_HDR_LEN - 1, len + 1);
 		if (r == 0) {
-			c->ctr.tx_pkts++;
-			c->ctr.tx_bytes += len;
+			ctr_tx(&c->ctr, p, 1, len);
 			c->ctr.dtls_tx_pkts++;
 			c->ctr.dtls_tx_bytes += len;
 			return;
 		}
 		/* Too large for a datagram: TLS carries it. */
 		if (r != -EMSGSIZE) {
-			c->ctr.drop_queue++;
+			c->ctr.drop[DROP_QUEUE]++;
 			return;
 		}
 	}
@@ -173,11 +176,10 @@ static void deliver(struct conn *c, uint8_t *frame, size_t len)
 	r = tls_send(c, frame, CSTP_HDR_LEN + len);
 	if (r < 0) {
 		if (r == -ENOBUFS)
-			c->ctr.drop_queue++;
+			c->ctr.drop[DROP_QUEUE]++;
 		return;
 	}
-	c->ctr.tx_pkts++;
-	c->ctr.tx_bytes += len;
+	ctr_tx(&c->ctr, p, 1, len);
 }
 
 static int64_t lease_of(const uint8_t *pkt, size_t len)
@@ -339,6 +341,11 @@ void tunio_on_inbox(void)
 		handoffs_in += k;
 		pkts += k ? k : 1;
 	}
+}
+
+uint64_t tunio_no_client(void)
+{
+	return drop_no_client;
 }
 
 void tunio_log_stats(void)

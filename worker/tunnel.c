@@ -239,8 +239,7 @@ struct conn_step tunnel_tick(struct conn *c, time_t now, unsigned tick)
 		return step_close("peer dead: no data for 3 DPD periods");
 	if (dtls_down(c, now))
 		report_dtls(c, false);
-	if (tick % STATS_PERIOD == 0 && (c->ctr.rx_pkts || c->ctr.tx_pkts || c->ctr.drop_queue ||
-					 c->ctr.drop_spoofed || c->ctr.drop_malformed))
+	if (tick % STATS_PERIOD == 0 && sess_counters_any(&c->ctr))
 		chan_report_stats(c);
 	if (now - c->rekeyed >= (time_t)W.cfg->rekey_time)
 		return rekey(c, now);
@@ -264,10 +263,10 @@ static void packet_in(struct conn *c, const uint8_t *pkt, size_t len, bool dtls)
 		break;
 	case PKT_SPOOFED:
 	case PKT_NOADDR:
-		c->ctr.drop_spoofed++;
+		c->ctr.drop[DROP_SPOOFED]++;
 		break;
 	default:
-		c->ctr.drop_malformed++;
+		c->ctr.drop[DROP_MALFORMED]++;
 	}
 }
 

@@ -249,6 +249,9 @@ void chan_report_closed(struct conn *c, bool end_session, const char *reason);
 void chan_report_stats(struct conn *c);
 /* IPC_AUTH_CANCEL: c's login is no longer waited for. */
 void chan_cancel_login(struct conn *c);
+/* IPC_WSTATS: the worker's own figures (for /metrics), when they differ
+ * from the last ones sent. */
+void chan_report_worker(uint32_t handshakes, uint64_t no_client);
 
 /* keysign.c: the private key lives in the key process.  keysign_init: the
  * worker's socket to it, with the wait's bounds (before the sandbox); 0 or
@@ -383,6 +386,8 @@ void tunio_map(struct conn *c);
 void tunio_unmap(struct conn *c);
 /* Log the hand-off and TUN I/O counters (at stop). */
 void tunio_log_stats(void);
+/* Packets read from the TUN device for no tunnel of any worker, so far. */
+uint64_t tunio_no_client(void);
 
 /* login.c: handlers of CS_HTTP, CS_AUTH_WAIT and CS_CONNECT_WAIT. */
 struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len);
@@ -418,6 +423,8 @@ void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events);
 /* A message from the master for one connection (ref). */
 void conn_reply(const struct ipc_msg *m);
 void conn_tick(time_t now);
+/* Connections in the TLS handshake or the login now. */
+uint32_t conn_pending(void);
 /* Once per loop turn: send every queue filled this turn. */
 void conn_flush_all(void);
 void conn_shutdown(void);

@@ -60,8 +60,7 @@ transfer() {
 # The session's counters reach the master when its tunnel ends: end it
 # with a BYE and read the summary line.
 dtls_mb() {
-	sed -n "s/.*user alice ended .* over DTLS \([0-9]*\) pkts from, \([0-9]*\) pkts to.*/\1 \2/p" \
-		"$TD_LOG" | tail -1
+	echo "$(td_end_field alice dtls_rx_pkts) $(td_end_field alice dtls_tx_pkts)"
 }
 
 lab_start_client c1 alice alice-pass
@@ -71,7 +70,7 @@ for _ in $(seq 50); do [ "$(session | jq -r .channel)" = dtls ] && break; sleep 
 transfer DTLS
 lab_client_signal c1 INT
 lab_client_exited c1 10 >/dev/null || td_fail "client did not exit"
-td_log_wait "user alice ended" 5 || td_fail "no session summary"
+td_log_wait "session-end id=[0-9]+ user=alice " 5 || td_fail "no session summary"
 read -r in out <<<"$(dtls_mb)"
 # 200 MB in packets of at most 1400 bytes: over 150,000 each way.
 [ "${in:-0}" -ge $((MB * 750)) ] && [ "${out:-0}" -ge $((MB * 750)) ] ||

@@ -161,7 +161,7 @@ bye() {
 [ "$(bye 221)" = "HTTP/1.1 200 CONNECTED" ] || td_fail "CONNECT before BYE 0x91 refused"
 td_log_wait "client disconnected \(reason 0x91\)" 5 || td_fail "no BYE 0x91 seen"
 [ "$(bye 260)" = "HTTP/1.1 200 CONNECTED" ] || td_fail "BYE 0x91 ended the session"
-td_log_wait "user alice ended \(client logged out\)" 5 || td_fail "BYE 0xb0 did not end the session"
+td_log_wait 'session-end id=[0-9]+ user=alice peer=[^ ]+ reason="client logged out"' 5 || td_fail "BYE 0xb0 did not end the session"
 [ "$(bye 260)" = "HTTP/1.1 401 Cookie is not valid" ] || td_fail "the cookie outlived BYE 0xb0"
 td_pass "BYE 0x91 keeps the session, BYE 0xb0 ends it"
 

@@ -152,7 +152,7 @@ lab_client_signal c1 INT
 lab_client_signal c2 INT
 lab_client_exited c1 10 >/dev/null || td_fail "client c1 did not exit"
 lab_client_exited c2 10 >/dev/null || td_fail "client c2 did not exit"
-td_log_wait "user alice ended .*over DTLS [1-9][0-9]* pkts from, [1-9][0-9]* pkts to" 5 ||
+td_log_wait "session-end id=[0-9]+ user=alice .* dtls_rx_pkts=[1-9][0-9]* dtls_rx_bytes=[0-9]+ dtls_tx_pkts=[1-9]" 5 ||
 	td_fail "the session summary shows no DTLS traffic"
 td_stop || td_fail "unclean stop"
 td_pass "clean stop"

@@ -32,7 +32,7 @@ td_pass "ping both ways, both families"
 # The client quits with a BYE (0xb0): the session ends with its counters.
 lab_client_signal c1 INT
 rc=$(lab_client_exited c1 10) || td_fail "client did not exit"
-td_log_wait "session [0-9]+ user alice ended \(client logged out\): from client [1-9][0-9]* pkts" 5 ||
+td_log_wait 'session-end id=[0-9]+ user=alice peer=[^ ]+ reason="client logged out" .* rx_pkts=[1-9][0-9]* ' 5 ||
 	td_fail "no session summary"
 td_stop || td_fail "unclean stop"
 td_pass "client exit $rc, clean stop"

@@ -31,7 +31,7 @@ td_pass "pool exhausted: 503 for bob (client exit $rc), logged, alice undisturbe
 
 lab_client_signal c1 INT
 lab_client_exited c1 10 >/dev/null || td_fail "first client did not exit"
-td_log_wait "session [0-9]+ user alice ended" 5 || td_fail "alice's session did not end"
+td_log_wait "session-end id=[0-9]+ user=alice " 5 || td_fail "alice's session did not end"
 lab_start_client c2 bob bob-pass
 lab_wait_client c2 20 || td_fail "bob did not get the freed lease"
 [ "$(lab_client_state c2 ip4)" = 198.18.100.2 ] || td_fail "bob got $(lab_client_state c2 ip4)"

@@ -46,6 +46,6 @@ td_pass "forged and unknown cookies refused"
 
 lab_client_signal c1 INT
 lab_client_exited c1 10 >/dev/null || td_fail "client did not exit"
-td_log_wait "session [0-9]+ user alice ended \(client logged out\).* 3 reconnects" 5 ||
+td_log_wait 'session-end id=[0-9]+ user=alice .*reason="client logged out" .* reconnects=3 ' 5 ||
 	td_fail "session summary does not show 3 reconnects"
 td_stop || td_fail "unclean stop"

@@ -52,7 +52,7 @@ td_pass "second CONNECT with the cookie took over $ip4 / $ip6"
 old=$(cookie)
 [ -n "$old" ] && [ "$old" != "$c" ] || td_fail "no fresh cookie"
 sleep 12
-td_log_wait "ended \(reconnect timeout\)" 5 || td_fail "the idle session did not expire"
+td_log_wait 'session-end id=[0-9]+ user=[^ ]+ peer=[^ ]+ reason="reconnect timeout"' 5 || td_fail "the idle session did not expire"
 lab_cli c1 bash -c "echo '$old' | timeout 20 openconnect --non-inter --cookie-on-stdin \
 	--servercert '$LAB_PIN' --script /bin/true '$LAB_URL'" >"$LAB_DIR/expired.log" 2>&1 &&
 	td_fail "expired cookie accepted"

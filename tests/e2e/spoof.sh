@@ -37,8 +37,8 @@ td_pass "spoofed pings unanswered, genuine ones answered"
 
 lab_client_signal c1 INT
 lab_client_exited c1 10 >/dev/null || td_fail "client did not exit"
-td_log_wait "session [0-9]+ user alice ended" 5 || td_fail "no session summary"
-spoofed=$(sed -n 's/.*session [0-9]* user alice ended.* dropped \([0-9]*\) spoofed.*/\1/p' "$TD_LOG")
+td_log_wait "session-end id=[0-9]+ user=alice " 5 || td_fail "no session summary"
+spoofed=$(td_end_field alice drop_spoofed)
 [ -n "$spoofed" ] && [ "$spoofed" -ge 30 ] || td_fail "only '$spoofed' spoofed packets counted (sent 30)"
 td_pass "$spoofed spoofed packets dropped and counted"
 td_stop || td_fail "unclean stop"

@@ -275,6 +275,10 @@ static void ipc_seeds(void)
 	inet_pton(AF_INET, "198.18.0.10", m.u.dtls.peer.addr);
 	strcpy(m.u.dtls.cipher, "AES-256-GCM");
 	ipc_put("dtls", 0, &m);
+	MSG(IPC_WSTATS);
+	m.u.wstats.handshakes = 3;
+	m.u.wstats.no_client = 12;
+	ipc_put("wstats", 0, &m);
 #undef MSG
 
 	h.type = IPC_TLS;

@@ -36,7 +36,7 @@ td_pass "after logging out, the cookie gets 401"
 
 t0=$(lab__now_ms)
 hl c1 -w 20000 expired wait 13 || td_fail "the cookie after session.reconnect-timeout"
-td_log_wait 'ended \(reconnect timeout\)' 3 || td_fail "no log line for the expired session"
+td_log_wait 'session-end id=[0-9]+ user=[^ ]+ peer=[^ ]+ reason="reconnect timeout"' 3 || td_fail "no log line for the expired session"
 td_pass "within the timeout a reconnect works, after it the cookie gets 401 ($((($(lab__now_ms) - t0) / 1000)) s)"
 
 # Only alice's own session is left: nothing above made a tunnel or kept

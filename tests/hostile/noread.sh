@@ -41,7 +41,7 @@ HL_QC_WHILE_PAUSED=drops_seen
 hl_queue_check c1 $QUEUE ping --size 1000 --dest 198.18.1.2
 sent=$(hl_value sent "$HL_QC_LOG")
 td_pass "never-read flood of $sent pings: $HL_QC_SUMMARY; $DROPS answers dropped (drop_queue)"
-td_log_wait 'session [0-9]+ user bob ended \(client logged out\).* [1-9][0-9]* queue-full' 5 ||
+td_log_wait 'session-end id=[0-9]+ user=bob .*reason="client logged out" .* drop_queue=[1-9][0-9]*' 5 ||
 	td_fail "bob's session summary does not count the queue-full drops"
 
 wait "$ping_pid" || true

@@ -111,10 +111,9 @@ connect() {
 disconnect() {
 	lab_client_signal c1 INT
 	lab_client_exited c1 10 >/dev/null || td_fail "client did not exit"
-	td_log_wait "user alice ended" 5 || td_fail "no session summary"
-	read -r dtls_in dtls_out <<<"$(sed -n \
-		's/.*user alice ended .* over DTLS \([0-9]*\) pkts from, \([0-9]*\) pkts to.*/\1 \2/p' \
-		"$TD_LOG")"
+	td_log_wait "session-end id=[0-9]+ user=alice " 5 || td_fail "no session summary"
+	dtls_in=$(td_end_field alice dtls_rx_pkts)
+	dtls_out=$(td_end_field alice dtls_tx_pkts)
 	td_stop || td_fail "unclean stop"
 }
 dgrams=$((MB * 1048576 / 1300))

@@ -61,18 +61,34 @@ static bool is_commented_setting(const char *p)
 	return !strncmp(p, " = ", 3);
 }
 
-/* The 1-based line that sets leaf commented out ("#leaf = "), 0 if none. */
-static size_t commented_line(const struct lines *l, const char *leaf)
+/* The 1-based line that sets the key name (a dotted path) commented out
+ * ("#leaf = " inside the groups of its path), 0 if none. */
+static size_t commented_line(const struct lines *l, const char *name)
 {
-	char want[80];
-	size_t found = 0;
+	const char *leaf = strrchr(name, '.');
+	char want[80], path[128] = "";
+	size_t found = 0, plen = 0;
 
+	leaf = leaf ? leaf + 1 : name;
 	snprintf(want, sizeof(want), "#%s = ", leaf);
-	for (size_t i = 0; i < l->n; i++)
-		if (!strncmp(skip_blanks(l->line[i]), want, strlen(want))) {
-			ck_assert_msg(!found, "%s is shown twice", leaf);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *p = skip_blanks(l->line[i]);
+		size_t w = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+		if (w && !strcmp(p + w, " = {")) { /* a group opens */
+			plen +=
+			    (size_t)snprintf(path + plen, sizeof(path) - plen, "%.*s.", (int)w, p);
+			ck_assert_uint_lt(plen, sizeof(path));
+		} else if (!strcmp(p, "};") && plen) { /* and closes */
+			path[plen - 1] = '\0';
+			plen = strrchr(path, '.') ? (size_t)(strrchr(path, '.') - path) + 1 : 0;
+			path[plen] = '\0';
+		} else if (!strncmp(p, want, strlen(want)) && strlen(name) == plen + strlen(leaf) &&
+			   !strncmp(name, path, plen)) {
+			ck_assert_msg(!found, "%s is shown twice", name);
 			found = i + 1;
 		}
+	}
 	return found;
 }
 
@@ -176,9 +192,9 @@ START_TEST(test_shipped_conf_documents_every_key)
 		size_t line;
 
 		leaf = leaf ? leaf + 1 : name;
-		line = s ? (size_t)config_setting_source_line(s) : commented_line(&l, leaf);
+		line = s ? (size_t)config_setting_source_line(s) : commented_line(&l, name);
 		ck_assert_msg(line > 0, "%s: does not set %s", path, name);
-		ck_assert_msg(!s || !commented_line(&l, leaf),
+		ck_assert_msg(!s || !commented_line(&l, name),
 			      "%s: %s is set and shown commented out", path, name);
 		comment_above(&l, line, doc, sizeof(doc));
 		ck_assert_msg(doc[0], "%s:%zu: %s has no comment of its own", path, line, name);
@@ -315,14 +331,18 @@ END_TEST
 START_TEST(test_every_key_checks_type)
 {
 	const char *name = cfg_key_name((size_t)_i);
-	const char *dot = strchr(name, '.');
-	char text[256], want[128];
+	const char *dot = strrchr(name, '.');
+	char text[256], want[128], *p = text;
+	int depth = 0;
 
-	if (dot)
-		snprintf(text, sizeof(text), "\n%.*s = {\n  %s = { x = 1; };\n};\n",
-			 (int)(dot - name), name, dot + 1);
-	else
-		snprintf(text, sizeof(text), "\n\n%s = { x = 1; };\n", name);
+	/* The groups of the path on line 2 (a.b.c: "a = { b = {"), the key on
+	 * line 3. */
+	p += sprintf(p, "\n");
+	for (const char *g = name, *d; dot && (d = strchr(g, '.')) && d <= dot; g = d + 1, depth++)
+		p += sprintf(p, "%.*s = { ", (int)(d - g), g);
+	p += sprintf(p, "\n%s = { x = 1; };\n", dot ? dot + 1 : name);
+	while (depth--)
+		p += sprintf(p, "};\n");
 	ck_assert_int_eq(load(text), -1);
 	snprintf(want, sizeof(want), "t.conf:3: %s: expected ", name);
 	ck_assert_msg(!strncmp(err, want, strlen(want)), "%s: got \"%s\"", name, err);

@@ -14,6 +14,9 @@
 #                           other than TD_SECCOMP_EXPECTED (an ERE: "a|b").
 #   td_log_wait REGEX [T]   wait until the server log matches REGEX.
 #   td_log_count REGEX      number of matching log lines.
+#   td_end_field USER KEY   KEY's value in USER's last session-end line (the
+#                           text log.format: session-end id=N user=USER ...),
+#                           quotes taken off; "" when there is none.
 
 TD_TOP=${top_builddir:-$(cd "$LAB_LIB_DIR/../../.." && pwd)}
 TD_BIN=${TD_BIN:-$TD_TOP/tunneld}
@@ -74,6 +77,11 @@ td_start() {
 
 td_log_count() {
 	grep -cE "$1" "$TD_LOG" 2>/dev/null || true
+}
+
+td_end_field() {
+	grep -E "session-end id=[0-9]+ user=$1 " "$TD_LOG" 2>/dev/null | tail -n 1 |
+		grep -oE " $2=(\"[^\"]*\"|[^ ]*)" | head -n 1 | sed -E "s/^ $2=//; s/^\"(.*)\"\$/\1/"
 }
 
 td_log_wait() {
