@@ -34,6 +34,13 @@ struct pool {
  * broadcast index.  Returns 0 or -errno (-EINVAL: no pool; -ENOMEM). */
 int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_prefix *v6);
 void pool_free(struct pool *p);
+/* Only the geometry pool_init() would compute; 0 or -EINVAL. */
+int pool_geom_init(struct pool_geom *g, const struct cfg_prefix *v4, const struct cfg_prefix *v6);
+/* The lease indexes a prefix inside one of the pools names: [*lo, *hi).
+ * 0; -EDOM when p is not inside the pool of its family (or there is none);
+ * -ERANGE when it is, but reaches past the leases (g->size: the smaller
+ * pool, or POOL_MAX_SIZE, bounds them). */
+int pool_range(const struct pool_geom *g, const struct cfg_prefix *p, uint32_t *lo, uint32_t *hi);
 
 /* Lease a free index; returns index >= 2, or -ENOSPC when exhausted. */
 int64_t pool_alloc(struct pool *p);

@@ -91,6 +91,16 @@ const struct cfg_key cfg_keys[] = {
     {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
     {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, PA},
+    {"network.dns-intercept", CT_ADDRS, OFF(dns_intercept), OFF(n_dns_intercept), NULL, 0, 0,
+     CFG_MAX_ICPT, RL},
+    {"session.idle-timeout", CT_UINT, OFF(idle_timeout), 0, NULL, 0, 0, 31536000, RL | WK},
+    {"session.max-lifetime", CT_UINT, OFF(max_lifetime), 0, NULL, 0, 0, 31536000, RL | WK},
+    {"rules.client-to-client", CT_BOOL, OFF(rules.client_to_client), 0, NULL, 0, 0, 1, RL},
+    {"rules.global-only", CT_BOOL, OFF(rules.global_only), 0, NULL, 0, 0, 1, RL},
+    {"rules.protocols", CT_PROTOS, OFF(rules.protocols), 0, NULL, CFG_PROTO_ALL, 0, 0, RL},
+    {"rules.tcp-ports", CT_PORTS, OFF(rules.tcp_ports), 0, NULL, 0, 0, CFG_MAX_PORTS, RL},
+    {"rules.udp-ports", CT_PORTS, OFF(rules.udp_ports), 0, NULL, 0, 0, CFG_MAX_PORTS, RL},
+    {"groups", CT_GROUPS, OFF(groups), OFF(n_groups), NULL, 0, 0, CFG_MAX_GROUPS, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -176,6 +186,13 @@ static int set_defaults(struct cfg_ctx *x)
 		case CT_BOOL:
 			*(bool *)f = k->def_num != 0;
 			break;
+		case CT_PROTOS:
+			*(unsigned *)f = k->def_num;
+			break;
+		case CT_PORTS:
+			cfg_ports_all(f);
+			break;
+		case CT_GROUPS:
 		case CT_PREFIX4:
 		case CT_PREFIX6:
 		case CT_LISTEN:
@@ -226,6 +243,8 @@ static int check_required(struct load *ld, config_t *lc)
 		return cfg_fail_line(x, enclosing_line(lc, "network.ipv4-pool"),
 				     "network: set network.ipv4-pool, network.ipv6-pool or both: "
 				     "clients need an address");
+	if (cfg_groups_finish(x, lc) < 0)
+		return -1;
 	const char *d = x->cfg->log_destination;
 	if (d && !is_log_word(d) && !strchr(d, '/')) {
 		const config_setting_t *ls = config_lookup(lc, "log.destination");
@@ -395,8 +414,9 @@ unsigned cfg_worker_count(const struct cfg *cfg, long online_cpus)
 void cfg_free(struct cfg *cfg)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++)
-		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME)
-			free(*(char **)cfg_field(cfg, cfg_keys[i].off));
+		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME ||
+		    cfg_keys[i].type == CT_GROUPS)
+			free(*(void **)cfg_field(cfg, cfg_keys[i].off));
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -442,7 +462,12 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 		break;
 	case CT_ADDRS:
 	case CT_PREFIXES:
+	case CT_GROUPS:
 		n = snprintf(buf, len, "[]");
+		break;
+	case CT_PROTOS:
+	case CT_PORTS:
+		n = snprintf(buf, len, "\"all\"");
 		break;
 	case CT_PREFIX4:
 	case CT_PREFIX6:
