@@ -14,6 +14,7 @@
 #define IPC_USER_MAX   64
 #define IPC_PASS_MAX   256
 #define IPC_REASON_MAX 96
+#define IPC_GROUP_MAX  CFG_GROUP_NAME /* a session's group name, NUL included */
 
 enum ipc_type {
 	IPC_READY = 1,	  /* w->m: set-up done, serving */
@@ -29,6 +30,7 @@ enum ipc_type {
 	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
+	IPC_POLICY,	 /* m->w: groups' routes, DNS and traffic rules (variable size) */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -46,6 +48,12 @@ struct sess_counters {
 	/* The part of rx and tx that went over DTLS (the rest went over TLS). */
 	uint64_t dtls_rx_pkts, dtls_rx_bytes;
 	uint64_t dtls_tx_pkts, dtls_tx_bytes;
+	/* Dropped by the traffic rules (common/rules.h), by reason. */
+	uint64_t drop_c2c;	 /* to or from another client */
+	uint64_t drop_nonglobal; /* not a global unicast destination */
+	uint64_t drop_protocol;	 /* a protocol the rules leave out */
+	uint64_t drop_port;	 /* a TCP or UDP port the rules leave out */
+	uint64_t dns_rewritten;	 /* queries to network.dns-intercept sent on */
 };
 
 /* A client's UDP address, as a worker saw it. */
@@ -81,12 +89,16 @@ struct ipc_msg {
 			uint32_t lease;	  /* pool index */
 			char user[IPC_USER_MAX];
 			char reason[IPC_REASON_MAX];
+			char group[IPC_GROUP_MAX]; /* its policy (common/policy.h), "" none */
+			int64_t created;	   /* login: session.max-lifetime counts from it */
+			int64_t last_active;	   /* last data from the client (idle-timeout) */
 		} connect_resp;
 		struct {
 			uint64_t sess_id;	  /* slot | serial << 32 */
 			uint32_t end_session;	  /* client said goodbye (0xb0): forget it */
 			struct sess_counters ctr; /* since the last IPC_STATS */
 			char reason[IPC_REASON_MAX];
+			int64_t last_active; /* last data from the client, 0: none */
 		} closed;
 		struct {
 			uint64_t sess_id; /* slot | serial << 32 */
@@ -116,6 +128,10 @@ struct ipc_tls {
 	uint32_t cert_len, key_gen, prio_len;
 };
 #define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
+
+/* IPC_POLICY, the other message of variable size: the type word, then
+ * policy_pack()'s bytes (common/policy.h), at most POLICY_MAX in all,
+ * which IPC_TLS_MAX holds. */
 
 /* The end a datagram arrived on: each type travels one way only. */
 enum ipc_dir {

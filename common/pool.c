@@ -137,8 +137,13 @@ int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_pref
 
 	words = (g.size + 63) / 64;
 	p->bitmap = calloc(words, sizeof(*p->bitmap));
-	if (!p->bitmap)
+	p->carved = calloc(words, sizeof(*p->carved));
+	if (!p->bitmap || !p->carved) {
+		free(p->bitmap);
+		free(p->carved);
+		p->bitmap = p->carved = NULL;
 		return -ENOMEM;
+	}
 	p->g = g;
 
 	/* Bits past the end are marked used so the word scan in pool_alloc
@@ -159,6 +164,7 @@ int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_pref
 void pool_free(struct pool *p)
 {
 	free(p->bitmap);
+	free(p->carved);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -169,16 +175,17 @@ int64_t pool_alloc(struct pool *p)
 {
 	uint32_t words = (p->g.size + 63) / 64;
 	uint32_t w = p->next / 64;
-	uint64_t free_bits = ~p->bitmap[w] & (~(uint64_t)0 << (p->next % 64));
+	uint64_t free_bits = ~(p->bitmap[w] | p->carved[w]) & (~(uint64_t)0 << (p->next % 64));
 	uint32_t idx;
 
 	if (p->used >= p->usable)
 		return -ENOSPC;
 	/* words + 1 visits: the cursor's word is seen twice, first from the
-	 * cursor up, at the end in full to pick up bits below the cursor. */
+	 * cursor up, at the end in full to pick up bits below the cursor.
+	 * Leases a group's pool carved out are not ours to give. */
 	for (uint32_t step = 0; !free_bits && step < words; step++) {
 		w = (w + 1) % words;
-		free_bits = ~p->bitmap[w];
+		free_bits = ~(p->bitmap[w] | p->carved[w]);
 	}
 	if (!free_bits)
 		return -ENOSPC;
@@ -187,6 +194,52 @@ int64_t pool_alloc(struct pool *p)
 	p->used++;
 	p->next = idx + 1 < p->g.size ? idx + 1 : 0;
 	return idx;
+}
+
+/* The first index of [a, b) not in use, or -1. */
+static int64_t find_free(const struct pool *p, uint32_t a, uint32_t b)
+{
+	for (uint32_t w = a / 64; a < b && w <= (b - 1) / 64; w++) {
+		uint64_t bits = ~p->bitmap[w];
+
+		if (w == a / 64)
+			bits &= ~(uint64_t)0 << (a % 64);
+		if (w == (b - 1) / 64 && b % 64)
+			bits &= ~(~(uint64_t)0 << (b % 64));
+		if (bits)
+			return (int64_t)w * 64 + __builtin_ctzll(bits);
+	}
+	return -1;
+}
+
+int64_t pool_alloc_in(struct pool *p, uint32_t lo, uint32_t hi)
+{
+	uint32_t from;
+	int64_t idx;
+
+	if (hi > p->g.size)
+		hi = p->g.size;
+	if (lo >= hi)
+		return -ENOSPC;
+	/* Next-fit within the range, as pool_alloc() does in the whole. */
+	from = p->next > lo && p->next < hi ? p->next : lo;
+	idx = find_free(p, from, hi);
+	if (idx < 0)
+		idx = find_free(p, lo, from);
+	if (idx < 0)
+		return -ENOSPC;
+	bit_set(p->bitmap, (uint32_t)idx);
+	p->used++;
+	p->next = (uint32_t)idx + 1 < p->g.size ? (uint32_t)idx + 1 : 0;
+	return idx;
+}
+
+void pool_carve(struct pool *p, const uint32_t (*ranges)[2], unsigned n)
+{
+	memset(p->carved, 0, (p->g.size + 63) / 64 * sizeof(*p->carved));
+	for (unsigned i = 0; i < n; i++)
+		for (uint32_t idx = ranges[i][0]; idx < ranges[i][1] && idx < p->g.size; idx++)
+			bit_set(p->carved, idx);
 }
 
 int pool_take(struct pool *p, uint32_t idx)

@@ -243,6 +243,14 @@ static void put_session(struct jw *w, const struct sess_table *t, const struct s
 	jw_u64(w, "dtls_tx_pkts", s->ctr.dtls_tx_pkts);
 	jw_u64(w, "dtls_tx_bytes", s->ctr.dtls_tx_bytes);
 	jw_num(w, "reconnects", s->reconnects);
+	jw_str(w, "group", s->group);
+	jw_str(w, "groups", s->groups);
+	jw_u64(w, "drop_client_to_client", s->ctr.drop_c2c);
+	jw_u64(w, "drop_non_global", s->ctr.drop_nonglobal);
+	jw_u64(w, "drop_protocol", s->ctr.drop_protocol);
+	jw_u64(w, "drop_port", s->ctr.drop_port);
+	jw_u64(w, "dns_intercepted", s->ctr.dns_rewritten);
+	jw_num(w, "last_active", (long long)s->last_active);
 	jw_close(w, '}');
 }
 

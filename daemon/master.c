@@ -150,6 +150,7 @@ static void do_reload(void)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
+		auth_reconfigure();			 /* the groups' pools */
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
 		revoked = auth_revoke_changed();

@@ -88,7 +88,7 @@ struct session *sess_create(struct sess_table *t, const char *user, const char *
 	s->lease = -1;
 	s->worker = -1;
 	s->kicked_worker = -1;
-	s->created = s->idle_since = now;
+	s->created = s->idle_since = s->last_active = now;
 	t->count++;
 	return s;
 }
@@ -118,7 +118,8 @@ int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref
 	if (w < 0 || w >= CFG_MAX_WORKERS)
 		return -ERANGE;
 	if (s->lease < 0) {
-		int64_t idx = pool_alloc(&t->pool);
+		int64_t idx = s->lease_hi ? pool_alloc_in(&t->pool, s->lease_lo, s->lease_hi)
+					  : pool_alloc(&t->pool);
 		if (idx < 0)
 			return (int)idx;
 		s->lease = idx;
@@ -160,6 +161,11 @@ void sess_add_counters(struct session *s, const struct sess_counters *c)
 	s->ctr.dtls_rx_bytes += c->dtls_rx_bytes;
 	s->ctr.dtls_tx_pkts += c->dtls_tx_pkts;
 	s->ctr.dtls_tx_bytes += c->dtls_tx_bytes;
+	s->ctr.drop_c2c += c->drop_c2c;
+	s->ctr.drop_nonglobal += c->drop_nonglobal;
+	s->ctr.drop_protocol += c->drop_protocol;
+	s->ctr.drop_port += c->drop_port;
+	s->ctr.dns_rewritten += c->dns_rewritten;
 }
 
 void sess_end(struct sess_table *t, struct session *s, const char *why)
@@ -168,13 +174,17 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 
 	log_info("session %u user %s ended (%s): from client %llu pkts %llu bytes, to client "
 		 "%llu pkts %llu bytes, dropped %llu spoofed %llu malformed %llu queue-full, "
-		 "%u reconnects; over DTLS %llu pkts from, %llu pkts to client",
+		 "%u reconnects; over DTLS %llu pkts from, %llu pkts to client; group '%s', "
+		 "dropped by rules %llu client-to-client %llu non-global %llu protocol %llu "
+		 "port, %llu DNS queries intercepted",
 		 s->serial, s->user, why, (unsigned long long)c->rx_pkts,
 		 (unsigned long long)c->rx_bytes, (unsigned long long)c->tx_pkts,
 		 (unsigned long long)c->tx_bytes, (unsigned long long)c->drop_spoofed,
 		 (unsigned long long)c->drop_malformed, (unsigned long long)c->drop_queue,
 		 s->reconnects, (unsigned long long)c->dtls_rx_pkts,
-		 (unsigned long long)c->dtls_tx_pkts);
+		 (unsigned long long)c->dtls_tx_pkts, s->group, (unsigned long long)c->drop_c2c,
+		 (unsigned long long)c->drop_nonglobal, (unsigned long long)c->drop_protocol,
+		 (unsigned long long)c->drop_port, (unsigned long long)c->dns_rewritten);
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);

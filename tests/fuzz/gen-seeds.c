@@ -13,6 +13,7 @@
 
 #include "common/cstp.h"
 #include "common/ipc.h"
+#include "common/policy.h"
 #include "conf/config.h"
 
 static const char *outdir;
@@ -201,6 +202,41 @@ static void settings_seed(struct ipc_msg *m)
 	m->u.settings.len = (uint32_t)n;
 }
 
+/* The groups' policy a reload sends (IPC_POLICY), packed from a config
+ * with two groups, rules and transparent DNS as the master does. */
+static void policy_seed(void)
+{
+	static const char conf[] =
+	    "listen = [\"198.18.0.1:4443\"];\n"
+	    "auth = { password-file = \"passwd\"; };\n"
+	    "network = { ipv4-pool = \"198.18.100.0/24\"; ipv6-pool = \"fd00:100::/64\";\n"
+	    "  dns = [\"198.18.1.2\", \"fd00:1::2\"]; dns-intercept = [\"198.18.100.1\"];\n"
+	    "  routes = [\"198.18.1.0/24\", \"fd00:1::/64\"]; };\n"
+	    "rules = { protocols = [\"tcp\", \"udp\", \"icmp\"]; tcp-ports = [\"22\", "
+	    "\"80-90\", \"443\"]; };\n"
+	    "groups = ( { name = \"staff\"; ipv4-pool = \"198.18.100.128/26\";\n"
+	    "  rules = { client-to-client = true; udp-ports = [\"53\", \"1000-2000\"]; }; },\n"
+	    "  { name = \"guests\"; routes = [\"198.18.1.2/32\"]; rules = { global-only = true; }; "
+	    "} );\n";
+	static uint8_t buf[1 + POLICY_MAX];
+	uint32_t type = IPC_POLICY;
+	char err[CFG_ERR_LEN];
+	struct cfg c;
+	int n;
+
+	if (cfg_load_string(conf, "seed.conf", &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gen-seeds: %s\n", err);
+		exit(1);
+	}
+	n = policy_pack(&c, buf + 1, sizeof(buf) - 1);
+	cfg_free(&c);
+	if (n < 0)
+		exit(1);
+	buf[0] = 1;
+	memcpy(buf + 1, &type, sizeof(type));
+	put("ipc", "policy", buf, (size_t)n + 1);
+}
+
 static void ipc_seeds(void)
 {
 	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -290,6 +326,7 @@ static void ipc_seeds(void)
 	memcpy(tls + n, prio, h.prio_len);
 	n += h.prio_len;
 	put("ipc", "tls", tls, n);
+	policy_seed();
 }
 
 int main(int argc, char **argv)
