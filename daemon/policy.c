@@ -37,6 +37,12 @@ void mpolicy_lease_range(struct session *s, const struct cfg *cfg)
 
 	s->lease_lo = g ? g->lease_lo : 0;
 	s->lease_hi = g ? g->lease_hi : 0;
+	/* Clients get the group's netmask: the network and broadcast
+	 * addresses of its IPv4 pool are no clients' addresses. */
+	if (g && g->have_ipv4_pool && g->ipv4_pool.len <= 30) {
+		s->lease_lo++;
+		s->lease_hi--;
+	}
 }
 
 const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now)
