@@ -471,7 +471,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	}
 	if (s->worker >= 0)
 		replace_tunnel(s);
-	mpolicy_lease_range(s, cfg);
+	mpolicy_lease_range(s, cfg, &sess.pool.g);
 	rc = sess_bind(&sess, s, (int)w, m->ref);
 	if (rc < 0) {
 		log_err("session %u: user '%s' from %s refused: address pool exhausted (%u leases "

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "common/log.h"
 #include "daemon/sessions.h"
 
 void mpolicy_assign(struct session *s, const struct cfg *cfg, const char *groups)
@@ -17,29 +18,69 @@ void mpolicy_assign(struct session *s, const struct cfg *cfg, const char *groups
 	snprintf(s->group, sizeof(s->group), "%s", cfg_group_choose(cfg, s->groups, g));
 }
 
+/* The leases of grp's pools in the running pools (geom): 0, or -1 when
+ * they do not fit them (the network pools need a restart to change, the
+ * groups' pools do not). */
+static int group_range(const struct cfg_group *grp, const struct pool_geom *geom, uint32_t *lo,
+		       uint32_t *hi)
+{
+	uint32_t lo4 = 0, hi4 = 0, lo6 = 0, hi6 = 0;
+
+	if (grp->have_ipv4_pool && pool_range(geom, &grp->ipv4_pool, &lo4, &hi4) < 0)
+		return -1;
+	if (grp->have_ipv6_pool && pool_range(geom, &grp->ipv6_pool, &lo6, &hi6) < 0)
+		return -1;
+	if (grp->have_ipv4_pool && grp->have_ipv6_pool && (lo4 != lo6 || hi4 != hi6))
+		return -1;
+	*lo = grp->have_ipv4_pool ? lo4 : lo6;
+	*hi = grp->have_ipv4_pool ? hi4 : hi6;
+	return 0;
+}
+
 void mpolicy_carve(struct sess_table *t, const struct cfg *cfg)
 {
 	uint32_t r[CFG_MAX_GROUPS][2];
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < cfg->n_groups; i++)
-		if (cfg->groups[i].lease_hi) {
-			r[n][0] = cfg->groups[i].lease_lo;
-			r[n][1] = cfg->groups[i].lease_hi;
-			n++;
+	for (unsigned i = 0; i < cfg->n_groups; i++) {
+		const struct cfg_group *grp = &cfg->groups[i];
+		bool overlap = false;
+
+		if (!grp->have_ipv4_pool && !grp->have_ipv6_pool)
+			continue;
+		if (group_range(grp, &t->pool.g, &r[n][0], &r[n][1]) < 0) {
+			log_warn("group '%s': its pool is not inside the running network pools (a "
+				 "change of network.ipv4-pool or ipv6-pool needs a restart): its "
+				 "sessions get leases outside the groups' pools",
+				 grp->name);
+			continue;
 		}
+		for (unsigned k = 0; k < n; k++)
+			overlap |= r[n][0] < r[k][1] && r[k][0] < r[n][1];
+		if (overlap) {
+			log_warn("group '%s': its pool overlaps another group's in the running "
+				 "network pools: not carved",
+				 grp->name);
+			continue;
+		}
+		n++;
+	}
 	pool_carve(&t->pool, (const uint32_t(*)[2])r, n);
 }
 
-void mpolicy_lease_range(struct session *s, const struct cfg *cfg)
+void mpolicy_lease_range(struct session *s, const struct cfg *cfg, const struct pool_geom *geom)
 {
 	const struct cfg_group *g = s->group[0] ? cfg_group_find(cfg, s->group) : NULL;
 
-	s->lease_lo = g ? g->lease_lo : 0;
-	s->lease_hi = g ? g->lease_hi : 0;
+	s->lease_lo = s->lease_hi = 0;
+	if (!g || (!g->have_ipv4_pool && !g->have_ipv6_pool) ||
+	    group_range(g, geom, &s->lease_lo, &s->lease_hi) < 0) {
+		s->lease_lo = s->lease_hi = 0;
+		return;
+	}
 	/* Clients get the group's netmask: the network and broadcast
 	 * addresses of its IPv4 pool are no clients' addresses. */
-	if (g && g->have_ipv4_pool && g->ipv4_pool.len <= 30) {
+	if (g->have_ipv4_pool && g->ipv4_pool.len <= 30) {
 		s->lease_lo++;
 		s->lease_hi--;
 	}

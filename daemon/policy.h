@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/pool.h"
 #include "conf/config.h"
 
 struct sess_table;
@@ -19,11 +20,14 @@ struct session;
  * none) and the session's group, the first of them cfg defines. */
 void mpolicy_assign(struct session *s, const struct cfg *cfg, const char *groups);
 /* The pools of cfg's groups carve their leases out of t's pool (at start
- * and on each reload). */
+ * and on each reload); a pool that does not fit the running pools (they
+ * change at a restart only) or overlaps another there is left out, with a
+ * warning. */
 void mpolicy_carve(struct sess_table *t, const struct cfg *cfg);
 /* Before a CONNECT binds s: where its lease comes from, its group's pool
- * or the leases no group took (a group gone since the login: the latter). */
-void mpolicy_lease_range(struct session *s, const struct cfg *cfg);
+ * in the running pools (geom), or the leases no group took (a group gone
+ * since the login, or without a pool: the latter). */
+void mpolicy_lease_range(struct session *s, const struct cfg *cfg, const struct pool_geom *geom);
 /* Why s may not go on at now (session.max-lifetime since its login,
  * session.idle-timeout since its client's last data), or NULL. */
 const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now);
