@@ -67,11 +67,60 @@ static struct src src_of(const struct cfg *c, unsigned i)
 	return s;
 }
 
+/* Whether a lies inside p. */
+static bool covers(const struct cfg_prefix *p, const struct cfg_addr *a)
+{
+	const uint8_t *x = (const uint8_t *)&p->addr.u, *y = (const uint8_t *)&a->u;
+	unsigned full = p->len / 8, rest = p->len % 8;
+
+	if (p->addr.family != a->family)
+		return false;
+	return !memcmp(x, y, full) && (!rest || !((x[full] ^ y[full]) & (0xff00 >> rest)));
+}
+
+/* With split routes, each intercept address that no route covers gets a
+ * host route of its own, so that clients send their DNS into the tunnel
+ * (a group pool's netmask does not reach the server's address).  How many,
+ * into out. */
+static unsigned intercept_routes(const struct cfg *c, const struct src *s,
+				 struct cfg_prefix out[CFG_MAX_ICPT])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; s->n_routes && i < c->n_dns_intercept; i++) {
+		bool covered = false;
+
+		for (unsigned k = 0; k < s->n_routes; k++)
+			covered |= covers(&s->routes[k], &c->dns_intercept[i]);
+		if (covered)
+			continue;
+		out[n].addr = c->dns_intercept[i];
+		out[n].len = c->dns_intercept[i].family == AF_INET ? 32 : 128;
+		n++;
+	}
+	return n;
+}
+
 static size_t entry_size(const struct cfg *c, const struct src *s)
 {
-	return sizeof(struct wire_group) + s->n_routes * sizeof(struct cfg_prefix) +
+	struct cfg_prefix extra[CFG_MAX_ICPT];
+
+	return sizeof(struct wire_group) +
+	       (s->n_routes + intercept_routes(c, s, extra)) * sizeof(struct cfg_prefix) +
 	       (c->n_dns_intercept ? c->n_dns_intercept : s->n_dns) * sizeof(struct cfg_addr) +
 	       (s->rules->tcp_ports.n + s->rules->udp_ports.n) * sizeof(struct cfg_port_range);
+}
+
+const char *policy_routes_full(const struct cfg *cfg)
+{
+	for (unsigned i = 0; i <= cfg->n_groups; i++) {
+		struct src s = src_of(cfg, i);
+		struct cfg_prefix extra[CFG_MAX_ICPT];
+
+		if (s.n_routes + intercept_routes(cfg, &s, extra) > CFG_MAX_ROUTES)
+			return i ? s.name : "";
+	}
+	return NULL;
 }
 
 size_t policy_packed_size(const struct cfg *cfg)
@@ -132,7 +181,9 @@ int policy_pack(const struct cfg *cfg, void *buf, size_t cap)
 		struct src s = src_of(cfg, i);
 		const struct cfg_rules *r = s.rules;
 		bool icpt = cfg->n_dns_intercept > 0;
+		struct cfg_prefix extra[CFG_MAX_ICPT];
 		struct wire_group w;
+		unsigned n_extra;
 
 		memset(&w, 0, sizeof(w));
 		snprintf(w.name, sizeof(w.name), "%s", s.name);
@@ -142,12 +193,16 @@ int policy_pack(const struct cfg *cfg, void *buf, size_t cap)
 		w.global_only = r->global_only;
 		w.protocols = (uint8_t)r->protocols;
 		put_intercept(cfg, &s, &w);
-		w.n_routes = (uint16_t)s.n_routes;
+		n_extra = intercept_routes(cfg, &s, extra);
+		if (s.n_routes + n_extra > CFG_MAX_ROUTES) /* cfg_load() refuses it */
+			return -E2BIG;
+		w.n_routes = (uint16_t)(s.n_routes + n_extra);
 		w.n_dns = (uint16_t)(icpt ? cfg->n_dns_intercept : s.n_dns);
 		w.n_tcp = (uint16_t)r->tcp_ports.n;
 		w.n_udp = (uint16_t)r->udp_ports.n;
 		at = put(at, &w, sizeof(w));
 		at = put(at, s.routes, s.n_routes * sizeof(*s.routes));
+		at = put(at, extra, n_extra * sizeof(*extra));
 		at = put(at, icpt ? cfg->dns_intercept : s.dns, w.n_dns * sizeof(*s.dns));
 		at = put(at, r->tcp_ports.r, w.n_tcp * sizeof(r->tcp_ports.r[0]));
 		at = put(at, r->udp_ports.r, w.n_udp * sizeof(r->udp_ports.r[0]));

@@ -37,10 +37,15 @@ struct policy {
 	struct pol_group g[]; /* n of them */
 };
 
+/* With split routes, clients are also given a host route to each
+ * network.dns-intercept address no route covers.  The group (a name, ""
+ * for the top level) whose routes leave no room for them, or NULL. */
+const char *policy_routes_full(const struct cfg *cfg);
 /* The packed size of cfg's policy (what policy_pack() would write). */
 size_t policy_packed_size(const struct cfg *cfg);
 /* Pack cfg's policy into buf after a 4-byte type word (IPC_POLICY, which
- * the caller writes): its length with the type word, or -ENOBUFS. */
+ * the caller writes): its length with the type word, -ENOBUFS, or -E2BIG
+ * when policy_routes_full() says so. */
 int policy_pack(const struct cfg *cfg, void *buf, size_t cap);
 /* Check a packed policy and, when out is not NULL, build the table
  * (malloc'ed, refs 1) in *out.  0; -EBADMSG with the reason in err;

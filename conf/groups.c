@@ -351,6 +351,7 @@ int cfg_groups_finish(struct cfg_ctx *x, config_t *lc)
 	struct cfg *c = x->cfg;
 	const config_setting_t *gs = config_lookup(lc, "groups");
 	struct pool_geom geom;
+	const char *full;
 	bool have_geom;
 	size_t size;
 
@@ -379,6 +380,15 @@ int cfg_groups_finish(struct cfg_ctx *x, config_t *lc)
 	}
 	if (check_intercept(x, lc, &geom, have_geom) < 0)
 		return -1;
+	if ((full = policy_routes_full(c)) != NULL) {
+		const config_setting_t *s = config_lookup(lc, "network.dns-intercept");
+
+		return cfg_fail_line(x, s ? (unsigned)config_setting_source_line(s) : 0,
+				     "network.dns-intercept: the routes of %s%s%s leave no room "
+				     "for a route to it (at most %d routes)",
+				     full[0] ? "group \"" : "network.routes", full,
+				     full[0] ? "\"" : "", CFG_MAX_ROUTES);
+	}
 	size = policy_packed_size(c);
 	if (size > POLICY_MAX)
 		return cfg_fail_line(x, gs ? (unsigned)config_setting_source_line(gs) : 0,

@@ -8,7 +8,7 @@
 #
 #   c1 alice (DTLS)  --+                            lan: dnsmasq 198.18.1.2, fd00:1::2
 #   c2 carol (TLS)   --+-- [server: tunneld] ---         (probe.test: 198.18.7.7, fd00:7::7)
-#   c3 bob (eng)     --+                                 dnsmasq 198.18.1.3, fd00:1::3
+#   c3 bob (eng: its own pool) -+                       dnsmasq 198.18.1.3, fd00:1::3
 #                                                        (probe.test: 198.18.8.8, fd00:8::8)
 # intercept: 198.18.100.1 (the server's tunnel address) and fd00:100::1
 set -euo pipefail
@@ -40,7 +40,10 @@ for a in 198.18.1.2 198.18.1.3; do
 	lab_lan dig +short +time=2 +tries=3 "@$a" probe.test A | grep -q . || td_fail "resolver $a not answering"
 done
 
-TD_EXTRA='groups = ( { name = "eng"; dns = [ "198.18.1.3", "fd00:1::3" ]; } );' td_config
+# eng's pool's netmask does not reach the intercept address: the host
+# routes clients get with split routes take their DNS into the tunnel.
+TD_EXTRA='groups = ( { name = "eng"; dns = [ "198.18.1.3", "fd00:1::3" ];
+  ipv4-pool = "198.18.100.128/26"; ipv6-pool = "fd00:100::80/122"; } );' td_config
 sed -i 's|dns = \["198.18.100.1"\];|dns = [ "198.18.1.2", "fd00:1::2" ]; dns-intercept = [ "198.18.100.1", "fd00:100::1" ];|' \
 	"$LAB_DIR/tunneld.conf"
 grep -q dns-intercept "$LAB_DIR/tunneld.conf" || td_fail "config not written"
@@ -57,7 +60,11 @@ envf=$(ls -t "$LAB_DIR"/c1.env.*.connect | head -n 1)
 grep -q '^INTERNAL_IP4_DNS=198.18.100.1' "$envf" || td_fail "alice's DNS is not 198.18.100.1: $(grep DNS "$envf")"
 grep -q 'fd00:100::1' "$envf" || td_fail "alice is not told fd00:100::1"
 grep -q '198\.18\.1\.2\|fd00:1::2' "$envf" && td_fail "alice is told the resolver's own address"
-td_pass "clients are told 198.18.100.1 and fd00:100::1"
+envf=$(ls -t "$LAB_DIR"/c3.env.*.connect | head -n 1)
+grep -q '^INTERNAL_IP4_NETMASK=255.255.255.192' "$envf" || td_fail "bob is not on eng's /26"
+grep -q '^CISCO_SPLIT_INC_.*_ADDR=198.18.100.1$' "$envf" || td_fail "bob has no route to 198.18.100.1"
+grep -q '^CISCO_IPV6_SPLIT_INC_.*_ADDR=fd00:100::1$' "$envf" || td_fail "bob has no route to fd00:100::1"
+td_pass "clients are told 198.18.100.1 and fd00:100::1, with host routes to them"
 
 # CLIENT NAME WANT4 WANT6: the four kinds of query through the intercept address.
 ask() {

@@ -252,7 +252,10 @@ START_TEST(test_policy_round_trip)
 	g = policy_group(p, "");
 	ck_assert_ptr_eq(g, &p->g[0]);
 	ck_assert_uint_eq(g->len4, 24);
-	ck_assert_uint_eq(g->n_routes, 1);
+	/* Split routes: a host route to the intercept address comes along. */
+	ck_assert_uint_eq(g->n_routes, 2);
+	ck_assert_uint_eq(g->routes[1].len, 32);
+	ck_assert_uint_eq(((const uint8_t *)&g->routes[1].addr.u.v4)[3], 1);
 	/* Told the intercept address; queries go to the first IPv4 server. */
 	ck_assert_uint_eq(g->n_dns, 1);
 	ck_assert(g->rules.dns4 && !g->rules.dns6);
@@ -263,7 +266,7 @@ START_TEST(test_policy_round_trip)
 	ck_assert_str_eq(g->name, "staff");
 	ck_assert_uint_eq(g->len4, 26);
 	ck_assert_uint_eq(g->len6, 64);
-	ck_assert_uint_eq(g->n_routes, 2);
+	ck_assert_uint_eq(g->n_routes, 3);
 	ck_assert_uint_eq(g->rules.res4[3], 3);
 	ck_assert(g->rules.r.client_to_client);
 	ck_assert_uint_eq(g->rules.r.udp_ports.n, 1);
@@ -278,6 +281,37 @@ START_TEST(test_policy_round_trip)
 	ck_assert_int_eq(policy_unpack(buf, (size_t)n + 1, NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_msg(strstr(err, "after the last entry"), "%s", err);
 	ck_assert_int_eq(policy_pack(&c, buf, (size_t)n - 1), -ENOBUFS);
+}
+END_TEST
+
+/* The host route to the intercept address: not when a route covers it or
+ * there are no split routes; refused when the routes leave no room. */
+START_TEST(test_intercept_routes)
+{
+	static uint8_t buf[POLICY_MAX];
+	static char text[8192];
+	struct policy *p;
+	int n;
+
+	load_ok("listen = [\"0.0.0.0:443\"];\nauth = { password-file = \"p\"; };\n"
+		"network = { ipv4-pool = \"198.18.100.0/24\"; dns = [\"198.18.1.2\"];\n"
+		"  dns-intercept = [ \"198.18.100.1\" ]; routes = [ \"198.18.100.0/25\" ]; };\n"
+		"groups = ( { name = \"all\"; routes = []; } );\n");
+	n = pack(buf, sizeof(buf));
+	ck_assert_int_eq(policy_unpack(buf, (size_t)n, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p->g[0].n_routes, 1);
+	ck_assert_uint_eq(p->g[1].n_routes, 0);
+	policy_put(p);
+	cfg_free(&c);
+	n = snprintf(text, sizeof(text),
+		     "listen = [\"0.0.0.0:443\"];\nauth = { password-file = \"p\"; };\n"
+		     "network = { ipv4-pool = \"198.18.100.0/24\"; dns = [\"198.18.1.2\"];\n"
+		     "  dns-intercept = [ \"198.18.100.1\" ];\n  routes = [ ");
+	for (int i = 0; i < CFG_MAX_ROUTES; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\"10.%d.0.0/16\"",
+			      i ? ", " : "", i);
+	snprintf(text + n, sizeof(text) - (size_t)n, " ]; };\n");
+	load_bad(text, 4, "the routes of network.routes leave no room for a route to it");
 }
 END_TEST
 
@@ -440,6 +474,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_intercept_group_resolver);
 	tcase_add_test(tc, test_policy_round_trip);
 	tcase_add_test(tc, test_policy_refused);
+	tcase_add_test(tc, test_intercept_routes);
 	tcase_add_test(tc, test_pool_carve);
 	tcase_add_test(tc, test_pool_range);
 	tcase_add_test(tc, test_passwd_groups);
