@@ -86,6 +86,19 @@ while [ "$(lines "$LAB_DIR/udp9000.got")" -lt 6 ] && [ "$(lab__now_ms)" -lt $dea
 [ "$(lines "$LAB_DIR/gre.got")" = 0 ] || td_fail "lan got IP protocol 47 packets"
 td_pass "protocols and ports: icmp, UDP 9000, TCP 5201 through; proto 47, UDP 9999, TCP 8080 dropped; bob's non-global dropped"
 
+# tunnelctl shows the counters as the tunnels report them (every 10 s).
+shown() { "$CTL" -s "$LAB_DIR/control.sock" --json list |
+	jq -r --arg u "$1" --arg k "$2" '.sessions[] | select(.user == $u) | .[$k]'; }
+deadline=$(($(lab__now_ms) + 25000))
+until [ "$(shown alice drop_client_to_client)" = 8 ] && [ "$(shown alice drop_protocol)" = 4 ] &&
+	[ "$(shown bob drop_non_global)" = 5 ]; do
+	[ "$(lab__now_ms)" -lt $deadline ] ||
+		td_fail "tunnelctl: alice $(shown alice drop_client_to_client) client-to-client, $(shown alice drop_protocol) protocol; bob $(shown bob drop_non_global) non-global"
+	sleep 0.5
+done
+[ "$(shown alice drop_port)" -ge 8 ] || td_fail "tunnelctl: alice $(shown alice drop_port) port drops"
+td_pass "tunnelctl shows the drops by reason"
+
 # The counters, from the line each session's end logs.
 counter() { # USER WHAT
 	sed -n "s/.*session [0-9]* user $1 ended.*dropped by rules \([0-9]*\) client-to-client \([0-9]*\) non-global \([0-9]*\) protocol \([0-9]*\) port.*/\1 \2 \3 \4/p" "$TD_LOG" |
