@@ -17,7 +17,9 @@
 # sessions (once); BENCH_QUICK=1 for a short run; BENCH_SECS (iperf3 and
 # echo seconds, default 10); BENCH_HOLD (tunneld sessions, default 10000);
 # BENCH_OC_HOLD (ocserv sessions, default 500: one process and one tun
-# device each); BENCH_OUT (where the table is also written).
+# device each); BENCH_OUT (where the table is also written); BENCH_ONLY=rules
+# for the rule-cost rows alone (tunneld with the default rules and with 100
+# port ranges per protocol).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export top_builddir=${top_builddir:-$(cd "$HERE/.." && pwd)}
@@ -87,7 +89,8 @@ OC_DIR=$LAB_DIR/ocserv
 
 start_tunneld() {
 	TD_WORKERS='"auto"' TD_POOL4=$POOL4 TD_LOG_LEVEL=info \
-		TD_EXTRA="limits = { max-clients = $((HOLD + 1000)); max-sessions-per-user = 0; };" td_config
+		TD_EXTRA="limits = { max-clients = $((HOLD + 1000)); max-sessions-per-user = 0; };
+${RULES_EXTRA:-}" td_config
 	td_start
 	SRV_PID=$TD_PID
 }
@@ -350,9 +353,57 @@ hold_dtls() {
 	say "$SRV hold DTLS: $r"
 }
 
+# The cost of the traffic rules: the stock client over TLS, iperf3 one
+# stream each way, with the default rules and with 100 port ranges for TCP
+# and for UDP and the protocols limited, so that every packet from the
+# client has its transport header read and the ranges searched (5201, the
+# iperf3 port, is the last range).  Server CPU-s per GB of each; and the
+# rule check alone in ns per packet (bench/rulecost).
+rules100() {
+	local p="" i
+	for i in $(seq 0 97); do p="$p\"$((10001 + 2 * i))\", "; done
+	echo "rules = { protocols = [ \"tcp\", \"udp\", \"icmp\" ];
+  tcp-ports = [ $p\"60000\", \"5201\" ]; udp-ports = [ $p\"60000\", \"5201\" ]; };"
+}
+
+rule_cost() {
+	local n res bytes bps retr c0 c1 cpu gb dir r
+	for n in 0 100; do
+		RULES_EXTRA=""
+		[ $n = 0 ] || RULES_EXTRA=$(rules100)
+		start_tunneld
+		RULES_EXTRA=""
+		if client_up tls; then
+			cpu=0 gb=0
+			for dir in up down; do
+				c0=$(cpu_now)
+				res=$(iperf 1 $dir) || continue
+				c1=$(cpu_now)
+				read -r bytes bps retr <<<"$res"
+				cpu=$(awk -v x="$cpu" -v a="$c0" -v z="$c1" 'BEGIN {print x + z - a}')
+				gb=$(awk -v x="$gb" -v b="$bytes" 'BEGIN {print x + b / 1e9}')
+			done
+			awk -v g="$gb" 'BEGIN {exit !(g > 0)}' &&
+				rec "rules${n}_cpugb" "$(awk -v c="$cpu" -v g="$gb" 'BEGIN {printf "%.3f", c / g}')"
+			say "rules $n: server CPU $cpu s for $gb GB"
+			client_down
+		fi
+		stop_tunneld
+	done
+	r=$("$top_builddir/bench/rulecost" 100 20)
+	rec rules_ns_0 "$(field ns_default "$r")"
+	rec rules_ns_100 "$(field ns_ranges "$r")"
+	say "rule check alone: $r"
+}
+
 T0=$(date +%s)
 say "bench: $RUNS run(s), iperf3/echo ${SECS}s, $(nproc) CPUs; lab $LAB_DIR"
 for RUN in $(seq 1 "$RUNS"); do
+	if [ "${BENCH_ONLY:-}" = rules ]; then
+		SRV=tunneld
+		rule_cost
+		continue
+	fi
 	for SRV in tunneld ocserv; do
 		say "run $RUN: $SRV"
 		"start_$SRV"
@@ -368,6 +419,7 @@ for RUN in $(seq 1 "$RUNS"); do
 		connects
 		check_alive "connect rate"
 		"stop_$SRV"
+		[ $SRV != tunneld ] || rule_cost
 		if [ "$RUN" = 1 ]; then
 			# On a fresh server, so that nothing left from the tests
 			# above is freed while we count.
@@ -505,6 +557,12 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 		row("added_us", "added idle latency p50 (us)", "max 100 <=100us")
 		row("ping_raw_us", "ping RTT without tunnel, median (us)", "")
 		row("ping_tunnel_us", "ping RTT via openconnect, median (us)", "")
+		row("rules0_cpugb", "CPU-s/GB, TLS 1 stream up+down, no rules", "")
+		row("rules100_cpugb", "the same, 100 port ranges per protocol", "")
+		ratio_rows("rules100_cpugb", "rules0_cpugb", "rules_x")
+		row("rules_x", "CPU-s/GB: 100 port ranges / no rules", "")
+		row("rules_ns_0", "rule check alone, default rules (ns/packet)", "")
+		row("rules_ns_100", "rule check alone, 100 ranges (ns/packet)", "")
 		if (vals["tunneld", "dtls_client_failed"] != "" || vals["ocserv", "dtls_client_failed"] != "")
 			row("dtls_client_failed", "openconnect without DTLS in a DTLS test (count)", "")
 		if (vals["tunneld", "died"] != "" || vals["ocserv", "died"] != "")
@@ -515,4 +573,4 @@ TLS=$(grep -m1 -o 'tls=[^ ]*' "$LAB_DIR/load.log" | cut -d= -f2 || true)
 } | tee "$OUT"
 cp "$RES" "$OUT.raw"
 say "table in $OUT, raw figures in $OUT.raw, tool output in $OUT.log"
-cp "$LAB_DIR/load.log" "$OUT.log"
+[ ! -f "$LAB_DIR/load.log" ] || cp "$LAB_DIR/load.log" "$OUT.log"

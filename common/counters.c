@@ -84,4 +84,5 @@ void sess_counters_each(const struct sess_counters *c,
 	fn(arg, "dtls_rx_bytes", c->dtls_rx_bytes);
 	fn(arg, "dtls_tx_pkts", c->dtls_tx_pkts);
 	fn(arg, "dtls_tx_bytes", c->dtls_tx_bytes);
+	fn(arg, "dns_intercepted", c->dns_intercepted);
 }

@@ -18,7 +18,11 @@
 #define DROP_REASONS(X)                                                                            \
 	X(SPOOFED, "spoofed", "from the client, with a source that is not its lease")              \
 	X(MALFORMED, "malformed", "from the client, not a well-formed IPv4 or IPv6 packet")        \
-	X(QUEUE, "queue", "the client's send queue or the TUN queue was full")
+	X(QUEUE, "queue", "the client's send queue or the TUN queue was full")                     \
+	X(C2C, "client_to_client", "to or from another client (rules.client-to-client)")           \
+	X(NONGLOBAL, "non_global", "not a global unicast destination (rules.global-only)")         \
+	X(PROTOCOL, "protocol", "a protocol the traffic rules leave out")                          \
+	X(PORT, "port", "a TCP or UDP port the traffic rules leave out")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, help) DROP_##id,
@@ -48,6 +52,7 @@ struct sess_counters {
 	/* The part of rx and tx that went over DTLS (the rest went over TLS). */
 	uint64_t dtls_rx_pkts, dtls_rx_bytes;
 	uint64_t dtls_tx_pkts, dtls_tx_bytes;
+	uint64_t dns_intercepted; /* queries to network.dns-intercept sent on */
 	/* rx and tx by enum ctr_proto: each sums to rx_* and tx_*. */
 	struct ctr_flow rx_proto[CTR_PROTOS], tx_proto[CTR_PROTOS];
 };
@@ -93,7 +98,8 @@ uint64_t sess_counters_drops(const struct sess_counters *c);
 /* Every counter as fn(arg, key, value), in this order: rx_pkts, rx_bytes,
  * tx_pkts, tx_bytes; rx_tcp_pkts, rx_tcp_bytes, rx_udp_..., rx_other_...,
  * tx_tcp_... (each protocol, each way); drop_NAME for each reason;
- * dtls_rx_pkts, dtls_rx_bytes, dtls_tx_pkts, dtls_tx_bytes.  The names
+ * dtls_rx_pkts, dtls_rx_bytes, dtls_tx_pkts, dtls_tx_bytes, dns_intercepted.
+ * The names
  * tunnelctl and the session-end line both use.  key is valid for the
  * call only. */
 void sess_counters_each(const struct sess_counters *c,

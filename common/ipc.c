@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "common/passwd.h"
+#include "common/policy.h"
 #include "common/pool.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -38,7 +39,10 @@ static const struct {
     {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
     {IPC_DTLS, "IPC_DTLS", IPC_FROM_WORKER},
     {IPC_WSTATS, "IPC_WSTATS", IPC_FROM_WORKER},
+    {IPC_POLICY, "IPC_POLICY", IPC_FROM_MASTER},
 };
+
+_Static_assert(POLICY_MAX <= IPC_TLS_MAX, "a worker receives at most IPC_TLS_MAX bytes");
 
 struct chk {
 	const char *type; /* name for messages */
@@ -136,6 +140,12 @@ static int check_connect_resp(struct chk *k, const struct ipc_msg *m, uint32_t p
 	    text_ok(k, "user", m->u.connect_resp.user, sizeof(m->u.connect_resp.user), st != 200) <
 		0)
 		return -EBADMSG;
+	/* The group picks the tunnel's policy by name. */
+	if (text_ok(k, "group", m->u.connect_resp.group, sizeof(m->u.connect_resp.group), true) < 0)
+		return -EBADMSG;
+	if (m->u.connect_resp.group[0] &&
+	    !cfg_group_name_valid(m->u.connect_resp.group, strlen(m->u.connect_resp.group)))
+		return bad(k, "group \"%s\" is not a group name", m->u.connect_resp.group);
 	/* The lease indexes the worker's lease -> connection map. */
 	if (st == 200 && pool_size != 0 && (lease <= POOL_SERVER_INDEX || lease >= pool_size))
 		return bad(k, "lease %u is outside %u..%u", lease, POOL_SERVER_INDEX + 1,
@@ -169,7 +179,20 @@ static int check_dtls(struct chk *k, const struct ipc_msg *m)
 	return text_ok(k, "cipher", m->u.dtls.cipher, sizeof(m->u.dtls.cipher), true);
 }
 
-/* The one variable-size message: header, certificate, priorities. */
+/* The groups' policy: checked by its own unpacker, which builds nothing
+ * here.  len includes the type word. */
+static int check_policy(struct chk *k, const void *buf, size_t len)
+{
+	char why[128];
+
+	if (len > POLICY_MAX)
+		return bad(k, "%zu bytes, over %u", len, (unsigned)POLICY_MAX);
+	if (policy_unpack(buf, len, NULL, why, sizeof(why)) < 0)
+		return bad(k, "%s", why);
+	return 0;
+}
+
+/* A variable-size message: header, certificate, priorities. */
 static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 {
 	struct ipc_tls h;
@@ -234,8 +257,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 	if (ipc_types[i].dir != dir)
 		return bad(&k, "sent by the %s, but it travels the other way",
 			   dir == IPC_FROM_WORKER ? "worker" : "master");
-	if (type == IPC_TLS)
-		return check_tls(&k, buf, len);
+	if (type == IPC_TLS || type == IPC_POLICY) /* the variable-size ones */
+		return type == IPC_TLS ? check_tls(&k, buf, len) : check_policy(&k, buf, len);
 	if (len != sizeof(struct ipc_msg))
 		return bad(&k, "%zu bytes, expected %zu", len, sizeof(struct ipc_msg));
 	/* recv() buffers carry no alignment promise. */

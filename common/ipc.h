@@ -15,6 +15,7 @@
 #define IPC_USER_MAX   64
 #define IPC_PASS_MAX   256
 #define IPC_REASON_MAX 96
+#define IPC_GROUP_MAX  CFG_GROUP_NAME /* a session's group name, NUL included */
 
 enum ipc_type {
 	IPC_READY = 1,	  /* w->m: set-up done, serving */
@@ -31,6 +32,7 @@ enum ipc_type {
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
 	IPC_WSTATS,	 /* w->m: the worker's own figures, each second they changed */
+	IPC_POLICY,	 /* m->w: groups' routes, DNS and traffic rules (variable size) */
 };
 
 /* IPC_WSTATS: a worker holds at most this many connections in handshake
@@ -76,12 +78,16 @@ struct ipc_msg {
 			uint32_t lease;	  /* pool index */
 			char user[IPC_USER_MAX];
 			char reason[IPC_REASON_MAX];
+			char group[IPC_GROUP_MAX]; /* its policy (common/policy.h), "" none */
+			int64_t created;	   /* login: session.max-lifetime counts from it */
+			int64_t last_active;	   /* last data from the client (idle-timeout) */
 		} connect_resp;
 		struct {
 			uint64_t sess_id;	  /* slot | serial << 32 */
 			uint32_t end_session;	  /* client said goodbye (0xb0): forget it */
 			struct sess_counters ctr; /* since the last IPC_STATS */
 			char reason[IPC_REASON_MAX];
+			int64_t last_active; /* last data from the client, 0: none */
 		} closed;
 		struct {
 			uint64_t sess_id; /* slot | serial << 32 */
@@ -115,6 +121,10 @@ struct ipc_tls {
 	uint32_t cert_len, key_gen, prio_len;
 };
 #define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
+
+/* IPC_POLICY, the other message of variable size: the type word, then
+ * policy_pack()'s bytes (common/policy.h), at most POLICY_MAX in all,
+ * which IPC_TLS_MAX holds. */
 
 /* The end a datagram arrived on: each type travels one way only. */
 enum ipc_dir {

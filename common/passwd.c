@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/passwd.h"
+#include "conf/config.h"
 
 /* A password file is a few lines per user; anything this big is a
  * mistake (say, a path to a device), not a user list. */
@@ -21,7 +22,8 @@
 
 struct pw_entry {
 	const char *user;
-	const char *hash; /* the crypt hash, without the lock mark */
+	const char *hash;   /* the crypt hash, without the lock mark */
+	const char *groups; /* the third field, "" without one */
 	bool locked;
 	bool weak; /* a method we refuse (md5crypt, NT): hashed like unknown users */
 	unsigned line;
@@ -81,6 +83,24 @@ int passwd_valid_user(const char *user)
 	return 1;
 }
 
+int passwd_valid_groups(const char *list)
+{
+	size_t n = strlen(list);
+
+	if (n > PASSWD_MAX_GROUPS)
+		return 0;
+	while (*list) {
+		size_t k = strcspn(list, ",");
+
+		if (!cfg_group_name_valid(list, k))
+			return 0;
+		list += k;
+		if (*list == ',' && !*++list)
+			return 0; /* a trailing comma */
+	}
+	return 1;
+}
+
 /* Crypt hashes are printable ASCII; ':' would be a field separator and
  * whitespace cannot survive the line trimming anyway. */
 static bool valid_hash_chars(const char *h)
@@ -121,6 +141,14 @@ static const char *parse_line(char *line, struct pw_entry *e)
 	if (!passwd_valid_user(line))
 		return "invalid user name";
 	hash = colon + 1;
+	e->groups = "";
+	colon = strchr(hash, ':');
+	if (colon) {
+		*colon = '\0';
+		e->groups = colon + 1;
+		if (!passwd_valid_groups(e->groups))
+			return "invalid group list (comma-separated names of A-Z a-z 0-9 . _ -)";
+	}
 	e->locked = hash[0] == '!';
 	if (e->locked)
 		hash++;
@@ -480,6 +508,15 @@ enum passwd_result passwd_db_user(const struct passwd_db *db, const char *user, 
 	if (e->locked)
 		return PW_LOCKED;
 	return e->weak ? PW_WEAK_HASH : PW_OK;
+}
+
+const char *passwd_db_groups(const struct passwd_db *db, const char *user)
+{
+	const struct pw_entry *e = NULL;
+
+	if (user && db->n > 0)
+		e = bsearch(user, db->ent, db->n, sizeof(*db->ent), key_cmp);
+	return e ? e->groups : "";
 }
 
 const char *passwd_result_str(enum passwd_result r)

@@ -1,5 +1,7 @@
 /* The password file: "user:crypt-hash" lines, '#' comments, blank lines.
- * A hash starting with '!' marks a locked user.  Loaded by the master, used
+ * A hash starting with '!' marks a locked user.  An optional third field
+ * lists the user's groups, comma-separated ("alice:$y$...:staff,eng"); a
+ * file without it reads as before.  Loaded by the master, used
  * by the master only (workers never see hashes). */
 #ifndef TUNNELD_PASSWD_H
 #define TUNNELD_PASSWD_H
@@ -8,6 +10,9 @@
 #include <stdint.h>
 
 #define PASSWD_MAX_USER 64
+/* The group field: at most this many bytes (the session's copy of it is
+ * PASSWD_MAX_GROUPS + 1 bytes, daemon/sessions.h SESS_GROUPS_MAX). */
+#define PASSWD_MAX_GROUPS 255
 
 enum passwd_result {
 	PW_OK = 0,
@@ -46,6 +51,14 @@ const char *passwd_result_str(enum passwd_result r);
  * has a new password.  *stamp identifies the user's hash (a new password
  * brings a new salt, so a new stamp); 0 for an unknown user. */
 enum passwd_result passwd_db_user(const struct passwd_db *db, const char *user, uint64_t *stamp);
+
+/* The user's groups as the file lists them ("staff,eng"), "" for an
+ * unknown user or one without groups. */
+const char *passwd_db_groups(const struct passwd_db *db, const char *user);
+/* 1 if list is a group field we accept: comma-separated group names (1..63
+ * of A-Z a-z 0-9 . _ -, conf/config.h cfg_group_name_valid), at most
+ * PASSWD_MAX_GROUPS bytes; "" (no groups) included. */
+int passwd_valid_groups(const char *list);
 
 /* 1 if user is a name we accept, else 0: 1..PASSWD_MAX_USER chars of
  * [A-Za-z0-9._@-], not starting with '-'. */

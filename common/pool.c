@@ -46,14 +46,11 @@ static bool bit_test(const uint64_t *bm, uint32_t idx)
 	return bm[idx / 64] >> (idx % 64) & 1;
 }
 
-int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_prefix *v6)
+int pool_geom_init(struct pool_geom *g, const struct cfg_prefix *v4, const struct cfg_prefix *v6)
 {
-	struct pool_geom g;
 	uint64_t size = POOL_MAX_SIZE;
-	uint32_t words, idx;
 
-	memset(p, 0, sizeof(*p));
-	memset(&g, 0, sizeof(g));
+	memset(g, 0, sizeof(*g));
 	if (!v4 && !v6)
 		return -EINVAL;
 
@@ -62,37 +59,91 @@ int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_pref
 	if (v4) {
 		if (v4->addr.family != AF_INET || v4->len > 30)
 			return -EINVAL;
-		g.have4 = true;
-		g.len4 = v4->len;
-		g.base4 = ntohl(v4->addr.u.v4.s_addr);
-		if (g.len4 > 0)
-			g.base4 &= ~(uint32_t)0 << (32 - g.len4);
+		g->have4 = true;
+		g->len4 = v4->len;
+		g->base4 = ntohl(v4->addr.u.v4.s_addr);
+		if (g->len4 > 0)
+			g->base4 &= ~(uint32_t)0 << (32 - g->len4);
 		else
-			g.base4 = 0;
-		if (host_count(32 - g.len4) < size)
-			size = host_count(32 - g.len4);
+			g->base4 = 0;
+		if (host_count(32 - g->len4) < size)
+			size = host_count(32 - g->len4);
 	}
 	if (v6) {
 		if (v6->addr.family != AF_INET6 || v6->len > 126)
 			return -EINVAL;
-		g.have6 = true;
-		g.len6 = v6->len;
-		g.base6 = v6->addr.u.v6;
+		g->have6 = true;
+		g->len6 = v6->len;
+		g->base6 = v6->addr.u.v6;
 		/* Clear host bits so that base6 | idx is the address of idx. */
 		for (unsigned i = 0; i < 16; i++) {
-			unsigned keep = g.len6 > i * 8 ? g.len6 - i * 8 : 0;
+			unsigned keep = g->len6 > i * 8 ? g->len6 - i * 8 : 0;
 			if (keep < 8)
-				g.base6.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
+				g->base6.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
 		}
-		if (host_count(128 - g.len6) < size)
-			size = host_count(128 - g.len6);
+		if (host_count(128 - g->len6) < size)
+			size = host_count(128 - g->len6);
 	}
-	g.size = (uint32_t)size;
+	g->size = (uint32_t)size;
+	return 0;
+}
+
+int pool_range(const struct pool_geom *g, const struct cfg_prefix *p, uint32_t *lo, uint32_t *hi)
+{
+	int64_t first;
+	uint64_t n;
+
+	if (p->addr.family == AF_INET) {
+		uint32_t a = ntohl(p->addr.u.v4.s_addr);
+		uint32_t mask = g->len4 ? ~(uint32_t)0 << (32 - g->len4) : 0;
+
+		if (!g->have4 || p->len < g->len4 || p->len > 32 || ((a ^ g->base4) & mask))
+			return -EDOM;
+		n = host_count(32 - p->len);
+		first = (int64_t)(a - g->base4);
+	} else {
+		if (!g->have6 || p->len < g->len6 || p->len > 128)
+			return -EDOM;
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned keep = g->len6 > i * 8 ? g->len6 - i * 8 : 0;
+			uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00 >> keep);
+
+			if ((p->addr.u.v6.s6_addr[i] ^ g->base6.s6_addr[i]) & mask)
+				return -EDOM;
+		}
+		/* Leases differ from the base in their last 32 bits only. */
+		first = pool_index6(g, &p->addr.u.v6);
+		if (first < 0 || p->len < 96)
+			return -ERANGE;
+		n = host_count(128 - p->len);
+	}
+	if (first < 0 || (uint64_t)first + n > g->size)
+		return -ERANGE;
+	*lo = (uint32_t)first;
+	*hi = (uint32_t)((uint64_t)first + n);
+	return 0;
+}
+
+int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_prefix *v6)
+{
+	struct pool_geom g;
+	uint32_t words, idx;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	r = pool_geom_init(&g, v4, v6);
+	if (r < 0)
+		return r;
 
 	words = (g.size + 63) / 64;
 	p->bitmap = calloc(words, sizeof(*p->bitmap));
-	if (!p->bitmap)
+	p->carved = calloc(words, sizeof(*p->carved));
+	if (!p->bitmap || !p->carved) {
+		free(p->bitmap);
+		free(p->carved);
+		p->bitmap = p->carved = NULL;
 		return -ENOMEM;
+	}
 	p->g = g;
 
 	/* Bits past the end are marked used so the word scan in pool_alloc
@@ -113,6 +164,7 @@ int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_pref
 void pool_free(struct pool *p)
 {
 	free(p->bitmap);
+	free(p->carved);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -123,16 +175,17 @@ int64_t pool_alloc(struct pool *p)
 {
 	uint32_t words = (p->g.size + 63) / 64;
 	uint32_t w = p->next / 64;
-	uint64_t free_bits = ~p->bitmap[w] & (~(uint64_t)0 << (p->next % 64));
+	uint64_t free_bits = ~(p->bitmap[w] | p->carved[w]) & (~(uint64_t)0 << (p->next % 64));
 	uint32_t idx;
 
 	if (p->used >= p->usable)
 		return -ENOSPC;
 	/* words + 1 visits: the cursor's word is seen twice, first from the
-	 * cursor up, at the end in full to pick up bits below the cursor. */
+	 * cursor up, at the end in full to pick up bits below the cursor.
+	 * Leases a group's pool carved out are not ours to give. */
 	for (uint32_t step = 0; !free_bits && step < words; step++) {
 		w = (w + 1) % words;
-		free_bits = ~p->bitmap[w];
+		free_bits = ~(p->bitmap[w] | p->carved[w]);
 	}
 	if (!free_bits)
 		return -ENOSPC;
@@ -141,6 +194,52 @@ int64_t pool_alloc(struct pool *p)
 	p->used++;
 	p->next = idx + 1 < p->g.size ? idx + 1 : 0;
 	return idx;
+}
+
+/* The first index of [a, b) not in use, or -1. */
+static int64_t find_free(const struct pool *p, uint32_t a, uint32_t b)
+{
+	for (uint32_t w = a / 64; a < b && w <= (b - 1) / 64; w++) {
+		uint64_t bits = ~p->bitmap[w];
+
+		if (w == a / 64)
+			bits &= ~(uint64_t)0 << (a % 64);
+		if (w == (b - 1) / 64 && b % 64)
+			bits &= ~(~(uint64_t)0 << (b % 64));
+		if (bits)
+			return (int64_t)w * 64 + __builtin_ctzll(bits);
+	}
+	return -1;
+}
+
+int64_t pool_alloc_in(struct pool *p, uint32_t lo, uint32_t hi)
+{
+	uint32_t from;
+	int64_t idx;
+
+	if (hi > p->g.size)
+		hi = p->g.size;
+	if (lo >= hi)
+		return -ENOSPC;
+	/* Next-fit within the range, as pool_alloc() does in the whole. */
+	from = p->next > lo && p->next < hi ? p->next : lo;
+	idx = find_free(p, from, hi);
+	if (idx < 0)
+		idx = find_free(p, lo, from);
+	if (idx < 0)
+		return -ENOSPC;
+	bit_set(p->bitmap, (uint32_t)idx);
+	p->used++;
+	p->next = (uint32_t)idx + 1 < p->g.size ? (uint32_t)idx + 1 : 0;
+	return idx;
+}
+
+void pool_carve(struct pool *p, const uint32_t (*ranges)[2], unsigned n)
+{
+	memset(p->carved, 0, (p->g.size + 63) / 64 * sizeof(*p->carved));
+	for (unsigned i = 0; i < n; i++)
+		for (uint32_t idx = ranges[i][0]; idx < ranges[i][1] && idx < p->g.size; idx++)
+			bit_set(p->carved, idx);
 }
 
 int pool_take(struct pool *p, uint32_t idx)

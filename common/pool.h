@@ -23,6 +23,7 @@ struct pool_geom {
 struct pool {
 	struct pool_geom g;
 	uint64_t *bitmap; /* bit set = index in use or reserved */
+	uint64_t *carved; /* bit set = index of a group's pool (pool_carve) */
 	uint32_t next;	  /* next-fit cursor */
 	uint32_t used;	  /* leases handed out (not counting reserved) */
 	uint32_t usable;  /* leases that can be handed out */
@@ -34,9 +35,23 @@ struct pool {
  * broadcast index.  Returns 0 or -errno (-EINVAL: no pool; -ENOMEM). */
 int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_prefix *v6);
 void pool_free(struct pool *p);
+/* Only the geometry pool_init() would compute; 0 or -EINVAL. */
+int pool_geom_init(struct pool_geom *g, const struct cfg_prefix *v4, const struct cfg_prefix *v6);
+/* The lease indexes a prefix inside one of the pools names: [*lo, *hi).
+ * 0; -EDOM when p is not inside the pool of its family (or there is none);
+ * -ERANGE when it is, but reaches past the leases (g->size: the smaller
+ * pool, or POOL_MAX_SIZE, bounds them). */
+int pool_range(const struct pool_geom *g, const struct cfg_prefix *p, uint32_t *lo, uint32_t *hi);
 
-/* Lease a free index; returns index >= 2, or -ENOSPC when exhausted. */
+/* Lease a free index; returns index >= 2, or -ENOSPC when exhausted.
+ * Indexes a group's pool carved out are left to pool_alloc_in(). */
 int64_t pool_alloc(struct pool *p);
+/* Lease a free index of [lo, hi) (a group's pool), carved or not; the
+ * index, or -ENOSPC. */
+int64_t pool_alloc_in(struct pool *p, uint32_t lo, uint32_t hi);
+/* The groups' pools from now on: n ranges [r[i][0], r[i][1]) that
+ * pool_alloc() no longer hands out (leases already out stay). */
+void pool_carve(struct pool *p, const uint32_t (*ranges)[2], unsigned n);
 /* Lease a specific index if free; 0 or -EBUSY / -ERANGE. */
 int pool_take(struct pool *p, uint32_t idx);
 void pool_release(struct pool *p, uint32_t idx);

@@ -95,6 +95,16 @@ const struct cfg_key cfg_keys[] = {
     {"log.format", CT_WORD, OFF(log_format), 0, "text|json", 0, 0, 0, RL}, /* cfg_log_format */
     {"metrics.listen", CT_ADDRPORT, OFF(metrics_listen), OFF(have_metrics), NULL, 0, 0, 0, RL},
     {"network.nat.interface", CT_IFNAME, OFF(nat_interface), 0, NULL, 0, 1, 15, RL},
+    {"network.dns-intercept", CT_ADDRS, OFF(dns_intercept), OFF(n_dns_intercept), NULL, 0, 0,
+     CFG_MAX_ICPT, RL},
+    {"session.idle-timeout", CT_UINT, OFF(idle_timeout), 0, NULL, 0, 0, 31536000, RL | WK},
+    {"session.max-lifetime", CT_UINT, OFF(max_lifetime), 0, NULL, 0, 0, 31536000, RL | WK},
+    {"rules.client-to-client", CT_BOOL, OFF(rules.client_to_client), 0, NULL, 0, 0, 1, RL},
+    {"rules.global-only", CT_BOOL, OFF(rules.global_only), 0, NULL, 0, 0, 1, RL},
+    {"rules.protocols", CT_PROTOS, OFF(rules.protocols), 0, NULL, CFG_PROTO_ALL, 0, 0, RL},
+    {"rules.tcp-ports", CT_PORTS, OFF(rules.tcp_ports), 0, NULL, 0, 0, CFG_MAX_PORTS, RL},
+    {"rules.udp-ports", CT_PORTS, OFF(rules.udp_ports), 0, NULL, 0, 0, CFG_MAX_PORTS, RL},
+    {"groups", CT_GROUPS, OFF(groups), OFF(n_groups), NULL, 0, 0, CFG_MAX_GROUPS, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -184,6 +194,13 @@ static int set_defaults(struct cfg_ctx *x)
 			*(unsigned *)f = 0; /* the first word */
 			break;
 		case CT_ADDRPORT:
+		case CT_PROTOS:
+			*(unsigned *)f = k->def_num;
+			break;
+		case CT_PORTS:
+			cfg_ports_all(f);
+			break;
+		case CT_GROUPS:
 		case CT_PREFIX4:
 		case CT_PREFIX6:
 		case CT_LISTEN:
@@ -249,6 +266,8 @@ static int check_required(struct load *ld, config_t *lc)
 		return cfg_fail_line(x, enclosing_line(lc, "network.ipv4-pool"),
 				     "network: set network.ipv4-pool, network.ipv6-pool or both: "
 				     "clients need an address");
+	if (cfg_groups_finish(x, lc) < 0)
+		return -1;
 	const char *d = x->cfg->log_destination;
 	if (d && !is_log_word(d) && !strchr(d, '/')) {
 		const config_setting_t *ls = config_lookup(lc, "log.destination");
@@ -418,8 +437,9 @@ unsigned cfg_worker_count(const struct cfg *cfg, long online_cpus)
 void cfg_free(struct cfg *cfg)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++)
-		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME)
-			free(*(char **)cfg_field(cfg, cfg_keys[i].off));
+		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME ||
+		    cfg_keys[i].type == CT_GROUPS)
+			free(*(void **)cfg_field(cfg, cfg_keys[i].off));
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -469,7 +489,12 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 		break;
 	case CT_ADDRS:
 	case CT_PREFIXES:
+	case CT_GROUPS:
 		n = snprintf(buf, len, "[]");
+		break;
+	case CT_PROTOS:
+	case CT_PORTS:
+		n = snprintf(buf, len, "\"all\"");
 		break;
 	case CT_PREFIX4:
 	case CT_PREFIX6:

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -15,6 +16,10 @@
 /* Workers: the shared owner[lease] map holds a worker's slot + 1 in one
  * byte (0: nobody), so slot 254 is the last one it can name. */
 #define CFG_MAX_WORKERS 255
+#define CFG_MAX_GROUPS	64  /* groups = ( ... ) */
+#define CFG_MAX_PORTS	256 /* port ranges in one rules list */
+#define CFG_GROUP_NAME	64  /* a group's name, NUL included */
+#define CFG_MAX_ICPT	2   /* network.dns-intercept: one address per family */
 #define CFG_ERR_LEN	512
 /* Buffer sizes for cfg_addr_str() and cfg_prefix_str(). */
 #define CFG_ADDR_STRLEN	  INET6_ADDRSTRLEN
@@ -34,6 +39,47 @@ struct cfg_addr {
 struct cfg_prefix {
 	struct cfg_addr addr; /* host bits cleared */
 	unsigned len;	      /* prefix length */
+};
+
+/* Traffic rules (rules = { ... } and each group's): what a client may send
+ * through the tunnel (common/rules.h applies them to packets). */
+#define CFG_PROTO_TCP	0x1u
+#define CFG_PROTO_UDP	0x2u
+#define CFG_PROTO_ICMP	0x4u /* ICMP over IPv4, ICMPv6 over IPv6 */
+#define CFG_PROTO_OTHER 0x8u /* every other IP protocol: only with "all" */
+#define CFG_PROTO_ALL	0xfu
+
+struct cfg_port_range {
+	uint16_t lo, hi; /* destination ports lo..hi, both included */
+};
+
+struct cfg_ports {
+	unsigned n; /* ranges sorted, disjoint and not adjacent (merged by the parser) */
+	struct cfg_port_range r[CFG_MAX_PORTS];
+};
+
+struct cfg_rules {
+	bool client_to_client; /* to other clients' addresses (the pools' leases) */
+	bool global_only;      /* only to global unicast addresses */
+	unsigned protocols;    /* CFG_PROTO_* */
+	struct cfg_ports tcp_ports, udp_ports;
+};
+
+/* One entry of groups = ( ... ) (conf/groups.c).  What the group does not
+ * set it takes from the top level (routes, DNS servers, each rule); the
+ * pools carve leases out of network.ipv4-pool / ipv6-pool. */
+struct cfg_group {
+	char name[CFG_GROUP_NAME];
+	bool have_routes, have_dns, have_ipv4_pool, have_ipv6_pool;
+	struct cfg_prefix routes[CFG_MAX_ROUTES]; /* the top level's when not set */
+	unsigned n_routes;
+	struct cfg_addr dns[CFG_MAX_DNS]; /* the top level's when not set */
+	unsigned n_dns;
+	struct cfg_prefix ipv4_pool, ipv6_pool;
+	struct cfg_rules rules; /* each rule the top level's when not set */
+	/* The leases its pools name, [lease_lo, lease_hi) of the network
+	 * pools' lease indexes (common/pool.h); 0, 0 without a pool. */
+	uint32_t lease_lo, lease_hi;
 };
 
 struct cfg_listen {
@@ -106,6 +152,14 @@ struct cfg {
 	bool have_metrics;		  /* metrics.listen is set */
 	struct cfg_listen metrics_listen; /* metrics.listen: /metrics and /healthz */
 	char *nat_interface; /* network.nat.interface: masquerade out of it, NULL: off */
+	/* Policy (issue 15): groups, traffic rules, transparent DNS, lifetimes. */
+	struct cfg_group *groups; /* groups = ( ... ), n_groups of them (heap) */
+	unsigned n_groups;
+	struct cfg_rules rules;			     /* rules = { ... }: sessions without a group */
+	struct cfg_addr dns_intercept[CFG_MAX_ICPT]; /* network.dns-intercept */
+	unsigned n_dns_intercept;
+	unsigned idle_timeout; /* session.idle-timeout, s without client data, 0 = none */
+	unsigned max_lifetime; /* session.max-lifetime, s from login, 0 = none */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with
@@ -156,6 +210,21 @@ int cfg_settings_apply(const void *buf, size_t len, struct cfg *cfg, char *err, 
  * *old into *nc (strings are swapped, so each struct still owns what
  * cfg_free() frees). */
 void cfg_keep_restart_only(struct cfg *nc, struct cfg *old);
+
+/* groups.c: the group called name, or NULL. */
+const struct cfg_group *cfg_group_find(const struct cfg *cfg, const char *name);
+/* The session's group: the first of the comma-separated names in list that
+ * names a group of cfg, copied to out (CFG_GROUP_NAME bytes); "" when none
+ * does.  Returns out. */
+char *cfg_group_choose(const struct cfg *cfg, const char *list, char *out);
+/* Whether s is a valid group name: 1..CFG_GROUP_NAME - 1 characters of
+ * A-Z a-z 0-9 . _ - (the password file's group column uses them too). */
+bool cfg_group_name_valid(const char *s, size_t len);
+
+/* values.c: whether a prefix is well formed: a known family, its length
+ * within the family's bits and no host bits set (what the parser makes);
+ * for the checks of settings and policies that travel to the workers. */
+bool cfg_prefix_valid(const struct cfg_prefix *p);
 
 /* Formatting helpers shared with the worker: "198.18.0.1", "198.18.0.0/24".
  * Return buf, or NULL if the family is unknown or buf is too small. */

@@ -28,6 +28,9 @@ enum cfg_key_type {
 	CT_BOOL,     /* bool, true or false; default def_num */
 	CT_WORD,     /* unsigned: which of def_str's words ("a|b|c", the first the default) */
 	CT_ADDRPORT, /* struct cfg_listen, one "ADDRESS:PORT"; aux: bool present */
+	CT_PROTOS,   /* unsigned CFG_PROTO_* mask: "all" (def_num) or a list of names */
+	CT_PORTS,    /* struct cfg_ports: "all" (the default) or a list of ports/ranges */
+	CT_GROUPS,   /* struct cfg_group * (heap), 0..max entries; aux: unsigned count */
 };
 
 #define KEY_REQUIRED   0x1u /* loading fails when it is absent */
@@ -96,12 +99,21 @@ int cfg_word_index(const struct cfg_key *k, const char *s);
 const char *cfg_word(const struct cfg_key *k, unsigned i, char *buf, size_t len);
 bool cfg_loglevel_valid(long long level);
 
+/* rules.c: "protocols" and "tcp-ports"/"udp-ports" (CT_PROTOS, CT_PORTS). */
+int cfg_parse_protocols(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
+int cfg_parse_ports(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
+/* rules.c: all ports, 0..65535 (the default of CT_PORTS). */
+void cfg_ports_all(struct cfg_ports *p);
+
+/* groups.c: groups = ( ... ) (CT_GROUPS), then, once the whole file is
+ * parsed, what groups take from the top level, their pools' leases and the
+ * checks that span keys (pools, network.dns-intercept); 0 or -1. */
+int cfg_parse_groups(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
+int cfg_groups_finish(struct cfg_ctx *x, config_t *lc);
+
 /* values.c: equality of parsed values (reload diff). */
 bool cfg_addr_eq(const struct cfg_addr *a, const struct cfg_addr *b);
 bool cfg_prefix_eq(const struct cfg_prefix *a, const struct cfg_prefix *b);
 bool cfg_listen_eq(const struct cfg_listen *a, const struct cfg_listen *b);
-/* values.c: whether a prefix is well formed: a known family, its length
- * within the family's bits and no host bits set (what the parser makes). */
-bool cfg_prefix_valid(const struct cfg_prefix *p);
 
 #endif

@@ -40,6 +40,19 @@ static bool key_eq(const struct cfg_key *k, const struct cfg *a, const struct cf
 		return *(const enum cfg_log_level *)fa == *(const enum cfg_log_level *)fb;
 	case CT_BOOL:
 		return *(const bool *)fa == *(const bool *)fb;
+	case CT_PROTOS:
+		return *(const unsigned *)fa == *(const unsigned *)fb;
+	case CT_PORTS: {
+		const struct cfg_ports *pa = fa, *pb = fb;
+		return pa->n == pb->n && !memcmp(pa->r, pb->r, pa->n * sizeof(pa->r[0]));
+	}
+	case CT_GROUPS:
+		n = *(const unsigned *)cfg_cfield(a, k->aux);
+		/* Parsed into zeroed memory, so padding compares equal too. */
+		return n == *(const unsigned *)cfg_cfield(b, k->aux) &&
+		       (n == 0 || !memcmp(*(const struct cfg_group *const *)fa,
+					  *(const struct cfg_group *const *)fb,
+					  n * sizeof(struct cfg_group)));
 	case CT_PREFIX4:
 	case CT_PREFIX6:
 		if (*(const bool *)cfg_cfield(a, k->aux) != *(const bool *)cfg_cfield(b, k->aux))
@@ -260,6 +273,22 @@ void cfg_keep_restart_only(struct cfg *nc, struct cfg *old)
 		case CT_BOOL:
 			*(bool *)fn = *(bool *)fo;
 			break;
+		case CT_PROTOS:
+			*(unsigned *)fn = *(unsigned *)fo;
+			break;
+		case CT_PORTS:
+			*(struct cfg_ports *)fn = *(struct cfg_ports *)fo;
+			break;
+		case CT_GROUPS: {
+			/* Swap, so each struct still owns what it frees. */
+			struct cfg_group *t = *(struct cfg_group **)fn;
+			unsigned tn = *(unsigned *)cfg_field(nc, k->aux);
+			*(struct cfg_group **)fn = *(struct cfg_group **)fo;
+			*(struct cfg_group **)fo = t;
+			*(unsigned *)cfg_field(nc, k->aux) = *(unsigned *)cfg_field(old, k->aux);
+			*(unsigned *)cfg_field(old, k->aux) = tn;
+			break;
+		}
 		case CT_PREFIX4:
 		case CT_PREFIX6:
 			*(struct cfg_prefix *)fn = *(struct cfg_prefix *)fo;

@@ -629,6 +629,12 @@ int cfg_parse_key(struct cfg_ctx *x, const struct cfg_key *k, const config_setti
 	case CT_ADDRS:
 	case CT_PREFIXES:
 		return parse_list(x, k, s);
+	case CT_PROTOS:
+		return cfg_parse_protocols(x, k, s);
+	case CT_PORTS:
+		return cfg_parse_ports(x, k, s);
+	case CT_GROUPS:
+		return cfg_parse_groups(x, k, s);
 	}
 	return cfg_fail(x, s, "%s: internal error: unknown key type", k->path);
 }

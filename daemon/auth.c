@@ -18,6 +18,7 @@
 #include "daemon/hashpool.h"
 #include "daemon/metrics.h"
 #include "daemon/ownermap.h"
+#include "daemon/policy.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/udp.h"
@@ -77,6 +78,7 @@ int auth_open(const struct cfg *c)
 		log_err("cannot set up the address pools");
 		return -1;
 	}
+	mpolicy_carve(&sess, cfg);
 	return 0;
 }
 
@@ -264,11 +266,12 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 		return;
 	}
 	s->stamp = stamp;
+	mpolicy_assign(s, cfg, passwd_db_groups(users, d->user));
 	r->u.auth_resp.result = PW_OK;
 	r->u.auth_resp.sess_id = sess_id(&sess, s);
 	cookie_encode(s->cookie, r->u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
-		 d->w);
+	log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial, s->user,
+		 s->peer, d->w, s->group[0] ? ", group '" : "", s->group, s->group[0] ? "'" : "");
 	wchan_send(d->w, r);
 }
 
@@ -483,6 +486,14 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 		connect_refuse(w, &r, 401, "Cookie is not valid");
 		return;
 	}
+	/* Nor does a reconnect outlive the session's lifetimes. */
+	if ((why = mpolicy_expired(s, cfg, time(NULL))) != NULL) {
+		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
+			 m->u.connect_req.peer, why);
+		revoke(s, why);
+		connect_refuse(w, &r, 401, "Cookie is not valid");
+		return;
+	}
 	if (s->worker < 0 && sess.tunnels >= cfg->max_clients) {
 		log_warn("session %u: CONNECT from %s refused: %u tunnels up (limits.max-clients)",
 			 s->serial, m->u.connect_req.peer, cfg->max_clients);
@@ -492,6 +503,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	if (s->worker >= 0)
 		replace_tunnel(s);
 	again = s->lease >= 0;
+	mpolicy_lease_range(s, cfg, &sess.pool.g);
 	rc = sess_bind(&sess, s, (int)w, m->ref);
 	if (rc < 0) {
 		log_err("session %u: user '%s' from %s refused: address pool exhausted (%u leases "
@@ -508,6 +520,9 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	r.u.connect_resp.sess_id = sess_id(&sess, s);
 	r.u.connect_resp.lease = (uint32_t)s->lease;
 	snprintf(r.u.connect_resp.user, sizeof(r.u.connect_resp.user), "%s", s->user);
+	snprintf(r.u.connect_resp.group, sizeof(r.u.connect_resp.group), "%s", s->group);
+	r.u.connect_resp.created = s->created;
+	r.u.connect_resp.last_active = s->last_active;
 	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
 		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
 	wchan_send(w, &r);
@@ -538,6 +553,7 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 	m->u.closed.reason[sizeof(m->u.closed.reason) - 1] = 0;
 	sess_add_counters(s, &m->u.closed.ctr);
 	metrics_traffic(&m->u.closed.ctr);
+	mpolicy_active(s, m->u.closed.last_active, time(NULL));
 	if (kicked) {
 		s->kicked_worker = -1; /* the replaced tunnel's last words */
 		return;
@@ -561,6 +577,7 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 	if (s && holds(s, w, m->ref, &kicked)) {
 		sess_add_counters(s, &m->u.closed.ctr);
 		metrics_traffic(&m->u.closed.ctr);
+		mpolicy_active(s, m->u.closed.last_active, time(NULL));
 	}
 }
 
@@ -642,9 +659,27 @@ unsigned auth_revoke_changed(void)
 	return n;
 }
 
+/* Sessions waiting for a reconnect past their lifetimes end now (a
+ * tunnel's worker ends its own). */
+static void end_expired_idle(time_t now)
+{
+	const char *why;
+
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].worker < 0 && !sess.s[i].revoked &&
+		    (why = mpolicy_expired(&sess.s[i], cfg, now)) != NULL)
+			sess_end(&sess, &sess.s[i], why);
+}
+
+void auth_reconfigure(void)
+{
+	mpolicy_carve(&sess, cfg);
+}
+
 void auth_tick(time_t now)
 {
 	end_revoked_idle(); /* a backstop: auth_worker_gone does it at once */
+	end_expired_idle(now);
 	if (badck.quiet && now != badck.window)
 		bad_cookie_summary(now);
 	sess_expire(&sess, now, cfg->reconnect_timeout);

@@ -80,6 +80,8 @@ void auth_worker_gone(unsigned w);
  * ends when the tunnel is closed.  0 or -errno.  May free the slot of s
  * (sessions.h: used = false). */
 int auth_disconnect(struct session *s);
+/* After a reload committed the config: the groups' pools carve anew. */
+void auth_reconfigure(void);
 /* Once a second: sessions past reconnect-timeout end, old bans go. */
 void auth_tick(time_t now);
 

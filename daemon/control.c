@@ -262,8 +262,12 @@ static void put_session(struct jw *w, const struct sess_table *t, const struct s
 	jw_str(w, "channel", !connected ? NULL : s->dtls_up ? "dtls" : "tls");
 	jw_str(w, "dtls_cipher", connected && s->dtls_up ? s->dtls_cipher : NULL);
 	jw_num(w, "reconnects", s->reconnects);
-	/* rx_pkts ... drop_NAME ... dtls_tx_bytes: the session-end line's names. */
+	jw_str(w, "group", s->group);
+	jw_str(w, "groups", s->groups);
+	/* rx_pkts ... drop_NAME ... dtls_tx_bytes, dns_intercepted: the
+	 * session-end line's names. */
 	sess_counters_each(&s->ctr, put_counter, w);
+	jw_num(w, "last_active", (long long)s->last_active);
 	jw_close(w, '}');
 }
 

@@ -171,6 +171,7 @@ static void do_reload(void)
 			rs.metrics_fd = -1;
 		}
 		(void)nat_apply(&M.cfg); /* on failure the old rules stay (logged) */
+		auth_reconfigure();	 /* the groups' pools */
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
 		revoked = auth_revoke_changed();

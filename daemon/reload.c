@@ -17,6 +17,7 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/passwd.h"
+#include "common/policy.h"
 #include "daemon/fsutil.h"
 #include "daemon/httpd.h"
 #include "daemon/keyproc.h"
@@ -236,6 +237,34 @@ static void push_tls(const struct reload_tls *t, const char *prio, unsigned n)
 	free(m);
 }
 
+/* The groups' routes, DNS servers and traffic rules (common/policy.h),
+ * for the workers' new tunnels. */
+static void push_policy(const struct cfg *cfg, unsigned n)
+{
+	size_t cap = policy_packed_size(cfg);
+	uint32_t type = IPC_POLICY;
+	uint8_t *m = malloc(cap);
+	int len, r;
+
+	if (!m) {
+		log_err("the groups' policy for the workers: out of memory");
+		return;
+	}
+	len = policy_pack(cfg, m, cap);
+	if (len < 0) {
+		log_errno(len, "the groups' policy for the workers");
+		free(m);
+		return;
+	}
+	memcpy(m, &type, sizeof(type));
+	for (unsigned w = 0; w < n; w++)
+		if ((r = wchan_send_raw(w, m, (size_t)len)) < 0 && r != -ENOTCONN)
+			log_warn("worker %u: new groups' policy not delivered: %s; its new tunnels "
+				 "keep the old one",
+				 w, strerror(-r));
+	free(m);
+}
+
 /* The settings workers use, packed by the config table (KEY_WORKER rows). */
 static int settings_msg(struct ipc_msg *m, const struct cfg *cfg)
 {
@@ -258,6 +287,7 @@ void reload_push(const struct reload_set *rs, const struct cfg *live, unsigned n
 	if (settings_msg(&m, live) == 0)
 		for (unsigned w = 0; w < n; w++)
 			wchan_send(w, &m);
+	push_policy(live, n);
 }
 
 void reload_discard(struct reload_set *rs)

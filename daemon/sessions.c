@@ -91,7 +91,7 @@ struct session *sess_create(struct sess_table *t, const char *user, const char *
 	s->lease = -1;
 	s->worker = -1;
 	s->kicked_worker = -1;
-	s->created = s->idle_since = now;
+	s->created = s->idle_since = s->last_active = now;
 	t->count++;
 	return s;
 }
@@ -121,7 +121,8 @@ int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref
 	if (w < 0 || w >= CFG_MAX_WORKERS)
 		return -ERANGE;
 	if (s->lease < 0) {
-		int64_t idx = pool_alloc(&t->pool);
+		int64_t idx = s->lease_hi ? pool_alloc_in(&t->pool, s->lease_lo, s->lease_hi)
+					  : pool_alloc(&t->pool);
 		if (idx < 0)
 			return (int)idx;
 		s->lease = idx;
@@ -202,6 +203,7 @@ static void log_end(const struct sess_table *t, const struct session *s, const c
 	/* The channel its data took last: none before a CONNECT. */
 	log_kv_str(&kv, "channel", s->lease < 0 ? "none" : s->dtls_was_up ? "dtls" : "tls");
 	log_kv_u64(&kv, "reconnects", s->reconnects);
+	log_kv_str(&kv, "group", s->group);
 	sess_counters_each(&s->ctr, put_counter, &kv);
 	log_write_kv(LOG_INFO, &kv);
 }

@@ -11,11 +11,16 @@
 #include "common/ipc.h"
 #include "common/pool.h"
 
+#define SESS_GROUPS_MAX 256
+#define SESS_GROUP_MAX	64
+
 struct session {
 	bool used;
 	uint32_t serial; /* shown in logs; with the slot it makes the id */
 	uint8_t cookie[COOKIE_BYTES];
 	char user[IPC_USER_MAX];
+	char groups[SESS_GROUPS_MAX]; /* the user's groups, comma-separated, from the backend */
+	char group[SESS_GROUP_MAX];   /* the session's group, "" for none */
 	char peer[64];
 	int64_t lease; /* pool index, -1 before the first CONNECT */
 	int worker;    /* slot of the worker holding the tunnel, -1 if none */
@@ -39,6 +44,10 @@ struct session {
 	struct ipc_peer dtls_hs_peer;
 	char dtls_cipher[32]; /* its suite, while up */
 	bool dtls_was_up;     /* DTLS carried its data last (the session-end line) */
+	time_t last_active;   /* last data from the client (session.idle-timeout) */
+	/* Where its first CONNECT leases from: its group's pool, [lo, hi);
+	 * 0, 0: the leases no group carved out. */
+	uint32_t lease_lo, lease_hi;
 };
 
 struct sess_table {

@@ -299,12 +299,19 @@ static const char *since_of(const struct jval *s, char *buf, size_t len)
 static const struct {
 	const char *head, *key; /* key NULL: SINCE */
 } list_cols[] = {
-    {"ID", "id"},	    {"USER", "user"},
-    {"IPV4", "ipv4"},	    {"IPV6", "ipv6"},
-    {"WORKER", "worker"},   {"STATE", "state"},
-    {"CHANNEL", "channel"}, {"SINCE", NULL},
-    {"RX_PKTS", "rx_pkts"}, {"RX_BYTES", "rx_bytes"},
-    {"TX_PKTS", "tx_pkts"}, {"TX_BYTES", "tx_bytes"},
+    {"ID", "id"},
+    {"USER", "user"},
+    {"GROUP", "group"},
+    {"IPV4", "ipv4"},
+    {"IPV6", "ipv6"},
+    {"WORKER", "worker"},
+    {"STATE", "state"},
+    {"CHANNEL", "channel"},
+    {"SINCE", NULL},
+    {"RX_PKTS", "rx_pkts"},
+    {"RX_BYTES", "rx_bytes"},
+    {"TX_PKTS", "tx_pkts"},
+    {"TX_BYTES", "tx_bytes"},
     {"PEER", "peer"},
 };
 #define N_COLS (sizeof(list_cols) / sizeof(list_cols[0]))
@@ -349,7 +356,7 @@ static void print_show(const struct jval *r)
 		const char *k = s->keys[i], *v = s->items[i].text ? s->items[i].text : "-";
 		size_t kl = strlen(k);
 
-		if (kl > 6 && !strcmp(k + kl - 6, "_since"))
+		if ((kl > 6 && !strcmp(k + kl - 6, "_since")) || !strcmp(k, "last_active"))
 			v = fmt_time(v, buf, sizeof(buf));
 		printf("%s: %s\n", k, v);
 	}

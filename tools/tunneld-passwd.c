@@ -24,7 +24,8 @@
 #define MAX_FILE   (16u << 20)
 #define EXIT_USAGE 2
 
-enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK };
+/* ACT_GROUPS: -g for a user the file has (the password stays). */
+enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK, ACT_GROUPS };
 
 /* Set while we hold the lock; removed by die() and on signals so that a
  * failed run does not leave the lock behind. */
@@ -61,19 +62,21 @@ static void usage_error(const char *msg)
 
 static void help(void)
 {
-	printf("Usage: " PROG " -f PASSWDFILE [-m yescrypt|sha512] USER\n"
+	printf("Usage: " PROG " -f PASSWDFILE [-m yescrypt|sha512] [-g GROUPS] USER\n"
 	       "       " PROG " -f PASSWDFILE -d|-l|-u USER\n"
 	       "\n"
 	       "Edit a tunneld password file.  Without -d, -l or -u, add USER or\n"
 	       "change USER's password (a locked user stays locked).  The password\n"
 	       "is read twice from the terminal, or as one line from standard input\n"
-	       "when that is not a terminal.\n"
+	       "when that is not a terminal.  With -g, a user the file has keeps\n"
+	       "the password and gets the groups; a new one is added with both.\n"
 	       "\n"
 	       "  -f, --file=FILE     password file (created when adding a user)\n"
 	       "  -d, --delete        delete USER\n"
 	       "  -l, --lock          lock USER (the password is kept)\n"
 	       "  -u, --unlock        unlock USER\n"
 	       "  -m, --method=NAME   hash with yescrypt (default) or sha512\n"
+	       "  -g, --groups=LIST   USER's groups, comma-separated (\"\" for none)\n"
 	       "  -h, --help          show this help\n"
 	       "  -V, --version       show the version\n");
 	exit(EXIT_SUCCESS);
@@ -219,6 +222,7 @@ static void validate(const char *path, const char *buf, size_t len)
 struct user_line {
 	size_t start, end;	     /* the line, end past its '\n' */
 	size_t hash_start, hash_end; /* the hash incl. any '!', without trailing blanks */
+	size_t fields_end;	     /* past the group field (hash_end without one) */
 };
 
 static bool is_blank(char c)
@@ -227,7 +231,7 @@ static bool is_blank(char c)
 }
 
 /* Find user's line in a file that passed validate(), so every line that
- * is not blank or a comment is "user:hash". */
+ * is not blank or a comment is "user:hash" or "user:hash:groups". */
 static bool find_user(const char *buf, size_t len, const char *user, struct user_line *u)
 {
 	size_t ulen = strlen(user), pos = 0;
@@ -248,8 +252,11 @@ static bool find_user(const char *buf, size_t len, const char *user, struct user
 			continue;
 		colon = memchr(s, ':', t);
 		if (colon && (size_t)(colon - s) == ulen && memcmp(s, user, ulen) == 0) {
+			const char *g = memchr(colon + 1, ':', t - ulen - 1);
+
 			u->hash_start = u->start + ulen + 1;
-			u->hash_end = u->start + t;
+			u->hash_end = u->start + (g ? (size_t)(g - s) : t);
+			u->fields_end = u->start + t;
 			return true;
 		}
 	}
@@ -272,16 +279,30 @@ static char *replace_span(const char *buf, size_t len, size_t a, size_t b, const
 	return out;
 }
 
-static char *apply(enum action act, const char *path, const char *buf, size_t len, const char *user,
-		   const char *hash, size_t *out_len)
+/* What the command line asks for. */
+struct request {
+	const char *path, *user;
+	const char *prefix; /* of the hash: "$y$" yescrypt, "$6$" SHA-512 */
+	const char *groups; /* -g: the new group field, NULL to keep it */
+	enum action act;
+};
+
+static char *apply(const struct request *rq, const char *buf, size_t len, const char *hash,
+		   size_t *out_len)
 {
+	enum action act = rq->act;
+	const char *path = rq->path, *user = rq->user;
 	struct user_line u;
-	char line[PASSWD_MAX_USER + HASH_SIZE + 8];
+	char line[PASSWD_MAX_USER + HASH_SIZE + PASSWD_MAX_GROUPS + 8];
 	bool found = find_user(buf, len, user, &u);
 	bool locked = found && buf[u.hash_start] == '!';
 
 	if (!found && act != ACT_SET)
 		die("no such user '%s' in %s", user, path);
+	if (act == ACT_GROUPS) {
+		snprintf(line, sizeof(line), "%s%s", rq->groups[0] ? ":" : "", rq->groups);
+		return replace_span(buf, len, u.hash_end, u.fields_end, line, out_len);
+	}
 	if (act == ACT_SET && found) {
 		if (locked)
 			fprintf(stderr, PROG ": note: '%s' stays locked; unlock with -u\n", user);
@@ -290,8 +311,9 @@ static char *apply(enum action act, const char *path, const char *buf, size_t le
 	}
 	if (act == ACT_SET) {
 		/* Append, ending an unterminated last line first. */
-		snprintf(line, sizeof(line), "%s%s:%s\n",
-			 len > 0 && buf[len - 1] != '\n' ? "\n" : "", user, hash);
+		snprintf(line, sizeof(line), "%s%s:%s%s%s\n",
+			 len > 0 && buf[len - 1] != '\n' ? "\n" : "", user, hash,
+			 rq->groups && rq->groups[0] ? ":" : "", rq->groups ? rq->groups : "");
 		return replace_span(buf, len, len, len, line, out_len);
 	}
 	if (act == ACT_DELETE)
@@ -353,27 +375,25 @@ static void set_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-/* What the command line asks for. */
-struct request {
-	const char *path, *user;
-	const char *prefix; /* of the hash: "$y$" yescrypt, "$6$" SHA-512 */
-	enum action act;
-};
-
 /* Fills rq from the command line, or exits (help, version, usage errors). */
 static void parse_args(int argc, char **argv, struct request *rq)
 {
 	static const struct option opts[] = {
-	    {"file", required_argument, NULL, 'f'},   {"delete", no_argument, NULL, 'd'},
-	    {"lock", no_argument, NULL, 'l'},	      {"unlock", no_argument, NULL, 'u'},
-	    {"method", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},
+	    {"delete", no_argument, NULL, 'd'},
+	    {"lock", no_argument, NULL, 'l'},
+	    {"unlock", no_argument, NULL, 'u'},
+	    {"method", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"groups", required_argument, NULL, 'g'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *method = NULL;
 	int n_actions = 0, c;
 
 	*rq = (struct request){.prefix = "$y$", .act = ACT_SET};
-	while ((c = getopt_long(argc, argv, "f:dlum:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:dlum:g:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			rq->path = optarg;
@@ -386,6 +406,9 @@ static void parse_args(int argc, char **argv, struct request *rq)
 			break;
 		case 'm':
 			method = optarg;
+			break;
+		case 'g':
+			rq->groups = optarg;
 			break;
 		case 'h':
 			help();
@@ -405,6 +428,12 @@ static void parse_args(int argc, char **argv, struct request *rq)
 		usage_error("only one of -d, -l and -u may be given");
 	if (method && rq->act != ACT_SET)
 		usage_error("-m only applies when setting a password");
+	if (rq->groups && rq->act != ACT_SET)
+		usage_error("-g only applies when adding a user or setting groups");
+	if (rq->groups && !passwd_valid_groups(rq->groups))
+		usage_error(
+		    "invalid group list (comma-separated names of 1-63 of A-Z a-z 0-9 . _ -, "
+		    "at most 255 bytes)");
 	if (method && strcmp(method, "sha512") == 0)
 		rq->prefix = "$6$";
 	else if (method && strcmp(method, "yescrypt") != 0)
@@ -449,7 +478,7 @@ static void rewrite(int fd, const struct request *rq, char *hash, size_t hash_si
 	if (!exists && rq->act != ACT_SET)
 		die("cannot open %s: %s", path, strerror(ENOENT));
 	validate(path, buf, len);
-	out = apply(rq->act, path, buf ? buf : "", len, rq->user, hash, &out_len);
+	out = apply(rq, buf ? buf : "", len, hash, &out_len);
 	explicit_bzero(hash, hash_size);
 
 	if (exists && fchown(fd, st.st_uid, st.st_gid) < 0)
@@ -482,10 +511,16 @@ int main(int argc, char **argv)
 	/* Report a broken or unreadable file before asking for a password,
 	 * and hash before taking the lock, so the lock is held only while the
 	 * file is rewritten (never while someone types). */
-	if (read_file(rq.path, &buf, &len, &st))
+	if (read_file(rq.path, &buf, &len, &st)) {
+		struct user_line u;
+
 		validate(rq.path, buf, len);
-	else if (rq.act != ACT_SET)
+		/* -g for a user the file has: only the groups change. */
+		if (rq.groups && find_user(buf, len, rq.user, &u))
+			rq.act = ACT_GROUPS;
+	} else if (rq.act != ACT_SET) {
 		die("cannot open %s: %s", rq.path, strerror(ENOENT));
+	}
 	free(buf);
 	if (rq.act == ACT_SET)
 		get_password_hash(rq.user, rq.prefix, hash, sizeof(hash));

@@ -120,6 +120,7 @@ void chan_report_closed(struct conn *c, bool end_session, const char *reason)
 	m.u.closed.sess_id = c->sess_id;
 	m.u.closed.end_session = end_session;
 	m.u.closed.ctr = c->ctr;
+	m.u.closed.last_active = c->last_active;
 	snprintf(m.u.closed.reason, sizeof(m.u.closed.reason), "%s", reason);
 	memset(&c->ctr, 0, sizeof(c->ctr));
 	chan_send(&m);
@@ -131,6 +132,7 @@ void chan_report_stats(struct conn *c)
 
 	m.u.closed.sess_id = c->sess_id;
 	m.u.closed.ctr = c->ctr;
+	m.u.closed.last_active = c->last_active;
 	memset(&c->ctr, 0, sizeof(c->ctr));
 	chan_send(&m);
 }

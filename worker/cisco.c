@@ -141,13 +141,13 @@ int cisco_login_extras(char *xml, size_t xcap, char *hdr, size_t hcap)
 	return n < 0 || (size_t)n >= hcap ? -1 : 0;
 }
 
-/* Whether the config routes the client's whole IPv6 traffic. */
-static bool full_ipv6(void)
+/* Whether the client's group routes its whole IPv6 traffic. */
+static bool full_ipv6(const struct conn *c)
 {
 	bool any6 = false;
 
-	for (unsigned i = 0; i < W.cfg->n_routes; i++) {
-		const struct cfg_prefix *r = &W.cfg->routes[i];
+	for (unsigned i = 0; i < c->grp->n_routes; i++) {
+		const struct cfg_prefix *r = &c->grp->routes[i];
 		if (r->addr.family != AF_INET6)
 			continue;
 		if (r->len == 0)
@@ -171,10 +171,10 @@ int cisco_connect_headers(const struct conn *c, char *out, size_t cap)
 
 	if (!c->cisco)
 		return 0;
-	for (unsigned i = 0; i < W.cfg->n_dns; i++) {
-		if (W.cfg->dns[i].family != AF_INET6)
+	for (unsigned i = 0; i < c->grp->n_dns; i++) {
+		if (c->grp->dns[i].family != AF_INET6)
 			continue;
-		inet_ntop(AF_INET6, &W.cfg->dns[i].u.v6, a, sizeof(a));
+		inet_ntop(AF_INET6, &c->grp->dns[i].u.v6, a, sizeof(a));
 		w = snprintf(out + n, cap - n, "X-CSTP-DNS-IP6: %s\r\n", a);
 		if (w < 0 || (size_t)w >= cap - n)
 			return -1;
@@ -183,7 +183,7 @@ int cisco_connect_headers(const struct conn *c, char *out, size_t cap)
 	/* iOS tunnels IPv6 only for explicit includes, not for none or ::/0:
 	 * all of global unicast, and the unique local addresses (fc00::/7)
 	 * that sites use inside. */
-	if (c->have6 && full_ipv6()) {
+	if (c->have6 && full_ipv6(c)) {
 		w = snprintf(out + n, cap - n,
 			     "X-CSTP-Split-Include-IP6: 2000::/3\r\n"
 			     "X-CSTP-Split-Include-IP6: fc00::/7\r\n");

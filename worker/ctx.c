@@ -6,6 +6,8 @@
 #include "config.h"
 #include "worker/worker.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -45,4 +47,37 @@ void ctx_apply_settings(const struct ipc_settings *st)
 	set_http_limits();
 	log_set_level((int)W.live.log_level);
 	log_debug("settings reloaded");
+}
+
+int ctx_policy_init(void)
+{
+	size_t cap = policy_packed_size(W.cfg);
+	uint8_t *buf = malloc(cap);
+	char why[128];
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = policy_pack(W.cfg, buf, cap);
+	if (r >= 0)
+		r = policy_unpack(buf, (size_t)r, &W.policy, why, sizeof(why));
+	free(buf);
+	if (r == -EBADMSG) /* the master's own config: a bug */
+		log_err("the groups' policy: %s", why);
+	return r < 0 ? r : 0;
+}
+
+void ctx_apply_policy(const void *buf, size_t len)
+{
+	struct policy *p;
+	char why[128];
+	int r = policy_unpack(buf, len, &p, why, sizeof(why));
+
+	if (r < 0) {
+		log_err("the groups' policy refused: %s", r == -EBADMSG ? why : strerror(-r));
+		return;
+	}
+	policy_put(W.policy);
+	W.policy = p;
+	log_debug("groups' policy reloaded: %u groups", p->n - 1);
 }

@@ -352,6 +352,11 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m)
 	c->sess_id = m->u.connect_resp.sess_id;
 	c->serial = (uint32_t)(c->sess_id >> 32);
 	c->lease = m->u.connect_resp.lease;
+	/* Its group's policy as the worker has it now (tunnel_enter holds it)
+	 * and the session's lifetimes, which a reconnect does not reset. */
+	c->grp = policy_group(W.policy, m->u.connect_resp.group);
+	c->created = (time_t)m->u.connect_resp.created;
+	c->last_active = (time_t)m->u.connect_resp.last_active;
 	/* What follows the CONNECT is CSTP, no more requests. */
 	free(c->hp);
 	c->hp = NULL;

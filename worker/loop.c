@@ -91,6 +91,8 @@ static void on_ipc(void)
 		if (type == IPC_TLS) {
 			if (tls_reload(buf, (size_t)n) == 0)
 				log_info("new certificate loaded for new connections");
+		} else if (type == IPC_POLICY) {
+			ctx_apply_policy(buf, (size_t)n);
 		} else if ((size_t)n == sizeof(struct ipc_msg)) {
 			struct ipc_msg m;
 			memcpy(&m, buf, sizeof(m));
@@ -296,7 +298,7 @@ static int setup(const struct worker_env *env)
 	tls_init(env);
 	if (keysign_init(env->key_fd) < 0)
 		return log_errno(-errno, "the key process's socket");
-	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0)
+	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0 || ctx_policy_init() < 0)
 		return log_errno(-ENOMEM, "worker tables");
 	if (dtls_init() < 0)
 		return -EINVAL;

@@ -35,6 +35,7 @@
 #include "common/cstp.h"
 #include "common/log.h"
 #include "common/offload.h"
+#include "common/rules.h"
 
 /* Packets read per wake-up before yielding to others.  Counted in packets,
  * not reads: one read may bring 45 of them, and they must fit the
@@ -215,10 +216,17 @@ static void deliver_lease(int64_t lease, uint8_t *frame, size_t len)
 	uint32_t ci = lease_conn[lease];
 	struct conn *c = ci ? &W.conns[ci - 1] : NULL;
 
-	if (c && c->state == CS_TUNNEL && !c->tls_failed && len <= W.cfg->mtu)
-		deliver(c, frame, len);
-	else
+	if (!c || c->state != CS_TUNNEL || c->tls_failed || len > W.cfg->mtu) {
 		drop_no_client++;
+		return;
+	}
+	/* Its group's rules: another client's packet it may not get, an
+	 * answer of the DNS resolver to rewrite (common/rules.h). */
+	if (rules_to_client(&c->grp->rules, &W.env->geom, frame + CSTP_HDR_LEN, len) == RV_C2C) {
+		c->ctr.drop[DROP_C2C]++;
+		return;
+	}
+	deliver(c, frame, len);
 }
 
 /* To another worker's inbox: buf holds count packets. */

@@ -16,6 +16,7 @@
 
 #include "common/cstp.h"
 #include "common/log.h"
+#include "common/rules.h"
 
 #define RESP_MAX     8192
 #define STATS_PERIOD 10 /* ticks (s) between counter reports to the master */
@@ -24,13 +25,13 @@
 
 static size_t put_routes(const struct conn *c, char *p, size_t cap)
 {
-	const struct cfg *cfg = W.cfg;
+	const struct pol_group *grp = c->grp;
 	char a[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	size_t n = 0;
 	unsigned i;
 
-	for (i = 0; i < cfg->n_routes && n < cap; i++) {
-		const struct cfg_prefix *r = &cfg->routes[i];
+	for (i = 0; i < grp->n_routes && n < cap; i++) {
+		const struct cfg_prefix *r = &grp->routes[i];
 		int w;
 		if (cisco_skip_route(c, r))
 			continue;
@@ -48,6 +49,35 @@ static size_t put_routes(const struct conn *c, char *p, size_t cap)
 		n += (size_t)w;
 	}
 	return n < cap ? n : cap;
+}
+
+/* session.idle-timeout and max-lifetime as Cisco's headers say them
+ * (PROTOCOL.md 4.3): the idle time, the lifetime and what is left of it
+ * (a reconnect gets less), "none" when not set.  Length, or -1. */
+static int put_lifetimes(const struct conn *c, char *out, size_t cap)
+{
+	const struct cfg *cfg = W.cfg;
+	long left = 0;
+	int w;
+
+	if (cfg->max_lifetime) {
+		left = (long)(c->created + (time_t)cfg->max_lifetime - time(NULL));
+		left = left > 1 ? left : 1;
+	}
+	if (cfg->idle_timeout)
+		w = snprintf(out, cap, "X-CSTP-Idle-Timeout: %u\r\n", cfg->idle_timeout);
+	else
+		w = snprintf(out, cap, "X-CSTP-Idle-Timeout: none\r\n");
+	if (w < 0 || (size_t)w >= cap)
+		return -1;
+	if (cfg->max_lifetime)
+		w += snprintf(out + w, cap - (size_t)w,
+			      "X-CSTP-Session-Timeout: %u\r\n"
+			      "X-CSTP-Session-Timeout-Remaining: %ld\r\n",
+			      cfg->max_lifetime, left);
+	else
+		w += snprintf(out + w, cap - (size_t)w, "X-CSTP-Session-Timeout: none\r\n");
+	return (size_t)w >= cap ? -1 : w;
 }
 
 static int build_connected(struct conn *c, char *out, size_t cap)
@@ -72,21 +102,24 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 	 * blanks (PROTOCOL.md 4.1). */
 	PUT("HTTP/1.1 200 CONNECTED\r\nX-CSTP-Version: 1\r\nX-CSTP-Server-Name: tunneld %s\r\n",
 	    PACKAGE_VERSION);
+	/* The netmask of the group's pool, else of the network pool. */
 	if (c->have4) {
-		struct in_addr m = {htonl(~0u << (32 - g->len4))};
+		unsigned len = c->grp->len4 ? c->grp->len4 : g->len4;
+		struct in_addr m = {htonl(len ? ~0u << (32 - len) : 0)};
 		inet_ntop(AF_INET, &c->v4, a, sizeof(a));
 		inet_ntop(AF_INET, &m, mask, sizeof(mask));
 		PUT("X-CSTP-Address: %s\r\nX-CSTP-Netmask: %s\r\n", a, mask);
 	}
 	if (c->have6) {
 		inet_ntop(AF_INET6, &c->v6, a, sizeof(a));
-		PUT("X-CSTP-Address-IP6: %s/%u\r\n", a, g->len6);
+		PUT("X-CSTP-Address-IP6: %s/%u\r\n", a, c->grp->len6 ? c->grp->len6 : g->len6);
 	}
-	for (i = 0; i < cfg->n_dns; i++) {
+	for (i = 0; i < c->grp->n_dns; i++) {
+		const struct cfg_addr *d = &c->grp->dns[i];
 		/* Cisco's client wants IPv6 ones in X-CSTP-DNS-IP6 (cisco.c). */
-		if (c->cisco && cfg->dns[i].family == AF_INET6)
+		if (c->cisco && d->family == AF_INET6)
 			continue;
-		inet_ntop(cfg->dns[i].family, &cfg->dns[i].u, a, sizeof(a));
+		inet_ntop(d->family, &d->u, a, sizeof(a));
 		PUT("X-CSTP-DNS: %s\r\n", a);
 	}
 	n += put_routes(c, out + n, cap - n);
@@ -98,11 +131,15 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 	 * the server updates the TLS keys itself every session.rekey-time
 	 * (tunnel_tick), and a client's KeyUpdate crossing the server's has
 	 * broken sessions (GnuTLS, FIELD.md section 5). */
-	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\nX-CSTP-Idle-Timeout: none\r\n"
-	    "X-CSTP-Session-Timeout: none\r\nX-CSTP-Disconnected-Timeout: %u\r\n"
+	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\n", cfg->keepalive, cfg->dpd);
+	w = put_lifetimes(c, out + n, cap - n);
+	if (w < 0)
+		return -1;
+	n += (size_t)w;
+	PUT("X-CSTP-Disconnected-Timeout: %u\r\n"
 	    "X-CSTP-Keep: true\r\nX-CSTP-Rekey-Method: ssl\r\nX-CSTP-Rekey-Time: %u\r\n"
 	    "X-CSTP-MTU: %u\r\n",
-	    cfg->keepalive, cfg->dpd, cfg->reconnect_timeout, CSTP_REKEY_ADVERTISED, c->mtu);
+	    cfg->reconnect_timeout, CSTP_REKEY_ADVERTISED, c->mtu);
 	w = dtls_headers(c, out + n, cap - n);
 	if (w < 0)
 		return -1;
@@ -130,6 +167,7 @@ struct conn_step tunnel_enter(struct conn *c, const char *user)
 		pool_addr6(g, (uint32_t)c->lease, &c->v6);
 	c->mtu = (uint16_t)dtls_open(c, W.cfg->mtu);
 	c->last_rx = c->rekeyed = time(NULL);
+	c->pol = policy_get(W.policy); /* c->grp points into it */
 	tunio_map(c);
 	n = build_connected(c, resp, sizeof(resp));
 	if (n < 0 || (r = tls_send(c, resp, (size_t)n)) < 0)
@@ -158,6 +196,9 @@ void tunnel_leave(struct conn *c, enum conn_state next, const char *why)
 	tunio_unmap(c);
 	dtls_close(c);
 	chan_report_closed(c, c->bye, why);
+	policy_put(c->pol);
+	c->pol = NULL;
+	c->grp = NULL;
 }
 
 static int send_control(struct conn *c, uint8_t type, const void *payload, uint16_t len)
@@ -237,6 +278,12 @@ struct conn_step tunnel_tick(struct conn *c, time_t now, unsigned tick)
 	 * periods of silence mean it is gone (its session is kept). */
 	if (W.cfg->dpd && now - c->last_rx > 3 * (time_t)W.cfg->dpd)
 		return step_close("peer dead: no data for 3 DPD periods");
+	/* The session's lifetimes end it: the client quits and its cookie
+	 * goes (the master ends the session on the report). */
+	if (W.cfg->max_lifetime && now - c->created >= (time_t)W.cfg->max_lifetime)
+		return disconnect(c, "Session expired (session.max-lifetime)");
+	if (W.cfg->idle_timeout && now - c->last_active >= (time_t)W.cfg->idle_timeout)
+		return disconnect(c, "Idle timeout (session.idle-timeout)");
 	if (dtls_down(c, now))
 		report_dtls(c, false);
 	if (tick % STATS_PERIOD == 0 && sess_counters_any(&c->ctr))
@@ -244,6 +291,41 @@ struct conn_step tunnel_tick(struct conn *c, time_t now, unsigned tick)
 	if (now - c->rekeyed >= (time_t)W.cfg->rekey_time)
 		return rekey(c, now);
 	return step_to(CS_TUNNEL);
+}
+
+/* A checked packet against the group's rules (common/rules.h): NULL when
+ * it is dropped (counted by reason), else the packet to write, a query to
+ * the intercept address rewritten in a copy (records are GnuTLS's). */
+static const uint8_t *apply_rules(struct conn *c, const uint8_t *pkt, size_t len)
+{
+	static uint8_t dns[CSTP_MAX_PAYLOAD];
+
+	switch (rules_from_client(&c->grp->rules, &W.env->geom, pkt, len)) {
+	case RV_PASS:
+		return pkt;
+	case RV_DNS:
+		if (len > sizeof(dns))
+			return pkt;
+		memcpy(dns, pkt, len);
+		rules_dns_rewrite(&c->grp->rules, dns, len);
+		c->ctr.dns_intercepted++;
+		return dns;
+	case RV_C2C:
+		c->ctr.drop[DROP_C2C]++;
+		return NULL;
+	case RV_NONGLOBAL:
+		c->ctr.drop[DROP_NONGLOBAL]++;
+		return NULL;
+	case RV_PROTOCOL:
+		c->ctr.drop[DROP_PROTOCOL]++;
+		return NULL;
+	case RV_PORT:
+		c->ctr.drop[DROP_PORT]++;
+		return NULL;
+	default: /* RV_MALFORMED */
+		c->ctr.drop[DROP_MALFORMED]++;
+		return NULL;
+	}
 }
 
 /* A packet from the client, over TLS or DTLS: checked, then to the TUN. */
@@ -255,6 +337,10 @@ static void packet_in(struct conn *c, const uint8_t *pkt, size_t len, bool dtls)
 	v = pkt_check_client(pkt, len, c->have4 ? &c->v4 : NULL, c->have6 ? &c->v6 : NULL, &ip_len);
 	switch (v) {
 	case PKT_OK:
+		pkt = apply_rules(c, pkt, ip_len);
+		if (!pkt)
+			break;
+		c->last_active = c->last_rx; /* data that passes counts as activity */
 		if (dtls) {
 			c->ctr.dtls_rx_pkts++;
 			c->ctr.dtls_rx_bytes += ip_len;

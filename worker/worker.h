@@ -28,6 +28,7 @@
 #include "conf/config.h"
 #include "common/http.h"
 #include "common/ipc.h"
+#include "common/policy.h"
 #include "common/pool.h"
 
 /* Everything a worker gets from the master at fork.  Workers are not
@@ -192,6 +193,11 @@ struct conn {
 	struct dtls *dt;	  /* DTLS offered (CONNECT) or set up (tunnel); else NULL */
 	bool cisco;		  /* Cisco's client, with dtls.cisco-compat (CONNECT on) */
 	time_t rekeyed;		  /* last TLS key update (tunnel) */
+	/* Its group's policy (routes, DNS, rules), held in the tunnel, and
+	 * the session's lifetimes: login, and the client's last data. */
+	struct policy *pol;
+	const struct pol_group *grp; /* in pol (or W.policy until the tunnel takes it) */
+	time_t created, last_active;
 };
 
 /* ctx.c: what every file of the worker shares.  Each file keeps the rest
@@ -205,6 +211,7 @@ struct worker {
 	struct conn *conns; /* the connection table (conn.c) */
 	uint32_t max_conns;
 	uint32_t auth_pending; /* connections in CS_AUTH_WAIT (login.c) */
+	struct policy *policy; /* the groups' policy for new tunnels (ctx.c) */
 };
 
 extern struct worker W;
@@ -212,6 +219,10 @@ extern struct worker W;
 void ctx_init(const struct worker_env *env);
 /* Apply IPC_SETTINGS to the live config. */
 void ctx_apply_settings(const struct ipc_settings *st);
+/* The groups' policy: built from the inherited config (0 or -ENOMEM), and
+ * replaced by IPC_POLICY (vetted by ipc_check()); tunnels keep theirs. */
+int ctx_policy_init(void);
+void ctx_apply_policy(const void *buf, size_t len);
 
 /* epoll data: kind, index and, for connections, the generation, so an
  * event queued for a closed connection is not applied to its successor. */

@@ -1,4 +1,4 @@
-/* Writes the binary seeds of tests/fuzz/corpus/{cstp,pkt,ipc}: frames and
+/* Writes the binary seeds of tests/fuzz/corpus/{cstp,pkt,ipc,rules}: frames and
  * packets as the stock client sends them, and every control message as
  * master.c and the worker build them.  The text corpora (http, authxml,
  * config) are plain files.  Not built by make; after a change to the
@@ -6,6 +6,7 @@
  *   make libtcommon.a && cc -I. -o /tmp/gen-seeds tests/fuzz/gen-seeds.c libtcommon.a -lconfig \
  *   && /tmp/gen-seeds tests/fuzz/corpus */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common/cstp.h"
 #include "common/ipc.h"
+#include "common/policy.h"
 #include "conf/config.h"
 
 static const char *outdir;
@@ -165,6 +167,95 @@ static void pkt_seeds(void)
 	put("pkt", "padded4", buf, n + 12);
 }
 
+/* A UDP (17) or TCP (6) packet over IPv4 or IPv6 with its checksums,
+ * data bytes of payload. */
+static size_t l4pkt(uint8_t *p, bool v6, uint8_t proto, const char *src, const char *dst,
+		    uint16_t sport, uint16_t dport, size_t data)
+{
+	size_t ip = v6 ? 40 : 20, hl = proto == 6 ? 20 : 8, n = ip + hl + data;
+	uint32_t s = 0;
+
+	memset(p, 0, n);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((hl + data) >> 8);
+		p[5] = (uint8_t)(hl + data);
+		p[6] = proto;
+		p[7] = 64;
+		inet_pton(AF_INET6, src, p + 8);
+		inet_pton(AF_INET6, dst, p + 24);
+	} else {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(n >> 8);
+		p[3] = (uint8_t)n;
+		p[6] = 0x40;
+		p[8] = 64;
+		p[9] = proto;
+		inet_pton(AF_INET, src, p + 12);
+		inet_pton(AF_INET, dst, p + 16);
+		s = csum(p, 20);
+		p[10] = (uint8_t)(s >> 8);
+		p[11] = (uint8_t)s;
+	}
+	p[ip] = (uint8_t)(sport >> 8);
+	p[ip + 1] = (uint8_t)sport;
+	p[ip + 2] = (uint8_t)(dport >> 8);
+	p[ip + 3] = (uint8_t)dport;
+	if (proto == 17) {
+		p[ip + 4] = (uint8_t)((hl + data) >> 8);
+		p[ip + 5] = (uint8_t)(hl + data);
+	} else {
+		p[ip + 12] = 0x50;
+		p[ip + 13] = 0x02; /* SYN */
+	}
+	memset(p + ip + hl, 0x3c, data);
+	/* The pseudo-header and the segment (a checksum field of 0 so far). */
+	s = 0;
+	for (size_t i = v6 ? 8 : 12; i < (v6 ? 40u : 20u); i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	s += proto + (uint32_t)(hl + data);
+	for (size_t i = ip; i < n; i += 2)
+		s += (uint32_t)p[i] << 8 | (i + 1 < n ? p[i + 1] : 0);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	s = ~s & 0xffff;
+	p[ip + (proto == 6 ? 16 : 6)] = (uint8_t)(s >> 8);
+	p[ip + (proto == 6 ? 17 : 7)] = (uint8_t)s;
+	return n;
+}
+
+/* The rules harness: a 36-byte header, then a packet. */
+static void rules_seeds(void)
+{
+	static uint8_t buf[36 + 2048];
+	uint8_t *p = buf + 36;
+
+	memset(buf, 0, 36);
+	buf[0] = 4 | 8;		/* DNS both families, from the client, no c2c */
+	buf[1] = 0x7;		/* tcp, udp, icmp */
+	buf[2] = 2;		/* two TCP ranges */
+	buf[3] = 1;		/* one UDP range */
+	buf[4] = 0, buf[5] = 7; /* 0..91 */
+	buf[6] = 4, buf[7] = 30;
+	buf[8] = 1, buf[9] = 1;
+	put("rules", "dns4-udp", buf,
+	    36 + l4pkt(p, false, 17, "198.18.100.2", "198.18.100.1", 4000, 53, 29));
+	put("rules", "dns6-tcp", buf,
+	    36 + l4pkt(p, true, 6, "fd00:100::2", "fd00:100::1", 4000, 53, 0));
+	put("rules", "tcp-443", buf,
+	    36 + l4pkt(p, false, 6, "198.18.100.2", "8.8.8.8", 4000, 443, 0));
+	put("rules", "udp6-lan", buf,
+	    36 + l4pkt(p, true, 17, "fd00:100::2", "fd00:1::2", 4000, 9, 100));
+	put("rules", "ping-client", buf, 36 + ping4(p, "198.18.100.2", "198.18.100.9", 56));
+	put("rules", "ping6-lan", buf, 36 + ping6(p, "fd00:100::2", "fd00:1::2", 56));
+	buf[0] |= 16; /* to the client */
+	put("rules", "answer4-udp", buf,
+	    36 + l4pkt(p, false, 17, "198.18.1.2", "198.18.100.2", 53, 4000, 80));
+	put("rules", "answer6-tcp", buf,
+	    36 + l4pkt(p, true, 6, "fd00:1::2", "fd00:100::2", 53, 4000, 0));
+	put("rules", "from-client", buf, 36 + ping4(p, "198.18.100.9", "198.18.100.2", 56));
+}
+
 static void ipc_put(const char *name, int dir, const struct ipc_msg *m)
 {
 	static uint8_t buf[1 + sizeof(struct ipc_msg)];
@@ -199,6 +290,41 @@ static void settings_seed(struct ipc_msg *m)
 	if (n < 0)
 		exit(1);
 	m->u.settings.len = (uint32_t)n;
+}
+
+/* The groups' policy a reload sends (IPC_POLICY), packed from a config
+ * with two groups, rules and transparent DNS as the master does. */
+static void policy_seed(void)
+{
+	static const char conf[] =
+	    "listen = [\"198.18.0.1:4443\"];\n"
+	    "auth = { password-file = \"passwd\"; };\n"
+	    "network = { ipv4-pool = \"198.18.100.0/24\"; ipv6-pool = \"fd00:100::/64\";\n"
+	    "  dns = [\"198.18.1.2\", \"fd00:1::2\"]; dns-intercept = [\"198.18.100.1\"];\n"
+	    "  routes = [\"198.18.1.0/24\", \"fd00:1::/64\"]; };\n"
+	    "rules = { protocols = [\"tcp\", \"udp\", \"icmp\"]; tcp-ports = [\"22\", "
+	    "\"80-90\", \"443\"]; };\n"
+	    "groups = ( { name = \"staff\"; ipv4-pool = \"198.18.100.128/26\";\n"
+	    "  rules = { client-to-client = true; udp-ports = [\"53\", \"1000-2000\"]; }; },\n"
+	    "  { name = \"guests\"; routes = [\"198.18.1.2/32\"]; rules = { global-only = true; }; "
+	    "} );\n";
+	static uint8_t buf[1 + POLICY_MAX];
+	uint32_t type = IPC_POLICY;
+	char err[CFG_ERR_LEN];
+	struct cfg c;
+	int n;
+
+	if (cfg_load_string(conf, "seed.conf", &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gen-seeds: %s\n", err);
+		exit(1);
+	}
+	n = policy_pack(&c, buf + 1, sizeof(buf) - 1);
+	cfg_free(&c);
+	if (n < 0)
+		exit(1);
+	buf[0] = 1;
+	memcpy(buf + 1, &type, sizeof(type));
+	put("ipc", "policy", buf, (size_t)n + 1);
 }
 
 static void ipc_seeds(void)
@@ -294,6 +420,7 @@ static void ipc_seeds(void)
 	memcpy(tls + n, prio, h.prio_len);
 	n += h.prio_len;
 	put("ipc", "tls", tls, n);
+	policy_seed();
 }
 
 int main(int argc, char **argv)
@@ -306,5 +433,6 @@ int main(int argc, char **argv)
 	cstp_seeds();
 	pkt_seeds();
 	ipc_seeds();
+	rules_seeds();
 	return 0;
 }

@@ -68,6 +68,20 @@ grep -q "no such user 'bob'" "$T/out" || bad "message names the user"
 expect 1 "empty password refused" "$P" -f "$F" carol <<<""
 expect 2 "bad user name" "$P" -f "$F" "-x"
 expect 2 "no file" "$P" alice
+# Groups: the third field; a user in the file keeps the password.
+expect 0 "add a user with groups" "$P" -f "$F" -g staff,eng dave <<<"pw"
+grep -q '^dave:\$y\$[^:]*:staff,eng$' "$F" || bad "groups written: $(grep ^dave: "$F")"
+h1=$(grep ^alice: "$F")
+expect 0 "set groups only" "$P" -f "$F" -g ops alice </dev/null
+[ "$(grep ^alice: "$F")" = "$h1:ops" ] || bad "alice's hash kept and group added: $(grep ^alice: "$F")"
+expect 0 "a new password keeps the groups" "$P" -f "$F" alice <<<"third"
+grep -q '^alice:\$y\$[^:]*:ops$' "$F" || bad "alice keeps ops: $(grep ^alice: "$F")"
+expect 0 "lock keeps the groups" "$P" -f "$F" -l alice
+grep -q '^alice:!\$y\$[^:]*:ops$' "$F" || bad "locked alice keeps ops"
+expect 0 "no groups" "$P" -f "$F" -g "" alice
+grep -q '^alice:!\$y\$[^:]*$' "$F" || bad "alice's groups removed: $(grep ^alice: "$F")"
+expect 2 "a bad group list" "$P" -f "$F" -g "a,,b" alice
+expect 2 "-g with -d" "$P" -f "$F" -d -g x alice
 
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]

@@ -194,7 +194,7 @@ END_TEST
 
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_WSTATS + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_POLICY + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

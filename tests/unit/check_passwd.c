@@ -138,7 +138,8 @@ START_TEST(test_parse_bad_lines)
 	parse_bad_str("alice:!secret\n", 1, "not a crypt hash");
 	parse_bad_str("alice:!!$6$x\n", 1, "not a crypt hash");
 	parse_bad_str("alice:$6$a b\n", 1, "not a crypt hash");
-	parse_bad_str("alice:$6$a:b\n", 1, "not a crypt hash");
+	/* The third field is the group list: a third colon is no part of it. */
+	parse_bad_str("alice:$6$a:b:c\n", 1, "invalid group list");
 	parse_bad_str("alice:$6$\xff\n", 1, "not a crypt hash");
 	parse_bad_str("a:$6$x\r\nb\r\n", 2, "missing ':'");
 

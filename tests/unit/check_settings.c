@@ -93,7 +93,7 @@ START_TEST(test_table_flags)
 			      "%s: a type workers cannot take", k->path);
 	}
 	/* The keys worker/ reads from its live config. */
-	ck_assert_uint_eq(workers, 18);
+	ck_assert_uint_eq(workers, 20);
 }
 END_TEST
 
