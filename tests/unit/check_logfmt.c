@@ -286,8 +286,10 @@ START_TEST(test_counters_each)
 	ck_assert_uint_eq(s.vals[15], c.tx_proto[CTR_OTHER].bytes);
 	ck_assert_str_eq(s.keys[16], "drop_spoofed");
 	ck_assert_uint_eq(s.vals[16], c.drop[DROP_SPOOFED]);
-	ck_assert_str_eq(s.keys[s.n - 1], "dtls_tx_bytes");
-	ck_assert_uint_eq(s.vals[s.n - 1], c.dtls_tx_bytes);
+	ck_assert_str_eq(s.keys[s.n - 2], "dtls_tx_bytes");
+	ck_assert_uint_eq(s.vals[s.n - 2], c.dtls_tx_bytes);
+	ck_assert_str_eq(s.keys[s.n - 1], "dns_intercepted");
+	ck_assert_uint_eq(s.vals[s.n - 1], c.dns_intercepted);
 	for (int r = 0; r < DROP_N; r++)
 		ck_assert(drop_reasons[r].name && drop_reasons[r].help);
 }
