@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "daemon/auth.h"
 #include "daemon/control.h"
+#include "daemon/cookies.h"
 #include "daemon/events.h"
 #include "daemon/fdlimit.h"
 #include "daemon/fsutil.h"
@@ -145,6 +146,7 @@ static uint64_t monotonic_usec(void)
 static void do_reload(void)
 {
 	struct reload_set rs;
+	char st[384];
 	unsigned revoked;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
@@ -152,6 +154,8 @@ static void do_reload(void)
 		reload_commit_cfg(&rs, &M.cfg);
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
+		cookies_commit(&rs.keys);
+		log_info("cookies: %s", cookies_describe(st, sizeof(st)));
 		revoked = auth_revoke_changed();
 		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
 		rs.tls.committed = true;
@@ -384,6 +388,23 @@ static int start_keys(struct reload_tls *tls)
 	return 0;
 }
 
+/* The fleet keys that seal and open cookies (cookies.h), read before
+ * detaching like every file: 0, or -1 logged. */
+static int load_cookie_keys(void)
+{
+	struct cookie_ring *ring;
+	char err[CFG_ERR_LEN];
+
+	if (cookies_load(&M.cfg, &ring, err, sizeof(err)) < 0) {
+		log_err("session.cookie-key-file %s", err);
+		return -1;
+	}
+	cookies_commit(&ring);
+	cookies_free(ring); /* nothing was in use before */
+	log_info("cookies: %s", cookies_describe(err, sizeof(err)));
+	return 0;
+}
+
 /* Read the files (users, the certificate, the workers' prison) and open
  * the key, detach if asked, start the key process, then the session
  * table and the owner map the workers will share. */
@@ -392,7 +413,7 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0)
+	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
@@ -584,6 +605,7 @@ static void shut_down(void)
 	keyproc_stop();
 	wchan_free();
 	auth_close();
+	cookies_forget();
 	cfg_free(&M.cfg);
 }
 
