@@ -32,7 +32,7 @@ static struct sess_table sess;
 static struct passwd_db *users;
 static struct owner_map owner; /* owner[lease] = worker slot + 1; workers read it */
 static int steer_fd = -1;      /* BPF map lease -> TUN queue (slots.c), -1 if none */
-static bool draining;	       /* SIGQUIT: no new logins */
+static bool draining;	       /* stop or drain: no new logins or tunnels */
 
 int auth_load_users(const char *path)
 {
@@ -65,14 +65,6 @@ const struct passwd_db *auth_users(void)
 	return users;
 }
 
-/* sess_end's word on every session that ends: its cookie is refused here
- * from then on (fleet.c), unless another node holds the session now. */
-static void session_ended(const struct session *s, const char *why)
-{
-	(void)why;
-	fleet_ended(s);
-}
-
 int auth_open(const struct cfg *c)
 {
 	int r;
@@ -90,7 +82,7 @@ int auth_open(const struct cfg *c)
 				     : "");
 		return -1;
 	}
-	sess.ended = session_ended;
+	sess.ended = fleet_ended; /* its cookie is refused here from then on */
 	if (fleet_open(cfg, &sess) < 0) {
 		log_err("fleet: out of memory");
 		return -1;
@@ -496,6 +488,10 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 			 m->u.connect_req.peer, why);
 		revoke(s, why);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
+		return;
+	}
+	if (draining) {
+		connect_refuse(w, &r, 503, "The server is draining: reconnect to another");
 		return;
 	}
 	if (s->worker < 0 && sess.tunnels >= cfg->max_clients) {

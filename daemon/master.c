@@ -53,13 +53,14 @@ struct master {
 	int pid_fd; /* locked PID file, -1 if none */
 	time_t started;
 	bool announced; /* READY=1 sent: every worker was ready */
-	bool draining;	/* SIGQUIT: no new logins, stop when tunnels end */
-	time_t drain_deadline;
+	bool draining;	/* drain (SIGQUIT, tunnelctl drain): see begin_drain() */
+	bool drained;	/* ...and the tunnels were told to end */
+	time_t drain_end_at, drain_deadline;
 	bool stopping;
 	time_t stop_deadline;
-	bool failed;		     /* stopping because of an error: exit status 1 */
-	bool want_reload, want_stop; /* asked by tunnelctl; the loop acts */
-	char status[128];	     /* last STATUS= sent to systemd */
+	bool failed;				 /* stopping because of an error: exit status 1 */
+	bool want_reload, want_stop, want_drain; /* asked by tunnelctl; the loop acts */
+	char status[128];			 /* last STATUS= sent to systemd */
 };
 
 static struct master M;
@@ -76,8 +77,10 @@ static void announce(void)
 	if (M.opts.daemon && log_set_destination(M.cfg.log_destination, 1) < 0)
 		log_warn("log.destination %s: cannot open; logging to stderr",
 			 M.cfg.log_destination);
-	log_info("ready: %u workers, tun %s, %u listen addresses", M.n, M.cfg.tun_name,
-		 M.cfg.n_listen);
+	log_info("ready: %u workers, tun %s, %u listen addresses (%u with PROXY headers), node %u "
+		 "of %u",
+		 M.n, M.cfg.tun_name, M.cfg.n_listen + M.cfg.n_listen_proxy, M.cfg.n_listen_proxy,
+		 M.cfg.node_id, M.cfg.fleet_nodes);
 	sd_notify(0, "READY=1\nSTATUS=Serving, no clients");
 	if (M.opts.daemon)
 		daemon_ready();
@@ -95,19 +98,55 @@ static void begin_stop(const char *why)
 	slots_kill(SIGTERM);
 }
 
-/* SIGQUIT: stop taking logins (workers close their listeners), let the
- * tunnels run out for up to session.drain-timeout, then stop. */
+/* Drain (SIGQUIT, tunnelctl drain), for a node behind a load balancer:
+ *   t0            no new connections: the listeners close (workers first
+ *                 take what waits in their queues), so the balancer's
+ *                 check fails, and master_draining() says so (/healthz);
+ *                 logins and CONNECTs on open connections still succeed
+ *   t0 + session.drain-wait (past the balancer's probe interval)
+ *                 every tunnel is ended without a DISCONNECT (IPC_DRAIN):
+ *                 its client reconnects, through the balancer, to another
+ *                 node, which re-creates the session from the cookie;
+ *                 logins and CONNECTs here are refused from now on
+ *   stop          once no tunnel is left, or at session.drain-timeout (at
+ *                 least DRAIN_GRACE s after the tunnels were ended)
+ * Sessions are not ended: their cookies stay good elsewhere. */
+#define DRAIN_GRACE 5
+
 static void begin_drain(void)
 {
+	time_t now = time(NULL);
+	time_t stop = now + M.cfg.drain_timeout;
+
 	if (M.draining || M.stopping)
 		return;
 	M.draining = true;
-	auth_stop_logins();
-	M.drain_deadline = time(NULL) + M.cfg.drain_timeout;
-	log_info("graceful stop: no new logins; waiting up to %u s for tunnels to end",
-		 M.cfg.drain_timeout);
+	M.drain_end_at = now + M.cfg.drain_wait;
+	M.drain_deadline =
+	    stop > M.drain_end_at + DRAIN_GRACE ? stop : M.drain_end_at + DRAIN_GRACE;
+	log_info("draining: no new connections; tunnels end in %u s (session.drain-wait) so that "
+		 "their clients reconnect elsewhere, the server stops in %ld s at most",
+		 M.cfg.drain_wait, (long)(M.drain_deadline - now));
 	sd_notify(0, "STATUS=Draining");
 	slots_drain();
+}
+
+/* The drain's second step: every worker ends its tunnels. */
+static void end_tunnels(unsigned tunnels)
+{
+	struct ipc_msg m = {.type = IPC_DRAIN};
+
+	M.drained = true;
+	auth_stop_logins();
+	log_info("draining: ending %u tunnel(s); their clients reconnect to another node", tunnels);
+	for (unsigned w = 0; w < M.n; w++)
+		if (wchan_up(w))
+			wchan_send(w, &m);
+}
+
+bool master_draining(void)
+{
+	return M.draining;
 }
 
 static void update_status(time_t now)
@@ -120,6 +159,8 @@ static void update_status(time_t now)
 		begin_stop(tunnels ? "drain timeout" : "all tunnels ended");
 		return;
 	}
+	if (M.draining && !M.drained && now >= M.drain_end_at)
+		end_tunnels(tunnels);
 	snprintf(st, sizeof(st), "%s%u clients connected, %u sessions, %u workers",
 		 M.draining ? "Draining: " : "", tunnels, t->count, M.n);
 	if (strcmp(st, M.status) != 0) {
@@ -335,6 +376,11 @@ static void request_stop(void)
 	M.want_stop = true;
 }
 
+static void request_drain(void)
+{
+	M.want_drain = true;
+}
+
 static void warn_forwarding(void)
 {
 	char c = '1';
@@ -467,6 +513,7 @@ static int open_control(void)
 	    .disconnect = auth_disconnect,
 	    .reload = request_reload,
 	    .stop = request_stop,
+	    .drain = request_drain,
 	};
 	int r;
 
@@ -583,6 +630,10 @@ static int run_loop(void)
 		if (M.want_stop) {
 			M.want_stop = false;
 			begin_stop("tunnelctl stop");
+		}
+		if (M.want_drain) {
+			M.want_drain = false;
+			begin_drain();
 		}
 	}
 	return 0;

@@ -257,7 +257,7 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);
 	if (t->ended)
-		t->ended(s, why); /* s is still whole, its lease given back */
+		t->ended(s); /* s is still whole, its lease given back */
 	sess_sid_key(s->sid, key);
 	cookie_remove(&t->by_sid, key);
 	explicit_bzero(s, sizeof(*s));

@@ -63,7 +63,7 @@ struct sess_table {
 	uint8_t *owner; /* shared with workers: owner[lease] = worker slot + 1 */
 	/* Called by sess_end for each session that ends (auth.c: its cookie
 	 * is refused here from then on); NULL for none. */
-	void (*ended)(const struct session *s, const char *why);
+	void (*ended)(const struct session *s);
 };
 
 /* The index key of a sid (by_sid): its 8 bytes, the random low ones first,

@@ -31,10 +31,10 @@ static struct ticket_keys ring(void)
 static bool same(const struct ticket *a, const struct ticket *b)
 {
 	return a->sid == b->sid && a->node == b->node && a->created == b->created &&
-	       a->expires == b->expires && a->have_stamp == b->have_stamp &&
-	       a->stamp == b->stamp && a->have4 == b->have4 && a->have6 == b->have6 &&
-	       !memcmp(&a->v4, &b->v4, 4) && !memcmp(&a->v6, &b->v6, 16) &&
-	       !strcmp(a->user, b->user) && !strcmp(a->groups, b->groups);
+	       a->expires == b->expires && a->have_stamp == b->have_stamp && a->stamp == b->stamp &&
+	       a->have4 == b->have4 && a->have6 == b->have6 && !memcmp(&a->v4, &b->v4, 4) &&
+	       !memcmp(&a->v6, &b->v6, 16) && !strcmp(a->user, b->user) &&
+	       !strcmp(a->groups, b->groups);
 }
 
 static bool empty(const struct ticket *t)
