@@ -147,18 +147,24 @@ fl_wait_log() {
 	return 1
 }
 
+fl__ready() { # LOG: the "ready" lines in it
+	local n
+	n=$(grep -c 'master: info: ready:' "$1" 2>/dev/null) || true
+	echo "${n:-0}"
+}
+
 fl_start() {
 	local k=$1 log deadline before
 	log=$(fl_log "$k")
-	before=$(grep -c 'master: info: ready:' "$log" 2>/dev/null || true)
+	before=$(fl__ready "$log")
 	lab_bg "${LAB_P}n$k" "$LAB_DIR/n$k/stderr.log" \
 		sh -c 'exec "$0" -f -c "$1" 2>>"$2"' "$TD_BIN" "$LAB_DIR/n$k/tunneld.conf" "$log" \
 		>/dev/null
 	eval "FL_PID_$k=$LAB_BG_PID"
+	disown "$LAB_BG_PID" # no "Killed" from bash when a test kills it
 	deadline=$(($(lab__now_ms) + 15000))
 	while [ "$(lab__now_ms)" -lt $deadline ]; do
-		[ "$(grep -c 'master: info: ready:' "$log" 2>/dev/null || true)" -gt "${before:-0}" ] &&
-			return 0
+		[ "$(fl__ready "$log")" -gt "$before" ] && return 0
 		sleep 0.05
 	done
 	echo "fl_start: node $k not ready" >&2
