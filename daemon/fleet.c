@@ -498,6 +498,23 @@ void fleet_claim(const struct session *s)
 	F.dirty[KIND_CLAIMS] = true;
 }
 
+bool fleet_unreserve(uint64_t sid, uint32_t idx)
+{
+	uint32_t node = set_get(&F.fclaim, sid);
+	const struct list *l = node ? &F.peer[node - 1][KIND_CLAIMS].l : NULL;
+	size_t i;
+
+	if (!l || idx >= F.t->pool.g.size || !BIT(F.reserved, idx))
+		return false;
+	for (i = 0; i < l->n && !(l->e[i].sid == sid && l->e[i].idx == (int64_t)idx); i++)
+		;
+	if (i == l->n)
+		return false;
+	pool_release(&F.t->pool, idx);
+	SETBIT(F.reserved, idx, 0);
+	return true;
+}
+
 const char *fleet_refused(uint64_t sid, char *buf, size_t len)
 {
 	uint32_t node;

@@ -48,6 +48,11 @@ void fleet_revoke(const struct session *s);
 /* s was re-created here from its cookie: published in node-N.claims. */
 void fleet_claim(const struct session *s);
 
+/* Lease idx, kept taken for another node's claim of session sid, is given
+ * back to the pool: the session came here (sess_claim may take it).  true
+ * when it was so kept. */
+bool fleet_unreserve(uint64_t sid, uint32_t idx);
+
 /* Why a cookie of session sid is refused here ("ended here", "revoked on
  * node 2"), or NULL. */
 const char *fleet_refused(uint64_t sid, char *buf, size_t len);

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "daemon/resume.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,6 +97,10 @@ struct session *resume_session(struct sess_table *t, const struct passwd_db *use
 	/* A ticket without addresses (the pool was full at login) gets a
 	 * lease at its CONNECT, as on the node that made it. */
 	r = addressed ? sess_claim(t, s, idx) : 0;
+	/* Kept for another node's claim of this very session: it moved here
+	 * (that node's claim is stale, or it lets its copy go). */
+	if (r == -EBUSY && fleet_unreserve(s->sid, idx))
+		r = sess_claim(t, s, idx);
 	if (r < 0) {
 		*why = "its address is held by another session here: the client must log in "
 		       "again";
