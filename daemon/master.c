@@ -108,25 +108,26 @@ static void begin_stop(const char *why)
  *                 its client reconnects, through the balancer, to another
  *                 node, which re-creates the session from the cookie;
  *                 logins and CONNECTs here are refused from now on
- *   stop          once no tunnel is left, or at session.drain-timeout (at
- *                 least DRAIN_GRACE s after the tunnels were ended)
+ *   stop          once no tunnel is left, or at session.drain-timeout; one
+ *                 that comes first ends the drain as a stop does (clients
+ *                 are told the server shuts down, they do not move)
  * Sessions are not ended: their cookies stay good elsewhere. */
-#define DRAIN_GRACE 5
-
 static void begin_drain(void)
 {
 	time_t now = time(NULL);
-	time_t stop = now + M.cfg.drain_timeout;
 
 	if (M.draining || M.stopping)
 		return;
 	M.draining = true;
 	M.drain_end_at = now + M.cfg.drain_wait;
-	M.drain_deadline =
-	    stop > M.drain_end_at + DRAIN_GRACE ? stop : M.drain_end_at + DRAIN_GRACE;
+	M.drain_deadline = now + M.cfg.drain_timeout;
 	log_info("draining: no new connections; tunnels end in %u s (session.drain-wait) so that "
-		 "their clients reconnect elsewhere, the server stops in %ld s at most",
-		 M.cfg.drain_wait, (long)(M.drain_deadline - now));
+		 "their clients reconnect elsewhere, the server stops in %u s at most",
+		 M.cfg.drain_wait, M.cfg.drain_timeout);
+	if (M.cfg.drain_wait >= M.cfg.drain_timeout)
+		log_warn("session.drain-wait (%u s) is not below session.drain-timeout (%u s): "
+			 "tunnels will be stopped, not moved to another node",
+			 M.cfg.drain_wait, M.cfg.drain_timeout);
 	sd_notify(0, "STATUS=Draining");
 	slots_drain();
 }
