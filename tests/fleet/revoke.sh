@@ -4,7 +4,8 @@
 # is re-created there); one revoked on n0 (tunnelctl disconnect) is refused
 # on n1 once n1 has read n0's list in fleet.state-dir; one past
 # session.cookie-lifetime (20 s) is refused everywhere.  The DTLS App-ID of
-# a node starts with its node id.  Clients go to the nodes directly.
+# a node starts with its node id; keys rotate without a cookie lost that
+# should not be.  Clients go to the nodes directly.
 #
 #   c1 --> n0 198.18.4.10:443 (logins)
 #      --> n1 198.18.4.11:443 (the cookies of n0; bob's tunnel)
@@ -109,6 +110,46 @@ refused carol-n0 "$cc" "$N0"
 td_pass "a cookie past session.cookie-lifetime ($LIFETIME s) is refused on node 1 and on node 0"
 
 lab_ping_ok c1 "$FL_LAN" || td_fail "bob's tunnel, still in its cookie's life, lost traffic"
+
+# Key rotation, on both nodes: key 2 first (it opens), then last (it seals),
+# then key 1 gone (its cookies are refused).  A cookie's text starts with
+# its version and key id: "AQE" for key 1, "AQI" for key 2.
+reload_both() {
+	local k n
+	for k in 0 1; do
+		n=$(fl_count "$k" "master: info: reloaded")
+		kill -HUP "$(eval "echo \$FL_PID_$k")"
+		deadline=$(($(lab__now_ms) + 10000))
+		until [ "$(fl_count "$k" "master: info: reloaded")" -gt "$n" ]; do
+			[ "$(lab__now_ms)" -lt $deadline ] || td_fail "node $k did not reload"
+			sleep 0.1
+		done
+	done
+}
+k1=$(grep '^1 ' "$LAB_DIR/cookie-keys")
+k2="2 $(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+printf '%s\n%s\n' "$k2" "$k1" >"$LAB_DIR/cookie-keys"
+reload_both
+d1=$(cookie u1 "$N0")
+[ "$(webvpn "$d1" | cut -c1-3)" = AQE ] || td_fail "key 1 no longer seals: $(webvpn "$d1" | cut -c1-8)"
+printf '%s\n%s\n' "$k1" "$k2" >"$LAB_DIR/cookie-keys"
+reload_both
+d2=$(cookie u2 "$N0")
+[ "$(webvpn "$d2" | cut -c1-3)" = AQI ] || td_fail "key 2 does not seal: $(webvpn "$d2" | cut -c1-8)"
+printf '%s\n' "$k2" >"$LAB_DIR/cookie-keys"
+reload_both
+refused u1-n1 "$d1" "$N1"
+with_cookie u2 "$d2" "$N1" c2
+up u2 || td_fail "a cookie of key 2 was refused after the rotation"
+td_pass "key rotation: key 2 added (opens), made the sealing key, key 1 removed (its cookie refused)"
+
+# tunneld -t refuses a key file others can read.
+chmod 644 "$LAB_DIR/cookie-keys"
+"$TD_BIN" -t -c "$LAB_DIR/n0/tunneld.conf" >"$LAB_DIR/t.out" 2>&1 && td_fail "tunneld -t took a 0644 key file"
+grep -q "cookie-keys: mode 0644 lets other users at the keys" "$LAB_DIR/t.out" ||
+	td_fail "tunneld -t: $(cat "$LAB_DIR/t.out")"
+chmod 600 "$LAB_DIR/cookie-keys"
+td_pass "tunneld -t refuses a key file of mode 0644"
 for k in 0 1; do
 	TD_LOG=$(fl_log "$k")
 	TD_PID=$(eval "echo \$FL_PID_$k")

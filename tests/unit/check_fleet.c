@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include "common/passwd.h"
 #include "common/pool.h"
@@ -283,6 +285,72 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* The key file: its keys, or a clear refusal when others could read or
+ * change it; without one, a random key that a reload keeps. */
+START_TEST(test_key_file)
+{
+	char path[] = "/tmp/check_fleet.keys.XXXXXX", err[CFG_ERR_LEN], text[TICKET_TEXT_LEN + 1];
+	struct ticket tk = {.sid = 5, .created = 1, .expires = 2000000000};
+	uint8_t tok[TICKET_LEN];
+	struct cookie_ring *ring;
+	struct ticket o;
+	struct cfg c = {0};
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(
+	    write(fd, "7 000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\n", 67),
+	    0);
+	close(fd);
+	snprintf(tk.user, sizeof(tk.user), "alice");
+	/* Without a file: a random key, kept across a reload. */
+	ck_assert_int_eq(cookies_seal(&tk, text), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), 0);
+	cookies_commit(&ring);
+	cookies_free(ring);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
+	ck_assert_int_eq(cookies_open(tok, &o), 0);
+	/* The file's key (id 7) seals from the commit on; the random key's
+	 * cookies are refused then. */
+	c.cookie_key_file = path;
+	ck_assert_msg(cookies_load(&c, &ring, err, sizeof(err)) == 0, "%s", err);
+	cookies_commit(&ring);
+	cookies_free(ring);
+	ck_assert_int_eq(cookies_open(tok, &o), -EBADMSG);
+	ck_assert_int_eq(cookies_seal(&tk, text), 0);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
+	ck_assert_uint_eq(tok[1], 7);
+	ck_assert_ptr_nonnull(strstr(cookies_describe(err, sizeof(err)), "key 7 seals"));
+	/* Modes that let others at the keys. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_ptr_null(ring);
+	ck_assert_msg(strstr(err, "mode 0644 lets other users at the keys: chmod 600"), "%s", err);
+	ck_assert_int_eq(chmod(path, 0620), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "mode 0620 lets its group change the keys"), "%s", err);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), 0);
+	cookies_free(ring);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path, 65534, 0), 0);
+		ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+		ck_assert_msg(strstr(err, "owned by uid 65534"), "%s", err);
+	}
+	unlink(path);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "No such file"), "%s", err);
+	/* What the file says is checked too. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "7 00\n", 5), 5);
+	close(fd);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":1: the key must be 64 hex digits"), "%s", err);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -294,6 +362,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_sids);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_key_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
