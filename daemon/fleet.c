@@ -21,10 +21,12 @@
 #include "common/log.h"
 #include "daemon/fsutil.h"
 #include "daemon/sessions.h"
+#include "daemon/sidset.h"
 
 #define FILE_MAX     (8u << 20) /* bytes of one node's file */
 #define ENTRIES_MAX  131072	/* entries of one node's file */
 #define SWEEP_PERIOD 60		/* s between sweeps of expired entries */
+#define PUBLISHED    1u		/* F.local: in this node's revoked file too */
 #define KIND_REVOKED 0
 #define KIND_CLAIMS  1
 #define BIT(bm, i)   ((bm)[(i) / 64] >> ((i) % 64) & 1)
@@ -60,13 +62,13 @@ static struct {
 	const struct cfg *cfg;
 	struct sess_table *t;
 	uint8_t node;
-	struct list own[2];	    /* ours: revoked, claims */
-	bool dirty[2];		    /* ours changed since written */
-	struct cookie_table local;  /* sid -> expires: ended here */
-	struct cookie_table frev;   /* sid -> node + 1: revoked elsewhere */
-	struct cookie_table fclaim; /* sid -> node + 1: claimed elsewhere */
-	uint64_t *claimed;	    /* lease -> claimed by another node */
-	uint64_t *reserved;	    /* lease -> taken in our pool for that */
+	struct list claims;   /* ours: the sessions we re-created */
+	bool dirty[2];	      /* our files changed since written */
+	struct sidset local;  /* ended here: PUBLISHED when revoked */
+	struct sidset frev;   /* revoked elsewhere: node + 1 */
+	struct sidset fclaim; /* claimed elsewhere: node + 1 */
+	uint64_t *claimed;    /* lease -> claimed by another node */
+	uint64_t *reserved;   /* lease -> taken in our pool for that */
 	struct seen peer[256][2];
 	time_t next_sweep;
 } F;
@@ -106,24 +108,19 @@ static void list_free(struct list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void set_put(struct cookie_table *s, uint64_t sid, uint32_t v)
+static void set_put(struct sidset *s, uint64_t sid, int64_t expires, uint32_t v)
 {
-	uint8_t key[COOKIE_BYTES];
-
-	sess_sid_key(sid, key);
-	(void)cookie_remove(s, key);
-	if (cookie_insert(s, key, v) < 0)
+	if (sidset_put(s, sid, (uint32_t)expires, v) < 0)
 		log_warn("fleet: out of memory: session %016llx not remembered",
 			 (unsigned long long)sid);
 }
 
-static uint32_t set_get(const struct cookie_table *s, uint64_t sid)
+/* An entry's value + 1 (0: none). */
+static uint32_t set_get(const struct sidset *s, uint64_t sid)
 {
-	uint8_t key[COOKIE_BYTES];
-	uint32_t v;
+	const struct sid_entry *e = sidset_get(s, sid);
 
-	sess_sid_key(sid, key);
-	return cookie_lookup(s, key, &v) == 0 ? v : 0;
+	return e ? e->val + 1 : 0;
 }
 
 /* The lease index of a claim's addresses in our pools, or -1. */
@@ -302,9 +299,9 @@ static void reserve_claimed(void)
 
 static int sets_init(void)
 {
-	cookie_table_free(&F.frev);
-	cookie_table_free(&F.fclaim);
-	if (cookie_table_init(&F.frev, 1024) < 0 || cookie_table_init(&F.fclaim, 1024) < 0)
+	sidset_free(&F.frev);
+	sidset_free(&F.fclaim);
+	if (sidset_init(&F.frev, 1024) < 0 || sidset_init(&F.fclaim, 1024) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -322,22 +319,60 @@ static void rebuild(time_t now)
 			for (size_t i = 0; i < l->n; i++)
 				if (l->e[i].expires > now)
 					set_put(k == KIND_REVOKED ? &F.frev : &F.fclaim,
-						l->e[i].sid, node + 1);
+						l->e[i].sid, l->e[i].expires, node);
 		}
 	reserve_claimed();
 }
 
-/* Our list of kind into its file, replaced whole. */
+/* One line of our file of kind. */
+static void put_line(FILE *f, int kind, uint64_t sid, int64_t expires, int64_t idx)
+{
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	const struct pool_geom *g = &F.t->pool.g;
+
+	fprintf(f, "%016llx %lld", (unsigned long long)sid, (long long)expires);
+	if (kind == KIND_REVOKED) {
+		fputc('\n', f);
+		return;
+	}
+	if (idx >= 0 && g->have4) {
+		struct in_addr v4;
+		pool_addr4(g, (uint32_t)idx, &v4);
+		inet_ntop(AF_INET, &v4, a4, sizeof(a4));
+	}
+	if (idx >= 0 && g->have6) {
+		struct in6_addr v6;
+		pool_addr6(g, (uint32_t)idx, &v6);
+		inet_ntop(AF_INET6, &v6, a6, sizeof(a6));
+	}
+	fprintf(f, " %s %s\n", a4, a6);
+}
+
+/* Our entries of kind, good at now. */
+static void put_lines(FILE *f, int kind, time_t now)
+{
+	if (kind == KIND_CLAIMS) {
+		for (size_t i = 0; i < F.claims.n; i++)
+			if (F.claims.e[i].expires > now)
+				put_line(f, kind, F.claims.e[i].sid, F.claims.e[i].expires,
+					 F.claims.e[i].idx);
+		return;
+	}
+	for (uint32_t i = 0; i < F.local.cap; i++) {
+		const struct sid_entry *e = &F.local.e[i];
+
+		if (e->sid && (e->val & PUBLISHED) && e->expires > now)
+			put_line(f, kind, e->sid, e->expires, -1);
+	}
+}
+
+/* Our file of kind, replaced whole. */
 static void write_own(int kind, time_t now)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	struct list *l = &F.own[kind];
 	FILE *f;
 	int fd, r;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (l->e[i].expires <= now)
-			l->e[i--] = l->e[--l->n];
 	path_of(F.node, kind, false, path, sizeof(path));
 	path_of(F.node, kind, true, tmp, sizeof(tmp));
 	if ((r = mkdir_parents(path, 0700)) < 0 && r != -EEXIST) {
@@ -355,26 +390,7 @@ static void write_own(int kind, time_t now)
 	fprintf(f, "# tunneld node %u: %s\n", F.node,
 		kind == KIND_REVOKED ? "sessions ended for good (sid, cookie expiry)"
 				     : "sessions re-created here (sid, cookie expiry, addresses)");
-	for (size_t i = 0; i < l->n; i++) {
-		char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
-
-		if (kind == KIND_CLAIMS && l->e[i].idx >= 0) {
-			struct in_addr v4;
-			struct in6_addr v6;
-
-			if (F.t->pool.g.have4) {
-				pool_addr4(&F.t->pool.g, (uint32_t)l->e[i].idx, &v4);
-				inet_ntop(AF_INET, &v4, a4, sizeof(a4));
-			}
-			if (F.t->pool.g.have6) {
-				pool_addr6(&F.t->pool.g, (uint32_t)l->e[i].idx, &v6);
-				inet_ntop(AF_INET6, &v6, a6, sizeof(a6));
-			}
-		}
-		fprintf(f, "%016llx %lld", (unsigned long long)l->e[i].sid,
-			(long long)l->e[i].expires);
-		fprintf(f, kind == KIND_CLAIMS ? " %s %s\n" : "\n", a4, a6);
-	}
+	put_lines(f, kind, now);
 	r = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -errno;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
@@ -388,18 +404,19 @@ static void write_own(int kind, time_t now)
 	F.dirty[kind] = false;
 }
 
-/* Entries of the local set past their cookie's expiry. */
+/* Entries past their cookie's expiry. */
 static void sweep(time_t now)
 {
-	for (uint32_t i = 0; i < F.local.cap; i++) {
-		struct cookie_entry *e = &F.local.slots[i];
+	uint32_t before = F.local.n;
 
-		if (e->state == 1 && (time_t)e->value <= now) {
-			uint8_t key[COOKIE_BYTES];
-			memcpy(key, e->cookie, sizeof(key));
-			cookie_remove(&F.local, key);
+	sidset_expire(&F.local, (uint32_t)now);
+	for (size_t i = 0; i < F.claims.n; i++)
+		if (F.claims.e[i].expires <= now) {
+			F.claims.e[i--] = F.claims.e[--F.claims.n];
+			F.dirty[KIND_CLAIMS] = true;
 		}
-	}
+	if (F.local.n != before)
+		F.dirty[KIND_REVOKED] = true;
 }
 
 bool fleet_tick(time_t now)
@@ -432,16 +449,15 @@ int fleet_open(const struct cfg *cfg, struct sess_table *t)
 	F.node = (uint8_t)cfg->node_id;
 	F.claimed = calloc(words, sizeof(uint64_t));
 	F.reserved = calloc(words, sizeof(uint64_t));
-	if (!F.claimed || !F.reserved || cookie_table_init(&F.local, 1024) < 0 || sets_init() < 0)
+	if (!F.claimed || !F.reserved || sidset_init(&F.local, 1024) < 0 || sets_init() < 0)
 		return -ENOMEM;
 	/* Revocations of an earlier run still hold; claims do not (we hold
 	 * nothing yet), so that file is written anew. */
 	path_of(F.node, KIND_REVOKED, false, path, sizeof(path));
-	if (read_file(path, KIND_REVOKED, &own, now)) {
-		F.own[KIND_REVOKED] = own.l;
+	if (read_file(path, KIND_REVOKED, &own, now))
 		for (size_t i = 0; i < own.l.n; i++)
-			set_put(&F.local, own.l.e[i].sid, (uint32_t)own.l.e[i].expires);
-	}
+			set_put(&F.local, own.l.e[i].sid, own.l.e[i].expires, PUBLISHED);
+	list_free(&own.l);
 	path_of(F.node, KIND_CLAIMS, false, path, sizeof(path));
 	F.dirty[KIND_CLAIMS] = access(path, F_OK) == 0;
 	(void)fleet_tick(now);
@@ -450,14 +466,13 @@ int fleet_open(const struct cfg *cfg, struct sess_table *t)
 
 void fleet_close(void)
 {
-	for (int k = 0; k < 2; k++)
-		list_free(&F.own[k]);
+	list_free(&F.claims);
 	for (unsigned n = 0; n < 256; n++)
 		for (int k = 0; k < 2; k++)
 			list_free(&F.peer[n][k].l);
-	cookie_table_free(&F.local);
-	cookie_table_free(&F.frev);
-	cookie_table_free(&F.fclaim);
+	sidset_free(&F.local);
+	sidset_free(&F.frev);
+	sidset_free(&F.fclaim);
 	free(F.claimed);
 	free(F.reserved);
 	memset(&F, 0, sizeof(F));
@@ -465,9 +480,9 @@ void fleet_close(void)
 
 void fleet_ended(const struct session *s)
 {
-	list_del_sid(&F.own[KIND_CLAIMS], s->sid, &F.dirty[KIND_CLAIMS]);
-	if (!set_get(&F.fclaim, s->sid))
-		set_put(&F.local, s->sid, (uint32_t)s->expires);
+	list_del_sid(&F.claims, s->sid, &F.dirty[KIND_CLAIMS]);
+	if (!set_get(&F.fclaim, s->sid) && !set_get(&F.local, s->sid))
+		set_put(&F.local, s->sid, s->expires, 0);
 	/* Its address, given back to the pool: kept if another node claims
 	 * it. */
 	if (s->lease >= 0 && BIT(F.claimed, s->lease) && !BIT(F.reserved, s->lease) &&
@@ -477,13 +492,7 @@ void fleet_ended(const struct session *s)
 
 void fleet_revoke(const struct session *s)
 {
-	struct entry e = {s->sid, s->expires, -1};
-
-	set_put(&F.local, s->sid, (uint32_t)s->expires);
-	list_del_sid(&F.own[KIND_REVOKED], s->sid, &F.dirty[KIND_REVOKED]);
-	if (list_add(&F.own[KIND_REVOKED], &e) < 0)
-		log_warn("fleet: out of memory: the revocation of session %u stays on this node",
-			 s->serial);
+	set_put(&F.local, s->sid, s->expires, PUBLISHED);
 	F.dirty[KIND_REVOKED] = true;
 }
 
@@ -491,8 +500,8 @@ void fleet_claim(const struct session *s)
 {
 	struct entry e = {s->sid, s->expires, s->lease};
 
-	list_del_sid(&F.own[KIND_CLAIMS], s->sid, &F.dirty[KIND_CLAIMS]);
-	if (list_add(&F.own[KIND_CLAIMS], &e) < 0)
+	list_del_sid(&F.claims, s->sid, &F.dirty[KIND_CLAIMS]);
+	if (list_add(&F.claims, &e) < 0)
 		log_warn("fleet: out of memory: the claim of session %u is not published",
 			 s->serial);
 	F.dirty[KIND_CLAIMS] = true;
