@@ -112,8 +112,8 @@ td_pass "a cookie past session.cookie-lifetime ($LIFETIME s) is refused on node 
 lab_ping_ok c1 "$FL_LAN" || td_fail "bob's tunnel, still in its cookie's life, lost traffic"
 
 # Key rotation, on both nodes: key 2 first (it opens), then last (it seals),
-# then key 1 gone (its cookies are refused).  A cookie's text starts with
-# its version and key id: "AQE" for key 1, "AQI" for key 2.
+# then key 1 gone (its cookies are refused).  A cookie's first two bytes
+# are its version (1) and key id.
 reload_both() {
 	local k n
 	for k in 0 1; do
@@ -126,16 +126,19 @@ reload_both() {
 		done
 	done
 }
+key_id() { # COOKIE: the key id in its second byte
+	webvpn "$1" | cut -c1-4 | tr '_-' '/+' | base64 -d | od -An -tu1 | awk '{ print $1 "." $2 }'
+}
 k1=$(grep '^1 ' "$LAB_DIR/cookie-keys")
 k2="2 $(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 printf '%s\n%s\n' "$k2" "$k1" >"$LAB_DIR/cookie-keys"
 reload_both
 d1=$(cookie u1 "$N0")
-[ "$(webvpn "$d1" | cut -c1-3)" = AQE ] || td_fail "key 1 no longer seals: $(webvpn "$d1" | cut -c1-8)"
+[ "$(key_id "$d1")" = 1.1 ] || td_fail "key 1 no longer seals: version.key $(key_id "$d1")"
 printf '%s\n%s\n' "$k1" "$k2" >"$LAB_DIR/cookie-keys"
 reload_both
 d2=$(cookie u2 "$N0")
-[ "$(webvpn "$d2" | cut -c1-3)" = AQI ] || td_fail "key 2 does not seal: $(webvpn "$d2" | cut -c1-8)"
+[ "$(key_id "$d2")" = 1.2 ] || td_fail "key 2 does not seal: version.key $(key_id "$d2")"
 printf '%s\n' "$k2" >"$LAB_DIR/cookie-keys"
 reload_both
 refused u1-n1 "$d1" "$N1"
