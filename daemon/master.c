@@ -470,7 +470,10 @@ static int load_and_detach(void)
 	 * parent. */
 	if (M.opts.daemon && daemon_start() < 0)
 		log_errno(-errno, "daemonizing");
-	else if ((!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
+	/* The fleet keys' pages came through the fork wiped (secmem): the
+	 * daemon reads them again (their path is absolute). */
+	else if ((!M.opts.daemon || load_cookie_keys() == 0) &&
+		 (!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
 		 start_keys(&tls) == 0)
 		r = auth_open(&M.cfg);
 	reload_tls_free(&tls);
