@@ -105,6 +105,13 @@ const struct cfg_key cfg_keys[] = {
     {"rules.tcp-ports", CT_PORTS, OFF(rules.tcp_ports), 0, NULL, 0, 0, CFG_MAX_PORTS, RL},
     {"rules.udp-ports", CT_PORTS, OFF(rules.udp_ports), 0, NULL, 0, 0, CFG_MAX_PORTS, RL},
     {"groups", CT_GROUPS, OFF(groups), OFF(n_groups), NULL, 0, 0, CFG_MAX_GROUPS, RL},
+    {"listen-proxy", CT_LISTEN, OFF(listen_proxy), OFF(n_listen_proxy), NULL, 0, 0, CFG_MAX_LISTEN,
+     0},
+    {"session.cookie-key-file", CT_STRING, OFF(cookie_key_file), 0, NULL, 0, 0, 0, RL | PA},
+    {"session.cookie-lifetime", CT_UINT, OFF(cookie_lifetime), 0, NULL, 86400, 10, 31536000, RL},
+    {"session.drain-wait", CT_UINT, OFF(drain_wait), 0, NULL, 10, 0, 3600, RL},
+    {"fleet.nodes", CT_UINT, OFF(fleet_nodes), 0, NULL, 1, 1, 256, 0},
+    {"fleet.state-dir", CT_STRING, OFF(fleet_state_dir), 0, NULL, 0, 0, 0, RL | PA},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -250,6 +257,37 @@ static int check_nat(struct cfg_ctx *x, config_t *lc)
 			     strerror(errno));
 }
 
+/* The line of the setting at path, or 0. */
+static unsigned setting_line(config_t *lc, const char *path)
+{
+	const config_setting_t *s = config_lookup(lc, path);
+
+	return s ? (unsigned)config_setting_source_line(s) : 0;
+}
+
+/* The fleet's keys, which only make sense together. */
+static int check_fleet(struct cfg_ctx *x, config_t *lc)
+{
+	const struct cfg *c = x->cfg;
+	unsigned line;
+
+	if (c->node_id >= c->fleet_nodes) {
+		line = setting_line(lc, "session.node-id");
+		return cfg_fail_line(x, line ? line : setting_line(lc, "fleet.nodes"),
+				     "session.node-id %u is not below fleet.nodes (%u): the nodes "
+				     "of a fleet are numbered 0..fleet.nodes - 1",
+				     c->node_id, c->fleet_nodes);
+	}
+	for (unsigned i = 0; i < c->n_listen_proxy; i++)
+		for (unsigned j = 0; j < c->n_listen; j++)
+			if (cfg_listen_eq(&c->listen_proxy[i], &c->listen[j]))
+				return cfg_fail_line(x, setting_line(lc, "listen-proxy"),
+						     "listen-proxy: \"%s\" is in listen too: an "
+						     "address takes the PROXY protocol or not",
+						     c->listen_proxy[i].text);
+	return 0;
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -276,6 +314,8 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
+	if (check_fleet(x, lc) < 0)
+		return -1;
 	return check_nat(x, lc);
 }
 

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/passwd.h"
 #include "common/policy.h"
+#include "daemon/cookies.h"
 #include "daemon/fsutil.h"
 #include "daemon/httpd.h"
 #include "daemon/keyproc.h"
@@ -170,6 +171,10 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 	}
 	if (passwd_db_warning(rs->pw))
 		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
+	if (cookies_load(&rs->cfg, &rs->keys, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: session.cookie-key-file %s", err);
+		goto fail;
+	}
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
 	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0 || metrics_load(rs, live) < 0)
@@ -296,6 +301,7 @@ void reload_discard(struct reload_set *rs)
 	passwd_db_free(rs->pw);
 	reload_tls_free(&rs->tls);
 	close_fd(&rs->metrics_fd);
+	cookies_free(rs->keys);
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;
 	rs->metrics_fd = -1;

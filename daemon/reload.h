@@ -16,6 +16,7 @@
 
 #include "conf/config.h"
 
+struct cookie_ring;
 struct passwd_db;
 
 /* The TLS material of a start or a reload.  The private key is never
@@ -34,8 +35,9 @@ struct reload_set {
 	struct cfg cfg;
 	struct passwd_db *pw;
 	struct reload_tls tls;
-	bool metrics_new; /* metrics.listen changed: metrics_fd takes over */
-	int metrics_fd;	  /* its new socket, bound and listening; -1: none */
+	bool metrics_new;	  /* metrics.listen changed: metrics_fd takes over */
+	int metrics_fd;		  /* its new socket, bound and listening; -1: none */
+	struct cookie_ring *keys; /* session.cookie-key-file (cookies.h) */
 };
 
 /* Read cfg's certificate and open its key, relative to the current
