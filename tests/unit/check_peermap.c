@@ -129,6 +129,8 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	tcase_set_timeout(tc, 60); /* test_random: a long model, slow under valgrind */
+
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_full);
