@@ -11,9 +11,10 @@
 #include "common/cookie.h"
 #include "conf/config.h"
 
-#define IPC_USER_MAX   64
-#define IPC_PASS_MAX   256
-#define IPC_REASON_MAX 96
+#define IPC_USER_MAX	    64
+#define IPC_PASS_MAX	    256
+#define IPC_REASON_MAX	    96
+#define IPC_SESS_ROUTES_MAX 16 /* routes of one session (RADIUS Framed-Route) */
 
 enum ipc_type {
 	IPC_READY = 1,	  /* w->m: set-up done, serving */
@@ -81,6 +82,12 @@ struct ipc_msg {
 			uint32_t lease;	  /* pool index */
 			char user[IPC_USER_MAX];
 			char reason[IPC_REASON_MAX];
+			/* The session's own (RADIUS): seconds it has left and its
+			 * idle limit (0: none), told to the client; routes added
+			 * to network.routes. */
+			uint32_t session_left, idle_timeout;
+			uint32_t n_routes;
+			struct cfg_prefix routes[IPC_SESS_ROUTES_MAX];
 		} connect_resp;
 		struct {
 			uint64_t sess_id;	  /* slot | serial << 32 */

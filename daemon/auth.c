@@ -17,6 +17,7 @@
 #include "daemon/bans.h"
 #include "daemon/hashpool.h"
 #include "daemon/ownermap.h"
+#include "daemon/radsess.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/udp.h"
@@ -35,7 +36,9 @@ int auth_load_users(const char *path)
 {
 	char err[CFG_ERR_LEN];
 
-	if (passwd_db_load(path, &users, err, sizeof(err)) < 0) {
+	/* Logins through RADIUS: no password file, an empty db. */
+	if (!path ? passwd_db_parse("", 0, "(none)", &users, err, sizeof(err)) < 0
+		  : passwd_db_load(path, &users, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -76,6 +79,8 @@ int auth_open(const struct cfg *c)
 		log_err("cannot set up the address pools");
 		return -1;
 	}
+	sess.on_end = radsess_end; /* RADIUS accounting's Stop */
+	radsess_use(cfg, &sess.pool.g);
 	return 0;
 }
 
@@ -232,7 +237,7 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 	uint64_t stamp;
 	unsigned held;
 
-	if (passwd_db_user(users, d->user, &stamp) != PW_OK) {
+	if (!d->grant && passwd_db_user(users, d->user, &stamp) != PW_OK) {
 		/* Checked against a db a reload replaced since (a reload runs
 		 * checks in progress again: this is a safety net). */
 		refuse(d->w, r, "The login could not be checked: try again");
@@ -255,12 +260,18 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 		wchan_send(d->w, r);
 		return;
 	}
-	s->stamp = stamp;
+	if (d->grant && radsess_grant(s, d, &sess.pool) < 0) {
+		sess_end(&sess, s, "RADIUS answer refused");
+		refuse(d->w, r, "The login could not be completed: ask your administrator");
+		return;
+	}
+	s->stamp = d->grant ? 0 : stamp;
 	r->u.auth_resp.result = PW_OK;
 	r->u.auth_resp.sess_id = sess_id(&sess, s);
 	cookie_encode(s->cookie, r->u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
-		 d->w);
+	log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial, s->user,
+		 s->peer, d->w, s->rad ? ", RADIUS groups '" : "", s->rad ? s->groups : "",
+		 s->rad ? "'" : "");
 	wchan_send(d->w, r);
 }
 
@@ -270,8 +281,13 @@ void auth_login_done(const struct hash_done *d)
 	struct ban_policy pol = ban_policy();
 	char addr[BAN_ADDR_LEN];
 
-	if (d->result < 0) {
-		log_err("login for user '%s' from %s: the hashing process died", d->user, d->peer);
+	if (d->result < 0 || d->result == HASH_NO_ANSWER || d->result == HASH_ERROR) {
+		log_err("login for user '%s' from %s: %s", d->user, d->peer,
+			d->result < 0 ? "the hashing process died"
+			: d->result == HASH_NO_ANSWER
+			    ? "no RADIUS server answered (radius.timeout, "
+			      "radius.retries)"
+			    : "the RADIUS answer was unusable");
 		if (!d->cancelled)
 			refuse(d->w, &r, "The login could not be checked: try again");
 		return;
@@ -375,6 +391,8 @@ static const char *revocation(const struct session *s)
 {
 	uint64_t stamp;
 
+	if (s->rad)
+		return NULL; /* RADIUS said yes; Disconnect-Request says no */
 	switch (passwd_db_user(users, s->user, &stamp)) {
 	case PW_OK:
 		return stamp == s->stamp ? NULL : "the user's password changed";
@@ -448,6 +466,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	if ((why = revocation(s)) != NULL) {
 		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
 			 m->u.connect_req.peer, why);
+		s->end_cause = SESS_END_ADMIN_RESET;
 		revoke(s, why);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
 		return;
@@ -461,6 +480,13 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	if (s->worker >= 0)
 		replace_tunnel(s);
 	rc = sess_bind(&sess, s, (int)w, m->ref);
+	if (rc == -EBUSY) {
+		log_err("session %u: user '%s' from %s refused: the address RADIUS gave is held by "
+			"another session",
+			s->serial, s->user, m->u.connect_req.peer);
+		connect_refuse(w, &r, 503, "Your address is in use");
+		return;
+	}
 	if (rc < 0) {
 		log_err("session %u: user '%s' from %s refused: address pool exhausted (%u leases "
 			"in use)",
@@ -474,6 +500,8 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	r.u.connect_resp.sess_id = sess_id(&sess, s);
 	r.u.connect_resp.lease = (uint32_t)s->lease;
 	snprintf(r.u.connect_resp.user, sizeof(r.u.connect_resp.user), "%s", s->user);
+	radsess_connected(s, time(NULL));
+	radsess_connect_resp(s, &r, time(NULL));
 	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
 		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
 	wchan_send(w, &r);
@@ -503,12 +531,15 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 		return;
 	m->u.closed.reason[sizeof(m->u.closed.reason) - 1] = 0;
 	sess_add_counters(s, &m->u.closed.ctr);
+	radsess_traffic(s, &m->u.closed.ctr, time(NULL));
 	if (kicked) {
 		s->kicked_worker = -1; /* the replaced tunnel's last words */
 		return;
 	}
 	dtls_gone(s);
 	if (s->revoked || m->u.closed.end_session) {
+		if (!s->end_cause)
+			s->end_cause = SESS_END_USER_REQUEST;
 		sess_end(&sess, s, s->revoked ? s->revoked : m->u.closed.reason);
 		return;
 	}
@@ -523,8 +554,10 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 	struct session *s = sess_by_id(&sess, m->u.closed.sess_id);
 	bool kicked;
 
-	if (s && holds(s, w, m->ref, &kicked))
+	if (s && holds(s, w, m->ref, &kicked)) {
 		sess_add_counters(s, &m->u.closed.ctr);
+		radsess_traffic(s, &m->u.closed.ctr, time(NULL));
+	}
 }
 
 static bool peer_same(const struct ipc_peer *a, const struct ipc_peer *b)
@@ -584,8 +617,25 @@ void auth_worker_gone(unsigned w)
 int auth_disconnect(struct session *s)
 {
 	log_info("session %u: disconnect requested by the administrator", s->serial);
+	s->end_cause = SESS_END_ADMIN_RESET;
 	revoke(s, "disconnected by administrator");
 	return 0;
+}
+
+void auth_end(struct session *s, const char *why, uint8_t cause)
+{
+	s->end_cause = cause;
+	revoke(s, why);
+}
+
+void auth_end_all(const char *why, uint8_t cause)
+{
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used) {
+			if (!sess.s[i].end_cause)
+				sess.s[i].end_cause = cause;
+			sess_end(&sess, &sess.s[i], sess.s[i].revoked ? sess.s[i].revoked : why);
+		}
 }
 
 unsigned auth_revoke_changed(void)
@@ -598,6 +648,7 @@ unsigned auth_revoke_changed(void)
 		if (!s->used || s->revoked || !(why = revocation(s)))
 			continue;
 		log_info("session %u of user '%s' ends: %s", s->serial, s->user, why);
+		s->end_cause = SESS_END_ADMIN_RESET;
 		revoke(s, why); /* may free the slot, which the scan does not read again */
 		n++;
 	}
@@ -606,6 +657,15 @@ unsigned auth_revoke_changed(void)
 
 void auth_tick(time_t now)
 {
+	const char *why;
+
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].rad && !sess.s[i].revoked &&
+		    (why = radsess_due(&sess.s[i], now)) != NULL) {
+			log_info("session %u of user '%s' ends: %s", sess.s[i].serial,
+				 sess.s[i].user, why);
+			revoke(&sess.s[i], why); /* may free the slot */
+		}
 	end_revoked_idle(); /* a backstop: auth_worker_gone does it at once */
 	if (badck.quiet && now != badck.window)
 		bad_cookie_summary(now);

@@ -17,6 +17,8 @@ enum ev_kind {
 	EV_LOG,	       /* a worker's log socket (wchan.c) */
 	EV_CONTROL,    /* the tunnelctl socket (control.c) */
 	EV_HASHER,     /* a hashing process's socket (hashpool.c) */
+	EV_ACCT,       /* the accounting process's socket (acct.c) */
+	EV_COA,	       /* a Disconnect/CoA socket (coa.c) */
 };
 
 /* epoll_ctl(op) of fd for events, tagged kind and idx.  0 or -errno. */

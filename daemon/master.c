@@ -9,6 +9,7 @@
  *   reload.c   SIGHUP as a transaction
  *   keyproc.c  the key process, the only holder of the private key
  *   control.c  tunnelctl
+ *   radius.c   RADIUS set-up; acct.c its accounting, coa.c Disconnect/CoA
  * Signal handlers do not exist: signals arrive through the signalfd and
  * the loop acts on them (signals[] below). */
 #include "config.h"
@@ -27,7 +28,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "common/log.h"
+#include "daemon/acct.h"
 #include "daemon/auth.h"
+#include "daemon/coa.h"
 #include "daemon/control.h"
 #include "daemon/events.h"
 #include "daemon/fdlimit.h"
@@ -35,6 +38,7 @@
 #include "daemon/hashpool.h"
 #include "daemon/keyproc.h"
 #include "daemon/pidfile.h"
+#include "daemon/radius.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
@@ -176,6 +180,7 @@ static void reap_workers(const char *signame)
 
 	(void)signame;
 	hashpool_reap(); /* first: slots_reap reaps any child */
+	acct_reap();
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
@@ -242,6 +247,7 @@ static void on_timer(void)
 		return;
 	auth_tick(now);
 	hashpool_tick(now);
+	acct_tick(now);
 	keyproc_tick(now);
 	if (!M.stopping && !M.draining)
 		slots_respawn_due(now);
@@ -301,6 +307,9 @@ static void forget_in_worker(void)
 	daemon_forget();
 	auth_forget();	   /* the session table, cookies and password hashes */
 	hashpool_forget(); /* the passwords of queued checks */
+	radius_forget();   /* the RADIUS secret */
+	acct_forget();
+	coa_forget();
 }
 
 /* Run by hashpool.c in each new hashing process: it keeps the password
@@ -319,6 +328,8 @@ static void forget_in_hasher(void)
 	auth_forget_sessions(); /* the session table and cookies */
 	wchan_forget();		/* messages for workers: cookies */
 	slots_free();		/* TLS credentials (the key), TUN queues, listeners */
+	acct_forget();		/* (a RADIUS process keeps the secret) */
+	coa_forget();
 }
 
 static void request_reload(void)
@@ -392,7 +403,7 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0)
+	if (auth_load_users(M.cfg.password_file) < 0 || radius_open(&M.cfg) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
@@ -460,6 +471,21 @@ static int open_control(void)
 	return 0;
 }
 
+/* RADIUS accounting: its process, forked with the hashing ones. */
+static int start_acct(const struct hasher_id *id)
+{
+	const struct acct_env ae = {
+	    .id = *id,
+	    .queue_max = M.cfg.radius_acct_queue,
+	    .forget = forget_in_hasher,
+	    .open = radius_client,
+	};
+
+	if (!radius_on() || !M.cfg.radius_accounting)
+		return 0;
+	return acct_setup(M.ep, &ae) < 0 ? -1 : 0;
+}
+
 /* The hashing processes, one per CPU, forked before the TUN device and
  * the listeners exist; each drops to the workers' user in their prison. */
 static int start_hashers(void)
@@ -470,17 +496,24 @@ static int start_hashers(void)
 	    .n_workers = M.n,
 	    .forget = forget_in_hasher,
 	    .done = auth_login_done,
+	    .node_id = M.cfg.node_id,
 	};
 	int r;
 
 	slots_identity(&he.id.uid, &he.id.gid, &he.id.chroot_dir);
+	if (radius_on()) { /* logins through RADIUS, from its own prison */
+		he.n = M.cfg.radius_processes;
+		he.radius_open = radius_client;
+		he.id.chroot_dir = radius_prison();
+	}
 	if (hashpool_setup(M.ep, &he) < 0)
 		return -1;
 	r = hashpool_start(auth_users());
 	if (r < 0)
 		return log_errno(r, "no hashing process could be started");
-	log_info("%u hashing processes for password checks", he.n);
-	return 0;
+	log_info("%u hashing processes for %s", he.n,
+		 radius_on() ? "RADIUS logins" : "password checks");
+	return start_acct(&he.id);
 }
 
 /* The slots, the control socket, then the workers.  A worker that cannot
@@ -503,7 +536,7 @@ static int start(void)
 	if (slots_setup(&se) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
-	if (open_control() < 0)
+	if (open_control() < 0 || coa_open(M.ep, &M.cfg) < 0)
 		return -1;
 	warn_forwarding();
 	for (unsigned i = 0; i < M.n; i++)
@@ -538,6 +571,12 @@ static void dispatch(const struct epoll_event *ev)
 		break;
 	case EV_HASHER:
 		hashpool_on_event(idx, ev->events);
+		break;
+	case EV_ACCT:
+		acct_on_event(ev->events);
+		break;
+	case EV_COA:
+		coa_on_event(idx);
 		break;
 	}
 }
@@ -576,6 +615,8 @@ static void shut_down(void)
 		pidfile_release(M.opts.pid_file, M.pid_fd);
 	M.pid_fd = -1;
 	hashpool_free();
+	acct_free();
+	coa_close();
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
@@ -584,6 +625,7 @@ static void shut_down(void)
 	keyproc_stop();
 	wchan_free();
 	auth_close();
+	radius_close();
 	cfg_free(&M.cfg);
 }
 
@@ -594,6 +636,11 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 	if (init(cfg, opts) == 0 && load_and_detach() == 0 && setup_events() == 0 && start() == 0) {
 		if (run_loop() == 0 && M.announced && !M.failed)
 			status = 0;
+		if (radius_on()) { /* every session ends: Stops, and time to send them */
+			auth_end_all("the server stopped",
+				     M.failed ? SESS_END_NAS_ERROR : SESS_END_ADMIN_REBOOT);
+			acct_flush(M.cfg.radius_stop_wait);
+		}
 		if (wchan_waited())
 			log_info("%lu control messages waited for room in a worker's socket",
 				 wchan_waited());

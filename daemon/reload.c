@@ -140,7 +140,9 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		return -1;
 	}
 	if (selfcert_setup(&rs->cfg, err, sizeof(err)) < 0 ||
-	    passwd_db_load(rs->cfg.password_file, &rs->pw, err, sizeof(err)) < 0) {
+	    (rs->cfg.password_file
+		 ? passwd_db_load(rs->cfg.password_file, &rs->pw, err, sizeof(err))
+		 : passwd_db_parse("", 0, "(none)", &rs->pw, err, sizeof(err))) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
 		goto fail;
 	}

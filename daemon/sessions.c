@@ -14,6 +14,7 @@
 #include <string.h>
 #include "common/log.h"
 #include "common/secmem.h"
+#include <gnutls/crypto.h>
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 {
@@ -22,6 +23,7 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 	memset(t, 0, sizeof(*t));
 	t->owner = owner;
 	t->next_serial = 1;
+	t->node_id = cfg->node_id;
 	r = pool_init(&t->pool, cfg->have_ipv4_pool ? &cfg->ipv4_pool : NULL,
 		      cfg->have_ipv6_pool ? &cfg->ipv6_pool : NULL);
 	if (r < 0)
@@ -36,6 +38,9 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 
 void sess_table_free(struct sess_table *t)
 {
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->s[i].used)
+			free(t->s[i].rad);	   /* malloc'd by radsess.c; no accounting here */
 	secmem_free(t->s, sizeof(*t->s) * t->cap); /* wiped first */
 	cookie_table_free(&t->cookies);
 	pool_free(&t->pool);
@@ -66,6 +71,15 @@ static struct session *slot_alloc(struct sess_table *t)
 	return NULL;
 }
 
+uint64_t sess_make_sid(unsigned node_id)
+{
+	uint64_t r = 0;
+
+	/* A nonce-grade random number: an id, not a secret. */
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
+	return (uint64_t)(node_id & 0xff) << 56 | (r & ((1ull << 56) - 1));
+}
+
 struct session *sess_create(struct sess_table *t, const char *user, const char *peer)
 {
 	struct session *s = slot_alloc(t);
@@ -80,6 +94,8 @@ struct session *sess_create(struct sess_table *t, const char *user, const char *
 		return NULL;
 	}
 	s->used = true;
+	s->sid = sess_make_sid(t->node_id);
+	s->want_lease = -1;
 	s->serial = t->next_serial++;
 	if (t->next_serial == 0)
 		t->next_serial = 1;
@@ -118,8 +134,11 @@ int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref
 	if (w < 0 || w >= CFG_MAX_WORKERS)
 		return -ERANGE;
 	if (s->lease < 0) {
-		int64_t idx = pool_alloc(&t->pool);
-		if (idx < 0)
+		int64_t idx = s->want_lease;
+		if (idx >= 0 &&
+		    (idx >= (int64_t)t->pool.g.size || pool_take(&t->pool, (uint32_t)idx) < 0))
+			return -EBUSY;
+		if (idx < 0 && (idx = pool_alloc(&t->pool)) < 0)
 			return (int)idx;
 		s->lease = idx;
 	} else {
@@ -175,6 +194,8 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 		 (unsigned long long)c->drop_malformed, (unsigned long long)c->drop_queue,
 		 s->reconnects, (unsigned long long)c->dtls_rx_pkts,
 		 (unsigned long long)c->dtls_tx_pkts);
+	if (t->on_end)
+		t->on_end(s, why);
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);
@@ -189,8 +210,11 @@ void sess_expire(struct sess_table *t, time_t now, unsigned timeout)
 
 	for (i = 0; i < t->cap; i++) {
 		struct session *s = &t->s[i];
-		if (s->used && s->worker < 0 && now - s->idle_since >= (time_t)timeout)
+		if (s->used && s->worker < 0 && now - s->idle_since >= (time_t)timeout) {
+			if (!s->end_cause)
+				s->end_cause = SESS_END_LOST_CARRIER;
 			sess_end(t, s, "reconnect timeout");
+		}
 	}
 }
 

@@ -11,11 +11,31 @@
 #include "common/ipc.h"
 #include "common/pool.h"
 
+#define SESS_GROUPS_MAX 256
+#define SESS_GROUP_MAX	64
+
+/* Why a session ended, as RADIUS accounting says it (RFC 2866
+ * Acct-Terminate-Cause); 0 until someone says. */
+enum sess_end_cause {
+	SESS_END_USER_REQUEST = 1,    /* the client said goodbye */
+	SESS_END_LOST_CARRIER = 2,    /* no reconnect within reconnect-timeout */
+	SESS_END_IDLE_TIMEOUT = 4,    /* Idle-Timeout */
+	SESS_END_SESSION_TIMEOUT = 5, /* Session-Timeout */
+	SESS_END_ADMIN_RESET = 6,     /* tunnelctl disconnect, Disconnect-Request, user changed */
+	SESS_END_ADMIN_REBOOT = 7,    /* the server stopped (SIGTERM, drain) */
+	SESS_END_NAS_ERROR = 9,	      /* the server stopped on an error */
+};
+
+struct radius_sess;
+
 struct session {
 	bool used;
 	uint32_t serial; /* shown in logs; with the slot it makes the id */
+	uint64_t sid;	 /* fleet-wide session id: node id << 56 | 56 random bits */
 	uint8_t cookie[COOKIE_BYTES];
 	char user[IPC_USER_MAX];
+	char groups[SESS_GROUPS_MAX]; /* the user's groups, comma-separated, from the backend */
+	char group[SESS_GROUP_MAX];   /* the session's group, "" for none */
 	char peer[64];
 	int64_t lease; /* pool index, -1 before the first CONNECT */
 	int worker;    /* slot of the worker holding the tunnel, -1 if none */
@@ -38,6 +58,11 @@ struct session {
 	bool dtls_hs_steered;	   /* a new handshake's peer is steered too */
 	struct ipc_peer dtls_hs_peer;
 	char dtls_cipher[32]; /* its suite, while up */
+	/* RADIUS logins: what the server granted and the accounting state
+	 * (radsess.c), NULL otherwise; freed by the table's on_end. */
+	struct radius_sess *rad;
+	int64_t want_lease; /* the pool index the first CONNECT takes (RADIUS), -1: any */
+	uint8_t end_cause;  /* enum sess_end_cause, for accounting */
 };
 
 struct sess_table {
@@ -47,7 +72,11 @@ struct sess_table {
 	uint32_t next_serial;
 	struct cookie_table cookies; /* cookie -> slot */
 	struct pool pool;
-	uint8_t *owner; /* shared with workers: owner[lease] = worker slot + 1 */
+	uint8_t *owner;	  /* shared with workers: owner[lease] = worker slot + 1 */
+	unsigned node_id; /* session.node-id: the top byte of each sid */
+	/* Called by sess_end before the session is forgotten (accounting's
+	 * Stop); NULL for none. */
+	void (*on_end)(struct session *s, const char *why);
 };
 
 static inline uint64_t sess_id(const struct sess_table *t, const struct session *s)
@@ -58,14 +87,18 @@ static inline uint64_t sess_id(const struct sess_table *t, const struct session 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner);
 void sess_table_free(struct sess_table *t);
 
+/* A fresh fleet-wide session id: node_id in the top byte, 56 random bits. */
+uint64_t sess_make_sid(unsigned node_id);
+
 /* New session for a logged-in user; NULL on memory exhaustion. */
 struct session *sess_create(struct sess_table *t, const char *user, const char *peer);
 struct session *sess_by_cookie(struct sess_table *t, const uint8_t cookie[COOKIE_BYTES]);
 struct session *sess_by_id(struct sess_table *t, uint64_t id);
 
 /* Attach the session to a tunnel on worker w; leases an address on the
- * first CONNECT.  0, -ENOSPC when the pool is exhausted, or -ERANGE when
- * w is no slot owner[] can name (0..CFG_MAX_WORKERS - 1). */
+ * first CONNECT (want_lease when it is set).  0, -ENOSPC when the pool is
+ * exhausted, -EBUSY when want_lease is held by another session, or
+ * -ERANGE when w is no slot owner[] can name (0..CFG_MAX_WORKERS - 1). */
 int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref);
 /* The tunnel ended; the session waits for a reconnect. */
 void sess_unbind(struct sess_table *t, struct session *s);

@@ -352,6 +352,7 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m)
 	c->sess_id = m->u.connect_resp.sess_id;
 	c->serial = (uint32_t)(c->sess_id >> 32);
 	c->lease = m->u.connect_resp.lease;
+	c->granted = m; /* read by tunnel_enter, in this same call */
 	/* What follows the CONNECT is CSTP, no more requests. */
 	free(c->hp);
 	c->hp = NULL;

@@ -27,10 +27,14 @@ static size_t put_routes(const struct conn *c, char *p, size_t cap)
 	const struct cfg *cfg = W.cfg;
 	char a[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	size_t n = 0;
-	unsigned i;
+	/* The session's own routes (RADIUS) add to a split tunnel; a full
+	 * tunnel carries them anyway. */
+	unsigned i, own = cfg->n_routes && c->granted ? c->granted->u.connect_resp.n_routes : 0;
 
-	for (i = 0; i < cfg->n_routes && n < cap; i++) {
-		const struct cfg_prefix *r = &cfg->routes[i];
+	for (i = 0; i < cfg->n_routes + own && n < cap; i++) {
+		const struct cfg_prefix *r =
+		    i < cfg->n_routes ? &cfg->routes[i]
+				      : &c->granted->u.connect_resp.routes[i - cfg->n_routes];
 		int w;
 		if (cisco_skip_route(c, r))
 			continue;
@@ -48,6 +52,25 @@ static size_t put_routes(const struct conn *c, char *p, size_t cap)
 		n += (size_t)w;
 	}
 	return n < cap ? n : cap;
+}
+
+/* The session's limits, as the master enforces them (RADIUS
+ * Session-Timeout and Idle-Timeout), or none. */
+static void put_timeouts(const struct conn *c, char *out, size_t cap, size_t *n)
+{
+	uint32_t left = c->granted ? c->granted->u.connect_resp.session_left : 0;
+	uint32_t idle = c->granted ? c->granted->u.connect_resp.idle_timeout : 0;
+	char l[16] = "none", i[16] = "none";
+	int w;
+
+	if (idle)
+		snprintf(i, sizeof(i), "%u", idle);
+	if (left)
+		snprintf(l, sizeof(l), "%u", left);
+	w = snprintf(out + *n, cap - *n,
+		     "X-CSTP-Idle-Timeout: %s\r\nX-CSTP-Session-Timeout: %s\r\n", i, l);
+	if (w > 0 && (size_t)w < cap - *n)
+		*n += (size_t)w;
 }
 
 static int build_connected(struct conn *c, char *out, size_t cap)
@@ -98,11 +121,12 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 	 * the server updates the TLS keys itself every session.rekey-time
 	 * (tunnel_tick), and a client's KeyUpdate crossing the server's has
 	 * broken sessions (GnuTLS, FIELD.md section 5). */
-	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\nX-CSTP-Idle-Timeout: none\r\n"
-	    "X-CSTP-Session-Timeout: none\r\nX-CSTP-Disconnected-Timeout: %u\r\n"
+	PUT("X-CSTP-Keepalive: %u\r\nX-CSTP-DPD: %u\r\n", cfg->keepalive, cfg->dpd);
+	put_timeouts(c, out, cap, &n);
+	PUT("X-CSTP-Disconnected-Timeout: %u\r\n"
 	    "X-CSTP-Keep: true\r\nX-CSTP-Rekey-Method: ssl\r\nX-CSTP-Rekey-Time: %u\r\n"
 	    "X-CSTP-MTU: %u\r\n",
-	    cfg->keepalive, cfg->dpd, cfg->reconnect_timeout, CSTP_REKEY_ADVERTISED, c->mtu);
+	    cfg->reconnect_timeout, CSTP_REKEY_ADVERTISED, c->mtu);
 	w = dtls_headers(c, out + n, cap - n);
 	if (w < 0)
 		return -1;
@@ -132,6 +156,7 @@ struct conn_step tunnel_enter(struct conn *c, const char *user)
 	c->last_rx = c->rekeyed = time(NULL);
 	tunio_map(c);
 	n = build_connected(c, resp, sizeof(resp));
+	c->granted = NULL; /* the master's message is gone after this call */
 	if (n < 0 || (r = tls_send(c, resp, (size_t)n)) < 0)
 		return step_close(r == -EPIPE ? TLS_SEND_FAILED : "cannot send CONNECT response");
 	log_info("session %u: user '%s' connected from %s", c->serial, user, c->peer);

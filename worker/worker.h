@@ -192,6 +192,10 @@ struct conn {
 	struct dtls *dt;	  /* DTLS offered (CONNECT) or set up (tunnel); else NULL */
 	bool cisco;		  /* Cisco's client, with dtls.cisco-compat (CONNECT on) */
 	time_t rekeyed;		  /* last TLS key update (tunnel) */
+	/* The master's CONNECT answer, from login_connect_reply until
+	 * tunnel_enter has answered the client (the session's own routes
+	 * and timeouts); NULL otherwise. */
+	const struct ipc_msg *granted;
 };
 
 /* ctx.c: what every file of the worker shares.  Each file keeps the rest

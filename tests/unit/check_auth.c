@@ -63,7 +63,8 @@ static bool defer;
 
 static void end_job(struct job *j)
 {
-	struct hash_done d = {j->w, j->ref, j->user, j->peer, 0, j->cancelled};
+	struct hash_done d = {
+	    .w = j->w, .ref = j->ref, .user = j->user, .peer = j->peer, .cancelled = j->cancelled};
 
 	d.result = (int)passwd_db_check(auth_users(), j->user, j->pass);
 	auth_login_done(&d);

@@ -589,6 +589,17 @@ START_TEST(test_key_table)
 	    "dtls.priorities",
 	    "session.node-id",
 	    "cisco.profile",
+	    "radius.auth-servers",
+	    "radius.acct-servers",
+	    "radius.secret-file",
+	    "radius.nas-identifier",
+	    "radius.dictionary",
+	    "radius.timeout",
+	    "radius.retries",
+	    "radius.processes",
+	    "radius.accounting",
+	    "radius.acct-queue",
+	    "radius.coa-listen",
 	};
 	size_t n = cfg_key_count(), n_restart = 0;
 
