@@ -214,7 +214,7 @@ int acct_setup(int ep, const struct acct_env *env)
 {
 	A.env = *env;
 	A.ep = ep;
-	return spawn();
+	return ep < 0 ? 0 : spawn();
 }
 
 /* ---- the queue -------------------------------------------------------- */
@@ -293,6 +293,17 @@ int acct_queue(const struct acct_rec *r)
 unsigned acct_pending(void)
 {
 	return A.n;
+}
+
+bool acct_nth(unsigned i, struct acct_rec *r)
+{
+	const struct rec *e = A.head;
+
+	while (e && i--)
+		e = e->next;
+	if (e)
+		*r = e->r;
+	return e != NULL;
 }
 
 static const char *kind_name(uint32_t kind)

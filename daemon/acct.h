@@ -42,7 +42,8 @@ struct acct_env {
 };
 
 /* Fork the accounting process; it joins epoll ep as EV_ACCT.  0 or
- * -errno (logged). */
+ * -errno (logged).  With ep -1 the queue works without a process (unit
+ * tests): records wait, nothing is sent. */
 int acct_setup(int ep, const struct acct_env *env);
 /* Queue a copy of *r (its id is set here).  0, or -ENOBUFS when the queue
  * is full (an Interim is refused then; a Start or a Stop takes the place
@@ -50,6 +51,9 @@ int acct_setup(int ep, const struct acct_env *env);
 int acct_queue(const struct acct_rec *r);
 /* Records waiting or being sent. */
 unsigned acct_pending(void);
+/* The i-th record waiting (0: the oldest), copied to *r; false past the
+ * last. */
+bool acct_nth(unsigned i, struct acct_rec *r);
 /* EV_ACCT: the process answered (or died). */
 void acct_on_event(uint32_t events);
 /* SIGCHLD, before anyone else reaps. */
