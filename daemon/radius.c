@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,9 +102,27 @@ static int read_secret(const char *path)
 	return 0;
 }
 
+/* Whether the prison's etc/services is ours already: root's, 0644, the
+ * lines above. */
+static bool services_ok(void)
+{
+	char buf[sizeof(services) + 1];
+	struct stat st;
+	ssize_t n;
+	int fd = open(PRISON_DIR "/etc/services", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = fstat(fd, &st) < 0 ? -1 : read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)sizeof(services) - 1 && !memcmp(buf, services, (size_t)n) &&
+	       st.st_uid == 0 && (st.st_mode & 07777) == 0644;
+}
+
 /* PRISON_DIR/etc/services as above: root-owned, not writable by others. */
 static int make_prison(void)
 {
+	char tmp[] = PRISON_DIR "/etc/services.XXXXXX";
 	struct stat st;
 	int fd;
 
@@ -116,15 +135,19 @@ static int make_prison(void)
 		log_err("%s must be a root-owned directory not writable by others", PRISON_DIR);
 		return -1;
 	}
-	fd = open(PRISON_DIR "/etc/services.new",
-		  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	R.prison = PRISON_DIR;
+	if (services_ok())
+		return 0; /* as written before, by this server or another one */
+	/* A name of its own: servers starting side by side do not clash. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0 || write(fd, services, sizeof(services) - 1) != sizeof(services) - 1 ||
-	    fchmod(fd, 0644) < 0 || close(fd) < 0 ||
-	    rename(PRISON_DIR "/etc/services.new", PRISON_DIR "/etc/services") < 0) {
+	    fchmod(fd, 0644) < 0 || close(fd) < 0 || rename(tmp, PRISON_DIR "/etc/services") < 0) {
 		log_err("%s/etc/services: %s", PRISON_DIR, strerror(errno));
+		if (fd >= 0)
+			(void)unlink(tmp);
+		R.prison = NULL;
 		return -1;
 	}
-	R.prison = PRISON_DIR;
 	return 0;
 }
 
