@@ -101,7 +101,40 @@ lab_client_exited c3 10 >/dev/null || td_fail "carol's client is still there"
 rad_wait_acct Stop "$sc" 1 10 || td_fail "carol: no Stop"
 td_pass "Message-Authenticator and Framed-IP-Address: the right session ends"
 
-td_stop || td_fail "unclean stop"
+# 8. A reload cannot move logins away from RADIUS (its keys need a
+# restart); the config is refused whole.
+cp "$LAB_DIR/tunneld.conf" "$LAB_DIR/radius.conf"
+(unset TD_AUTH TD_EXTRA && td_users alice:alice-pass && td_config)
+kill -HUP "$TD_PID"
+td_log_wait "reload failed, nothing changed: .*logins move away from RADIUS" 10 ||
+	td_fail "a reload moved logins away from RADIUS"
+cp "$LAB_DIR/radius.conf" "$LAB_DIR/tunneld.conf"
+td_pass "a reload that would drop RADIUS is refused"
+
+# 9. Drain (SIGQUIT): a tunnel that outlives session.drain-timeout gets
+# its Stop when the server stops.
+sed -i 's/^session = { /session = { drain-timeout = 2; /' "$LAB_DIR/tunneld.conf"
+kill -HUP "$TD_PID"
+td_log_wait "reload: session.drain-timeout changed" 10 || td_fail "drain-timeout not reloaded"
+lab_start_client c1 alice alice-pass
+lab_wait_client c1 20 || td_fail "alice did not connect again"
+sd=$(rad_sid_of alice)
+[ "$sd" != "$sa" ] || td_fail "a new login reused the Acct-Session-Id $sa"
+rad_wait_acct Start "$sd" 1 10 || td_fail "no Start for alice's new session"
+kill -QUIT "$TD_PID"
+deadline=$(($(lab__now_ms) + 20000))
+while lab_alive "$TD_PID"; do
+	[ "$(lab__now_ms)" -lt $deadline ] || td_fail "tunneld did not stop after the drain"
+	sleep 0.1
+done
+grep -q 'master: info: stopped' "$TD_LOG" || td_fail "no clean stop after the drain"
+! grep "seccomp: forbidden syscall" "$TD_LOG" || td_fail "a syscall outside the allow-list"
+TD_PID=""
+[ "$(rad_acct_count Stop "$sd")" = 1 ] || td_fail "drain: $(rad_acct_count Stop "$sd") Stops for alice"
+[ "$(rad_acct_attr Stop "$sd" Acct-Terminate-Cause)" = Admin-Reboot ] ||
+	td_fail "drain: Acct-Terminate-Cause $(rad_acct_attr Stop "$sd" Acct-Terminate-Cause)"
+td_pass "drain: the remaining tunnel's Stop (Admin-Reboot) went out before the exit"
+
 for s in "$sa" "$sb" "$sc"; do
 	[ "$(rad_acct_count Start "$s")" = 1 ] && [ "$(rad_acct_count Stop "$s")" = 1 ] ||
 		td_fail "session $s: $(rad_acct_count Start "$s") Starts, $(rad_acct_count Stop "$s") Stops"
