@@ -112,12 +112,14 @@ static int add_radius_row(scmp_filter_ctx ctx, int nr, enum rad_rule rule)
 {
 	switch (rule) {
 	case R_INET:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
 	case R_INET6:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
 	case R_ERRNO_UNIX:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+					SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	case R_RDONLY:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY));
