@@ -269,9 +269,13 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 	r->u.auth_resp.result = PW_OK;
 	r->u.auth_resp.sess_id = sess_id(&sess, s);
 	cookie_encode(s->cookie, r->u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial, s->user,
-		 s->peer, d->w, s->rad ? ", RADIUS groups '" : "", s->rad ? s->groups : "",
-		 s->rad ? "'" : "");
+	if (s->rad)
+		log_info("session %u: user '%s' logged in from %s (worker %u), RADIUS "
+			 "Acct-Session-Id %016llx, groups '%s'",
+			 s->serial, s->user, s->peer, d->w, (unsigned long long)s->sid, s->groups);
+	else
+		log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user,
+			 s->peer, d->w);
 	wchan_send(d->w, r);
 }
 

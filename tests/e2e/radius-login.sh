@@ -41,7 +41,8 @@ lab_wait_client c1 20 || td_fail "alice did not connect"
 [ "$(lab_client_state c1 ip4)" = 198.18.100.77 ] || td_fail "alice: IPv4 not the Framed-IP-Address"
 [ "$(lab_client_state c1 ip6)" = fd00:100::4d ] || td_fail "alice: IPv6 not the Framed-IPv6-Address"
 lab_cli c1 ip route show 198.18.9.0/24 | grep -q tun-c1 || td_fail "alice: no route for the Framed-Route"
-td_log_wait "user 'alice' logged in .*RADIUS groups 'staff,admins'" 5 || td_fail "Class did not become the groups"
+td_log_wait "user 'alice' logged in .*RADIUS Acct-Session-Id [0-9a-f]{16}, groups 'staff,admins'" 5 ||
+	td_fail "Class did not become the groups"
 lab_ping_ok c1 198.18.1.2 || td_fail "alice: no traffic"
 sid=$(rad_sid_of alice)
 [[ $sid =~ ^[0-9a-f]{16}$ ]] || td_fail "alice: Access-Request Acct-Session-Id '$sid'"

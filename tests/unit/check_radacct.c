@@ -284,6 +284,31 @@ START_TEST(test_connect_resp)
 }
 END_TEST
 
+/* The session's routes reach a worker only well-formed and counted. */
+START_TEST(test_ipc_routes)
+{
+	struct ipc_msg m;
+	char why[160];
+
+	memset(&m, 0, sizeof(m));
+	m.type = IPC_CONNECT_RESP;
+	m.u.connect_resp.status = 200;
+	m.u.connect_resp.lease = 77;
+	strcpy(m.u.connect_resp.user, "alice");
+	m.u.connect_resp.n_routes = 1;
+	m.u.connect_resp.routes[0].addr.family = AF_INET;
+	m.u.connect_resp.routes[0].len = 24;
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 256, why, sizeof(why)), 0);
+	m.u.connect_resp.routes[0].addr.u.v4.s_addr = htonl(0xc6120901); /* host bits */
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 256, why, sizeof(why)),
+			 -EBADMSG);
+	m.u.connect_resp.routes[0].addr.u.v4.s_addr = 0;
+	m.u.connect_resp.n_routes = IPC_SESS_ROUTES_MAX + 1;
+	ck_assert_int_eq(ipc_check(&m, sizeof(m), IPC_FROM_MASTER, 256, why, sizeof(why)),
+			 -EBADMSG);
+}
+END_TEST
+
 /* Full: an Interim is refused; a Start or a Stop takes the oldest
  * Interim's place. */
 START_TEST(test_queue_bound)
@@ -324,6 +349,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_connect_resp);
 	tcase_add_test(tc, test_queue_bound);
+	tcase_add_test(tc, test_ipc_routes);
 	suite_add_tcase(s, tc);
 	return s;
 }
