@@ -97,7 +97,14 @@ static void dropped(const char *from, const char *why)
  * (401 for an unknown one); a stale Event-Timestamp is -1 (dropped). */
 static int vet_attrs(const uint8_t *pkt, size_t len, bool coa, time_t now)
 {
-	static const uint8_t known[] = {1, 4, 8, 18, 31, 32, 33, 44, 49, 55, 80, 95, 101, 168};
+	/* User-Name, NAS-IP-Address, NAS-Port, Framed-IP-Address,
+	 * Reply-Message, Called- and Calling-Station-Id, NAS-Identifier,
+	 * Proxy-State, Acct-Session-Id, Acct-Terminate-Cause, Event-Timestamp,
+	 * NAS-Port-Type, Message-Authenticator, NAS-Port-Id,
+	 * NAS-IPv6-Address, Error-Cause, Framed-IPv6-Address: they name the
+	 * session (those tunneld does not match on are only tolerated). */
+	static const uint8_t known[] = {1,  4,	5,  8,	18, 30, 31, 32,	 33,
+					44, 49, 55, 61, 80, 87, 95, 101, 168};
 	static const uint8_t changes[] = {25, 27, 28, 85};
 	size_t off = 0, vlen;
 	const uint8_t *v;
