@@ -172,6 +172,14 @@ void radsess_connected(struct session *s, time_t now)
 		r->next_interim = now + r->interim;
 }
 
+/* The Idle-Timeout in force, never below RADSESS_IDLE_MIN; 0 for none. */
+static uint32_t idle_of(const struct radius_sess *r)
+{
+	uint32_t idle = (r->g.have & RG_IDLE_TIMEOUT) ? r->g.idle_timeout : 0;
+
+	return idle && idle < RADSESS_IDLE_MIN ? RADSESS_IDLE_MIN : idle;
+}
+
 void radsess_connect_resp(const struct session *s, struct ipc_msg *m, time_t now)
 {
 	const struct radius_sess *r = s->rad;
@@ -180,7 +188,7 @@ void radsess_connect_resp(const struct session *s, struct ipc_msg *m, time_t now
 		return;
 	m->u.connect_resp.session_left =
 	    r->deadline ? (r->deadline > now ? (uint32_t)(r->deadline - now) : 1) : 0;
-	m->u.connect_resp.idle_timeout = (r->g.have & RG_IDLE_TIMEOUT) ? r->g.idle_timeout : 0;
+	m->u.connect_resp.idle_timeout = idle_of(r);
 	m->u.connect_resp.n_routes = r->g.n_routes;
 	memcpy(m->u.connect_resp.routes, r->g.routes,
 	       sizeof(r->g.routes[0]) * (r->g.n_routes <= IPC_SESS_ROUTES_MAX ? r->g.n_routes : 0));
@@ -209,7 +217,7 @@ const char *radsess_due(struct session *s, time_t now)
 		s->end_cause = SESS_END_SESSION_TIMEOUT;
 		return "Session-Timeout (RADIUS)";
 	}
-	idle = (r->g.have & RG_IDLE_TIMEOUT) ? r->g.idle_timeout : 0;
+	idle = idle_of(r);
 	if (idle && s->worker >= 0 && r->active_at && now - r->active_at >= (time_t)idle) {
 		s->end_cause = SESS_END_IDLE_TIMEOUT;
 		return "Idle-Timeout (RADIUS)";
@@ -256,5 +264,5 @@ void radsess_coa(struct session *s, const struct radius_grant *g, time_t now)
 	log_info("session %u (%016llx) of '%s': CoA applied: Session-Timeout %s, Idle-Timeout %u "
 		 "s, interim %u s, groups '%s'",
 		 s->serial, (unsigned long long)s->sid, s->user, r->deadline ? "set" : "none",
-		 (r->g.have & RG_IDLE_TIMEOUT) ? r->g.idle_timeout : 0, r->interim, s->groups);
+		 idle_of(r), r->interim, s->groups);
 }

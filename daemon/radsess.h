@@ -50,6 +50,11 @@ int radsess_grant(struct session *s, const struct hash_done *d, const struct poo
 void radsess_connected(struct session *s, time_t now);
 /* What the CONNECT answer tells the worker for s: routes, timeouts. */
 void radsess_connect_resp(const struct session *s, struct ipc_msg *r, time_t now);
+/* The shortest Idle-Timeout applied (s): the workers report a tunnel's
+ * traffic every 10 s (worker/tunnel.c), so a shorter one would end
+ * sessions that are busy. */
+#define RADSESS_IDLE_MIN 15
+
 /* Counters came for s: traffic from the client resets its idle clock. */
 void radsess_traffic(struct session *s, const struct sess_counters *c, time_t now);
 /* Once a second for each session: an Interim-Update when one is due;

@@ -208,6 +208,38 @@ START_TEST(test_timeouts)
 }
 END_TEST
 
+/* An Idle-Timeout shorter than the workers' 10 s between traffic reports
+ * is raised to RADSESS_IDLE_MIN, so a busy session is never taken for an
+ * idle one; the client is told the raised value. */
+START_TEST(test_idle_min)
+{
+	struct radius_grant g = {.have = RG_IDLE_TIMEOUT, .idle_timeout = 5};
+	struct sess_counters c = {.rx_pkts = 1};
+	struct ipc_ref ref = {1, 1};
+	struct ipc_msg m = {0};
+	struct session *s;
+	time_t t0;
+	int rc;
+
+	s = login("erin", &g, &rc);
+	t0 = s->created;
+	ck_assert_int_eq(sess_bind(&t, s, 0, ref), 0);
+	radsess_connected(s, t0);
+	radsess_connect_resp(s, &m, t0);
+	ck_assert_uint_eq(m.u.connect_resp.idle_timeout, RADSESS_IDLE_MIN);
+	radsess_traffic(s, &c, t0 + 10);
+	ck_assert_ptr_null(radsess_due(s, t0 + 19));
+	ck_assert_ptr_null(radsess_due(s, t0 + 10 + RADSESS_IDLE_MIN - 1));
+	ck_assert_str_eq(radsess_due(s, t0 + 10 + RADSESS_IDLE_MIN), "Idle-Timeout (RADIUS)");
+	/* A CoA's shorter one is raised too. */
+	g.idle_timeout = 1;
+	radsess_coa(s, &g, t0 + 30);
+	ck_assert_ptr_null(radsess_due(s, t0 + 30 + RADSESS_IDLE_MIN - 1));
+	ck_assert_str_eq(radsess_due(s, t0 + 30 + RADSESS_IDLE_MIN), "Idle-Timeout (RADIUS)");
+	sess_end(&t, s, "x");
+}
+END_TEST
+
 static void set4(struct radius_grant *g, const char *a)
 {
 	ck_assert_int_eq(inet_pton(AF_INET, a, &g->ip4), 1);
@@ -346,6 +378,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_exactly_once);
 	tcase_add_test(tc, test_no_tunnel_no_records);
 	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_idle_min);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_connect_resp);
 	tcase_add_test(tc, test_queue_bound);
