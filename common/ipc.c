@@ -151,6 +151,12 @@ static int check_connect_resp(struct chk *k, const struct ipc_msg *m, uint32_t p
 	if (st == 200 && pool_size != 0 && (lease <= POOL_SERVER_INDEX || lease >= pool_size))
 		return bad(k, "lease %u is outside %u..%u", lease, POOL_SERVER_INDEX + 1,
 			   pool_size - 1);
+	/* The session's routes become X-CSTP-Split-Include headers. */
+	if (m->u.connect_resp.n_routes > IPC_SESS_ROUTES_MAX)
+		return bad(k, "n_routes %u > %d", m->u.connect_resp.n_routes, IPC_SESS_ROUTES_MAX);
+	for (uint32_t i = 0; i < m->u.connect_resp.n_routes; i++)
+		if (!cfg_prefix_valid(&m->u.connect_resp.routes[i]))
+			return bad(k, "route %u is no valid prefix", i);
 	return 0;
 }
 

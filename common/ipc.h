@@ -13,10 +13,14 @@
 #include "common/ticket.h"
 #include "conf/config.h"
 
-#define IPC_USER_MAX   64
-#define IPC_PASS_MAX   256
-#define IPC_REASON_MAX 96
-#define IPC_GROUP_MAX  CFG_GROUP_NAME /* a session's group name, NUL included */
+#define IPC_USER_MAX	    64
+#define IPC_PASS_MAX	    256
+#define IPC_REASON_MAX	    96
+#define IPC_GROUP_MAX	    CFG_GROUP_NAME /* a session's group name, NUL included */
+#define IPC_USER_MAX	    64
+#define IPC_PASS_MAX	    256
+#define IPC_REASON_MAX	    96
+#define IPC_SESS_ROUTES_MAX 16 /* routes of one session (RADIUS Framed-Route) */
 
 enum ipc_type {
 	IPC_READY = 1,	  /* w->m: set-up done, serving */
@@ -83,6 +87,12 @@ struct ipc_msg {
 			char group[IPC_GROUP_MAX]; /* its policy (common/policy.h), "" none */
 			int64_t created;	   /* login: session.max-lifetime counts from it */
 			int64_t last_active;	   /* last data from the client (idle-timeout) */
+			/* The session's own (RADIUS): seconds it has left and its
+			 * idle limit (0: none), told to the client; routes added
+			 * to network.routes. */
+			uint32_t session_left, idle_timeout;
+			uint32_t n_routes;
+			struct cfg_prefix routes[IPC_SESS_ROUTES_MAX];
 		} connect_resp;
 		struct {
 			uint64_t sess_id;	  /* slot | serial << 32 */

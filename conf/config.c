@@ -50,7 +50,7 @@ const struct cfg_key cfg_keys[] = {
     {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RL | PA},
     {"tls.priorities", CT_STRING, OFF(tls_priorities), 0,
      "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA", 0, 0, 0, RL},
-    {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RQ | RL | PA},
+    {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RL | PA},
     {"network.tun", CT_IFNAME, OFF(tun_name), 0, "tunneld0", 0, 1, 15, 0},
     {"network.mtu", CT_UINT, OFF(mtu), 0, NULL, 1400, 576, 9000, 0},
     {"network.ipv4-pool", CT_PREFIX4, OFF(ipv4_pool), OFF(have_ipv4_pool), NULL, 0, 8, 30, 0},
@@ -112,6 +112,24 @@ const struct cfg_key cfg_keys[] = {
     {"session.drain-wait", CT_UINT, OFF(drain_wait), 0, NULL, 10, 0, 3600, RL},
     {"fleet.nodes", CT_UINT, OFF(fleet_nodes), 0, NULL, 1, 1, 256, 0},
     {"fleet.state-dir", CT_STRING, OFF(fleet_state_dir), 0, NULL, 0, 0, 0, RL | PA},
+    {"radius.auth-servers", CT_LISTEN, OFF(radius_auth), OFF(n_radius_auth), NULL, 0, 0,
+     CFG_MAX_RADIUS, 0},
+    {"radius.acct-servers", CT_LISTEN, OFF(radius_acct), OFF(n_radius_acct), NULL, 0, 0,
+     CFG_MAX_RADIUS, 0},
+    {"radius.secret-file", CT_STRING, OFF(radius_secret_file), 0, NULL, 0, 0, 0, PA},
+    {"radius.nas-identifier", CT_STRING, OFF(radius_nas_id), 0, "tunneld", 0, 0, 0, 0},
+    {"radius.dictionary", CT_STRING, OFF(radius_dictionary), 0, "/etc/radcli/dictionary", 0, 0, 0,
+     PA},
+    {"radius.timeout", CT_UINT, OFF(radius_timeout), 0, NULL, 3, 1, 60, 0},
+    {"radius.retries", CT_UINT, OFF(radius_retries), 0, NULL, 2, 0, 10, 0},
+    {"radius.processes", CT_UINT, OFF(radius_processes), 0, NULL, 4, 1, 64, 0},
+    {"radius.accounting", CT_BOOL, OFF(radius_accounting), 0, NULL, 1, 0, 1, 0},
+    {"radius.interim-interval", CT_UINT, OFF(radius_interim), 0, NULL, 0, 0, 86400, RL},
+    {"radius.min-interim-interval", CT_UINT, OFF(radius_min_interim), 0, NULL, 60, 1, 86400, RL},
+    {"radius.acct-queue", CT_UINT, OFF(radius_acct_queue), 0, NULL, 4096, 16, 1048576, 0},
+    {"radius.stop-wait", CT_UINT, OFF(radius_stop_wait), 0, NULL, 5, 0, 60, RL},
+    {"radius.coa-listen", CT_LISTEN, OFF(radius_coa), OFF(n_radius_coa), NULL, 0, 0, CFG_MAX_COA,
+     0},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -288,6 +306,33 @@ static int check_fleet(struct cfg_ctx *x, config_t *lc)
 	return 0;
 }
 
+/* Logins go through the password file or through RADIUS, one of them. */
+static int check_radius(struct load *ld, config_t *lc)
+{
+	struct cfg_ctx *x = &ld->x;
+	const struct cfg *c = x->cfg;
+
+	if (!c->password_file && !c->n_radius_auth)
+		return cfg_fail_line(x, enclosing_line(lc, "auth.password-file"),
+				     "missing required key auth.password-file (or "
+				     "radius.auth-servers, for logins through RADIUS)");
+	if (c->password_file && c->n_radius_auth)
+		return cfg_fail_line(x, enclosing_line(lc, "radius.auth-servers"),
+				     "radius.auth-servers: logins go through RADIUS or through "
+				     "auth.password-file, not both: remove one");
+	if (!c->n_radius_auth && (c->n_radius_acct || c->n_radius_coa || c->radius_secret_file))
+		return cfg_fail_line(x, enclosing_line(lc, "radius.auth-servers"),
+				     "radius: %s is set but radius.auth-servers is empty",
+				     c->n_radius_acct  ? "radius.acct-servers"
+				     : c->n_radius_coa ? "radius.coa-listen"
+						       : "radius.secret-file");
+	if (c->n_radius_auth && !c->radius_secret_file)
+		return cfg_fail_line(x, enclosing_line(lc, "radius.auth-servers"),
+				     "radius: set radius.secret-file, the file holding the secret "
+				     "shared with the RADIUS servers");
+	return 0;
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -314,7 +359,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	if (check_fleet(x, lc) < 0)
+	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0)
 		return -1;
 	return check_nat(x, lc);
 }

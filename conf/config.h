@@ -20,6 +20,8 @@
 #define CFG_MAX_PORTS	256 /* port ranges in one rules list */
 #define CFG_GROUP_NAME	64  /* a group's name, NUL included */
 #define CFG_MAX_ICPT	2   /* network.dns-intercept: one address per family */
+#define CFG_MAX_RADIUS	8   /* RADIUS servers per list (radcli's SERVER_MAX) */
+#define CFG_MAX_COA	4   /* radius.coa-listen addresses */
 #define CFG_ERR_LEN	512
 /* Buffer sizes for cfg_addr_str() and cfg_prefix_str(). */
 #define CFG_ADDR_STRLEN	  INET6_ADDRSTRLEN
@@ -168,6 +170,25 @@ struct cfg {
 	char *fleet_state_dir;	  /* fleet.state-dir: revocations, claims; NULL: the default */
 	struct cfg_listen listen_proxy[CFG_MAX_LISTEN]; /* listen-proxy: PROXY protocol first */
 	unsigned n_listen_proxy;
+	/* RADIUS (radius.*): logins, accounting, Disconnect/CoA; on when
+	 * radius.auth-servers is not empty (then without auth.password-file). */
+	struct cfg_listen radius_auth[CFG_MAX_RADIUS]; /* radius.auth-servers */
+	unsigned n_radius_auth;
+	struct cfg_listen radius_acct[CFG_MAX_RADIUS]; /* radius.acct-servers, empty: auth + 1 */
+	unsigned n_radius_acct;
+	char *radius_secret_file;    /* radius.secret-file: the shared secret, one line */
+	char *radius_nas_id;	     /* radius.nas-identifier */
+	char *radius_dictionary;     /* radius.dictionary: radcli's dictionary file */
+	unsigned radius_timeout;     /* radius.timeout, s per try */
+	unsigned radius_retries;     /* radius.retries: tries after the first, per server */
+	unsigned radius_processes;   /* radius.processes: Access-Requests in flight */
+	bool radius_accounting;	     /* radius.accounting: Start/Interim/Stop */
+	unsigned radius_interim;     /* radius.interim-interval, s, 0: only RADIUS's */
+	unsigned radius_min_interim; /* radius.min-interim-interval, s: the floor */
+	unsigned radius_acct_queue;  /* radius.acct-queue: records waiting */
+	unsigned radius_stop_wait;   /* radius.stop-wait, s: stopping waits for Stops */
+	struct cfg_listen radius_coa[CFG_MAX_COA]; /* radius.coa-listen, UDP */
+	unsigned n_radius_coa;
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with
@@ -238,5 +259,8 @@ bool cfg_prefix_valid(const struct cfg_prefix *p);
  * Return buf, or NULL if the family is unknown or buf is too small. */
 const char *cfg_addr_str(const struct cfg_addr *a, char *buf, size_t len);
 const char *cfg_prefix_str(const struct cfg_prefix *p, char *buf, size_t len);
+/* Whether a prefix is well formed (a known family, a length within it, no
+ * host bits): for prefixes that come from elsewhere than a config file. */
+bool cfg_prefix_valid(const struct cfg_prefix *p);
 
 #endif

@@ -22,6 +22,7 @@
 #include "daemon/ownermap.h"
 #include "daemon/policy.h"
 #include "daemon/resume.h"
+#include "daemon/radsess.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/udp.h"
@@ -40,7 +41,9 @@ int auth_load_users(const char *path)
 {
 	char err[CFG_ERR_LEN];
 
-	if (passwd_db_load(path, &users, err, sizeof(err)) < 0) {
+	/* Logins through RADIUS: no password file, an empty db. */
+	if (!path ? passwd_db_parse("", 0, "(none)", &users, err, sizeof(err)) < 0
+		  : passwd_db_load(path, &users, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -90,6 +93,8 @@ int auth_open(const struct cfg *c)
 		return -1;
 	}
 	mpolicy_carve(&sess, cfg);
+	sess.on_end = radsess_end; /* RADIUS accounting's Stop */
+	radsess_use(cfg, &sess.pool.g);
 	return 0;
 }
 
@@ -252,10 +257,10 @@ void auth_login(unsigned w, struct ipc_msg *m)
 static void grant(const struct hash_done *d, struct ipc_msg *r)
 {
 	struct session *s;
-	uint64_t stamp;
+	uint64_t stamp = 0;
 	unsigned held;
 
-	if (passwd_db_user(users, d->user, &stamp) != PW_OK) {
+	if (!d->grant && passwd_db_user(users, d->user, &stamp) != PW_OK) {
 		/* Checked against a db a reload replaced since (a reload runs
 		 * checks in progress again: this is a safety net). */
 		metrics_login(LOGIN_ERROR, true, d->usec);
@@ -273,13 +278,27 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 		       "elsewhere first");
 		return;
 	}
-	s = sess_create(&sess, d->user, d->peer);
+	/* With RADIUS the session takes the sid its Access-Request named
+	 * (Acct-Session-Id), and what the Access-Accept granted. */
+	s = d->grant ? sess_create_sid(&sess, d->user, d->peer, d->sid)
+		     : sess_create(&sess, d->user, d->peer);
+	if (s && d->grant && radsess_grant(s, d, &sess.pool) < 0) {
+		metrics_login(LOGIN_ERROR, true, d->usec);
+		sess_end(&sess, s, "RADIUS answer refused");
+		refuse(d->w, r, "The login could not be completed: ask your administrator");
+		return;
+	}
 	if (s) { /* its group, and the group's pool for the lease sealed in */
-		mpolicy_assign(s, cfg, passwd_db_groups(users, d->user));
+		char groups[SESS_GROUPS_MAX];
+
+		snprintf(groups, sizeof(groups), "%s",
+			 d->grant ? s->groups : passwd_db_groups(users, d->user));
+		mpolicy_assign(s, cfg, groups);
 		mpolicy_lease_range(s, cfg, &sess.pool.g);
 	}
 	metrics_login(s ? LOGIN_OK : LOGIN_ERROR, true, d->usec);
-	if (!s || resume_seal(&sess, s, stamp, cfg->cookie_lifetime, r->u.auth_resp.cookie) < 0) {
+	if (!s || resume_seal(&sess, s, d->grant ? 0 : stamp, cfg->cookie_lifetime,
+			      r->u.auth_resp.cookie) < 0) {
 		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
 		if (s)
 			sess_end(&sess, s, "no cookie could be sealed");
@@ -289,8 +308,15 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 	}
 	r->u.auth_resp.result = PW_OK;
 	r->u.auth_resp.sess_id = sess_id(&sess, s);
-	log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial, s->user,
-		 s->peer, d->w, s->group[0] ? ", group '" : "", s->group, s->group[0] ? "'" : "");
+	if (s->rad)
+		log_info("session %u: user '%s' logged in from %s (worker %u), RADIUS "
+			 "Acct-Session-Id %016llx, groups '%s'%s%s%s",
+			 s->serial, s->user, s->peer, d->w, (unsigned long long)s->sid, s->groups,
+			 s->group[0] ? ", group '" : "", s->group, s->group[0] ? "'" : "");
+	else
+		log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial,
+			 s->user, s->peer, d->w, s->group[0] ? ", group '" : "", s->group,
+			 s->group[0] ? "'" : "");
 	wchan_send(d->w, r);
 }
 
@@ -317,9 +343,14 @@ void auth_login_done(const struct hash_done *d)
 	struct ban_policy pol = ban_policy();
 	char addr[BAN_ADDR_LEN];
 
-	if (d->result < 0) {
+	if (d->result < 0 || d->result == HASH_NO_ANSWER || d->result == HASH_ERROR) {
 		metrics_login(LOGIN_ERROR, false, 0);
-		log_err("login for user '%s' from %s: the hashing process died", d->user, d->peer);
+		log_err("login for user '%s' from %s: %s", d->user, d->peer,
+			d->result < 0 ? "the hashing process died"
+			: d->result == HASH_NO_ANSWER
+			    ? "no RADIUS server answered (radius.timeout, "
+			      "radius.retries)"
+			    : "the RADIUS answer was unusable");
 		if (!d->cancelled)
 			refuse(d->w, &r, "The login could not be checked: try again");
 		return;
@@ -435,8 +466,9 @@ static const char *revocation(const struct session *s)
 {
 	uint64_t stamp;
 
-	if (!s->have_stamp)
-		return NULL; /* not a user of the password file */
+	if (s->rad || !s->have_stamp)
+		return NULL; /* not a user of the password file: RADIUS said yes
+			      * (a Disconnect-Request says no) */
 	switch (passwd_db_user(users, s->user, &stamp)) {
 	case PW_OK:
 		return stamp == s->stamp ? NULL : "the user's password changed";
@@ -528,6 +560,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	if ((why = revocation(s)) != NULL) {
 		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
 			 m->u.connect_req.peer, why);
+		s->end_cause = SESS_END_ADMIN_RESET;
 		revoke(s, why);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
 		return;
@@ -555,6 +588,13 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	again = s->lease >= 0;
 	mpolicy_lease_range(s, cfg, &sess.pool.g);
 	rc = sess_bind(&sess, s, (int)w, m->ref);
+	if (rc == -EBUSY) {
+		log_err("session %u: user '%s' from %s refused: the address RADIUS gave is held by "
+			"another session",
+			s->serial, s->user, m->u.connect_req.peer);
+		connect_refuse(w, &r, 503, "Your address is in use");
+		return;
+	}
 	if (rc < 0) {
 		log_err("session %u: user '%s' from %s refused: address pool exhausted (%u leases "
 			"in use)",
@@ -573,6 +613,8 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	snprintf(r.u.connect_resp.group, sizeof(r.u.connect_resp.group), "%s", s->group);
 	r.u.connect_resp.created = s->created;
 	r.u.connect_resp.last_active = s->last_active;
+	radsess_connected(s, time(NULL));
+	radsess_connect_resp(s, &r, time(NULL));
 	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
 		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
 	wchan_send(w, &r);
@@ -604,6 +646,7 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 	sess_add_counters(s, &m->u.closed.ctr);
 	metrics_traffic(&m->u.closed.ctr);
 	mpolicy_active(s, m->u.closed.last_active, time(NULL));
+	radsess_traffic(s, &m->u.closed.ctr, time(NULL));
 	if (kicked) {
 		s->kicked_worker = -1; /* the replaced tunnel's last words */
 		return;
@@ -613,6 +656,8 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 		/* A goodbye (0xb0) ends the session on every node. */
 		if (!s->revoked)
 			fleet_revoke(s);
+		if (!s->end_cause)
+			s->end_cause = SESS_END_USER_REQUEST;
 		sess_end(&sess, s, s->revoked ? s->revoked : m->u.closed.reason);
 		return;
 	}
@@ -631,6 +676,7 @@ void auth_stats(unsigned w, struct ipc_msg *m)
 		sess_add_counters(s, &m->u.closed.ctr);
 		metrics_traffic(&m->u.closed.ctr);
 		mpolicy_active(s, m->u.closed.last_active, time(NULL));
+		radsess_traffic(s, &m->u.closed.ctr, time(NULL));
 	}
 }
 
@@ -692,8 +738,25 @@ void auth_worker_gone(unsigned w)
 int auth_disconnect(struct session *s)
 {
 	log_info("session %u: disconnect requested by the administrator", s->serial);
+	s->end_cause = SESS_END_ADMIN_RESET;
 	revoke(s, "disconnected by administrator");
 	return 0;
+}
+
+void auth_end(struct session *s, const char *why, uint8_t cause)
+{
+	s->end_cause = cause;
+	revoke(s, why);
+}
+
+void auth_end_all(const char *why, uint8_t cause)
+{
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used) {
+			if (!sess.s[i].end_cause)
+				sess.s[i].end_cause = cause;
+			sess_end(&sess, &sess.s[i], sess.s[i].revoked ? sess.s[i].revoked : why);
+		}
 }
 
 unsigned auth_revoke_changed(void)
@@ -706,6 +769,7 @@ unsigned auth_revoke_changed(void)
 		if (!s->used || s->revoked || !(why = revocation(s)))
 			continue;
 		log_info("session %u of user '%s' ends: %s", s->serial, s->user, why);
+		s->end_cause = SESS_END_ADMIN_RESET;
 		revoke(s, why); /* may free the slot, which the scan does not read again */
 		n++;
 	}
@@ -756,8 +820,17 @@ static void follow_fleet(void)
 
 void auth_tick(time_t now)
 {
+	const char *why;
+
 	if (fleet_tick(now))
 		follow_fleet();
+	for (uint32_t i = 0; i < sess.cap; i++)
+		if (sess.s[i].used && sess.s[i].rad && !sess.s[i].revoked &&
+		    (why = radsess_due(&sess.s[i], now)) != NULL) {
+			log_info("session %u of user '%s' ends: %s", sess.s[i].serial,
+				 sess.s[i].user, why);
+			revoke(&sess.s[i], why); /* may free the slot */
+		}
 	end_revoked_idle(); /* a backstop: auth_worker_gone does it at once */
 	end_expired_idle(now);
 	if (badck.quiet && now != badck.window)

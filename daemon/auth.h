@@ -82,6 +82,13 @@ void auth_worker_gone(unsigned w);
 int auth_disconnect(struct session *s);
 /* After a reload committed the config: the groups' pools carve anew. */
 void auth_reconfigure(void);
+/* End s for why (a RADIUS Disconnect-Request, a timeout): as
+ * auth_disconnect, with cause (enum sess_end_cause) for accounting.  May
+ * free the slot of s. */
+void auth_end(struct session *s, const char *why, uint8_t cause);
+/* Stopping: every session ends now (accounting sends their Stops), cause
+ * for those that had none. */
+void auth_end_all(const char *why, uint8_t cause);
 /* Once a second: sessions past reconnect-timeout end, old bans go. */
 void auth_tick(time_t now);
 

@@ -18,6 +18,8 @@ enum ev_kind {
 	EV_CONTROL,    /* the tunnelctl socket (control.c) */
 	EV_HASHER,     /* a hashing process's socket (hashpool.c) */
 	EV_HTTP,       /* the monitoring endpoint (httpd.c): 0 its socket, else a client */
+	EV_ACCT,       /* the accounting process's socket (acct.c) */
+	EV_COA,	       /* a Disconnect/CoA socket (coa.c) */
 };
 
 /* epoll_ctl(op) of fd for events, tagged kind and idx.  0 or -errno. */

@@ -9,6 +9,7 @@
 #include "daemon/hasher.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <seccomp.h>
 
 #include "common/passwd.h"
+#include "daemon/radclient.h"
 
 #ifdef TUNNELD_SANITIZERS
 #include <sanitizer/common_interface_defs.h>
@@ -56,6 +58,37 @@ static const struct {
 #endif
 };
 
+/* More for a RADIUS client (radclient.c: radcli, glibc's getaddrinfo),
+ * in a prison that holds only etc/services (radius.c): each row allows
+ * its syscall when its argument rule holds; rule ERRNO refuses it with
+ * EACCES instead of killing. */
+enum rad_rule { R_ANY, R_INET, R_INET6, R_ERRNO_UNIX, R_RDONLY };
+static const struct {
+	const char *name;
+	enum rad_rule rule;
+	const char *why;
+} radius_allowed[] = {
+    {"socket", R_INET, "radcli: a UDP socket per request (IPv4 server)"},
+    {"socket", R_INET6, "radcli: a UDP socket per request (IPv6 server)"},
+    {"socket", R_ERRNO_UNIX, "glibc syslog, where radcli logs: refused, no /dev/log here"},
+    {"bind", R_ANY, "radcli: binds its socket to the source address"},
+    {"connect", R_ANY, "radcli: finds its source address (a connected UDP socket)"},
+    {"getsockname", R_ANY, "radcli: reads that source address"},
+    {"poll", R_ANY, "radcli: waits radius.timeout for the answer"},
+    {"ppoll", R_ANY, "radcli: the same, where glibc uses ppoll"},
+    {"close", R_ANY, "radcli: closes its socket after each request"},
+    {"openat", R_RDONLY, "getaddrinfo: etc/services of the prison, read-only"},
+    {"read", R_ANY, "getaddrinfo: reads etc/services"},
+    {"fstat", R_ANY, "glibc stdio: the file's size"},
+    {"newfstatat", R_ANY, "glibc stdio and nsswitch: file status"},
+    {"lseek", R_ANY, "glibc stdio"},
+    {"fcntl", R_ANY, "glibc stdio and sockets: descriptor flags"},
+    {"getrandom", R_ANY, "radcli (GnuTLS): the Request Authenticator"},
+    {"clock_gettime", R_ANY, "radcli: timeouts, Event-Timestamp"},
+    {"gettimeofday", R_ANY, "radcli: timeouts, without the vDSO"},
+    {"time", R_ANY, "time(), without the vDSO"},
+};
+
 #ifdef SECCOMP_TRAP
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
@@ -75,7 +108,28 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 }
 #endif
 
-static int load_seccomp(void)
+static int add_radius_row(scmp_filter_ctx ctx, int nr, enum rad_rule rule)
+{
+	switch (rule) {
+	case R_INET:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
+	case R_INET6:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
+	case R_ERRNO_UNIX:
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+	case R_RDONLY:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY));
+	case R_ANY:
+		break;
+	}
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+}
+
+static int load_seccomp(bool radius)
 {
 	uint32_t deny = SCMP_ACT_KILL_PROCESS;
 	scmp_filter_ctx ctx;
@@ -97,15 +151,21 @@ static int load_seccomp(void)
 		if (nr != __NR_SCMP_ERROR) /* else: not on this architecture */
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
+	for (size_t i = 0;
+	     radius && i < sizeof(radius_allowed) / sizeof(radius_allowed[0]) && r == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(radius_allowed[i].name);
+		if (nr != __NR_SCMP_ERROR)
+			r = add_radius_row(ctx, nr, radius_allowed[i].rule);
+	}
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return r;
 }
 
-/* As a worker (worker/sandbox.c), in OpenSSH's order.  0, or the step
- * that failed. */
-static const char *confine(const struct hasher_id *id)
+/* As a worker (worker/sandbox.c), in OpenSSH's order.  NULL, or the
+ * step that failed. */
+const char *hasher_confine(const struct hasher_id *id, bool radius)
 {
 #ifdef TUNNELD_SANITIZERS
 	/* Sanitizer builds: the report file is opened and the memory map
@@ -126,19 +186,40 @@ static const char *confine(const struct hasher_id *id)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return "PR_SET_NO_NEW_PRIVS";
-	if (load_seccomp() < 0)
+	if (load_seccomp(radius) < 0)
 		return "loading the seccomp filter";
 	return NULL;
 }
 
-void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id)
+/* One RADIUS login (radclient.c): the answer's result and attributes. */
+static void radius_check(struct rc_conf *rh, const struct hash_req *rq, struct hash_resp *rs)
+{
+	struct radius_login in = {rq->user, rq->pass, rq->peer, rq->sid, rq->nas_port};
+
+	switch (radclient_auth(rh, &in, &rs->grant)) {
+	case RADCLIENT_ACCEPT:
+		rs->result = PW_OK;
+		break;
+	case RADCLIENT_REJECT:
+		rs->result = PW_BAD_PASSWORD;
+		break;
+	case RADCLIENT_NO_ANSWER:
+		rs->result = HASH_NO_ANSWER;
+		break;
+	default:
+		rs->result = HASH_ERROR;
+		break;
+	}
+}
+
+void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id, struct rc_conf *rh)
 {
 	struct hash_req rq;
 	struct hash_resp rs;
 	const char *failed;
 	ssize_t n;
 
-	failed = confine(id);
+	failed = hasher_confine(id, rh != NULL);
 	if (failed) {
 		/* stderr is the master's: the exit status alone would not say
 		 * which step it was. */
@@ -155,8 +236,13 @@ void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id)
 			_exit(2); /* the master sends nothing else */
 		rq.user[sizeof(rq.user) - 1] = '\0';
 		rq.pass[sizeof(rq.pass) - 1] = '\0';
+		rq.peer[sizeof(rq.peer) - 1] = '\0';
+		memset(&rs, 0, sizeof(rs));
 		rs.id = rq.id;
-		rs.result = (int32_t)passwd_db_check(db, rq.user, rq.pass);
+		if (rh)
+			radius_check(rh, &rq, &rs);
+		else
+			rs.result = (int32_t)passwd_db_check(db, rq.user, rq.pass);
 		explicit_bzero(&rq, sizeof(rq));
 		if (send(fd, &rs, sizeof(rs), MSG_NOSIGNAL) != (ssize_t)sizeof(rs))
 			_exit(errno == EPIPE ? 0 : 3);

@@ -22,11 +22,13 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <gnutls/crypto.h>
 
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/events.h"
 #include "daemon/fsutil.h"
+#include "daemon/sessions.h"
 
 struct job {
 	struct job *next;
@@ -35,6 +37,8 @@ struct job {
 	uint32_t id;
 	bool cancelled;
 	uint64_t submitted_us; /* CLOCK_MONOTONIC */
+	uint64_t sid;
+	uint32_t nas_port;
 	char user[IPC_USER_MAX];
 	char pass[IPC_PASS_MAX];
 	char peer[64];
@@ -60,6 +64,7 @@ static struct {
 	struct hasher *h;
 	unsigned rr; /* the worker whose check went out last */
 	uint32_t next_id;
+	uint32_t next_port; /* NAS-Port of the next check */
 	const struct passwd_db *db;
 	bool stopping;
 } P = {.ep = -1};
@@ -111,7 +116,7 @@ static uint64_t now_us(void)
 }
 
 /* The end of a check: the answer to env.done, the password wiped. */
-static void finish(struct job *j, int result)
+static void finish(struct job *j, int result, const struct radius_grant *g)
 {
 	struct hash_done d = {.w = j->w,
 			      .ref = j->ref,
@@ -119,6 +124,9 @@ static void finish(struct job *j, int result)
 			      .peer = j->peer,
 			      .result = result,
 			      .cancelled = j->cancelled,
+			      .sid = j->sid,
+			      .nas_port = j->nas_port,
+			      .grant = g,
 			      .usec = now_us() - j->submitted_us};
 
 	P.q[j->w].pending--;
@@ -147,7 +155,7 @@ static void mark_dead(struct hasher *h)
 	if (h->busy) {
 		struct job *j = h->busy;
 		h->busy = NULL;
-		finish(j, -1);
+		finish(j, -1, NULL);
 	}
 	h->quick_deaths = now - h->started < 5 ? h->quick_deaths + 1 : 0;
 	delay = h->quick_deaths ? 1u << (h->quick_deaths - 1) : 0;
@@ -164,6 +172,9 @@ static bool send_job(struct hasher *h, struct job *j)
 
 	memcpy(rq.user, j->user, sizeof(rq.user));
 	memcpy(rq.pass, j->pass, sizeof(rq.pass));
+	memcpy(rq.peer, j->peer, sizeof(rq.peer));
+	rq.sid = j->sid;
+	rq.nas_port = j->nas_port;
 	n = send(h->fd, &rq, sizeof(rq), MSG_DONTWAIT | MSG_NOSIGNAL);
 	explicit_bzero(&rq, sizeof(rq));
 	if (n != (ssize_t)sizeof(rq))
@@ -192,6 +203,7 @@ static void dispatch(void)
 /* In the child: only fd and 0-2 stay, nothing the master holds. */
 static void __attribute__((noreturn)) child(int fd)
 {
+	struct rc_conf *rh = NULL;
 	sigset_t none;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
@@ -212,7 +224,9 @@ static void __attribute__((noreturn)) child(int fd)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL); /* fails only on a bad argument */
 	(void)prctl(PR_SET_NAME, "tunneld-hash");
-	hasher_main(3, P.db, &P.env.id);
+	if (P.env.radius_open && !(rh = P.env.radius_open()))
+		_exit(1); /* the reason is logged: the master tried it at start */
+	hasher_main(3, P.db, &P.env.id, rh);
 }
 
 static int spawn(unsigned i)
@@ -264,6 +278,7 @@ int hashpool_setup(int ep, const struct hashpool_env *env)
 	for (unsigned i = 0; i < env->n; i++)
 		P.h[i].fd = -1;
 	P.rr = env->n_workers - 1; /* worker 0 first */
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, &P.next_port, sizeof(P.next_port));
 	return 0;
 }
 
@@ -333,6 +348,8 @@ int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
 	j->ref = m->ref;
 	j->id = ++P.next_id;
 	j->submitted_us = now_us();
+	j->sid = sess_make_sid(P.env.node_id);
+	j->nas_port = ++P.next_port;
 	memcpy(j->user, m->u.auth_req.user, sizeof(j->user));
 	memcpy(j->pass, m->u.auth_req.pass, sizeof(j->pass));
 	memcpy(j->peer, m->u.auth_req.peer, sizeof(j->peer));
@@ -391,10 +408,21 @@ unsigned hashpool_pending(unsigned w)
 	return w < P.env.n_workers ? P.q[w].pending : 0;
 }
 
+/* A result that exists, and with RADIUS well-formed attributes. */
+static bool answer_ok(const struct hash_resp *rs)
+{
+	if (P.env.radius_open)
+		return rs->result == PW_OK	      ? radattr_check(&rs->grant) == NULL
+		       : rs->result == HASH_ERROR     ? true
+		       : rs->result == HASH_NO_ANSWER ? true
+						      : rs->result == PW_BAD_PASSWORD;
+	return rs->result >= PW_OK && rs->result <= PW_WEAK_HASH;
+}
+
 void hashpool_on_event(unsigned i, uint32_t events)
 {
 	struct hasher *h;
-	struct hash_resp rs;
+	static struct hash_resp rs; /* large; the loop is single-threaded */
 	ssize_t n;
 
 	(void)events;
@@ -405,11 +433,10 @@ void hashpool_on_event(unsigned i, uint32_t events)
 		return;
 	/* A taken-over process could answer anything: only the answer to
 	 * the check it holds, with a result that exists, counts. */
-	if (n == (ssize_t)sizeof(rs) && h->busy && rs.id == h->busy->id && rs.result >= PW_OK &&
-	    rs.result <= PW_WEAK_HASH) {
+	if (n == (ssize_t)sizeof(rs) && h->busy && rs.id == h->busy->id && answer_ok(&rs)) {
 		struct job *j = h->busy;
 		h->busy = NULL;
-		finish(j, rs.result);
+		finish(j, rs.result, P.env.radius_open && rs.result == PW_OK ? &rs.grant : NULL);
 		dispatch();
 		return;
 	}

@@ -28,6 +28,11 @@ struct hashpool_env {
 	void (*forget)(void);
 	/* Each check's end, in the master (struct hash_done below). */
 	void (*done)(const struct hash_done *d);
+	/* RADIUS logins (radius.auth-servers): run in each new process
+	 * before it is confined, radcli for the servers; NULL: password
+	 * checks.  A process whose call fails exits. */
+	struct rc_conf *(*radius_open)(void);
+	unsigned node_id; /* session.node-id: the top byte of each sid */
 };
 
 /* A check that ended (env->done's argument). */
@@ -41,6 +46,13 @@ struct hash_done {
 	 * while it was being hashed: nobody waits for the answer. */
 	bool cancelled;
 	uint64_t usec; /* from hashpool_submit() to its end (waiting included) */
+	/* The session to be: its fleet-wide id (sessions.h) and NAS-Port,
+	 * already in the Access-Request with RADIUS. */
+	uint64_t sid;
+	uint32_t nas_port;
+	/* RADIUS, PW_OK: the Access-Accept's attributes (checked with
+	 * radattr_check); NULL for a password check. */
+	const struct radius_grant *grant;
 };
 
 /* Queues for env->n_workers workers; processes join the epoll ep as

@@ -11,6 +11,7 @@
  *   control.c  tunnelctl
  *   monitor.c  /metrics and /healthz (httpd.c serves them, metrics.c counts)
  *   nat.c      the nftables table of network.nat
+ *   radius.c   RADIUS set-up; acct.c its accounting, coa.c Disconnect/CoA
  * Signal handlers do not exist: signals arrive through the signalfd and
  * the loop acts on them (signals[] below). */
 #include "config.h"
@@ -29,7 +30,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "common/log.h"
+#include "daemon/acct.h"
 #include "daemon/auth.h"
+#include "daemon/coa.h"
 #include "daemon/control.h"
 #include "daemon/cookies.h"
 #include "daemon/events.h"
@@ -42,6 +45,7 @@
 #include "daemon/monitor.h"
 #include "daemon/nat.h"
 #include "daemon/pidfile.h"
+#include "daemon/radius.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
@@ -239,6 +243,7 @@ static void reap_workers(const char *signame)
 
 	(void)signame;
 	hashpool_reap(); /* first: slots_reap reaps any child */
+	acct_reap();
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
 		metrics_worker_gone(w);
@@ -307,6 +312,7 @@ static void on_timer(void)
 	auth_tick(now);
 	hashpool_tick(now);
 	httpd_tick(now);
+	acct_tick(now);
 	keyproc_tick(now);
 	if (!M.stopping && !M.draining)
 		slots_respawn_due(now);
@@ -368,6 +374,9 @@ static void forget_in_worker(void)
 	httpd_forget();	   /* the monitoring endpoint's sockets */
 	auth_forget();	   /* the session table, cookies and password hashes */
 	hashpool_forget(); /* the passwords of queued checks */
+	radius_forget();   /* the RADIUS secret */
+	acct_forget();
+	coa_forget();
 }
 
 /* Run by hashpool.c in each new hashing process: it keeps the password
@@ -387,6 +396,8 @@ static void forget_in_hasher(void)
 	auth_forget_sessions(); /* the session table and cookies */
 	wchan_forget();		/* messages for workers: cookies */
 	slots_free();		/* TLS credentials (the key), TUN queues, listeners */
+	acct_forget();		/* (a RADIUS process keeps the secret) */
+	coa_forget();
 }
 
 static void request_reload(void)
@@ -483,7 +494,8 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0)
+	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0 ||
+	    radius_open(&M.cfg) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
@@ -555,6 +567,21 @@ static int open_control(void)
 	return 0;
 }
 
+/* RADIUS accounting: its process, forked with the hashing ones. */
+static int start_acct(const struct hasher_id *id)
+{
+	const struct acct_env ae = {
+	    .id = *id,
+	    .queue_max = M.cfg.radius_acct_queue,
+	    .forget = forget_in_hasher,
+	    .open = radius_client,
+	};
+
+	if (!radius_on() || !M.cfg.radius_accounting)
+		return 0;
+	return acct_setup(M.ep, &ae) < 0 ? -1 : 0;
+}
+
 /* The hashing processes, one per CPU, forked before the TUN device and
  * the listeners exist; each drops to the workers' user in their prison. */
 static int start_hashers(void)
@@ -565,17 +592,24 @@ static int start_hashers(void)
 	    .n_workers = M.n,
 	    .forget = forget_in_hasher,
 	    .done = auth_login_done,
+	    .node_id = M.cfg.node_id,
 	};
 	int r;
 
 	slots_identity(&he.id.uid, &he.id.gid, &he.id.chroot_dir);
+	if (radius_on()) { /* logins through RADIUS, from its own prison */
+		he.n = M.cfg.radius_processes;
+		he.radius_open = radius_client;
+		he.id.chroot_dir = radius_prison();
+	}
 	if (hashpool_setup(M.ep, &he) < 0)
 		return -1;
 	r = hashpool_start(auth_users());
 	if (r < 0)
 		return log_errno(r, "no hashing process could be started");
-	log_info("%u hashing processes for password checks", he.n);
-	return 0;
+	log_info("%u hashing processes for %s", he.n,
+		 radius_on() ? "RADIUS logins" : "password checks");
+	return start_acct(&he.id);
 }
 
 /* The slots, the control socket, then the workers.  A worker that cannot
@@ -600,7 +634,7 @@ static int start(void)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0 || monitor_open(M.ep, &M.cfg, M.n, M.started, &phase) < 0 ||
-	    nat_apply(&M.cfg) < 0)
+	    nat_apply(&M.cfg) < 0 || coa_open(M.ep, &M.cfg) < 0)
 		return -1;
 	warn_forwarding();
 	for (unsigned i = 0; i < M.n; i++)
@@ -638,6 +672,12 @@ static void dispatch(const struct epoll_event *ev)
 		break;
 	case EV_HTTP:
 		httpd_on_event(idx, ev->events);
+		break;
+	case EV_ACCT:
+		acct_on_event(ev->events);
+		break;
+	case EV_COA:
+		coa_on_event(idx);
 		break;
 	}
 }
@@ -682,6 +722,8 @@ static void shut_down(void)
 	hashpool_free();
 	monitor_close();
 	nat_stop();
+	acct_free();
+	coa_close();
 	close_fd(&M.ep);
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
@@ -691,6 +733,7 @@ static void shut_down(void)
 	wchan_free();
 	auth_close();
 	cookies_forget();
+	radius_close();
 	cfg_free(&M.cfg);
 }
 
@@ -701,6 +744,11 @@ int master_run(struct cfg *cfg, const struct master_opts *opts)
 	if (init(cfg, opts) == 0 && load_and_detach() == 0 && setup_events() == 0 && start() == 0) {
 		if (run_loop() == 0 && M.announced && !M.failed)
 			status = 0;
+		if (radius_on()) { /* every session ends: Stops, and time to send them */
+			auth_end_all("the server stopped",
+				     M.failed ? SESS_END_NAS_ERROR : SESS_END_ADMIN_REBOOT);
+			acct_flush(M.cfg.radius_stop_wait);
+		}
 		if (wchan_waited())
 			log_info("%lu control messages waited for room in a worker's socket",
 				 wchan_waited());

@@ -164,8 +164,19 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		log_err("reload failed, nothing changed: %s", err);
 		return -1;
 	}
+	/* The RADIUS keys need a restart: a reload that moves logins to or
+	 * from RADIUS would leave them with neither. */
+	if (!rs->cfg.n_radius_auth != !live->n_radius_auth) {
+		log_err("reload failed, nothing changed: %s: logins move %s RADIUS "
+			"(radius.auth-servers): restart tunneld for that",
+			path, live->n_radius_auth ? "away from" : "to");
+		cfg_free(&rs->cfg);
+		return -1;
+	}
 	if (selfcert_setup(&rs->cfg, err, sizeof(err)) < 0 ||
-	    passwd_db_load(rs->cfg.password_file, &rs->pw, err, sizeof(err)) < 0) {
+	    (rs->cfg.password_file
+		 ? passwd_db_load(rs->cfg.password_file, &rs->pw, err, sizeof(err))
+		 : passwd_db_parse("", 0, "(none)", &rs->pw, err, sizeof(err))) < 0) {
 		log_err("reload failed, nothing changed: %s", err);
 		goto fail;
 	}

@@ -31,6 +31,7 @@ void sess_slice(const struct cfg *cfg, uint32_t size, uint32_t *lo, uint32_t *hi
 	*lo = (uint32_t)(size * k / n);
 	*hi = (uint32_t)(size * (k + 1) / n);
 }
+#include <gnutls/crypto.h>
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 {
@@ -61,6 +62,9 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 
 void sess_table_free(struct sess_table *t)
 {
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->s[i].used)
+			free(t->s[i].rad);	   /* malloc'd by radsess.c; no accounting here */
 	secmem_free(t->s, sizeof(*t->s) * t->cap); /* wiped first */
 	cookie_table_free(&t->by_sid);
 	pool_free(&t->pool);
@@ -91,6 +95,15 @@ static struct session *slot_alloc(struct sess_table *t)
 	return NULL;
 }
 
+uint64_t sess_make_sid(unsigned node_id)
+{
+	uint64_t r = 0;
+
+	/* A nonce-grade random number: an id, not a secret. */
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
+	return (uint64_t)(node_id & 0xff) << 56 | (r & ((1ull << 56) - 1));
+}
+
 /* A slot for a new session indexed by sid; NULL when sid is taken or
  * memory is short. */
 static struct session *sess_new(struct sess_table *t, const char *user, const char *peer,
@@ -109,6 +122,7 @@ static struct session *sess_new(struct sess_table *t, const char *user, const ch
 	s->used = true;
 	s->sid = sid;
 	s->origin = (uint8_t)(sid >> 56);
+	s->want_lease = -1;
 	s->serial = t->next_serial++;
 	if (t->next_serial == 0)
 		t->next_serial = 1;
@@ -159,12 +173,19 @@ struct session *sess_by_sid(struct sess_table *t, uint64_t sid)
 
 int sess_lease(struct sess_table *t, struct session *s)
 {
-	int64_t idx = s->lease >= 0 ? s->lease
-		      : s->lease_hi ? pool_alloc_in(&t->pool, s->lease_lo, s->lease_hi)
-				    : pool_alloc(&t->pool);
+	int64_t idx = s->want_lease; /* RADIUS's Framed-IP-Address, or -1 */
 
-	if (idx < 0)
-		return (int)idx;
+	if (s->lease >= 0)
+		return 0;
+	if (idx >= 0) {
+		if (idx >= (int64_t)t->pool.g.size || pool_take(&t->pool, (uint32_t)idx) < 0)
+			return -EBUSY;
+	} else {
+		idx = s->lease_hi ? pool_alloc_in(&t->pool, s->lease_lo, s->lease_hi)
+				  : pool_alloc(&t->pool);
+		if (idx < 0)
+			return (int)idx;
+	}
 	s->lease = idx;
 	return 0;
 }
@@ -200,11 +221,10 @@ int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref
 	if (w < 0 || w >= CFG_MAX_WORKERS)
 		return -ERANGE;
 	if (s->lease < 0) {
-		int64_t idx = s->lease_hi ? pool_alloc_in(&t->pool, s->lease_lo, s->lease_hi)
-					  : pool_alloc(&t->pool);
-		if (idx < 0)
-			return (int)idx;
-		s->lease = idx;
+		int r = sess_lease(t, s);
+
+		if (r < 0)
+			return r;
 	}
 	if (s->connected_since)
 		s->reconnects++;
@@ -293,6 +313,8 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 
 	log_end(t, s, why, time(NULL));
 	metrics_session_ended();
+	if (t->on_end)
+		t->on_end(s, why);
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);
@@ -310,8 +332,11 @@ void sess_expire(struct sess_table *t, time_t now, unsigned timeout)
 
 	for (i = 0; i < t->cap; i++) {
 		struct session *s = &t->s[i];
-		if (s->used && s->worker < 0 && now - s->idle_since >= (time_t)timeout)
+		if (s->used && s->worker < 0 && now - s->idle_since >= (time_t)timeout) {
+			if (!s->end_cause)
+				s->end_cause = SESS_END_LOST_CARRIER;
 			sess_end(t, s, "reconnect timeout");
+		}
 	}
 }
 

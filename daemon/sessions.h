@@ -16,6 +16,20 @@
 #define SESS_GROUPS_MAX 256
 #define SESS_GROUP_MAX	64
 
+/* Why a session ended, as RADIUS accounting says it (RFC 2866
+ * Acct-Terminate-Cause); 0 until someone says. */
+enum sess_end_cause {
+	SESS_END_USER_REQUEST = 1,    /* the client said goodbye */
+	SESS_END_LOST_CARRIER = 2,    /* no reconnect within reconnect-timeout */
+	SESS_END_IDLE_TIMEOUT = 4,    /* Idle-Timeout */
+	SESS_END_SESSION_TIMEOUT = 5, /* Session-Timeout */
+	SESS_END_ADMIN_RESET = 6,     /* tunnelctl disconnect, Disconnect-Request, user changed */
+	SESS_END_ADMIN_REBOOT = 7,    /* the server stopped (SIGTERM, drain) */
+	SESS_END_NAS_ERROR = 9,	      /* the server stopped on an error */
+};
+
+struct radius_sess;
+
 struct session {
 	bool used;
 	uint32_t serial; /* shown in logs; with the slot it makes the id */
@@ -55,6 +69,11 @@ struct session {
 	time_t expires;
 	bool have_stamp; /* stamp is meaningful: the user came from the password file */
 	uint8_t origin;	 /* the node that made it; not us: re-created from its cookie */
+	/* RADIUS logins: what the server granted and the accounting state
+	 * (radsess.c), NULL otherwise; freed by the table's on_end. */
+	struct radius_sess *rad;
+	int64_t want_lease; /* the pool index the first CONNECT takes (RADIUS), -1: any */
+	uint8_t end_cause;  /* enum sess_end_cause, for accounting */
 };
 
 struct sess_table {
@@ -69,6 +88,9 @@ struct sess_table {
 	/* Called by sess_end for each session that ends (auth.c: its cookie
 	 * is refused here from then on); NULL for none. */
 	void (*ended)(const struct session *s);
+	/* Called by sess_end before the session is forgotten (accounting's
+	 * Stop); NULL for none. */
+	void (*on_end)(struct session *s, const char *why);
 };
 
 /* The index key of a sid (by_sid): its 8 bytes, the random low ones first,
@@ -87,6 +109,11 @@ static inline uint64_t sess_id(const struct sess_table *t, const struct session 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner);
 void sess_table_free(struct sess_table *t);
 
+/* A fresh fleet-wide session id: node_id in the top byte, 56 random bits
+ * (the hashing pool's, named in a RADIUS Access-Request before the
+ * session exists; sess_create_sid makes the session with it). */
+uint64_t sess_make_sid(unsigned node_id);
+
 /* New session for a logged-in user, with a fresh sid (node id << 56 and
  * 56 random bits), no lease yet; NULL on memory exhaustion. */
 struct session *sess_create(struct sess_table *t, const char *user, const char *peer);
@@ -96,8 +123,9 @@ struct session *sess_create_sid(struct sess_table *t, const char *user, const ch
 				uint64_t sid);
 struct session *sess_by_sid(struct sess_table *t, uint64_t sid);
 struct session *sess_by_id(struct sess_table *t, uint64_t id);
-/* A lease for a new session from this node's slice of the pools
- * (fleet.nodes): 0, or -ENOSPC. */
+/* A lease for a session that has none: want_lease (RADIUS) when set,
+ * else from its group's range or this node's slice of the pools
+ * (fleet.nodes).  0, -ENOSPC, or -EBUSY when want_lease is held. */
 int sess_lease(struct sess_table *t, struct session *s);
 /* The lease idx for s (a re-created session claims its address): 0,
  * -EBUSY when a session here holds it, -ERANGE when it is no lease. */
@@ -106,7 +134,9 @@ int sess_claim(struct sess_table *t, struct session *s, uint32_t idx);
 void sess_slice(const struct cfg *cfg, uint32_t size, uint32_t *lo, uint32_t *hi);
 
 /* Attach the session to a tunnel on worker w; leases an address when it
- * has none yet (the pool was exhausted at login).  0, -ENOSPC when the pool is exhausted, or
+ * has none yet (want_lease when it is set; the pool was exhausted at
+ * login otherwise).  0, -ENOSPC when the pool is exhausted, -EBUSY when
+ * want_lease is held by another session, or
  * -ERANGE when w is no slot owner[] can name (0..CFG_MAX_WORKERS - 1). */
 int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref);
 /* The tunnel ended; the session waits for a reconnect. */

@@ -650,6 +650,7 @@ static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
 	c->have4 = c->have6 = false;
 	c->bye = false;
 	c->dt = NULL;
+	c->granted = NULL;
 	c->listen = (uint8_t)k;
 	peer_text(ss, c->peer, sizeof(c->peer));
 	memcpy(c->addr, addr, sizeof(c->addr));

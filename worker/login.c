@@ -357,6 +357,7 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m)
 	c->grp = policy_group(W.policy, m->u.connect_resp.group);
 	c->created = (time_t)m->u.connect_resp.created;
 	c->last_active = (time_t)m->u.connect_resp.last_active;
+	c->granted = m; /* read by tunnel_enter, in this same call */
 	/* What follows the CONNECT is CSTP, no more requests. */
 	free(c->hp);
 	c->hp = NULL;

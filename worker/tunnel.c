@@ -28,10 +28,14 @@ static size_t put_routes(const struct conn *c, char *p, size_t cap)
 	const struct pol_group *grp = c->grp;
 	char a[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	size_t n = 0;
-	unsigned i;
+	/* The session's own routes (RADIUS) add to a split tunnel; a full
+	 * tunnel carries them anyway. */
+	unsigned i, own = grp->n_routes && c->granted ? c->granted->u.connect_resp.n_routes : 0;
 
-	for (i = 0; i < grp->n_routes && n < cap; i++) {
-		const struct cfg_prefix *r = &grp->routes[i];
+	for (i = 0; i < grp->n_routes + own && n < cap; i++) {
+		const struct cfg_prefix *r =
+		    i < grp->n_routes ? &grp->routes[i]
+				      : &c->granted->u.connect_resp.routes[i - grp->n_routes];
 		int w;
 		if (cisco_skip_route(c, r))
 			continue;
@@ -51,12 +55,18 @@ static size_t put_routes(const struct conn *c, char *p, size_t cap)
 	return n < cap ? n : cap;
 }
 
-/* session.idle-timeout and max-lifetime as Cisco's headers say them
- * (PROTOCOL.md 4.3): the idle time, the lifetime and what is left of it
- * (a reconnect gets less), "none" when not set.  Length, or -1. */
+/* The session's lifetimes as Cisco's headers say them (PROTOCOL.md 4.3):
+ * the idle time, the lifetime and what is left of it (a reconnect gets
+ * less), "none" when not set.  session.idle-timeout and max-lifetime, or
+ * the session's own (RADIUS Idle-Timeout, Session-Timeout) where they are
+ * set: the shorter lifetime is the one the master enforces first.
+ * Length, or -1. */
 static int put_lifetimes(const struct conn *c, char *out, size_t cap)
 {
 	const struct cfg *cfg = W.cfg;
+	uint32_t own_left = c->granted ? c->granted->u.connect_resp.session_left : 0;
+	uint32_t own_idle = c->granted ? c->granted->u.connect_resp.idle_timeout : 0;
+	unsigned idle = own_idle ? own_idle : cfg->idle_timeout, total = cfg->max_lifetime;
 	long left = 0;
 	int w;
 
@@ -64,17 +74,19 @@ static int put_lifetimes(const struct conn *c, char *out, size_t cap)
 		left = (long)(c->created + (time_t)cfg->max_lifetime - time(NULL));
 		left = left > 1 ? left : 1;
 	}
-	if (cfg->idle_timeout)
-		w = snprintf(out, cap, "X-CSTP-Idle-Timeout: %u\r\n", cfg->idle_timeout);
+	if (own_left && (!left || (long)own_left < left))
+		left = (long)own_left, total = own_left;
+	if (idle)
+		w = snprintf(out, cap, "X-CSTP-Idle-Timeout: %u\r\n", idle);
 	else
 		w = snprintf(out, cap, "X-CSTP-Idle-Timeout: none\r\n");
 	if (w < 0 || (size_t)w >= cap)
 		return -1;
-	if (cfg->max_lifetime)
+	if (left)
 		w += snprintf(out + w, cap - (size_t)w,
 			      "X-CSTP-Session-Timeout: %u\r\n"
 			      "X-CSTP-Session-Timeout-Remaining: %ld\r\n",
-			      cfg->max_lifetime, left);
+			      total, left);
 	else
 		w += snprintf(out + w, cap - (size_t)w, "X-CSTP-Session-Timeout: none\r\n");
 	return (size_t)w >= cap ? -1 : w;
@@ -170,6 +182,7 @@ struct conn_step tunnel_enter(struct conn *c, const char *user)
 	c->pol = policy_get(W.policy); /* c->grp points into it */
 	tunio_map(c);
 	n = build_connected(c, resp, sizeof(resp));
+	c->granted = NULL; /* the master's message is gone after this call */
 	if (n < 0 || (r = tls_send(c, resp, (size_t)n)) < 0)
 		return step_close(r == -EPIPE ? TLS_SEND_FAILED : "cannot send CONNECT response");
 	log_info("session %u: user '%s' connected from %s", c->serial, user, c->peer);

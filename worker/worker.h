@@ -201,6 +201,10 @@ struct conn {
 	struct policy *pol;
 	const struct pol_group *grp; /* in pol (or W.policy until the tunnel takes it) */
 	time_t created, last_active;
+	/* The master's CONNECT answer, from login_connect_reply until
+	 * tunnel_enter has answered the client (the session's own routes
+	 * and timeouts); NULL otherwise. */
+	const struct ipc_msg *granted;
 };
 
 /* ctx.c: what every file of the worker shares.  Each file keeps the rest

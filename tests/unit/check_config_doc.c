@@ -303,6 +303,17 @@ START_TEST(test_key_table)
 	    "cisco.profile",
 	    "listen-proxy",
 	    "fleet.nodes",
+	    "radius.auth-servers",
+	    "radius.acct-servers",
+	    "radius.secret-file",
+	    "radius.nas-identifier",
+	    "radius.dictionary",
+	    "radius.timeout",
+	    "radius.retries",
+	    "radius.processes",
+	    "radius.accounting",
+	    "radius.acct-queue",
+	    "radius.coa-listen",
 	};
 	size_t n = cfg_key_count(), n_restart = 0;
 

@@ -7,6 +7,8 @@
 #                           TD_RECONNECT_TIMEOUT, TD_LOG_LEVEL, TD_LOG_FILE,
 #                           TD_EXTRA).  TD_LOG_FILE: log.destination, which
 #                           td_start then reads as TD_LOG.
+#                           TD_AUTH: the auth group's body, set (even empty,
+#                           for RADIUS logins) in place of the password file.
 #   TD_CTL                  the control socket (LAB_DIR/control.sock).
 #   td_start                start tunneld -f in the server ns, wait for "ready".
 #   td_stop                 SIGTERM, wait for a clean exit (status 0); fails
@@ -43,7 +45,7 @@ tls = {
   certificate = "$LAB_CERT";
   key = "$LAB_KEY";
 };
-auth = { password-file = "$LAB_DIR/passwd"; };
+auth = { ${TD_AUTH-password-file = \"$LAB_DIR/passwd\";} };
 network = {
   tun = "vpns0";
   mtu = 1400;
