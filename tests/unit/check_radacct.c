@@ -22,6 +22,7 @@
 	"listen = [\"0.0.0.0:443\"];\n"                                                            \
 	"network = { ipv4-pool = \"198.18.100.0/24\"; ipv6-pool = \"fd00:100::/64\"; };\n"         \
 	"session = { node-id = 7; };\n"                                                            \
+	"fleet = { nodes = 8; };\n"                                                                \
 	"radius = { auth-servers = [\"198.18.1.2:1812\"]; secret-file = \"s\";\n"                  \
 	"  min-interim-interval = 5; acct-queue = 16; };\n"
 
@@ -59,7 +60,8 @@ static struct session *login(const char *user, const struct radius_grant *g, int
 			      .sid = sess_make_sid(cfg.node_id),
 			      .nas_port = 42,
 			      .grant = g};
-	struct session *s = sess_create(&t, user, d.peer);
+	/* As auth.c does: the session takes the Access-Request's sid. */
+	struct session *s = sess_create_sid(&t, user, d.peer, d.sid);
 
 	ck_assert_ptr_nonnull(s);
 	*rc = radsess_grant(s, &d, &t.pool);
