@@ -153,7 +153,7 @@ static const struct {
     {IPC_DISCONNECT, IPC_FROM_MASTER},
     {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
     {IPC_DTLS, IPC_FROM_WORKER},
-    {IPC_WSTATS, IPC_FROM_WORKER},
+    {IPC_WSTATS, IPC_FROM_WORKER}, /* the worker's own figures */
     {IPC_DRAIN, IPC_FROM_MASTER},
     {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
