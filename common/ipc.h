@@ -15,6 +15,44 @@
 #define IPC_PASS_MAX   256
 #define IPC_REASON_MAX 96
 
+/* The login dialogue (daemon/dialog.c): a form the master has a worker
+ * show, and the answers the worker sends back.  Backends (password file,
+ * PAM, certificates) ask through it; only the worker writes XML. */
+#define IPC_INPUTS_MAX 4   /* inputs of one form, answers of one request */
+#define IPC_NAME_MAX   32  /* an input's name, a form's auth id */
+#define IPC_LABEL_MAX  96  /* an input's label */
+#define IPC_TEXT_MAX   512 /* a form's message, a banner */
+#define IPC_GROUPS_MAX 256 /* a user's groups, comma-separated */
+/* auth_resp.result: a form to show (the dialogue goes on), neither a
+ * cookie nor a refusal. */
+#define IPC_AUTH_FORM 16
+
+enum ipc_input_type { IPC_INPUT_TEXT = 1, IPC_INPUT_PASSWORD = 2 };
+
+struct ipc_input {
+	uint32_t type;		   /* enum ipc_input_type */
+	char name[IPC_NAME_MAX];   /* [A-Za-z0-9_-], not empty */
+	char label[IPC_LABEL_MAX]; /* shown by the client */
+};
+
+/* What a form shows.  No inputs: the dialogue ended (error says why) and
+ * the connection closes after it. */
+struct ipc_form {
+	uint32_t n; /* inputs used */
+	struct ipc_input in[IPC_INPUTS_MAX];
+	char auth_id[IPC_NAME_MAX]; /* <auth id=...> */
+	char message[IPC_TEXT_MAX]; /* <message>, may hold LF */
+	char error[IPC_REASON_MAX]; /* <error>, one line */
+	char banner[IPC_TEXT_MAX];  /* <banner>: pre-login-banner, first form */
+	uint32_t cert_request;	    /* <client-cert-request/>: present a certificate */
+};
+
+/* One answer of the client's. */
+struct ipc_answer {
+	char name[IPC_NAME_MAX];
+	char value[IPC_PASS_MAX]; /* wiped by both sides after use */
+};
+
 enum ipc_type {
 	IPC_READY = 1,	  /* w->m: set-up done, serving */
 	IPC_AUTH_REQ,	  /* w->m: check user/password */
@@ -30,6 +68,10 @@ enum ipc_type {
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
 };
+
+/* auth_req.flags */
+#define IPC_AUTH_START	   0x1u /* no answers: the client asks for the first form */
+#define IPC_AUTH_CERT_FAIL 0x2u /* the client has no certificate (<client-cert-fail/>) */
 
 /* Names one connection of one worker; gen guards against slot reuse. */
 struct ipc_ref {
@@ -63,6 +105,16 @@ struct ipc_msg {
 			char user[IPC_USER_MAX];
 			char pass[IPC_PASS_MAX]; /* wiped by both sides after use */
 			char peer[64];
+			/* The dialogue (daemon/dialog.c): IPC_AUTH_* flags, the
+			 * other answers of the form, the group chosen, and the
+			 * user of a client certificate the worker verified
+			 * against auth.ca ("" for none) with its groups. */
+			uint32_t flags;
+			uint32_t n_ans;
+			struct ipc_answer ans[IPC_INPUTS_MAX];
+			char group[IPC_USER_MAX];
+			char cert_user[IPC_USER_MAX];
+			char cert_groups[IPC_GROUPS_MAX];
 		} auth_req;
 		struct {
 			int32_t result;	  /* enum passwd_result */
@@ -70,6 +122,9 @@ struct ipc_msg {
 			char cookie[COOKIE_TEXT_LEN + 1];
 			char reason[IPC_REASON_MAX]; /* refused for a reason the user
 							should see (ban, limit) */
+			/* result IPC_AUTH_FORM, or a failure that asks again:
+			 * the form to show. */
+			struct ipc_form form;
 		} auth_resp;
 		struct {
 			uint8_t cookie[COOKIE_BYTES];
@@ -81,6 +136,7 @@ struct ipc_msg {
 			uint32_t lease;	  /* pool index */
 			char user[IPC_USER_MAX];
 			char reason[IPC_REASON_MAX];
+			char banner[IPC_TEXT_MAX]; /* X-CSTP-Banner, one line; "" for none */
 		} connect_resp;
 		struct {
 			uint64_t sess_id;	  /* slot | serial << 32 */

@@ -91,6 +91,16 @@ const struct cfg_key cfg_keys[] = {
     {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
     {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, PA},
+    {"auth.max-tries", CT_UINT, OFF(auth_max_tries), 0, NULL, 3, 1, 100, RL},
+    {"auth.failure-message", CT_STRING, OFF(auth_failure_message), 0, "Login failed.", 0, 0, 0, RL},
+    {"pre-login-banner", CT_STRING, OFF(pre_login_banner), 0, NULL, 0, 0, 0, RL},
+    {"banner", CT_STRING, OFF(banner), 0, NULL, 0, 0, 0, RL},
+    {"auth.pam-service", CT_STRING, OFF(pam_service), 0, NULL, 0, 0, 0, RL},
+    {"auth.ca", CT_STRING, OFF(auth_ca), 0, NULL, 0, 0, 0, RL | PA},
+    {"auth.crl", CT_STRING, OFF(auth_crl), 0, NULL, 0, 0, 0, RL | PA},
+    {"auth.cert-mode", CT_STRING, OFF(auth_certificate), 0, "optional", 0, 0, 0, RL},
+    {"auth.cert-user-field", CT_STRING, OFF(auth_cert_user_field), 0, "CN", 0, 0, 0, RL},
+    {"auth.cert-group-field", CT_STRING, OFF(auth_cert_group_field), 0, NULL, 0, 0, 0, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -210,6 +220,64 @@ static bool is_log_word(const char *v)
 	return !strcmp(v, "auto") || !strcmp(v, "stderr") || !strcmp(v, "syslog");
 }
 
+/* The line of key path (its own, else its group's). */
+static unsigned key_line(config_t *lc, const char *path)
+{
+	const config_setting_t *s = config_lookup(lc, path);
+
+	return s ? (unsigned)config_setting_source_line(s) : enclosing_line(lc, path);
+}
+
+/* Text the login shows: at most max - 1 bytes, no control character but
+ * LF where lf_ok (it goes into XML, or an HTTP header where not). */
+static int check_text(struct cfg_ctx *x, config_t *lc, const char *path, const char *v, size_t max,
+		      bool lf_ok)
+{
+	if (!v)
+		return 0;
+	if (strlen(v) >= max)
+		return cfg_fail_line(x, key_line(lc, path), "%s: longer than %zu bytes", path,
+				     max - 1);
+	for (const char *p = v; *p; p++)
+		if (((unsigned char)*p < 0x20 && !(lf_ok && *p == '\n')) || *p == 0x7f)
+			return cfg_fail_line(
+			    x, key_line(lc, path), "%s: control character at offset %zu%s", path,
+			    (size_t)(p - v), lf_ok ? " (only \\n may be used)" : "");
+	return 0;
+}
+
+/* The dialogue's texts and the certificate settings. */
+static int check_login(struct cfg_ctx *x, config_t *lc)
+{
+	const struct cfg *c = x->cfg;
+	const char *m = c->auth_certificate;
+
+	if (check_text(x, lc, "auth.failure-message", c->auth_failure_message, 96, false) < 0 ||
+	    check_text(x, lc, "pre-login-banner", c->pre_login_banner, 512, true) < 0 ||
+	    check_text(x, lc, "banner", c->banner, 512, false) < 0 ||
+	    check_text(x, lc, "auth.pam-service", c->pam_service, 64, false) < 0)
+		return -1;
+	if (c->pam_service && strchr(c->pam_service, '/'))
+		return cfg_fail_line(x, key_line(lc, "auth.pam-service"),
+				     "auth.pam-service: a service name (a file in /etc/pam.d), "
+				     "not a path: \"%s\"",
+				     c->pam_service);
+	if (m && strcmp(m, "optional") && strcmp(m, "required") && strcmp(m, "password"))
+		return cfg_fail_line(x, key_line(lc, "auth.cert-mode"),
+				     "auth.cert-mode: expected \"optional\", \"required\" or "
+				     "\"password\", got \"%s\"",
+				     m);
+	if (m && strcmp(m, "optional") && !c->auth_ca)
+		return cfg_fail_line(x, key_line(lc, "auth.cert-mode"),
+				     "auth.cert-mode = \"%s\" needs auth.ca (the CA that "
+				     "issues the clients' certificates)",
+				     m);
+	if (c->auth_crl && !c->auth_ca)
+		return cfg_fail_line(x, key_line(lc, "auth.crl"),
+				     "auth.crl needs auth.ca: a CRL lists certificates of a CA");
+	return 0;
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -234,7 +302,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	return 0;
+	return check_login(x, lc);
 }
 
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen)

@@ -100,6 +100,19 @@ struct cfg {
 	unsigned rekey_time;	/* session.rekey-time, s: TLS 1.3 key update period */
 	unsigned node_id;	/* session.node-id: this node's number in a fleet */
 	char *cisco_profile;	/* cisco.profile: AnyConnect XML profile file, NULL: none */
+
+	/* The login dialogue and its backends (issue 20, issue 14's PAM and
+	 * client certificates). */
+	unsigned auth_max_tries;     /* auth.max-tries: wrong answers per connection */
+	char *auth_failure_message;  /* auth.failure-message: the <error> of a wrong answer */
+	char *pre_login_banner;	     /* pre-login-banner: shown with the first form; NULL: none */
+	char *banner;		     /* banner: X-CSTP-Banner after login; NULL: none */
+	char *pam_service;	     /* auth.pam-service: PAM checks passwords; NULL: the file */
+	char *auth_ca;		     /* auth.ca: client certificates' CA (PEM); NULL: none asked */
+	char *auth_crl;		     /* auth.crl: revoked client certificates (PEM); NULL: none */
+	char *auth_certificate;	     /* auth.cert-mode: "optional", "required", "password" */
+	char *auth_cert_user_field;  /* auth.cert-user-field: CN, UID, email, or an OID */
+	char *auth_cert_group_field; /* auth.cert-group-field: OU, or an OID; NULL: none */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

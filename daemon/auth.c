@@ -158,152 +158,70 @@ static void refuse(unsigned w, struct ipc_msg *r, const char *why)
 	wchan_send(w, r);
 }
 
-/* Before the password: a draining server or a banned address.  True when
- * the login was refused (and answered). */
-static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, const char *addr,
-			  time_t now)
+struct ban_policy auth_ban_policy(void)
 {
-	unsigned left;
-
-	if (draining) {
-		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-		log_info("login for user '%s' from %s refused: the server is stopping",
-			 m->u.auth_req.user, m->u.auth_req.peer);
-		r->u.auth_resp.result = -1;
-		wchan_send(w, r);
-		return true;
-	}
-	if ((left = ban_left(addr, now, w)) > 0) {
-		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-		log_warn("login for user '%s' from %s refused: address banned for %u more s",
-			 m->u.auth_req.user, m->u.auth_req.peer, left);
-		refuse(w, r, "Too many failed logins from your address: banned, try again later");
-		return true;
-	}
-	return false;
+	return ban_policy();
 }
 
-/* A login refused because the checks are full; a flood must not become a
- * flood of lines: one line a second with a count. */
-static void log_busy(unsigned w, int r)
+void auth_log_ban(const struct ban *b, const struct ban_policy *pol)
 {
-	static time_t logged;
-	static unsigned long n;
-	time_t now = time(NULL);
-
-	n++;
-	if (now == logged)
-		return;
-	logged = now;
-	if (r == -EBUSY)
-		log_warn("worker %u: %lu login(s) refused: limits.max-pending-logins (%u password "
-			 "checks waiting or running for one worker)",
-			 w, n, cfg->max_pending_logins);
-	else
-		log_err("worker %u: %lu login(s) refused: %s", w, n, strerror(-r));
-	n = 0;
+	log_ban(b, pol);
 }
 
-void auth_login(unsigned w, struct ipc_msg *m)
+bool auth_draining(void)
 {
-	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
-	char addr[BAN_ADDR_LEN];
-	int rc;
-
-	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
-	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
-	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
-	ban_addr_of_peer(m->u.auth_req.peer, cfg->ipv6_prefix, addr);
-	if (refused_early(w, m, &r, addr, time(NULL)))
-		return;
-	/* The hash runs in a hashing process; auth_login_done goes on. */
-	rc = hashpool_submit(w, m, cfg->max_pending_logins);
-	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	if (rc == 0)
-		return;
-	log_busy(w, rc);
-	refuse(w, &r, "Too many logins in progress: try again in a moment");
+	return draining;
 }
 
-/* A good password: a session, unless its user holds too many already. */
-static void grant(const struct hash_done *d, struct ipc_msg *r)
+/* A login that passed: a session, unless the server stops or its user
+ * holds too many already. */
+void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g)
 {
+	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = ref};
 	struct session *s;
-	uint64_t stamp;
+	uint64_t stamp = 0;
 	unsigned held;
 
-	if (passwd_db_user(users, d->user, &stamp) != PW_OK) {
+	if (draining) {
+		log_info("login for user '%s' from %s refused: the server is stopping", g->user,
+			 g->peer);
+		r.u.auth_resp.result = -1;
+		wchan_send(w, &r);
+		return;
+	}
+	if (g->backend == SESS_BK_PASSWD && passwd_db_user(users, g->user, &stamp) != PW_OK) {
 		/* Checked against a db a reload replaced since (a reload runs
 		 * checks in progress again: this is a safety net). */
-		refuse(d->w, r, "The login could not be checked: try again");
+		refuse(w, &r, "The login could not be checked: try again");
 		return;
 	}
 	if (cfg->max_sessions_per_user &&
-	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
+	    (held = user_sessions(g->user)) >= cfg->max_sessions_per_user) {
 		log_warn("login for user '%s' from %s refused: %u sessions held "
 			 "(limits.max-sessions-per-user = %u)",
-			 d->user, d->peer, held, cfg->max_sessions_per_user);
-		refuse(d->w, r,
+			 g->user, g->peer, held, cfg->max_sessions_per_user);
+		refuse(w, &r,
 		       "Too many sessions for this user (limits.max-sessions-per-user); log out "
 		       "elsewhere first");
 		return;
 	}
-	s = sess_create(&sess, d->user, d->peer);
+	s = sess_create(&sess, g->user, g->peer);
 	if (!s) {
-		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
-		r->u.auth_resp.result = -1;
-		wchan_send(d->w, r);
+		log_err("login for user '%s' from %s: cannot create a session", g->user, g->peer);
+		r.u.auth_resp.result = -1;
+		wchan_send(w, &r);
 		return;
 	}
 	s->stamp = stamp;
-	r->u.auth_resp.result = PW_OK;
-	r->u.auth_resp.sess_id = sess_id(&sess, s);
-	cookie_encode(s->cookie, r->u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
-		 d->w);
-	wchan_send(d->w, r);
-}
-
-void auth_login_done(const struct hash_done *d)
-{
-	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = d->ref};
-	struct ban_policy pol = ban_policy();
-	char addr[BAN_ADDR_LEN];
-
-	if (d->result < 0) {
-		log_err("login for user '%s' from %s: the hashing process died", d->user, d->peer);
-		if (!d->cancelled)
-			refuse(d->w, &r, "The login could not be checked: try again");
-		return;
-	}
-	if (d->result != PW_OK) {
-		/* Counted even when the client left meanwhile: closing the
-		 * connection early must not dodge a ban. */
-		ban_addr_of_peer(d->peer, cfg->ipv6_prefix, addr);
-		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
-			 passwd_result_str((enum passwd_result)d->result));
-		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
-		r.u.auth_resp.result = d->result;
-		if (!d->cancelled)
-			wchan_send(d->w, &r);
-		return;
-	}
-	if (d->cancelled) /* nobody to give the cookie to */
-		return;
-	if (draining) {
-		log_info("login for user '%s' from %s refused: the server is stopping", d->user,
-			 d->peer);
-		r.u.auth_resp.result = -1;
-		wchan_send(d->w, &r);
-		return;
-	}
-	grant(d, &r);
+	s->backend = (uint8_t)g->backend;
+	snprintf(s->groups, sizeof(s->groups), "%s", g->groups ? g->groups : "");
+	r.u.auth_resp.result = PW_OK;
+	r.u.auth_resp.sess_id = sess_id(&sess, s);
+	cookie_encode(s->cookie, r.u.auth_resp.cookie);
+	log_info("session %u: user '%s' logged in from %s (worker %u%s%s)", s->serial, s->user,
+		 s->peer, w, g->how ? ", " : "", g->how ? g->how : "");
+	wchan_send(w, &r);
 	explicit_bzero(&r, sizeof(r));
-}
-
-void auth_cancel(unsigned w, struct ipc_msg *m)
-{
-	hashpool_cancel(w, m->ref);
 }
 
 /* CONNECTs with a cookie that names no session: lines written and kept
@@ -375,6 +293,9 @@ static const char *revocation(const struct session *s)
 {
 	uint64_t stamp;
 
+	/* PAM and certificates answer at login only. */
+	if (s->backend != SESS_BK_PASSWD)
+		return NULL;
 	switch (passwd_db_user(users, s->user, &stamp)) {
 	case PW_OK:
 		return stamp == s->stamp ? NULL : "the user's password changed";
@@ -474,6 +395,8 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	r.u.connect_resp.sess_id = sess_id(&sess, s);
 	r.u.connect_resp.lease = (uint32_t)s->lease;
 	snprintf(r.u.connect_resp.user, sizeof(r.u.connect_resp.user), "%s", s->user);
+	snprintf(r.u.connect_resp.banner, sizeof(r.u.connect_resp.banner), "%s",
+		 cfg->banner ? cfg->banner : "");
 	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
 		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
 	wchan_send(w, &r);

@@ -19,6 +19,7 @@
 #include <seccomp.h>
 
 #include "common/passwd.h"
+#include "daemon/backend.h"
 
 #ifdef TUNNELD_SANITIZERS
 #include <sanitizer/common_interface_defs.h>
@@ -131,14 +132,64 @@ static const char *confine(const struct hasher_id *id)
 	return NULL;
 }
 
+const char *bk_answer(const struct bk_request *rq, const char *name)
+{
+	for (uint32_t i = 0; i < rq->n_ans; i++)
+		if (!name || !strcmp(rq->ans[i].name, name))
+			return rq->ans[i].value;
+	return NULL;
+}
+
+/* One request to the backend, its answer into rs.  An abort is answered
+ * too (BK_FAIL, nobody reads it), so the master's count of answers owed
+ * stays simple. */
+static void serve(const struct backend *be, struct hash_req *rq, struct hash_resp *rs)
+{
+	static struct bk_result r;
+	struct bk_request b = {rq->op,	 rq->conv,
+			       rq->user, rq->pass,
+			       rq->peer, rq->n_ans < IPC_INPUTS_MAX ? rq->n_ans : IPC_INPUTS_MAX,
+			       rq->ans,	 rq->now};
+
+	memset(&r, 0, sizeof(r));
+	rq->user[sizeof(rq->user) - 1] = '\0';
+	rq->pass[sizeof(rq->pass) - 1] = '\0';
+	rq->peer[sizeof(rq->peer) - 1] = '\0';
+	for (uint32_t i = 0; i < b.n_ans; i++) {
+		rq->ans[i].name[sizeof(rq->ans[i].name) - 1] = '\0';
+		rq->ans[i].value[sizeof(rq->ans[i].value) - 1] = '\0';
+	}
+	if (rq->op == BK_OP_START)
+		be->start(&b, &r);
+	else if (rq->op == BK_OP_ANSWER)
+		be->answer(&b, &r);
+	else
+		be->abort(rq->conv);
+	if (r.kind != BK_OK && r.kind != BK_ASK) {
+		r.kind = BK_FAIL;
+		if (r.result == PW_OK && rq->op != BK_OP_ABORT)
+			r.result = PW_BAD_PASSWORD;
+	}
+	rs->result = r.result;
+	rs->kind = r.kind;
+	rs->conv = r.conv;
+	rs->otp_step = r.otp_step;
+	rs->form = r.form;
+	memcpy(rs->groups, r.groups, sizeof(rs->groups));
+	explicit_bzero(&r, sizeof(r));
+}
+
 void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id)
 {
-	struct hash_req rq;
-	struct hash_resp rs;
+	static struct hash_req rq;
+	static struct hash_resp rs;
+	const struct backend *be;
 	const char *failed;
 	ssize_t n;
 
-	failed = confine(id);
+	/* PAM modules need the files and rights of root (hasher.h). */
+	be = id->pam_service ? bk_pam(id->pam_service) : bk_passwd(db, id->totp);
+	failed = id->pam_service ? NULL : confine(id);
 	if (failed) {
 		/* stderr is the master's: the exit status alone would not say
 		 * which step it was. */
@@ -153,10 +204,9 @@ void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id)
 			_exit(0); /* the master closed our socket: stop, or a reload */
 		if (n != (ssize_t)sizeof(rq))
 			_exit(2); /* the master sends nothing else */
-		rq.user[sizeof(rq.user) - 1] = '\0';
-		rq.pass[sizeof(rq.pass) - 1] = '\0';
+		memset(&rs, 0, sizeof(rs));
 		rs.id = rq.id;
-		rs.result = (int32_t)passwd_db_check(db, rq.user, rq.pass);
+		serve(be, &rq, &rs);
 		explicit_bzero(&rq, sizeof(rq));
 		if (send(fd, &rs, sizeof(rs), MSG_NOSIGNAL) != (ssize_t)sizeof(rs))
 			_exit(errno == EPIPE ? 0 : 3);

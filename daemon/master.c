@@ -34,6 +34,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/hashpool.h"
 #include "daemon/keyproc.h"
+#include "daemon/logins.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
 #include "daemon/sessions.h"
@@ -152,6 +153,7 @@ static void do_reload(void)
 		reload_commit_cfg(&rs, &M.cfg);
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
+		logins_swap_totp(&rs.totp);
 		revoked = auth_revoke_changed();
 		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
 		rs.tls.committed = true;
@@ -162,6 +164,7 @@ static void do_reload(void)
 		reload_discard(&rs); /* the old users and credentials */
 		/* New hashing processes with the new users; forked after the
 		 * discard, so they never see the reload's key bytes. */
+		hashpool_set_backend(M.cfg.pam_service, logins_totp());
 		hashpool_restart(auth_users());
 	}
 	sd_notify(0, "READY=1");
@@ -178,6 +181,7 @@ static void reap_workers(const char *signame)
 	hashpool_reap(); /* first: slots_reap reaps any child */
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
+		logins_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
 			M.failed = true;
 			begin_stop("tunnel device gone");
@@ -241,6 +245,7 @@ static void on_timer(void)
 	if (read(M.timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	auth_tick(now);
+	logins_tick(now);
 	hashpool_tick(now);
 	keyproc_tick(now);
 	if (!M.stopping && !M.draining)
@@ -301,6 +306,7 @@ static void forget_in_worker(void)
 	daemon_forget();
 	auth_forget();	   /* the session table, cookies and password hashes */
 	hashpool_forget(); /* the passwords of queued checks */
+	logins_forget();   /* the TOTP secrets, the logins in progress */
 }
 
 /* Run by hashpool.c in each new hashing process: it keeps the password
@@ -392,7 +398,7 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0)
+	if (auth_load_users(M.cfg.password_file) < 0 || logins_load_totp(M.cfg.password_file) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
@@ -405,6 +411,7 @@ static int load_and_detach(void)
 	else if ((!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
 		 start_keys(&tls) == 0)
 		r = auth_open(&M.cfg);
+	logins_open(&M.cfg);
 	reload_tls_free(&tls);
 	return r;
 }
@@ -476,10 +483,13 @@ static int start_hashers(void)
 	slots_identity(&he.id.uid, &he.id.gid, &he.id.chroot_dir);
 	if (hashpool_setup(M.ep, &he) < 0)
 		return -1;
+	hashpool_set_backend(M.cfg.pam_service, logins_totp());
 	r = hashpool_start(auth_users());
 	if (r < 0)
 		return log_errno(r, "no hashing process could be started");
-	log_info("%u hashing processes for password checks", he.n);
+	log_info("%u hashing processes for password checks%s%s", he.n,
+		 M.cfg.pam_service ? ", PAM service " : "",
+		 M.cfg.pam_service ? M.cfg.pam_service : "");
 	return 0;
 }
 
@@ -584,6 +594,7 @@ static void shut_down(void)
 	keyproc_stop();
 	wchan_free();
 	auth_close();
+	logins_close();
 	cfg_free(&M.cfg);
 }
 

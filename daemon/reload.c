@@ -17,6 +17,7 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/passwd.h"
+#include "common/totp.h"
 #include "daemon/fsutil.h"
 #include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
@@ -129,6 +130,19 @@ void reload_tls_free(struct reload_tls *t)
 	t->key_fd = -1;
 }
 
+/* The password file's TOTP secrets (common/totp.h), beside it. */
+static int load_totp(struct reload_set *rs)
+{
+	char tp[4096], err[CFG_ERR_LEN];
+
+	if (totp_path(rs->cfg.password_file, tp, sizeof(tp)) < 0 ||
+	    totp_db_load(tp, &rs->totp, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int reload_load(struct reload_set *rs, const struct cfg *live, const char *path, bool daemon)
 {
 	char err[CFG_ERR_LEN];
@@ -146,6 +160,8 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 	}
 	if (passwd_db_warning(rs->pw))
 		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
+	if (load_totp(rs) < 0)
+		goto fail;
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
 	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0)
@@ -240,6 +256,7 @@ void reload_discard(struct reload_set *rs)
 {
 	cfg_free(&rs->cfg);
 	passwd_db_free(rs->pw);
+	totp_db_free(rs->totp);
 	reload_tls_free(&rs->tls);
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;

@@ -17,6 +17,7 @@
 #include "conf/config.h"
 
 struct passwd_db;
+struct totp_db;
 
 /* The TLS material of a start or a reload.  The private key is never
  * read here: its file is opened and passed to the key process. */
@@ -33,6 +34,7 @@ struct reload_tls {
 struct reload_set {
 	struct cfg cfg;
 	struct passwd_db *pw;
+	struct totp_db *totp; /* the password file's TOTP secrets (common/totp.h) */
 	struct reload_tls tls;
 };
 

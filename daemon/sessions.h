@@ -11,11 +11,20 @@
 #include "common/ipc.h"
 #include "common/pool.h"
 
+#define SESS_GROUPS_MAX 256
+#define SESS_GROUP_MAX	64
+
+/* Who checked a session's login: only the password file's are checked
+ * again at every CONNECT and reload (auth.c). */
+enum sess_backend { SESS_BK_PASSWD = 0, SESS_BK_PAM, SESS_BK_CERT };
+
 struct session {
 	bool used;
 	uint32_t serial; /* shown in logs; with the slot it makes the id */
 	uint8_t cookie[COOKIE_BYTES];
 	char user[IPC_USER_MAX];
+	char groups[SESS_GROUPS_MAX]; /* the user's groups, comma-separated, from the backend */
+	char group[SESS_GROUP_MAX];   /* the session's group, "" for none */
 	char peer[64];
 	int64_t lease; /* pool index, -1 before the first CONNECT */
 	int worker;    /* slot of the worker holding the tunnel, -1 if none */
@@ -38,6 +47,7 @@ struct session {
 	bool dtls_hs_steered;	   /* a new handshake's peer is steered too */
 	struct ipc_peer dtls_hs_peer;
 	char dtls_cipher[32]; /* its suite, while up */
+	uint8_t backend;      /* enum sess_backend */
 };
 
 struct sess_table {

@@ -89,6 +89,8 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 		inet_ntop(cfg->dns[i].family, &cfg->dns[i].u, a, sizeof(a));
 		PUT("X-CSTP-DNS: %s\r\n", a);
 	}
+	if (login_banner()[0])
+		PUT("X-CSTP-Banner: %s\r\n", login_banner());
 	n += put_routes(c, out + n, cap - n);
 	w = cisco_connect_headers(c, out + n, cap - n);
 	if (w < 0)

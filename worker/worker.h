@@ -174,6 +174,7 @@ struct conn {
 	bool pending;	  /* on the pending list: not yet a tunnel */
 	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
+	bool dlg_open; /* a login dialogue waits at the master for our answers */
 	char *hbuf;
 	uint32_t hlen, hcap;	/* hcap: as allocated (limits may change on reload) */
 	struct http_parser *hp; /* how far the request in hbuf was parsed */
@@ -392,6 +393,10 @@ struct conn_step login_auth_enter(struct conn *c, const char *why);
 void login_auth_leave(struct conn *c, enum conn_state next, const char *why);
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m);
 struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m);
+/* c closes: the master forgets a dialogue that waits for its answers. */
+void login_forget(struct conn *c);
+/* The banner of the CONNECT just granted (X-CSTP-Banner), "" for none. */
+const char *login_banner(void);
 
 /* tunnel.c: handlers of CS_TUNNEL. */
 struct conn_step tunnel_enter(struct conn *c, const char *user);

@@ -18,7 +18,9 @@
 #include "common/passwd.h"
 #include "daemon/auth.h"
 #include "daemon/bans.h"
+#include "daemon/backend.h"
 #include "daemon/hashpool.h"
+#include "daemon/logins.h"
 #include "daemon/sessions.h"
 #include "daemon/wchan.h"
 
@@ -63,16 +65,28 @@ static bool defer;
 
 static void end_job(struct job *j)
 {
-	struct hash_done d = {j->w, j->ref, j->user, j->peer, 0, j->cancelled};
+	struct hash_done d = {.w = j->w,
+			      .ref = j->ref,
+			      .user = j->user,
+			      .peer = j->peer,
+			      .cancelled = j->cancelled,
+			      .op = BK_OP_START,
+			      .proc = 0};
 
 	d.result = (int)passwd_db_check(auth_users(), j->user, j->pass);
 	auth_login_done(&d);
 }
 
-int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
+/* Only first checks (BK_OP_START) come from the password-file dialogue
+ * without TOTP secrets; an abort needs no answer. */
+int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max)
 {
-	struct job j = {.w = w, .ref = m->ref};
+	struct job j = {.w = w};
 
+	if (op->op == BK_OP_ABORT)
+		return 0;
+	ck_assert_uint_eq(op->op, BK_OP_START);
+	j.ref = m->ref;
 	if (n_jobs >= max)
 		return -EBUSY;
 	memcpy(j.user, m->u.auth_req.user, sizeof(j.user));
@@ -116,6 +130,7 @@ static void setup(void)
 
 	ck_assert_msg(cfg_load_string(CONF, "t.conf", &cfg, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(auth_open(&cfg), 0);
+	logins_open(&cfg);
 	ck_assert_int_eq(passwd_hash("right", "$6$", hash, sizeof(hash)), 0);
 	snprintf(users, sizeof(users), "alice:%s\nbob:%s\n", hash, hash);
 	ck_assert_msg(passwd_db_parse(users, strlen(users), "t.pw", &db, err, sizeof(err)) == 0,
@@ -131,6 +146,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	logins_close();
 	auth_close();
 	cfg_free(&cfg);
 }
