@@ -96,8 +96,10 @@ static void answer(const struct bk_request *rq, struct bk_result *rs)
 	int i = slot_of(rq->conv);
 	const char *code = bk_answer(rq, "secondary_password");
 
+	if (!code && rq->pass && rq->pass[0])
+		code = rq->pass; /* a client that renamed it (<password>) */
 	if (!code)
-		code = bk_answer(rq, NULL); /* renamed by the client (<password>) */
+		code = bk_answer(rq, NULL);
 	if (i < 0) {
 		fail(rs, PW_BAD_PASSWORD);
 		snprintf(rs->form.message, sizeof(rs->form.message), "the login expired");

@@ -132,14 +132,6 @@ static const char *confine(const struct hasher_id *id)
 	return NULL;
 }
 
-const char *bk_answer(const struct bk_request *rq, const char *name)
-{
-	for (uint32_t i = 0; i < rq->n_ans; i++)
-		if (!name || !strcmp(rq->ans[i].name, name))
-			return rq->ans[i].value;
-	return NULL;
-}
-
 /* One request to the backend, its answer into rs.  An abort is answered
  * too (BK_FAIL, nobody reads it), so the master's count of answers owed
  * stays simple. */

@@ -275,6 +275,8 @@ static void act(struct login *l, const struct dlg_out *o, struct ipc_msg *m, int
 		return;
 	case DLG_OUT_ANSWER:
 		op = (struct hash_op){BK_OP_ANSWER, l->conv, l->proc};
+		/* The job names the user for the log lines of its end. */
+		snprintf(m->u.auth_req.user, sizeof(m->u.auth_req.user), "%s", o->user);
 		if (l->proc < 0) {
 			send_form(l, -1,
 				  &(struct ipc_form){.auth_id = "failure", .error = CHECK_FAILED});
