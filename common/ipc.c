@@ -273,7 +273,12 @@ static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 			   (unsigned)IPC_TLS_MAX);
 	if (h.key_gen == 0)
 		return bad(k, "key generation 0");
-	body = (size_t)h.cert_len + h.prio_len;
+	if (h.ca_len > IPC_TLS_MAX || h.crl_len > IPC_TLS_MAX || (h.crl_len && !h.ca_len))
+		return bad(k, "CA and CRL lengths %u, %u", h.ca_len, h.crl_len);
+	if (str_ok(k, "user_field", h.user_field, sizeof(h.user_field)) < 0 ||
+	    str_ok(k, "group_field", h.group_field, sizeof(h.group_field)) < 0)
+		return -EBADMSG;
+	body = (size_t)h.cert_len + h.prio_len + h.ca_len + h.crl_len;
 	if (body != len - sizeof(h))
 		return bad(k, "parts add up to %zu bytes, the datagram carries %zu", body,
 			   len - sizeof(h));

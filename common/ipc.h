@@ -170,6 +170,12 @@ struct ipc_msg {
 struct ipc_tls {
 	uint32_t type; /* IPC_TLS */
 	uint32_t cert_len, key_gen, prio_len;
+	/* Client certificates: the CA and CRL (PEM, after the priorities;
+	 * 0: none) and the fields that name the user and the groups
+	 * (auth.cert-user-field, auth.cert-group-field; "" for none). */
+	uint32_t ca_len, crl_len;
+	char user_field[IPC_NAME_MAX];
+	char group_field[IPC_NAME_MAX];
 };
 #define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
 
@@ -187,7 +193,8 @@ enum ipc_dir {
  * worker's; nothing beyond them is read.
  * Accepts it only if the type is known and may arrive from that direction,
  * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
- * header plus cert_len + prio_len exactly, key_gen not 0), every text field is
+ * header plus cert_len + prio_len + ca_len + crl_len exactly, key_gen not
+ * 0, the field names terminated), every text field is
  * NUL-terminated inside its array, and numbers are in range (statuses,
  * counts, address families, prefix lengths, log levels, timeouts).
  * pool_size (struct pool_geom.size) bounds connect_resp.lease of a 200

@@ -246,6 +246,22 @@ static int check_text(struct cfg_ctx *x, config_t *lc, const char *path, const c
 	return 0;
 }
 
+/* A certificate field: a name we know or a dotted OID (NULL: none). */
+static bool cert_field_ok(const char *f)
+{
+	static const char *const names[] = {"CN", "UID", "email", "OU", "O"};
+	size_t n;
+
+	if (!f)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(f, names[i]))
+			return true;
+	n = strlen(f);
+	return n > 2 && n < 32 && strspn(f, "0123456789.") == n && f[0] != '.' && f[n - 1] != '.' &&
+	       !strstr(f, "..");
+}
+
 /* The dialogue's texts and the certificate settings. */
 static int check_login(struct cfg_ctx *x, config_t *lc)
 {
@@ -272,6 +288,15 @@ static int check_login(struct cfg_ctx *x, config_t *lc)
 				     "auth.cert-mode = \"%s\" needs auth.ca (the CA that "
 				     "issues the clients' certificates)",
 				     m);
+	if (!cert_field_ok(c->auth_cert_user_field) || !cert_field_ok(c->auth_cert_group_field))
+		return cfg_fail_line(
+		    x,
+		    key_line(lc, cert_field_ok(c->auth_cert_user_field) ? "auth.cert-group-field"
+									: "auth.cert-user-field"),
+		    "%s: expected \"CN\", \"UID\", \"email\", \"OU\", \"O\" or a "
+		    "dotted OID such as \"2.5.4.45\"",
+		    cert_field_ok(c->auth_cert_user_field) ? "auth.cert-group-field"
+							   : "auth.cert-user-field");
 	if (c->auth_crl && !c->auth_ca)
 		return cfg_fail_line(x, key_line(lc, "auth.crl"),
 				     "auth.crl needs auth.ca: a CRL lists certificates of a CA");

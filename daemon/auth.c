@@ -218,8 +218,9 @@ void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g)
 	r.u.auth_resp.result = PW_OK;
 	r.u.auth_resp.sess_id = sess_id(&sess, s);
 	cookie_encode(s->cookie, r.u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u%s%s)", s->serial, s->user,
-		 s->peer, w, g->how ? ", " : "", g->how ? g->how : "");
+	log_info("session %u: user '%s' logged in from %s (worker %u%s%s%s%s%s)", s->serial,
+		 s->user, s->peer, w, g->how ? ", " : "", g->how ? g->how : "",
+		 s->groups[0] ? ", groups '" : "", s->groups, s->groups[0] ? "'" : "");
 	wchan_send(w, &r);
 	explicit_bzero(&r, sizeof(r));
 }

@@ -76,7 +76,7 @@ static void opening(struct dlg *d, const struct dlg_policy *p, const struct ipc_
 	if (!d->cert_user[0]) {
 		/* Cisco's way: <client-cert-request/>; a client that has
 		 * none says so (<client-cert-fail/>) and gets the error. */
-		end(d, out, "Certificate Validation Failure");
+		end(d, out, "A valid client certificate is required.");
 		out->form.cert_request = !(m->u.auth_req.flags & IPC_AUTH_CERT_FAIL);
 		return;
 	}

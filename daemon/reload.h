@@ -29,6 +29,10 @@ struct reload_tls {
 	bool committed; /* the key process uses gen */
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
+	/* auth.ca and auth.crl's bytes (PEM), NULL for none: in cred, and
+	 * for the workers. */
+	char *ca, *crl;
+	size_t calen, crllen;
 };
 
 struct reload_set {

@@ -20,6 +20,7 @@
 #include "common/dtls.h"
 #include "common/formenc.h"
 #include "common/log.h"
+#include "worker/cert.h"
 
 #define RESP_MAX 8192
 /* A form: inputs, a message and a banner, escaped (at most six bytes a
@@ -168,6 +169,7 @@ static struct conn_step ask_master(struct conn *c, const struct authxml *ax)
 	m.type = IPC_AUTH_REQ;
 	m.ref = (struct ipc_ref){conn_index(c), c->gen};
 	fill_request(&m, c, ax);
+	login_cert(c, &m);
 	r = chan_send(&m);
 	explicit_bzero(&m, sizeof(m));
 	if (r == -ENOBUFS)
@@ -231,6 +233,21 @@ void login_forget(struct conn *c)
 	if (c->dlg_open && c->state != CS_AUTH_WAIT)
 		chan_cancel_login(c);
 	c->dlg_open = false;
+}
+
+void login_cert(struct conn *c, struct ipc_msg *m)
+{
+	const struct tls_ctx *t = c->tctx;
+	const char *why = "";
+	int r;
+
+	if (!t || !t->client_ca)
+		return;
+	r = cert_identity(c->tls, t->user_field, t->group_field[0] ? t->group_field : NULL,
+			  m->u.auth_req.cert_user, sizeof(m->u.auth_req.cert_user),
+			  m->u.auth_req.cert_groups, sizeof(m->u.auth_req.cert_groups), &why);
+	if (r < 0)
+		log_info("client certificate from %s not taken: %s", c->peer, why);
 }
 
 const char *login_banner(void)
@@ -383,21 +400,23 @@ struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 	return st;
 }
 
-/* A refusal or a failure: the form again (with its error), or the end. */
+/* A refusal or a failure: the form again (with its error), or the end
+ * (no inputs; a refusal's reason, one the user should read such as a ban
+ * or a limit, as its error, which clients show). */
 static struct conn_step refused(struct conn *c, const struct ipc_msg *m)
 {
-	char reason[IPC_REASON_MAX];
+	struct ipc_form f = m->u.auth_resp.form;
 
-	if (m->u.auth_resp.form.n > 0)
-		return send_dialog(c, &m->u.auth_resp.form);
-	/* A refusal the user should read (a ban, a limit) comes back as the
-	 * error of a form without inputs, which clients show. */
-	memcpy(reason, m->u.auth_resp.reason, sizeof(reason));
-	reason[sizeof(reason) - 1] = '\0';
-	if (!reason[0])
-		memcpy(reason, m->u.auth_resp.form.error, sizeof(reason));
-	reason[sizeof(reason) - 1] = '\0';
-	return send_final(c, reason[0] ? reason : W.cfg->auth_failure_message);
+	if (f.n == 0) {
+		if (m->u.auth_resp.reason[0])
+			memcpy(f.error, m->u.auth_resp.reason, sizeof(f.error));
+		if (!f.error[0])
+			snprintf(f.error, sizeof(f.error), "%s", W.cfg->auth_failure_message);
+		if (!f.auth_id[0])
+			snprintf(f.auth_id, sizeof(f.auth_id), "failure");
+	}
+	f.error[sizeof(f.error) - 1] = '\0';
+	return send_dialog(c, &f);
 }
 
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m)
