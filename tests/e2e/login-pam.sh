@@ -90,4 +90,39 @@ rc=$(lab_client_exited c5 30) || td_fail "dave (wrong code) still runs"
 [ "$(lab_event_count c5 connect)" = 0 ] || td_fail "a tunnel with a wrong code"
 td_pass "PAM: wrong password and wrong code refused"
 
+# An account whose password expired (a test module, tests/e2e/lib/
+# pam_expire.c, built here): after the old password the new one is asked
+# twice, each in a form; the next login takes the new one, not the old.
+cc -shared -fPIC -o "$LAB_DIR/pam_tdexpire.so" "$(dirname "$0")/lib/pam_expire.c" -lpam ||
+	td_fail "cannot build the test PAM module"
+mkdir -m 700 "$LAB_DIR/expire"
+echo old-pass >"$LAB_DIR/expire/eve"
+touch "$LAB_DIR/expire/eve.expired"
+cat >"$PAMFILE" <<PAM
+# tunneld tests/e2e/login-pam.sh (removed when the test ends)
+auth     required $LAB_DIR/pam_tdexpire.so dir=$LAB_DIR/expire
+account  required $LAB_DIR/pam_tdexpire.so dir=$LAB_DIR/expire
+password required $LAB_DIR/pam_tdexpire.so dir=$LAB_DIR/expire
+PAM
+kill -HUP "$TD_PID"
+td_log_wait "reloaded .*tunneld\.conf" 10 || td_fail "no reload"
+lab_client_signal c1 INT
+lab_client_exited c1 10 >/dev/null || td_fail "alice's client did not exit"
+lab_start_client c1 eve old-pass --form-entry "challenge:answer=new-pass" --dump-http-traffic
+lab_wait_client c1 30 || td_fail "eve (expired password): no tunnel"
+grep -q 'Your password has expired: choose a new one.' "$LAB_DIR/c1.oc.log" ||
+	td_fail "the client was not told the password expired"
+grep -q 'label="New password:' "$LAB_DIR/c1.oc.log" || td_fail "no form for the new password"
+grep -q 'label="Retype new password:' "$LAB_DIR/c1.oc.log" || td_fail "no form to retype it"
+[ "$(cat "$LAB_DIR/expire/eve")" = new-pass ] || td_fail "the new password was not stored"
+[ ! -e "$LAB_DIR/expire/eve.expired" ] || td_fail "the account is still expired"
+lab_client_signal c1 INT
+lab_client_exited c1 10 >/dev/null || td_fail "eve's client did not exit"
+lab_start_client c4 eve old-pass
+rc=$(lab_client_exited c4 30) || td_fail "eve with the old password still runs"
+[ "$rc" != 0 ] || td_fail "the old password still works"
+lab_start_client c1 eve new-pass
+lab_wait_client c1 30 || td_fail "eve with the new password: no tunnel"
+td_pass "PAM password change on expiry: new password asked twice in forms, then the tunnel"
+
 td_stop || td_fail "unclean stop"
