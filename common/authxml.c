@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The stock client nests three levels deep; <opaque> echoes what the
@@ -621,6 +622,27 @@ static void w_elem(struct wbuf *w, const char *name, const char *text)
 	w_str(w, ">\n");
 }
 
+/* Group choice: <select name="group_list"> with an option per group of
+ * the comma-separated list (the stock client's --authgroup picks one). */
+static void w_groups(struct wbuf *w, const char *list, const char *sel)
+{
+	char name[IPC_USER_MAX];
+
+	w_str(w, "<select name=\"group_list\" label=\"GROUP:\">\n");
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		w_str(w, "<option value=\"");
+		w_escaped(w, name);
+		w_str(w, !strcmp(name, sel) ? "\" selected=\"true\">" : "\">");
+		w_escaped(w, name);
+		w_str(w, "</option>\n");
+		p += n + (p[n] == ',');
+	}
+	w_str(w, "</select>\n");
+}
+
 int authxml_write_dialog(char *out, size_t cap, const struct ipc_form *f)
 {
 	struct wbuf w = {out, cap, 0, false};
@@ -638,6 +660,8 @@ int authxml_write_dialog(char *out, size_t cap, const struct ipc_form *f)
 	w_elem(&w, "error", f->error);
 	if (f->n > 0) {
 		w_str(&w, "<form method=\"post\" action=\"/auth\">\n");
+		if (f->group_list[0])
+			w_groups(&w, f->group_list, f->group_sel);
 		for (uint32_t i = 0; i < f->n && i < IPC_INPUTS_MAX; i++)
 			w_input(&w, &f->in[i]);
 		w_str(&w, "</form>");

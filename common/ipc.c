@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/grouplist.h"
 #include "common/passwd.h"
 #include "common/pool.h"
 
@@ -152,6 +153,13 @@ static int check_form(struct chk *k, const struct ipc_form *f)
 	    xml_text_ok(k, "form banner", f->banner, sizeof(f->banner)) < 0 ||
 	    text_ok(k, "form error", f->error, sizeof(f->error), true) < 0)
 		return -EBADMSG;
+	if (str_ok(k, "form group_list", f->group_list, sizeof(f->group_list)) < 0 ||
+	    str_ok(k, "form group_sel", f->group_sel, sizeof(f->group_sel)) < 0)
+		return -EBADMSG;
+	if (f->group_list[0] && !grouplist_ok(f->group_list, sizeof(f->group_list)))
+		return bad(k, "form group_list is not a list of group names");
+	if (f->group_sel[0] && !grouplist_has(f->group_list, f->group_sel))
+		return bad(k, "form group_sel is not one of group_list");
 	return 0;
 }
 

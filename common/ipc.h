@@ -45,6 +45,10 @@ struct ipc_form {
 	char error[IPC_REASON_MAX]; /* <error>, one line */
 	char banner[IPC_TEXT_MAX];  /* <banner>: pre-login-banner, first form */
 	uint32_t cert_request;	    /* <client-cert-request/>: present a certificate */
+	/* Group choice: a group_list select with these choices, comma-separated
+	 * ("" for none; common/grouplist.h), the one selected ("" the first). */
+	char group_list[IPC_GROUPS_MAX];
+	char group_sel[IPC_USER_MAX];
 };
 
 /* One answer of the client's. */

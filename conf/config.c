@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grouplist.h"
+
 /* Where tunnelctl finds the master; tools/tunnelctl.c uses the same default.
  * RUNSTATEDIR comes from Makefile.am; the fallback keeps other builds (the
  * fuzzers) compiling. */
@@ -101,6 +103,8 @@ const struct cfg_key cfg_keys[] = {
     {"auth.cert-mode", CT_STRING, OFF(auth_certificate), 0, "optional", 0, 0, 0, RL},
     {"auth.cert-user-field", CT_STRING, OFF(auth_cert_user_field), 0, "CN", 0, 0, 0, RL},
     {"auth.cert-group-field", CT_STRING, OFF(auth_cert_group_field), 0, NULL, 0, 0, 0, RL},
+    {"auth.group-select", CT_BOOL, OFF(auth_group_select), 0, NULL, 0, 0, 1, RL},
+    {"auth.group-list", CT_STRING, OFF(auth_group_list), 0, NULL, 0, 0, 0, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -262,6 +266,25 @@ static bool cert_field_ok(const char *f)
 	       !strstr(f, "..");
 }
 
+/* Group choice: the list the first form offers. */
+static int check_group_select(struct cfg_ctx *x, config_t *lc)
+{
+	const struct cfg *c = x->cfg;
+
+	if (c->auth_group_list && !grouplist_ok(c->auth_group_list, GROUPLIST_LIST_MAX))
+		return cfg_fail_line(x, key_line(lc, "auth.group-list"),
+				     "auth.group-list: expected group names separated by commas "
+				     "(each once, 1..%d of A-Z a-z 0-9 _ . -; %d bytes in all), "
+				     "got \"%s\"",
+				     GROUPLIST_NAME_MAX - 1, GROUPLIST_LIST_MAX - 1,
+				     c->auth_group_list);
+	if (c->auth_group_select && !c->auth_group_list)
+		return cfg_fail_line(x, key_line(lc, "auth.group-select"),
+				     "auth.group-select needs auth.group-list (the groups the "
+				     "login form lists)");
+	return 0;
+}
+
 /* The dialogue's texts and the certificate settings. */
 static int check_login(struct cfg_ctx *x, config_t *lc)
 {
@@ -300,7 +323,7 @@ static int check_login(struct cfg_ctx *x, config_t *lc)
 	if (c->auth_crl && !c->auth_ca)
 		return cfg_fail_line(x, key_line(lc, "auth.crl"),
 				     "auth.crl needs auth.ca: a CRL lists certificates of a CA");
-	return 0;
+	return check_group_select(x, lc);
 }
 
 static int check_required(struct load *ld, config_t *lc)

@@ -113,6 +113,8 @@ struct cfg {
 	char *auth_certificate;	     /* auth.cert-mode: "optional", "required", "password" */
 	char *auth_cert_user_field;  /* auth.cert-user-field: CN, UID, email, or an OID */
 	char *auth_cert_group_field; /* auth.cert-group-field: OU, or an OID; NULL: none */
+	bool auth_group_select;	     /* auth.group-select: the first form lists groups */
+	char *auth_group_list;	     /* auth.group-list: those groups, "a,b"; NULL: none */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

@@ -215,12 +215,14 @@ void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g)
 	s->stamp = stamp;
 	s->backend = (uint8_t)g->backend;
 	snprintf(s->groups, sizeof(s->groups), "%s", g->groups ? g->groups : "");
+	snprintf(s->group, sizeof(s->group), "%s", g->group ? g->group : "");
 	r.u.auth_resp.result = PW_OK;
 	r.u.auth_resp.sess_id = sess_id(&sess, s);
 	cookie_encode(s->cookie, r.u.auth_resp.cookie);
-	log_info("session %u: user '%s' logged in from %s (worker %u%s%s%s%s%s)", s->serial,
+	log_info("session %u: user '%s' logged in from %s (worker %u%s%s%s%s%s%s%s%s)", s->serial,
 		 s->user, s->peer, w, g->how ? ", " : "", g->how ? g->how : "",
-		 s->groups[0] ? ", groups '" : "", s->groups, s->groups[0] ? "'" : "");
+		 s->groups[0] ? ", groups '" : "", s->groups, s->groups[0] ? "'" : "",
+		 s->group[0] ? ", group '" : "", s->group, s->group[0] ? "' chosen" : "");
 	wchan_send(w, &r);
 	explicit_bzero(&r, sizeof(r));
 }

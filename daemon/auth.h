@@ -70,6 +70,7 @@ struct auth_login {
 	const char *groups; /* comma-separated, NULL: none */
 	int backend;	    /* enum sess_backend */
 	const char *how;    /* for the log line ("certificate"), NULL: nothing */
+	const char *group;  /* chosen in the login form (auth.group-select), NULL: none */
 };
 /* A session and its cookie to worker w's connection ref, unless the
  * server stops or the user holds limits.max-sessions-per-user (a refusal

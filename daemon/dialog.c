@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/grouplist.h"
+
 void dlg_init(struct dlg *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -44,6 +46,11 @@ static void first_form(struct dlg *d, const struct dlg_policy *p, struct dlg_out
 		snprintf(f->error, sizeof(f->error), "%s", error);
 	if (d->forms == 0 && p->pre_login_banner)
 		snprintf(f->banner, sizeof(f->banner), "%s", p->pre_login_banner);
+	if (p->group_list && p->group_list[0]) {
+		snprintf(f->group_list, sizeof(f->group_list), "%s", p->group_list);
+		if (grouplist_has(p->group_list, d->group))
+			snprintf(f->group_sel, sizeof(f->group_sel), "%s", d->group);
+	}
 	d->st = DLG_ASKED;
 	d->follow = false;
 	d->forms++;
@@ -55,6 +62,28 @@ static void end(struct dlg *d, struct dlg_out *out, const char *error)
 	out->form.n = 0;
 	snprintf(out->form.auth_id, sizeof(out->form.auth_id), "failure");
 	snprintf(out->form.error, sizeof(out->form.error), "%s", error);
+	d->st = DLG_DONE;
+}
+
+/* A GRANT for d->user, in the group chosen if any: the user must be one
+ * of the list's and in that group (groups: the user's), else the END. */
+static void grant(struct dlg *d, const struct dlg_policy *p, const char *groups,
+		  struct dlg_out *out)
+{
+	bool listed = p->group_list && p->group_list[0];
+
+	if (listed && d->group[0] &&
+	    (!grouplist_has(p->group_list, d->group) || !groups ||
+	     !grouplist_has(groups, d->group))) {
+		char why[IPC_REASON_MAX];
+
+		snprintf(why, sizeof(why), "You are not a member of group %.40s.", d->group);
+		end(d, out, why);
+		return;
+	}
+	out->kind = DLG_OUT_GRANT;
+	out->user = d->user;
+	out->group = listed && d->group[0] ? d->group : NULL;
 	d->st = DLG_DONE;
 }
 
@@ -81,11 +110,9 @@ static void opening(struct dlg *d, const struct dlg_policy *p, const struct ipc_
 		return;
 	}
 	if (p->cert == DLG_CERT_REQUIRED) {
-		out->kind = DLG_OUT_GRANT;
-		out->cert_only = true;
 		snprintf(d->user, sizeof(d->user), "%s", d->cert_user);
-		out->user = d->user;
-		d->st = DLG_DONE;
+		grant(d, p, m->u.auth_req.cert_groups, out);
+		out->cert_only = out->kind == DLG_OUT_GRANT;
 		return;
 	}
 	first_form(d, p, out, NULL);
@@ -102,6 +129,9 @@ static void request(struct dlg *d, const struct dlg_policy *p, const struct ipc_
 	/* The worker's word about the certificate, as verified on this
 	 * connection. */
 	snprintf(d->cert_user, sizeof(d->cert_user), "%s", m->u.auth_req.cert_user);
+	/* The group the client picked, with any request that names one. */
+	if (p->group_list && p->group_list[0] && m->u.auth_req.group[0])
+		snprintf(d->group, sizeof(d->group), "%s", m->u.auth_req.group);
 	if (!has_answers(m)) {
 		opening(d, p, m, out);
 		return;
@@ -165,9 +195,7 @@ void dlg_step(struct dlg *d, const struct dlg_policy *p, const struct dlg_in *in
 		first_form(d, p, out, p->failure_message);
 		return;
 	case DLG_IN_OK:
-		out->kind = DLG_OUT_GRANT;
-		out->user = d->user;
-		d->st = DLG_DONE;
+		grant(d, p, in->groups, out);
 		return;
 	default:
 		end(d, out, in->text ? in->text : "The login could not be checked: try again");

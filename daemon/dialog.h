@@ -14,7 +14,11 @@
  *    |                                     again, with the error            |
  *    +--> DONE <---- OK: GRANT; FAIL, no tries left: END; ERROR: END -------+
  *
- * Group choice and RADIUS challenges are one more ASK each. */
+ * Group choice: with a list (auth.group-select) the first form has a
+ * group_list select; a request naming a listed group records it (an init
+ * naming one gets the first form again, with it selected: the stock
+ * client's way); at GRANT the user must be in the group chosen, else END.
+ * RADIUS challenges are one more ASK. */
 #ifndef TUNNELD_DIALOG_H
 #define TUNNELD_DIALOG_H
 
@@ -33,6 +37,9 @@ struct dlg_policy {
 	const char *failure_message;  /* auth.failure-message */
 	const char *pre_login_banner; /* NULL: none */
 	enum dlg_cert cert;
+	/* Group choice (auth.group-select): the groups the first form lists,
+	 * comma-separated; NULL or "": no list. */
+	const char *group_list;
 };
 
 enum dlg_state { DLG_NEW, DLG_ASKED, DLG_CHECKING, DLG_DONE };
@@ -44,6 +51,7 @@ struct dlg {
 	bool follow;	/* the form out is the backend's: its answers go on (ANSWER) */
 	char user[IPC_USER_MAX];
 	char cert_user[IPC_USER_MAX]; /* from the verified certificate, "" for none */
+	char group[IPC_USER_MAX];     /* the group chosen from the list, "" for none */
 };
 
 enum dlg_in_kind {
@@ -59,6 +67,7 @@ struct dlg_in {
 	const struct ipc_msg *req;   /* REQUEST */
 	const struct ipc_form *form; /* ASK */
 	const char *text;	     /* ERROR: what the user is told */
+	const char *groups;	     /* OK: the user's groups, comma-separated (NULL: none) */
 };
 
 enum dlg_out_kind {
@@ -73,7 +82,8 @@ enum dlg_out_kind {
 struct dlg_out {
 	enum dlg_out_kind kind;
 	struct ipc_form form;
-	const char *user; /* into the dlg: valid while it is */
+	const char *user;  /* into the dlg: valid while it is */
+	const char *group; /* GRANT: the group chosen (into the dlg), NULL: none */
 	bool cert_only;
 	bool failed; /* END after a wrong answer (the last try) */
 };

@@ -172,8 +172,10 @@ static struct dlg_policy policy(void)
 {
 	const char *c = L.cfg->auth_certificate;
 	struct dlg_policy p = {L.cfg->auth_max_tries, L.cfg->auth_failure_message,
-			       L.cfg->pre_login_banner, DLG_CERT_OPTIONAL};
+			       L.cfg->pre_login_banner, DLG_CERT_OPTIONAL, NULL};
 
+	if (L.cfg->auth_group_select)
+		p.group_list = L.cfg->auth_group_list;
 	if (c && !strcmp(c, "required"))
 		p.cert = DLG_CERT_REQUIRED;
 	else if (c && !strcmp(c, "password"))
@@ -241,8 +243,12 @@ static void submit(struct login *l, struct ipc_msg *m, const struct hash_op *op)
 
 static void grant(struct login *l, const struct dlg_out *o, const char *groups)
 {
-	struct auth_login g = {o->user, l->peer, groups && groups[0] ? groups : l->groups,
-			       o->cert_only ? SESS_BK_CERT : backend_kind(), NULL};
+	struct auth_login g = {o->user,
+			       l->peer,
+			       groups && groups[0] ? groups : l->groups,
+			       o->cert_only ? SESS_BK_CERT : backend_kind(),
+			       NULL,
+			       o->group};
 
 	if (o->cert_only)
 		g.how = "certificate";
@@ -343,7 +349,7 @@ static bool refused_early(unsigned w, struct ipc_msg *m)
 void auth_login(unsigned w, struct ipc_msg *m)
 {
 	struct dlg_policy pol = policy();
-	struct dlg_in in = {DLG_IN_REQUEST, m, NULL, NULL};
+	struct dlg_in in = {DLG_IN_REQUEST, m, NULL, NULL, NULL};
 	struct login *l;
 	struct dlg_out out;
 
@@ -434,6 +440,7 @@ static void to_input(struct login *l, const struct hash_done *d, struct dlg_in *
 	}
 	if (ok) {
 		in->kind = DLG_IN_OK;
+		in->groups = rs && rs->groups[0] ? rs->groups : l->groups;
 		return;
 	}
 	count_failure(d, rs ? rs->form.message : NULL);
@@ -443,7 +450,7 @@ void auth_login_done(const struct hash_done *d)
 {
 	struct dlg_policy pol = policy();
 	struct login *l = find(d->w, d->ref);
-	struct dlg_in in = {DLG_IN_ERROR, NULL, NULL, CHECK_FAILED};
+	struct dlg_in in = {DLG_IN_ERROR, NULL, NULL, CHECK_FAILED, NULL};
 	struct dlg_out out;
 	int32_t result;
 

@@ -137,11 +137,14 @@ static void fill_request(struct ipc_msg *m, const struct conn *c, const struct a
 		m->u.auth_req.flags |= IPC_AUTH_START;
 	if (ax && ax->cert_fail)
 		m->u.auth_req.flags |= IPC_AUTH_CERT_FAIL;
+	/* The group chosen, also in an init (the stock client's request for
+	 * the form of the group it picked). */
+	if (ax)
+		memcpy(m->u.auth_req.group, ax->group, strlen(ax->group) + 1); /* fits() */
 	if (!ax || ax->type != AUTHXML_REPLY)
 		return;
 	memcpy(m->u.auth_req.user, ax->username, strlen(ax->username) + 1);
 	memcpy(m->u.auth_req.pass, ax->password, strlen(ax->password) + 1);
-	memcpy(m->u.auth_req.group, ax->group, strlen(ax->group) + 1); /* fits() saw to it */
 	for (unsigned i = 0; i < ax->n_ans && i < IPC_INPUTS_MAX; i++) {
 		an = &m->u.auth_req.ans[m->u.auth_req.n_ans++];
 		snprintf(an->name, sizeof(an->name), "%s", ax->ans[i].name);

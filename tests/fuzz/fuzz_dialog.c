@@ -9,13 +9,15 @@
  * follow-up form's only as ANSWER; the tries never pass auth.max-tries and
  * the last wrong one ends the dialogue; a backend's word about nothing it
  * was asked changes nothing; every form has 1 to 4 valid inputs, every end
- * none; and each form the worker would write parses as XML. */
+ * none; and each form the worker would write parses as XML.  Group choice:
+ * a granted group is one of the list and of the user's groups. */
 #include "config.h"
 #include "daemon/dialog.h"
 
 #include <string.h>
 
 #include "common/authxml.h"
+#include "common/grouplist.h"
 #include "tests/fuzz/fuzz.h"
 
 struct input {
@@ -31,9 +33,12 @@ static uint8_t next(struct input *in)
 	return *in->p++;
 }
 
+static const char *const picks[] = {"", "staff", "eng", "root"};
+
 static void request(struct input *in, struct ipc_msg *m)
 {
 	uint8_t b = next(in);
+	uint8_t g = next(in);
 
 	memset(m, 0, sizeof(*m));
 	m->type = IPC_AUTH_REQ;
@@ -47,6 +52,9 @@ static void request(struct input *in, struct ipc_msg *m)
 		strcpy(m->u.auth_req.pass, "secret");
 	if (b & 16)
 		strcpy(m->u.auth_req.cert_user, "carol");
+	if (b & 16 && g & 4)
+		strcpy(m->u.auth_req.cert_groups, "staff,root");
+	strcpy(m->u.auth_req.group, picks[g & 3]);
 	m->u.auth_req.n_ans = (b >> 5) & 3;
 	for (uint32_t i = 0; i < m->u.auth_req.n_ans && i < IPC_INPUTS_MAX; i++) {
 		strcpy(m->u.auth_req.ans[i].name, "answer");
@@ -81,6 +89,10 @@ static void check_form(const struct ipc_form *f, bool end)
 		FUZZ_ASSERT(f->n == 0 && f->error[0]);
 	else
 		FUZZ_ASSERT(f->n >= 1 && f->n <= IPC_INPUTS_MAX);
+	if (f->group_list[0])
+		FUZZ_ASSERT(!end && grouplist_ok(f->group_list, sizeof(f->group_list)));
+	if (f->group_sel[0])
+		FUZZ_ASSERT(grouplist_has(f->group_list, f->group_sel));
 	for (uint32_t i = 0; i < f->n; i++) {
 		FUZZ_ASSERT(f->in[i].type == IPC_INPUT_TEXT || f->in[i].type == IPC_INPUT_PASSWORD);
 		FUZZ_ASSERT(f->in[i].name[0] && memchr(f->in[i].name, 0, sizeof(f->in[i].name)));
@@ -96,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t pb = next(&in);
 	struct dlg_policy pol = {1 + (pb & 7), "Login failed.",
 				 (pb & 0x40) ? "Authorized users only." : NULL,
-				 (enum dlg_cert)((pb >> 3) % 3)};
+				 (enum dlg_cert)((pb >> 3) % 3), (pb & 0x80) ? "staff,eng" : NULL};
+	static const char *const user_groups[] = {NULL, "eng", "staff,ops", ""};
 	static struct ipc_msg m;
 	struct ipc_form f;
 	struct dlg_out out;
@@ -105,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dlg_init(&d);
 	while (in.n) {
 		uint8_t op = next(&in) % 5;
-		struct dlg_in ev = {(enum dlg_in_kind)op, NULL, NULL, NULL};
+		struct dlg_in ev = {(enum dlg_in_kind)op, NULL, NULL, NULL, NULL};
 		enum dlg_state before = d.st;
 		bool follow = d.follow;
 		unsigned tries = d.tries;
@@ -118,6 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ev.form = &f;
 		} else if (op == DLG_IN_ERROR) {
 			ev.text = "busy";
+		} else if (op == DLG_IN_OK) {
+			ev.groups = user_groups[next(&in) & 3];
 		}
 		dlg_step(&d, &pol, &ev, &out);
 		FUZZ_ASSERT(d.tries <= pol.max_tries);
@@ -134,6 +149,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    !strcmp(out.user, "carol"));
 			else
 				FUZZ_ASSERT(op == DLG_IN_OK && before == DLG_CHECKING);
+			if (out.group) /* listed, and the user's */
+				FUZZ_ASSERT(pol.group_list &&
+					    grouplist_has(pol.group_list, out.group) &&
+					    grouplist_has(out.cert_only ? m.u.auth_req.cert_groups
+							  : ev.groups	? ev.groups
+									: "",
+							  out.group));
 			break;
 		case DLG_OUT_START:
 			FUZZ_ASSERT(op == DLG_IN_REQUEST && !follow && d.st == DLG_CHECKING);

@@ -12,11 +12,12 @@
 
 #include "common/authxml.h"
 #include "common/formenc.h"
+#include "common/grouplist.h"
 #include "common/totp.h"
 #include "conf/config.h"
 #include "daemon/dialog.h"
 
-static const struct dlg_policy plain = {3, "Login failed.", "Banner.", DLG_CERT_OPTIONAL};
+static const struct dlg_policy plain = {3, "Login failed.", "Banner.", DLG_CERT_OPTIONAL, NULL};
 
 static struct ipc_msg req(const char *user, const char *pass, const char *cert)
 {
@@ -33,7 +34,7 @@ static struct ipc_msg req(const char *user, const char *pass, const char *cert)
 static struct dlg_out step(struct dlg *d, const struct dlg_policy *p, enum dlg_in_kind k,
 			   const struct ipc_msg *m, const struct ipc_form *f)
 {
-	struct dlg_in in = {k, m, f, "busy"};
+	struct dlg_in in = {k, m, f, "busy", NULL};
 	struct dlg_out out;
 
 	dlg_step(d, p, &in, &out);
@@ -345,6 +346,152 @@ START_TEST(test_config_keys)
 }
 END_TEST
 
+START_TEST(test_grouplist)
+{
+	char big[300];
+
+	ck_assert(grouplist_ok("staff", 256));
+	ck_assert(grouplist_ok("staff,eng,a.b-c_d", 256));
+	ck_assert(!grouplist_ok("", 256));
+	ck_assert(!grouplist_ok("staff,", 256));
+	ck_assert(!grouplist_ok(",staff", 256));
+	ck_assert(!grouplist_ok("staff,,eng", 256));
+	ck_assert(!grouplist_ok("staff,eng,staff", 256));
+	ck_assert(!grouplist_ok("st aff", 256));
+	ck_assert(!grouplist_ok("staff,eng", 9)); /* no room for the NUL */
+	memset(big, 'g', 64);
+	big[64] = '\0';
+	ck_assert(!grouplist_ok(big, sizeof(big))); /* a name of 64 */
+	big[63] = '\0';
+	ck_assert(grouplist_ok(big, sizeof(big)));
+	ck_assert(group_name_ok("eng") && !group_name_ok("") && !group_name_ok("a,b"));
+	ck_assert(grouplist_has("staff,eng", "eng") && grouplist_has("staff,eng", "staff"));
+	ck_assert(!grouplist_has("staff,eng", "sta") && !grouplist_has("staff,eng", "staff,eng"));
+	ck_assert(!grouplist_has("staff,eng", "") && !grouplist_has("", "eng"));
+}
+END_TEST
+
+static struct dlg_out ok_with(struct dlg *d, const struct dlg_policy *p, const char *groups)
+{
+	struct dlg_in in = {DLG_IN_OK, NULL, NULL, NULL, groups};
+	struct dlg_out out;
+
+	dlg_step(d, p, &in, &out);
+	return out;
+}
+
+static struct ipc_msg req_group(const char *user, const char *pass, const char *group)
+{
+	struct ipc_msg m = req(user, pass, NULL);
+
+	snprintf(m.u.auth_req.group, sizeof(m.u.auth_req.group), "%s", group);
+	return m;
+}
+
+/* Group choice: the list in the first form, the pick recorded from any
+ * request, granted only in a group of the user's that the list has. */
+START_TEST(test_group_choice)
+{
+	struct dlg_policy gp = plain, cp;
+	struct ipc_msg start = req(NULL, NULL, NULL), init = req_group(NULL, NULL, "eng");
+	struct ipc_msg eng = req_group("alice", "pw", "eng"), none = req("alice", "pw", NULL);
+	struct ipc_msg root = req_group("alice", "pw", "root");
+	struct dlg d;
+	struct dlg_out o;
+
+	gp.group_list = "staff,eng";
+	dlg_init(&d);
+	o = step(&d, &gp, DLG_IN_REQUEST, &start, NULL);
+	ck_assert_int_eq(o.kind, DLG_OUT_FORM);
+	ck_assert_str_eq(o.form.group_list, "staff,eng");
+	ck_assert_str_eq(o.form.group_sel, "");
+	/* The stock client asks the form again for the group it picked. */
+	o = step(&d, &gp, DLG_IN_REQUEST, &init, NULL);
+	ck_assert_int_eq(o.kind, DLG_OUT_FORM);
+	ck_assert_str_eq(o.form.group_sel, "eng");
+	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &eng, NULL).kind, DLG_OUT_START);
+	o = ok_with(&d, &gp, "ops,eng");
+	ck_assert_int_eq(o.kind, DLG_OUT_GRANT);
+	ck_assert_str_eq(o.group, "eng");
+	/* A group of the list the user is not in: the end, not a wrong try. */
+	dlg_init(&d);
+	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &eng, NULL).kind, DLG_OUT_START);
+	o = ok_with(&d, &gp, "staff");
+	ck_assert_int_eq(o.kind, DLG_OUT_END);
+	ck_assert(!o.failed);
+	ck_assert_str_eq(o.form.error, "You are not a member of group eng.");
+	dlg_init(&d);
+	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &eng, NULL).kind, DLG_OUT_START);
+	ck_assert_int_eq(ok_with(&d, &gp, NULL).kind, DLG_OUT_END);
+	/* A group the list does not have, even one of the user's. */
+	dlg_init(&d);
+	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &root, NULL).kind, DLG_OUT_START);
+	ck_assert_int_eq(ok_with(&d, &gp, "root").kind, DLG_OUT_END);
+	/* No pick: no group chosen (the session gets the default). */
+	dlg_init(&d);
+	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &none, NULL).kind, DLG_OUT_START);
+	o = ok_with(&d, &gp, "staff");
+	ck_assert_int_eq(o.kind, DLG_OUT_GRANT);
+	ck_assert_ptr_null(o.group);
+	/* Without a list a pick means nothing. */
+	dlg_init(&d);
+	o = step(&d, &plain, DLG_IN_REQUEST, &start, NULL);
+	ck_assert_str_eq(o.form.group_list, "");
+	ck_assert_int_eq(step(&d, &plain, DLG_IN_REQUEST, &eng, NULL).kind, DLG_OUT_START);
+	o = ok_with(&d, &plain, "staff");
+	ck_assert_int_eq(o.kind, DLG_OUT_GRANT);
+	ck_assert_ptr_null(o.group);
+	/* A certificate alone: its groups decide. */
+	cp = gp;
+	cp.cert = DLG_CERT_REQUIRED;
+	init = req_group(NULL, NULL, "staff");
+	snprintf(init.u.auth_req.cert_user, sizeof(init.u.auth_req.cert_user), "carol");
+	snprintf(init.u.auth_req.cert_groups, sizeof(init.u.auth_req.cert_groups), "staff");
+	dlg_init(&d);
+	o = step(&d, &cp, DLG_IN_REQUEST, &init, NULL);
+	ck_assert_int_eq(o.kind, DLG_OUT_GRANT);
+	ck_assert(o.cert_only);
+	ck_assert_str_eq(o.group, "staff");
+	snprintf(init.u.auth_req.group, sizeof(init.u.auth_req.group), "eng");
+	dlg_init(&d);
+	o = step(&d, &cp, DLG_IN_REQUEST, &init, NULL);
+	ck_assert_int_eq(o.kind, DLG_OUT_END);
+	ck_assert(!o.cert_only);
+}
+END_TEST
+
+START_TEST(test_group_form_and_keys)
+{
+	struct ipc_form f = {.n = 1};
+	char buf[4096], err[CFG_ERR_LEN];
+	struct cfg c;
+
+	f.in[0] = (struct ipc_input){IPC_INPUT_PASSWORD, "password", "Password:"};
+	strcpy(f.group_list, "staff,eng");
+	strcpy(f.group_sel, "eng");
+	ck_assert_int_gt(authxml_write_dialog(buf, sizeof(buf), &f), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "<select name=\"group_list\" label=\"GROUP:\">\n"
+					  "<option value=\"staff\">staff</option>\n"
+					  "<option value=\"eng\" selected=\"true\">eng</option>\n"
+					  "</select>\n<input type=\"password\""));
+	f.group_list[0] = '\0';
+	ck_assert_int_gt(authxml_write_dialog(buf, sizeof(buf), &f), 0);
+	ck_assert_ptr_null(strstr(buf, "<select"));
+	ck_assert_int_eq(cfg_load_string(BASE "auth = { password-file = \"p\"; group-select = "
+					      "true; group-list = \"staff,eng\"; };\n",
+					 "t.conf", &c, err, sizeof(err)),
+			 0);
+	ck_assert(c.auth_group_select);
+	ck_assert_str_eq(c.auth_group_list, "staff,eng");
+	cfg_free(&c);
+	ck_assert_int_eq(load("auth = { password-file = \"p\"; group-select = true; };", err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:3: auth.group-select needs auth.group-list"));
+	ck_assert_int_eq(load("auth = { password-file = \"p\"; group-list = \"a,,b\"; };", err),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:3: auth.group-list: expected group names"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dialog");
@@ -357,6 +504,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_xml_answers_and_forms);
 	tcase_add_test(tc, test_totp);
 	tcase_add_test(tc, test_config_keys);
+	tcase_add_test(tc, test_grouplist);
+	tcase_add_test(tc, test_group_choice);
+	tcase_add_test(tc, test_group_form_and_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
