@@ -79,6 +79,7 @@ static void grant(struct dlg *d, const struct dlg_policy *p, const char *groups,
 
 		snprintf(why, sizeof(why), "You are not a member of group %.40s.", d->group);
 		end(d, out, why);
+		out->not_member = true;
 		return;
 	}
 	out->kind = DLG_OUT_GRANT;

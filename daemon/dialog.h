@@ -85,7 +85,8 @@ struct dlg_out {
 	const char *user;  /* into the dlg: valid while it is */
 	const char *group; /* GRANT: the group chosen (into the dlg), NULL: none */
 	bool cert_only;
-	bool failed; /* END after a wrong answer (the last try) */
+	bool failed;	 /* END after a wrong answer (the last try) */
+	bool not_member; /* END: the user is not in the group chosen (d->group) */
 };
 
 void dlg_init(struct dlg *d);

@@ -295,6 +295,9 @@ static void act(struct login *l, const struct dlg_out *o, struct ipc_msg *m, int
 		grant(l, o, groups);
 		return;
 	case DLG_OUT_END:
+		if (o->not_member)
+			log_warn("login for user '%s' from %s refused: not in group '%s'",
+				 l->d.user, l->peer, l->d.group);
 		send_form(l, result ? result : -1, &o->form);
 		drop(l);
 		return;

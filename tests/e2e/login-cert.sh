@@ -20,48 +20,15 @@ lab_make_cert
 for c in c1 c2 c3 c4 c5; do lab_add_client "$c"; done
 
 # Two CAs: ours, and one the server does not know.
-D=$LAB_DIR/pki
-mkdir -p "$D"
-ca() { # NAME
-	certtool --generate-privkey --key-type=ecdsa --no-text --outfile "$D/$1.key" 2>/dev/null
-	printf 'cn = "%s"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' "$1" \
-		>"$D/$1.tmpl"
-	certtool --generate-self-signed --load-privkey "$D/$1.key" --template "$D/$1.tmpl" \
-		--no-text --outfile "$D/$1.pem" 2>/dev/null
-}
-client() { # NAME CA [OU...]
-	local n=$1 c=$2 ou
-	shift 2
-	certtool --generate-privkey --key-type=ecdsa --no-text --outfile "$D/$n.key" 2>/dev/null
-	{
-		printf 'cn = "%s"\ntls_www_client\nsigning_key\nexpiration_days = 30\n' "$n"
-		printf 'serial = %d\n' "$((RANDOM * 32768 + RANDOM))"
-		for ou in "$@"; do printf 'unit = "%s"\n' "$ou"; done
-	} >"$D/$n.tmpl"
-	certtool --generate-certificate --load-privkey "$D/$n.key" --load-ca-certificate "$D/$c.pem" \
-		--load-ca-privkey "$D/$c.key" --template "$D/$n.tmpl" --no-text --outfile "$D/$n.pem" \
-		2>/dev/null
-}
-crl() { # revoked certificates...
-	local f
-	printf 'crl_next_update = 30\ncrl_number = %d\n' "$(date +%s%N | cut -c1-12)" >"$D/crl.tmpl"
-	if [ $# -gt 0 ]; then
-		cat "$@" >"$D/revoked.pem"
-		f=(--load-certificate "$D/revoked.pem")
-	else
-		f=()
-	fi
-	certtool --generate-crl --load-ca-privkey "$D/ca.key" --load-ca-certificate "$D/ca.pem" \
-		"${f[@]}" --template "$D/crl.tmpl" --no-text --outfile "$D/crl.pem.new" 2>/dev/null
-	mv "$D/crl.pem.new" "$D/crl.pem"
-}
-ca ca
-ca otherca
-client alice ca staff eng
-client carol ca
-client bob ca
-client mallory otherca
-crl
+. "$(dirname "$0")/lib/pki.sh"
+D=$PKI_DIR
+pki_ca ca
+pki_ca otherca
+pki_client alice ca staff eng
+pki_client carol ca
+pki_client bob ca
+pki_client mallory otherca
+pki_crl
 td_users bob:bob-pass
 conf() { # MODE
 	TD_EXTRA="auth = { password-file = \"$LAB_DIR/passwd\"; ca = \"$D/ca.pem\"; crl = \"$D/crl.pem\";
@@ -100,7 +67,7 @@ lab_start_client c3 carol unused $(cert carol) --no-xmlpost
 lab_wait_client c3 20 || td_fail "carol (--no-xmlpost): no tunnel"
 lab_client_signal c3 INT
 lab_client_exited c3 10 >/dev/null || td_fail "carol's client did not exit"
-crl "$D/carol.pem"
+pki_crl "$D/carol.pem"
 kill -HUP "$TD_PID"
 td_log_wait "reloaded .*tunneld\.conf" 10 || td_fail "no reload"
 # shellcheck disable=SC2046

@@ -418,7 +418,7 @@ START_TEST(test_group_choice)
 	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &eng, NULL).kind, DLG_OUT_START);
 	o = ok_with(&d, &gp, "staff");
 	ck_assert_int_eq(o.kind, DLG_OUT_END);
-	ck_assert(!o.failed);
+	ck_assert(!o.failed && o.not_member);
 	ck_assert_str_eq(o.form.error, "You are not a member of group eng.");
 	dlg_init(&d);
 	ck_assert_int_eq(step(&d, &gp, DLG_IN_REQUEST, &eng, NULL).kind, DLG_OUT_START);
