@@ -5,9 +5,11 @@
 #include "config.h"
 #include "common/authxml.h"
 #include "common/hex.h"
+#include "common/ipc.h"
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The stock client nests three levels deep; <opaque> echoes what the
@@ -31,7 +33,9 @@ struct scan {
 	unsigned depth;
 	bool root_closed;
 	bool have_group;
-	char *field; /* inside a field element: where its text goes */
+	bool ans_seen[AUTHXML_MAX_ANSWERS];
+	int ans_field; /* the answer the open field is, -1: none */
+	char *field;   /* inside a field element: where its text goes */
 	size_t flen;
 };
 
@@ -260,6 +264,43 @@ static enum authxml_type type_of(struct xname v)
 	return AUTHXML_OTHER;
 }
 
+static bool answer_name_ok(struct xname nm)
+{
+	if (nm.n == 0 || nm.n >= AUTHXML_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < nm.n; i++) {
+		char c = nm.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Another child of <auth>: its answer slot (a new one, or NULL when they
+ * are used up or the name is not one we keep); *seen is set for a name
+ * seen before, which is an error. */
+static char *answer_for(struct scan *s, struct xname nm, struct authxml *out, bool **seen)
+{
+	unsigned i;
+
+	*seen = NULL;
+	if (!answer_name_ok(nm))
+		return NULL;
+	for (i = 0; i < out->n_ans; i++)
+		if (name_is(nm, out->ans[i].name)) {
+			*seen = &s->ans_seen[i];
+			return out->ans[i].value;
+		}
+	if (out->n_ans == AUTHXML_MAX_ANSWERS)
+		return NULL;
+	memcpy(out->ans[i].name, nm.p, nm.n);
+	out->ans[i].name[nm.n] = '\0';
+	out->n_ans++;
+	*seen = &s->ans_seen[i];
+	return out->ans[i].value;
+}
+
 /* Is the element about to open (as a child of the innermost open one) a
  * field we extract?  Sets *dst to its buffer; a second occurrence is an
  * error rather than a guess about which one the user meant. */
@@ -275,7 +316,13 @@ static int field_for(struct scan *s, struct xname nm, struct authxml *out, char 
 		} else if (name_is(nm, "password")) {
 			*dst = out->password;
 			seen = &out->have_password;
+		} else if (out->type == AUTHXML_REPLY) {
+			/* The client's answers are leaves; in other documents
+			 * (a form of ours, say) <auth> holds elements. */
+			*dst = answer_for(s, nm, out, &seen);
 		}
+	} else if (s->depth == 1 && name_is(nm, "client-cert-fail")) {
+		out->cert_fail = true;
 	} else if (s->depth == 1 && name_is(nm, "group-select")) {
 		*dst = out->group;
 		seen = &s->have_group;
@@ -295,6 +342,14 @@ static int start_tag(struct scan *s, struct authxml *out)
 	bool empty = false;
 	char *dst, quote;
 
+	if (s->field != NULL && s->ans_field >= 0 && s->ans_field == (int)out->n_ans - 1) {
+		/* Not a leaf: no answer, just an element we do not read. */
+		explicit_bzero(&out->ans[s->ans_field], sizeof(out->ans[0]));
+		s->ans_seen[s->ans_field] = false;
+		out->n_ans--;
+		s->field = NULL;
+		s->ans_field = -1;
+	}
 	if (nm.n == 0 || s->field != NULL || s->root_closed)
 		return -1;
 	if (s->depth == 0 && !name_is(nm, "config-auth"))
@@ -348,6 +403,10 @@ static int start_tag(struct scan *s, struct authxml *out)
 	s->open[s->depth++] = nm;
 	s->field = dst;
 	s->flen = 0;
+	s->ans_field = -1;
+	for (unsigned k = 0; dst && k < out->n_ans; k++)
+		if (dst == out->ans[k].value)
+			s->ans_field = (int)k;
 	return 0;
 }
 
@@ -405,6 +464,7 @@ int authxml_parse(const char *body, size_t len, struct authxml *out)
 	int r;
 
 	memset(&s, 0, sizeof(s));
+	s.ans_field = -1;
 	s.buf = body;
 	s.len = len;
 	reset(out);
@@ -420,6 +480,8 @@ int authxml_parse(const char *body, size_t len, struct authxml *out)
 		goto fail;
 	if (out->have_username && has_control(out->username)) {
 		explicit_bzero(out->password, sizeof(out->password));
+		explicit_bzero(out->ans, sizeof(out->ans));
+		out->n_ans = 0;
 		memset(out->group, 0, sizeof(out->group));
 		out->have_password = false;
 		return AUTHXML_BAD_USER;
@@ -533,6 +595,79 @@ int authxml_write_success_config(char *out, size_t cap, const char *config)
 	if (config)
 		w_str(&w, config);
 	w_str(&w, "</config-auth>\n");
+	return w_finish(&w);
+}
+
+static void w_input(struct wbuf *w, const struct ipc_input *in)
+{
+	w_str(w, in->type == IPC_INPUT_PASSWORD ? "<input type=\"password\" name=\""
+						: "<input type=\"text\" name=\"");
+	w_escaped(w, in->name);
+	w_str(w, "\" label=\"");
+	w_escaped(w, in->label);
+	w_str(w, "\" />\n");
+}
+
+/* An element of text, left out when the text is empty. */
+static void w_elem(struct wbuf *w, const char *name, const char *text)
+{
+	if (!text[0])
+		return;
+	w_char(w, '<');
+	w_str(w, name);
+	w_char(w, '>');
+	w_escaped(w, text);
+	w_str(w, "</");
+	w_str(w, name);
+	w_str(w, ">\n");
+}
+
+/* Group choice: <select name="group_list"> with an option per group of
+ * the comma-separated list (the stock client's --authgroup picks one). */
+static void w_groups(struct wbuf *w, const char *list, const char *sel)
+{
+	char name[IPC_USER_MAX];
+
+	w_str(w, "<select name=\"group_list\" label=\"GROUP:\">\n");
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		w_str(w, "<option value=\"");
+		w_escaped(w, name);
+		w_str(w, !strcmp(name, sel) ? "\" selected=\"true\">" : "\">");
+		w_escaped(w, name);
+		w_str(w, "</option>\n");
+		p += n + (p[n] == ',');
+	}
+	w_str(w, "</select>\n");
+}
+
+int authxml_write_dialog(char *out, size_t cap, const struct ipc_form *f)
+{
+	struct wbuf w = {out, cap, 0, false};
+
+	w_str(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		  "<config-auth client=\"vpn\" type=\"auth-request\">\n"
+		  "<version who=\"sg\">0.1(1)</version>\n");
+	if (f->cert_request)
+		w_str(&w, "<client-cert-request/>\n");
+	w_str(&w, "<auth id=\"");
+	w_escaped(&w, f->auth_id[0] ? f->auth_id : "main");
+	w_str(&w, "\">\n");
+	w_elem(&w, "banner", f->banner);
+	w_elem(&w, "message", f->message);
+	w_elem(&w, "error", f->error);
+	if (f->n > 0) {
+		w_str(&w, "<form method=\"post\" action=\"/auth\">\n");
+		if (f->group_list[0])
+			w_groups(&w, f->group_list, f->group_sel);
+		for (uint32_t i = 0; i < f->n && i < IPC_INPUTS_MAX; i++)
+			w_input(&w, &f->in[i]);
+		w_str(&w, "</form>");
+	}
+	w_str(&w, "</auth>\n"
+		  "</config-auth>\n");
 	return w_finish(&w);
 }
 

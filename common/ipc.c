@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/grouplist.h"
 #include "common/passwd.h"
 #include "common/policy.h"
 #include "common/pool.h"
@@ -105,6 +106,96 @@ static bool b64url_char(char c)
 	       c == '-' || c == '_';
 }
 
+/* A name the worker writes into an XML attribute as it is. */
+static int name_ok(struct chk *k, const char *what, const char *p, size_t size)
+{
+	size_t i;
+
+	if (str_ok(k, what, p, size) < 0)
+		return -EBADMSG;
+	if (p[0] == '\0')
+		return bad(k, "%s is empty", what);
+	for (i = 0; p[i] != '\0'; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-'))
+			return bad(k, "%s has '%c' at offset %zu", what, p[i], i);
+	return 0;
+}
+
+/* Text for an XML element: LF (and TAB, CR) allowed, no other control
+ * character (XML 1.0 cannot carry them). */
+static int xml_text_ok(struct chk *k, const char *what, const char *p, size_t size)
+{
+	size_t i;
+
+	if (str_ok(k, what, p, size) < 0)
+		return -EBADMSG;
+	for (i = 0; p[i] != '\0'; i++)
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\n' && p[i] != '\t' && p[i] != '\r') ||
+		    p[i] == 0x7f)
+			return bad(k, "%s has a control character at offset %zu", what, i);
+	return 0;
+}
+
+/* The form the worker shows: every field is written into XML. */
+static int check_form(struct chk *k, const struct ipc_form *f)
+{
+	if (f->n > IPC_INPUTS_MAX)
+		return bad(k, "form has %u inputs, over %d", f->n, IPC_INPUTS_MAX);
+	if (f->cert_request > 1)
+		return bad(k, "form cert_request %u is not 0 or 1", f->cert_request);
+	for (uint32_t i = 0; i < f->n; i++) {
+		if (f->in[i].type != IPC_INPUT_TEXT && f->in[i].type != IPC_INPUT_PASSWORD)
+			return bad(k, "form input %u has type %u", i, f->in[i].type);
+		if (name_ok(k, "form input name", f->in[i].name, sizeof(f->in[i].name)) < 0 ||
+		    text_ok(k, "form input label", f->in[i].label, sizeof(f->in[i].label), true) <
+			0)
+			return -EBADMSG;
+	}
+	if ((f->auth_id[0] || f->n) &&
+	    name_ok(k, "form auth_id", f->auth_id, sizeof(f->auth_id)) < 0)
+		return -EBADMSG;
+	if (xml_text_ok(k, "form message", f->message, sizeof(f->message)) < 0 ||
+	    xml_text_ok(k, "form banner", f->banner, sizeof(f->banner)) < 0 ||
+	    text_ok(k, "form error", f->error, sizeof(f->error), true) < 0)
+		return -EBADMSG;
+	if (str_ok(k, "form group_list", f->group_list, sizeof(f->group_list)) < 0 ||
+	    str_ok(k, "form group_sel", f->group_sel, sizeof(f->group_sel)) < 0)
+		return -EBADMSG;
+	if (f->group_list[0] && !grouplist_ok(f->group_list, sizeof(f->group_list)))
+		return bad(k, "form group_list is not a list of group names");
+	if (f->group_sel[0] && !grouplist_has(f->group_list, f->group_sel))
+		return bad(k, "form group_sel is not one of group_list");
+	return 0;
+}
+
+static int check_auth_req(struct chk *k, const struct ipc_msg *m)
+{
+	/* Client text: any byte but NUL; the master only looks it up. */
+	if (str_ok(k, "user", m->u.auth_req.user, sizeof(m->u.auth_req.user)) < 0 ||
+	    str_ok(k, "pass", m->u.auth_req.pass, sizeof(m->u.auth_req.pass)) < 0 ||
+	    str_ok(k, "peer", m->u.auth_req.peer, sizeof(m->u.auth_req.peer)) < 0 ||
+	    str_ok(k, "group", m->u.auth_req.group, sizeof(m->u.auth_req.group)) < 0)
+		return -EBADMSG;
+	if (m->u.auth_req.flags & ~(IPC_AUTH_START | IPC_AUTH_CERT_FAIL))
+		return bad(k, "flags 0x%x unknown", m->u.auth_req.flags);
+	if (m->u.auth_req.n_ans > IPC_INPUTS_MAX)
+		return bad(k, "%u answers, over %d", m->u.auth_req.n_ans, IPC_INPUTS_MAX);
+	for (uint32_t i = 0; i < m->u.auth_req.n_ans; i++)
+		if (str_ok(k, "answer name", m->u.auth_req.ans[i].name,
+			   sizeof(m->u.auth_req.ans[i].name)) < 0 ||
+		    str_ok(k, "answer value", m->u.auth_req.ans[i].value,
+			   sizeof(m->u.auth_req.ans[i].value)) < 0)
+			return -EBADMSG;
+	/* The worker's word about a certificate: logged and looked up. */
+	if (text_ok(k, "cert_user", m->u.auth_req.cert_user, sizeof(m->u.auth_req.cert_user),
+		    true) < 0 ||
+	    text_ok(k, "cert_groups", m->u.auth_req.cert_groups, sizeof(m->u.auth_req.cert_groups),
+		    true) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
 static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 {
 	const char *ck = m->u.auth_resp.cookie;
@@ -112,8 +203,10 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 	size_t i;
 
 	/* -1: the master could not or would not check (stopping, no room). */
-	if (r < -1 || r > PW_WEAK_HASH)
+	if ((r < -1 || r > PW_WEAK_HASH) && r != IPC_AUTH_FORM)
 		return bad(k, "result %d is not a password check result", (int)r);
+	if (check_form(k, &m->u.auth_resp.form) < 0)
+		return -EBADMSG;
 	if (str_ok(k, "cookie", ck, sizeof(m->u.auth_resp.cookie)) < 0)
 		return -EBADMSG;
 	/* A refusal's reason goes into the login form shown to the user. */
@@ -137,6 +230,8 @@ static int check_connect_resp(struct chk *k, const struct ipc_msg *m, uint32_t p
 		return bad(k, "status %d is not 200, 401, 403 or 503", (int)st);
 	/* The reason goes into an X-Reason header, the user into the log. */
 	if (text_ok(k, "reason", m->u.connect_resp.reason, sizeof(m->u.connect_resp.reason), true) <
+		0 ||
+	    text_ok(k, "banner", m->u.connect_resp.banner, sizeof(m->u.connect_resp.banner), true) <
 		0 ||
 	    text_ok(k, "user", m->u.connect_resp.user, sizeof(m->u.connect_resp.user), st != 200) <
 		0)
@@ -217,7 +312,12 @@ static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 			   (unsigned)IPC_TLS_MAX);
 	if (h.key_gen == 0)
 		return bad(k, "key generation 0");
-	body = (size_t)h.cert_len + h.prio_len;
+	if (h.ca_len > IPC_TLS_MAX || h.crl_len > IPC_TLS_MAX || (h.crl_len && !h.ca_len))
+		return bad(k, "CA and CRL lengths %u, %u", h.ca_len, h.crl_len);
+	if (str_ok(k, "user_field", h.user_field, sizeof(h.user_field)) < 0 ||
+	    str_ok(k, "group_field", h.group_field, sizeof(h.group_field)) < 0)
+		return -EBADMSG;
+	body = (size_t)h.cert_len + h.prio_len + h.ca_len + h.crl_len;
 	if (body != len - sizeof(h))
 		return bad(k, "parts add up to %zu bytes, the datagram carries %zu", body,
 			   len - sizeof(h));
@@ -274,10 +374,7 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 
 	switch (type) {
 	case IPC_AUTH_REQ:
-		/* Client text: any byte but NUL; the master only looks it up. */
-		if (str_ok(&k, "user", m->u.auth_req.user, sizeof(m->u.auth_req.user)) < 0 ||
-		    str_ok(&k, "pass", m->u.auth_req.pass, sizeof(m->u.auth_req.pass)) < 0 ||
-		    str_ok(&k, "peer", m->u.auth_req.peer, sizeof(m->u.auth_req.peer)) < 0)
+		if (check_auth_req(&k, m) < 0)
 			goto fail;
 		break;
 	case IPC_AUTH_RESP:

@@ -22,6 +22,48 @@
 #define IPC_REASON_MAX	    96
 #define IPC_SESS_ROUTES_MAX 16 /* routes of one session (RADIUS Framed-Route) */
 
+/* The login dialogue (daemon/dialog.c): a form the master has a worker
+ * show, and the answers the worker sends back.  Backends (password file,
+ * PAM, certificates) ask through it; only the worker writes XML. */
+#define IPC_INPUTS_MAX 4   /* inputs of one form, answers of one request */
+#define IPC_NAME_MAX   32  /* an input's name, a form's auth id */
+#define IPC_LABEL_MAX  96  /* an input's label */
+#define IPC_TEXT_MAX   512 /* a form's message, a banner */
+#define IPC_GROUPS_MAX 256 /* a user's groups, comma-separated */
+/* auth_resp.result: a form to show (the dialogue goes on), neither a
+ * cookie nor a refusal. */
+#define IPC_AUTH_FORM 16
+
+enum ipc_input_type { IPC_INPUT_TEXT = 1, IPC_INPUT_PASSWORD = 2 };
+
+struct ipc_input {
+	uint32_t type;		   /* enum ipc_input_type */
+	char name[IPC_NAME_MAX];   /* [A-Za-z0-9_-], not empty */
+	char label[IPC_LABEL_MAX]; /* shown by the client */
+};
+
+/* What a form shows.  No inputs: the dialogue ended (error says why) and
+ * the connection closes after it. */
+struct ipc_form {
+	uint32_t n; /* inputs used */
+	struct ipc_input in[IPC_INPUTS_MAX];
+	char auth_id[IPC_NAME_MAX]; /* <auth id=...> */
+	char message[IPC_TEXT_MAX]; /* <message>, may hold LF */
+	char error[IPC_REASON_MAX]; /* <error>, one line */
+	char banner[IPC_TEXT_MAX];  /* <banner>: pre-login-banner, first form */
+	uint32_t cert_request;	    /* <client-cert-request/>: present a certificate */
+	/* Group choice: a group_list select with these choices, comma-separated
+	 * ("" for none; common/grouplist.h), the one selected ("" the first). */
+	char group_list[IPC_GROUPS_MAX];
+	char group_sel[IPC_USER_MAX];
+};
+
+/* One answer of the client's. */
+struct ipc_answer {
+	char name[IPC_NAME_MAX];
+	char value[IPC_PASS_MAX]; /* wiped by both sides after use */
+};
+
 enum ipc_type {
 	IPC_READY = 1,	  /* w->m: set-up done, serving */
 	IPC_AUTH_REQ,	  /* w->m: check user/password */
@@ -44,6 +86,9 @@ enum ipc_type {
 /* IPC_WSTATS: a worker holds at most this many connections in handshake
  * (limits.max-handshakes is at most 1000000); more is a lie. */
 #define IPC_WSTATS_MAX_HANDSHAKES 1000000u
+/* auth_req.flags */
+#define IPC_AUTH_START	   0x1u /* no answers: the client asks for the first form */
+#define IPC_AUTH_CERT_FAIL 0x2u /* the client has no certificate (<client-cert-fail/>) */
 
 /* Names one connection of one worker; gen guards against slot reuse. */
 struct ipc_ref {
@@ -66,6 +111,16 @@ struct ipc_msg {
 			char user[IPC_USER_MAX];
 			char pass[IPC_PASS_MAX]; /* wiped by both sides after use */
 			char peer[64];
+			/* The dialogue (daemon/dialog.c): IPC_AUTH_* flags, the
+			 * other answers of the form, the group chosen, and the
+			 * user of a client certificate the worker verified
+			 * against auth.ca ("" for none) with its groups. */
+			uint32_t flags;
+			uint32_t n_ans;
+			struct ipc_answer ans[IPC_INPUTS_MAX];
+			char group[IPC_USER_MAX];
+			char cert_user[IPC_USER_MAX];
+			char cert_groups[IPC_GROUPS_MAX];
 		} auth_req;
 		struct {
 			int32_t result;			  /* enum passwd_result */
@@ -73,6 +128,9 @@ struct ipc_msg {
 			char cookie[TICKET_TEXT_LEN + 1]; /* sealed (common/ticket.h) */
 			char reason[IPC_REASON_MAX];	  /* refused for a reason the user
 							     should see (ban, limit) */
+			/* result IPC_AUTH_FORM, or a failure that asks again:
+			 * the form to show. */
+			struct ipc_form form;
 		} auth_resp;
 		struct {
 			uint8_t cookie[TICKET_LEN]; /* decoded, still sealed */
@@ -93,6 +151,7 @@ struct ipc_msg {
 			uint32_t session_left, idle_timeout;
 			uint32_t n_routes;
 			struct cfg_prefix routes[IPC_SESS_ROUTES_MAX];
+			char banner[IPC_TEXT_MAX]; /* X-CSTP-Banner, one line; "" for none */
 		} connect_resp;
 		struct {
 			uint64_t sess_id;	  /* slot | serial << 32 */
@@ -131,6 +190,12 @@ struct ipc_msg {
 struct ipc_tls {
 	uint32_t type; /* IPC_TLS */
 	uint32_t cert_len, key_gen, prio_len;
+	/* Client certificates: the CA and CRL (PEM, after the priorities;
+	 * 0: none) and the fields that name the user and the groups
+	 * (auth.cert-user-field, auth.cert-group-field; "" for none). */
+	uint32_t ca_len, crl_len;
+	char user_field[IPC_NAME_MAX];
+	char group_field[IPC_NAME_MAX];
 };
 #define IPC_TLS_MAX (96 * 1024) /* under the default socket buffer */
 
@@ -152,7 +217,8 @@ enum ipc_dir {
  * worker's; nothing beyond them is read.
  * Accepts it only if the type is known and may arrive from that direction,
  * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
- * header plus cert_len + prio_len exactly, key_gen not 0), every text field is
+ * header plus cert_len + prio_len + ca_len + crl_len exactly, key_gen not
+ * 0, the field names terminated), every text field is
  * NUL-terminated inside its array, and numbers are in range (statuses,
  * counts, address families, prefix lengths, log levels, timeouts).
  * pool_size (struct pool_geom.size) bounds connect_resp.lease of a 200

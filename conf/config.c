@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grouplist.h"
+
 /* Where tunnelctl finds the master; tools/tunnelctl.c uses the same default.
  * RUNSTATEDIR comes from Makefile.am; the fallback keeps other builds (the
  * fuzzers) compiling. */
@@ -130,6 +132,18 @@ const struct cfg_key cfg_keys[] = {
     {"radius.stop-wait", CT_UINT, OFF(radius_stop_wait), 0, NULL, 5, 0, 60, RL},
     {"radius.coa-listen", CT_LISTEN, OFF(radius_coa), OFF(n_radius_coa), NULL, 0, 0, CFG_MAX_COA,
      0},
+    {"auth.max-tries", CT_UINT, OFF(auth_max_tries), 0, NULL, 3, 1, 100, RL},
+    {"auth.failure-message", CT_STRING, OFF(auth_failure_message), 0, "Login failed.", 0, 0, 0, RL},
+    {"pre-login-banner", CT_STRING, OFF(pre_login_banner), 0, NULL, 0, 0, 0, RL},
+    {"banner", CT_STRING, OFF(banner), 0, NULL, 0, 0, 0, RL},
+    {"auth.pam-service", CT_STRING, OFF(pam_service), 0, NULL, 0, 0, 0, RL},
+    {"auth.ca", CT_STRING, OFF(auth_ca), 0, NULL, 0, 0, 0, RL | PA},
+    {"auth.crl", CT_STRING, OFF(auth_crl), 0, NULL, 0, 0, 0, RL | PA},
+    {"auth.cert-mode", CT_STRING, OFF(auth_certificate), 0, "optional", 0, 0, 0, RL},
+    {"auth.cert-user-field", CT_STRING, OFF(auth_cert_user_field), 0, "CN", 0, 0, 0, RL},
+    {"auth.cert-group-field", CT_STRING, OFF(auth_cert_group_field), 0, NULL, 0, 0, 0, RL},
+    {"auth.group-select", CT_BOOL, OFF(auth_group_select), 0, NULL, 0, 0, 1, RL},
+    {"auth.group-list", CT_STRING, OFF(auth_group_list), 0, NULL, 0, 0, 0, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -333,6 +347,108 @@ static int check_radius(struct load *ld, config_t *lc)
 	return 0;
 }
 
+/* The line of key path (its own, else its group's). */
+static unsigned key_line(config_t *lc, const char *path)
+{
+	const config_setting_t *s = config_lookup(lc, path);
+
+	return s ? (unsigned)config_setting_source_line(s) : enclosing_line(lc, path);
+}
+
+/* Text the login shows: at most max - 1 bytes, no control character but
+ * LF where lf_ok (it goes into XML, or an HTTP header where not). */
+static int check_text(struct cfg_ctx *x, config_t *lc, const char *path, const char *v, size_t max,
+		      bool lf_ok)
+{
+	if (!v)
+		return 0;
+	if (strlen(v) >= max)
+		return cfg_fail_line(x, key_line(lc, path), "%s: longer than %zu bytes", path,
+				     max - 1);
+	for (const char *p = v; *p; p++)
+		if (((unsigned char)*p < 0x20 && !(lf_ok && *p == '\n')) || *p == 0x7f)
+			return cfg_fail_line(
+			    x, key_line(lc, path), "%s: control character at offset %zu%s", path,
+			    (size_t)(p - v), lf_ok ? " (only \\n may be used)" : "");
+	return 0;
+}
+
+/* A certificate field: a name we know or a dotted OID (NULL: none). */
+static bool cert_field_ok(const char *f)
+{
+	static const char *const names[] = {"CN", "UID", "email", "OU", "O"};
+	size_t n;
+
+	if (!f)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(f, names[i]))
+			return true;
+	n = strlen(f);
+	return n > 2 && n < 32 && strspn(f, "0123456789.") == n && f[0] != '.' && f[n - 1] != '.' &&
+	       !strstr(f, "..");
+}
+
+/* Group choice: the list the first form offers. */
+static int check_group_select(struct cfg_ctx *x, config_t *lc)
+{
+	const struct cfg *c = x->cfg;
+
+	if (c->auth_group_list && !grouplist_ok(c->auth_group_list, GROUPLIST_LIST_MAX))
+		return cfg_fail_line(x, key_line(lc, "auth.group-list"),
+				     "auth.group-list: expected group names separated by commas "
+				     "(each once, 1..%d of A-Z a-z 0-9 _ . -; %d bytes in all), "
+				     "got \"%s\"",
+				     GROUPLIST_NAME_MAX - 1, GROUPLIST_LIST_MAX - 1,
+				     c->auth_group_list);
+	if (c->auth_group_select && !c->auth_group_list)
+		return cfg_fail_line(x, key_line(lc, "auth.group-select"),
+				     "auth.group-select needs auth.group-list (the groups the "
+				     "login form lists)");
+	return 0;
+}
+
+/* The dialogue's texts and the certificate settings. */
+static int check_login(struct cfg_ctx *x, config_t *lc)
+{
+	const struct cfg *c = x->cfg;
+	const char *m = c->auth_certificate;
+
+	if (check_text(x, lc, "auth.failure-message", c->auth_failure_message, 96, false) < 0 ||
+	    check_text(x, lc, "pre-login-banner", c->pre_login_banner, 512, true) < 0 ||
+	    check_text(x, lc, "banner", c->banner, 512, false) < 0 ||
+	    check_text(x, lc, "auth.pam-service", c->pam_service, 64, false) < 0)
+		return -1;
+	if (c->pam_service && strchr(c->pam_service, '/'))
+		return cfg_fail_line(x, key_line(lc, "auth.pam-service"),
+				     "auth.pam-service: a service name (a file in /etc/pam.d), "
+				     "not a path: \"%s\"",
+				     c->pam_service);
+	if (m && strcmp(m, "optional") && strcmp(m, "required") && strcmp(m, "password"))
+		return cfg_fail_line(x, key_line(lc, "auth.cert-mode"),
+				     "auth.cert-mode: expected \"optional\", \"required\" or "
+				     "\"password\", got \"%s\"",
+				     m);
+	if (m && strcmp(m, "optional") && !c->auth_ca)
+		return cfg_fail_line(x, key_line(lc, "auth.cert-mode"),
+				     "auth.cert-mode = \"%s\" needs auth.ca (the CA that "
+				     "issues the clients' certificates)",
+				     m);
+	if (!cert_field_ok(c->auth_cert_user_field) || !cert_field_ok(c->auth_cert_group_field))
+		return cfg_fail_line(
+		    x,
+		    key_line(lc, cert_field_ok(c->auth_cert_user_field) ? "auth.cert-group-field"
+									: "auth.cert-user-field"),
+		    "%s: expected \"CN\", \"UID\", \"email\", \"OU\", \"O\" or a "
+		    "dotted OID such as \"2.5.4.45\"",
+		    cert_field_ok(c->auth_cert_user_field) ? "auth.cert-group-field"
+							   : "auth.cert-user-field");
+	if (c->auth_crl && !c->auth_ca)
+		return cfg_fail_line(x, key_line(lc, "auth.crl"),
+				     "auth.crl needs auth.ca: a CRL lists certificates of a CA");
+	return check_group_select(x, lc);
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -359,7 +475,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0)
+	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0 || check_login(x, lc) < 0)
 		return -1;
 	return check_nat(x, lc);
 }

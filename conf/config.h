@@ -189,6 +189,20 @@ struct cfg {
 	unsigned radius_stop_wait;   /* radius.stop-wait, s: stopping waits for Stops */
 	struct cfg_listen radius_coa[CFG_MAX_COA]; /* radius.coa-listen, UDP */
 	unsigned n_radius_coa;
+	/* The login dialogue and its backends (issue 20, issue 14's PAM and
+	 * client certificates). */
+	unsigned auth_max_tries;     /* auth.max-tries: wrong answers per connection */
+	char *auth_failure_message;  /* auth.failure-message: the <error> of a wrong answer */
+	char *pre_login_banner;	     /* pre-login-banner: shown with the first form; NULL: none */
+	char *banner;		     /* banner: X-CSTP-Banner after login; NULL: none */
+	char *pam_service;	     /* auth.pam-service: PAM checks passwords; NULL: the file */
+	char *auth_ca;		     /* auth.ca: client certificates' CA (PEM); NULL: none asked */
+	char *auth_crl;		     /* auth.crl: revoked client certificates (PEM); NULL: none */
+	char *auth_certificate;	     /* auth.cert-mode: "optional", "required", "password" */
+	char *auth_cert_user_field;  /* auth.cert-user-field: CN, UID, email, or an OID */
+	char *auth_cert_group_field; /* auth.cert-group-field: OU, or an OID; NULL: none */
+	bool auth_group_select;	     /* auth.group-select: the first form lists groups */
+	char *auth_group_list;	     /* auth.group-list: those groups, "a,b"; NULL: none */
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

@@ -183,210 +183,136 @@ static void refuse(unsigned w, struct ipc_msg *r, const char *why)
 	wchan_send(w, r);
 }
 
-/* Before the password: a draining server or a banned address.  True when
- * the login was refused (and answered). */
-static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, const char *addr,
-			  time_t now)
+struct ban_policy auth_ban_policy(void)
 {
-	unsigned left;
-
-	if (draining) {
-		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-		metrics_login(LOGIN_STOPPING, false, 0);
-		log_info("login for user '%s' from %s refused: the server is stopping",
-			 m->u.auth_req.user, m->u.auth_req.peer);
-		r->u.auth_resp.result = -1;
-		wchan_send(w, r);
-		return true;
-	}
-	if ((left = ban_left(addr, now, w)) > 0) {
-		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-		metrics_login(LOGIN_BANNED, false, 0);
-		log_warn("login for user '%s' from %s refused: address banned for %u more s",
-			 m->u.auth_req.user, m->u.auth_req.peer, left);
-		refuse(w, r, "Too many failed logins from your address: banned, try again later");
-		return true;
-	}
-	return false;
+	return ban_policy();
 }
 
-/* A login refused because the checks are full; a flood must not become a
- * flood of lines: one line a second with a count. */
-static void log_busy(unsigned w, int r)
+void auth_log_ban(const struct ban *b, const struct ban_policy *pol)
 {
-	static time_t logged;
-	static unsigned long n;
-	time_t now = time(NULL);
+	log_ban(b, pol);
+}
 
-	n++;
-	if (now == logged)
-		return;
-	logged = now;
-	if (r == -EBUSY)
-		log_warn("worker %u: %lu login(s) refused: limits.max-pending-logins (%u password "
-			 "checks waiting or running for one worker)",
-			 w, n, cfg->max_pending_logins);
+bool auth_draining(void)
+{
+	return draining;
+}
+
+/* The session's group: its user's groups choose one the config defines,
+ * unless the login form picked one (auth.group-select: the dialogue saw
+ * that the user is in it); then the group's pool for its lease. */
+static void assign_group(struct session *s, const struct auth_login *g)
+{
+	char groups[SESS_GROUPS_MAX];
+
+	snprintf(groups, sizeof(groups), "%s",
+		 s->rad				? s->groups
+		 : g->groups && g->groups[0]	? g->groups
+		 : g->backend == SESS_BK_PASSWD ? passwd_db_groups(users, g->user)
+						: "");
+	mpolicy_assign(s, cfg, groups);
+	if (g->group && g->group[0])
+		snprintf(s->group, sizeof(s->group), "%s", g->group);
+	mpolicy_lease_range(s, cfg, &sess.pool.g);
+}
+
+/* A new session for g: with RADIUS it takes the sid its Access-Request
+ * named (Acct-Session-Id) and what the Access-Accept granted.  NULL when
+ * refused (answered in r). */
+static struct session *new_session(unsigned w, const struct auth_login *g, struct ipc_msg *r)
+{
+	const struct hash_done *d = g->done;
+	struct session *s;
+
+	s = d && d->grant ? sess_create_sid(&sess, g->user, g->peer, d->sid)
+			  : sess_create(&sess, g->user, g->peer);
+	if (s && d && d->grant && radsess_grant(s, d, &sess.pool) < 0) {
+		metrics_login(LOGIN_ERROR, true, d->usec);
+		sess_end(&sess, s, "RADIUS answer refused");
+		refuse(w, r, "The login could not be completed: ask your administrator");
+		return NULL;
+	}
+	if (s) {
+		s->backend = (uint8_t)g->backend;
+		assign_group(s, g);
+	}
+	return s;
+}
+
+/* The login line: how, the user's groups and the session's group (and
+ * whether the form picked it); RADIUS's Acct-Session-Id. */
+static void log_login(unsigned w, const struct session *s, const struct auth_login *g)
+{
+	char groups[SESS_GROUPS_MAX + 64] = "", group[SESS_GROUP_MAX + 32] = "";
+
+	if (s->groups[0])
+		snprintf(groups, sizeof(groups), ", groups '%s'", s->groups);
+	if (s->group[0])
+		snprintf(group, sizeof(group), ", group '%s'%s", s->group,
+			 g->group && g->group[0] ? " chosen" : "");
+	if (s->rad)
+		log_info("session %u: user '%s' logged in from %s (worker %u), RADIUS "
+			 "Acct-Session-Id %016llx%s%s",
+			 s->serial, s->user, s->peer, w, (unsigned long long)s->sid, groups, group);
 	else
-		log_err("worker %u: %lu login(s) refused: %s", w, n, strerror(-r));
-	n = 0;
+		log_info("session %u: user '%s' logged in from %s (worker %u%s%s%s%s)", s->serial,
+			 s->user, s->peer, w, g->how ? ", " : "", g->how ? g->how : "", groups,
+			 group);
 }
 
-void auth_login(unsigned w, struct ipc_msg *m)
+/* A login that passed: a session, unless the server stops or its user
+ * holds too many already. */
+void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g)
 {
-	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
-	char addr[BAN_ADDR_LEN];
-	int rc;
-
-	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
-	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
-	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
-	ban_addr_of_peer(m->u.auth_req.peer, cfg->ipv6_prefix, addr);
-	if (refused_early(w, m, &r, addr, time(NULL)))
-		return;
-	/* The hash runs in a hashing process; auth_login_done goes on. */
-	rc = hashpool_submit(w, m, cfg->max_pending_logins);
-	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	if (rc == 0)
-		return;
-	metrics_login(rc == -EBUSY ? LOGIN_BUSY : LOGIN_ERROR, false, 0);
-	log_busy(w, rc);
-	refuse(w, &r, "Too many logins in progress: try again in a moment");
-}
-
-/* A good password: a session, unless its user holds too many already. */
-static void grant(const struct hash_done *d, struct ipc_msg *r)
-{
+	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = ref};
+	uint64_t usec = g->done ? g->done->usec : 0;
 	struct session *s;
 	uint64_t stamp = 0;
 	unsigned held;
 
-	if (!d->grant && passwd_db_user(users, d->user, &stamp) != PW_OK) {
+	if (draining) {
+		metrics_login(LOGIN_STOPPING, true, usec);
+		log_info("login for user '%s' from %s refused: the server is stopping", g->user,
+			 g->peer);
+		r.u.auth_resp.result = -1;
+		wchan_send(w, &r);
+		return;
+	}
+	if (g->backend == SESS_BK_PASSWD && passwd_db_user(users, g->user, &stamp) != PW_OK) {
 		/* Checked against a db a reload replaced since (a reload runs
 		 * checks in progress again: this is a safety net). */
-		metrics_login(LOGIN_ERROR, true, d->usec);
-		refuse(d->w, r, "The login could not be checked: try again");
+		metrics_login(LOGIN_ERROR, true, usec);
+		refuse(w, &r, "The login could not be checked: try again");
 		return;
 	}
 	if (cfg->max_sessions_per_user &&
-	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
-		metrics_login(LOGIN_SESSION_LIMIT, true, d->usec);
+	    (held = user_sessions(g->user)) >= cfg->max_sessions_per_user) {
+		metrics_login(LOGIN_SESSION_LIMIT, true, usec);
 		log_warn("login for user '%s' from %s refused: %u sessions held "
 			 "(limits.max-sessions-per-user = %u)",
-			 d->user, d->peer, held, cfg->max_sessions_per_user);
-		refuse(d->w, r,
+			 g->user, g->peer, held, cfg->max_sessions_per_user);
+		refuse(w, &r,
 		       "Too many sessions for this user (limits.max-sessions-per-user); log out "
 		       "elsewhere first");
 		return;
 	}
-	/* With RADIUS the session takes the sid its Access-Request named
-	 * (Acct-Session-Id), and what the Access-Accept granted. */
-	s = d->grant ? sess_create_sid(&sess, d->user, d->peer, d->sid)
-		     : sess_create(&sess, d->user, d->peer);
-	if (s && d->grant && radsess_grant(s, d, &sess.pool) < 0) {
-		metrics_login(LOGIN_ERROR, true, d->usec);
-		sess_end(&sess, s, "RADIUS answer refused");
-		refuse(d->w, r, "The login could not be completed: ask your administrator");
-		return;
-	}
-	if (s) { /* its group, and the group's pool for the lease sealed in */
-		char groups[SESS_GROUPS_MAX];
-
-		snprintf(groups, sizeof(groups), "%s",
-			 d->grant ? s->groups : passwd_db_groups(users, d->user));
-		mpolicy_assign(s, cfg, groups);
-		mpolicy_lease_range(s, cfg, &sess.pool.g);
-	}
-	metrics_login(s ? LOGIN_OK : LOGIN_ERROR, true, d->usec);
-	if (!s || resume_seal(&sess, s, d->grant ? 0 : stamp, cfg->cookie_lifetime,
-			      r->u.auth_resp.cookie) < 0) {
-		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
+	s = new_session(w, g, &r);
+	if (!s && r.u.auth_resp.result == -1)
+		return; /* refused, answered */
+	metrics_login(s ? LOGIN_OK : LOGIN_ERROR, true, usec);
+	if (!s || resume_seal(&sess, s, stamp, cfg->cookie_lifetime, r.u.auth_resp.cookie) < 0) {
+		log_err("login for user '%s' from %s: cannot create a session", g->user, g->peer);
 		if (s)
 			sess_end(&sess, s, "no cookie could be sealed");
-		r->u.auth_resp.result = -1;
-		wchan_send(d->w, r);
-		return;
-	}
-	r->u.auth_resp.result = PW_OK;
-	r->u.auth_resp.sess_id = sess_id(&sess, s);
-	if (s->rad)
-		log_info("session %u: user '%s' logged in from %s (worker %u), RADIUS "
-			 "Acct-Session-Id %016llx, groups '%s'%s%s%s",
-			 s->serial, s->user, s->peer, d->w, (unsigned long long)s->sid, s->groups,
-			 s->group[0] ? ", group '" : "", s->group, s->group[0] ? "'" : "");
-	else
-		log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial,
-			 s->user, s->peer, d->w, s->group[0] ? ", group '" : "", s->group,
-			 s->group[0] ? "'" : "");
-	wchan_send(d->w, r);
-}
-
-/* A failed password check, as /metrics counts it. */
-static enum login_result login_result_of(enum passwd_result r)
-{
-	switch (r) {
-	case PW_BAD_PASSWORD:
-		return LOGIN_BAD_PASSWORD;
-	case PW_UNKNOWN_USER:
-		return LOGIN_UNKNOWN_USER;
-	case PW_LOCKED:
-		return LOGIN_LOCKED;
-	case PW_WEAK_HASH:
-		return LOGIN_REFUSED_HASH;
-	default:
-		return LOGIN_ERROR;
-	}
-}
-
-void auth_login_done(const struct hash_done *d)
-{
-	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = d->ref};
-	struct ban_policy pol = ban_policy();
-	char addr[BAN_ADDR_LEN];
-
-	if (d->result < 0 || d->result == HASH_NO_ANSWER || d->result == HASH_ERROR) {
-		metrics_login(LOGIN_ERROR, false, 0);
-		log_err("login for user '%s' from %s: %s", d->user, d->peer,
-			d->result < 0 ? "the hashing process died"
-			: d->result == HASH_NO_ANSWER
-			    ? "no RADIUS server answered (radius.timeout, "
-			      "radius.retries)"
-			    : "the RADIUS answer was unusable");
-		if (!d->cancelled)
-			refuse(d->w, &r, "The login could not be checked: try again");
-		return;
-	}
-	if (d->result != PW_OK) {
-		/* Counted even when the client left meanwhile: closing the
-		 * connection early must not dodge a ban. */
-		ban_addr_of_peer(d->peer, cfg->ipv6_prefix, addr);
-		metrics_login(login_result_of((enum passwd_result)d->result), true, d->usec);
-		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
-			 passwd_result_str((enum passwd_result)d->result));
-		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
-		r.u.auth_resp.result = d->result;
-		if (!d->cancelled)
-			wchan_send(d->w, &r);
-		return;
-	}
-	if (d->cancelled) { /* nobody to give the cookie to */
-		metrics_login(LOGIN_CANCELLED, true, d->usec);
-		return;
-	}
-	if (draining) {
-		metrics_login(LOGIN_STOPPING, true, d->usec);
-		log_info("login for user '%s' from %s refused: the server is stopping", d->user,
-			 d->peer);
 		r.u.auth_resp.result = -1;
-		wchan_send(d->w, &r);
+		wchan_send(w, &r);
 		return;
 	}
-	grant(d, &r);
+	r.u.auth_resp.result = PW_OK;
+	r.u.auth_resp.sess_id = sess_id(&sess, s);
+	log_login(w, s, g);
+	wchan_send(w, &r);
 	explicit_bzero(&r, sizeof(r));
-}
-
-void auth_cancel(unsigned w, struct ipc_msg *m)
-{
-	hashpool_cancel(w, m->ref);
 }
 
 /* CONNECTs with a cookie that names no session: lines written and kept
@@ -466,9 +392,11 @@ static const char *revocation(const struct session *s)
 {
 	uint64_t stamp;
 
-	if (s->rad || !s->have_stamp)
-		return NULL; /* not a user of the password file: RADIUS said yes
-			      * (a Disconnect-Request says no) */
+	/* PAM, certificates and RADIUS answer at login only (a Disconnect-
+	 * Request says no to RADIUS); so does a session re-created from a
+	 * cookie without a password-file stamp. */
+	if (s->rad || s->backend != SESS_BK_PASSWD || !s->have_stamp)
+		return NULL;
 	switch (passwd_db_user(users, s->user, &stamp)) {
 	case PW_OK:
 		return stamp == s->stamp ? NULL : "the user's password changed";
@@ -615,6 +543,8 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	r.u.connect_resp.last_active = s->last_active;
 	radsess_connected(s, time(NULL));
 	radsess_connect_resp(s, &r, time(NULL));
+	snprintf(r.u.connect_resp.banner, sizeof(r.u.connect_resp.banner), "%s",
+		 cfg->banner ? cfg->banner : "");
 	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
 		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
 	wchan_send(w, &r);

@@ -6,12 +6,14 @@
 #ifndef TUNNELD_AUTH_H
 #define TUNNELD_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "common/ipc.h"
 #include "conf/config.h"
+#include "daemon/bans.h"
 
 struct hash_done;
 struct passwd_db;
@@ -56,19 +58,33 @@ void auth_stop_logins(void);
 struct sess_table *auth_sessions(void);
 
 /* Requests from worker w, already vetted by ipc_check(); each answers
- * (if at all) with wchan_send(w, ...).  m may be modified (wiped).
- * IPC_AUTH_REQ: refused at once (stopping, banned, too many checks
- * pending) or queued for the hashing processes (hashpool_submit), whose
- * answer comes to auth_login_done; IPC_AUTH_CANCEL withdraws it. */
-void auth_login(unsigned w, struct ipc_msg *m);	  /* IPC_AUTH_REQ */
-void auth_cancel(unsigned w, struct ipc_msg *m);  /* IPC_AUTH_CANCEL */
+ * (if at all) with wchan_send(w, ...).  m may be modified (wiped).  The
+ * logins (IPC_AUTH_REQ, IPC_AUTH_CANCEL) are daemon/logins.c's. */
 void auth_connect(unsigned w, struct ipc_msg *m); /* IPC_CONNECT_REQ */
 void auth_closed(unsigned w, struct ipc_msg *m);  /* IPC_CLOSED */
 void auth_stats(unsigned w, struct ipc_msg *m);	  /* IPC_STATS */
 
-/* A password check ended (hashpool.c's done callback): the answer to the
- * worker, a session or a refusal; failures count towards bans. */
-void auth_login_done(const struct hash_done *d);
+/* A login that passed (daemon/logins.c): whose, from where, how. */
+struct auth_login {
+	const char *user, *peer;
+	const char *groups; /* comma-separated, NULL: none */
+	int backend;	    /* enum sess_backend */
+	const char *how;    /* for the log line ("certificate"), NULL: nothing */
+	const char *group;  /* chosen in the login form (auth.group-select), NULL: none */
+	/* The backend's last answer (its timing; with RADIUS the sid and
+	 * the Access-Accept's attributes); NULL for a certificate alone. */
+	const struct hash_done *done;
+};
+/* A session and its cookie to worker w's connection ref, unless the
+ * server stops or the user holds limits.max-sessions-per-user (a refusal
+ * with the reason). */
+void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g);
+/* The ban policy in force, and the log line of a ban that started. */
+struct ban;
+struct ban_policy auth_ban_policy(void);
+void auth_log_ban(const struct ban *b, const struct ban_policy *pol);
+/* SIGQUIT came: no new logins. */
+bool auth_draining(void);
 /* IPC_DTLS: the tunnel's channel changed (steers its peer's datagrams). */
 void auth_dtls(unsigned w, struct ipc_msg *m);
 

@@ -20,6 +20,7 @@
 #include <seccomp.h>
 
 #include "common/passwd.h"
+#include "daemon/backend.h"
 #include "daemon/radclient.h"
 
 #ifdef TUNNELD_SANITIZERS
@@ -191,13 +192,19 @@ const char *hasher_confine(const struct hasher_id *id, bool radius)
 	return NULL;
 }
 
-/* One RADIUS login (radclient.c): the answer's result and attributes. */
-static void radius_check(struct rc_conf *rh, const struct hash_req *rq, struct hash_resp *rs)
+/* RADIUS as a backend (daemon/backend.h): one Access-Request with PAP
+ * (radclient.c); an Access-Challenge is not asked for, so there is no
+ * conversation to answer. */
+static struct rc_conf *radius_h;
+
+static void radius_start(const struct bk_request *rq, struct bk_result *rs)
 {
 	struct radius_login in = {rq->user, rq->pass, rq->peer, rq->sid, rq->nas_port};
 
-	switch (radclient_auth(rh, &in, &rs->grant)) {
+	rs->kind = BK_FAIL;
+	switch (radclient_auth(radius_h, &in, &rs->grant)) {
 	case RADCLIENT_ACCEPT:
+		rs->kind = BK_OK;
 		rs->result = PW_OK;
 		break;
 	case RADCLIENT_REJECT:
@@ -212,14 +219,74 @@ static void radius_check(struct rc_conf *rh, const struct hash_req *rq, struct h
 	}
 }
 
+static void radius_answer(const struct bk_request *rq, struct bk_result *rs)
+{
+	(void)rq;
+	rs->kind = BK_FAIL;
+	rs->result = PW_BAD_PASSWORD;
+}
+
+static void radius_abort(uint32_t conv)
+{
+	(void)conv;
+}
+
+static const struct backend bk_radius = {"RADIUS", radius_start, radius_answer, radius_abort};
+
+/* One request to the backend, its answer into rs.  An abort is answered
+ * too (BK_FAIL, nobody reads it), so the master's count of answers owed
+ * stays simple. */
+static void serve(const struct backend *be, struct hash_req *rq, struct hash_resp *rs)
+{
+	static struct bk_result r;
+	struct bk_request b = {rq->op,	 rq->conv,
+			       rq->user, rq->pass,
+			       rq->peer, rq->n_ans < IPC_INPUTS_MAX ? rq->n_ans : IPC_INPUTS_MAX,
+			       rq->ans,	 rq->now,
+			       rq->sid,	 rq->nas_port};
+
+	memset(&r, 0, sizeof(r));
+	rq->user[sizeof(rq->user) - 1] = '\0';
+	rq->pass[sizeof(rq->pass) - 1] = '\0';
+	rq->peer[sizeof(rq->peer) - 1] = '\0';
+	for (uint32_t i = 0; i < b.n_ans; i++) {
+		rq->ans[i].name[sizeof(rq->ans[i].name) - 1] = '\0';
+		rq->ans[i].value[sizeof(rq->ans[i].value) - 1] = '\0';
+	}
+	if (rq->op == BK_OP_START)
+		be->start(&b, &r);
+	else if (rq->op == BK_OP_ANSWER)
+		be->answer(&b, &r);
+	else
+		be->abort(rq->conv);
+	if (r.kind != BK_OK && r.kind != BK_ASK) {
+		r.kind = BK_FAIL;
+		if (r.result == PW_OK && rq->op != BK_OP_ABORT)
+			r.result = PW_BAD_PASSWORD;
+	}
+	rs->result = r.result;
+	rs->kind = r.kind;
+	rs->conv = r.conv;
+	rs->otp_step = r.otp_step;
+	rs->form = r.form;
+	memcpy(rs->groups, r.groups, sizeof(rs->groups));
+	if (r.kind == BK_OK && rq->op == BK_OP_START)
+		rs->grant = r.grant; /* RADIUS's attributes (zero from the others) */
+	explicit_bzero(&r, sizeof(r));
+}
+
 void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id, struct rc_conf *rh)
 {
-	struct hash_req rq;
-	struct hash_resp rs;
+	static struct hash_req rq;
+	static struct hash_resp rs;
+	const struct backend *be;
 	const char *failed;
 	ssize_t n;
 
-	failed = hasher_confine(id, rh != NULL);
+	/* PAM modules need the files and rights of root (hasher.h). */
+	radius_h = rh;
+	be = rh ? &bk_radius : id->pam_service ? bk_pam(id->pam_service) : bk_passwd(db, id->totp);
+	failed = id->pam_service && !rh ? NULL : hasher_confine(id, rh != NULL);
 	if (failed) {
 		/* stderr is the master's: the exit status alone would not say
 		 * which step it was. */
@@ -234,15 +301,9 @@ void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id,
 			_exit(0); /* the master closed our socket: stop, or a reload */
 		if (n != (ssize_t)sizeof(rq))
 			_exit(2); /* the master sends nothing else */
-		rq.user[sizeof(rq.user) - 1] = '\0';
-		rq.pass[sizeof(rq.pass) - 1] = '\0';
-		rq.peer[sizeof(rq.peer) - 1] = '\0';
 		memset(&rs, 0, sizeof(rs));
 		rs.id = rq.id;
-		if (rh)
-			radius_check(rh, &rq, &rs);
-		else
-			rs.result = (int32_t)passwd_db_check(db, rq.user, rq.pass);
+		serve(be, &rq, &rs);
 		explicit_bzero(&rq, sizeof(rq));
 		if (send(fd, &rs, sizeof(rs), MSG_NOSIGNAL) != (ssize_t)sizeof(rs))
 			_exit(errno == EPIPE ? 0 : 3);

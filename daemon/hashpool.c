@@ -26,6 +26,7 @@
 
 #include "common/log.h"
 #include "common/passwd.h"
+#include "daemon/backend.h"
 #include "daemon/events.h"
 #include "daemon/fsutil.h"
 #include "daemon/sessions.h"
@@ -42,6 +43,9 @@ struct job {
 	char user[IPC_USER_MAX];
 	char pass[IPC_PASS_MAX];
 	char peer[64];
+	struct hash_op op; /* op.proc: the process it must go to, -1 any */
+	uint32_t n_ans;
+	struct ipc_answer ans[IPC_INPUTS_MAX];
 };
 
 struct queue {
@@ -87,20 +91,33 @@ static void push_front(struct job *j)
 		q->tail = j;
 }
 
-/* The next check to hash: the oldest of the next worker with one. */
-static struct job *next_job(void)
+/* Take j (after prev, NULL for the head) off queue q. */
+static void unlink_job(struct queue *q, struct job *prev, struct job *j)
+{
+	if (prev)
+		prev->next = j->next;
+	else
+		q->head = j->next;
+	if (q->tail == j)
+		q->tail = prev;
+	j->next = NULL;
+}
+
+/* The next check for process h: the oldest of the next worker with one
+ * that any process may take or that must go to h (a conversation it
+ * holds). */
+static struct job *next_job(unsigned h)
 {
 	for (unsigned k = 1; k <= P.env.n_workers; k++) {
 		unsigned w = (P.rr + k) % P.env.n_workers;
 		struct queue *q = &P.q[w];
-		struct job *j = q->head;
+		struct job *j, *prev = NULL;
 
+		for (j = q->head; j && j->op.proc >= 0 && j->op.proc != (int)h; j = j->next)
+			prev = j;
 		if (!j)
 			continue;
-		q->head = j->next;
-		if (!q->head)
-			q->tail = NULL;
-		j->next = NULL;
+		unlink_job(q, prev, j);
 		P.rr = w;
 		return j;
 	}
@@ -116,7 +133,7 @@ static uint64_t now_us(void)
 }
 
 /* The end of a check: the answer to env.done, the password wiped. */
-static void finish(struct job *j, int result, const struct radius_grant *g)
+static void finish(struct job *j, int result, const struct hash_resp *rs, int proc)
 {
 	struct hash_done d = {.w = j->w,
 			      .ref = j->ref,
@@ -124,10 +141,14 @@ static void finish(struct job *j, int result, const struct radius_grant *g)
 			      .peer = j->peer,
 			      .result = result,
 			      .cancelled = j->cancelled,
+			      .usec = now_us() - j->submitted_us,
 			      .sid = j->sid,
 			      .nas_port = j->nas_port,
-			      .grant = g,
-			      .usec = now_us() - j->submitted_us};
+			      .grant =
+				  P.env.radius_open && rs && result == PW_OK ? &rs->grant : NULL,
+			      .op = j->op.op,
+			      .resp = rs,
+			      .proc = proc};
 
 	P.q[j->w].pending--;
 	P.env.done(&d);
@@ -155,7 +176,7 @@ static void mark_dead(struct hasher *h)
 	if (h->busy) {
 		struct job *j = h->busy;
 		h->busy = NULL;
-		finish(j, -1, NULL);
+		finish(j, -1, NULL, (int)(h - P.h));
 	}
 	h->quick_deaths = now - h->started < 5 ? h->quick_deaths + 1 : 0;
 	delay = h->quick_deaths ? 1u << (h->quick_deaths - 1) : 0;
@@ -167,14 +188,21 @@ static void mark_dead(struct hasher *h)
 
 static bool send_job(struct hasher *h, struct job *j)
 {
-	struct hash_req rq = {.id = j->id};
+	static struct hash_req rq;
 	ssize_t n;
 
+	memset(&rq, 0, sizeof(rq));
+	rq.id = j->id;
 	memcpy(rq.user, j->user, sizeof(rq.user));
 	memcpy(rq.pass, j->pass, sizeof(rq.pass));
 	memcpy(rq.peer, j->peer, sizeof(rq.peer));
 	rq.sid = j->sid;
 	rq.nas_port = j->nas_port;
+	rq.op = j->op.op;
+	rq.conv = j->op.conv;
+	rq.n_ans = j->n_ans;
+	memcpy(rq.ans, j->ans, sizeof(rq.ans));
+	rq.now = (int64_t)time(NULL);
 	n = send(h->fd, &rq, sizeof(rq), MSG_DONTWAIT | MSG_NOSIGNAL);
 	explicit_bzero(&rq, sizeof(rq));
 	if (n != (ssize_t)sizeof(rq))
@@ -190,7 +218,7 @@ static void dispatch(void)
 		struct hasher *h = &P.h[i];
 		struct job *j;
 
-		if (h->fd < 0 || h->busy || !(j = next_job()))
+		if (h->fd < 0 || h->busy || !(j = next_job(i)))
 			continue;
 		if (!send_job(h, j)) {
 			push_front(j); /* not hashed: it waits for another */
@@ -282,6 +310,12 @@ int hashpool_setup(int ep, const struct hashpool_env *env)
 	return 0;
 }
 
+void hashpool_set_backend(const char *pam_service, const struct totp_db *totp)
+{
+	P.env.id.pam_service = pam_service;
+	P.env.id.totp = totp;
+}
+
 int hashpool_start(const struct passwd_db *db)
 {
 	unsigned started = 0;
@@ -333,26 +367,42 @@ void hashpool_stop(void)
 
 int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
 {
+	struct hash_op op = {BK_OP_START, 0, -1};
+
+	return hashpool_submit_op(w, m, &op, max);
+}
+
+int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max)
+{
 	struct queue *q;
 	struct job *j;
 
-	if (w >= P.env.n_workers)
+	if (w >= P.env.n_workers || (!m && op->op != BK_OP_ABORT) ||
+	    (op->proc >= 0 && (unsigned)op->proc >= P.env.n))
 		return -EINVAL;
 	q = &P.q[w];
-	if (q->pending >= max)
+	if (q->pending >= max && op->op != BK_OP_ABORT)
 		return -EBUSY;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
 	j->w = w;
-	j->ref = m->ref;
 	j->id = ++P.next_id;
 	j->submitted_us = now_us();
 	j->sid = sess_make_sid(P.env.node_id);
 	j->nas_port = ++P.next_port;
-	memcpy(j->user, m->u.auth_req.user, sizeof(j->user));
-	memcpy(j->pass, m->u.auth_req.pass, sizeof(j->pass));
-	memcpy(j->peer, m->u.auth_req.peer, sizeof(j->peer));
+	j->op = *op;
+	if (m) {
+		j->ref = m->ref;
+		memcpy(j->user, m->u.auth_req.user, sizeof(j->user));
+		memcpy(j->pass, m->u.auth_req.pass, sizeof(j->pass));
+		memcpy(j->peer, m->u.auth_req.peer, sizeof(j->peer));
+		j->n_ans =
+		    m->u.auth_req.n_ans < IPC_INPUTS_MAX ? m->u.auth_req.n_ans : IPC_INPUTS_MAX;
+		memcpy(j->ans, m->u.auth_req.ans, sizeof(j->ans));
+	} else {
+		j->cancelled = true; /* an abort: nobody waits for its answer */
+	}
 	j->user[sizeof(j->user) - 1] = j->pass[sizeof(j->pass) - 1] = j->peer[sizeof(j->peer) - 1] =
 	    0;
 	if (q->tail)
@@ -365,15 +415,17 @@ int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
 	return 0;
 }
 
-/* Drop worker w's waiting checks that match (all when ref is NULL), and
- * mark its running ones cancelled. */
+/* Drop worker w's waiting checks that match (all when ref is NULL; never
+ * an abort), and mark its running ones cancelled. */
 static void withdraw(unsigned w, const struct ipc_ref *ref)
 {
 	struct queue *q = &P.q[w];
 	struct job **pp = &q->head, *j, *last = NULL;
 
 	while ((j = *pp) != NULL) {
-		if (ref && (j->ref.slot != ref->slot || j->ref.gen != ref->gen)) {
+		/* An abort frees a conversation in a process: it goes. */
+		if (j->op.op == BK_OP_ABORT ||
+		    (ref && (j->ref.slot != ref->slot || j->ref.gen != ref->gen))) {
 			last = j;
 			pp = &j->next;
 			continue;
@@ -421,8 +473,8 @@ static bool answer_ok(const struct hash_resp *rs)
 
 void hashpool_on_event(unsigned i, uint32_t events)
 {
+	static struct hash_resp rs;
 	struct hasher *h;
-	static struct hash_resp rs; /* large; the loop is single-threaded */
 	ssize_t n;
 
 	(void)events;
@@ -433,10 +485,12 @@ void hashpool_on_event(unsigned i, uint32_t events)
 		return;
 	/* A taken-over process could answer anything: only the answer to
 	 * the check it holds, with a result that exists, counts. */
-	if (n == (ssize_t)sizeof(rs) && h->busy && rs.id == h->busy->id && answer_ok(&rs)) {
+	if (n == (ssize_t)sizeof(rs) && h->busy && rs.id == h->busy->id && answer_ok(&rs) &&
+	    rs.kind >= BK_OK && rs.kind <= BK_ASK) {
 		struct job *j = h->busy;
 		h->busy = NULL;
-		finish(j, rs.result, P.env.radius_open && rs.result == PW_OK ? &rs.grant : NULL);
+		finish(j, rs.result, &rs, (int)i);
+		explicit_bzero(&rs, sizeof(rs));
 		dispatch();
 		return;
 	}

@@ -16,6 +16,7 @@
 #include "daemon/hasher.h"
 
 struct passwd_db;
+struct totp_db;
 
 struct hash_done;
 
@@ -53,11 +54,30 @@ struct hash_done {
 	/* RADIUS, PW_OK: the Access-Accept's attributes (checked with
 	 * radattr_check); NULL for a password check. */
 	const struct radius_grant *grant;
+	/* The dialogue's (daemon/backend.h): the request's enum bk_op, the
+	 * backend's whole answer (NULL when the process died), the process
+	 * that gave it (a conversation's answers go back to it). */
+	uint32_t op;
+	const struct hash_resp *resp;
+	int proc;
+};
+
+/* A request of the dialogue beyond a first check: its enum bk_op, the
+ * conversation, and the process that holds it (-1: any). */
+struct hash_op {
+	uint32_t op;
+	uint32_t conv;
+	int proc;
 };
 
 /* Queues for env->n_workers workers; processes join the epoll ep as
  * EV_HASHER when started.  0 or -ENOMEM (logged). */
 int hashpool_setup(int ep, const struct hashpool_env *env);
+/* The backend of the processes started from now on: PAM with service
+ * pam_service (NULL: the password file, with the TOTP secrets totp, which
+ * must stay until the next call).  The processes running keep theirs
+ * until hashpool_restart. */
+void hashpool_set_backend(const char *pam_service, const struct totp_db *totp);
 /* Fork the processes with db (which must stay until hashpool_restart or
  * hashpool_free).  0, or -errno logged when none could be started. */
 int hashpool_start(const struct passwd_db *db);
@@ -71,6 +91,10 @@ void hashpool_stop(void);
  * 0, or -EBUSY when w has max checks waiting or running already, or
  * -ENOMEM. */
 int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max);
+/* The same for any request of the dialogue (m may be NULL for
+ * BK_OP_ABORT, which is never refused and whose answer is not waited
+ * for: its end comes with cancelled set). */
+int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max);
 /* Worker w's connection ref is gone: drop its check if it waits; if it is
  * being hashed, its end comes with cancelled set. */
 void hashpool_cancel(unsigned w, struct ipc_ref ref);

@@ -44,6 +44,7 @@
 #include "daemon/metrics.h"
 #include "daemon/monitor.h"
 #include "daemon/nat.h"
+#include "daemon/logins.h"
 #include "daemon/pidfile.h"
 #include "daemon/radius.h"
 #include "daemon/reload.h"
@@ -219,6 +220,7 @@ static void do_reload(void)
 		auth_swap_users(&rs.pw);
 		cookies_commit(&rs.keys);
 		log_info("cookies: %s", cookies_describe(st, sizeof(st)));
+		logins_swap_totp(&rs.totp);
 		revoked = auth_revoke_changed();
 		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
 		rs.tls.committed = true;
@@ -229,6 +231,7 @@ static void do_reload(void)
 		reload_discard(&rs); /* the old users and credentials */
 		/* New hashing processes with the new users; forked after the
 		 * discard, so they never see the reload's key bytes. */
+		hashpool_set_backend(M.cfg.pam_service, logins_totp());
 		hashpool_restart(auth_users());
 	}
 	sd_notify(0, "READY=1");
@@ -247,6 +250,7 @@ static void reap_workers(const char *signame)
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
 		metrics_worker_gone(w);
+		logins_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
 			M.failed = true;
 			begin_stop("tunnel device gone");
@@ -310,6 +314,7 @@ static void on_timer(void)
 	if (read(M.timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	auth_tick(now);
+	logins_tick(now);
 	hashpool_tick(now);
 	httpd_tick(now);
 	acct_tick(now);
@@ -377,6 +382,7 @@ static void forget_in_worker(void)
 	radius_forget();   /* the RADIUS secret */
 	acct_forget();
 	coa_forget();
+	logins_forget(); /* the TOTP secrets, the logins in progress */
 }
 
 /* Run by hashpool.c in each new hashing process: it keeps the password
@@ -495,7 +501,7 @@ static int load_and_detach(void)
 	int r = -1;
 
 	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0 ||
-	    radius_open(&M.cfg) < 0)
+	    radius_open(&M.cfg) < 0 || logins_load_totp(M.cfg.password_file) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
@@ -511,6 +517,7 @@ static int load_and_detach(void)
 		 (!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
 		 start_keys(&tls) == 0)
 		r = auth_open(&M.cfg);
+	logins_open(&M.cfg);
 	reload_tls_free(&tls);
 	return r;
 }
@@ -604,11 +611,14 @@ static int start_hashers(void)
 	}
 	if (hashpool_setup(M.ep, &he) < 0)
 		return -1;
+	hashpool_set_backend(M.cfg.pam_service, logins_totp());
 	r = hashpool_start(auth_users());
 	if (r < 0)
 		return log_errno(r, "no hashing process could be started");
-	log_info("%u hashing processes for %s", he.n,
-		 radius_on() ? "RADIUS logins" : "password checks");
+	log_info("%u hashing processes for %s%s%s", he.n,
+		 radius_on() ? "RADIUS logins" : "password checks",
+		 M.cfg.pam_service ? ", PAM service " : "",
+		 M.cfg.pam_service ? M.cfg.pam_service : "");
 	return start_acct(&he.id);
 }
 
@@ -734,6 +744,7 @@ static void shut_down(void)
 	auth_close();
 	cookies_forget();
 	radius_close();
+	logins_close();
 	cfg_free(&M.cfg);
 }
 

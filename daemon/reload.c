@@ -19,11 +19,13 @@
 #include "common/passwd.h"
 #include "common/policy.h"
 #include "daemon/cookies.h"
+#include "common/totp.h"
 #include "daemon/fsutil.h"
 #include "daemon/httpd.h"
 #include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
 #include "daemon/wchan.h"
+#include "worker/cert.h"
 #include "worker/worker.h"
 
 /* Read a whole (small) file: the certificate chain for the workers. */
@@ -61,6 +63,22 @@ int reload_tls_open(struct reload_tls *t, const struct cfg *cfg, const char *lea
 	t->key_fd = -1;
 	if ((r = slurp(cfg->tls_certificate, &t->cert, &t->clen)) < 0) {
 		log_err("%s: tls.certificate %s: %s", lead, cfg->tls_certificate, strerror(-r));
+		return -1;
+	}
+	if (cfg->auth_ca && (r = slurp(cfg->auth_ca, &t->ca, &t->calen)) < 0) {
+		log_err("%s: auth.ca %s: %s", lead, cfg->auth_ca, strerror(-r));
+		reload_tls_free(t);
+		return -1;
+	}
+	if (cfg->auth_crl && (r = slurp(cfg->auth_crl, &t->crl, &t->crllen)) < 0) {
+		log_err("%s: auth.crl %s: %s", lead, cfg->auth_crl, strerror(-r));
+		reload_tls_free(t);
+		return -1;
+	}
+	if (t->clen + t->calen + t->crllen + 4096 > IPC_TLS_MAX) {
+		log_err("%s: tls.certificate, auth.ca and auth.crl together are over %u bytes",
+			lead, (unsigned)IPC_TLS_MAX - 4096);
+		reload_tls_free(t);
 		return -1;
 	}
 	t->key_fd = open(cfg->tls_key, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -109,6 +127,18 @@ int reload_tls_load(struct reload_tls *t, const struct cfg *cfg, const char *lea
 			gnutls_strerror(r));
 		return -1;
 	}
+	if (t->ca) {
+		gnutls_datum_t ca = {(unsigned char *)t->ca, (unsigned)t->calen};
+		gnutls_datum_t crl = {(unsigned char *)t->crl, (unsigned)t->crllen};
+		const char *what;
+
+		if ((r = cert_cred_apply(t->cred, &ca, t->crl ? &crl : NULL, &what)) < 0) {
+			log_err("%s: %s %s: %s", lead, what,
+				t->crl && !strcmp(what, "auth.crl") ? cfg->auth_crl : cfg->auth_ca,
+				gnutls_strerror(r));
+			return -1;
+		}
+	}
 	if ((r = gnutls_priority_init2(&t->prio, cfg->tls_priorities, &errpos, 0)) < 0) {
 		log_err("%s: tls.priorities: %s near '%s'", lead, gnutls_strerror(r),
 			errpos ? errpos : "");
@@ -128,6 +158,8 @@ void reload_tls_free(struct reload_tls *t)
 	if (t->prio)
 		gnutls_priority_deinit(t->prio);
 	free(t->cert);
+	free(t->ca);
+	free(t->crl);
 	memset(t, 0, sizeof(*t));
 	t->key_fd = -1;
 }
@@ -148,6 +180,19 @@ static int metrics_load(struct reload_set *rs, const struct cfg *live)
 	if (nc->have_metrics && (r = httpd_listen(&nc->metrics_listen, &rs->metrics_fd)) < 0) {
 		log_err("reload failed, nothing changed: metrics.listen %s: %s",
 			nc->metrics_listen.text, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* The password file's TOTP secrets (common/totp.h), beside it. */
+static int load_totp(struct reload_set *rs)
+{
+	char tp[4096], err[CFG_ERR_LEN];
+
+	if (totp_path(rs->cfg.password_file, tp, sizeof(tp)) < 0 ||
+	    totp_db_load(tp, &rs->totp, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: %s", err);
 		return -1;
 	}
 	return 0;
@@ -186,6 +231,8 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		log_err("reload failed, nothing changed: session.cookie-key-file %s", err);
 		goto fail;
 	}
+	if (rs->cfg.password_file && load_totp(rs) < 0)
+		goto fail;
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
 	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0 || metrics_load(rs, live) < 0)
@@ -234,19 +281,35 @@ void reload_commit_cfg(struct reload_set *rs, struct cfg *live)
 /* Send the new certificate, its key's generation and the priorities to
  * every worker: each loads them for new handshakes; tunnels keep theirs.
  * The key itself stays in the key process. */
-static void push_tls(const struct reload_tls *t, const char *prio, unsigned n)
+static void push_tls(const struct reload_tls *t, const struct cfg *cfg, unsigned n)
 {
-	size_t plen = strlen(prio), total = sizeof(struct ipc_tls) + t->clen + plen;
-	struct ipc_tls h = {IPC_TLS, (uint32_t)t->clen, t->gen, (uint32_t)plen};
+	const char *prio = cfg->tls_priorities;
+	size_t plen = strlen(prio),
+	       total = sizeof(struct ipc_tls) + t->clen + plen + t->calen + t->crllen;
+	struct ipc_tls h = {IPC_TLS,
+			    (uint32_t)t->clen,
+			    t->gen,
+			    (uint32_t)plen,
+			    (uint32_t)t->calen,
+			    (uint32_t)t->crllen,
+			    "",
+			    ""};
 	char *m = malloc(total);
 	unsigned i;
 	int r;
 
 	if (!m)
 		return;
+	snprintf(h.user_field, sizeof(h.user_field), "%s", cfg->auth_cert_user_field);
+	snprintf(h.group_field, sizeof(h.group_field), "%s",
+		 cfg->auth_cert_group_field ? cfg->auth_cert_group_field : "");
 	memcpy(m, &h, sizeof(h));
 	memcpy(m + sizeof(h), t->cert, t->clen);
 	memcpy(m + sizeof(h) + t->clen, prio, plen);
+	if (t->calen)
+		memcpy(m + sizeof(h) + t->clen + plen, t->ca, t->calen);
+	if (t->crllen)
+		memcpy(m + sizeof(h) + t->clen + plen + t->calen, t->crl, t->crllen);
 	for (i = 0; i < n; i++)
 		if ((r = wchan_send_raw(i, m, total)) < 0 && r != -ENOTCONN)
 			log_warn("worker %u: new certificate not delivered: %s", i, strerror(-r));
@@ -299,7 +362,7 @@ void reload_push(const struct reload_set *rs, const struct cfg *live, unsigned n
 {
 	struct ipc_msg m;
 
-	push_tls(&rs->tls, live->tls_priorities, n);
+	push_tls(&rs->tls, live, n);
 	if (settings_msg(&m, live) == 0)
 		for (unsigned w = 0; w < n; w++)
 			wchan_send(w, &m);
@@ -310,6 +373,7 @@ void reload_discard(struct reload_set *rs)
 {
 	cfg_free(&rs->cfg);
 	passwd_db_free(rs->pw);
+	totp_db_free(rs->totp);
 	reload_tls_free(&rs->tls);
 	close_fd(&rs->metrics_fd);
 	cookies_free(rs->keys);

@@ -18,6 +18,7 @@
 
 struct cookie_ring;
 struct passwd_db;
+struct totp_db;
 
 /* The TLS material of a start or a reload.  The private key is never
  * read here: its file is opened and passed to the key process. */
@@ -29,11 +30,16 @@ struct reload_tls {
 	bool committed; /* the key process uses gen */
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
+	/* auth.ca and auth.crl's bytes (PEM), NULL for none: in cred, and
+	 * for the workers. */
+	char *ca, *crl;
+	size_t calen, crllen;
 };
 
 struct reload_set {
 	struct cfg cfg;
 	struct passwd_db *pw;
+	struct totp_db *totp; /* the password file's TOTP secrets (common/totp.h) */
 	struct reload_tls tls;
 	bool metrics_new;	  /* metrics.listen changed: metrics_fd takes over */
 	int metrics_fd;		  /* its new socket, bound and listening; -1: none */

@@ -118,7 +118,7 @@ int resume_seal(struct sess_table *t, struct session *s, uint64_t stamp, unsigne
 	int r;
 
 	s->stamp = stamp;
-	s->have_stamp = !s->rad; /* RADIUS said yes: no password file entry */
+	s->have_stamp = !s->rad && s->backend == SESS_BK_PASSWD; /* else no password file entry */
 	s->expires = s->created + (time_t)lifetime;
 	(void)sess_lease(t, s);
 	resume_ticket_of(t, s, &tk);

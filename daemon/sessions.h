@@ -29,6 +29,9 @@ enum sess_end_cause {
 };
 
 struct radius_sess;
+/* Who checked a session's login: only the password file's are checked
+ * again at every CONNECT and reload (auth.c). */
+enum sess_backend { SESS_BK_PASSWD = 0, SESS_BK_PAM, SESS_BK_CERT, SESS_BK_RADIUS };
 
 struct session {
 	bool used;
@@ -74,6 +77,7 @@ struct session {
 	struct radius_sess *rad;
 	int64_t want_lease; /* the pool index the first CONNECT takes (RADIUS), -1: any */
 	uint8_t end_cause;  /* enum sess_end_cause, for accounting */
+	uint8_t backend;    /* enum sess_backend */
 };
 
 struct sess_table {

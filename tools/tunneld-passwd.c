@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 
 #include "common/passwd.h"
+#include "common/totp.h"
+#include "tools/totp-file.h"
 
 #define PROG	   "tunneld-passwd"
 #define MAX_PASS   1024 /* longer input is refused */
@@ -25,7 +27,7 @@
 #define EXIT_USAGE 2
 
 /* ACT_GROUPS: -g for a user the file has (the password stays). */
-enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK, ACT_GROUPS };
+enum action { ACT_SET, ACT_DELETE, ACT_LOCK, ACT_UNLOCK, ACT_GROUPS, ACT_TOTP, ACT_NO_TOTP };
 
 /* Set while we hold the lock; removed by die() and on signals so that a
  * failed run does not leave the lock behind. */
@@ -64,6 +66,7 @@ static void help(void)
 {
 	printf("Usage: " PROG " -f PASSWDFILE [-m yescrypt|sha512] [-g GROUPS] USER\n"
 	       "       " PROG " -f PASSWDFILE -d|-l|-u USER\n"
+	       "       " PROG " -f PASSWDFILE --totp|--no-totp USER\n"
 	       "\n"
 	       "Edit a tunneld password file.  Without -d, -l or -u, add USER or\n"
 	       "change USER's password (a locked user stays locked).  The password\n"
@@ -77,6 +80,10 @@ static void help(void)
 	       "  -u, --unlock        unlock USER\n"
 	       "  -m, --method=NAME   hash with yescrypt (default) or sha512\n"
 	       "  -g, --groups=LIST   USER's groups, comma-separated (\"\" for none)\n"
+	       "      --totp          give USER a new TOTP secret (PASSWDFILE.totp): the\n"
+	       "                      login then asks for a code too; prints the otpauth URI\n"
+	       "                      for an authenticator app (and a QR code with qrencode)\n"
+	       "      --no-totp       remove USER's TOTP secret\n"
 	       "  -h, --help          show this help\n"
 	       "  -V, --version       show the version\n");
 	exit(EXIT_SUCCESS);
@@ -387,6 +394,8 @@ static void parse_args(int argc, char **argv, struct request *rq)
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"groups", required_argument, NULL, 'g'},
+	    {"totp", no_argument, NULL, 'T'},
+	    {"no-totp", no_argument, NULL, 'N'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *method = NULL;
@@ -410,6 +419,11 @@ static void parse_args(int argc, char **argv, struct request *rq)
 		case 'g':
 			rq->groups = optarg;
 			break;
+		case 'T':
+		case 'N':
+			rq->act = c == 'T' ? ACT_TOTP : ACT_NO_TOTP;
+			n_actions++;
+			break;
 		case 'h':
 			help();
 		case 'V':
@@ -425,7 +439,7 @@ static void parse_args(int argc, char **argv, struct request *rq)
 	if (optind + 1 != argc)
 		usage_error(optind == argc ? "no user given" : "more than one user given");
 	if (n_actions > 1)
-		usage_error("only one of -d, -l and -u may be given");
+		usage_error("only one of -d, -l, -u, --totp and --no-totp may be given");
 	if (method && rq->act != ACT_SET)
 		usage_error("-m only applies when setting a password");
 	if (rq->groups && rq->act != ACT_SET)
@@ -499,6 +513,46 @@ static void rewrite(int fd, const struct request *rq, char *hash, size_t hash_si
 	free(tmp);
 }
 
+/* A deleted user's TOTP secret goes too (when there is a secrets file). */
+static void drop_totp(const char *path, const char *user)
+{
+	char tp[4096], err[512];
+
+	if (totp_path(path, tp, sizeof(tp)) == 0 && access(tp, F_OK) == 0 &&
+	    totp_file_set(path, user, NULL, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+/* --totp, --no-totp: the user must be in the password file. */
+static void set_totp(const struct request *rq)
+{
+	char secret[128], uri[512], err[512];
+	char *buf;
+	size_t len;
+	struct stat st;
+	struct user_line u;
+
+	if (!read_file(rq->path, &buf, &len, &st))
+		die("cannot open %s: %s", rq->path, strerror(ENOENT));
+	validate(rq->path, buf, len);
+	if (!find_user(buf, len, rq->user, &u))
+		die("%s: no user %s", rq->path, rq->user);
+	free(buf);
+	if (rq->act == ACT_TOTP && totp_new_secret(secret, sizeof(secret)) < 0)
+		die("cannot make a secret");
+	if (totp_file_set(rq->path, rq->user, rq->act == ACT_TOTP ? secret : NULL, err,
+			  sizeof(err)) < 0)
+		die("%s", err);
+	if (rq->act == ACT_TOTP) {
+		if (totp_uri(rq->user, secret, uri, sizeof(uri)) < 0)
+			die("user name too long for a URI");
+		printf("%s\n", uri);
+		totp_print_qr(uri);
+	}
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(uri, sizeof(uri));
+}
+
 int main(int argc, char **argv)
 {
 	struct request rq;
@@ -508,6 +562,10 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &rq);
 	set_signals();
+	if (rq.act == ACT_TOTP || rq.act == ACT_NO_TOTP) {
+		set_totp(&rq);
+		return EXIT_SUCCESS;
+	}
 	/* Report a broken or unreadable file before asking for a password,
 	 * and hash before taking the lock, so the lock is held only while the
 	 * file is rewritten (never while someone types). */
@@ -525,5 +583,7 @@ int main(int argc, char **argv)
 	if (rq.act == ACT_SET)
 		get_password_hash(rq.user, rq.prefix, hash, sizeof(hash));
 	rewrite(take_lock(rq.path), &rq, hash, sizeof(hash));
+	if (rq.act == ACT_DELETE)
+		drop_totp(rq.path, rq.user);
 	return EXIT_SUCCESS;
 }

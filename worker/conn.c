@@ -244,6 +244,7 @@ static void conn_close(struct conn *c, const char *why)
 	const struct phase *p = &phases[c->state];
 
 	pend_remove(c);
+	login_forget(c);
 	if (p->leave)
 		p->leave(c, CS_CLOSING, why);
 	else

@@ -17,10 +17,19 @@
 
 #include "common/authxml.h"
 #include "common/dtls.h"
+#include "common/formenc.h"
 #include "common/log.h"
 #include "common/ticket.h"
+#include "worker/cert.h"
 
 #define RESP_MAX 8192
+/* A form: inputs, a message and a banner, escaped (at most six bytes a
+ * character). */
+#define FORM_MAX 16384
+
+/* The banner of the last CONNECT the master granted, for tunnel_enter(),
+ * which the same step runs right after login_connect_reply(). */
+static char banner[IPC_TEXT_MAX];
 
 static size_t hbuf_cap(void)
 {
@@ -64,13 +73,29 @@ static struct conn_step respond(struct conn *c, int status, const char *reason, 
 		      close_after);
 }
 
-static struct conn_step send_form(struct conn *c, const char *message, bool close_after)
+/* A form of the dialogue the master runs; without inputs the dialogue is
+ * over and the connection ends after it. */
+static struct conn_step send_dialog(struct conn *c, const struct ipc_form *f)
 {
-	char body[2048];
+	static char body[FORM_MAX];
+	struct conn_step st;
 
-	if (authxml_write_form(body, sizeof(body), message) < 0)
+	c->dlg_open = f->n > 0;
+	if (authxml_write_dialog(body, sizeof(body), f) < 0)
 		return step_close("cannot write login form");
-	return respond(c, 200, "OK", NULL, body, close_after);
+	st = respond(c, 200, "OK", NULL, body, f->n == 0);
+	explicit_bzero(body, sizeof(body));
+	return st;
+}
+
+/* The end of a login with a message for the user (no inputs). */
+static struct conn_step send_final(struct conn *c, const char *error)
+{
+	struct ipc_form f = {.n = 0};
+
+	snprintf(f.auth_id, sizeof(f.auth_id), "failure");
+	snprintf(f.error, sizeof(f.error), "%s", error);
+	return send_dialog(c, &f);
 }
 
 /* This worker's share of limits.max-pending-logins. */
@@ -101,48 +126,88 @@ static struct conn_step busy(struct conn *c)
 		       "X-Reason: busy, try again (limits.max-pending-logins)\r\n", NULL, true);
 }
 
-static struct conn_step on_post(struct conn *c, const struct http_req *req)
+/* What the client posted (or nothing: a GET, an init) as an IPC_AUTH_REQ
+ * for the master's dialogue. */
+static void fill_request(struct ipc_msg *m, const struct conn *c, const struct authxml *ax)
 {
-	struct authxml ax;
-	struct ipc_msg m = {.type = IPC_AUTH_REQ, .ref = {conn_index(c), c->gen}};
+	struct ipc_answer *an;
+
+	snprintf(m->u.auth_req.peer, sizeof(m->u.auth_req.peer), "%s", c->peer);
+	if (!ax || ax->type != AUTHXML_REPLY)
+		m->u.auth_req.flags |= IPC_AUTH_START;
+	if (ax && ax->cert_fail)
+		m->u.auth_req.flags |= IPC_AUTH_CERT_FAIL;
+	/* The group chosen, also in an init (the stock client's request for
+	 * the form of the group it picked). */
+	if (ax)
+		memcpy(m->u.auth_req.group, ax->group, strlen(ax->group) + 1); /* fits() */
+	if (!ax || ax->type != AUTHXML_REPLY)
+		return;
+	memcpy(m->u.auth_req.user, ax->username, strlen(ax->username) + 1);
+	memcpy(m->u.auth_req.pass, ax->password, strlen(ax->password) + 1);
+	for (unsigned i = 0; i < ax->n_ans && i < IPC_INPUTS_MAX; i++) {
+		an = &m->u.auth_req.ans[m->u.auth_req.n_ans++];
+		snprintf(an->name, sizeof(an->name), "%s", ax->ans[i].name);
+		memcpy(an->value, ax->ans[i].value, strlen(ax->ans[i].value) + 1);
+	}
+}
+
+/* The fields must fit the request: the user name and password their
+ * arrays, the other answers theirs (the same size as the parser's). */
+static bool fits(const struct authxml *ax)
+{
+	return strlen(ax->username) < IPC_USER_MAX && strlen(ax->password) < IPC_PASS_MAX &&
+	       strlen(ax->group) < IPC_USER_MAX;
+}
+
+/* A login request to the master: the dialogue is its. */
+static struct conn_step ask_master(struct conn *c, const struct authxml *ax)
+{
+	static struct ipc_msg m;
 	int r;
 
+	if (W.auth_pending >= pending_share())
+		return busy(c);
+	memset(&m, 0, sizeof(m));
+	m.type = IPC_AUTH_REQ;
+	m.ref = (struct ipc_ref){conn_index(c), c->gen};
+	fill_request(&m, c, ax);
+	login_cert(c, &m);
+	r = chan_send(&m);
+	explicit_bzero(&m, sizeof(m));
+	if (r == -ENOBUFS)
+		return busy(c);
+	return r < 0 ? step_close("master unreachable") : step_to(CS_AUTH_WAIT);
+}
+
+static struct conn_step on_post(struct conn *c, const struct http_req *req)
+{
+	static struct authxml ax;
+	struct conn_step st;
+	int r;
+
+	/* XML (the stock client), else a form (--no-xmlpost, old clients). */
 	r = authxml_parse(req->body.p, req->body.n, &ax);
+	if (r == -1)
+		r = formenc_parse(req->body.p, req->body.n, &ax);
 	if (r == AUTHXML_BAD_USER) {
 		/* The master escapes the name in the line; the client gets
 		 * what a wrong password gets. */
 		log_warn("login from %s refused: control character in the user name '%s'", c->peer,
 			 ax.username);
 		explicit_bzero(&ax, sizeof(ax));
-		return respond(c, 401, "Unauthorized", NULL, NULL, true);
+		return send_final(c, W.cfg->auth_failure_message);
 	}
-	if (r < 0) {
-		/* Not our XML (e.g. a browser's form post): offer the form. */
-		return send_form(c, NULL, !req->keep_alive);
-	}
-	if (ax.type != AUTHXML_REPLY || !ax.have_username || !ax.have_password) {
-		explicit_bzero(&ax, sizeof(ax));
-		return send_form(c, NULL, !req->keep_alive);
-	}
-	if (strlen(ax.username) >= sizeof(m.u.auth_req.user) ||
-	    strlen(ax.password) >= sizeof(m.u.auth_req.pass)) {
+	if (r < 0) /* neither: a browser's post, say: the first form */
+		return ask_master(c, NULL);
+	if (!fits(&ax)) {
 		explicit_bzero(&ax, sizeof(ax));
 		log_info("login from %s refused: user name or password too long", c->peer);
-		return respond(c, 401, "Unauthorized", NULL, NULL, true);
+		return send_final(c, W.cfg->auth_failure_message);
 	}
-	if (W.auth_pending >= pending_share()) {
-		explicit_bzero(&ax, sizeof(ax));
-		return busy(c);
-	}
-	memcpy(m.u.auth_req.user, ax.username, strlen(ax.username) + 1);
-	memcpy(m.u.auth_req.pass, ax.password, strlen(ax.password) + 1);
-	snprintf(m.u.auth_req.peer, sizeof(m.u.auth_req.peer), "%s", c->peer);
+	st = ask_master(c, &ax);
 	explicit_bzero(&ax, sizeof(ax));
-	r = chan_send(&m);
-	explicit_bzero(&m, sizeof(m));
-	if (r == -ENOBUFS)
-		return busy(c);
-	return r < 0 ? step_close("master unreachable") : step_to(CS_AUTH_WAIT);
+	return st;
 }
 
 struct conn_step login_auth_enter(struct conn *c, const char *why)
@@ -161,7 +226,36 @@ void login_auth_leave(struct conn *c, enum conn_state next, const char *why)
 	/* Closed, evicted or timed out before the answer: the master drops
 	 * the check if it still waits, rather than hash for nobody. */
 	chan_cancel_login(c);
+	c->dlg_open = false;
 	log_debug("connection from %s closed while its login was checked: %s", c->peer, why);
+}
+
+void login_forget(struct conn *c)
+{
+	/* A dialogue waits for this client's answers at the master. */
+	if (c->dlg_open && c->state != CS_AUTH_WAIT)
+		chan_cancel_login(c);
+	c->dlg_open = false;
+}
+
+void login_cert(struct conn *c, struct ipc_msg *m)
+{
+	const struct tls_ctx *t = c->tctx;
+	const char *why = "";
+	int r;
+
+	if (!t || !t->client_ca)
+		return;
+	r = cert_identity(c->tls, t->user_field, t->group_field[0] ? t->group_field : NULL,
+			  m->u.auth_req.cert_user, sizeof(m->u.auth_req.cert_user),
+			  m->u.auth_req.cert_groups, sizeof(m->u.auth_req.cert_groups), &why);
+	if (r < 0)
+		log_info("client certificate from %s not taken: %s", c->peer, why);
+}
+
+const char *login_banner(void)
+{
+	return banner;
 }
 
 static bool str_eq(const struct http_str *s, const char *lit)
@@ -217,8 +311,9 @@ static struct conn_step on_get(struct conn *c, const struct http_req *req)
 {
 	struct cisco_answer a;
 
+	/* The legacy login starts with a GET (openconnect --no-xmlpost). */
 	if (str_eq(&req->path, "/") || str_eq(&req->path, "/auth") || str_eq(&req->path, "/VPN"))
-		return send_form(c, NULL, !req->keep_alive);
+		return ask_master(c, NULL);
 	if (cisco_url(&req->path, &a))
 		return answer(c, a.status, "OK", a.type, NULL, a.body, a.len, !req->keep_alive);
 	return respond(c, 404, "Not Found", NULL, NULL, !req->keep_alive);
@@ -308,24 +403,39 @@ struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 	return st;
 }
 
+/* A refusal or a failure: the form again (with its error), or the end
+ * (no inputs; a refusal's reason, one the user should read such as a ban
+ * or a limit, as its error, which clients show). */
+static struct conn_step refused(struct conn *c, const struct ipc_msg *m)
+{
+	struct ipc_form f = m->u.auth_resp.form;
+
+	if (f.n == 0) {
+		if (m->u.auth_resp.reason[0])
+			memcpy(f.error, m->u.auth_resp.reason, sizeof(f.error));
+		if (!f.error[0])
+			snprintf(f.error, sizeof(f.error), "%s", W.cfg->auth_failure_message);
+		if (!f.auth_id[0])
+			snprintf(f.auth_id, sizeof(f.auth_id), "failure");
+	}
+	f.error[sizeof(f.error) - 1] = '\0';
+	return send_dialog(c, &f);
+}
+
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m)
 {
 	char extra[TICKET_TEXT_LEN + 320], body[2048], manifest[512], webvpnc[224];
 	struct conn_step st;
 
-	if (m->u.auth_resp.result != 0) {
-		char reason[IPC_REASON_MAX];
-
-		/* A refusal the user should read (a ban, a limit) comes back in
-		 * the form's error text, which clients show. */
-		memcpy(reason, m->u.auth_resp.reason, sizeof(reason));
-		reason[sizeof(reason) - 1] = '\0';
-		if (reason[0])
-			return send_form(c, reason, true);
-		/* A non-interactive client cannot answer a second form, and an
-		 * interactive one reconnects: a plain 401 is clearest. */
-		return respond(c, 401, "Unauthorized", NULL, NULL, true);
+	if (m->u.auth_resp.result == IPC_AUTH_FORM) {
+		st = send_dialog(c, &m->u.auth_resp.form);
+		return st.next == CS_HTTP ? process(c) : st;
 	}
+	if (m->u.auth_resp.result != 0) {
+		st = refused(c, m);
+		return st.next == CS_HTTP ? process(c) : st;
+	}
+	c->dlg_open = false;
 	if (cisco_login_extras(manifest, sizeof(manifest), webvpnc, sizeof(webvpnc)) < 0)
 		return step_close("cannot write the profile manifest");
 	snprintf(extra, sizeof(extra), "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n%s",
@@ -349,6 +459,8 @@ struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m)
 		return respond(c, st, st == 401 ? "Cookie is not valid" : "Service Unavailable",
 			       st == 503 ? extra : NULL, NULL, true);
 	}
+	memcpy(banner, m->u.connect_resp.banner, sizeof(banner));
+	banner[sizeof(banner) - 1] = '\0';
 	c->sess_id = m->u.connect_resp.sess_id;
 	c->serial = (uint32_t)(c->sess_id >> 32);
 	c->lease = m->u.connect_resp.lease;

@@ -16,11 +16,13 @@
 #include "worker/worker.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "worker/cert.h"
 
 #define TLS_RECORD_OVERHEAD 64 /* header, nonce, tag, padding: generous */
 #define OBUF_FREE_KEEP	    64 /* idle queues kept for reuse */
@@ -44,6 +46,11 @@ void tls_init(const struct worker_env *env)
 {
 	inherited.cred = env->cred;
 	inherited.prio = env->prio;
+	inherited.client_ca = env->cfg->auth_ca != NULL;
+	snprintf(inherited.user_field, sizeof(inherited.user_field), "%s",
+		 env->cfg->auth_cert_user_field ? env->cfg->auth_cert_user_field : "CN");
+	snprintf(inherited.group_field, sizeof(inherited.group_field), "%s",
+		 env->cfg->auth_cert_group_field ? env->cfg->auth_cert_group_field : "");
 	current = &inherited;
 }
 
@@ -167,6 +174,9 @@ int tls_conn_init(struct conn *c)
 	r = gnutls_priority_set(c->tls, current->prio);
 	if (r == 0)
 		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, current->cred);
+	/* Asked, not required: the login's rules (auth.cert-mode) decide. */
+	if (r == 0 && current->client_ca)
+		gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
 	if (r < 0) {
 		log_err("TLS session set-up: %s", gnutls_strerror(r));
 		gnutls_deinit(c->tls);
@@ -200,6 +210,20 @@ void tls_conn_done(struct conn *c)
 	obuf_release(c);
 }
 
+/* A reload's client CA and CRL into t's credentials, and its fields. */
+static int client_ca(struct tls_ctx *t, const struct ipc_tls *h, const char *p)
+{
+	gnutls_datum_t ca = {(unsigned char *)p, h->ca_len};
+	gnutls_datum_t crl = {(unsigned char *)p + h->ca_len, h->crl_len};
+	const char *what;
+
+	t->client_ca = true;
+	memcpy(t->user_field, h->user_field, sizeof(t->user_field));
+	memcpy(t->group_field, h->group_field, sizeof(t->group_field));
+	t->user_field[sizeof(t->user_field) - 1] = t->group_field[sizeof(t->group_field) - 1] = 0;
+	return cert_cred_apply(t->cred, &ca, h->crl_len ? &crl : NULL, &what);
+}
+
 int tls_reload(const void *msg, size_t len)
 {
 	const struct ipc_tls *h = msg;
@@ -208,7 +232,8 @@ int tls_reload(const void *msg, size_t len)
 	char prio[1024];
 	int r;
 
-	if (len < sizeof(*h) || (size_t)h->cert_len + h->prio_len != len - sizeof(*h) ||
+	if (len < sizeof(*h) ||
+	    (size_t)h->cert_len + h->prio_len + h->ca_len + h->crl_len != len - sizeof(*h) ||
 	    h->prio_len >= sizeof(prio))
 		return -EBADMSG;
 	t = calloc(1, sizeof(*t));
@@ -220,6 +245,8 @@ int tls_reload(const void *msg, size_t len)
 	/* The certificate, and the key process's key of generation key_gen
 	 * to sign with. */
 	r = keysign_cred(&cd, h->key_gen, &t->cred);
+	if (r == 0 && h->ca_len)
+		r = client_ca(t, h, p + h->cert_len + h->prio_len);
 	if (r == 0)
 		r = gnutls_priority_init2(&t->prio, prio, NULL, 0);
 	if (r < 0) {

@@ -134,6 +134,8 @@ static int build_connected(struct conn *c, char *out, size_t cap)
 		inet_ntop(d->family, &d->u, a, sizeof(a));
 		PUT("X-CSTP-DNS: %s\r\n", a);
 	}
+	if (login_banner()[0])
+		PUT("X-CSTP-Banner: %s\r\n", login_banner());
 	n += put_routes(c, out + n, cap - n);
 	w = cisco_connect_headers(c, out + n, cap - n);
 	if (w < 0)

@@ -137,6 +137,11 @@ struct tls_ctx {
 	gnutls_priority_t prio;
 	unsigned refs;
 	bool owned; /* loaded by this worker (freed at refs 0 once replaced) */
+	/* auth.ca: clients are asked for a certificate (cred trusts the CA),
+	 * whose user and groups these fields name (cert.h). */
+	bool client_ca;
+	char user_field[IPC_NAME_MAX];
+	char group_field[IPC_NAME_MAX];
 };
 
 /* A client's UDP address and the listen address (index) it came to. */
@@ -178,6 +183,7 @@ struct conn {
 	bool pending;	  /* on the pending list: not yet a tunnel */
 	uint32_t pend_prev, pend_next;
 	/* HTTP phase */
+	bool dlg_open; /* a login dialogue waits at the master for our answers */
 	char *hbuf;
 	uint32_t hlen, hcap;	/* hcap: as allocated (limits may change on reload) */
 	struct http_parser *hp; /* how far the request in hbuf was parsed */
@@ -415,6 +421,13 @@ struct conn_step login_auth_enter(struct conn *c, const char *why);
 void login_auth_leave(struct conn *c, enum conn_state next, const char *why);
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m);
 struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m);
+/* The client certificate of c's TLS session, verified, into the login
+ * request m (cert_user, cert_groups); nothing without one. */
+void login_cert(struct conn *c, struct ipc_msg *m);
+/* c closes: the master forgets a dialogue that waits for its answers. */
+void login_forget(struct conn *c);
+/* The banner of the CONNECT just granted (X-CSTP-Banner), "" for none. */
+const char *login_banner(void);
 
 /* proxy.c: the handler of CS_PROXY: reads the PROXY header, exactly, off
  * the socket (the TLS bytes after it stay there), and makes the client it

@@ -41,6 +41,32 @@ static void check_settings(const struct ipc_settings *st)
 	FUZZ_ASSERT(c.log_level >= LOG_LVL_ERR && c.log_level <= LOG_LVL_DEBUG);
 }
 
+/* The login dialogue's answers: counted and terminated. */
+static void check_answers(const struct ipc_msg *m)
+{
+	FUZZ_ASSERT(m->u.auth_req.n_ans <= IPC_INPUTS_MAX);
+	FUZZ_ASSERT(TERMINATED(m->u.auth_req.group) && TERMINATED(m->u.auth_req.cert_user) &&
+		    TERMINATED(m->u.auth_req.cert_groups));
+	for (uint32_t i = 0; i < m->u.auth_req.n_ans; i++)
+		FUZZ_ASSERT(TERMINATED(m->u.auth_req.ans[i].name) &&
+			    TERMINATED(m->u.auth_req.ans[i].value));
+}
+
+/* A form the worker writes into XML: every text fits the document. */
+static void check_form(const struct ipc_form *f)
+{
+	FUZZ_ASSERT(f->n <= IPC_INPUTS_MAX && f->cert_request <= 1);
+	for (uint32_t i = 0; i < f->n; i++) {
+		FUZZ_ASSERT(f->in[i].type == IPC_INPUT_TEXT || f->in[i].type == IPC_INPUT_PASSWORD);
+		FUZZ_ASSERT(TERMINATED(f->in[i].name) && f->in[i].name[0] &&
+			    TERMINATED(f->in[i].label));
+		FUZZ_ASSERT(strcspn(f->in[i].label, "\r\n") == strlen(f->in[i].label));
+	}
+	FUZZ_ASSERT(TERMINATED(f->auth_id) && TERMINATED(f->message) && TERMINATED(f->error) &&
+		    TERMINATED(f->banner));
+	FUZZ_ASSERT(strcspn(f->error, "\r\n") == strlen(f->error));
+}
+
 static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uint32_t pool)
 {
 	struct ipc_msg m;
@@ -51,7 +77,10 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	if (type == IPC_TLS) {
 		FUZZ_ASSERT(dir == IPC_FROM_MASTER && len >= sizeof(h) && len <= IPC_TLS_MAX);
 		memcpy(&h, buf, sizeof(h));
-		FUZZ_ASSERT(sizeof(h) + (size_t)h.cert_len + h.prio_len == len && h.key_gen != 0);
+		FUZZ_ASSERT(sizeof(h) + (size_t)h.cert_len + h.prio_len + h.ca_len + h.crl_len ==
+				len &&
+			    h.key_gen != 0);
+		FUZZ_ASSERT(TERMINATED(h.user_field) && TERMINATED(h.group_field));
 		return;
 	}
 	FUZZ_ASSERT(len == sizeof(m));
@@ -62,6 +91,8 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_AUTH_REQ:
 	case IPC_CLOSED:
 	case IPC_STATS:
+	case IPC_AUTH_CANCEL:
+	case IPC_DTLS:
 		FUZZ_ASSERT(dir == IPC_FROM_WORKER);
 		break;
 	default:
@@ -71,9 +102,11 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_AUTH_REQ:
 		FUZZ_ASSERT(TERMINATED(m.u.auth_req.user) && TERMINATED(m.u.auth_req.pass) &&
 			    TERMINATED(m.u.auth_req.peer));
+		check_answers(&m);
 		break;
 	case IPC_AUTH_RESP:
 		FUZZ_ASSERT(TERMINATED(m.u.auth_resp.cookie));
+		check_form(&m.u.auth_resp.form);
 		if (m.u.auth_resp.result == 0)
 			FUZZ_ASSERT(strlen(m.u.auth_resp.cookie) == TICKET_TEXT_LEN &&
 				    strcspn(m.u.auth_resp.cookie, "\r\n;, ") == TICKET_TEXT_LEN);
@@ -97,9 +130,13 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_SETTINGS:
 		check_settings(&m.u.settings);
 		break;
+	case IPC_DTLS:
+		FUZZ_ASSERT(m.u.dtls.up <= 2 && TERMINATED(m.u.dtls.cipher));
+		break;
 	case IPC_READY:
 	case IPC_KICK:
 	case IPC_DISCONNECT:
+	case IPC_AUTH_CANCEL:
 		break;
 	default:
 		FUZZ_ASSERT(!"accepted an unknown type");

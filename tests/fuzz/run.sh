@@ -6,7 +6,7 @@
 #   run.sh [-b BINDIR] [-c CORPUS] [-d DICTDIR] [-w WORKDIR] [-a ARTIFACTS]
 #          [-t SECONDS] [-j JOBS] [NAME...]
 #
-# NAME is a harness (http authxml cstp pkt config ipc offload dtls rules; default: all), run as
+# NAME is a harness (http authxml cstp pkt config ipc offload dtls rules ticket proxy coa form dialog; default: all), run as
 # BINDIR/fuzz_NAME.  The seed corpus CORPUS/NAME is only read: new inputs go
 # to WORKDIR/NAME.  A crash, leak, timeout (10 s per input) or out-of-memory
 # saves the input under ARTIFACTS/NAME/ and fails the run: exit 1.  JOBS
@@ -52,7 +52,7 @@ while getopts b:c:d:w:a:t:j: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- http authxml cstp pkt config ipc offload dtls rules ticket proxy coa
+[ $# -gt 0 ] || set -- http authxml cstp pkt config ipc offload dtls rules ticket proxy coa form dialog
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-run.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -19,7 +19,9 @@
 #include "daemon/auth.h"
 #include "daemon/bans.h"
 #include "daemon/cookies.h"
+#include "daemon/backend.h"
 #include "daemon/hashpool.h"
+#include "daemon/logins.h"
 #include "daemon/sessions.h"
 #include "daemon/wchan.h"
 
@@ -64,17 +66,28 @@ static bool defer;
 
 static void end_job(struct job *j)
 {
-	struct hash_done d = {
-	    .w = j->w, .ref = j->ref, .user = j->user, .peer = j->peer, .cancelled = j->cancelled};
+	struct hash_done d = {.w = j->w,
+			      .ref = j->ref,
+			      .user = j->user,
+			      .peer = j->peer,
+			      .cancelled = j->cancelled,
+			      .op = BK_OP_START,
+			      .proc = 0};
 
 	d.result = (int)passwd_db_check(auth_users(), j->user, j->pass);
 	auth_login_done(&d);
 }
 
-int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
+/* Only first checks (BK_OP_START) come from the password-file dialogue
+ * without TOTP secrets; an abort needs no answer. */
+int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max)
 {
-	struct job j = {.w = w, .ref = m->ref};
+	struct job j = {.w = w};
 
+	if (op->op == BK_OP_ABORT)
+		return 0;
+	ck_assert_uint_eq(op->op, BK_OP_START);
+	j.ref = m->ref;
 	if (n_jobs >= max)
 		return -EBUSY;
 	memcpy(j.user, m->u.auth_req.user, sizeof(j.user));
@@ -127,6 +140,7 @@ static void setup(void)
 	/* No key file: a random key seals the cookies, as on a lone node. */
 	ck_assert_msg(cookies_load(&cfg, &ring, err, sizeof(err)) == 0, "%s", err);
 	cookies_commit(&ring);
+	logins_open(&cfg);
 	ck_assert_int_eq(passwd_hash("right", "$6$", hash, sizeof(hash)), 0);
 	snprintf(users, sizeof(users), "alice:%s\nbob:%s\n", hash, hash);
 	ck_assert_msg(passwd_db_parse(users, strlen(users), "t.pw", &db, err, sizeof(err)) == 0,
@@ -144,6 +158,7 @@ static void teardown(void)
 {
 	char cmd[64];
 
+	logins_close();
 	auth_close();
 	cookies_forget();
 	cfg_free(&cfg);

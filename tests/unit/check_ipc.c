@@ -494,7 +494,7 @@ END_TEST
  * key generation 7. */
 static size_t tls_msg(unsigned char *buf, uint32_t clen, uint32_t plen, size_t body)
 {
-	struct ipc_tls h = {IPC_TLS, clen, 7, plen};
+	struct ipc_tls h = {.type = IPC_TLS, .cert_len = clen, .key_gen = 7, .prio_len = plen};
 
 	memcpy(buf, &h, sizeof(h));
 	memset(buf + sizeof(h), 'P', body);
@@ -579,7 +579,8 @@ START_TEST(test_recv_trunc)
 	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), 0);
 
 	/* A worker's buffer: an IPC_TLS one byte over IPC_TLS_MAX. */
-	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - 16, 1, IPC_TLS_MAX - 15);
+	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - sizeof(struct ipc_tls), 1,
+			     IPC_TLS_MAX - sizeof(struct ipc_tls) + 1);
 	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
 	ck_assert_int_eq(send(sv[0], big, (size_t)n, 0), n);
 	n = recv(sv[1], big, IPC_TLS_MAX, MSG_TRUNC);
