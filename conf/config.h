@@ -19,6 +19,7 @@
 #define CFG_MAX_GROUPS	64  /* groups = ( ... ) */
 #define CFG_MAX_PORTS	256 /* port ranges in one rules list */
 #define CFG_GROUP_NAME	64  /* a group's name, NUL included */
+#define CFG_BANNER_MAX	512 /* banner, a group's banner: bytes, NUL included */
 #define CFG_MAX_ICPT	2   /* network.dns-intercept: one address per family */
 #define CFG_MAX_RADIUS	8   /* RADIUS servers per list (radcli's SERVER_MAX) */
 #define CFG_MAX_COA	4   /* radius.coa-listen addresses */
@@ -78,7 +79,8 @@ struct cfg_group {
 	struct cfg_addr dns[CFG_MAX_DNS]; /* the top level's when not set */
 	unsigned n_dns;
 	struct cfg_prefix ipv4_pool, ipv6_pool;
-	struct cfg_rules rules; /* each rule the top level's when not set */
+	struct cfg_rules rules;	     /* each rule the top level's when not set */
+	char banner[CFG_BANNER_MAX]; /* shown after login (X-CSTP-Banner); "": banner's */
 	/* The leases its pools name, [lease_lo, lease_hi) of the network
 	 * pools' lease indexes (common/pool.h); 0, 0 without a pool. */
 	uint32_t lease_lo, lease_hi;

@@ -104,6 +104,26 @@ static int parse_name(struct cfg_ctx *x, struct cfg_group *g, const config_setti
 	return 0;
 }
 
+/* banner = "..."; in a group: the text its sessions are shown after login
+ * in place of the top level's banner; one line, as that one. */
+static int parse_banner(struct cfg_ctx *x, struct cfg_group *g, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (!v)
+		return cfg_fail(x, s, "groups: banner: expected a string, got %s",
+				cfg_type_name(s));
+	if (strlen(v) >= sizeof(g->banner))
+		return cfg_fail(x, s, "groups: banner: longer than %zu bytes",
+				sizeof(g->banner) - 1);
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return cfg_fail(x, s, "groups: banner: control character at offset %zu",
+					(size_t)(p - v));
+	memcpy(g->banner, v, strlen(v) + 1);
+	return 0;
+}
+
 /* One key of an entry, into g (the value parsers write at the row's
  * offset from x->cfg, which points at g for the call). */
 static int parse_gkey(struct cfg_ctx *x, struct cfg_group *g, const char *name,
@@ -118,7 +138,7 @@ static int parse_gkey(struct cfg_ctx *x, struct cfg_group *g, const char *name,
 	if (i == ARRAY_SIZE(gkeys))
 		return cfg_fail(x, s,
 				"groups: unknown setting %s (a group has name, routes, dns, "
-				"ipv4-pool, ipv6-pool and rules)",
+				"ipv4-pool, ipv6-pool, rules and banner)",
 				name);
 	x->cfg = (struct cfg *)(void *)g;
 	r = cfg_parse_key(x, &gkeys[i].k, s);
@@ -166,6 +186,8 @@ static int parse_entry(struct cfg_ctx *x, struct cfg_group *g, const config_sett
 			r = parse_name(x, g, e);
 		} else if (!strcmp(n, "rules")) {
 			r = parse_rules(x, g, e);
+		} else if (!strcmp(n, "banner")) {
+			r = parse_banner(x, g, e);
 		} else {
 			r = parse_gkey(x, g, n, e);
 		}

@@ -471,6 +471,14 @@ static struct session *session_of(unsigned w, struct ipc_msg *m, struct ipc_msg 
 	return s;
 }
 
+/* The banner shown after login: its group's, else the top level's. */
+static const char *banner_of(const struct session *s)
+{
+	const struct cfg_group *g = s->group[0] ? cfg_group_find(cfg, s->group) : NULL;
+
+	return g && g->banner[0] ? g->banner : cfg->banner ? cfg->banner : "";
+}
+
 void auth_connect(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
@@ -543,8 +551,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	r.u.connect_resp.last_active = s->last_active;
 	radsess_connected(s, time(NULL));
 	radsess_connect_resp(s, &r, time(NULL));
-	snprintf(r.u.connect_resp.banner, sizeof(r.u.connect_resp.banner), "%s",
-		 cfg->banner ? cfg->banner : "");
+	snprintf(r.u.connect_resp.banner, sizeof(r.u.connect_resp.banner), "%s", banner_of(s));
 	log_info("session %u: tunnel up for '%s' from %s on worker %u, lease %lld", s->serial,
 		 s->user, m->u.connect_req.peer, w, (long long)s->lease);
 	wchan_send(w, &r);

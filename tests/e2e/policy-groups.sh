@@ -28,9 +28,11 @@ td_users alice:alice-pass bob:bob-pass carol:carol-pass
 "$TD_PASSWD" -f "$LAB_DIR/passwd" -g eng,staff bob >/dev/null
 "$TD_PASSWD" -f "$LAB_DIR/passwd" -g sales carol >/dev/null
 lab_lan ip addr add 198.18.1.130/24 dev eth0
-TD_EXTRA='groups = (
+TD_EXTRA='banner = "Welcome, everyone.";
+groups = (
   { name = "staff"; routes = [ "198.18.1.0/25" ]; dns = [ "198.18.1.53" ];
-    ipv4-pool = "198.18.100.128/26"; ipv6-pool = "fd00:100::80/122"; },
+    ipv4-pool = "198.18.100.128/26"; ipv6-pool = "fd00:100::80/122";
+    banner = "Staff network: changes are logged."; },
   { name = "eng"; routes = [ "198.18.1.128/25", "fd00:1::/64" ];
     dns = [ "198.18.1.54", "fd00:1::54" ];
     ipv4-pool = "198.18.100.0/26"; ipv6-pool = "fd00:100::/122"; } );' td_config
@@ -66,7 +68,9 @@ esac
 	td_fail "alice: IPv6 routes, staff has none"
 lab_ping_ok c1 198.18.1.2 3 || td_fail "alice cannot reach 198.18.1.2 (her route)"
 lab_ping_ok c1 198.18.1.130 2 && td_fail "alice reached 198.18.1.130 (not her route)"
-td_pass "staff: alice .$a/26, DNS 198.18.1.53, route 198.18.1.0/25"
+[ "$(env_of c1 CISCO_BANNER)" = "Staff network: changes are logged." ] ||
+	td_fail "alice: banner '$(env_of c1 CISCO_BANNER)', want staff's"
+td_pass "staff: alice .$a/26, DNS 198.18.1.53, route 198.18.1.0/25, staff's banner"
 
 # eng: the first of bob's groups that is defined
 b=$(last_octet "$(env_of c2 INTERNAL_IP4_ADDRESS)")
@@ -79,6 +83,8 @@ grep -q 'fd00:1::54' "$(ls -t "$LAB_DIR"/c2.env.*.connect | head -n 1)" || td_fa
 [ "$(env_of c2 CISCO_IPV6_SPLIT_INC_0_ADDR)" = fd00:1:: ] || td_fail "bob: IPv6 route is not eng's"
 lab_ping_ok c2 198.18.1.130 3 || td_fail "bob cannot reach 198.18.1.130 (his route)"
 lab_ping_ok c2 fd00:1::2 3 || td_fail "bob cannot reach fd00:1::2 (his route)"
+[ "$(env_of c2 CISCO_BANNER)" = "Welcome, everyone." ] ||
+	td_fail "bob: banner '$(env_of c2 CISCO_BANNER)', want the top level's (eng has none)"
 td_pass "eng: bob .$b/26, DNS 198.18.1.54 and fd00:1::54, routes 198.18.1.128/25 and fd00:1::/64"
 
 # no group: the top level's, and a lease outside both groups' pools

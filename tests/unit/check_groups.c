@@ -156,6 +156,30 @@ START_TEST(test_groups_errors)
 		 6, "\"b\": its pool overlaps the pool of group \"a\"");
 	load_bad(BASE "groups = ( { name = \"a\"; ipv4-pool = \"198.18.100.64/25\"; } );\n", 5,
 		 "has host bits set");
+	load_bad(BASE "groups = ( { name = \"a\";\n banner = 1; } );\n", 6,
+		 "groups: banner: expected a string");
+	load_bad(BASE "groups = ( { name = \"a\";\n banner = \"x\\ty\"; } );\n", 6,
+		 "groups: banner: control character at offset 1");
+}
+END_TEST
+
+/* A group's own banner replaces the top level's for its sessions. */
+START_TEST(test_group_banner)
+{
+	char big[CFG_BANNER_MAX + 1024];
+	int n;
+
+	load_ok(BASE "banner = \"Top.\";\n"
+		     "groups = ( { name = \"a\"; banner = \"Group a: logged.\"; },\n"
+		     " { name = \"b\"; } );\n");
+	ck_assert_str_eq(cfg_group_find(&c, "a")->banner, "Group a: logged.");
+	ck_assert_str_eq(cfg_group_find(&c, "b")->banner, "");
+	ck_assert_str_eq(c.banner, "Top.");
+	cfg_free(&c);
+	n = snprintf(big, sizeof(big), BASE "groups = ( { name = \"a\"; banner = \"");
+	memset(big + n, 'x', CFG_BANNER_MAX);
+	snprintf(big + n + CFG_BANNER_MAX, sizeof(big) - (size_t)n - CFG_BANNER_MAX, "\"; } );\n");
+	load_bad(big, 5, "groups: banner: longer than 511 bytes");
 }
 END_TEST
 
@@ -469,6 +493,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_groups_parse);
 	tcase_add_test(tc, test_defaults_and_choice);
 	tcase_add_test(tc, test_groups_errors);
+	tcase_add_test(tc, test_group_banner);
 	tcase_add_test(tc, test_rules_errors);
 	tcase_add_test(tc, test_intercept);
 	tcase_add_test(tc, test_intercept_group_resolver);
