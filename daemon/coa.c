@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 #include "daemon/auth.h"
 #include "daemon/coapkt.h"
 #include "daemon/events.h"
+#include "daemon/fleet.h"
 #include "daemon/radattr.h"
 #include "daemon/radius.h"
 #include "daemon/radsess.h"
@@ -182,6 +184,27 @@ static bool matches(const struct sess_table *tb, const struct session *s,
 	return true;
 }
 
+/* A Disconnect-Request naming by Acct-Session-Id a session this node does
+ * not hold: in a fleet another node may hold it (it reconnected there), so
+ * its revocation is published in fleet.state-dir for that node to end it.
+ * 1 when published, 0 when no other node could hold it. */
+static unsigned elsewhere(const struct coa_target *t, const char *from, time_t now)
+{
+	uint64_t sid;
+	char *end;
+
+	if (!t->sid_text || t->user || t->have4 || t->have6 || strlen(t->sid_text) != 16)
+		return 0;
+	errno = 0;
+	sid = strtoull(t->sid_text, &end, 16);
+	if (errno || *end || !fleet_revoke_elsewhere(sid, now))
+		return 0;
+	log_info("session %016" PRIx64 ": Disconnect-Request from %s for a session another node "
+		 "holds: revoked through fleet.state-dir",
+		 sid, from);
+	return 1;
+}
+
 /* Apply the request to every session it names; how many. */
 static unsigned apply(bool coa, const struct coa_target *t, const struct radius_grant *g,
 		      const char *from)
@@ -204,6 +227,8 @@ static unsigned apply(bool coa, const struct coa_target *t, const struct radius_
 			 s->serial, s->sid, s->user, from);
 		auth_end(s, "Disconnect-Request (RADIUS)", SESS_END_ADMIN_RESET); /* may free s */
 	}
+	if (n == 0 && !coa)
+		n = elsewhere(t, from, now);
 	return n;
 }
 

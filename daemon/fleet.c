@@ -496,6 +496,16 @@ void fleet_revoke(const struct session *s)
 	F.dirty[KIND_REVOKED] = true;
 }
 
+bool fleet_revoke_elsewhere(uint64_t sid, time_t now)
+{
+	if (!F.cfg || F.cfg->fleet_nodes < 2 || (sid >> 56) >= F.cfg->fleet_nodes)
+		return false;
+	/* Its cookie expires at the latest a lifetime from now. */
+	set_put(&F.local, sid, now + (time_t)F.cfg->cookie_lifetime, PUBLISHED);
+	F.dirty[KIND_REVOKED] = true;
+	return true;
+}
+
 void fleet_claim(const struct session *s)
 {
 	struct entry e = {s->sid, s->expires, s->lease};

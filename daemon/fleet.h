@@ -45,6 +45,12 @@ void fleet_close(void);
 void fleet_ended(const struct session *s);
 /* s ends for good: refused on every node (node-N.revoked). */
 void fleet_revoke(const struct session *s);
+/* A session this node does not hold, named by its sid (a RADIUS
+ * Disconnect-Request on any node of a fleet): its revocation is published
+ * as if it ended here, so the node that holds it ends it within a second
+ * and every node refuses its cookie.  False without a fleet (fleet.nodes
+ * 1) or for a sid no node of it could have made. */
+bool fleet_revoke_elsewhere(uint64_t sid, time_t now);
 /* s was re-created here from its cookie: published in node-N.claims. */
 void fleet_claim(const struct session *s);
 

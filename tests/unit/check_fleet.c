@@ -286,6 +286,37 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* A Disconnect-Request for a session another node holds: this node
+ * publishes its revocation (its file names the sid), refuses its cookie,
+ * and leaves sids no node of the fleet could have made alone. */
+START_TEST(test_revoke_elsewhere)
+{
+	const uint64_t sid = 0x0100000000000099ull; /* made by node 1 */
+	char path[256], text[64], line[128], buf[64];
+	time_t now = time(NULL);
+	bool found = false;
+	FILE *f;
+
+	ck_assert(!fleet_revoke_elsewhere(0x0500000000000001ull, now)); /* no node 5 of 2 */
+	ck_assert(fleet_revoke_elsewhere(sid, now));
+	ck_assert_ptr_nonnull(fleet_refused(sid, buf, sizeof(buf)));
+	(void)fleet_tick(now);
+	snprintf(path, sizeof(path), "%s/node-0.revoked", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	snprintf(text, sizeof(text), "%016llx %lld", (unsigned long long)sid,
+		 (long long)(now + (time_t)cfg.cookie_lifetime));
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, text, strlen(text));
+	fclose(f);
+	ck_assert_msg(found, "%s lacks %s", path, text);
+	/* A lone node (fleet.nodes 1) has no other node to tell. */
+	cfg.fleet_nodes = 1;
+	ck_assert(!fleet_revoke_elsewhere(0x0000000000000123ull, now));
+	cfg.fleet_nodes = 2;
+}
+END_TEST
+
 /* The key file: its keys, or a clear refusal when others could read or
  * change it; without one, a random key that a reload keeps. */
 START_TEST(test_key_file)
@@ -395,6 +426,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_sids);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_revoke_elsewhere);
 	tcase_add_test(tc, test_key_file);
 	tcase_add_test(tc, test_sidset);
 	suite_add_tcase(s, tc);
