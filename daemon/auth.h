@@ -75,7 +75,7 @@ struct auth_login {
 	 * the Access-Accept's attributes); NULL for a certificate alone. */
 	const struct hash_done *done;
 };
-/* A session and its cookie to worker w's connection ref, unless the
+/* (grant.c) A session and its cookie to worker w's connection ref, unless the
  * server stops or the user holds limits.max-sessions-per-user (a refusal
  * with the reason). */
 void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g);
@@ -85,6 +85,8 @@ struct ban_policy auth_ban_policy(void);
 void auth_log_ban(const struct ban *b, const struct ban_policy *pol);
 /* SIGQUIT came: no new logins. */
 bool auth_draining(void);
+/* The live config (auth_open's). */
+const struct cfg *auth_config(void);
 /* IPC_DTLS: the tunnel's channel changed (steers its peer's datagrams). */
 void auth_dtls(unsigned w, struct ipc_msg *m);
 
