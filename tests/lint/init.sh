@@ -19,7 +19,7 @@ SRC=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=$TD_TOP
 INIT=$B/init/tunneld.init
 lab_init init
-lab_need start-stop-daemon
+lab_need start-stop-daemon jq
 [ -x "$TD_BIN" ] || td_fail "$TD_BIN not built"
 [ -f "$INIT" ] || td_fail "$INIT not generated (make all)"
 
@@ -61,7 +61,9 @@ fi
 lab_make_cert
 lab_add_client c1
 td_users alice:alice-pass
-td_config
+# Two workers: the TUN steering program must load under the script's
+# capabilities.
+TD_WORKERS=2 td_config
 # With --daemon the log goes to syslog by default: keep it in the lab.
 TD_LOG=$LAB_DIR/tunneld.log
 sed -i "s|^log = { level = \"\([a-z]*\)\"; };|log = { level = \"\1\"; destination = \"$TD_LOG\"; };|" \
@@ -104,6 +106,23 @@ initd start || td_fail "second start: $(cat "$LAB_DIR/initd.out")"
 grep -q "^Max open files *15000 " "/proc/$TD_PID/limits" ||
 	td_fail "not started with MAX_OPEN_FILES: $(grep 'open files' "/proc/$TD_PID/limits")"
 td_pass "init start: ready, pid $TD_PID, status 0, 15000 open files; a second start is a no-op"
+
+# The script starts the master through setpriv: it holds the unit's
+# capabilities (NET_ADMIN, NET_BIND_SERVICE, SETUID, SETGID, SYS_CHROOT,
+# KILL, and BPF where the kernel knows it) and no other, with no_new_privs.
+want=$(((1 << 12) | (1 << 10) | (1 << 7) | (1 << 6) | (1 << 18) | (1 << 5)))
+[ "$(cat /proc/sys/kernel/cap_last_cap)" -lt 39 ] || want=$((want | (1 << 39)))
+for f in CapBnd CapEff CapPrm; do
+	got=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$TD_PID/status")
+	[ $((16#$got)) = $want ] || td_fail "init start: master $f $got, want $(printf %016x $want)"
+done
+grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$TD_PID/status" || td_fail "init start: no no_new_privs"
+if [ "$(cat /proc/sys/kernel/cap_last_cap)" -ge 39 ]; then
+	st=$("$B/tunnelctl" -s "$LAB_DIR/control.sock" --json status) || td_fail "tunnelctl status"
+	[ "$(jq -r .packet_path.tun_steering <<<"$st")" = true ] ||
+		td_fail "init start: no TUN steering: $(jq -c .packet_path <<<"$st")"
+fi
+td_pass "init start: the master holds $(printf %016x $want) (the unit's capabilities), no_new_privs, TUN steering on"
 
 lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"
