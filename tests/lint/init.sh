@@ -36,6 +36,12 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	! grep -q 'tunneld.service' "$LAB_DIR/verify.out" ||
 		td_fail "systemd-analyze verify warns: $(cat "$LAB_DIR/verify.out")"
 	td_pass "systemd-analyze verify tunneld.service"
+	# The exposure score with every feature on (the unit as shipped).
+	e=$(systemd-analyze security --offline=yes --no-pager "$LAB_DIR/unit/tunneld.service" 2>&1 |
+		sed -n 's/.*Overall exposure level for tunneld.service: \([0-9.]*\).*/\1/p')
+	[ -n "$e" ] && awk -v e="$e" 'BEGIN { exit !(e <= 3.0) }' ||
+		td_fail "systemd-analyze security: exposure '$e', want 3.0 or lower"
+	td_pass "systemd-analyze security tunneld.service: $e"
 else
 	echo "SKIP (part a): systemd-analyze not found"
 fi
