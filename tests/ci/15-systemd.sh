@@ -100,7 +100,9 @@ V2=$VERSION+ci1
 # tests/ci/10-package.sh made the package a moment ago: take it unless a
 # source is newer.
 newer=$(find "$SRC/daemon" "$SRC/worker" "$SRC/common" "$SRC/conf" "$SRC/tools" "$SRC/init" \
-	"$SRC/packaging" "$SRC/man" -type f -newer "$DEB" 2>/dev/null | head -n 1 || true)
+	"$SRC/packaging" "$SRC/man" -type f \( -name '*.[ch]' -o -name '*.in' -o -name '*.conf' -o \
+	-name '*.sysusers' -o -path '*/packaging/*' -o -path '*/init/default/*' \) -newer "$DEB" \
+	2>/dev/null | head -n 1 || true)
 if [ ! -f "$DEB" ] || [ -n "$newer" ]; then
 	step "make deb"
 	timeout 1200 make deb >"$TOP/systemd-deb.log" 2>&1 || {
@@ -163,6 +165,7 @@ pass "packages: $(basename "$DEB"), $(basename "$DEB2") (built in $(($(date +%s)
 MIRROR=$(mirror | head -n 1)
 [ -n "$MIRROR" ] || fail "no $SUITE mirror in /etc/apt/sources.list*"
 deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*//; s/[[:space:]]//g' | grep . | sort -u)
+# shellcheck disable=SC2086 # one package a word
 INCLUDE=$(printf '%s\n' systemd systemd-sysv iproute2 procps $deps | sort -u | paste -sd, -)
 KEY=$(printf '%s\n' "$SUITE" "$ARCH" "$MIRROR" "$INCLUDE" | sha256sum | cut -c1-12)
 CROOT=$CACHE/$SUITE-$KEY
