@@ -40,8 +40,8 @@ struct http_state {
 	enum phase phase;
 	unsigned rounds;
 	bool reopen; /* the server closes after this response */
-	char cookies[1024];
-	char webvpn[512];
+	char cookies[2048];
+	char webvpn[1024];
 	char action[256];
 	char fields[1024]; /* <username>..</username> etc. for the next reply */
 	char opaque[1024];

@@ -222,50 +222,62 @@ static int b64_value(unsigned char ch)
 	return v;
 }
 
-void cookie_encode(const uint8_t c[COOKIE_BYTES], char *out)
+void cookie_b64_encode(const uint8_t *in, size_t n, char *out)
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t o = 0;
 
-	for (size_t i = 0; i < COOKIE_BYTES; i++) {
-		acc = acc << 8 | c[i];
+	for (size_t i = 0; i < n; i++) {
+		acc = acc << 8 | in[i];
 		bits += 8;
 		while (bits >= 6) {
 			bits -= 6;
 			out[o++] = b64_char(acc >> bits & 63);
 		}
 	}
-	/* 256 bits = 42 characters and 4 bits left, padded with zeros. */
-	out[o++] = b64_char(acc << (6 - bits) & 63);
+	/* The bits left (2 or 4) are padded with zeros; none for n % 3 == 0. */
+	if (bits)
+		out[o++] = b64_char(acc << (6 - bits) & 63);
 	out[o] = '\0';
 }
 
-int cookie_decode(const char *s, size_t len, uint8_t c[COOKIE_BYTES])
+int cookie_b64_decode(const char *s, size_t len, uint8_t *out, size_t n)
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t o = 0;
 	int bad = 0;
 
-	if (len != COOKIE_TEXT_LEN)
+	if (len != COOKIE_B64_LEN(n))
 		return -EINVAL;
-	for (size_t i = 0; i < COOKIE_TEXT_LEN; i++) {
+	for (size_t i = 0; i < len; i++) {
 		int v = b64_value((unsigned char)s[i]);
 		bad |= v;
 		acc = acc << 6 | ((unsigned)v & 63);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			c[o++] = (uint8_t)(acc >> bits);
+			out[o++] = (uint8_t)(acc >> bits);
 		}
 	}
-	/* The 2 bits left over must be zero: any other value would be a
-	 * second spelling of the same cookie. */
-	bad |= -(int)(acc & 3);
+	/* The bits left over must be zero: any other value would be a
+	 * second spelling of the same bytes. */
+	bad |= -(int)(acc & ((1u << bits) - 1));
 	if (bad < 0) {
-		explicit_bzero(c, COOKIE_BYTES);
+		explicit_bzero(out, n);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+void cookie_encode(const uint8_t c[COOKIE_BYTES], char *out)
+{
+	/* 256 bits = 42 characters and 4 bits left, padded with zeros. */
+	cookie_b64_encode(c, COOKIE_BYTES, out);
+}
+
+int cookie_decode(const char *s, size_t len, uint8_t c[COOKIE_BYTES])
+{
+	return cookie_b64_decode(s, len, c, COOKIE_BYTES);
 }

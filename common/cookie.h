@@ -35,6 +35,15 @@ int cookie_insert(struct cookie_table *t, const uint8_t c[COOKIE_BYTES], uint32_
 int cookie_lookup(const struct cookie_table *t, const uint8_t c[COOKIE_BYTES], uint32_t *value);
 int cookie_remove(struct cookie_table *t, const uint8_t c[COOKIE_BYTES]);
 
+/* base64url without padding of n bytes: COOKIE_B64_LEN(n) characters and
+ * a NUL into out; constant time in the bytes (no table, no branch on them). */
+#define COOKIE_B64_LEN(n) (((n)*8 + 5) / 6)
+void cookie_b64_encode(const uint8_t *in, size_t n, char *out);
+/* Exactly COOKIE_B64_LEN(n) base64url characters into n bytes, the unused
+ * low bits of the last character zero (one spelling per value): 0, or
+ * -EINVAL with out wiped. */
+int cookie_b64_decode(const char *s, size_t len, uint8_t *out, size_t n);
+
 /* out must hold COOKIE_TEXT_LEN + 1 bytes; NUL-terminated. */
 void cookie_encode(const uint8_t c[COOKIE_BYTES], char *out);
 /* Decode exactly COOKIE_TEXT_LEN base64url chars; 0 or -EINVAL. */

@@ -37,6 +37,7 @@ static const struct {
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
     {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
     {IPC_DTLS, "IPC_DTLS", IPC_FROM_WORKER},
+    {IPC_DRAIN, "IPC_DRAIN", IPC_FROM_MASTER},
 };
 
 struct chk {
@@ -116,7 +117,7 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 	if (r != PW_OK)
 		return 0;
 	/* It goes into a Set-Cookie header as it is. */
-	for (i = 0; i < COOKIE_TEXT_LEN; i++)
+	for (i = 0; i < TICKET_TEXT_LEN; i++)
 		if (!b64url_char(ck[i]))
 			return bad(k, "cookie byte %zu is not base64url", i);
 	return 0;
@@ -263,7 +264,7 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 		if (check_dtls(&k, m) < 0)
 			goto fail;
 		break;
-	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field
+	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL, IPC_DRAIN: any field
 		  values do (the ref names a request of the sender's only) */
 		break;
 	}

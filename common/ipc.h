@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "common/cookie.h"
+#include "common/ticket.h"
 #include "conf/config.h"
 
 #define IPC_USER_MAX   64
@@ -29,6 +30,7 @@ enum ipc_type {
 	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
+	IPC_DRAIN,	 /* m->w: end every tunnel so that its client reconnects elsewhere */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -65,14 +67,14 @@ struct ipc_msg {
 			char peer[64];
 		} auth_req;
 		struct {
-			int32_t result;	  /* enum passwd_result */
-			uint64_t sess_id; /* slot | serial << 32 */
-			char cookie[COOKIE_TEXT_LEN + 1];
-			char reason[IPC_REASON_MAX]; /* refused for a reason the user
-							should see (ban, limit) */
+			int32_t result;			  /* enum passwd_result */
+			uint64_t sess_id;		  /* slot | serial << 32 */
+			char cookie[TICKET_TEXT_LEN + 1]; /* sealed (common/ticket.h) */
+			char reason[IPC_REASON_MAX];	  /* refused for a reason the user
+							     should see (ban, limit) */
 		} auth_resp;
 		struct {
-			uint8_t cookie[COOKIE_BYTES];
+			uint8_t cookie[TICKET_LEN]; /* decoded, still sealed */
 			char peer[64];
 		} connect_req;
 		struct {

@@ -107,7 +107,49 @@ int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_pref
 		p->usable--;
 	}
 	p->next = POOL_SERVER_INDEX + 1;
+	p->lo = 0;
+	p->hi = g.size;
+	p->slice_usable = p->usable;
 	return 0;
+}
+
+static bool in_slice(const struct pool *p, uint32_t idx)
+{
+	return idx >= p->lo && idx < p->hi;
+}
+
+int pool_slice(struct pool *p, uint32_t lo, uint32_t hi)
+{
+	uint32_t usable = 0, used = 0;
+
+	if (lo >= hi || hi > p->g.size)
+		return -ERANGE;
+	for (uint32_t i = lo; i < hi; i++) {
+		usable += !is_reserved(&p->g, i);
+		used += !is_reserved(&p->g, i) && bit_test(p->bitmap, i);
+	}
+	if (!usable)
+		return -ERANGE;
+	p->lo = lo;
+	p->hi = hi;
+	p->slice_usable = usable;
+	p->slice_used = used;
+	if (!in_slice(p, p->next))
+		p->next = lo;
+	return 0;
+}
+
+/* The free bits of word w that lie in the slice. */
+static uint64_t free_in_slice(const struct pool *p, uint32_t w)
+{
+	uint64_t f = ~p->bitmap[w];
+	uint32_t base = w * 64;
+
+	if (p->lo > base)
+		f &= p->lo - base >= 64 ? 0 : ~(uint64_t)0 << (p->lo - base);
+	if (p->hi < base + 64)
+		f &= p->hi <= base ? 0 : ~(uint64_t)0 >> (64 - (p->hi - base));
+	return f;
 }
 
 void pool_free(struct pool *p)
@@ -121,25 +163,27 @@ void pool_free(struct pool *p)
  * while packets and conntrack entries for the old one are still around. */
 int64_t pool_alloc(struct pool *p)
 {
-	uint32_t words = (p->g.size + 63) / 64;
+	uint32_t first = p->lo / 64, last = (p->hi - 1) / 64;
 	uint32_t w = p->next / 64;
-	uint64_t free_bits = ~p->bitmap[w] & (~(uint64_t)0 << (p->next % 64));
+	uint64_t free_bits = free_in_slice(p, w) & (~(uint64_t)0 << (p->next % 64));
 	uint32_t idx;
 
-	if (p->used >= p->usable)
+	if (p->slice_used >= p->slice_usable)
 		return -ENOSPC;
-	/* words + 1 visits: the cursor's word is seen twice, first from the
-	 * cursor up, at the end in full to pick up bits below the cursor. */
-	for (uint32_t step = 0; !free_bits && step < words; step++) {
-		w = (w + 1) % words;
-		free_bits = ~p->bitmap[w];
+	/* One visit more than the slice has words: the cursor's word is seen
+	 * twice, first from the cursor up, at the end in full to pick up bits
+	 * below the cursor. */
+	for (uint32_t step = 0; !free_bits && step <= last - first; step++) {
+		w = w == last ? first : w + 1;
+		free_bits = free_in_slice(p, w);
 	}
 	if (!free_bits)
 		return -ENOSPC;
 	idx = w * 64 + (uint32_t)__builtin_ctzll(free_bits);
 	bit_set(p->bitmap, idx);
 	p->used++;
-	p->next = idx + 1 < p->g.size ? idx + 1 : 0;
+	p->slice_used++;
+	p->next = idx + 1 < p->hi ? idx + 1 : p->lo;
 	return idx;
 }
 
@@ -151,6 +195,7 @@ int pool_take(struct pool *p, uint32_t idx)
 		return -EBUSY;
 	bit_set(p->bitmap, idx);
 	p->used++;
+	p->slice_used += in_slice(p, idx);
 	return 0;
 }
 
@@ -160,6 +205,7 @@ void pool_release(struct pool *p, uint32_t idx)
 		return;
 	bit_clear(p->bitmap, idx);
 	p->used--;
+	p->slice_used -= in_slice(p, idx);
 }
 
 bool pool_in_use(const struct pool *p, uint32_t idx)

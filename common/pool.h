@@ -26,6 +26,10 @@ struct pool {
 	uint32_t next;	  /* next-fit cursor */
 	uint32_t used;	  /* leases handed out (not counting reserved) */
 	uint32_t usable;  /* leases that can be handed out */
+	/* pool_alloc's range (pool_slice): a fleet node's share of the pool
+	 * for new leases; pool_take may still take any index. */
+	uint32_t lo, hi;
+	uint32_t slice_used, slice_usable; /* leases and usable indexes in it */
 };
 
 /* Set up from the configured pools (either may be absent, not both).
@@ -35,8 +39,13 @@ struct pool {
 int pool_init(struct pool *p, const struct cfg_prefix *v4, const struct cfg_prefix *v6);
 void pool_free(struct pool *p);
 
-/* Lease a free index; returns index >= 2, or -ENOSPC when exhausted. */
+/* Lease a free index of the slice (all of the pool unless pool_slice was
+ * called); returns index >= 2, or -ENOSPC when exhausted. */
 int64_t pool_alloc(struct pool *p);
+/* New leases from [lo, hi) only (lo < hi <= size): a fleet node's slice
+ * (daemon/sessions.c).  Indexes taken outside it stay taken.  0, or
+ * -ERANGE when the range is empty, too large, or holds no usable index. */
+int pool_slice(struct pool *p, uint32_t lo, uint32_t hi);
 /* Lease a specific index if free; 0 or -EBUSY / -ERANGE. */
 int pool_take(struct pool *p, uint32_t idx);
 void pool_release(struct pool *p, uint32_t idx);

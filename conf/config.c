@@ -91,6 +91,13 @@ const struct cfg_key cfg_keys[] = {
     {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
     {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, PA},
+    {"listen-proxy", CT_LISTEN, OFF(listen_proxy), OFF(n_listen_proxy), NULL, 0, 0, CFG_MAX_LISTEN,
+     0},
+    {"session.cookie-key-file", CT_STRING, OFF(cookie_key_file), 0, NULL, 0, 0, 0, RL | PA},
+    {"session.cookie-lifetime", CT_UINT, OFF(cookie_lifetime), 0, NULL, 86400, 10, 31536000, RL},
+    {"session.drain-wait", CT_UINT, OFF(drain_wait), 0, NULL, 10, 0, 3600, RL},
+    {"fleet.nodes", CT_UINT, OFF(fleet_nodes), 0, NULL, 1, 1, 256, 0},
+    {"fleet.state-dir", CT_STRING, OFF(fleet_state_dir), 0, NULL, 0, 0, 0, RL | PA},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -210,6 +217,37 @@ static bool is_log_word(const char *v)
 	return !strcmp(v, "auto") || !strcmp(v, "stderr") || !strcmp(v, "syslog");
 }
 
+/* The line of the setting at path, or 0. */
+static unsigned setting_line(config_t *lc, const char *path)
+{
+	const config_setting_t *s = config_lookup(lc, path);
+
+	return s ? (unsigned)config_setting_source_line(s) : 0;
+}
+
+/* The fleet's keys, which only make sense together. */
+static int check_fleet(struct cfg_ctx *x, config_t *lc)
+{
+	const struct cfg *c = x->cfg;
+	unsigned line;
+
+	if (c->node_id >= c->fleet_nodes) {
+		line = setting_line(lc, "session.node-id");
+		return cfg_fail_line(x, line ? line : setting_line(lc, "fleet.nodes"),
+				     "session.node-id %u is not below fleet.nodes (%u): the nodes "
+				     "of a fleet are numbered 0..fleet.nodes - 1",
+				     c->node_id, c->fleet_nodes);
+	}
+	for (unsigned i = 0; i < c->n_listen_proxy; i++)
+		for (unsigned j = 0; j < c->n_listen; j++)
+			if (cfg_listen_eq(&c->listen_proxy[i], &c->listen[j]))
+				return cfg_fail_line(x, setting_line(lc, "listen-proxy"),
+						     "listen-proxy: \"%s\" is in listen too: an "
+						     "address takes the PROXY protocol or not",
+						     c->listen_proxy[i].text);
+	return 0;
+}
+
 static int check_required(struct load *ld, config_t *lc)
 {
 	struct cfg_ctx *x = &ld->x;
@@ -234,7 +272,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	return 0;
+	return check_fleet(x, lc);
 }
 
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen)

@@ -100,6 +100,15 @@ struct cfg {
 	unsigned rekey_time;	/* session.rekey-time, s: TLS 1.3 key update period */
 	unsigned node_id;	/* session.node-id: this node's number in a fleet */
 	char *cisco_profile;	/* cisco.profile: AnyConnect XML profile file, NULL: none */
+
+	/* Fleets of nodes behind a load balancer (README "Fleets"). */
+	char *cookie_key_file;	  /* session.cookie-key-file: fleet keys; NULL: a random key */
+	unsigned cookie_lifetime; /* session.cookie-lifetime, s: a cookie's life from login */
+	unsigned drain_wait;	  /* session.drain-wait, s: drain, before tunnels are ended */
+	unsigned fleet_nodes;	  /* fleet.nodes: the pools are cut into this many slices */
+	char *fleet_state_dir;	  /* fleet.state-dir: revocations, claims; NULL: the default */
+	struct cfg_listen listen_proxy[CFG_MAX_LISTEN]; /* listen-proxy: PROXY protocol first */
+	unsigned n_listen_proxy;
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

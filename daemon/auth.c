@@ -15,8 +15,11 @@
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/bans.h"
+#include "daemon/cookies.h"
+#include "daemon/fleet.h"
 #include "daemon/hashpool.h"
 #include "daemon/ownermap.h"
+#include "daemon/resume.h"
 #include "daemon/sessions.h"
 #include "daemon/steer.h"
 #include "daemon/udp.h"
@@ -29,7 +32,7 @@ static struct sess_table sess;
 static struct passwd_db *users;
 static struct owner_map owner; /* owner[lease] = worker slot + 1; workers read it */
 static int steer_fd = -1;      /* BPF map lease -> TUN queue (slots.c), -1 if none */
-static bool draining;	       /* SIGQUIT: no new logins */
+static bool draining;	       /* stop or drain: no new logins or tunnels */
 
 int auth_load_users(const char *path)
 {
@@ -72,8 +75,16 @@ int auth_open(const struct cfg *c)
 		log_errno(r, "the shared owner map (memfd, sealed)");
 		return -1;
 	}
-	if (sess_table_init(&sess, cfg, owner.rw) < 0) {
-		log_err("cannot set up the address pools");
+	if ((r = sess_table_init(&sess, cfg, owner.rw)) < 0) {
+		log_err("cannot set up the address pools%s",
+			r == -ERANGE ? ": this node's slice of them (fleet.nodes, session.node-id) "
+				       "holds no address"
+				     : "");
+		return -1;
+	}
+	sess.ended = fleet_ended; /* its cookie is refused here from then on */
+	if (fleet_open(cfg, &sess) < 0) {
+		log_err("fleet: out of memory");
 		return -1;
 	}
 	return 0;
@@ -81,6 +92,7 @@ int auth_open(const struct cfg *c)
 
 void auth_close(void)
 {
+	fleet_close();
 	sess_table_free(&sess);
 	passwd_db_free(users);
 	users = NULL;
@@ -94,6 +106,8 @@ const uint8_t *auth_owner_view(void)
 
 void auth_forget(void)
 {
+	fleet_close();
+	cookies_forget();
 	sess_table_free(&sess);
 	passwd_db_free(users);
 	users = NULL;
@@ -101,6 +115,8 @@ void auth_forget(void)
 
 void auth_forget_sessions(void)
 {
+	fleet_close();
+	cookies_forget();
 	sess_table_free(&sess);
 	owner_map_close(&owner); /* only the read-only view came with the fork */
 }
@@ -249,16 +265,16 @@ static void grant(const struct hash_done *d, struct ipc_msg *r)
 		return;
 	}
 	s = sess_create(&sess, d->user, d->peer);
-	if (!s) {
+	if (!s || resume_seal(&sess, s, stamp, cfg->cookie_lifetime, r->u.auth_resp.cookie) < 0) {
 		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
+		if (s)
+			sess_end(&sess, s, "no cookie could be sealed");
 		r->u.auth_resp.result = -1;
 		wchan_send(d->w, r);
 		return;
 	}
-	s->stamp = stamp;
 	r->u.auth_resp.result = PW_OK;
 	r->u.auth_resp.sess_id = sess_id(&sess, s);
-	cookie_encode(s->cookie, r->u.auth_resp.cookie);
 	log_info("session %u: user '%s' logged in from %s (worker %u)", s->serial, s->user, s->peer,
 		 d->w);
 	wchan_send(d->w, r);
@@ -332,7 +348,7 @@ static void bad_cookie_summary(time_t now)
  * ban like a failed login (guessing cookies is guessing passwords), and
  * writes a line only within the rate limit, and none for an address
  * already banned: a flood of them is not a flood of lines. */
-static void bad_cookie(unsigned w, const char *peer)
+static void bad_cookie(unsigned w, const char *peer, const char *detail)
 {
 	struct ban_policy pol = ban_policy();
 	time_t now = time(NULL);
@@ -345,20 +361,23 @@ static void bad_cookie(unsigned w, const char *peer)
 	if (now != badck.window)
 		bad_cookie_summary(now);
 	if (!banned && ++badck.lines <= BAD_COOKIE_LINES) {
-		log_warn("CONNECT from %s refused: unknown or expired cookie", peer);
+		log_warn("CONNECT from %s refused: unknown or expired cookie%s%s", peer,
+			 detail ? ": " : "", detail ? detail : "");
 		return;
 	}
 	badck.quiet++;
 	snprintf(badck.last, sizeof(badck.last), "%s", peer);
 }
 
-/* End s for why: its cookie goes at once, so no CONNECT can use it any
- * more; a live tunnel gets a DISCONNECT (the client does not come back)
- * and the session ends when the worker reports the tunnel closed; without
- * one it ends now.  May free the slot of s. */
-static void revoke(struct session *s, const char *why)
+/* End s for why: its cookie is refused at once, here and (publish) on
+ * every node of the fleet (fleet.h), so no CONNECT can use it any more; a
+ * live tunnel gets a DISCONNECT (the client does not come back) and the
+ * session ends when the worker reports the tunnel closed; without one it
+ * ends now.  May free the slot of s. */
+static void end_for_good(struct session *s, const char *why, bool publish)
 {
-	(void)cookie_remove(&sess.cookies, s->cookie);
+	if (publish)
+		fleet_revoke(s);
 	if (s->worker >= 0 && wchan_up((unsigned)s->worker)) {
 		struct ipc_msg m = {.type = IPC_DISCONNECT, .ref = s->ref};
 		m.u.kick.sess_id = sess_id(&sess, s);
@@ -369,12 +388,19 @@ static void revoke(struct session *s, const char *why)
 	sess_end(&sess, s, why);
 }
 
+static void revoke(struct session *s, const char *why)
+{
+	end_for_good(s, why, true);
+}
+
 /* Why s may no longer be used (its user is gone, locked, or has a new
  * password since the login), or NULL. */
 static const char *revocation(const struct session *s)
 {
 	uint64_t stamp;
 
+	if (!s->have_stamp)
+		return NULL; /* not a user of the password file */
 	switch (passwd_db_user(users, s->user, &stamp)) {
 	case PW_OK:
 		return stamp == s->stamp ? NULL : "the user's password changed";
@@ -429,6 +455,21 @@ static void replace_tunnel(struct session *s)
 	sess_unbind(&sess, s);
 }
 
+/* The session a CONNECT's cookie names (resume.c); NULL when the cookie is
+ * refused (answered with a 401). */
+static struct session *session_of(unsigned w, struct ipc_msg *m, struct ipc_msg *r)
+{
+	const char *why;
+	struct session *s;
+
+	s = resume_find(&sess, users, m->u.connect_req.cookie, m->u.connect_req.peer, &why);
+	if (!s) {
+		bad_cookie(w, m->u.connect_req.peer, *why ? why : NULL);
+		connect_refuse(w, r, 401, "Cookie is not valid");
+	}
+	return s;
+}
+
 void auth_connect(unsigned w, struct ipc_msg *m)
 {
 	struct ipc_msg r = {.type = IPC_CONNECT_RESP, .ref = m->ref};
@@ -437,19 +478,20 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 	int rc;
 
 	m->u.connect_req.peer[sizeof(m->u.connect_req.peer) - 1] = 0;
-	s = sess_by_cookie(&sess, m->u.connect_req.cookie);
+	s = session_of(w, m, &r);
 	explicit_bzero(m->u.connect_req.cookie, sizeof(m->u.connect_req.cookie));
-	if (!s) {
-		bad_cookie(w, m->u.connect_req.peer);
-		connect_refuse(w, &r, 401, "Cookie is not valid");
+	if (!s)
 		return;
-	}
 	/* The user is checked again at every CONNECT, reloads or not. */
 	if ((why = revocation(s)) != NULL) {
 		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
 			 m->u.connect_req.peer, why);
 		revoke(s, why);
 		connect_refuse(w, &r, 401, "Cookie is not valid");
+		return;
+	}
+	if (draining) {
+		connect_refuse(w, &r, 503, "The server is draining: reconnect to another");
 		return;
 	}
 	if (s->worker < 0 && sess.tunnels >= cfg->max_clients) {
@@ -509,6 +551,9 @@ void auth_closed(unsigned w, struct ipc_msg *m)
 	}
 	dtls_gone(s);
 	if (s->revoked || m->u.closed.end_session) {
+		/* A goodbye (0xb0) ends the session on every node. */
+		if (!s->revoked)
+			fleet_revoke(s);
 		sess_end(&sess, s, s->revoked ? s->revoked : m->u.closed.reason);
 		return;
 	}
@@ -604,8 +649,35 @@ unsigned auth_revoke_changed(void)
 	return n;
 }
 
+/* The other nodes' lists changed: a session one of them ended ends here
+ * too; one that another now holds, and that waits idle here, moved away
+ * and is let go (its cookie stays good: it is in use there). */
+static void follow_fleet(void)
+{
+	char why[64];
+	unsigned node;
+
+	for (uint32_t i = 0; i < sess.cap; i++) {
+		struct session *s = &sess.s[i];
+
+		if (!s->used || s->revoked)
+			continue;
+		if ((node = fleet_revoked_by(s->sid)) != 0) {
+			snprintf(why, sizeof(why), "ended on node %u", node - 1);
+			log_info("session %u of user '%s' ends: %s", s->serial, s->user, why);
+			/* a string literal is kept, not why: */
+			end_for_good(s, "ended on another node", false);
+		} else if ((node = fleet_claimed_by(s->sid)) != 0 && s->worker < 0) {
+			snprintf(why, sizeof(why), "moved to node %u", node - 1);
+			sess_end(&sess, s, why);
+		}
+	}
+}
+
 void auth_tick(time_t now)
 {
+	if (fleet_tick(now))
+		follow_fleet();
 	end_revoked_idle(); /* a backstop: auth_worker_gone does it at once */
 	if (badck.quiet && now != badck.window)
 		bad_cookie_summary(now);

@@ -401,6 +401,15 @@ static const char *cmd_stop(struct jw *w, const char *arg)
 	return NULL;
 }
 
+static const char *cmd_drain(struct jw *w, const char *arg)
+{
+	(void)w;
+	(void)arg;
+	log_info("control: drain requested");
+	ops.drain();
+	return NULL;
+}
+
 static const char *cmd_bans(struct jw *w, const char *arg)
 {
 	time_t now = time(NULL);
@@ -448,6 +457,7 @@ static const struct {
     {"show", true, cmd_show},	   {"disconnect", true, cmd_disconnect},
     {"reload", false, cmd_reload}, {"stop", false, cmd_stop},
     {"bans", false, cmd_bans},	   {"unban", true, cmd_unban},
+    {"drain", false, cmd_drain},
 };
 
 /* Runs one request line (no newline) and leaves the reply, newline

@@ -25,6 +25,7 @@ struct control_ops {
 	int (*disconnect)(struct session *s);
 	void (*reload)(void); /* acted on by the loop, like SIGHUP */
 	void (*stop)(void);   /* acted on by the loop, like SIGTERM */
+	void (*drain)(void);  /* acted on by the loop, like SIGQUIT */
 };
 
 /* Bind the socket at path (mode 0600, parent directories created 0755), a

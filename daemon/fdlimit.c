@@ -30,7 +30,8 @@ int fdlimit_apply(const struct cfg *cfg, unsigned n, bool at_start)
 {
 	unsigned long worker = worker_fd_need(cfg, n);
 	unsigned long master =
-	    (unsigned long)n * (cfg->n_listen + MASTER_FDS_PER_SLOT) + MASTER_OWN_FDS;
+	    (unsigned long)n * (cfg->n_listen + cfg->n_listen_proxy + MASTER_FDS_PER_SLOT) +
+	    MASTER_OWN_FDS;
 	unsigned long need = worker > master ? worker : master;
 	struct rlimit rl;
 

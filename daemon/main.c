@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "conf/config.h"
 #include "daemon/master.h"
+#include "daemon/cookies.h"
 #include "daemon/selfcert.h"
 
 static void usage(FILE *f)
@@ -71,6 +72,24 @@ static void show_certificate(struct cfg *cfg)
 		       cfg->tls_certificate);
 	else
 		printf("tunneld: TLS certificate %s: %s\n", cfg->tls_certificate, sc.pin);
+}
+
+/* -t checks the cookie key file as a start would: 0, or -1 reported. */
+static int show_cookie_keys(struct cfg *cfg)
+{
+	struct cookie_ring *ring;
+	char err[CFG_ERR_LEN];
+
+	if (!cfg->cookie_key_file)
+		return 0;
+	if (cookies_load(cfg, &ring, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tunneld: session.cookie-key-file %s\n", err);
+		return -1;
+	}
+	cookies_commit(&ring);
+	printf("tunneld: cookies: %s\n", cookies_describe(err, sizeof(err)));
+	cookies_forget();
+	return 0;
 }
 
 /* Fills in the self-signed pair when the config names no certificate and
@@ -217,9 +236,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
-		printf("tunneld: %s: configuration is valid\n", path);
+		status = show_cookie_keys(&cfg) < 0 ? 1 : 0;
+		if (status == 0)
+			printf("tunneld: %s: configuration is valid\n", path);
 		show_certificate(&cfg);
-		status = 0;
 	} else if (absolute_pid_file(&mo, pidbuf, sizeof(pidbuf)) < 0 ||
 		   setup_certificate(&cfg, mo.daemon) < 0) {
 		status = 1;

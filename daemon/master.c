@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "daemon/auth.h"
 #include "daemon/control.h"
+#include "daemon/cookies.h"
 #include "daemon/events.h"
 #include "daemon/fdlimit.h"
 #include "daemon/fsutil.h"
@@ -52,13 +53,14 @@ struct master {
 	int pid_fd; /* locked PID file, -1 if none */
 	time_t started;
 	bool announced; /* READY=1 sent: every worker was ready */
-	bool draining;	/* SIGQUIT: no new logins, stop when tunnels end */
-	time_t drain_deadline;
+	bool draining;	/* drain (SIGQUIT, tunnelctl drain): see begin_drain() */
+	bool drained;	/* ...and the tunnels were told to end */
+	time_t drain_end_at, drain_deadline;
 	bool stopping;
 	time_t stop_deadline;
-	bool failed;		     /* stopping because of an error: exit status 1 */
-	bool want_reload, want_stop; /* asked by tunnelctl; the loop acts */
-	char status[128];	     /* last STATUS= sent to systemd */
+	bool failed;				 /* stopping because of an error: exit status 1 */
+	bool want_reload, want_stop, want_drain; /* asked by tunnelctl; the loop acts */
+	char status[128];			 /* last STATUS= sent to systemd */
 };
 
 static struct master M;
@@ -75,8 +77,10 @@ static void announce(void)
 	if (M.opts.daemon && log_set_destination(M.cfg.log_destination, 1) < 0)
 		log_warn("log.destination %s: cannot open; logging to stderr",
 			 M.cfg.log_destination);
-	log_info("ready: %u workers, tun %s, %u listen addresses", M.n, M.cfg.tun_name,
-		 M.cfg.n_listen);
+	log_info("ready: %u workers, tun %s, %u listen addresses (%u with PROXY headers), node %u "
+		 "of %u",
+		 M.n, M.cfg.tun_name, M.cfg.n_listen + M.cfg.n_listen_proxy, M.cfg.n_listen_proxy,
+		 M.cfg.node_id, M.cfg.fleet_nodes);
 	sd_notify(0, "READY=1\nSTATUS=Serving, no clients");
 	if (M.opts.daemon)
 		daemon_ready();
@@ -94,19 +98,56 @@ static void begin_stop(const char *why)
 	slots_kill(SIGTERM);
 }
 
-/* SIGQUIT: stop taking logins (workers close their listeners), let the
- * tunnels run out for up to session.drain-timeout, then stop. */
+/* Drain (SIGQUIT, tunnelctl drain), for a node behind a load balancer:
+ *   t0            no new connections: the listeners close (workers first
+ *                 take what waits in their queues), so the balancer's
+ *                 check fails, and master_draining() says so (/healthz);
+ *                 logins and CONNECTs on open connections still succeed
+ *   t0 + session.drain-wait (past the balancer's probe interval)
+ *                 every tunnel is ended without a DISCONNECT (IPC_DRAIN):
+ *                 its client reconnects, through the balancer, to another
+ *                 node, which re-creates the session from the cookie;
+ *                 logins and CONNECTs here are refused from now on
+ *   stop          once no tunnel is left, or at session.drain-timeout; one
+ *                 that comes first ends the drain as a stop does (clients
+ *                 are told the server shuts down, they do not move)
+ * Sessions are not ended: their cookies stay good elsewhere. */
 static void begin_drain(void)
 {
+	time_t now = time(NULL);
+
 	if (M.draining || M.stopping)
 		return;
 	M.draining = true;
-	auth_stop_logins();
-	M.drain_deadline = time(NULL) + M.cfg.drain_timeout;
-	log_info("graceful stop: no new logins; waiting up to %u s for tunnels to end",
-		 M.cfg.drain_timeout);
+	M.drain_end_at = now + M.cfg.drain_wait;
+	M.drain_deadline = now + M.cfg.drain_timeout;
+	log_info("draining: no new connections; tunnels end in %u s (session.drain-wait) so that "
+		 "their clients reconnect elsewhere, the server stops in %u s at most",
+		 M.cfg.drain_wait, M.cfg.drain_timeout);
+	if (M.cfg.drain_wait >= M.cfg.drain_timeout)
+		log_warn("session.drain-wait (%u s) is not below session.drain-timeout (%u s): "
+			 "tunnels will be stopped, not moved to another node",
+			 M.cfg.drain_wait, M.cfg.drain_timeout);
 	sd_notify(0, "STATUS=Draining");
 	slots_drain();
+}
+
+/* The drain's second step: every worker ends its tunnels. */
+static void end_tunnels(unsigned tunnels)
+{
+	struct ipc_msg m = {.type = IPC_DRAIN};
+
+	M.drained = true;
+	auth_stop_logins();
+	log_info("draining: ending %u tunnel(s); their clients reconnect to another node", tunnels);
+	for (unsigned w = 0; w < M.n; w++)
+		if (wchan_up(w))
+			wchan_send(w, &m);
+}
+
+bool master_draining(void)
+{
+	return M.draining;
 }
 
 static void update_status(time_t now)
@@ -119,6 +160,8 @@ static void update_status(time_t now)
 		begin_stop(tunnels ? "drain timeout" : "all tunnels ended");
 		return;
 	}
+	if (M.draining && !M.drained && now >= M.drain_end_at)
+		end_tunnels(tunnels);
 	snprintf(st, sizeof(st), "%s%u clients connected, %u sessions, %u workers",
 		 M.draining ? "Draining: " : "", tunnels, t->count, M.n);
 	if (strcmp(st, M.status) != 0) {
@@ -145,6 +188,7 @@ static uint64_t monotonic_usec(void)
 static void do_reload(void)
 {
 	struct reload_set rs;
+	char st[384];
 	unsigned revoked;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
@@ -152,6 +196,8 @@ static void do_reload(void)
 		reload_commit_cfg(&rs, &M.cfg);
 		(void)fdlimit_apply(&M.cfg, M.n, false); /* for workers forked from now on */
 		auth_swap_users(&rs.pw);
+		cookies_commit(&rs.keys);
+		log_info("cookies: %s", cookies_describe(st, sizeof(st)));
 		revoked = auth_revoke_changed();
 		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
 		rs.tls.committed = true;
@@ -331,6 +377,11 @@ static void request_stop(void)
 	M.want_stop = true;
 }
 
+static void request_drain(void)
+{
+	M.want_drain = true;
+}
+
 static void warn_forwarding(void)
 {
 	char c = '1';
@@ -384,6 +435,23 @@ static int start_keys(struct reload_tls *tls)
 	return 0;
 }
 
+/* The fleet keys that seal and open cookies (cookies.h), read before
+ * detaching like every file: 0, or -1 logged. */
+static int load_cookie_keys(void)
+{
+	struct cookie_ring *ring;
+	char err[CFG_ERR_LEN];
+
+	if (cookies_load(&M.cfg, &ring, err, sizeof(err)) < 0) {
+		log_err("session.cookie-key-file %s", err);
+		return -1;
+	}
+	cookies_commit(&ring);
+	cookies_free(ring); /* nothing was in use before */
+	log_info("cookies: %s", cookies_describe(err, sizeof(err)));
+	return 0;
+}
+
 /* Read the files (users, the certificate, the workers' prison) and open
  * the key, detach if asked, start the key process, then the session
  * table and the owner map the workers will share. */
@@ -392,7 +460,7 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0)
+	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
@@ -446,6 +514,7 @@ static int open_control(void)
 	    .disconnect = auth_disconnect,
 	    .reload = request_reload,
 	    .stop = request_stop,
+	    .drain = request_drain,
 	};
 	int r;
 
@@ -563,6 +632,10 @@ static int run_loop(void)
 			M.want_stop = false;
 			begin_stop("tunnelctl stop");
 		}
+		if (M.want_drain) {
+			M.want_drain = false;
+			begin_drain();
+		}
 	}
 	return 0;
 }
@@ -584,6 +657,7 @@ static void shut_down(void)
 	keyproc_stop();
 	wchan_free();
 	auth_close();
+	cookies_forget();
 	cfg_free(&M.cfg);
 }
 

@@ -18,4 +18,8 @@ struct master_opts {
  * ownership of cfg. */
 int master_run(struct cfg *cfg, const struct master_opts *opts);
 
+/* Whether the server drains (SIGQUIT, tunnelctl drain): it takes no new
+ * connections and a load balancer should send it none (/healthz). */
+bool master_draining(void);
+
 #endif

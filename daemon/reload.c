@@ -17,6 +17,7 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/passwd.h"
+#include "daemon/cookies.h"
 #include "daemon/fsutil.h"
 #include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
@@ -146,6 +147,10 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 	}
 	if (passwd_db_warning(rs->pw))
 		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
+	if (cookies_load(&rs->cfg, &rs->keys, err, sizeof(err)) < 0) {
+		log_err("reload failed, nothing changed: session.cookie-key-file %s", err);
+		goto fail;
+	}
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
 	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0)
@@ -241,6 +246,7 @@ void reload_discard(struct reload_set *rs)
 	cfg_free(&rs->cfg);
 	passwd_db_free(rs->pw);
 	reload_tls_free(&rs->tls);
+	cookies_free(rs->keys);
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;
 }

@@ -16,6 +16,7 @@
 
 #include "conf/config.h"
 
+struct cookie_ring;
 struct passwd_db;
 
 /* The TLS material of a start or a reload.  The private key is never
@@ -34,6 +35,7 @@ struct reload_set {
 	struct cfg cfg;
 	struct passwd_db *pw;
 	struct reload_tls tls;
+	struct cookie_ring *keys; /* session.cookie-key-file (cookies.h) */
 };
 
 /* Read cfg's certificate and open its key, relative to the current

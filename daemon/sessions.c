@@ -1,8 +1,11 @@
 /* Master: the session table (see sessions.h).  The only writer of the
  * shared owner[] map that workers read to route TUN packets.  The table
- * holds cookies: it lives in secret memory (common/secmem.h).
+ * lives in secret memory (common/secmem.h): what its users did is nobody
+ * else's business, least of all a forked worker's.
  *
- *   login ok --sess_create--> IDLE --sess_bind--> BOUND --sess_unbind--> IDLE
+ *   login ok --sess_create, sess_lease--> IDLE
+ *   cookie of a session held elsewhere --sess_create_sid, sess_claim--> IDLE
+ *   IDLE --sess_bind--> BOUND --sess_unbind--> IDLE
  *   IDLE --sess_expire (reconnect-timeout)--> gone;  any --sess_end--> gone
  */
 #include "config.h"
@@ -12,21 +15,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "common/log.h"
 #include "common/secmem.h"
+
+void sess_slice(const struct cfg *cfg, uint32_t size, uint32_t *lo, uint32_t *hi)
+{
+	uint64_t n = cfg->fleet_nodes ? cfg->fleet_nodes : 1, k = cfg->node_id % n;
+
+	*lo = (uint32_t)(size * k / n);
+	*hi = (uint32_t)(size * (k + 1) / n);
+}
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 {
 	int r;
 
+	uint32_t lo, hi;
+
 	memset(t, 0, sizeof(*t));
 	t->owner = owner;
 	t->next_serial = 1;
+	t->node = (uint8_t)cfg->node_id;
 	r = pool_init(&t->pool, cfg->have_ipv4_pool ? &cfg->ipv4_pool : NULL,
 		      cfg->have_ipv6_pool ? &cfg->ipv6_pool : NULL);
 	if (r < 0)
 		return r;
-	r = cookie_table_init(&t->cookies, 1024);
+	sess_slice(cfg, t->pool.g.size, &lo, &hi);
+	if ((r = pool_slice(&t->pool, lo, hi)) < 0) {
+		pool_free(&t->pool);
+		return r;
+	}
+	r = cookie_table_init(&t->by_sid, 1024);
 	if (r < 0) {
 		pool_free(&t->pool);
 		return r;
@@ -37,7 +59,7 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 void sess_table_free(struct sess_table *t)
 {
 	secmem_free(t->s, sizeof(*t->s) * t->cap); /* wiped first */
-	cookie_table_free(&t->cookies);
+	cookie_table_free(&t->by_sid);
 	pool_free(&t->pool);
 	memset(t, 0, sizeof(*t));
 }
@@ -47,7 +69,7 @@ static struct session *slot_alloc(struct sess_table *t)
 	uint32_t i;
 
 	if (t->count == t->cap) {
-		/* Not realloc(): the old block holds live cookies and would be
+		/* Not realloc(): the old block holds live sessions and would be
 		 * freed unwiped.  Secret memory is wiped when given back, and a
 		 * forked worker sees it as zeros. */
 		uint32_t ncap = t->cap ? t->cap * 2 : 256;
@@ -66,20 +88,24 @@ static struct session *slot_alloc(struct sess_table *t)
 	return NULL;
 }
 
-struct session *sess_create(struct sess_table *t, const char *user, const char *peer)
+/* A slot for a new session indexed by sid; NULL when sid is taken or
+ * memory is short. */
+static struct session *sess_new(struct sess_table *t, const char *user, const char *peer,
+				uint64_t sid)
 {
 	struct session *s = slot_alloc(t);
+	uint8_t key[COOKIE_BYTES];
 	time_t now = time(NULL);
 
 	if (!s)
 		return NULL;
-	memset(s, 0, sizeof(*s));
-	if (cookie_generate(s->cookie) < 0 ||
-	    cookie_insert(&t->cookies, s->cookie, (uint32_t)(s - t->s)) < 0) {
-		explicit_bzero(s->cookie, sizeof(s->cookie));
+	sess_sid_key(sid, key);
+	if (cookie_insert(&t->by_sid, key, (uint32_t)(s - t->s)) < 0)
 		return NULL;
-	}
+	memset(s, 0, sizeof(*s));
 	s->used = true;
+	s->sid = sid;
+	s->origin = (uint8_t)(sid >> 56);
 	s->serial = t->next_serial++;
 	if (t->next_serial == 0)
 		t->next_serial = 1;
@@ -93,13 +119,64 @@ struct session *sess_create(struct sess_table *t, const char *user, const char *
 	return s;
 }
 
-struct session *sess_by_cookie(struct sess_table *t, const uint8_t cookie[COOKIE_BYTES])
+struct session *sess_create(struct sess_table *t, const char *user, const char *peer)
 {
+	uint64_t rnd;
+
+	/* 56 random bits: a sid taken already (as likely as two equal
+	 * 56-bit draws) is drawn again. */
+	for (int tries = 0; tries < 4; tries++) {
+		struct session *s;
+
+		if (gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd)) < 0)
+			return NULL;
+		rnd = (uint64_t)t->node << 56 | (rnd & 0x00ffffffffffffffull);
+		if (!sess_by_sid(t, rnd) && (s = sess_new(t, user, peer, rnd)))
+			return s;
+	}
+	return NULL;
+}
+
+struct session *sess_create_sid(struct sess_table *t, const char *user, const char *peer,
+				uint64_t sid)
+{
+	return sess_by_sid(t, sid) ? NULL : sess_new(t, user, peer, sid);
+}
+
+struct session *sess_by_sid(struct sess_table *t, uint64_t sid)
+{
+	uint8_t key[COOKIE_BYTES];
 	uint32_t slot;
 
-	if (cookie_lookup(&t->cookies, cookie, &slot) < 0 || slot >= t->cap || !t->s[slot].used)
+	sess_sid_key(sid, key);
+	if (cookie_lookup(&t->by_sid, key, &slot) < 0 || slot >= t->cap || !t->s[slot].used)
 		return NULL;
 	return &t->s[slot];
+}
+
+int sess_lease(struct sess_table *t, struct session *s)
+{
+	int64_t idx = s->lease >= 0 ? s->lease : pool_alloc(&t->pool);
+
+	if (idx < 0)
+		return (int)idx;
+	s->lease = idx;
+	return 0;
+}
+
+int sess_claim(struct sess_table *t, struct session *s, uint32_t idx)
+{
+	int r;
+
+	if (s->lease >= 0)
+		return s->lease == (int64_t)idx ? 0 : -EBUSY;
+	if (idx <= POOL_SERVER_INDEX || idx >= t->pool.g.size)
+		return -ERANGE;
+	r = pool_take(&t->pool, idx);
+	if (r < 0)
+		return r;
+	s->lease = idx;
+	return 0;
 }
 
 struct session *sess_by_id(struct sess_table *t, uint64_t id)
@@ -122,9 +199,9 @@ int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref
 		if (idx < 0)
 			return (int)idx;
 		s->lease = idx;
-	} else {
-		s->reconnects++;
 	}
+	if (s->connected_since)
+		s->reconnects++;
 	if (s->worker < 0)
 		t->tunnels++;
 	s->worker = w;
@@ -165,6 +242,7 @@ void sess_add_counters(struct session *s, const struct sess_counters *c)
 void sess_end(struct sess_table *t, struct session *s, const char *why)
 {
 	const struct sess_counters *c = &s->ctr;
+	uint8_t key[COOKIE_BYTES];
 
 	log_info("session %u user %s ended (%s): from client %llu pkts %llu bytes, to client "
 		 "%llu pkts %llu bytes, dropped %llu spoofed %llu malformed %llu queue-full, "
@@ -178,7 +256,10 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 	sess_unbind(t, s);
 	if (s->lease >= 0)
 		pool_release(&t->pool, (uint32_t)s->lease);
-	cookie_remove(&t->cookies, s->cookie);
+	if (t->ended)
+		t->ended(s); /* s is still whole, its lease given back */
+	sess_sid_key(s->sid, key);
+	cookie_remove(&t->by_sid, key);
 	explicit_bzero(s, sizeof(*s));
 	t->count--;
 }

@@ -1,6 +1,8 @@
-/* Master: the session table.  A session is born at a successful login,
- * named by its cookie, holds one address lease, and outlives its TLS
- * connections for session.reconnect-timeout after the last one ends. */
+/* Master: the session table.  A session is born at a successful login
+ * (or re-created from the sealed cookie another node of the fleet gave
+ * out), named by its fleet-wide sid, holds one address lease, and outlives
+ * its TLS connections for session.reconnect-timeout after the last one
+ * ends. */
 #ifndef TUNNELD_SESSIONS_H
 #define TUNNELD_SESSIONS_H
 
@@ -11,11 +13,16 @@
 #include "common/ipc.h"
 #include "common/pool.h"
 
+#define SESS_GROUPS_MAX 256
+#define SESS_GROUP_MAX	64
+
 struct session {
 	bool used;
 	uint32_t serial; /* shown in logs; with the slot it makes the id */
-	uint8_t cookie[COOKIE_BYTES];
+	uint64_t sid;	 /* fleet-wide session id: node id << 56 | 56 random bits */
 	char user[IPC_USER_MAX];
+	char groups[SESS_GROUPS_MAX]; /* the user's groups, comma-separated, from the backend */
+	char group[SESS_GROUP_MAX];   /* the session's group, "" for none */
 	char peer[64];
 	int64_t lease; /* pool index, -1 before the first CONNECT */
 	int worker;    /* slot of the worker holding the tunnel, -1 if none */
@@ -38,6 +45,11 @@ struct session {
 	bool dtls_hs_steered;	   /* a new handshake's peer is steered too */
 	struct ipc_peer dtls_hs_peer;
 	char dtls_cipher[32]; /* its suite, while up */
+	/* Its cookie (common/ticket.h) is refused from then on (Unix time):
+	 * session.cookie-lifetime after created. */
+	time_t expires;
+	bool have_stamp; /* stamp is meaningful: the user came from the password file */
+	uint8_t origin;	 /* the node that made it; not us: re-created from its cookie */
 };
 
 struct sess_table {
@@ -45,10 +57,22 @@ struct sess_table {
 	uint32_t cap, count;
 	uint32_t tunnels; /* sessions bound to a worker */
 	uint32_t next_serial;
-	struct cookie_table cookies; /* cookie -> slot */
+	struct cookie_table by_sid; /* sid (sess_sid_key) -> slot */
 	struct pool pool;
+	uint8_t node;	/* session.node-id: the top byte of the sids made here */
 	uint8_t *owner; /* shared with workers: owner[lease] = worker slot + 1 */
+	/* Called by sess_end for each session that ends (auth.c: its cookie
+	 * is refused here from then on); NULL for none. */
+	void (*ended)(const struct session *s);
 };
+
+/* The index key of a sid (by_sid): its 8 bytes, the random low ones first,
+ * so that the table's hash (a key's first bytes) is random. */
+static inline void sess_sid_key(uint64_t sid, uint8_t key[COOKIE_BYTES])
+{
+	for (unsigned i = 0; i < COOKIE_BYTES; i++)
+		key[i] = i < 8 ? (uint8_t)(sid >> (8 * i)) : 0;
+}
 
 static inline uint64_t sess_id(const struct sess_table *t, const struct session *s)
 {
@@ -58,18 +82,33 @@ static inline uint64_t sess_id(const struct sess_table *t, const struct session 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner);
 void sess_table_free(struct sess_table *t);
 
-/* New session for a logged-in user; NULL on memory exhaustion. */
+/* New session for a logged-in user, with a fresh sid (node id << 56 and
+ * 56 random bits), no lease yet; NULL on memory exhaustion. */
 struct session *sess_create(struct sess_table *t, const char *user, const char *peer);
-struct session *sess_by_cookie(struct sess_table *t, const uint8_t cookie[COOKIE_BYTES]);
+/* The same with a given sid: a session re-created from its cookie.  NULL
+ * when that sid is held already, or on memory exhaustion. */
+struct session *sess_create_sid(struct sess_table *t, const char *user, const char *peer,
+				uint64_t sid);
+struct session *sess_by_sid(struct sess_table *t, uint64_t sid);
 struct session *sess_by_id(struct sess_table *t, uint64_t id);
+/* A lease for a new session from this node's slice of the pools
+ * (fleet.nodes): 0, or -ENOSPC. */
+int sess_lease(struct sess_table *t, struct session *s);
+/* The lease idx for s (a re-created session claims its address): 0,
+ * -EBUSY when a session here holds it, -ERANGE when it is no lease. */
+int sess_claim(struct sess_table *t, struct session *s, uint32_t idx);
+/* This node's slice of the pools: [*lo, *hi) of lease indexes. */
+void sess_slice(const struct cfg *cfg, uint32_t size, uint32_t *lo, uint32_t *hi);
 
-/* Attach the session to a tunnel on worker w; leases an address on the
- * first CONNECT.  0, -ENOSPC when the pool is exhausted, or -ERANGE when
- * w is no slot owner[] can name (0..CFG_MAX_WORKERS - 1). */
+/* Attach the session to a tunnel on worker w; leases an address when it
+ * has none yet (the pool was exhausted at login).  0, -ENOSPC when the pool is exhausted, or
+ * -ERANGE when w is no slot owner[] can name (0..CFG_MAX_WORKERS - 1). */
 int sess_bind(struct sess_table *t, struct session *s, int w, struct ipc_ref ref);
 /* The tunnel ended; the session waits for a reconnect. */
 void sess_unbind(struct sess_table *t, struct session *s);
-/* Forget the session: cookie, lease and all.  Logs a summary. */
+/* Forget the session: lease, index entry and all.  Logs a summary; its
+ * lease is given back, then t->ended (if set) is told, before the slot is
+ * wiped. */
 void sess_end(struct sess_table *t, struct session *s, const char *why);
 /* End sessions idle longer than timeout seconds. */
 void sess_expire(struct sess_table *t, time_t now, unsigned timeout);

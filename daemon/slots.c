@@ -239,6 +239,19 @@ static int setup_tun(void)
 	return 0;
 }
 
+/* TCP listeners: listen's addresses, then listen-proxy's. */
+static unsigned n_tcp(void)
+{
+	return ctx.cfg->n_listen + ctx.cfg->n_listen_proxy;
+}
+
+static const struct cfg_listen *tcp_addr(unsigned k)
+{
+	const struct cfg *cfg = ctx.cfg;
+
+	return k < cfg->n_listen ? &cfg->listen[k] : &cfg->listen_proxy[k - cfg->n_listen];
+}
+
 static int listen_inherited(unsigned k, int *fd)
 {
 	int src = SD_LISTEN_FDS_START + (int)k;
@@ -258,16 +271,17 @@ static int setup_slot(unsigned i)
 	struct slot *s = &slots[i];
 	int r, big = INBOX_BUF;
 
-	s->listen = calloc(cfg->n_listen, sizeof(int));
+	(void)cfg;
+	s->listen = calloc(n_tcp(), sizeof(int));
 	if (!s->listen)
 		return log_errno(-ENOMEM, "worker slots");
-	for (unsigned k = 0; k < cfg->n_listen; k++)
+	for (unsigned k = 0; k < n_tcp(); k++)
 		s->listen[k] = -1;
-	for (unsigned k = 0; k < cfg->n_listen; k++) {
+	for (unsigned k = 0; k < n_tcp(); k++) {
 		r = n_activated > 0 ? listen_inherited(k, &s->listen[k])
-				    : listen_open(&cfg->listen[k], &s->listen[k]);
+				    : listen_open(tcp_addr(k), &s->listen[k]);
 		if (r < 0)
-			return log_errno(r, "cannot listen on %s", cfg->listen[k].text);
+			return log_errno(r, "cannot listen on %s", tcp_addr(k)->text);
 	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, s->inbox) < 0)
 		return log_errno(-errno, "socketpair");
@@ -292,9 +306,10 @@ int slots_setup(const struct slots_env *env)
 	for (i = 0; i < ctx.n; i++)
 		slots[i].tun_fd = slots[i].inbox[0] = slots[i].inbox[1] = -1;
 	n_activated = sd_listen_fds(1);
-	if (n_activated > 0 && (unsigned)n_activated != cfg->n_listen) {
-		log_err("socket activation passed %d sockets, but %s lists %u listen addresses",
-			n_activated, cfg->path, cfg->n_listen);
+	if (n_activated > 0 && (unsigned)n_activated != n_tcp()) {
+		log_err("socket activation passed %d sockets, but %s lists %u listen addresses "
+			"(listen, then listen-proxy)",
+			n_activated, cfg->path, n_tcp());
 		return -EINVAL;
 	}
 	if (n_activated > 0)
@@ -323,7 +338,7 @@ void slots_free(void)
 		close_fd(&s->tun_fd);
 		close_fd(&s->inbox[0]);
 		close_fd(&s->inbox[1]);
-		for (unsigned k = 0; s->listen && k < ctx.cfg->n_listen; k++)
+		for (unsigned k = 0; s->listen && k < n_tcp(); k++)
 			close_fd(&s->listen[k]);
 		free(s->listen);
 	}
@@ -350,7 +365,7 @@ static void keep_own_fds(unsigned i, int *peer)
 		}
 		close(s->inbox[0]);
 		close(s->tun_fd);
-		for (unsigned k = 0; k < ctx.cfg->n_listen; k++)
+		for (unsigned k = 0; k < n_tcp(); k++)
 			close(s->listen[k]);
 	}
 }
@@ -384,7 +399,8 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.n_workers = ctx.n;
 	env.cfg = ctx.cfg;
 	env.listen_fds = slots[i].listen;
-	env.n_listen = ctx.cfg->n_listen;
+	env.n_listen = n_tcp();
+	env.n_plain = ctx.cfg->n_listen;
 	env.tun_fd = slots[i].tun_fd;
 	env.tun_vnet = tun_offload();
 	env.tun_uso = tun_uso();
@@ -533,7 +549,7 @@ void slots_drain(void)
 			(void)kill(slots[i].pid, SIGQUIT); /* as in slots_kill() */
 		/* Our copies too: a listener nobody accepts on would leave new
 		 * clients hanging instead of refused. */
-		for (unsigned k = 0; k < ctx.cfg->n_listen; k++)
+		for (unsigned k = 0; k < n_tcp(); k++)
 			close_fd(&slots[i].listen[k]);
 	}
 }

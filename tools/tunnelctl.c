@@ -401,6 +401,8 @@ static void print_reply(const char *cmd, const struct jval *r)
 		printf("reload requested\n");
 	else if (!strcmp(cmd, "stop"))
 		printf("stop requested\n");
+	else if (!strcmp(cmd, "drain"))
+		printf("drain requested\n");
 	else if (!strcmp(cmd, "bans"))
 		print_bans(r);
 	else if (!strcmp(cmd, "unban"))
@@ -413,8 +415,8 @@ static const struct {
 	const char *name;
 	bool takes_arg;
 } commands[] = {
-    {"status", false}, {"list", false}, {"show", true},	 {"disconnect", true},
-    {"reload", false}, {"stop", false}, {"bans", false}, {"unban", true},
+    {"status", false}, {"list", false}, {"show", true},	 {"disconnect", true}, {"reload", false},
+    {"stop", false},   {"bans", false}, {"unban", true}, {"drain", false},
 };
 
 static void usage_error(const char *msg) __attribute__((noreturn));
@@ -436,6 +438,7 @@ static void help(void)
 	       "  disconnect USER|ID  end a session, or all sessions of a user\n"
 	       "  reload              re-read the configuration (like SIGHUP)\n"
 	       "  stop                stop the server (like SIGTERM)\n"
+	       "  drain               stop taking clients, move them away, stop (SIGQUIT)\n"
 	       "  bans                client addresses banned after failed logins\n"
 	       "  unban ADDRESS       lift a ban\n\n"
 	       "Options:\n"

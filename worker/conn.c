@@ -11,6 +11,9 @@
  * phases[] below says what each phase does:
  *
  *   (accept4)     --conn_accept---------------------------> HANDSHAKE
+ *   (accept4 on a listen-proxy address)
+ *                 --conn_accept---------------------------> PROXY
+ *   PROXY         --proxy_read: the header read-----------> HANDSHAKE
  *   HANDSHAKE     --handshake: tls_handshake() done-------> HTTP
  *   HTTP          --login_on_data: POST with a password---> AUTH_WAIT
  *                   (login_auth_enter counts it; over this worker's share
@@ -67,6 +70,8 @@ struct phase {
 	struct conn_step (*enter)(struct conn *, const char *why);
 	/* Raw bytes are in the read-ahead (before records are read). */
 	struct conn_step (*readable)(struct conn *);
+	/* The socket is readable and the phase reads it itself (no TLS). */
+	struct conn_step (*raw)(struct conn *);
 	/* One decrypted record.  Records are read only while the phase has
 	 * this handler. */
 	struct conn_step (*data)(struct conn *, const uint8_t *, size_t);
@@ -114,6 +119,11 @@ static const struct phase phases[CS_CLOSING] = {
 		   .dgram = tunnel_on_dgram,
 		   .tick = tunnel_tick,
 		   .leave = tunnel_leave},
+    [CS_PROXY] = {.pending = P_YES,
+		  .timer = T_HANDSHAKE,
+		  .expired = "no PROXY header within limits.handshake-timeout",
+		  .raw = proxy_read,
+		  .leave = proxy_leave},
     [CS_DRAIN] = {.pending = P_KEEP,
 		  .timer = T_KEEP,
 		  .expired = "login timed out", /* only a login's clock runs on */
@@ -375,8 +385,13 @@ static void read_records(struct conn *c)
 static void conn_readable(struct conn *c)
 {
 	const struct phase *p = &phases[c->state];
-	ssize_t n = tls_recv(c);
+	ssize_t n;
 
+	if (p->raw) {
+		conn_apply(c, p->raw(c));
+		return;
+	}
+	n = tls_recv(c);
 	if (n == 0) {
 		conn_apply(c, step_close("client closed the connection"));
 		return;
@@ -475,6 +490,19 @@ void conn_shutdown(void)
 			conn_apply(&W.conns[i], step_close("server shutting down"));
 }
 
+void conn_drain_tunnels(void)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < W.max_conns; i++)
+		if (W.conns[i].state == CS_TUNNEL) {
+			conn_apply(&W.conns[i], step_close("drained: the client reconnects to "
+							   "another node"));
+			n++;
+		}
+	log_info("draining: %u tunnel(s) ended", n);
+}
+
 /* ---- admission ----------------------------------------------------------- */
 
 /* Room for max-clients tunnels and this worker's share of connections
@@ -568,16 +596,32 @@ static void evict_one(void)
 }
 
 /* May a new connection from the source key start?  Refuses one from a
- * source at its share of limits.max-handshakes-per-address; at
- * limits.max-handshakes makes room (evict_one). */
-static bool admit(const uint8_t key[ADDRKEY_LEN])
+ * source at its share of limits.max-handshakes-per-address (not for a
+ * load balancer's: its clients are counted once its PROXY header names
+ * them, conn_readdress); at limits.max-handshakes makes room (evict_one). */
+static bool admit(const uint8_t key[ADDRKEY_LEN], bool proxied)
 {
-	if (srcs_count(key) >= share(W.cfg->max_handshakes_per_addr)) {
+	if (!proxied && srcs_count(key) >= share(W.cfg->max_handshakes_per_addr)) {
 		pend.refused_addr++;
 		return false;
 	}
 	while (pend.n >= share(W.cfg->max_handshakes) && pend.head != NIL)
 		evict_one();
+	return true;
+}
+
+bool conn_readdress(struct conn *c, const uint8_t key[ADDRKEY_LEN])
+{
+	bool was = c->pending;
+
+	pend_remove(c);
+	memcpy(c->addr, key, ADDRKEY_LEN);
+	if (srcs_count(key) >= share(W.cfg->max_handshakes_per_addr)) {
+		pend.refused_addr++;
+		return false;
+	}
+	if (was)
+		pend_push(c);
 	return true;
 }
 
@@ -610,7 +654,7 @@ static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
 	}
 	c->events = EPOLLIN;
 	n_conns++;
-	conn_apply(c, step_to(CS_HANDSHAKE));
+	conn_apply(c, step_to(k >= W.env->n_plain ? CS_PROXY : CS_HANDSHAKE));
 	ev.data.u64 = ev_data(K_CONN, conn_index(c), c->gen);
 	if (epoll_ctl(W.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		conn_apply(c, step_close("epoll_ctl failed"));
@@ -638,7 +682,7 @@ int conn_accept(unsigned k)
 			return 0;
 		}
 		addrkey_of_sockaddr((const struct sockaddr *)&ss, W.cfg->ipv6_prefix, addr);
-		if (!admit(addr)) {
+		if (!admit(addr, k >= W.env->n_plain)) {
 			close(fd);
 			continue;
 		}

@@ -39,8 +39,10 @@ int dtls_offer(struct conn *c, const struct http_req *req)
 	struct dtls *dt;
 
 	dtls_forget(c);
-	if (!W.env->udp_fds || !req->dtls_suites.p)
-		return 0; /* DTLS off here, or the client does not want it */
+	/* DTLS off here, the client does not want it, or it came through a
+	 * TCP proxy (listen-proxy), which its datagrams cannot follow. */
+	if (!W.env->udp_fds || !req->dtls_suites.p || c->listen >= W.env->n_plain)
+		return 0;
 	o.have_master = req->dtls_master.p &&
 			unhex(req->dtls_master.p, req->dtls_master.n, master, sizeof(master)) == 0;
 	dt = calloc(1, sizeof(*dt));

@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "common/authxml.h"
-#include "common/cookie.h"
 #include "common/dtls.h"
 #include "common/log.h"
+#include "common/ticket.h"
 
 #define RESP_MAX 8192
 
@@ -192,7 +192,7 @@ static struct conn_step on_connect(struct conn *c, const struct http_req *req)
 	if (!str_eq(&req->path, "/CSCOSSLC/tunnel") && !str_eq(&req->path, "CSCOSSLC/tunnel"))
 		return respond(c, 404, "Not Found", NULL, NULL, !req->keep_alive);
 	if (!req->cookie_webvpn.p ||
-	    cookie_decode(req->cookie_webvpn.p, req->cookie_webvpn.n, m.u.connect_req.cookie) < 0) {
+	    ticket_decode(req->cookie_webvpn.p, req->cookie_webvpn.n, m.u.connect_req.cookie) < 0) {
 		log_warn("CONNECT from %s refused: %s", c->peer,
 			 req->cookie_webvpn.p ? "malformed cookie" : "no cookie");
 		return respond(c, 401, "Cookie is not valid", NULL, NULL, true);
@@ -310,7 +310,7 @@ struct conn_step login_on_data(struct conn *c, const uint8_t *buf, size_t len)
 
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m)
 {
-	char extra[384], body[2048], manifest[512], webvpnc[224];
+	char extra[TICKET_TEXT_LEN + 320], body[2048], manifest[512], webvpnc[224];
 	struct conn_step st;
 
 	if (m->u.auth_resp.result != 0) {

@@ -57,6 +57,9 @@ static void on_ipc_msg(const struct ipc_msg *m)
 	case IPC_SETTINGS:
 		ctx_apply_settings(&m->u.settings);
 		break;
+	case IPC_DRAIN:
+		conn_drain_tunnels();
+		break;
 	default:
 		log_err("unknown control message %u", m->type);
 	}
@@ -101,18 +104,23 @@ static void on_ipc(void)
 	}
 }
 
-/* Graceful stop: take no new connections; tunnels run on. */
+/* Drain: take no new connections; tunnels run on.  What waits in a
+ * listener's queue is taken first (it would be reset by the close); the
+ * balancer's next connection finds the port closed and goes elsewhere. */
 static void stop_listening(void)
 {
 	unsigned i;
 
 	for (i = 0; i < W.env->n_listen; i++) {
 		epoll_ctl(W.ep, EPOLL_CTL_DEL, W.env->listen_fds[i], NULL);
+		for (int batch = 0; batch < 16 && !fdshort.resume_ms; batch++)
+			if (conn_accept(i) < 0)
+				break;
 		close(W.env->listen_fds[i]);
 	}
 	draining = true;
 	fdshort.resume_ms = 0;
-	log_info("graceful stop: no longer accepting connections");
+	log_info("draining: no longer accepting connections");
 }
 
 static int64_t now_ms(void)
@@ -317,7 +325,7 @@ static int setup(const struct worker_env *env)
 	    ep_add(tfd, EPOLLIN, ev_data(K_TIMER, 0, 0)) < 0 ||
 	    ep_add(sigfd, EPOLLIN, ev_data(K_SIGNAL, 0, 0)) < 0)
 		return log_errno(-errno, "epoll_ctl");
-	for (i = 0; env->udp_fds && i < env->n_listen; i++)
+	for (i = 0; env->udp_fds && i < env->n_plain; i++)
 		if (ep_add(env->udp_fds[i], EPOLLIN, ev_data(K_UDP, i, 0)) < 0)
 			return log_errno(-errno, "epoll_ctl");
 	if (env->udp_fds && ep_add(env->udp_inbox_fd, EPOLLIN, ev_data(K_UDP_INBOX, 0, 0)) < 0)
@@ -332,7 +340,8 @@ static int setup(const struct worker_env *env)
 
 unsigned worker_fd_need(const struct cfg *cfg, unsigned n_workers)
 {
-	return conn_table_size(cfg, n_workers) + cfg->n_listen + n_workers + WORKER_OWN_FDS;
+	return conn_table_size(cfg, n_workers) + cfg->n_listen + cfg->n_listen_proxy + n_workers +
+	       WORKER_OWN_FDS;
 }
 
 int worker_main(const struct worker_env *env)

@@ -250,7 +250,7 @@ void udpio_on_inbox(void)
 			return;
 		memcpy(&h, fwd_buf, sizeof(h));
 		st.handed_in++;
-		if (h.k < W.env->n_listen &&
+		if (h.k < W.env->n_plain &&
 		    (h.a.sa.sa_family == AF_INET || h.a.sa.sa_family == AF_INET6)) {
 			struct udp_peer p = {.a = h.a, .k = h.k};
 			place(&p, fwd_buf + sizeof(h), (size_t)n - sizeof(h), true);

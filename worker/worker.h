@@ -26,6 +26,7 @@
 #include <sys/types.h>
 #include <gnutls/gnutls.h>
 #include "conf/config.h"
+#include "common/addrkey.h"
 #include "common/http.h"
 #include "common/ipc.h"
 #include "common/pool.h"
@@ -38,7 +39,8 @@ struct worker_env {
 	unsigned id, n_workers;
 	const struct cfg *cfg;
 	const int *listen_fds;
-	unsigned n_listen;
+	unsigned n_listen; /* TCP listeners: listen's, then listen-proxy's */
+	unsigned n_plain;  /* those before this index take TLS at once (listen) */
 	int tun_fd;
 	bool tun_vnet; /* offloads: a virtio_net_hdr on every TUN packet */
 	bool tun_uso;  /* and UDP super-packets (GSO_UDP_L4) both ways */
@@ -104,6 +106,7 @@ enum conn_state {
 	CS_CONNECT_WAIT,
 	CS_TUNNEL,
 	CS_DRAIN,   /* flushing a last response, then close */
+	CS_PROXY,   /* reading a load balancer's PROXY header (listen-proxy) */
 	CS_CLOSING, /* never a state: the step that closes the connection */
 };
 
@@ -393,6 +396,12 @@ void login_auth_leave(struct conn *c, enum conn_state next, const char *why);
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m);
 struct conn_step login_connect_reply(struct conn *c, const struct ipc_msg *m);
 
+/* proxy.c: the handler of CS_PROXY: reads the PROXY header, exactly, off
+ * the socket (the TLS bytes after it stay there), and makes the client it
+ * names the connection's peer. */
+struct conn_step proxy_read(struct conn *c);
+void proxy_leave(struct conn *c, enum conn_state next, const char *why);
+
 /* tunnel.c: handlers of CS_TUNNEL. */
 struct conn_step tunnel_enter(struct conn *c, const char *user);
 struct conn_step tunnel_on_data(struct conn *c, const uint8_t *buf, size_t len);
@@ -412,6 +421,11 @@ uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers);
  * -ENFILE, -ENOBUFS or -ENOMEM when the process is out of fds or memory
  * (connections stay queued: the caller backs off). */
 int conn_accept(unsigned k);
+/* c's client is another address than the socket's (a PROXY header): its
+ * pending connection counts under key from now on.  false when that source
+ * is at its share of limits.max-handshakes-per-address (the caller closes
+ * c). */
+bool conn_readdress(struct conn *c, const uint8_t key[ADDRKEY_LEN]);
 /* A datagram for c (udpio.c found it), to its phase. */
 void conn_dgram(struct conn *c, const struct udp_peer *from, const uint8_t *d, size_t n);
 void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events);
@@ -421,5 +435,8 @@ void conn_tick(time_t now);
 /* Once per loop turn: send every queue filled this turn. */
 void conn_flush_all(void);
 void conn_shutdown(void);
+/* IPC_DRAIN: every tunnel ends without a DISCONNECT, so that its client
+ * reconnects (to another node, through the load balancer). */
+void conn_drain_tunnels(void);
 
 #endif

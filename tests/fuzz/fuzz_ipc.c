@@ -75,8 +75,8 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_AUTH_RESP:
 		FUZZ_ASSERT(TERMINATED(m.u.auth_resp.cookie));
 		if (m.u.auth_resp.result == 0)
-			FUZZ_ASSERT(strlen(m.u.auth_resp.cookie) == COOKIE_TEXT_LEN &&
-				    strcspn(m.u.auth_resp.cookie, "\r\n;, ") == COOKIE_TEXT_LEN);
+			FUZZ_ASSERT(strlen(m.u.auth_resp.cookie) == TICKET_TEXT_LEN &&
+				    strcspn(m.u.auth_resp.cookie, "\r\n;, ") == TICKET_TEXT_LEN);
 		break;
 	case IPC_CONNECT_REQ:
 		FUZZ_ASSERT(TERMINATED(m.u.connect_req.peer));

@@ -226,7 +226,9 @@ static void ipc_seeds(void)
 	ipc_put("auth-req", 0, &m);
 	MSG(IPC_AUTH_RESP);
 	m.u.auth_resp.sess_id = 0 | (uint64_t)1 << 32;
-	strcpy(m.u.auth_resp.cookie, "Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg");
+	/* A sealed cookie's text: TICKET_TEXT_LEN base64url characters. */
+	for (size_t i = 0; i < TICKET_TEXT_LEN; i++)
+		m.u.auth_resp.cookie[i] = "Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg-_"[i % 45];
 	ipc_put("auth-resp-ok", 1, &m);
 	MSG(IPC_AUTH_RESP);
 	m.u.auth_resp.result = 1;
@@ -275,6 +277,8 @@ static void ipc_seeds(void)
 	inet_pton(AF_INET, "198.18.0.10", m.u.dtls.peer.addr);
 	strcpy(m.u.dtls.cipher, "AES-256-GCM");
 	ipc_put("dtls", 0, &m);
+	MSG(IPC_DRAIN);
+	ipc_put("drain", 1, &m);
 #undef MSG
 
 	h.type = IPC_TLS;

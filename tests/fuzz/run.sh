@@ -52,7 +52,7 @@ while getopts b:c:d:w:a:t:j: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- http authxml cstp pkt config ipc offload dtls
+[ $# -gt 0 ] || set -- http authxml cstp pkt config ipc offload dtls ticket proxy
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-run.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -76,19 +76,19 @@ static void want(struct bc *c, uint32_t events)
 	epoll_ctl(B.ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/* A well-formed cookie nobody was given: 32 random bytes, base64url. */
-static void random_cookie(char out[44])
+/* A well-formed cookie nobody was given: as long as a sealed one, random
+ * base64url. */
+static void random_cookie(char out[H_SEALED_LEN + 1])
 {
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t rnd[43];
+	uint8_t rnd[H_SEALED_LEN];
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, (int)B.started, sizeof(rnd));
-	for (int i = 0; i < 43; i++)
+	for (int i = 0; i < H_SEALED_LEN; i++)
 		out[i] = b64[rnd[i] & 63];
-	out[42] = b64[rnd[42] & 60]; /* the last 2 bits are padding: zero */
-	out[43] = 0;
+	out[H_SEALED_LEN] = 0;
 }
 
 static void make_request(struct bc *c)
@@ -98,7 +98,7 @@ static void make_request(struct bc *c)
 	int n;
 
 	if (B.cookie) {
-		char ck[44];
+		char ck[H_SEALED_LEN + 1];
 		const struct tc_connect cr = {.host = "tunneld-lab",
 					      .agent = "hostile burst",
 					      .cookie = ck,

@@ -19,7 +19,11 @@
 #include "tests/lib/tdtls.h"   /* the DTLS offer, key and client session */
 
 #define H_MAX_SRC    256 /* source addresses (-b) */
-#define H_COOKIE_MAX 256
+#define H_COOKIE_MAX 1024
+/* A sealed cookie's length (common/ticket.h TICKET_TEXT_LEN, written out:
+ * the tool is a second implementation, independent of common/): 405 bytes
+ * of base64url, no padding bits. */
+#define H_SEALED_LEN 540
 #define H_RBUF	     (64 * 1024)
 
 /* Command-line settings shared by every scenario. */

@@ -14,10 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cookie.h"
 #include "common/passwd.h"
+#include "common/ticket.h"
 #include "daemon/auth.h"
 #include "daemon/bans.h"
+#include "daemon/cookies.h"
 #include "daemon/hashpool.h"
 #include "daemon/sessions.h"
 #include "daemon/wchan.h"
@@ -109,13 +110,22 @@ static void end_jobs(void)
 	n_jobs = 0;
 }
 
+static char state_dir[] = "/tmp/check_auth.fleet.XXXXXX";
+
 static void setup(void)
 {
 	char err[CFG_ERR_LEN], hash[256], users[1024];
 	struct passwd_db *db = NULL;
+	struct cookie_ring *ring;
 
 	ck_assert_msg(cfg_load_string(CONF, "t.conf", &cfg, err, sizeof(err)) == 0, "%s", err);
+	/* The fleet's files (revocations) in a directory of the test's own. */
+	ck_assert_ptr_nonnull(mkdtemp(state_dir));
+	cfg.fleet_state_dir = strdup(state_dir);
 	ck_assert_int_eq(auth_open(&cfg), 0);
+	/* No key file: a random key seals the cookies, as on a lone node. */
+	ck_assert_msg(cookies_load(&cfg, &ring, err, sizeof(err)) == 0, "%s", err);
+	cookies_commit(&ring);
 	ck_assert_int_eq(passwd_hash("right", "$6$", hash, sizeof(hash)), 0);
 	snprintf(users, sizeof(users), "alice:%s\nbob:%s\n", hash, hash);
 	ck_assert_msg(passwd_db_parse(users, strlen(users), "t.pw", &db, err, sizeof(err)) == 0,
@@ -131,8 +141,13 @@ static void setup(void)
 
 static void teardown(void)
 {
+	char cmd[64];
+
 	auth_close();
+	cookies_forget();
 	cfg_free(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 
 /* IPC_AUTH_REQ from worker w; returns the answer. */
@@ -159,7 +174,7 @@ static const struct ipc_msg *connect_with(unsigned w, const char *cookie, uint32
 	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, gen}};
 	unsigned before = n_sent;
 
-	ck_assert_int_eq(cookie_decode(cookie, strlen(cookie), m.u.connect_req.cookie), 0);
+	ck_assert_int_eq(ticket_decode(cookie, strlen(cookie), m.u.connect_req.cookie), 0);
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.2:4000");
 	auth_connect(w, &m);
 	ck_assert_uint_gt(n_sent, before);
@@ -172,7 +187,7 @@ START_TEST(test_login_and_session)
 	const struct ipc_msg *r = login(1, "alice", "right", "198.18.0.2:4000");
 
 	ck_assert_int_eq(r->u.auth_resp.result, PW_OK);
-	ck_assert_uint_eq(strlen(r->u.auth_resp.cookie), COOKIE_TEXT_LEN);
+	ck_assert_uint_eq(strlen(r->u.auth_resp.cookie), TICKET_TEXT_LEN);
 	ck_assert_uint_eq(auth_sessions()->count, 1);
 	ck_assert_ptr_nonnull(sess_by_id(auth_sessions(), r->u.auth_resp.sess_id));
 }
@@ -241,7 +256,7 @@ END_TEST
 
 START_TEST(test_connect_rules)
 {
-	char c1[COOKIE_TEXT_LEN + 1], c2[COOKIE_TEXT_LEN + 1], c3[COOKIE_TEXT_LEN + 1];
+	char c1[TICKET_TEXT_LEN + 1], c2[TICKET_TEXT_LEN + 1], c3[TICKET_TEXT_LEN + 1];
 	const struct ipc_msg *r;
 
 	memcpy(c1, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(c1));
@@ -275,7 +290,7 @@ END_TEST
 
 START_TEST(test_closed_and_worker_gone)
 {
-	char c1[COOKIE_TEXT_LEN + 1];
+	char c1[TICKET_TEXT_LEN + 1];
 	const struct ipc_msg *r;
 	struct ipc_msg m = {.type = IPC_CLOSED, .ref = {3, 1}};
 
@@ -309,7 +324,7 @@ END_TEST
  * to the counters of other users' sessions or end their tunnels. */
 START_TEST(test_stats_only_from_the_holder)
 {
-	char c1[COOKIE_TEXT_LEN + 1];
+	char c1[TICKET_TEXT_LEN + 1];
 	struct ipc_msg m = {.type = IPC_STATS, .ref = {3, 1}};
 	const struct ipc_msg *r;
 	struct session *s;
@@ -418,8 +433,8 @@ static unsigned lines_with(int fd, const char *text)
  * a session is proof of a login. */
 START_TEST(test_bad_cookies)
 {
-	char good[COOKIE_TEXT_LEN + 1], path[] = "/tmp/check_auth.XXXXXX";
-	uint8_t rnd[COOKIE_BYTES];
+	char good[TICKET_TEXT_LEN + 1], path[] = "/tmp/check_auth.XXXXXX";
+	uint8_t rnd[TICKET_LEN];
 	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, 1}};
 	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
 	unsigned lines;
@@ -453,7 +468,7 @@ START_TEST(test_bad_cookies)
 	ck_assert_ptr_nonnull(
 	    strstr(login(0, "alice", "right", "198.18.0.7:2")->u.auth_resp.reason, "banned"));
 	/* The real cookie, from the banned address. */
-	ck_assert_int_eq(cookie_decode(good, strlen(good), m.u.connect_req.cookie), 0);
+	ck_assert_int_eq(ticket_decode(good, strlen(good), m.u.connect_req.cookie), 0);
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:3");
 	n_sent = 0;
 	auth_connect(0, &m);
@@ -481,7 +496,7 @@ static void swap_db(const char *alice_line, const char *bob_line)
  * the same. */
 START_TEST(test_revocation)
 {
-	char ca[COOKIE_TEXT_LEN + 1], cb[COOKIE_TEXT_LEN + 1], cb2[COOKIE_TEXT_LEN + 1];
+	char ca[TICKET_TEXT_LEN + 1], cb[TICKET_TEXT_LEN + 1], cb2[TICKET_TEXT_LEN + 1];
 	char h[256], line_a[320], line_b[320];
 	struct ipc_msg closed = {.type = IPC_CLOSED, .ref = {3, 1}};
 	const struct ipc_msg *r;

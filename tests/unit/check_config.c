@@ -589,6 +589,8 @@ START_TEST(test_key_table)
 	    "dtls.priorities",
 	    "session.node-id",
 	    "cisco.profile",
+	    "listen-proxy",
+	    "fleet.nodes",
 	};
 	size_t n = cfg_key_count(), n_restart = 0;
 

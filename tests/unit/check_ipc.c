@@ -93,7 +93,7 @@ static void settings_default(struct ipc_msg *m)
 static struct ipc_msg valid(uint32_t type)
 {
 	struct ipc_msg m = msg(type);
-	uint8_t ck[COOKIE_BYTES];
+	uint8_t ck[TICKET_LEN];
 
 	switch (type) {
 	case IPC_AUTH_REQ:
@@ -105,7 +105,7 @@ static struct ipc_msg valid(uint32_t type)
 		memset(ck, 0xa5, sizeof(ck));
 		m.u.auth_resp.result = PW_OK;
 		m.u.auth_resp.sess_id = 5 | (uint64_t)9 << 32;
-		cookie_encode(ck, m.u.auth_resp.cookie);
+		cookie_b64_encode(ck, sizeof(ck), m.u.auth_resp.cookie);
 		break;
 	case IPC_CONNECT_REQ:
 		memset(m.u.connect_req.cookie, 0xff, sizeof(m.u.connect_req.cookie));
@@ -142,17 +142,12 @@ static const struct {
 	uint32_t type;
 	enum ipc_dir dir;
 } fixed_types[] = {
-    {IPC_READY, IPC_FROM_WORKER},
-    {IPC_AUTH_REQ, IPC_FROM_WORKER},
-    {IPC_AUTH_RESP, IPC_FROM_MASTER},
-    {IPC_CONNECT_REQ, IPC_FROM_WORKER},
-    {IPC_CONNECT_RESP, IPC_FROM_MASTER},
-    {IPC_CLOSED, IPC_FROM_WORKER},
-    {IPC_KICK, IPC_FROM_MASTER},
-    {IPC_STATS, IPC_FROM_WORKER},
-    {IPC_DISCONNECT, IPC_FROM_MASTER},
-    {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
-    {IPC_DTLS, IPC_FROM_WORKER},
+    {IPC_READY, IPC_FROM_WORKER},	 {IPC_AUTH_REQ, IPC_FROM_WORKER},
+    {IPC_AUTH_RESP, IPC_FROM_MASTER},	 {IPC_CONNECT_REQ, IPC_FROM_WORKER},
+    {IPC_CONNECT_RESP, IPC_FROM_MASTER}, {IPC_CLOSED, IPC_FROM_WORKER},
+    {IPC_KICK, IPC_FROM_MASTER},	 {IPC_STATS, IPC_FROM_WORKER},
+    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
+    {IPC_DTLS, IPC_FROM_WORKER},	 {IPC_DRAIN, IPC_FROM_MASTER},
     {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
 #define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
@@ -199,7 +194,7 @@ END_TEST
 
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_DTLS + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_DRAIN + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -309,7 +304,7 @@ START_TEST(test_auth_resp)
 	m.u.auth_resp.cookie[10] = '\0';
 	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 10");
 	m.u.auth_resp.cookie[10] = 'A';
-	m.u.auth_resp.cookie[COOKIE_TEXT_LEN] = 'A';
+	m.u.auth_resp.cookie[TICKET_TEXT_LEN] = 'A';
 	ck_bad(&m, IPC_FROM_MASTER, "cookie is not NUL-terminated");
 	/* A refusal carries no cookie. */
 	m = valid(IPC_AUTH_RESP);

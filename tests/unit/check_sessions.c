@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the master's session table (daemon/sessions.c): the byte it
  * writes into the shared owner[] map, and what a forked worker can still
- * find of the cookies in it. */
+ * find of the keys that seal the sessions' cookies (daemon/cookies.c). */
 #include "config.h"
 
 #include <check.h>
@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/secmem.h"
+#include "daemon/cookies.h"
 #include "daemon/sessions.h"
 
 #define CONF                                                                                       \
@@ -73,14 +75,17 @@ START_TEST(test_bind_owner_byte)
 END_TEST
 
 #define N_SESS 257 /* one more than the table's first size: it grows */
+#define N_KEYS TICKET_MAX_KEYS
 
-/* The test's own copy of the cookies, inverted, so that scanning memory
- * for the cookies cannot find this copy. */
-static uint8_t inv[N_SESS][COOKIE_BYTES];
+_Static_assert(TICKET_KEY_LEN == COOKIE_BYTES, "the scan looks for 32-byte secrets");
+
+/* The test's own copy of the keys, inverted, so that scanning memory for
+ * the keys cannot find this copy. */
+static uint8_t inv[N_KEYS][COOKIE_BYTES];
 
 static bool live_cookie_at(const uint8_t *p)
 {
-	for (unsigned i = 0; i < N_SESS; i++) {
+	for (unsigned i = 0; i < N_KEYS; i++) {
 		unsigned k = 0;
 		while (k < COOKIE_BYTES && (p[k] ^ inv[i][k]) == 0xff)
 			k++;
@@ -106,7 +111,7 @@ static unsigned scan_for_cookies(void)
 	ck_assert_ptr_nonnull(maps);
 	ck_assert_int_ge(mem, 0);
 	memset(first, 0, sizeof(first));
-	for (unsigned i = 0; i < N_SESS; i++) {
+	for (unsigned i = 0; i < N_KEYS; i++) {
 		unsigned v = (unsigned)(inv[i][0] ^ 0xff) << 8 | (inv[i][1] ^ 0xff);
 		first[v >> 3] |= (uint8_t)(1u << (v & 7));
 	}
@@ -139,10 +144,43 @@ static unsigned scan_for_cookies(void)
 	return found;
 }
 
-/* #16: the table grows past its first 256 slots (the array moves), then a
- * worker is forked and forgets the table as worker_child() does.  No copy
- * of any live cookie may be left in its memory: not in the moved-from
- * block, not in the live table, not in the cookie index. */
+/* A key file of N_KEYS random keys, loaded and put in use; the test keeps
+ * its inverted copy in inv. */
+static void load_keys(void)
+{
+	char path[] = "/tmp/check_sessions.XXXXXX", err[CFG_ERR_LEN];
+	struct cookie_ring *ring;
+	uint8_t key[TICKET_KEY_LEN];
+	FILE *f;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	for (unsigned i = 0; i < N_KEYS; i++) {
+		ck_assert_int_eq((int)getrandom(key, sizeof(key), 0), (int)sizeof(key));
+		fprintf(f, "%u ", i + 1);
+		for (unsigned k = 0; k < sizeof(key); k++) {
+			fprintf(f, "%02x", key[k]);
+			inv[i][k] = (uint8_t)~key[k];
+		}
+		fprintf(f, "\n");
+	}
+	explicit_bzero(key, sizeof(key));
+	ck_assert_int_eq(fclose(f), 0);
+	cfg.cookie_key_file = path;
+	ck_assert_msg(cookies_load(&cfg, &ring, err, sizeof(err)) == 0, "%s", err);
+	cfg.cookie_key_file = NULL;
+	unlink(path);
+	cookies_commit(&ring);
+	cookies_free(ring);
+}
+
+/* #16, now that cookies are sealed: the session table grows past its first
+ * 256 slots (the array moves), the fleet keys are in use, then a worker is
+ * forked and forgets as worker_child() does.  No copy of any key may be
+ * left in its memory: not in the key ring, not in what the file was read
+ * into, not on the stack. */
 START_TEST(test_fork_inherits_no_cookie)
 {
 	void *pins[64];
@@ -150,11 +188,10 @@ START_TEST(test_fork_inherits_no_cookie)
 	int status;
 	pid_t pid;
 
+	load_keys();
 	for (unsigned i = 0; i < N_SESS; i++) {
 		struct session *s = sess_create(&t, "alice", "198.18.0.2:1");
 		ck_assert_ptr_nonnull(s);
-		for (unsigned k = 0; k < COOKIE_BYTES; k++)
-			inv[i][k] = (uint8_t)~s->cookie[k];
 		/* The master's other allocations land after the table, so
 		 * growing a table kept on the heap moves it rather than
 		 * extending it in place: a block past the table's end (an
@@ -167,25 +204,27 @@ START_TEST(test_fork_inherits_no_cookie)
 	}
 	ck_assert_uint_eq(t.count, N_SESS);
 	ck_assert_uint_gt(t.cap, 256);
-	/* Sanity: the scan sees the live table in this process. */
-	ck_assert_uint_ge(scan_for_cookies(), N_SESS);
+	/* Sanity: the scan sees the keys in use in this process. */
+	ck_assert_uint_ge(scan_for_cookies(), N_KEYS);
 
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		unsigned n;
 		/* What a new worker does: worker_child() scrubs the stack and
-		 * auth_forget() frees the table. */
+		 * auth_forget() frees the table and the keys. */
 		secmem_scrub_stack();
 		sess_table_free(&t);
+		cookies_forget();
 		n = scan_for_cookies();
 		if (n)
-			fprintf(stderr, "child: %u copies of live cookies\n", n);
+			fprintf(stderr, "child: %u copies of live keys\n", n);
 		_exit(n ? 1 : 0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "a forked child found live cookies in its memory");
+		      "a forked child found live keys in its memory");
+	cookies_forget();
 	while (n_pins > 0)
 		free(pins[--n_pins]);
 }

@@ -58,6 +58,12 @@ CONF
 	*control*) ;;
 	*) echo "control = { socket = \"$LAB_DIR/control.sock\"; };" >>"$LAB_DIR/tunneld.conf" ;;
 	esac
+	# ...and its own fleet directory (revoked sessions), not the state
+	# directory of the machine.
+	case ${TD_EXTRA:-} in
+	*fleet*) ;;
+	*) echo "fleet = { state-dir = \"$LAB_DIR/fleet\"; };" >>"$LAB_DIR/tunneld.conf" ;;
+	esac
 }
 
 td_start() {

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests: the fleet's parts of the master.  Slices of the pools
+ * (common/pool.c pool_slice, daemon/sessions.c sess_slice), session ids,
+ * a session re-created from its cookie on another node's table
+ * (daemon/resume.c), and the shared files of fleet.state-dir
+ * (daemon/fleet.c): this node's revocations written, another node's
+ * revocations and claims read and obeyed. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "common/passwd.h"
+#include "common/pool.h"
+#include "daemon/cookies.h"
+#include "daemon/fleet.h"
+#include "daemon/resume.h"
+#include "daemon/sessions.h"
+#include "daemon/sidset.h"
+
+#define CONF(node)                                                                                 \
+	"listen = [\"0.0.0.0:443\"];\n"                                                            \
+	"auth = { password-file = \"passwd\"; };\n"                                                \
+	"network = { ipv4-pool = \"198.18.100.0/24\"; ipv6-pool = \"fd00:100::/64\"; };\n"         \
+	"session = { node-id = " #node "; };\n"                                                    \
+	"fleet = { nodes = 2; };\n"
+
+static struct cfg cfg;
+static uint8_t *owner;
+static struct sess_table t;
+static char dir[] = "/tmp/check_fleet.XXXXXX";
+
+static void load(struct cfg *c, const char *text)
+{
+	char err[CFG_ERR_LEN];
+
+	ck_assert_msg(cfg_load_string(text, "t.conf", c, err, sizeof(err)) == 0, "%s", err);
+}
+
+static void setup(void)
+{
+	struct cookie_ring *ring;
+	char err[CFG_ERR_LEN];
+
+	load(&cfg, CONF(0));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	cfg.fleet_state_dir = strdup(dir);
+	owner = calloc(POOL_MAX_SIZE, 1);
+	ck_assert_int_eq(sess_table_init(&t, &cfg, owner), 0);
+	t.ended = fleet_ended;
+	ck_assert_int_eq(fleet_open(&cfg, &t), 0);
+	ck_assert_int_eq(cookies_load(&cfg, &ring, err, sizeof(err)), 0);
+	cookies_commit(&ring);
+}
+
+static void teardown(void)
+{
+	char cmd[64];
+
+	fleet_close();
+	cookies_forget();
+	sess_table_free(&t);
+	free(owner);
+	cfg_free(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* pool_slice: new leases from the slice only, any index by pool_take. */
+START_TEST(test_pool_slice)
+{
+	struct cfg_prefix p4 = {.addr.family = AF_INET, .len = 24};
+	struct pool p;
+	int64_t idx;
+
+	inet_pton(AF_INET, "198.18.100.0", &p4.addr.u.v4);
+	ck_assert_int_eq(pool_init(&p, &p4, NULL), 0);
+	ck_assert_int_eq(pool_slice(&p, 128, 256), 0);
+	ck_assert_uint_eq(p.slice_usable, 127); /* .255 is the broadcast */
+	for (int i = 0; i < 127; i++) {
+		idx = pool_alloc(&p);
+		ck_assert_int_ge(idx, 128);
+		ck_assert_int_lt(idx, 255);
+	}
+	ck_assert_int_eq(pool_alloc(&p), -ENOSPC); /* the slice is full, the pool not */
+	ck_assert_int_eq(pool_take(&p, 5), 0);	   /* outside the slice: allowed */
+	pool_release(&p, 200);
+	ck_assert_int_eq(pool_alloc(&p), 200);
+	ck_assert_int_eq(pool_slice(&p, 0, 2), -ERANGE); /* network and server only */
+	ck_assert_int_eq(pool_slice(&p, 10, 10), -ERANGE);
+	ck_assert_int_eq(pool_slice(&p, 0, 257), -ERANGE);
+	pool_free(&p);
+}
+END_TEST
+
+START_TEST(test_sess_slice)
+{
+	struct cfg c = {.fleet_nodes = 3};
+	uint32_t lo, hi;
+
+	c.node_id = 0;
+	sess_slice(&c, 256, &lo, &hi);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 85);
+	c.node_id = 2;
+	sess_slice(&c, 256, &lo, &hi);
+	ck_assert_uint_eq(lo, 170);
+	ck_assert_uint_eq(hi, 256);
+	c.fleet_nodes = 1;
+	c.node_id = 0;
+	sess_slice(&c, 256, &lo, &hi);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 256);
+	/* The table's pool hands out node 0's half of a /24 only. */
+	for (int i = 0; i < 126; i++) {
+		struct session *s = sess_create(&t, "alice", "198.18.0.2:1");
+		ck_assert_ptr_nonnull(s);
+		ck_assert_int_eq(sess_lease(&t, s), 0);
+		ck_assert_int_lt(s->lease, 128);
+	}
+	ck_assert_int_eq(sess_lease(&t, sess_create(&t, "alice", "198.18.0.2:1")), -ENOSPC);
+}
+END_TEST
+
+START_TEST(test_sids)
+{
+	struct session *a = sess_create(&t, "alice", "198.18.0.2:1");
+	struct session *b = sess_create(&t, "bob", "198.18.0.3:1");
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(a->sid >> 56, 0);
+	ck_assert_uint_ne(a->sid, b->sid);
+	ck_assert_ptr_eq(sess_by_sid(&t, a->sid), a);
+	ck_assert_ptr_eq(sess_by_sid(&t, b->sid), b);
+	ck_assert_ptr_null(sess_create_sid(&t, "eve", "198.18.0.4:1", a->sid));
+	ck_assert_ptr_null(sess_by_sid(&t, a->sid ^ 1));
+	sess_end(&t, a, "test");
+	ck_assert_ptr_null(sess_by_sid(&t, a->sid));
+	ck_assert_ptr_eq(sess_by_sid(&t, b->sid), b);
+}
+END_TEST
+
+static struct passwd_db *users(const char *pass)
+{
+	char err[CFG_ERR_LEN], hash[256], text[512];
+	struct passwd_db *db = NULL;
+
+	ck_assert_int_eq(passwd_hash(pass, "$6$", hash, sizeof(hash)), 0);
+	snprintf(text, sizeof(text), "alice:%s\n", hash);
+	ck_assert_msg(passwd_db_parse(text, strlen(text), "pw", &db, err, sizeof(err)) == 0, "%s",
+		      err);
+	return db;
+}
+
+/* Another node (a table of node 1) re-creates a session of node 0 from
+ * its ticket: same sid, start, user, groups, addresses. */
+START_TEST(test_resume)
+{
+	struct passwd_db *db = users("right"), *db2 = users("new");
+	struct sess_table other;
+	struct cfg c1 = {0};
+	uint8_t *own1 = calloc(POOL_MAX_SIZE, 1);
+	struct session *s, *r, *taken;
+	struct ticket tk;
+	const char *why;
+	uint64_t stamp;
+
+	load(&c1, CONF(1));
+	ck_assert_int_eq(sess_table_init(&other, &c1, own1), 0);
+	s = sess_create(&t, "alice", "198.18.0.2:1");
+	ck_assert_int_eq(passwd_db_user(db, "alice", &stamp), PW_OK);
+	snprintf(s->groups, sizeof(s->groups), "staff");
+	s->created -= 100;
+	s->have_stamp = true;
+	s->stamp = stamp;
+	s->expires = s->created + 3600;
+	ck_assert_int_eq(sess_lease(&t, s), 0);
+	resume_ticket_of(&t, s, &tk);
+	ck_assert(tk.have4 && tk.have6 && tk.node == 0);
+
+	r = resume_session(&other, db, &tk, "198.18.0.2:2", &why);
+	ck_assert_msg(r != NULL, "%s", why);
+	ck_assert_uint_eq(r->sid, s->sid);
+	ck_assert_int_eq((long)r->created, (long)s->created);
+	ck_assert_int_eq(r->lease, s->lease); /* node 0's slice, held on node 1 */
+	ck_assert_str_eq(r->groups, "staff");
+	ck_assert_str_eq(r->user, "alice");
+	sess_end(&other, r, "test");
+
+	/* Its address held by another session there: refused. */
+	taken = sess_create(&other, "bob", "198.18.0.3:1");
+	ck_assert_int_eq(sess_claim(&other, taken, (uint32_t)s->lease), 0);
+	tk.sid ^= 0x1234; /* a new sid: the old one ended there */
+	ck_assert_ptr_null(resume_session(&other, db, &tk, "198.18.0.2:3", &why));
+	ck_assert_ptr_nonnull(strstr(why, "held by another session"));
+	/* The user's password changed since the login: refused. */
+	ck_assert_ptr_null(resume_session(&other, db2, &tk, "198.18.0.2:3", &why));
+	ck_assert_str_eq(why, "the user's password changed");
+	/* Addresses outside the pools: refused. */
+	inet_pton(AF_INET, "198.18.200.7", &tk.v4);
+	ck_assert_ptr_null(resume_session(&other, db, &tk, "198.18.0.2:3", &why));
+	ck_assert_ptr_nonnull(strstr(why, "not in this node's pools"));
+
+	sess_table_free(&other);
+	free(own1);
+	cfg_free(&c1);
+	passwd_db_free(db);
+	passwd_db_free(db2);
+}
+END_TEST
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* This node's revocations land in node-0.revoked; node 1's revocations and
+ * claims are read and obeyed. */
+START_TEST(test_files)
+{
+	struct session *s = sess_create(&t, "alice", "198.18.0.2:1"), *h;
+	char path[256], text[512], buf[64], line[128];
+	time_t now = time(NULL);
+	bool found = false;
+	uint64_t sid = s->sid;
+	FILE *f;
+
+	s->expires = now + 3600;
+	fleet_revoke(s);
+	sess_end(&t, s, "logged out");
+	ck_assert_ptr_nonnull(fleet_refused(sid, buf, sizeof(buf)));
+	(void)fleet_tick(now);
+	snprintf(path, sizeof(path), "%s/node-0.revoked", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	snprintf(text, sizeof(text), "%016llx %lld", (unsigned long long)sid,
+		 (long long)now + 3600);
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, text, strlen(text));
+	fclose(f);
+	ck_assert_msg(found, "%s lacks %s", path, text);
+
+	/* Node 1 revoked a session held here, and claims another one's
+	 * address (lease 7) and the session of lease 9, which waits here. */
+	h = sess_create(&t, "bob", "198.18.0.3:1");
+	ck_assert_int_eq(sess_claim(&t, h, 9), 0);
+	snprintf(text, sizeof(text),
+		 "# node 1\n0100000000000042 %lld\nbad line\n"
+		 "0100000000000043 %lld\n",
+		 (long long)now + 60, (long long)now - 1 /* expired: ignored */);
+	write_file("node-1.revoked", text);
+	snprintf(text, sizeof(text),
+		 "0100000000000077 %lld 198.18.100.7 fd00:100::7\n%016llx %lld 198.18.100.9 "
+		 "fd00:100::9\n",
+		 (long long)now + 60, (unsigned long long)h->sid, (long long)now + 60);
+	write_file("node-1.claims", text);
+	ck_assert(fleet_tick(now));
+	ck_assert_uint_eq(fleet_revoked_by(0x0100000000000042ull), 2);
+	ck_assert_uint_eq(fleet_revoked_by(0x0100000000000043ull), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(fleet_refused(0x0100000000000042ull, buf, sizeof(buf)), "ended on node 1"));
+	ck_assert_uint_eq(fleet_claimed_by(h->sid), 2);
+	/* Lease 7 is kept for node 1's claim: not free here. */
+	ck_assert(pool_in_use(&t.pool, 7));
+	ck_assert_int_eq(sess_claim(&t, sess_create(&t, "carol", "198.18.0.4:1"), 7), -EBUSY);
+	ck_assert(!fleet_tick(now)); /* nothing changed since */
+	/* The claim goes: lease 7 is free again. */
+	write_file("node-1.claims", "# nothing\n");
+	ck_assert(fleet_tick(now));
+	ck_assert(!pool_in_use(&t.pool, 7));
+}
+END_TEST
+
+/* The key file: its keys, or a clear refusal when others could read or
+ * change it; without one, a random key that a reload keeps. */
+START_TEST(test_key_file)
+{
+	char path[] = "/tmp/check_fleet.keys.XXXXXX", err[CFG_ERR_LEN], text[TICKET_TEXT_LEN + 1];
+	struct ticket tk = {.sid = 5, .created = 1, .expires = 2000000000};
+	uint8_t tok[TICKET_LEN];
+	struct cookie_ring *ring;
+	struct ticket o;
+	struct cfg c = {0};
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(
+	    write(fd, "7 000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\n", 67),
+	    0);
+	close(fd);
+	snprintf(tk.user, sizeof(tk.user), "alice");
+	/* Without a file: a random key, kept across a reload. */
+	ck_assert_int_eq(cookies_seal(&tk, text), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), 0);
+	cookies_commit(&ring);
+	cookies_free(ring);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
+	ck_assert_int_eq(cookies_open(tok, &o), 0);
+	/* The file's key (id 7) seals from the commit on; the random key's
+	 * cookies are refused then. */
+	c.cookie_key_file = path;
+	ck_assert_msg(cookies_load(&c, &ring, err, sizeof(err)) == 0, "%s", err);
+	cookies_commit(&ring);
+	cookies_free(ring);
+	ck_assert_int_eq(cookies_open(tok, &o), -EBADMSG);
+	ck_assert_int_eq(cookies_seal(&tk, text), 0);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
+	ck_assert_uint_eq(tok[1], 7);
+	ck_assert_ptr_nonnull(strstr(cookies_describe(err, sizeof(err)), "key 7 seals"));
+	/* Modes that let others at the keys. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_ptr_null(ring);
+	ck_assert_msg(strstr(err, "mode 0644 lets other users at the keys: chmod 600"), "%s", err);
+	ck_assert_int_eq(chmod(path, 0620), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "mode 0620 lets its group change the keys"), "%s", err);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), 0);
+	cookies_free(ring);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path, 65534, 0), 0);
+		ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+		ck_assert_msg(strstr(err, "owned by uid 65534"), "%s", err);
+	}
+	unlink(path);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "No such file"), "%s", err);
+	/* What the file says is checked too. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "7 00\n", 5), 5);
+	close(fd);
+	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":1: the key must be 64 hex digits"), "%s", err);
+	unlink(path);
+}
+END_TEST
+
+/* The set behind the fleet's lists: every entry found after any mix of
+ * insertions, replacements and deletions (backward shift), none of the
+ * deleted, expiry drops exactly the old ones. */
+START_TEST(test_sidset)
+{
+	struct sidset s;
+	const unsigned n = 20000;
+
+	ck_assert_int_eq(sidset_init(&s, 16), 0);
+	ck_assert_int_eq(sidset_put(&s, 0, 1, 1), -EINVAL);
+	for (unsigned i = 1; i <= n; i++)
+		ck_assert_int_eq(sidset_put(&s, (uint64_t)i << 20 | 5, 1000 + i % 2, i), 0);
+	ck_assert_uint_eq(s.n, n);
+	ck_assert_uint_le((uint64_t)s.n * 4, (uint64_t)s.cap * 3);
+	ck_assert_int_eq(sidset_put(&s, (uint64_t)7 << 20 | 5, 1001, 77), 0); /* replaced */
+	ck_assert_uint_eq(s.n, n);
+	ck_assert_uint_eq(sidset_get(&s, (uint64_t)7 << 20 | 5)->val, 77);
+	for (unsigned i = 1; i <= n; i += 3)
+		sidset_del(&s, (uint64_t)i << 20 | 5);
+	for (unsigned i = 1; i <= n; i++) {
+		struct sid_entry *e = sidset_get(&s, (uint64_t)i << 20 | 5);
+		ck_assert_msg((i % 3 == 1) == (e == NULL), "sid %u", i);
+	}
+	sidset_expire(&s, 1000); /* the even ones expire at 1000 */
+	for (unsigned i = 1; i <= n; i++) {
+		struct sid_entry *e = sidset_get(&s, (uint64_t)i << 20 | 5);
+		ck_assert_msg((i % 3 != 1 && i % 2 == 1) == (e != NULL), "sid %u", i);
+	}
+	sidset_free(&s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("fleet");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_pool_slice);
+	tcase_add_test(tc, test_sess_slice);
+	tcase_add_test(tc, test_sids);
+	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_key_file);
+	tcase_add_test(tc, test_sidset);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
