@@ -92,6 +92,7 @@ int auth_open(const struct cfg *c)
 
 void auth_close(void)
 {
+	fleet_flush();
 	fleet_close();
 	sess_table_free(&sess);
 	passwd_db_free(users);

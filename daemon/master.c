@@ -86,16 +86,38 @@ static void announce(void)
 		daemon_ready();
 }
 
-static void begin_stop(const char *why)
+/* Stop.  keep: the tunnels end without a DISCONNECT and the sessions are
+ * not revoked, so their clients retry, and the next start (within their
+ * reconnect window) re-creates each session from its sealed cookie with
+ * its addresses, as another node of a fleet would; otherwise the clients
+ * are told the server shuts down and quit. */
+static void stop_as(const char *why, bool keep)
 {
 	if (M.stopping)
 		return;
-	log_info("stopping (%s)", why);
+	if (keep)
+		log_info("stopping (%s): the tunnels end without a DISCONNECT; their clients "
+			 "reconnect to the next start, which takes their cookies",
+			 why);
+	else
+		log_info("stopping (%s)", why);
 	sd_notify(0, "STOPPING=1");
 	M.stopping = true;
 	hashpool_stop();
 	M.stop_deadline = time(NULL) + 5;
-	slots_kill(SIGTERM);
+	slots_stop(keep);
+}
+
+static void begin_stop(const char *why)
+{
+	stop_as(why, false);
+}
+
+/* SIGTERM (systemctl stop and restart, an upgrade, the SysV script's
+ * stop): a restart is a short outage to the clients. */
+static void restart_stop(const char *why)
+{
+	stop_as(why, true);
 }
 
 /* Drain (SIGQUIT, tunnelctl drain), for a node behind a load balancer:
@@ -258,7 +280,7 @@ static const struct {
 	const char *name;
 	void (*action)(const char *name); /* NULL: read and ignored */
 } signals[] = {
-    {SIGTERM, "SIGTERM", begin_stop},
+    {SIGTERM, "SIGTERM", restart_stop},
     {SIGINT, "SIGINT", begin_stop},
     {SIGCHLD, "SIGCHLD", reap_workers},
     {SIGHUP, "SIGHUP", reload_signal},
@@ -460,18 +482,19 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0)
+	if (auth_load_users(M.cfg.password_file) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
 	    reload_tls_open(&tls, &M.cfg, M.cfg.path) < 0)
 		return -1;
 	/* Files are read or open; the rest needs no path relative to our
 	 * cwd.  The key process starts after detaching: it dies with its
-	 * parent. */
+	 * parent.  So are the cookie keys loaded: they live in memory that
+	 * a fork wipes (secmem.h), daemon_start's too. */
 	if (M.opts.daemon && daemon_start() < 0)
 		log_errno(-errno, "daemonizing");
 	else if ((!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
-		 start_keys(&tls) == 0)
+		 load_cookie_keys() == 0 && start_keys(&tls) == 0)
 		r = auth_open(&M.cfg);
 	reload_tls_free(&tls);
 	return r;

@@ -542,6 +542,16 @@ void slots_kill(int signo)
 			(void)kill(slots[i].pid, signo); /* one that just died: SIGCHLD reaps it */
 }
 
+void slots_stop(bool keep)
+{
+	union sigval v = {.sival_int = IPC_STOP_KEEP_SESSIONS};
+
+	for (unsigned i = 0; i < ctx.n; i++)
+		if (slots[i].pid > 0) /* one that just died: SIGCHLD reaps it */
+			(void)(keep ? sigqueue(slots[i].pid, SIGTERM, v)
+				    : kill(slots[i].pid, SIGTERM));
+}
+
 void slots_drain(void)
 {
 	for (unsigned i = 0; i < ctx.n; i++) {
