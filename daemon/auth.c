@@ -30,9 +30,10 @@
 static const struct cfg *cfg; /* the live config (master.c) */
 static struct sess_table sess;
 static struct passwd_db *users;
-static struct owner_map owner; /* owner[lease] = worker slot + 1; workers read it */
-static int steer_fd = -1;      /* BPF map lease -> TUN queue (slots.c), -1 if none */
-static bool draining;	       /* stop or drain: no new logins or tunnels */
+static struct owner_map owner;	      /* owner[lease] = worker slot + 1; workers read it */
+static int steer_fd = -1;	      /* BPF map lease -> TUN queue (slots.c), -1 if none */
+static bool draining;		      /* stop or drain: no new logins or tunnels */
+static unsigned long password_checks; /* sent to the hashing processes */
 
 int auth_load_users(const char *path)
 {
@@ -130,6 +131,11 @@ void auth_use_steering(int map_fd)
 void auth_stop_logins(void)
 {
 	draining = true;
+}
+
+unsigned long auth_password_checks(void)
+{
+	return password_checks;
 }
 
 struct sess_table *auth_sessions(void)
@@ -236,8 +242,10 @@ void auth_login(unsigned w, struct ipc_msg *m)
 	/* The hash runs in a hashing process; auth_login_done goes on. */
 	rc = hashpool_submit(w, m, cfg->max_pending_logins);
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	if (rc == 0)
+	if (rc == 0) {
+		password_checks++;
 		return;
+	}
 	log_busy(w, rc);
 	refuse(w, &r, "Too many logins in progress: try again in a moment");
 }

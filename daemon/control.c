@@ -240,6 +240,7 @@ static const char *cmd_status(struct jw *w, const char *arg)
 	jw_num(w, "sessions", t->count);
 	jw_num(w, "tunnels", tunnels);
 	jw_num(w, "leases", t->pool.used);
+	jw_num(w, "password_checks", ops.password_checks ? (long long)ops.password_checks() : 0);
 	return NULL;
 }
 

@@ -86,11 +86,9 @@ static void announce(void)
 		daemon_ready();
 }
 
-/* Stop.  keep: the tunnels end without a DISCONNECT and the sessions are
- * not revoked, so their clients retry, and the next start (within their
- * reconnect window) re-creates each session from its sealed cookie with
- * its addresses, as another node of a fleet would; otherwise the clients
- * are told the server shuts down and quit. */
+/* Stop.  keep: the tunnels end without a DISCONNECT, so their clients
+ * retry and the next start re-creates each session from its cookie, with
+ * its addresses; otherwise the clients are told to quit. */
 static void stop_as(const char *why, bool keep)
 {
 	if (M.stopping)
@@ -113,8 +111,7 @@ static void begin_stop(const char *why)
 	stop_as(why, false);
 }
 
-/* SIGTERM (systemctl stop and restart, an upgrade, the SysV script's
- * stop): a restart is a short outage to the clients. */
+/* SIGTERM (systemctl, the SysV script, upgrades): a short outage. */
 static void restart_stop(const char *why)
 {
 	stop_as(why, true);
@@ -538,6 +535,7 @@ static int open_control(void)
 	    .reload = request_reload,
 	    .stop = request_stop,
 	    .drain = request_drain,
+	    .password_checks = auth_password_checks,
 	};
 	int r;
 

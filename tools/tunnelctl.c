@@ -308,6 +308,7 @@ static void print_status(const struct jval *r)
 	printf("sessions: %s\n", jtext(r, "sessions"));
 	printf("tunnels: %s\n", jtext(r, "tunnels"));
 	printf("leases: %s\n", jtext(r, "leases"));
+	printf("password checks: %s (since the start)\n", jtext(r, "password_checks"));
 }
 
 /* The SINCE column: when the tunnel came up, or when a waiting session lost
