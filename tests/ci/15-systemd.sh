@@ -22,15 +22,18 @@
 # reload with the tunnel up; a broken reload refused and filed at err
 # (PRIORITY read back from the journal); kill -9 of the main PID brought
 # back by Restart=; a broken config refused at start, at err; apt install of
-# a version-bumped build of the same tree over the running service: the
-# edited conffile and the password file kept, one restart; a clean stop
-# leaves no process and no TUN device.
+# a version-bumped build of the same tree over the running service with 5
+# clients pinging: the edited conffile and the password file kept, one
+# restart, the 5 back with their addresses and no password check (sessions
+# re-created from their cookies), the longest ping gap printed; a clean
+# stop leaves no process and no TUN device, and the clients retrying.
 # Boot 2 (no systemd: --as-pid2, so /etc/init.d/tunneld is not redirected
 # to systemctl, as on a SysV host): the SysV script's start (capabilities
 # through setpriv, steering on), status, a client, reload, a broken reload
 # refused, stop, status 3.
 # Boot 3 (systemd): the enabled service comes up at boot; dpkg --purge
-# stops it and leaves no file, user, process or TUN device.
+# tells the client to quit, stops it and leaves no file, user, process or
+# TUN device.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 
@@ -329,7 +332,7 @@ no_tunneld() { # no_tunneld: no process of the package, no TUN device
 	[ -z "$left" ] || fail "processes left: $left"
 	! ip -n "$LAB_NS_SRV" link show tunneld0 >/dev/null 2>&1 || fail "tunneld0 is left"
 }
-lab_add_client c1
+for i in 1 2 3 4 5; do lab_add_client "c$i"; done
 
 # Boot 1: systemd -------------------------------------------------------------
 step "boot 1: systemd"
@@ -345,9 +348,11 @@ C=/etc/tunneld/tunneld.conf
 # The operator's edits: two workers (steering), debug lines (Landlock).
 ct sed -i -e 's/^workers = "auto";/workers = 2; # edited/' -e 's/^\tlevel = "info";/\tlevel = "debug";/' $C
 [ "$(ct grep -c -e '^workers = 2; # edited' -e '^.level = "debug";' $C)" = 2 ] || fail "could not edit $C"
-printf 'alice-pass\n' | ct tunneld-passwd -f /etc/tunneld/passwd alice >/dev/null || fail "tunneld-passwd"
+for u in alice u1 u2 u3 u4 u5; do
+	printf '%s-pass\n' $u | ct tunneld-passwd -f /etc/tunneld/passwd $u >/dev/null || fail "tunneld-passwd $u"
+done
 PWSUM=$(ct sha256sum /etc/tunneld/passwd)
-pass "dpkg -i: enabled, not started; conffile edited, user alice added"
+pass "dpkg -i: enabled, not started; conffile edited, users alice and u1..u5 added"
 
 step "start"
 c0=$(cursor)
@@ -416,31 +421,83 @@ client_up
 pass "kill -9: Restart= brought it back (pid $MAIN, NRestarts=1), old workers gone, a client connects"
 
 step "upgrade"
+# Five clients, each pinging the lan, ride through the upgrade's restart:
+# back with the same addresses, their sessions re-created from their
+# cookies (the key the first start made in /var/lib/tunneld/fleet).
+client_down
+for i in 1 2 3 4 5; do
+	LAB_OC_RECONNECT_TIMEOUT=300 lab_start_client "c$i" "u$i" "u$i-pass"
+done
+for i in 1 2 3 4 5; do
+	lab_wait_client "c$i" 60 || fail "c$i did not connect"
+	echo "$(lab_client_state "c$i" ip4) $(lab_client_state "c$i" ip6)" >"$LAB_DIR/c$i.addr"
+	lab_bg "c$i" "$LAB_DIR/c$i.ping" ping -D -n -i 0.2 "$LAB_LAN_IP" >/dev/null
+done
+for i in 1 2 3 4 5; do
+	deadline=$(($(lab__now_ms) + 20000))
+	until grep -q 'bytes from' "$LAB_DIR/c$i.ping"; do
+		[ "$(lab__now_ms)" -lt $deadline ] || fail "c$i: no ping reply before the upgrade"
+		sleep 0.1
+	done
+done
+[ "$(ct stat -c '%a %U' /var/lib/tunneld/fleet/cookie-key)" = "600 root" ] ||
+	fail "no cookie key of mode 0600 in /var/lib/tunneld/fleet"
 c3=$(cursor)
 inv=$(svc InvocationID)
+up_ms=$(lab__now_ms)
 ct apt-get install -y -q "/root/$(basename "$DEB2")" >"$LAB_DIR/upgrade.out" 2>&1 ||
 	fail "apt install: $(tail -n 20 "$LAB_DIR/upgrade.out")"
 [ "$(ct dpkg-query -W -f='${Version}' tunneld)" = "$V2" ] || fail "not upgraded"
 wait_restarted "$MAIN" || fail "not running after the upgrade: $(svc ActiveState)"
 [ "$(svc InvocationID)" != "$inv" ] || fail "the service was not restarted"
 log_wait "$c3" 'master: ready:' || fail "no ready line after the upgrade"
-sleep 2 # a second restart would show by now
-n=$(jlog --after-cursor="$c3" | grep -c 'master: ready:' || true)
-[ "$n" = 1 ] || fail "$n starts during the upgrade, want 1"
 [ "$(ct grep -c '^workers = 2; # edited' $C)" = 1 ] || fail "the edited conffile was replaced"
 [ "$(ct sha256sum /etc/tunneld/passwd)" = "$PWSUM" ] || fail "the password file changed"
 MAIN=$(svc MainPID)
-lab_client_exited c1 20 >/dev/null || fail "the client outlived the restart"
-client_up
-pass "apt install $V2 over the running service: one restart, edited conffile and password file kept"
+back=0
+for i in 1 2 3 4 5; do
+	left=$(((up_ms + 120000 - $(lab__now_ms)) / 1000))
+	[ $left -gt 0 ] || left=1
+	if lab_wait_event "c$i" reconnect 1 "$left" 2>/dev/null && lab_wait_client "c$i" "$left" 2>/dev/null &&
+		[ "$(lab_client_state "c$i" ip4) $(lab_client_state "c$i" ip6)" = "$(cat "$LAB_DIR/c$i.addr")" ]; then
+		back=$((back + 1))
+	else
+		echo "c$i: not back with $(cat "$LAB_DIR/c$i.addr"): $(tail -n 3 "$LAB_DIR/c$i.oc.log" | tr '\n' ' ')" >&2
+	fi
+done
+back_s=$(((($(lab__now_ms) - up_ms) + 999) / 1000))
+sleep 3 # the stragglers' pings
+gap=0
+for i in 1 2 3 4 5; do
+	g=$(sed -n 's/^\[\([0-9]*\)\.\([0-9][0-9][0-9]\).*bytes from.*/\1\2/p' "$LAB_DIR/c$i.ping" |
+		awk -v s="$up_ms" '$1 > s { a = 1 } { if (p && $1 - p > g) g = $1 - p; p = $1 } END { print a ? g + 0 : -1 }')
+	[ "$g" -ge 0 ] || fail "c$i: no ping reply after the upgrade"
+	[ "$g" -le "$gap" ] || gap=$g
+done
+told=$(grep -l "Server shutting down" "$LAB_DIR"/c[1-5].oc.log | wc -l || true)
+checks=$(status_json | jq .password_checks)
+recreated=$(jlog --after-cursor="$c3" | grep -c "re-created for user 'u[1-5]'" || true)
+n=$(jlog --after-cursor="$c3" | grep -c 'master: ready:' || true)
+echo "UPGRADE: $back of 5 clients back within $back_s s of apt install, same IPv4 and IPv6; told to quit: $told;" \
+	"password checks after the upgrade: $checks; sessions re-created: $recreated; longest ping gap $gap ms; starts: $n"
+[ "$n" = 1 ] || fail "$n starts during the upgrade, want 1"
+[ "$back" = 5 ] && [ "$told" = 0 ] || fail "$back of 5 clients back, $told told to quit"
+[ "$checks" = 0 ] && [ "$recreated" = 5 ] || fail "$checks password checks, $recreated sessions re-created, want 0 and 5"
+pass "apt install $V2 over the running service with 5 clients: one restart, edited conffile and password file kept; 5/5 back with their addresses, no password check, longest ping gap $gap ms"
 
 step "stop"
 ct systemctl stop tunneld.service || fail "systemctl stop"
 [ "$(svc ActiveState)" = inactive ] || fail "after stop: $(svc ActiveState)"
-lab_client_exited c1 15 >/dev/null || fail "the client is still running after the stop"
+# A stop is a restart to the clients: no DISCONNECT, they try again.
+for i in 1 2 3 4 5; do
+	lab_wait_event "c$i" attempt-reconnect 1 15 || fail "c$i does not try to reconnect after the stop"
+done
+! grep -q "Server shutting down" "$LAB_DIR"/c[1-5].oc.log || fail "a client was told to quit"
+for i in 1 2 3 4 5; do lab_client_signal "c$i" INT; done
+for i in 1 2 3 4 5; do lab_client_exited "c$i" 15 >/dev/null || fail "c$i did not exit"; done
 no_tunneld
 ct test ! -e /run/tunneld || fail "/run/tunneld left"
-pass "systemctl stop: no process, no TUN device, no /run/tunneld; the client was told"
+pass "systemctl stop: no process, no TUN device, no /run/tunneld; the clients retry (no DISCONNECT)"
 
 ct sh -c "echo 'workers = \"many\";' >>$C"
 c4=$(cursor)
@@ -498,10 +555,12 @@ lab_ping_ok c1 "$LAB_LAN_IP" 3 || fail "ping after the broken init reload"
 pass "init reload: the tunnel stays; a broken config is refused with FILE:LINE"
 
 initd stop || fail "init stop: $(cat "$LAB_DIR/initd.out")"
-lab_client_exited c1 15 >/dev/null || fail "the client is still running after init stop"
+lab_wait_event c1 attempt-reconnect 1 15 || fail "the client does not try to reconnect after init stop"
+! grep -q "Server shutting down" "$LAB_DIR/c1.oc.log" || fail "init stop told the client to quit"
+client_down
 no_tunneld
 [ "$(initd_rc status)" = 3 ] || fail "init status after stop: $(cat "$LAB_DIR/initd.out")"
-pass "init stop: no process, no TUN device, status 3"
+pass "init stop: no process, no TUN device, status 3; the client retries (no DISCONNECT)"
 ct cp /root/good.conf $C
 stop_container
 
@@ -515,7 +574,8 @@ until [ "$(svc ActiveState)" = active ]; do
 done
 client_up
 ct dpkg --purge tunneld >"$LAB_DIR/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$LAB_DIR/purge.out")"
-lab_client_exited c1 15 >/dev/null || fail "the client is still running after the purge"
+lab_client_exited c1 15 >/dev/null || fail "the client is still running after the purge (prerm's tunnelctl stop)"
+grep -q "Server shutting down" "$LAB_DIR/c1.oc.log" || fail "the purge did not tell the client to quit"
 no_tunneld
 [ "$(ct dpkg-query -W -f='${db:Status-Status}' tunneld 2>/dev/null || echo not-installed)" = not-installed ] ||
 	fail "tunneld is still known to dpkg"
@@ -524,7 +584,7 @@ for p in /etc/tunneld /var/lib/tunneld /etc/default/tunneld /usr/sbin/tunneld /l
 	! ct test -e "$p" || fail "$p left after purge"
 done
 ! ct getent passwd tunneld >/dev/null || fail "user tunneld left after purge"
-pass "boot 3: started at boot (enabled), a client connected; dpkg --purge: stopped, nothing left"
+pass "boot 3: started at boot (enabled), a client connected; dpkg --purge: the client told to quit, stopped, nothing left"
 stop_container
 lab_cleanup
 step "done"
