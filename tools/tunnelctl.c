@@ -438,7 +438,7 @@ static void help(void)
 	       "  show ID             one session\n"
 	       "  disconnect USER|ID  end a session, or all sessions of a user\n"
 	       "  reload              re-read the configuration (like SIGHUP)\n"
-	       "  stop                stop the server (like SIGTERM)\n"
+	       "  stop                stop the server, telling clients to quit (like SIGINT)\n"
 	       "  drain               stop taking clients, move them away, stop (SIGQUIT)\n"
 	       "  bans                client addresses banned after failed logins\n"
 	       "  unban ADDRESS       lift a ban\n\n"
