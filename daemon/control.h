@@ -24,7 +24,7 @@ struct control_ops {
 	 * May free the slot of s (sessions.h: used = false). */
 	int (*disconnect)(struct session *s);
 	void (*reload)(void);			/* acted on by the loop, like SIGHUP */
-	void (*stop)(void);			/* acted on by the loop, like SIGTERM */
+	void (*stop)(void);			/* acted on by the loop, like SIGINT */
 	void (*drain)(void);			/* acted on by the loop, like SIGQUIT */
 	unsigned long (*password_checks)(void); /* since the start; NULL: none */
 };
