@@ -162,6 +162,11 @@ enum ipc_dir {
 int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size, char *err,
 	      size_t errlen);
 
+/* The value (sigqueue) of the master's SIGTERM to a worker that is to end
+ * its tunnels without a DISCONNECT, so that their clients reconnect after
+ * the restart; a plain SIGTERM (kill) tells them the server shuts down. */
+#define IPC_STOP_KEEP_SESSIONS 0x6b656570
+
 /* "IPC_AUTH_REQ", or "unknown" for a type that is not in enum ipc_type. */
 const char *ipc_type_name(uint32_t type);
 

@@ -33,9 +33,10 @@
 static const struct cfg *cfg; /* the live config (master.c) */
 static struct sess_table sess;
 static struct passwd_db *users;
-static struct owner_map owner; /* owner[lease] = worker slot + 1; workers read it */
-static int steer_fd = -1;      /* BPF map lease -> TUN queue (slots.c), -1 if none */
-static bool draining;	       /* stop or drain: no new logins or tunnels */
+static struct owner_map owner;	      /* owner[lease] = worker slot + 1; workers read it */
+static int steer_fd = -1;	      /* BPF map lease -> TUN queue (slots.c), -1 if none */
+static bool draining;		      /* stop or drain: no new logins or tunnels */
+static unsigned long password_checks; /* sent to the hashing processes */
 
 int auth_load_users(const char *path)
 {
@@ -100,6 +101,7 @@ int auth_open(const struct cfg *c)
 
 void auth_close(void)
 {
+	fleet_flush();
 	fleet_close();
 	sess_table_free(&sess);
 	passwd_db_free(users);
@@ -137,6 +139,11 @@ void auth_use_steering(int map_fd)
 void auth_stop_logins(void)
 {
 	draining = true;
+}
+
+unsigned long auth_password_checks(void)
+{
+	return password_checks;
 }
 
 struct sess_table *auth_sessions(void)
@@ -246,8 +253,10 @@ void auth_login(unsigned w, struct ipc_msg *m)
 	/* The hash runs in a hashing process; auth_login_done goes on. */
 	rc = hashpool_submit(w, m, cfg->max_pending_logins);
 	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	if (rc == 0)
+	if (rc == 0) {
+		password_checks++;
 		return;
+	}
 	metrics_login(rc == -EBUSY ? LOGIN_BUSY : LOGIN_ERROR, false, 0);
 	log_busy(w, rc);
 	refuse(w, &r, "Too many logins in progress: try again in a moment");

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "daemon/fsutil.h"
 #include "daemon/metrics.h"
+#include "daemon/pktpath.h"
 #include "daemon/sessions.h"
 
 #define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
@@ -203,14 +204,51 @@ static void put_totals(struct jw *w, const struct sess_table *t)
  * the error text having written nothing. */
 typedef const char *(*cmd_fn)(struct jw *w, const char *arg);
 
+/* "NAME": on, "NAME_why": null, or why it is off. */
+static void jw_item(struct jw *w, const char *name, const struct pktpath_item *it)
+{
+	char key[40];
+
+	jw_bool(w, name, it->on);
+	snprintf(key, sizeof(key), "%s_why", name);
+	jw_str(w, key, it->on ? NULL : it->why);
+}
+
+/* What carries the packets, as set up at start (pktpath.h). */
+static void put_packet_path(struct jw *w)
+{
+	const struct pktpath *p = pktpath();
+
+	jw_key(w, "packet_path");
+	jw_open(w, '{');
+	jw_num(w, "tun_queues", p->tun_queues);
+	jw_item(w, "tun_steering", &p->tun_steering);
+	/* IFF_VNET_HDR comes with the offloads, and checksums and TSO with it. */
+	jw_bool(w, "tun_vnet_hdr", p->tun_offload.on);
+	jw_bool(w, "tun_csum", p->tun_offload.on);
+	jw_item(w, "tun_tso", &p->tun_offload);
+	jw_item(w, "tun_uso", &p->tun_uso);
+	jw_item(w, "dtls", &p->dtls);
+	jw_item(w, "dtls_steering", &p->dtls_steering);
+	jw_item(w, "udp_gso", &p->udp_gso);
+	jw_item(w, "udp_gro", &p->udp_gro);
+	jw_close(w, '}');
+}
+
 static const char *cmd_status(struct jw *w, const char *arg)
 {
 	const struct sess_table *t = ops.sessions;
-	unsigned tunnels = 0;
+	unsigned tunnels = 0, *per = calloc(ops.n_workers + 1, sizeof(*per));
 
 	(void)arg;
+	if (!per)
+		return "out of memory";
 	for (uint32_t i = 0; i < t->cap; i++)
-		tunnels += t->s[i].used && t->s[i].worker >= 0;
+		if (t->s[i].used && t->s[i].worker >= 0) {
+			tunnels++;
+			if ((unsigned)t->s[i].worker < ops.n_workers)
+				per[t->s[i].worker]++;
+		}
 	jw_str(w, "version", ops.version);
 	jw_num(w, "pid", getpid());
 	jw_num(w, "uptime_s", (long long)(time(NULL) - ops.started));
@@ -220,13 +258,19 @@ static const char *cmd_status(struct jw *w, const char *arg)
 		jw_open(w, '{');
 		jw_num(w, "id", i);
 		jw_num(w, "pid", ops.worker_pid(i));
+		jw_num(w, "tun_queue", i); /* slots.c: slot i holds queue i */
+		jw_num(w, "udp_sockets", pktpath()->udp_sockets);
+		jw_num(w, "tunnels", per[i]);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
+	free(per);
+	put_packet_path(w);
 	jw_num(w, "sessions", t->count);
 	jw_num(w, "tunnels", tunnels);
 	jw_num(w, "leases", t->pool.used);
 	put_totals(w, t);
+	jw_num(w, "password_checks", ops.password_checks ? (long long)ops.password_checks() : 0);
 	return NULL;
 }
 

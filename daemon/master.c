@@ -106,16 +106,35 @@ static void announce(void)
 		daemon_ready();
 }
 
-static void begin_stop(const char *why)
+/* Stop.  keep: the tunnels end without a DISCONNECT, so their clients
+ * retry and the next start re-creates each session from its cookie, with
+ * its addresses; otherwise the clients are told to quit. */
+static void stop_as(const char *why, bool keep)
 {
 	if (M.stopping)
 		return;
-	log_info("stopping (%s)", why);
+	if (keep)
+		log_info("stopping (%s): the tunnels end without a DISCONNECT; their clients "
+			 "reconnect to the next start, which takes their cookies",
+			 why);
+	else
+		log_info("stopping (%s)", why);
 	sd_notify(0, "STOPPING=1");
 	M.stopping = true;
 	hashpool_stop();
 	M.stop_deadline = time(NULL) + 5;
-	slots_kill(SIGTERM);
+	slots_stop(keep);
+}
+
+static void begin_stop(const char *why)
+{
+	stop_as(why, false);
+}
+
+/* SIGTERM (systemctl, the SysV script, upgrades): a short outage. */
+static void restart_stop(const char *why)
+{
+	stop_as(why, true);
 }
 
 /* Drain (SIGQUIT, tunnelctl drain), for a node behind a load balancer:
@@ -281,7 +300,7 @@ static const struct {
 	const char *name;
 	void (*action)(const char *name); /* NULL: read and ignored */
 } signals[] = {
-    {SIGTERM, "SIGTERM", begin_stop},
+    {SIGTERM, "SIGTERM", restart_stop},
     {SIGINT, "SIGINT", begin_stop},
     {SIGCHLD, "SIGCHLD", reap_workers},
     {SIGHUP, "SIGHUP", reload_signal},
@@ -502,7 +521,8 @@ static int load_and_detach(void)
 		return -1;
 	/* Files are read or open; the rest needs no path relative to our
 	 * cwd.  The key process starts after detaching: it dies with its
-	 * parent. */
+	 * parent.  So are the cookie keys loaded: they live in memory that
+	 * a fork wipes (secmem.h), daemon_start's too. */
 	if (M.opts.daemon && daemon_start() < 0)
 		log_errno(-errno, "daemonizing");
 	/* The fleet keys' pages came through the fork wiped (secmem): the
@@ -553,6 +573,7 @@ static int open_control(void)
 	    .reload = request_reload,
 	    .stop = request_stop,
 	    .drain = request_drain,
+	    .password_checks = auth_password_checks,
 	};
 	int r;
 

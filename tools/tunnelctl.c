@@ -268,6 +268,39 @@ static void print_members(const char *name, const struct jval *o)
 		printf("  %s: %s\n", o->keys[i], o->items[i].text ? o->items[i].text : "-");
 }
 
+/* "on", or "off (why)"; "-" when the server did not say. */
+static void print_item(const char *label, const struct jval *p, const char *key)
+{
+	char why[64];
+	const char *on = jtext(p, key);
+
+	snprintf(why, sizeof(why), "%s_why", key);
+	if (!strcmp(on, "true"))
+		printf("  %s: on\n", label);
+	else if (!strcmp(on, "false"))
+		printf("  %s: off (%s)\n", label, jtext(p, why));
+	else
+		printf("  %s: -\n", label);
+}
+
+static void print_packet_path(const struct jval *r)
+{
+	const struct jval *p = jget(r, "packet_path");
+
+	if (!p || p->type != J_OBJ)
+		return;
+	printf("packet path:\n");
+	printf("  TUN queues: %s\n", jtext(p, "tun_queues"));
+	print_item("TUN steering (eBPF, each packet to its client's worker)", p, "tun_steering");
+	print_item("TUN offloads (vnet header, checksums, TSO4/TSO6)", p, "tun_tso");
+	print_item("TUN UDP offload (USO4/USO6)", p, "tun_uso");
+	print_item("DTLS", p, "dtls");
+	print_item("DTLS steering (eBPF, each datagram to its session's worker)", p,
+		   "dtls_steering");
+	print_item("UDP GSO (segmented sends)", p, "udp_gso");
+	print_item("UDP GRO (merged receives)", p, "udp_gro");
+}
+
 static void print_status(const struct jval *r)
 {
 	const struct jval *ws = jget(r, "workers");
@@ -277,12 +310,16 @@ static void print_status(const struct jval *r)
 	printf("uptime: %s s\n", jtext(r, "uptime_s"));
 	printf("workers: %zu\n", ws && ws->type == J_ARR ? ws->n : 0);
 	for (size_t i = 0; ws && ws->type == J_ARR && i < ws->n; i++)
-		printf("  worker %s: pid %s\n", jtext(&ws->items[i], "id"),
-		       jtext(&ws->items[i], "pid"));
+		printf("  worker %s: pid %s, TUN queue %s, %s UDP socket(s), %s tunnel(s)\n",
+		       jtext(&ws->items[i], "id"), jtext(&ws->items[i], "pid"),
+		       jtext(&ws->items[i], "tun_queue"), jtext(&ws->items[i], "udp_sockets"),
+		       jtext(&ws->items[i], "tunnels"));
+	print_packet_path(r);
 	printf("sessions: %s\n", jtext(r, "sessions"));
 	printf("tunnels: %s\n", jtext(r, "tunnels"));
 	printf("leases: %s (%s free)\n", jtext(r, "leases"), jtext(r, "leases_free"));
 	printf("handshakes: %s\n", jtext(r, "handshakes"));
+	printf("password checks: %s (since the start)\n", jtext(r, "password_checks"));
 	print_members("totals", jget(r, "totals"));
 	print_members("logins", jget(r, "logins"));
 }
@@ -416,12 +453,12 @@ static void help(void)
 	printf("Usage: " PROG " [-s SOCKET] [--json] COMMAND [ARG]\n"
 	       "Query and control a running tunneld.\n\n"
 	       "Commands:\n"
-	       "  status              version, uptime, workers, session counts\n"
+	       "  status              version, uptime, workers, the packet path, session counts\n"
 	       "  list                every session with its addresses and counters\n"
 	       "  show ID             one session\n"
 	       "  disconnect USER|ID  end a session, or all sessions of a user\n"
 	       "  reload              re-read the configuration (like SIGHUP)\n"
-	       "  stop                stop the server (like SIGTERM)\n"
+	       "  stop                stop the server, telling clients to quit (like SIGINT)\n"
 	       "  drain               stop taking clients, move them away, stop (SIGQUIT)\n"
 	       "  bans                client addresses banned after failed logins\n"
 	       "  unban ADDRESS       lift a ban\n\n"

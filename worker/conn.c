@@ -482,17 +482,19 @@ void conn_tick(time_t now)
 	}
 }
 
-void conn_shutdown(void)
+void conn_shutdown(bool tell)
 {
 	uint32_t i;
 
-	for (i = 0; i < W.max_conns; i++)
+	for (i = 0; tell && i < W.max_conns; i++)
 		if (W.conns[i].state == CS_TUNNEL)
 			tunnel_notify_stop(&W.conns[i]);
 	conn_flush_all();
 	for (i = 0; i < W.max_conns; i++)
 		if (W.conns[i].state != CS_FREE)
-			conn_apply(&W.conns[i], step_close("server shutting down"));
+			conn_apply(&W.conns[i],
+				   step_close(tell ? "server shutting down"
+						   : "server restarting: the client reconnects"));
 }
 
 void conn_drain_tunnels(void)

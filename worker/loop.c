@@ -26,6 +26,7 @@
 
 static int sigfd = -1, tfd = -1;
 static bool stopping;
+static bool keep_sessions; /* the master's SIGTERM of a restart */
 static bool draining;	   /* SIGQUIT: listeners closed */
 static unsigned tun_turns; /* loop turns the TUN write batch has waited */
 
@@ -188,6 +189,9 @@ static void on_signals(void)
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			stopping = true;
+		if (si.ssi_signo == SIGTERM && si.ssi_code == SI_QUEUE &&
+		    si.ssi_int == IPC_STOP_KEEP_SESSIONS)
+			keep_sessions = true;
 		if (si.ssi_signo == SIGQUIT)
 			stop_listening();
 #ifdef TEST_HOOKS
@@ -361,7 +365,7 @@ int worker_main(const struct worker_env *env)
 	while (!stopping)
 		if (turn() < 0)
 			return 1;
-	conn_shutdown();
+	conn_shutdown(!keep_sessions);
 	tunio_log_stats();
 	udpio_log_stats();
 	udpout_log_stats();

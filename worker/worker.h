@@ -456,7 +456,7 @@ void conn_tick(time_t now);
 uint32_t conn_pending(void);
 /* Once per loop turn: send every queue filled this turn. */
 void conn_flush_all(void);
-void conn_shutdown(void);
+void conn_shutdown(bool tell);
 /* IPC_DRAIN: every tunnel ends without a DISCONNECT, so that its client
  * reconnects (to another node, through the load balancer). */
 void conn_drain_tunnels(void);
