@@ -37,6 +37,8 @@ static const struct {
     {IPC_TLS, "IPC_TLS", IPC_FROM_MASTER},
     {IPC_AUTH_CANCEL, "IPC_AUTH_CANCEL", IPC_FROM_WORKER},
     {IPC_DTLS, "IPC_DTLS", IPC_FROM_WORKER},
+    {IPC_SVC, "IPC_SVC", IPC_FROM_MASTER},
+    {IPC_SVC_STATS, "IPC_SVC_STATS", IPC_FROM_WORKER},
 };
 
 struct chk {
@@ -220,6 +222,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 			   dir == IPC_FROM_WORKER ? "worker" : "master");
 	if (type == IPC_TLS)
 		return check_tls(&k, buf, len);
+	if (type == IPC_SVC)
+		return svcmsg_check(buf, len, err, errlen);
 	if (len != sizeof(struct ipc_msg))
 		return bad(&k, "%zu bytes, expected %zu", len, sizeof(struct ipc_msg));
 	/* recv() buffers carry no alignment promise. */
@@ -262,6 +266,12 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 	case IPC_DTLS:
 		if (check_dtls(&k, m) < 0)
 			goto fail;
+		break;
+	case IPC_SVC_STATS: /* the master looks each id up; counts are counts */
+		if (m->u.svc_stats.n > SVC_STATS_MAX) {
+			bad(&k, "n %u > %u", m->u.svc_stats.n, SVC_STATS_MAX);
+			goto fail;
+		}
 		break;
 	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field
 		  values do (the ref names a request of the sender's only) */

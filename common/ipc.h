@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include "common/cookie.h"
+#include "common/svcmsg.h"
 #include "conf/config.h"
 
 #define IPC_USER_MAX   64
@@ -29,6 +30,8 @@ enum ipc_type {
 	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
+	IPC_SVC,	 /* m->w: the TLS stream services, with listeners (variable size, svcmsg.h) */
+	IPC_SVC_STATS,	 /* w->m: the services' open streams and counters */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */
@@ -104,6 +107,10 @@ struct ipc_msg {
 			/* cfg_settings_pack() of the master's config. */
 			uint8_t blob[CFG_SETTINGS_MAX];
 		} settings;
+		struct {
+			uint32_t n; /* entries used */
+			struct svc_stats_entry e[SVC_STATS_MAX];
+		} svc_stats;
 	} u;
 };
 
@@ -127,8 +134,9 @@ enum ipc_dir {
  * full length: pass what recv(..., MSG_TRUNC) returns, which counts the
  * bytes that did not fit too, so an oversized datagram is refused rather
  * than read cut short.  buf holds the first min(len, cap) bytes, cap being
- * sizeof(struct ipc_msg) on the master's side and IPC_TLS_MAX on a
- * worker's; nothing beyond them is read.
+ * sizeof(struct ipc_msg) on the master's side and IPC_SVC_MAX on a
+ * worker's; nothing beyond them is read.  IPC_SVC is checked by
+ * svcmsg_check() (common/svcmsg.h).
  * Accepts it only if the type is known and may arrive from that direction,
  * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
  * header plus cert_len + prio_len exactly, key_gen not 0), every text field is

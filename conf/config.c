@@ -91,6 +91,7 @@ const struct cfg_key cfg_keys[] = {
     {"session.rekey-time", CT_UINT, OFF(rekey_time), 0, NULL, 172800, 10, 31536000, RL | WK},
     {"session.node-id", CT_UINT, OFF(node_id), 0, NULL, 0, 0, 255, 0},
     {"cisco.profile", CT_STRING, OFF(cisco_profile), 0, NULL, 0, 0, 0, PA},
+    {"services", CT_SERVICES, OFF(services), OFF(n_services), NULL, 0, 0, CFG_MAX_SERVICES, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -181,6 +182,7 @@ static int set_defaults(struct cfg_ctx *x)
 		case CT_LISTEN:
 		case CT_ADDRS:
 		case CT_PREFIXES:
+		case CT_SERVICES:
 			break; /* absent by default: zeroed */
 		}
 	}
@@ -234,7 +236,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	return 0;
+	return cfg_services_check(x);
 }
 
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen)
@@ -352,6 +354,10 @@ static int absolute_paths(struct cfg_ctx *x, const char *path)
 		free(*f);
 		*f = abs;
 	}
+	if (cfg_services_paths(x->cfg, dir) < 0) {
+		cfg_fail_line(x, 0, "out of memory");
+		goto out;
+	}
 	r = 0;
 out:
 	free(dir);
@@ -397,6 +403,7 @@ void cfg_free(struct cfg *cfg)
 	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++)
 		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME)
 			free(*(char **)cfg_field(cfg, cfg_keys[i].off));
+	cfg_services_free(cfg);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -447,6 +454,7 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 	case CT_PREFIX4:
 	case CT_PREFIX6:
 	case CT_LISTEN:
+	case CT_SERVICES: /* none: "Default: none." */
 		break; /* no default */
 	}
 	return n >= 0 && (size_t)n < len ? buf : NULL;

@@ -16,6 +16,10 @@
  * byte (0: nobody), so slot 254 is the last one it can name. */
 #define CFG_MAX_WORKERS 255
 #define CFG_ERR_LEN	512
+/* TLS stream services (services = ( ... )): at most this many, each named
+ * by 1..CFG_SVC_NAME_MAX-1 characters. */
+#define CFG_MAX_SERVICES 32
+#define CFG_SVC_NAME_MAX 32
 /* Buffer sizes for cfg_addr_str() and cfg_prefix_str(). */
 #define CFG_ADDR_STRLEN	  INET6_ADDRSTRLEN
 #define CFG_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
@@ -39,6 +43,21 @@ struct cfg_listen {
 	struct sockaddr_storage ss; /* port filled in */
 	socklen_t sslen;
 	char text[80]; /* as written, e.g. "198.18.0.1:443" or "[fd00::1]:443" */
+};
+
+/* One TLS stream service (conf/services.c): TLS terminated on the
+ * workers, the plaintext relayed to connect. */
+struct cfg_service {
+	char name[CFG_SVC_NAME_MAX];
+	struct cfg_listen listen;  /* where clients connect (TLS) */
+	struct cfg_listen connect; /* the destination (plain TCP) */
+	char *certificate, *key;   /* PEM files, required */
+	char *ca;		   /* PEM file of CAs a client certificate must chain to; NULL: none asked */
+	bool proxy_protocol;	   /* a PROXY v2 header first, towards the destination */
+	unsigned max_connections;  /* open streams, all workers together */
+	unsigned connect_timeout;  /* s, for the destination's TCP connect */
+	unsigned idle_timeout;	   /* s without a byte either way */
+	unsigned line;		   /* where it is in the file, for messages */
 };
 
 struct cfg {
@@ -100,6 +119,8 @@ struct cfg {
 	unsigned rekey_time;	/* session.rekey-time, s: TLS 1.3 key update period */
 	unsigned node_id;	/* session.node-id: this node's number in a fleet */
 	char *cisco_profile;	/* cisco.profile: AnyConnect XML profile file, NULL: none */
+	struct cfg_service services[CFG_MAX_SERVICES]; /* services: TLS stream services */
+	unsigned n_services;
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

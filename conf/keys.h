@@ -26,6 +26,7 @@ enum cfg_key_type {
 	CT_ADDRS,    /* struct cfg_addr[max], either family; aux: unsigned count */
 	CT_PREFIXES, /* struct cfg_prefix[max], either family; aux: unsigned count */
 	CT_BOOL,     /* bool, true or false; default def_num */
+	CT_SERVICES, /* struct cfg_service[max], a list of groups (services.c); aux: count */
 };
 
 #define KEY_REQUIRED   0x1u /* loading fails when it is absent */
@@ -89,6 +90,22 @@ int cfg_parse_key(struct cfg_ctx *x, const struct cfg_key *k, const config_setti
 /* values.c: "info" -> LOG_LVL_INFO; 0 or -EINVAL. */
 int cfg_loglevel_parse(const char *s, enum cfg_log_level *out);
 bool cfg_loglevel_valid(long long level);
+
+/* values.c: "ADDRESS:PORT" or "[ADDRESS6]:PORT" into *l; NULL, or why
+ * text is wrong. */
+const char *cfg_listen_parse(const char *text, struct cfg_listen *l);
+
+/* services.c: the list of services (row k) into x->cfg; 0 or -1 (error
+ * set).  Checked against the VPN's listen addresses by cfg_services_check
+ * once the whole file is read. */
+int cfg_services_parse(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
+int cfg_services_check(struct cfg_ctx *x);
+/* services.c: free the services' strings; make their relative paths
+ * absolute against dir (0, or -1 out of memory). */
+void cfg_services_free(struct cfg *cfg);
+int cfg_services_paths(struct cfg *cfg, const char *dir);
+/* services.c: whether the two lists are the same (reload diff). */
+bool cfg_services_eq(const struct cfg *a, const struct cfg *b);
 
 /* values.c: equality of parsed values (reload diff). */
 bool cfg_addr_eq(const struct cfg_addr *a, const struct cfg_addr *b);
