@@ -36,6 +36,7 @@
 #include "daemon/keyproc.h"
 #include "daemon/pidfile.h"
 #include "daemon/reload.h"
+#include "daemon/services.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
 #include "daemon/udp.h"
@@ -157,6 +158,8 @@ static void do_reload(void)
 		rs.tls.committed = true;
 		slots_swap_tls(&rs.tls.cred, &rs.tls.prio);
 		reload_push(&rs, &M.cfg, M.n);
+		services_commit(rs.svc); /* the services and their listeners */
+		rs.svc = NULL;
 		log_info("reloaded %s: %zu users%s", M.opts.config, auth_user_count(),
 			 revoked ? " (sessions of removed, locked or changed users ended)" : "");
 		reload_discard(&rs); /* the old users and credentials */
@@ -178,6 +181,7 @@ static void reap_workers(const char *signame)
 	hashpool_reap(); /* first: slots_reap reaps any child */
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
+		services_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
 			M.failed = true;
 			begin_stop("tunnel device gone");
@@ -273,6 +277,7 @@ static const struct {
     {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
     {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
     {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
+    {IPC_SVC_STATS, services_on_stats}, /* the TLS stream services' counters */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -500,7 +505,7 @@ static int start(void)
 	if (start_hashers() < 0)
 		return -1;
 	udp_setup(&M.cfg, M.n);
-	if (slots_setup(&se) < 0)
+	if (slots_setup(&se) < 0 || services_start(&M.cfg, M.n) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0)
@@ -580,6 +585,7 @@ static void shut_down(void)
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
 	slots_free();
+	services_free();
 	udp_free();
 	keyproc_stop();
 	wchan_free();

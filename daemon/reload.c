@@ -20,6 +20,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
+#include "daemon/services.h"
 #include "daemon/wchan.h"
 #include "worker/worker.h"
 
@@ -148,7 +149,8 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		log_warn("%s: %s", rs->cfg.password_file, passwd_db_warning(rs->pw));
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
-	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0)
+	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0 ||
+	    !(rs->svc = services_load(&rs->cfg, err)))
 		goto fail;
 	if (strcmp(rs->cfg.log_destination, live->log_destination) &&
 	    log_set_destination(rs->cfg.log_destination, daemon) < 0) {
@@ -241,6 +243,7 @@ void reload_discard(struct reload_set *rs)
 	cfg_free(&rs->cfg);
 	passwd_db_free(rs->pw);
 	reload_tls_free(&rs->tls);
+	services_discard(rs->svc);
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;
 }

@@ -17,6 +17,7 @@
 #include "conf/config.h"
 
 struct passwd_db;
+struct services_set;
 
 /* The TLS material of a start or a reload.  The private key is never
  * read here: its file is opened and passed to the key process. */
@@ -34,6 +35,7 @@ struct reload_set {
 	struct cfg cfg;
 	struct passwd_db *pw;
 	struct reload_tls tls;
+	struct services_set *svc; /* daemon/services.c */
 };
 
 /* Read cfg's certificate and open its key, relative to the current

@@ -64,6 +64,13 @@ struct worker_env {
 	const char *profile;
 	size_t profile_len;
 	const char *profile_name;
+	/* TLS stream services (svc.c): the IPC_SVC table and this worker's
+	 * listener of each service, in order; svc_msg NULL when the daemon
+	 * serves none (and the sandbox has no rows for them). */
+	const void *svc_msg;
+	size_t svc_len;
+	const int *svc_fds;
+	unsigned n_svc;
 };
 
 int worker_main(const struct worker_env *env);
