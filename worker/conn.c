@@ -26,6 +26,10 @@
  *   TUNNEL        --tunnel_on_master: IPC_DISCONNECT------> DRAIN
  *                   (tunnel_leave reports IPC_CLOSED)
  *   DRAIN         --conn_flush: all sent------------------> FREE
+ *   HANDSHAKE     --handshake: a service's stream---------> SVC_CONNECT
+ *   SVC_CONNECT   --relay_connect_event: connected--------> SVC_RELAY
+ *                 --relay_connect_*: refused, timed out---> DRAIN
+ *   SVC_RELAY     --relay_*: both ways closed, idle-timeout, a socket gone--> CLOSING
  *   any           --CS_CLOSING from a handler, conn_tick (deadline), admit
  *                   (eviction), conn_flush or conn_readable (socket gone),
  *                   conn_shutdown--> conn_close --> FREE
@@ -78,6 +82,13 @@ struct phase {
 	struct conn_step (*tick)(struct conn *, time_t now, unsigned tick);
 	/* Leaving the phase, for next (CS_CLOSING included): undo enter. */
 	void (*leave)(struct conn *, enum conn_state next, const char *why);
+	/* The client closed its way (close_notify or FIN); without it, that
+	 * closes the connection. */
+	struct conn_step (*eof)(struct conn *);
+	/* An event on the connection's destination socket (services). */
+	struct conn_step (*upstream)(struct conn *, uint32_t events);
+	/* The send queue was flushed (empty: all of it). */
+	struct conn_step (*flushed)(struct conn *, bool empty);
 };
 
 static struct conn_step handshake(struct conn *c);
@@ -118,6 +129,20 @@ static const struct phase phases[CS_CLOSING] = {
 		  .timer = T_KEEP,
 		  .expired = "login timed out", /* only a login's clock runs on */
 		  .enter = drain_enter},
+    /* A service's stream: its own clocks (relay.c's ticks), not the login's. */
+    [CS_SVC_CONNECT] = {.enter = relay_connect_enter,
+			.data = relay_on_data, /* kept until connected */
+			.tick = relay_connect_tick,
+			.leave = relay_leave,
+			.eof = relay_on_eof,
+			.upstream = relay_connect_event},
+    [CS_SVC_RELAY] = {.enter = relay_enter,
+		      .data = relay_on_data,
+		      .tick = relay_tick,
+		      .leave = relay_leave,
+		      .eof = relay_on_eof,
+		      .upstream = relay_on_upstream,
+		      .flushed = relay_flushed},
 };
 
 static uint32_t n_conns, free_hint;
@@ -238,6 +263,9 @@ static void conn_close(struct conn *c, const char *why)
 		p->leave(c, CS_CLOSING, why);
 	else
 		log_debug("connection from %s closed: %s", c->peer, why);
+	if (c->svc)
+		svc_close(c->svc - 1u, c->state);
+	c->svc = 0;
 	tls_conn_done(c);
 	close(c->fd);
 	c->fd = -1;
@@ -259,6 +287,34 @@ static void conn_close(struct conn *c, const char *why)
 	n_conns--;
 	if (conn_index(c) < free_hint)
 		free_hint = conn_index(c);
+}
+
+static void conn_want(struct conn *c, uint32_t events);
+
+/* The client's epoll events: read it unless a service's stream is paused
+ * (its destination's queue is full, or the client closed its way). */
+static uint32_t rx_mask(const struct conn *c)
+{
+	return c->rx_paused ? 0 : EPOLLIN;
+}
+
+/* A stream's reading paused or resumed: its registration follows.  One
+ * that hung up while paused has left the epoll (it would report the
+ * hang-up for ever) and comes back when reading resumes. */
+static void sync_rx(struct conn *c)
+{
+	if (c->rx_unreg && !c->rx_paused) {
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u64 = ev_data(K_CONN, conn_index(c), c->gen)};
+
+		if (epoll_ctl(W.ep, EPOLL_CTL_ADD, c->fd, &ev) == 0) {
+			c->rx_unreg = false;
+			c->events = EPOLLIN;
+		}
+		return;
+	}
+	if (!c->rx_unreg)
+		conn_want(c, rx_mask(c) | (c->events & EPOLLOUT));
 }
 
 /* Take step s and whatever the phases entered on the way ask for.  The only
@@ -288,6 +344,8 @@ static bool conn_apply(struct conn *c, struct conn_step s)
 		if (to->enter)
 			s = to->enter(c, s.why);
 	}
+	if (c->svc)
+		sync_rx(c);
 	return true;
 }
 
@@ -298,7 +356,9 @@ static struct conn_step handshake(struct conn *c)
 
 	if (r == -EAGAIN)
 		return step_to(CS_HANDSHAKE);
-	return r < 0 ? step_close("TLS handshake failed") : step_to(CS_HTTP);
+	if (r < 0)
+		return step_close("TLS handshake failed");
+	return step_to(c->svc ? CS_SVC_CONNECT : CS_HTTP);
 }
 
 /* CS_DRAIN: close_notify after the last answer; closed once all is sent. */
@@ -317,7 +377,7 @@ static void conn_want(struct conn *c, uint32_t events)
 	struct epoll_event ev = {.events = events,
 				 .data.u64 = ev_data(K_CONN, conn_index(c), c->gen)};
 
-	if (c->events == events)
+	if (c->events == events || c->rx_unreg)
 		return;
 	if (epoll_ctl(W.ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
 		c->events = events;
@@ -329,8 +389,8 @@ static bool conn_flush(struct conn *c)
 	int r = tls_flush(c);
 
 	if (r == -EAGAIN) {
-		conn_want(c, EPOLLIN | EPOLLOUT);
-		return true;
+		conn_want(c, rx_mask(c) | EPOLLOUT);
+		return !phases[c->state].flushed || conn_apply(c, phases[c->state].flushed(c, false));
 	}
 	if (r < 0)
 		return conn_apply(c, step_close(r == -EPIPE    ? "connection reset"
@@ -339,14 +399,19 @@ static bool conn_flush(struct conn *c)
 	if (c->state == CS_DRAIN)
 		return conn_apply(c, step_close("response sent"));
 	if (c->events & EPOLLOUT)
-		conn_want(c, EPOLLIN);
-	return true;
+		conn_want(c, rx_mask(c));
+	return !phases[c->state].flushed || conn_apply(c, phases[c->state].flushed(c, true));
 }
 
 void conn_flush_all(void)
 {
 	struct conn *c;
 
+	/* The destinations' queues first: sending them may let clients be
+	 * read again. */
+	while ((c = relay_next_dirty()))
+		if (c->state == CS_SVC_RELAY)
+			conn_apply(c, relay_flush_up(c));
 	while ((c = tls_next_dirty()))
 		if (c->state != CS_FREE)
 			conn_flush(c);
@@ -363,6 +428,10 @@ static void read_records(struct conn *c)
 		n = tls_record(c, &rec, &why);
 		if (n == 0)
 			return;
+		if (n == -ESHUTDOWN && phases[c->state].eof) {
+			conn_apply(c, phases[c->state].eof(c));
+			return;
+		}
 		if (n < 0) {
 			conn_apply(c, step_close(why));
 			return;
@@ -372,11 +441,25 @@ static void read_records(struct conn *c)
 	}
 }
 
-static void conn_readable(struct conn *c)
+static void conn_readable(struct conn *c, uint32_t events)
 {
 	const struct phase *p = &phases[c->state];
-	ssize_t n = tls_recv(c);
+	ssize_t n;
 
+	if (c->rx_paused) {
+		/* Hung up while not read: out of the epoll until reading resumes. */
+		if ((events & (EPOLLHUP | EPOLLERR)) &&
+		    epoll_ctl(W.ep, EPOLL_CTL_DEL, c->fd, NULL) == 0) {
+			c->rx_unreg = true;
+			c->events = 0;
+		}
+		return;
+	}
+	n = tls_recv(c);
+	if (n == 0 && p->eof) {
+		conn_apply(c, p->eof(c));
+		return;
+	}
 	if (n == 0) {
 		conn_apply(c, step_close("client closed the connection"));
 		return;
@@ -402,7 +485,16 @@ void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events)
 	if ((events & EPOLLOUT) && !conn_flush(c))
 		return;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		conn_readable(c);
+		conn_readable(c, events);
+}
+
+void conn_on_upstream(uint32_t idx, uint32_t gen, uint32_t events)
+{
+	struct conn *c = &W.conns[idx];
+
+	if (c->state == CS_FREE || c->gen != gen || !phases[c->state].upstream)
+		return;
+	conn_apply(c, phases[c->state].upstream(c, events));
 }
 
 static struct conn *conn_by_ref(struct ipc_ref ref)
@@ -482,7 +574,8 @@ void conn_shutdown(void)
  * 503 naming the limit (the master counts the tunnels). */
 uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers)
 {
-	return cfg->max_clients + share_of(cfg->max_handshakes, n_workers);
+	return cfg->max_clients + share_of(cfg->max_handshakes, n_workers) +
+	       svc_table_room(cfg, n_workers);
 }
 
 int conn_init(void)
@@ -501,7 +594,7 @@ int conn_init(void)
 	if (srcs_init(share(W.cfg->max_handshakes), seed) < 0)
 		return -ENOMEM;
 	for (i = 0; i < W.max_conns; i++)
-		W.conns[i].fd = -1;
+		W.conns[i].fd = W.conns[i].up_fd = -1;
 	return 0;
 }
 
@@ -581,8 +674,9 @@ static bool admit(const uint8_t key[ADDRKEY_LEN])
 	return true;
 }
 
-/* A new connection in fd: set it up in a free slot, or refuse it. */
-static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
+/* A new connection in fd (svc: service slot + 1, or 0 for the VPN): set
+ * it up in a free slot, or refuse it. */
+static void conn_start(int fd, unsigned k, unsigned svc, const struct sockaddr_storage *ss,
 		       const uint8_t addr[16])
 {
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -590,6 +684,8 @@ static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
 
 	if (!c) {
 		pend.refused_full++; /* logged once a second at most (log_refusals) */
+		if (svc)
+			svc_refused(svc - 1);
 		close(fd);
 		return;
 	}
@@ -604,10 +700,15 @@ static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
 	c->listen = (uint8_t)k;
 	peer_text(ss, c->peer, sizeof(c->peer));
 	memcpy(c->addr, addr, sizeof(c->addr));
-	if (tls_conn_init(c) < 0) {
+	c->rx_paused = c->rx_unreg = c->up_paused = false;
+	c->half = 0;
+	if ((svc ? tls_conn_init_ctx(c, svc_ctx(svc - 1)) : tls_conn_init(c)) < 0) {
 		close(fd);
 		return;
 	}
+	c->svc = (uint8_t)svc;
+	if (svc)
+		svc_open(svc - 1);
 	c->events = EPOLLIN;
 	n_conns++;
 	conn_apply(c, step_to(CS_HANDSHAKE));
@@ -616,9 +717,10 @@ static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
 		conn_apply(c, step_close("epoll_ctl failed"));
 }
 
-int conn_accept(unsigned k)
+/* Accept what lfd has queued (a batch); k: the VPN's listen address
+ * index, svc: service slot + 1 (0: the VPN). */
+static int accept_batch(int lfd, unsigned k, unsigned svc)
 {
-	int lfd = W.env->listen_fds[k];
 	struct sockaddr_storage ss;
 	uint8_t addr[ADDRKEY_LEN];
 	socklen_t sl;
@@ -638,11 +740,23 @@ int conn_accept(unsigned k)
 			return 0;
 		}
 		addrkey_of_sockaddr((const struct sockaddr *)&ss, W.cfg->ipv6_prefix, addr);
-		if (!admit(addr)) {
+		if ((svc && !svc_admit(svc - 1)) || !admit(addr)) {
 			close(fd);
 			continue;
 		}
-		conn_start(fd, k, &ss, addr);
+		conn_start(fd, k, svc, &ss, addr);
 	}
 	return 0;
+}
+
+int conn_accept(unsigned k)
+{
+	return accept_batch(W.env->listen_fds[k], k, 0);
+}
+
+int conn_accept_svc(unsigned i)
+{
+	int lfd = svc_listen_fd(i);
+
+	return lfd < 0 ? 0 : accept_batch(lfd, 0, i + 1);
 }
