@@ -170,6 +170,14 @@ static int check_dtls(struct chk *k, const struct ipc_msg *m)
 	return text_ok(k, "cipher", m->u.dtls.cipher, sizeof(m->u.dtls.cipher), true);
 }
 
+/* The master looks each id up; counts are counts. */
+static int check_svc_stats(struct chk *k, const struct ipc_msg *m)
+{
+	if (m->u.svc_stats.n > SVC_STATS_MAX)
+		return bad(k, "n %u > %u", m->u.svc_stats.n, SVC_STATS_MAX);
+	return 0;
+}
+
 /* The one variable-size message: header, certificate, priorities. */
 static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 {
@@ -220,10 +228,9 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 	if (ipc_types[i].dir != dir)
 		return bad(&k, "sent by the %s, but it travels the other way",
 			   dir == IPC_FROM_WORKER ? "worker" : "master");
-	if (type == IPC_TLS)
-		return check_tls(&k, buf, len);
-	if (type == IPC_SVC)
-		return svcmsg_check(buf, len, err, errlen);
+	if (type == IPC_TLS || type == IPC_SVC)
+		return type == IPC_TLS ? check_tls(&k, buf, len)
+				       : svcmsg_check(buf, len, err, errlen);
 	if (len != sizeof(struct ipc_msg))
 		return bad(&k, "%zu bytes, expected %zu", len, sizeof(struct ipc_msg));
 	/* recv() buffers carry no alignment promise. */
@@ -264,14 +271,9 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 			goto fail;
 		break;
 	case IPC_DTLS:
-		if (check_dtls(&k, m) < 0)
+	case IPC_SVC_STATS:
+		if ((type == IPC_DTLS ? check_dtls(&k, m) : check_svc_stats(&k, m)) < 0)
 			goto fail;
-		break;
-	case IPC_SVC_STATS: /* the master looks each id up; counts are counts */
-		if (m->u.svc_stats.n > SVC_STATS_MAX) {
-			bad(&k, "n %u > %u", m->u.svc_stats.n, SVC_STATS_MAX);
-			goto fail;
-		}
 		break;
 	default: /* IPC_READY, IPC_KICK, IPC_DISCONNECT, IPC_AUTH_CANCEL: any field
 		  values do (the ref names a request of the sender's only) */

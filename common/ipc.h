@@ -30,8 +30,8 @@ enum ipc_type {
 	IPC_TLS, /* m->w: reloaded certificate, key generation, priorities (variable size) */
 	IPC_AUTH_CANCEL, /* w->m: the connection of an IPC_AUTH_REQ (ref) is gone */
 	IPC_DTLS,	 /* w->m: a tunnel's DTLS channel came up (from a peer) or went down */
-	IPC_SVC,	 /* m->w: the TLS stream services, with listeners (variable size, svcmsg.h) */
-	IPC_SVC_STATS,	 /* w->m: the services' open streams and counters */
+	IPC_SVC,       /* m->w: the TLS stream services, with listeners (variable size, svcmsg.h) */
+	IPC_SVC_STATS, /* w->m: the services' open streams and counters */
 };
 
 /* Names one connection of one worker; gen guards against slot reuse. */

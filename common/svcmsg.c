@@ -10,8 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt,
-						       ...)
+__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -52,8 +51,8 @@ static int def_ok(const struct svc_def *d, uint32_t i, char *err, size_t errlen)
 	    d->idle_timeout == 0 || d->key_gen == 0)
 		return bad(err, errlen, "service %u: a number out of range", i);
 	if (d->cert_len == 0 || d->cert_len > SVC_CERT_MAX || d->ca_len > SVC_CA_MAX)
-		return bad(err, errlen, "service %u: certificate %u or CA %u bytes", i,
-			   d->cert_len, d->ca_len);
+		return bad(err, errlen, "service %u: certificate %u or CA %u bytes", i, d->cert_len,
+			   d->ca_len);
 	return 0;
 }
 
@@ -105,7 +104,8 @@ static uint32_t count(const void *buf)
 
 const char *svcmsg_prio(const void *buf)
 {
-	return (const char *)buf + sizeof(struct ipc_svc) + (size_t)count(buf) * sizeof(struct svc_def);
+	return (const char *)buf + sizeof(struct ipc_svc) +
+	       (size_t)count(buf) * sizeof(struct svc_def);
 }
 
 void svcmsg_part(const void *buf, uint32_t i, const char **cert, const char **ca)

@@ -36,9 +36,9 @@ struct ipc_svc {
 	uint32_t prio_len;
 	uint32_t pad;
 };
-#define IPC_SVC_MAX	 (1024 * 1024)
-#define SVC_CERT_MAX	 (64 * 1024)  /* one certificate chain */
-#define SVC_CA_MAX	 (256 * 1024) /* one CA list */
+#define IPC_SVC_MAX  (1024 * 1024)
+#define SVC_CERT_MAX (64 * 1024)  /* one certificate chain */
+#define SVC_CA_MAX   (256 * 1024) /* one CA list */
 
 /* A service's counters on one worker: totals since the last report,
  * and the streams open now. */

@@ -455,7 +455,7 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 	case CT_PREFIX6:
 	case CT_LISTEN:
 	case CT_SERVICES: /* none: "Default: none." */
-		break; /* no default */
+		break;	  /* no default */
 	}
 	return n >= 0 && (size_t)n < len ? buf : NULL;
 }

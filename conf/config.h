@@ -52,12 +52,12 @@ struct cfg_service {
 	struct cfg_listen listen;  /* where clients connect (TLS) */
 	struct cfg_listen connect; /* the destination (plain TCP) */
 	char *certificate, *key;   /* PEM files, required */
-	char *ca;		   /* PEM file of CAs a client certificate must chain to; NULL: none asked */
-	bool proxy_protocol;	   /* a PROXY v2 header first, towards the destination */
-	unsigned max_connections;  /* open streams, all workers together */
-	unsigned connect_timeout;  /* s, for the destination's TCP connect */
-	unsigned idle_timeout;	   /* s without a byte either way */
-	unsigned line;		   /* where it is in the file, for messages */
+	char *ca; /* PEM file of CAs a client certificate must chain to; NULL: none asked */
+	bool proxy_protocol;	  /* a PROXY v2 header first, towards the destination */
+	unsigned max_connections; /* open streams, all workers together */
+	unsigned connect_timeout; /* s, for the destination's TCP connect */
+	unsigned idle_timeout;	  /* s without a byte either way */
+	unsigned line;		  /* where it is in the file, for messages */
 };
 
 struct cfg {

@@ -119,7 +119,8 @@ static int parse_one(struct cfg_ctx *x, const config_setting_t *g, struct cfg_se
 	bool seen[ARRAY_SIZE(fields)] = {false};
 
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return cfg_fail(x, g, "services: expected groups like { name = \"web\"; ... }, got %s",
+		return cfg_fail(x, g,
+				"services: expected groups like { name = \"web\"; ... }, got %s",
 				cfg_type_name(g));
 	sv->line = (unsigned)config_setting_source_line(g);
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
@@ -130,9 +131,10 @@ static int parse_one(struct cfg_ctx *x, const config_setting_t *g, struct cfg_se
 		const struct svc_field *f = field_find(config_setting_name(s));
 
 		if (!f)
-			return cfg_fail(x, s, "services: unknown setting %s (one of name, listen, "
-					      "connect, certificate, key, ca, proxy-protocol, "
-					      "max-connections, connect-timeout, idle-timeout)",
+			return cfg_fail(x, s,
+					"services: unknown setting %s (one of name, listen, "
+					"connect, certificate, key, ca, proxy-protocol, "
+					"max-connections, connect-timeout, idle-timeout)",
 					config_setting_name(s));
 		if (parse_field(x, f, s, sv) < 0)
 			return -1;
@@ -140,9 +142,10 @@ static int parse_one(struct cfg_ctx *x, const config_setting_t *g, struct cfg_se
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		if (fields[i].required && !seen[i])
-			return cfg_fail(x, g, "services: %s%s%s: missing %s", sv->name[0] ? "\"" : "",
-					sv->name[0] ? sv->name : "a service", sv->name[0] ? "\"" : "",
-					fields[i].name);
+			return cfg_fail(x, g, "services: %s%s%s: missing %s",
+					sv->name[0] ? "\"" : "",
+					sv->name[0] ? sv->name : "a service",
+					sv->name[0] ? "\"" : "", fields[i].name);
 	return 0;
 }
 
@@ -152,12 +155,14 @@ int cfg_services_parse(struct cfg_ctx *x, const struct cfg_key *k, const config_
 	int t = config_setting_type(s), n;
 
 	if (t != CONFIG_TYPE_LIST)
-		return cfg_fail(x, s, "%s: expected a list of groups like ( { name = \"web\"; ... } ), "
-				      "got %s",
+		return cfg_fail(x, s,
+				"%s: expected a list of groups like ( { name = \"web\"; ... } ), "
+				"got %s",
 				k->path, cfg_type_name(s));
 	n = config_setting_length(s);
 	if (n > (int)k->max)
-		return cfg_fail(x, s, "%s: too many entries (%d, at most %lld)", k->path, n, k->max);
+		return cfg_fail(x, s, "%s: too many entries (%d, at most %lld)", k->path, n,
+				k->max);
 	for (int i = 0; i < n; i++) {
 		struct cfg_service *sv = &cfg->services[i];
 
@@ -166,12 +171,12 @@ int cfg_services_parse(struct cfg_ctx *x, const struct cfg_key *k, const config_
 			return -1;
 		for (int j = 0; j < i; j++) {
 			if (!strcmp(cfg->services[j].name, sv->name))
-				return cfg_fail_line(x, sv->line, "services: name \"%s\" is used twice",
-						     sv->name);
+				return cfg_fail_line(
+				    x, sv->line, "services: name \"%s\" is used twice", sv->name);
 			if (cfg_listen_eq(&cfg->services[j].listen, &sv->listen))
-				return cfg_fail_line(x, sv->line,
-						     "services: \"%s\" listens on %s like \"%s\"",
-						     sv->name, sv->listen.text, cfg->services[j].name);
+				return cfg_fail_line(
+				    x, sv->line, "services: \"%s\" listens on %s like \"%s\"",
+				    sv->name, sv->listen.text, cfg->services[j].name);
 		}
 	}
 	return 0;

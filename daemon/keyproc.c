@@ -306,8 +306,7 @@ void keyproc_drop(uint32_t gen)
 
 /* ---- the services' keys ------------------------------------------------------------ */
 
-int keyproc_svc_load(int fd, const gnutls_datum_t *cert_pem, uint32_t gen, char *err,
-		     size_t errlen)
+int keyproc_svc_load(int fd, const gnutls_datum_t *cert_pem, uint32_t gen, char *err, size_t errlen)
 {
 	gnutls_datum_t spki = {NULL, 0};
 	int r = cert_spki(cert_pem, &spki);

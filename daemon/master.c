@@ -270,13 +270,13 @@ static const struct {
 	enum ipc_type type;
 	void (*handler)(unsigned w, struct ipc_msg *m);
 } worker_msgs[] = {
-    {IPC_READY, on_ready},	     /* set up and serving */
-    {IPC_AUTH_REQ, auth_login},	     /* user and password: a cookie or a refusal */
-    {IPC_CONNECT_REQ, auth_connect}, /* a cookie: a lease or a refusal */
-    {IPC_CLOSED, auth_closed},	     /* a tunnel ended */
-    {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
-    {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
-    {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
+    {IPC_READY, on_ready},		/* set up and serving */
+    {IPC_AUTH_REQ, auth_login},		/* user and password: a cookie or a refusal */
+    {IPC_CONNECT_REQ, auth_connect},	/* a cookie: a lease or a refusal */
+    {IPC_CLOSED, auth_closed},		/* a tunnel ended */
+    {IPC_STATS, auth_stats},		/* a live tunnel's counters */
+    {IPC_AUTH_CANCEL, auth_cancel},	/* the connection of a login went away */
+    {IPC_DTLS, auth_dtls},		/* a tunnel's DTLS channel came up or went down */
     {IPC_SVC_STATS, services_on_stats}, /* the TLS stream services' counters */
 };
 

@@ -45,8 +45,8 @@ struct services_set {
 static struct {
 	struct services_set live;
 	unsigned n_slots;
-	bool enabled;	  /* services at start: the workers have the seccomp rows */
-	uint32_t next_id; /* ids and listener generations handed out */
+	bool enabled;			  /* services at start: the workers have the seccomp rows */
+	uint32_t next_id;		  /* ids and listener generations handed out */
 	uint16_t ports[CFG_MAX_SERVICES]; /* destination ports at start (Landlock) */
 	unsigned n_ports;
 	void *msg; /* IPC_SVC of the live set */
@@ -214,10 +214,11 @@ static void warn_new_ports(const struct cfg *cfg)
 		for (k = 0; k < S.n_ports && S.ports[k] != p; k++)
 			;
 		if (k == S.n_ports)
-			log_warn("services: \"%s\": destination port %u was not configured at start; "
-				 "where the kernel has Landlock, workers cannot connect to it until "
-				 "tunneld is restarted",
-				 cfg->services[i].name, p);
+			log_warn(
+			    "services: \"%s\": destination port %u was not configured at start; "
+			    "where the kernel has Landlock, workers cannot connect to it until "
+			    "tunneld is restarted",
+			    cfg->services[i].name, p);
 	}
 }
 
@@ -267,8 +268,9 @@ static int build_msg(void)
 	for (unsigned i = 0; i < S.live.n; i++)
 		len += S.live.e[i]->def.cert_len + S.live.e[i]->def.ca_len;
 	if (len > IPC_SVC_MAX)
-		return log_errno(-EMSGSIZE, "services: %zu bytes of certificates and CAs (at most %u)",
-				 len, IPC_SVC_MAX);
+		return log_errno(-EMSGSIZE,
+				 "services: %zu bytes of certificates and CAs (at most %u)", len,
+				 IPC_SVC_MAX);
 	p = m = malloc(len);
 	if (!m)
 		return log_errno(-ENOMEM, "services");

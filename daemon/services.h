@@ -38,8 +38,7 @@ bool services_enabled(void);
 
 /* For worker slot i, at fork: the table (IPC_SVC) and its n listeners, in
  * table order.  *msg NULL when there is none. */
-void services_worker_env(unsigned i, const void **msg, size_t *len, const int **fds,
-			 unsigned *n);
+void services_worker_env(unsigned i, const void **msg, size_t *len, const int **fds, unsigned *n);
 /* In worker slot i after fork: close every other slot's listeners. */
 void services_close_others(unsigned i);
 /* IPC_SVC_STATS from worker w; and w is gone (its open streams with it). */

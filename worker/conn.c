@@ -49,9 +49,8 @@
 #include "common/log.h"
 #include "worker/sources.h"
 
-#define NIL	     UINT32_MAX
-#define BIT(type)    (1u << (type))
-#define ACCEPT_BATCH 64 /* connections accepted per wake-up */
+#define NIL	  UINT32_MAX
+#define BIT(type) (1u << (type))
 
 /* Whether a phase counts against limits.max-handshakes; KEEP: as the phase
  * before (a last answer still counts, a tunnel's DISCONNECT does not). */
@@ -390,7 +389,8 @@ static bool conn_flush(struct conn *c)
 
 	if (r == -EAGAIN) {
 		conn_want(c, rx_mask(c) | EPOLLOUT);
-		return !phases[c->state].flushed || conn_apply(c, phases[c->state].flushed(c, false));
+		return !phases[c->state].flushed ||
+		       conn_apply(c, phases[c->state].flushed(c, false));
 	}
 	if (r < 0)
 		return conn_apply(c, step_close(r == -EPIPE    ? "connection reset"
@@ -610,21 +610,6 @@ static struct conn *conn_alloc(void)
 	return NULL;
 }
 
-static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
-	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	}
-}
-
 /* A random number for eviction (xorshift64*: enough to break ties). */
 static uint64_t next_pick(void)
 {
@@ -663,7 +648,7 @@ static void evict_one(void)
 /* May a new connection from the source key start?  Refuses one from a
  * source at its share of limits.max-handshakes-per-address; at
  * limits.max-handshakes makes room (evict_one). */
-static bool admit(const uint8_t key[ADDRKEY_LEN])
+bool conn_admit(const uint8_t key[ADDRKEY_LEN])
 {
 	if (srcs_count(key) >= share(W.cfg->max_handshakes_per_addr)) {
 		pend.refused_addr++;
@@ -674,10 +659,7 @@ static bool admit(const uint8_t key[ADDRKEY_LEN])
 	return true;
 }
 
-/* A new connection in fd (svc: service slot + 1, or 0 for the VPN): set
- * it up in a free slot, or refuse it. */
-static void conn_start(int fd, unsigned k, unsigned svc, const struct sockaddr_storage *ss,
-		       const uint8_t addr[16])
+void conn_start(int fd, unsigned k, unsigned svc, const char *peer, const uint8_t addr[16])
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct conn *c = n_conns < W.max_conns ? conn_alloc() : NULL;
@@ -698,7 +680,7 @@ static void conn_start(int fd, unsigned k, unsigned svc, const struct sockaddr_s
 	c->bye = false;
 	c->dt = NULL;
 	c->listen = (uint8_t)k;
-	peer_text(ss, c->peer, sizeof(c->peer));
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	memcpy(c->addr, addr, sizeof(c->addr));
 	c->rx_paused = c->rx_unreg = c->up_paused = false;
 	c->half = 0;
@@ -715,48 +697,4 @@ static void conn_start(int fd, unsigned k, unsigned svc, const struct sockaddr_s
 	ev.data.u64 = ev_data(K_CONN, conn_index(c), c->gen);
 	if (epoll_ctl(W.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		conn_apply(c, step_close("epoll_ctl failed"));
-}
-
-/* Accept what lfd has queued (a batch); k: the VPN's listen address
- * index, svc: service slot + 1 (0: the VPN). */
-static int accept_batch(int lfd, unsigned k, unsigned svc)
-{
-	struct sockaddr_storage ss;
-	uint8_t addr[ADDRKEY_LEN];
-	socklen_t sl;
-	int budget = ACCEPT_BATCH, fd;
-
-	while (budget-- > 0) {
-		sl = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			/* Out of fds or memory: the connection stays queued and the
-			 * listener readable; the caller backs off. */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				return -errno;
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_errno(-errno, "accept");
-			return 0;
-		}
-		addrkey_of_sockaddr((const struct sockaddr *)&ss, W.cfg->ipv6_prefix, addr);
-		if ((svc && !svc_admit(svc - 1)) || !admit(addr)) {
-			close(fd);
-			continue;
-		}
-		conn_start(fd, k, svc, &ss, addr);
-	}
-	return 0;
-}
-
-int conn_accept(unsigned k)
-{
-	return accept_batch(W.env->listen_fds[k], k, 0);
-}
-
-int conn_accept_svc(unsigned i)
-{
-	int lfd = svc_listen_fd(i);
-
-	return lfd < 0 ? 0 : accept_batch(lfd, 0, i + 1);
 }

@@ -73,10 +73,8 @@ static ssize_t ipc_recv(uint8_t *buf, size_t cap, int *fds, unsigned *nfds)
 		struct cmsghdr align;
 	} cm;
 	struct iovec iov = {buf, cap};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cm.b,
-			    .msg_controllen = sizeof(cm.b)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b)};
 	ssize_t n;
 
 	*nfds = 0;

@@ -31,13 +31,13 @@
 
 #include "common/log.h"
 
-#define NIL	     UINT32_MAX
-#define UP_BUF	     (128 << 10) /* a stream's queue for the destination, while it has data */
-#define UP_READ_ROOM (96 << 10)	 /* one recv (64 KiB) and a record GnuTLS holds in part */
-#define UP_FREE_KEEP 64		 /* idle queues kept for reuse */
-#define DOWN_MIN     (TLS_RECORD_MAX + 2 * TLS_RECORD_OVERHEAD) /* read the destination */
-#define DOWN_RESUME  (64 << 10)				       /* ... again */
-#define DOWN_READS   4 /* reads from one destination per event */
+#define NIL	       UINT32_MAX
+#define UP_BUF	       (128 << 10) /* a stream's queue for the destination, while it has data */
+#define UP_READ_ROOM   (96 << 10)  /* one recv (64 KiB) and a record GnuTLS holds in part */
+#define UP_FREE_KEEP   64	   /* idle queues kept for reuse */
+#define DOWN_MIN       (TLS_RECORD_MAX + 2 * TLS_RECORD_OVERHEAD) /* read the destination */
+#define DOWN_RESUME    (64 << 10)				  /* ... again */
+#define DOWN_READS     4  /* reads from one destination per event */
 #define RELAY_UP_UNREG 32 /* half: the destination's socket hung up while paused */
 
 static struct obuf *free_up;
@@ -143,8 +143,7 @@ static void up_sync(struct conn *c)
 {
 	uint32_t want = (c->up_paused || (c->half & RELAY_UP_EOF) ? 0 : EPOLLIN) |
 			(up_queued(c) && c->state == CS_SVC_RELAY ? EPOLLOUT : 0);
-	struct epoll_event ev = {.events = want,
-				 .data.u64 = ev_data(K_UP, conn_index(c), c->gen)};
+	struct epoll_event ev = {.events = want, .data.u64 = ev_data(K_UP, conn_index(c), c->gen)};
 	int op = EPOLL_CTL_MOD;
 
 	if (c->up_fd < 0)
@@ -192,8 +191,8 @@ static struct conn_step connect_failed(struct conn *c, int err)
 	const struct svc_def *d = def_of(c);
 
 	log_info("service %s: %s: destination %s: %s; closing the stream", d->name, c->peer,
-		 d->connect.text, err == ETIMEDOUT ? "no answer within connect-timeout"
-						  : strerror(err));
+		 d->connect.text,
+		 err == ETIMEDOUT ? "no answer within connect-timeout" : strerror(err));
 	svc_count_connect_failure(c->svc - 1u);
 	c->deadline = time(NULL) + W.cfg->handshake_timeout; /* for the close_notify */
 	return step_to(CS_DRAIN);
@@ -358,8 +357,8 @@ struct conn_step relay_flush_up(struct conn *c)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0) {
-			log_debug("service %s: %s: destination: send: %s", def_of(c)->name,
-				  c->peer, strerror(errno));
+			log_debug("service %s: %s: destination: send: %s", def_of(c)->name, c->peer,
+				  strerror(errno));
 			return step_close("destination gone");
 		}
 		c->up->off += (uint32_t)n;
@@ -385,8 +384,8 @@ static struct conn_step read_down(struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n < 0) {
-			log_debug("service %s: %s: destination: recv: %s", def_of(c)->name,
-				  c->peer, strerror(errno));
+			log_debug("service %s: %s: destination: recv: %s", def_of(c)->name, c->peer,
+				  strerror(errno));
 			return step_close("destination reset the stream");
 		}
 		if (n == 0) {
@@ -394,8 +393,8 @@ static struct conn_step read_down(struct conn *c)
 			break;
 		}
 		for (size_t off = 0; off < (size_t)n; off += TLS_RECORD_MAX) {
-			size_t len = (size_t)n - off < TLS_RECORD_MAX ? (size_t)n - off
-								      : TLS_RECORD_MAX;
+			size_t len =
+			    (size_t)n - off < TLS_RECORD_MAX ? (size_t)n - off : TLS_RECORD_MAX;
 			if (tls_send(c, scratch + off, len) < 0)
 				return step_close(TLS_SEND_FAILED); /* room was checked */
 		}

@@ -39,7 +39,7 @@ enum arg_rule {
 	OWN_PID,   /* the thread group (the first argument) is this worker */
 	NOT_STDIO, /* the fd (the first argument) is above 2: fds 0-2 are /dev/null */
 	/* Services' rows only: */
-	INET_STREAM, /* an AF_INET or AF_INET6 SOCK_STREAM socket (flags aside), protocol 0 */
+	INET_STREAM,  /* an AF_INET or AF_INET6 SOCK_STREAM socket (flags aside), protocol 0 */
 	SHUT_WR_ONLY, /* shutdown of the write side only */
 	CTL_FD,	      /* the fd (the first argument) is the control socket from the master */
 };
@@ -247,8 +247,8 @@ out:
 #define LL_ACCESS_FS_V5 ((1ULL << 16) - 1) /* + IOCTL_DEV */
 
 /* Landlock's network rules (ABI 4), which Debian 12's headers lack. */
-#define LL_RULE_NET_PORT	2
-#define LL_ACCESS_NET_BIND_TCP	(1ULL << 0)
+#define LL_RULE_NET_PORT	  2
+#define LL_ACCESS_NET_BIND_TCP	  (1ULL << 0)
 #define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs, handled_access_net;
@@ -297,7 +297,8 @@ static int enter_landlock(const struct worker_env *env)
 		attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;
 	/* Older ABIs take the first field only. */
 	fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
-			  attr.handled_access_net ? sizeof(attr) : sizeof(attr.handled_access_fs), 0);
+			  attr.handled_access_net ? sizeof(attr) : sizeof(attr.handled_access_fs),
+			  0);
 	if (fd < 0)
 		return -errno;
 	e = attr.handled_access_net ? landlock_ports(fd, env) : 0;
@@ -306,7 +307,8 @@ static int enter_landlock(const struct worker_env *env)
 	close(fd);
 	if (e == 0)
 		log_debug("Landlock: no file system access%s (ABI %ld)",
-			  attr.handled_access_net ? ", TCP connect only to the services' ports" : "",
+			  attr.handled_access_net ? ", TCP connect only to the services' ports"
+						  : "",
 			  abi);
 	return e;
 }

@@ -24,8 +24,8 @@
 #include "common/log.h"
 
 struct wsvc {
-	bool used;   /* in the table, or streams still hold it */
-	bool live;   /* in the master's current table */
+	bool used; /* in the table, or streams still hold it */
+	bool live; /* in the master's current table */
 	bool listening;
 	struct svc_def def;
 	int fd; /* listener, -1 none */

@@ -22,8 +22,8 @@
 
 #include "common/log.h"
 
-#define OBUF_FREE_KEEP	    64 /* idle queues kept for reuse */
-#define NIL		    UINT32_MAX
+#define OBUF_FREE_KEEP 64 /* idle queues kept for reuse */
+#define NIL	       UINT32_MAX
 
 /* What one recv() brought, and the part GnuTLS has not pulled yet. */
 static uint8_t ra_buf[1 << 16];

@@ -4,6 +4,7 @@
  *
  *   loop.c              epoll loop, set-up, signals, the 1 s tick, IPC in
  *   udpio.c             DTLS datagrams in: sockets, demux, hand-offs
+ *   accept.c            accept4() on the listeners, then conn.c's admission
  *   conn.c              connection table, admission, the phases table,
  *                       conn_apply(): the only code that moves or closes one
  *   login.c  tunnel.c   handlers of the HTTP phases and of the tunnel
@@ -112,10 +113,10 @@ enum conn_state {
 	CS_AUTH_WAIT,
 	CS_CONNECT_WAIT,
 	CS_TUNNEL,
-	CS_DRAIN,	 /* flushing a last response, then close */
-	CS_SVC_CONNECT,	 /* a service's stream: connecting to its destination */
-	CS_SVC_RELAY,	 /* a service's stream: relaying both ways */
-	CS_CLOSING,	 /* never a state: the step that closes the connection */
+	CS_DRAIN,	/* flushing a last response, then close */
+	CS_SVC_CONNECT, /* a service's stream: connecting to its destination */
+	CS_SVC_RELAY,	/* a service's stream: relaying both ways */
+	CS_CLOSING,	/* never a state: the step that closes the connection */
 };
 
 /* What a phase handler returns: the phase the connection goes to (its own
@@ -206,17 +207,17 @@ struct conn {
 	bool cisco;		  /* Cisco's client, with dtls.cisco-compat (CONNECT on) */
 	time_t rekeyed;		  /* last TLS key update (tunnel) */
 	/* A TLS stream service's stream (svc.c, relay.c); svc 0: the VPN's. */
-	uint8_t svc;	   /* the worker's service slot + 1 */
-	uint8_t half;	   /* relay.c: which ways are closed (RELAY_* bits) */
-	bool rx_paused;	   /* not reading the client: the destination's queue is full */
-	bool rx_unreg;	   /* paused with the socket hung up: out of the epoll */
-	bool up_paused;	   /* not reading the destination: the client's queue is full */
-	bool up_dirty;	   /* on relay.c's flush list */
-	uint32_t next_up;  /* next on that list */
-	int up_fd;	   /* the destination's socket, -1 none */
-	uint32_t up_events; /* registered for it */
-	struct obuf *up;   /* plaintext waiting for the destination */
-	time_t sv_deadline; /* connect deadline; then the last byte either way */
+	uint8_t svc;		/* the worker's service slot + 1 */
+	uint8_t half;		/* relay.c: which ways are closed (RELAY_* bits) */
+	bool rx_paused;		/* not reading the client: the destination's queue is full */
+	bool rx_unreg;		/* paused with the socket hung up: out of the epoll */
+	bool up_paused;		/* not reading the destination: the client's queue is full */
+	bool up_dirty;		/* on relay.c's flush list */
+	uint32_t next_up;	/* next on that list */
+	int up_fd;		/* the destination's socket, -1 none */
+	uint32_t up_events;	/* registered for it */
+	struct obuf *up;	/* plaintext waiting for the destination */
+	time_t sv_deadline;	/* connect deadline; then the last byte either way */
 	uint64_t sv_in, sv_out; /* bytes client -> destination, and back */
 };
 
@@ -473,11 +474,13 @@ void svc_report(void);
 uint32_t svc_table_room(const struct cfg *cfg, unsigned n_workers);
 
 /* relay.c: handlers of CS_SVC_CONNECT and CS_SVC_RELAY. */
-enum { RELAY_CL_EOF = 1,  /* the client closed its way (close_notify or FIN) */
-       RELAY_CL_SENT = 2, /* and the destination was told (shutdown SHUT_WR) */
-       RELAY_UP_EOF = 4,  /* the destination closed its way (FIN) */
-       RELAY_UP_SENT = 8, /* and the client was told (close_notify, then FIN) */
-       RELAY_BYE_OUT = 16 /* that close_notify left */ };
+enum {
+	RELAY_CL_EOF = 1,  /* the client closed its way (close_notify or FIN) */
+	RELAY_CL_SENT = 2, /* and the destination was told (shutdown SHUT_WR) */
+	RELAY_UP_EOF = 4,  /* the destination closed its way (FIN) */
+	RELAY_UP_SENT = 8, /* and the client was told (close_notify, then FIN) */
+	RELAY_BYE_OUT = 16 /* that close_notify left */
+};
 struct conn_step relay_connect_enter(struct conn *c, const char *why);
 struct conn_step relay_connect_event(struct conn *c, uint32_t events);
 struct conn_step relay_connect_tick(struct conn *c, time_t now, unsigned tick);
@@ -499,6 +502,14 @@ uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers);
 /* Accept what listen address k has queued (a batch): 0, or -EMFILE,
  * -ENFILE, -ENOBUFS or -ENOMEM when the process is out of fds or memory
  * (connections stay queued: the caller backs off). */
+/* May a new connection from the source key start (limits.max-handshakes,
+ * its per-address share; may close another to make room)?  Then
+ * conn_start() sets it up in a free slot (svc: service slot + 1, 0 for
+ * the VPN's listen address k), or refuses it. */
+bool conn_admit(const uint8_t key[16]);
+void conn_start(int fd, unsigned k, unsigned svc, const char *peer, const uint8_t addr[16]);
+
+/* accept.c, for loop.c. */
 int conn_accept(unsigned k);
 /* The same for service slot i's listener. */
 int conn_accept_svc(unsigned i);

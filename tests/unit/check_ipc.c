@@ -142,17 +142,12 @@ static const struct {
 	uint32_t type;
 	enum ipc_dir dir;
 } fixed_types[] = {
-    {IPC_READY, IPC_FROM_WORKER},
-    {IPC_AUTH_REQ, IPC_FROM_WORKER},
-    {IPC_AUTH_RESP, IPC_FROM_MASTER},
-    {IPC_CONNECT_REQ, IPC_FROM_WORKER},
-    {IPC_CONNECT_RESP, IPC_FROM_MASTER},
-    {IPC_CLOSED, IPC_FROM_WORKER},
-    {IPC_KICK, IPC_FROM_MASTER},
-    {IPC_STATS, IPC_FROM_WORKER},
-    {IPC_DISCONNECT, IPC_FROM_MASTER},
-    {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
-    {IPC_DTLS, IPC_FROM_WORKER},
+    {IPC_READY, IPC_FROM_WORKER},	 {IPC_AUTH_REQ, IPC_FROM_WORKER},
+    {IPC_AUTH_RESP, IPC_FROM_MASTER},	 {IPC_CONNECT_REQ, IPC_FROM_WORKER},
+    {IPC_CONNECT_RESP, IPC_FROM_MASTER}, {IPC_CLOSED, IPC_FROM_WORKER},
+    {IPC_KICK, IPC_FROM_MASTER},	 {IPC_STATS, IPC_FROM_WORKER},
+    {IPC_DISCONNECT, IPC_FROM_MASTER},	 {IPC_AUTH_CANCEL, IPC_FROM_WORKER},
+    {IPC_DTLS, IPC_FROM_WORKER},	 {IPC_SVC_STATS, IPC_FROM_WORKER},
     {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
 #define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
@@ -199,7 +194,7 @@ END_TEST
 
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_DTLS + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_SVC_STATS + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
