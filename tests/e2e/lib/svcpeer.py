@@ -9,8 +9,9 @@ run in the lab's lan namespace.  One mode per invocation:
   svcpeer.py proxy HOST PORT      read a PROXY v2 header, answer an HTTP
                                   response whose body is "src=ADDR:PORT
                                   dst=ADDR:PORT"
-  svcpeer.py hold HOST PORT       accept and hold every connection (idle
-                                  streams), print the count to FILE HOST.count
+  svcpeer.py hold HOST PORT FILE  hold every connection (idle streams)
+                                  until its client closes; the number held
+                                  goes to FILE
   svcpeer.py flood HOST PORT FILE write to each connection for ever; the
                                   bytes the kernel took so far go to FILE
 """
@@ -76,20 +77,25 @@ def proxy_conn(c):
 
 def hold(s, count_file):
     sel = selectors.DefaultSelector()
+    s.setblocking(False)
     sel.register(s, selectors.EVENT_READ)
-    held = []
+    held = 0
     while True:
         for key, _ in sel.select(1.0):
             if key.fileobj is s:
                 for _ in range(256):
                     try:
-                        s.setblocking(False)
                         c, _a = s.accept()
                     except BlockingIOError:
                         break
-                    held.append(c)
+                    sel.register(c, selectors.EVENT_READ)
+                    held += 1
+            elif not key.fileobj.recv(65536):  # the client went: so do we
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                held -= 1
         with open(count_file, "w") as f:
-            f.write("%d\n" % len(held))
+            f.write("%d\n" % held)
 
 
 def flood_conn(c, out):
