@@ -7,16 +7,18 @@
 # destination answers only after the client's close_notify); a dead
 # destination (clean close, a log line with the reason, counted); client
 # certificates (right one in, none or a wrong one out); the PROXY v2
-# header as the destination sees it; a reload that adds one service and
-# removes another while a stream through a third runs on.
+# header as the destination sees it; a service's own key in the key
+# process only; a reload that adds one service and removes another (and
+# the one with its own key) while a stream through a third runs on.
 #
-#   client c1 ---TLS:8443..8448---> tunneld (198.18.0.1) ---TCP---> lan 198.18.1.2
+#   client c1 ---TLS:8443..8449---> tunneld (198.18.0.1) ---TCP---> lan 198.18.1.2
 #                                    workers relay           8080 http.server
 #                                                            9000 sha (svcpeer.py)
 #                                                            9001 proxy (svcpeer.py)
 set -euo pipefail
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/td.sh"
+. "$(dirname "$0")/lib/keyscan.sh"
 lab_need curl python3 sha256sum jq openssl gnutls-cli certtool
 lab_init svcs
 lab_make_cert
@@ -48,6 +50,8 @@ mkcert ca "" "ca
 cert_signing_key"
 mkcert good ca
 mkcert wrong
+mkcert own "" "tls_www_server
+signing_key"
 
 mkdir -p "$LAB_DIR/www"
 echo "hello through a service" >"$LAB_DIR/www/hello"
@@ -68,7 +72,9 @@ SHA=$(svc sha 8444 198.18.1.2:9000)
 DEAD=$(svc dead 8445 198.18.1.2:9999 ' connect-timeout = 2;')
 MTLS=$(svc mtls 8446 198.18.1.2:8080 " ca = \"$LAB_DIR/ca.pem\";")
 PP=$(svc pp 8447 198.18.1.2:9001 ' proxy-protocol = true;')
-TD_EXTRA=$(services "$WEB" "$SHA" "$DEAD" "$MTLS" "$PP") TD_WORKERS=2 TD_LOG_LEVEL=info td_config
+OWN=$(printf '{ name = "own"; listen = "%s:8449"; connect = "198.18.1.2:8080"; certificate = "%s"; key = "%s"; }' \
+	$S "$LAB_DIR/own.pem" "$LAB_DIR/own.key")
+TD_EXTRA=$(services "$WEB" "$SHA" "$DEAD" "$MTLS" "$PP" "$OWN") TD_WORKERS=2 TD_LOG_LEVEL=info td_config
 td_start
 
 # gnutls-cli and openssl s_client: a request and its answer.
@@ -122,6 +128,22 @@ td_pass "client certificates: the CA's in, none and another CA's out"
 out=$(lab_cli c1 curl -sSk -m 10 https://$S:8447/)
 [[ $out =~ ^src=198\.18\.0\.10:[0-9]+\ dst=198\.18\.0\.1:8447$ ]] || td_fail "PROXY v2: '$out'"
 td_pass "PROXY v2 header: $out"
+
+# A service's own key signs in the key process: after handshakes with it,
+# it is in that process's memory, in no worker's nor the master's.
+for _ in 1 2 3 4; do
+	lab_cli c1 curl -sSk -m 10 https://$S:8449/hello | grep -q "hello through" ||
+		td_fail "the service with its own key does not answer"
+done
+for p in $("$CTL" -s "$LAB_DIR/control.sock" --json status | jq -r '.workers[].pid') "$TD_PID"; do
+	n=$(keyscan_count "$p" "$LAB_DIR/own.key")
+	[ "$n" = 0 ] || td_fail "the service's key is in the memory of pid $p ($n times)"
+done
+kp=$(keyscan_named tunneld-key)
+[ "$(wc -w <<<"$kp")" = 1 ] || td_fail "want one key process, got '$kp'"
+n=$(keyscan_count "$kp" "$LAB_DIR/own.key")
+[ "$n" -ge 1 ] || td_fail "the service's key is not in the key process: the search is blind"
+td_pass "a service's own key: in the key process ($n), in no worker's memory nor the master's"
 
 # Counters (reported once a second).
 sleep 2
