@@ -130,6 +130,7 @@ const struct cfg_key cfg_keys[] = {
     {"radius.stop-wait", CT_UINT, OFF(radius_stop_wait), 0, NULL, 5, 0, 60, RL},
     {"radius.coa-listen", CT_LISTEN, OFF(radius_coa), OFF(n_radius_coa), NULL, 0, 0, CFG_MAX_COA,
      0},
+    {"services", CT_SERVICES, OFF(services), OFF(n_services), NULL, 0, 0, CFG_MAX_SERVICES, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -231,6 +232,7 @@ static int set_defaults(struct cfg_ctx *x)
 		case CT_LISTEN:
 		case CT_ADDRS:
 		case CT_PREFIXES:
+		case CT_SERVICES:
 			break; /* absent by default: zeroed */
 		}
 	}
@@ -359,9 +361,9 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0)
+	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0 || check_nat(x, lc) < 0)
 		return -1;
-	return check_nat(x, lc);
+	return cfg_services_check(x);
 }
 
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen)
@@ -479,6 +481,10 @@ static int absolute_paths(struct cfg_ctx *x, const char *path)
 		free(*f);
 		*f = abs;
 	}
+	if (cfg_services_paths(x->cfg, dir) < 0) {
+		cfg_fail_line(x, 0, "out of memory");
+		goto out;
+	}
 	r = 0;
 out:
 	free(dir);
@@ -525,6 +531,7 @@ void cfg_free(struct cfg *cfg)
 		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME ||
 		    cfg_keys[i].type == CT_GROUPS)
 			free(*(void **)cfg_field(cfg, cfg_keys[i].off));
+	cfg_services_free(cfg);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -585,7 +592,8 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 	case CT_PREFIX6:
 	case CT_LISTEN:
 	case CT_ADDRPORT:
-		break; /* no default */
+	case CT_SERVICES: /* none: "Default: none." */
+		break;	  /* no default */
 	}
 	return n >= 0 && (size_t)n < len ? buf : NULL;
 }

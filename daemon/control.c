@@ -31,6 +31,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/metrics.h"
 #include "daemon/pktpath.h"
+#include "daemon/services.h"
 #include "daemon/sessions.h"
 
 #define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
@@ -271,6 +272,36 @@ static const char *cmd_status(struct jw *w, const char *arg)
 	jw_num(w, "leases", t->pool.used);
 	put_totals(w, t);
 	jw_num(w, "password_checks", ops.password_checks ? (long long)ops.password_checks() : 0);
+	jw_num(w, "services", services_count());
+	return NULL;
+}
+
+/* The TLS stream services: each one's streams and counters. */
+static const char *cmd_services(struct jw *w, const char *arg)
+{
+	struct services_view v;
+
+	(void)arg;
+	jw_key(w, "services");
+	jw_open(w, '[');
+	for (unsigned i = 0; services_nth(i, &v); i++) {
+		jw_open(w, '{');
+		jw_str(w, "name", v.name);
+		jw_str(w, "listen", v.listen);
+		jw_str(w, "connect", v.connect);
+		jw_bool(w, "client_cert", v.client_cert);
+		jw_bool(w, "proxy_protocol", v.proxy_protocol);
+		jw_num(w, "max_connections", v.max_connections);
+		jw_u64(w, "open", v.open);
+		jw_u64(w, "accepted", v.ctr.accepted);
+		jw_u64(w, "refused", v.ctr.refused);
+		jw_u64(w, "handshake_failures", v.ctr.handshake_failures);
+		jw_u64(w, "connect_failures", v.ctr.connect_failures);
+		jw_u64(w, "bytes_in", v.ctr.bytes_in);
+		jw_u64(w, "bytes_out", v.ctr.bytes_out);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 	return NULL;
 }
 
@@ -483,7 +514,7 @@ static const struct {
     {"show", true, cmd_show},	   {"disconnect", true, cmd_disconnect},
     {"reload", false, cmd_reload}, {"stop", false, cmd_stop},
     {"bans", false, cmd_bans},	   {"unban", true, cmd_unban},
-    {"drain", false, cmd_drain},
+    {"drain", false, cmd_drain},   {"services", false, cmd_services},
 };
 
 /* Runs one request line (no newline) and leaves the reply, newline

@@ -47,6 +47,7 @@
 #include "daemon/pidfile.h"
 #include "daemon/radius.h"
 #include "daemon/reload.h"
+#include "daemon/services.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
 #include "daemon/udp.h"
@@ -243,6 +244,8 @@ static void do_reload(void)
 		rs.tls.committed = true;
 		slots_swap_tls(&rs.tls.cred, &rs.tls.prio);
 		reload_push(&rs, &M.cfg, M.n);
+		services_commit(rs.svc); /* the services and their listeners */
+		rs.svc = NULL;
 		log_info("reloaded %s: %zu users%s", M.opts.config, auth_user_count(),
 			 revoked ? " (sessions of removed, locked or changed users ended)" : "");
 		reload_discard(&rs); /* the old users and credentials */
@@ -266,6 +269,7 @@ static void reap_workers(const char *signame)
 	while ((r = slots_reap(M.stopping, &w)) != REAP_NONE) {
 		auth_worker_gone(w);
 		metrics_worker_gone(w);
+		services_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
 			M.failed = true;
 			begin_stop("tunnel device gone");
@@ -356,14 +360,15 @@ static const struct {
 	enum ipc_type type;
 	void (*handler)(unsigned w, struct ipc_msg *m);
 } worker_msgs[] = {
-    {IPC_READY, on_ready},	     /* set up and serving */
-    {IPC_AUTH_REQ, auth_login},	     /* user and password: a cookie or a refusal */
-    {IPC_CONNECT_REQ, auth_connect}, /* a cookie: a lease or a refusal */
-    {IPC_CLOSED, auth_closed},	     /* a tunnel ended */
-    {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
-    {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
-    {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
-    {IPC_WSTATS, metrics_worker},    /* the worker's own figures (/metrics) */
+    {IPC_READY, on_ready},		/* set up and serving */
+    {IPC_AUTH_REQ, auth_login},		/* user and password: a cookie or a refusal */
+    {IPC_CONNECT_REQ, auth_connect},	/* a cookie: a lease or a refusal */
+    {IPC_CLOSED, auth_closed},		/* a tunnel ended */
+    {IPC_STATS, auth_stats},		/* a live tunnel's counters */
+    {IPC_AUTH_CANCEL, auth_cancel},	/* the connection of a login went away */
+    {IPC_DTLS, auth_dtls},		/* a tunnel's DTLS channel came up or went down */
+    {IPC_WSTATS, metrics_worker},	/* the worker's own figures (/metrics) */
+    {IPC_SVC_STATS, services_on_stats}, /* the TLS stream services' counters */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -651,7 +656,7 @@ static int start(void)
 	if (start_hashers() < 0)
 		return -1;
 	udp_setup(&M.cfg, M.n);
-	if (slots_setup(&se) < 0)
+	if (slots_setup(&se) < 0 || services_start(&M.cfg, M.n) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0 || monitor_open(M.ep, &M.cfg, M.n, M.started, &phase) < 0 ||
@@ -749,6 +754,7 @@ static void shut_down(void)
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
 	slots_free();
+	services_free();
 	udp_free();
 	keyproc_stop();
 	wchan_free();

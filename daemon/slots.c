@@ -37,6 +37,7 @@
 #include "daemon/keyproc.h"
 #include "daemon/listen.h"
 #include "daemon/pktpath.h"
+#include "daemon/services.h"
 #include "daemon/steer.h"
 #include "daemon/tun.h"
 #include "daemon/udp.h"
@@ -392,6 +393,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	keep_own_fds(i, peer);
 	udp_close_others(i);
 	keyproc_forget(i);
+	services_close_others(i);
 
 	memset(&env, 0, sizeof(env));
 	env.geom = ctx.geom;
@@ -423,6 +425,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.profile = profile;
 	env.profile_len = profile_len;
 	env.profile_name = profile_name;
+	services_worker_env(i, &env.svc_msg, &env.svc_len, &env.svc_fds, &env.n_svc);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL); /* fails only on a bad argument */
 	_exit(worker_main(&env));

@@ -322,6 +322,27 @@ static void print_status(const struct jval *r)
 	printf("password checks: %s (since the start)\n", jtext(r, "password_checks"));
 	print_members("totals", jget(r, "totals"));
 	print_members("logins", jget(r, "logins"));
+	printf("services: %s\n", jtext(r, "services"));
+}
+
+static void print_services(const struct jval *r)
+{
+	static const char *const keys[] = {
+	    "open",	"accepted", "refused", "handshake_failures", "connect_failures",
+	    "bytes_in", "bytes_out"};
+	const struct jval *ss = jget(r, "services");
+
+	for (size_t i = 0; ss && ss->type == J_ARR && i < ss->n; i++) {
+		const struct jval *s = &ss->items[i];
+
+		printf("%s %s -> %s%s%s\n", jtext(s, "name"), jtext(s, "listen"),
+		       jtext(s, "connect"),
+		       !strcmp(jtext(s, "client_cert"), "true") ? " client-cert" : "",
+		       !strcmp(jtext(s, "proxy_protocol"), "true") ? " proxy-v2" : "");
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			printf("  %s=%s", keys[k], jtext(s, keys[k]));
+		printf("\n");
+	}
 }
 
 /* The SINCE column: when the tunnel came up, or when a waiting session lost
@@ -428,6 +449,8 @@ static void print_reply(const char *cmd, const struct jval *r)
 		print_bans(r);
 	else if (!strcmp(cmd, "unban"))
 		printf("unbanned %s\n", jtext(r, "unbanned"));
+	else if (!strcmp(cmd, "services"))
+		print_services(r);
 }
 
 /* ---- command line and socket -------------------------------------------- */
@@ -437,7 +460,7 @@ static const struct {
 	bool takes_arg;
 } commands[] = {
     {"status", false}, {"list", false}, {"show", true},	 {"disconnect", true}, {"reload", false},
-    {"stop", false},   {"bans", false}, {"unban", true}, {"drain", false},
+    {"stop", false},   {"bans", false}, {"unban", true}, {"drain", false},     {"services", false},
 };
 
 static void usage_error(const char *msg) __attribute__((noreturn));
@@ -461,7 +484,8 @@ static void help(void)
 	       "  stop                stop the server, telling clients to quit (like SIGINT)\n"
 	       "  drain               stop taking clients, move them away, stop (SIGQUIT)\n"
 	       "  bans                client addresses banned after failed logins\n"
-	       "  unban ADDRESS       lift a ban\n\n"
+	       "  unban ADDRESS       lift a ban\n"
+	       "  services            TLS stream services: open streams and counters\n\n"
 	       "Options:\n"
 	       "  -s, --socket=PATH   control socket (default " DEFAULT_SOCKET ")\n"
 	       "  -j, --json          print the server's JSON reply as is\n"

@@ -54,6 +54,14 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 		FUZZ_ASSERT(sizeof(h) + (size_t)h.cert_len + h.prio_len == len && h.key_gen != 0);
 		return;
 	}
+	if (type == IPC_SVC) {
+		struct ipc_svc sh;
+
+		FUZZ_ASSERT(dir == IPC_FROM_MASTER && len >= sizeof(sh) && len <= IPC_SVC_MAX);
+		memcpy(&sh, buf, sizeof(sh));
+		FUZZ_ASSERT(sh.n <= CFG_MAX_SERVICES && sh.prio_len >= 1 && sh.prio_len <= 1024);
+		return;
+	}
 	FUZZ_ASSERT(len == sizeof(m));
 	memcpy(&m, buf, sizeof(m));
 	switch (m.type) {
@@ -62,6 +70,9 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_AUTH_REQ:
 	case IPC_CLOSED:
 	case IPC_STATS:
+	case IPC_AUTH_CANCEL:
+	case IPC_DTLS:
+	case IPC_SVC_STATS:
 		FUZZ_ASSERT(dir == IPC_FROM_WORKER);
 		break;
 	default:
