@@ -274,10 +274,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 	if (ipc_types[i].dir != dir)
 		return bad(&k, "sent by the %s, but it travels the other way",
 			   dir == IPC_FROM_WORKER ? "worker" : "master");
-	if (type == IPC_TLS)
-		return check_tls(&k, buf, len);
-	if (type == IPC_POLICY) /* the variable-size ones */
-		return check_policy(&k, buf, len);
+	if (type == IPC_TLS || type == IPC_POLICY) /* the variable-size ones */
+		return type == IPC_TLS ? check_tls(&k, buf, len) : check_policy(&k, buf, len);
 	if (type == IPC_SVC)
 		return svcmsg_check(buf, len, err, errlen);
 	if (len != sizeof(struct ipc_msg))
