@@ -166,7 +166,7 @@ td_log_wait 'master: info: reloaded ' 10 || td_fail "no text line after the relo
 lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect for the drain"
 kill -QUIT "$TD_PID"
-td_log_wait "graceful stop: no new logins" 5 || td_fail "SIGQUIT not logged"
+td_log_wait "draining: no new connections" 5 || td_fail "SIGQUIT not logged"
 [ "$(code /healthz)" = 503 ] && [ "$(get /healthz)" = draining ] ||
 	td_fail "/healthz while draining: $(code /healthz) $(get /healthz)"
 [ "$(metric tunneld_draining)" = 1 ] || td_fail "tunneld_draining gauge"
