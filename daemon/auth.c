@@ -3,8 +3,9 @@
  * table, the password db and the shared owner[lease] map.  Password checks
  * run in the hashing processes (hashpool.c), off the master's loop and
  * every worker's; the rules of a login (bans, limits.max-pending-logins,
- * limits.max-sessions-per-user) and of a CONNECT (limits.max-clients, one
- * tunnel per session, the address pool) live in this file only. */
+ * limits.max-sessions-per-user) live in authlogin.c, those of a CONNECT
+ * (limits.max-clients, one tunnel per session, the address pool) in this
+ * file only. */
 #include "config.h"
 #include "daemon/auth.h"
 
@@ -33,10 +34,9 @@
 static const struct cfg *cfg; /* the live config (master.c) */
 static struct sess_table sess;
 static struct passwd_db *users;
-static struct owner_map owner;	      /* owner[lease] = worker slot + 1; workers read it */
-static int steer_fd = -1;	      /* BPF map lease -> TUN queue (slots.c), -1 if none */
-static bool draining;		      /* stop or drain: no new logins or tunnels */
-static unsigned long password_checks; /* sent to the hashing processes */
+static struct owner_map owner; /* owner[lease] = worker slot + 1; workers read it */
+static int steer_fd = -1;      /* BPF map lease -> TUN queue (slots.c), -1 if none */
+static bool draining;	       /* stop or drain: no new logins or tunnels */
 
 int auth_load_users(const char *path)
 {
@@ -141,9 +141,14 @@ void auth_stop_logins(void)
 	draining = true;
 }
 
-unsigned long auth_password_checks(void)
+bool auth_logins_stopped(void)
 {
-	return password_checks;
+	return draining;
+}
+
+const struct cfg *auth_config(void)
+{
+	return cfg;
 }
 
 struct sess_table *auth_sessions(void)
@@ -151,24 +156,15 @@ struct sess_table *auth_sessions(void)
 	return &sess;
 }
 
-static struct ban_policy ban_policy(void)
+struct ban_policy auth_ban_policy(void)
 {
 	struct ban_policy p = {cfg->ban_failures, cfg->ban_window, cfg->ban_time};
 
 	return p;
 }
 
-static unsigned user_sessions(const char *user)
-{
-	unsigned n = 0;
-
-	for (uint32_t i = 0; i < sess.cap; i++)
-		n += sess.s[i].used && !strcmp(sess.s[i].user, user);
-	return n;
-}
-
 /* A failure that started a ban (b not NULL) is logged once. */
-static void log_ban(const struct ban *b, const struct ban_policy *pol)
+void auth_log_ban(const struct ban *b, const struct ban_policy *pol)
 {
 	if (!b)
 		return;
@@ -180,222 +176,6 @@ static void log_ban(const struct ban *b, const struct ban_policy *pol)
 		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*), on "
 			 "worker %u only until another worker reports a failure from it",
 			 b->addr, pol->time, pol->failures, pol->window, b->worker);
-}
-
-/* A login refused for a reason the user should read (not a bad password). */
-static void refuse(unsigned w, struct ipc_msg *r, const char *why)
-{
-	r->u.auth_resp.result = -1;
-	snprintf(r->u.auth_resp.reason, sizeof(r->u.auth_resp.reason), "%s", why);
-	wchan_send(w, r);
-}
-
-/* Before the password: a draining server or a banned address.  True when
- * the login was refused (and answered). */
-static bool refused_early(unsigned w, struct ipc_msg *m, struct ipc_msg *r, const char *addr,
-			  time_t now)
-{
-	unsigned left;
-
-	if (draining) {
-		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-		metrics_login(LOGIN_STOPPING, false, 0);
-		log_info("login for user '%s' from %s refused: the server is stopping",
-			 m->u.auth_req.user, m->u.auth_req.peer);
-		r->u.auth_resp.result = -1;
-		wchan_send(w, r);
-		return true;
-	}
-	if ((left = ban_left(addr, now, w)) > 0) {
-		explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-		metrics_login(LOGIN_BANNED, false, 0);
-		log_warn("login for user '%s' from %s refused: address banned for %u more s",
-			 m->u.auth_req.user, m->u.auth_req.peer, left);
-		refuse(w, r, "Too many failed logins from your address: banned, try again later");
-		return true;
-	}
-	return false;
-}
-
-/* A login refused because the checks are full; a flood must not become a
- * flood of lines: one line a second with a count. */
-static void log_busy(unsigned w, int r)
-{
-	static time_t logged;
-	static unsigned long n;
-	time_t now = time(NULL);
-
-	n++;
-	if (now == logged)
-		return;
-	logged = now;
-	if (r == -EBUSY)
-		log_warn("worker %u: %lu login(s) refused: limits.max-pending-logins (%u password "
-			 "checks waiting or running for one worker)",
-			 w, n, cfg->max_pending_logins);
-	else
-		log_err("worker %u: %lu login(s) refused: %s", w, n, strerror(-r));
-	n = 0;
-}
-
-void auth_login(unsigned w, struct ipc_msg *m)
-{
-	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = m->ref};
-	char addr[BAN_ADDR_LEN];
-	int rc;
-
-	m->u.auth_req.user[sizeof(m->u.auth_req.user) - 1] = 0;
-	m->u.auth_req.pass[sizeof(m->u.auth_req.pass) - 1] = 0;
-	m->u.auth_req.peer[sizeof(m->u.auth_req.peer) - 1] = 0;
-	ban_addr_of_peer(m->u.auth_req.peer, cfg->ipv6_prefix, addr);
-	if (refused_early(w, m, &r, addr, time(NULL)))
-		return;
-	/* The hash runs in a hashing process; auth_login_done goes on. */
-	rc = hashpool_submit(w, m, cfg->max_pending_logins);
-	explicit_bzero(m->u.auth_req.pass, sizeof(m->u.auth_req.pass));
-	if (rc == 0) {
-		password_checks++;
-		return;
-	}
-	metrics_login(rc == -EBUSY ? LOGIN_BUSY : LOGIN_ERROR, false, 0);
-	log_busy(w, rc);
-	refuse(w, &r, "Too many logins in progress: try again in a moment");
-}
-
-/* A good password: a session, unless its user holds too many already. */
-static void grant(const struct hash_done *d, struct ipc_msg *r)
-{
-	struct session *s;
-	uint64_t stamp = 0;
-	unsigned held;
-
-	if (!d->grant && passwd_db_user(users, d->user, &stamp) != PW_OK) {
-		/* Checked against a db a reload replaced since (a reload runs
-		 * checks in progress again: this is a safety net). */
-		metrics_login(LOGIN_ERROR, true, d->usec);
-		refuse(d->w, r, "The login could not be checked: try again");
-		return;
-	}
-	if (cfg->max_sessions_per_user &&
-	    (held = user_sessions(d->user)) >= cfg->max_sessions_per_user) {
-		metrics_login(LOGIN_SESSION_LIMIT, true, d->usec);
-		log_warn("login for user '%s' from %s refused: %u sessions held "
-			 "(limits.max-sessions-per-user = %u)",
-			 d->user, d->peer, held, cfg->max_sessions_per_user);
-		refuse(d->w, r,
-		       "Too many sessions for this user (limits.max-sessions-per-user); log out "
-		       "elsewhere first");
-		return;
-	}
-	/* With RADIUS the session takes the sid its Access-Request named
-	 * (Acct-Session-Id), and what the Access-Accept granted. */
-	s = d->grant ? sess_create_sid(&sess, d->user, d->peer, d->sid)
-		     : sess_create(&sess, d->user, d->peer);
-	if (s && d->grant && radsess_grant(s, d, &sess.pool) < 0) {
-		metrics_login(LOGIN_ERROR, true, d->usec);
-		sess_end(&sess, s, "RADIUS answer refused");
-		refuse(d->w, r, "The login could not be completed: ask your administrator");
-		return;
-	}
-	if (s) { /* its group, and the group's pool for the lease sealed in */
-		char groups[SESS_GROUPS_MAX];
-
-		snprintf(groups, sizeof(groups), "%s",
-			 d->grant ? s->groups : passwd_db_groups(users, d->user));
-		mpolicy_assign(s, cfg, groups);
-		mpolicy_lease_range(s, cfg, &sess.pool.g);
-	}
-	metrics_login(s ? LOGIN_OK : LOGIN_ERROR, true, d->usec);
-	if (!s || resume_seal(&sess, s, d->grant ? 0 : stamp, cfg->cookie_lifetime,
-			      r->u.auth_resp.cookie) < 0) {
-		log_err("login for user '%s' from %s: cannot create a session", d->user, d->peer);
-		if (s)
-			sess_end(&sess, s, "no cookie could be sealed");
-		r->u.auth_resp.result = -1;
-		wchan_send(d->w, r);
-		return;
-	}
-	r->u.auth_resp.result = PW_OK;
-	r->u.auth_resp.sess_id = sess_id(&sess, s);
-	if (s->rad)
-		log_info("session %u: user '%s' logged in from %s (worker %u), RADIUS "
-			 "Acct-Session-Id %016llx, groups '%s'%s%s%s",
-			 s->serial, s->user, s->peer, d->w, (unsigned long long)s->sid, s->groups,
-			 s->group[0] ? ", group '" : "", s->group, s->group[0] ? "'" : "");
-	else
-		log_info("session %u: user '%s' logged in from %s (worker %u)%s%s%s", s->serial,
-			 s->user, s->peer, d->w, s->group[0] ? ", group '" : "", s->group,
-			 s->group[0] ? "'" : "");
-	wchan_send(d->w, r);
-}
-
-/* A failed password check, as /metrics counts it. */
-static enum login_result login_result_of(enum passwd_result r)
-{
-	switch (r) {
-	case PW_BAD_PASSWORD:
-		return LOGIN_BAD_PASSWORD;
-	case PW_UNKNOWN_USER:
-		return LOGIN_UNKNOWN_USER;
-	case PW_LOCKED:
-		return LOGIN_LOCKED;
-	case PW_WEAK_HASH:
-		return LOGIN_REFUSED_HASH;
-	default:
-		return LOGIN_ERROR;
-	}
-}
-
-void auth_login_done(const struct hash_done *d)
-{
-	struct ipc_msg r = {.type = IPC_AUTH_RESP, .ref = d->ref};
-	struct ban_policy pol = ban_policy();
-	char addr[BAN_ADDR_LEN];
-
-	if (d->result < 0 || d->result == HASH_NO_ANSWER || d->result == HASH_ERROR) {
-		metrics_login(LOGIN_ERROR, false, 0);
-		log_err("login for user '%s' from %s: %s", d->user, d->peer,
-			d->result < 0 ? "the hashing process died"
-			: d->result == HASH_NO_ANSWER
-			    ? "no RADIUS server answered (radius.timeout, "
-			      "radius.retries)"
-			    : "the RADIUS answer was unusable");
-		if (!d->cancelled)
-			refuse(d->w, &r, "The login could not be checked: try again");
-		return;
-	}
-	if (d->result != PW_OK) {
-		/* Counted even when the client left meanwhile: closing the
-		 * connection early must not dodge a ban. */
-		ban_addr_of_peer(d->peer, cfg->ipv6_prefix, addr);
-		metrics_login(login_result_of((enum passwd_result)d->result), true, d->usec);
-		log_warn("login failed for user '%s' from %s: %s", d->user, d->peer,
-			 passwd_result_str((enum passwd_result)d->result));
-		log_ban(ban_fail(addr, time(NULL), &pol, d->w), &pol);
-		r.u.auth_resp.result = d->result;
-		if (!d->cancelled)
-			wchan_send(d->w, &r);
-		return;
-	}
-	if (d->cancelled) { /* nobody to give the cookie to */
-		metrics_login(LOGIN_CANCELLED, true, d->usec);
-		return;
-	}
-	if (draining) {
-		metrics_login(LOGIN_STOPPING, true, d->usec);
-		log_info("login for user '%s' from %s refused: the server is stopping", d->user,
-			 d->peer);
-		r.u.auth_resp.result = -1;
-		wchan_send(d->w, &r);
-		return;
-	}
-	grant(d, &r);
-	explicit_bzero(&r, sizeof(r));
-}
-
-void auth_cancel(unsigned w, struct ipc_msg *m)
-{
-	hashpool_cancel(w, m->ref);
 }
 
 /* CONNECTs with a cookie that names no session: lines written and kept
@@ -426,14 +206,14 @@ static void bad_cookie_summary(time_t now)
  * already banned: a flood of them is not a flood of lines. */
 static void bad_cookie(unsigned w, const char *peer, const char *detail)
 {
-	struct ban_policy pol = ban_policy();
+	struct ban_policy pol = auth_ban_policy();
 	time_t now = time(NULL);
 	char addr[BAN_ADDR_LEN];
 	bool banned;
 
 	ban_addr_of_peer(peer, cfg->ipv6_prefix, addr);
 	banned = ban_left(addr, now, w) > 0;
-	log_ban(ban_fail(addr, now, &pol, w), &pol);
+	auth_log_ban(ban_fail(addr, now, &pol, w), &pol);
 	if (now != badck.window)
 		bad_cookie_summary(now);
 	if (!banned && ++badck.lines <= BAD_COOKIE_LINES) {
@@ -846,7 +626,7 @@ void auth_tick(time_t now)
 		bad_cookie_summary(now);
 	sess_expire(&sess, now, cfg->reconnect_timeout);
 	if (now % 16 == 0) {
-		struct ban_policy pol = ban_policy();
+		struct ban_policy pol = auth_ban_policy();
 		ban_expire(now, &pol);
 	}
 }

@@ -6,12 +6,14 @@
 #ifndef TUNNELD_AUTH_H
 #define TUNNELD_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "common/ipc.h"
 #include "conf/config.h"
+#include "daemon/bans.h"
 
 struct hash_done;
 struct passwd_db;
@@ -57,6 +59,13 @@ struct sess_table *auth_sessions(void);
 /* Passwords sent to the hashing processes since the start (tunnelctl
  * status): a session re-created from its cookie costs none. */
 unsigned long auth_password_checks(void);
+
+/* auth.c, for authlogin.c (logins): stopping or draining (no new logins),
+ * the live config, the ban rules and a ban's log line. */
+bool auth_logins_stopped(void);
+const struct cfg *auth_config(void);
+struct ban_policy auth_ban_policy(void);
+void auth_log_ban(const struct ban *b, const struct ban_policy *pol);
 
 /* Requests from worker w, already vetted by ipc_check(); each answers
  * (if at all) with wchan_send(w, ...).  m may be modified (wiped).

@@ -18,7 +18,6 @@
 #include "daemon/master.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +42,7 @@
 #include "daemon/keyproc.h"
 #include "daemon/metrics.h"
 #include "daemon/monitor.h"
+#include "daemon/mstart.h"
 #include "daemon/nat.h"
 #include "daemon/pidfile.h"
 #include "daemon/radius.h"
@@ -71,7 +71,6 @@ struct master {
 	time_t stop_deadline;
 	bool failed;				 /* stopping because of an error: exit status 1 */
 	bool want_reload, want_stop, want_drain; /* asked by tunnelctl; the loop acts */
-	char status[128];			 /* last STATUS= sent to systemd */
 };
 
 static struct master M;
@@ -188,7 +187,6 @@ static void end_tunnels(unsigned tunnels)
 static void update_status(time_t now)
 {
 	const struct sess_table *t = auth_sessions();
-	char st[sizeof(M.status)];
 	unsigned tunnels = t->tunnels;
 
 	if (M.draining && (tunnels == 0 || now >= M.drain_deadline)) {
@@ -197,23 +195,10 @@ static void update_status(time_t now)
 	}
 	if (M.draining && !M.drained && now >= M.drain_end_at)
 		end_tunnels(tunnels);
-	snprintf(st, sizeof(st), "%s%u clients connected, %u sessions, %u workers",
-		 M.draining ? "Draining: " : "", tunnels, t->count, M.n);
-	if (strcmp(st, M.status) != 0) {
-		memcpy(M.status, st, sizeof(st));
-		sd_notifyf(0, "STATUS=%s", st);
-	}
+	mstart_status(M.draining, tunnels, t->count, M.n);
 }
 
 /* ---- reload --------------------------------------------------------------- */
-
-static uint64_t monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* SIGHUP is a transaction (reload.c): load everything new first; on any
  * error change nothing.  Then commit each part to its owner: the config
@@ -226,7 +211,8 @@ static void do_reload(void)
 	char st[384];
 	unsigned revoked;
 
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)mstart_monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
 		if (rs.metrics_new) { /* bound by reload_load */
@@ -439,20 +425,6 @@ static void request_drain(void)
 	M.want_drain = true;
 }
 
-static void warn_forwarding(void)
-{
-	char c = '1';
-	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, &c, 1) != 1)
-			c = '1';
-		close(fd);
-	}
-	if (c == '0')
-		log_warn("net.ipv4.ip_forward is 0: clients reach only this server");
-}
-
 /* The live config and where lines go; the number of workers. */
 static int init(struct cfg *cfg, const struct master_opts *opts)
 {
@@ -493,23 +465,6 @@ static int start_keys(struct reload_tls *tls)
 	return 0;
 }
 
-/* The fleet keys that seal and open cookies (cookies.h), read before
- * detaching like every file: 0, or -1 logged. */
-static int load_cookie_keys(void)
-{
-	struct cookie_ring *ring;
-	char err[CFG_ERR_LEN];
-
-	if (cookies_load(&M.cfg, &ring, err, sizeof(err)) < 0) {
-		log_err("session.cookie-key-file %s", err);
-		return -1;
-	}
-	cookies_commit(&ring);
-	cookies_free(ring); /* nothing was in use before */
-	log_info("cookies: %s", cookies_describe(err, sizeof(err)));
-	return 0;
-}
-
 /* Read the files (users, the certificate, the workers' prison) and open
  * the key, detach if asked, start the key process, then the session
  * table and the owner map the workers will share. */
@@ -518,7 +473,7 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0 ||
+	if (auth_load_users(M.cfg.password_file) < 0 || mstart_cookie_keys(&M.cfg) < 0 ||
 	    radius_open(&M.cfg) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
@@ -526,13 +481,11 @@ static int load_and_detach(void)
 		return -1;
 	/* Files are read or open; the rest needs no path relative to our
 	 * cwd.  The key process starts after detaching: it dies with its
-	 * parent.  So are the cookie keys loaded: they live in memory that
-	 * a fork wipes (secmem.h), daemon_start's too. */
+	 * parent.  The cookie keys' pages came through daemon_start's fork
+	 * wiped (secmem.h): the daemon reads them again (absolute path). */
 	if (M.opts.daemon && daemon_start() < 0)
 		log_errno(-errno, "daemonizing");
-	/* The fleet keys' pages came through the fork wiped (secmem): the
-	 * daemon reads them again (their path is absolute). */
-	else if ((!M.opts.daemon || load_cookie_keys() == 0) &&
+	else if ((!M.opts.daemon || mstart_cookie_keys(&M.cfg) == 0) &&
 		 (!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
 		 start_keys(&tls) == 0)
 		r = auth_open(&M.cfg);
@@ -593,51 +546,6 @@ static int open_control(void)
 	return 0;
 }
 
-/* RADIUS accounting: its process, forked with the hashing ones. */
-static int start_acct(const struct hasher_id *id)
-{
-	const struct acct_env ae = {
-	    .id = *id,
-	    .queue_max = M.cfg.radius_acct_queue,
-	    .forget = forget_in_hasher,
-	    .open = radius_client,
-	};
-
-	if (!radius_on() || !M.cfg.radius_accounting)
-		return 0;
-	return acct_setup(M.ep, &ae) < 0 ? -1 : 0;
-}
-
-/* The hashing processes, one per CPU, forked before the TUN device and
- * the listeners exist; each drops to the workers' user in their prison. */
-static int start_hashers(void)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	struct hashpool_env he = {
-	    .n = ncpu > 0 ? (ncpu > 64 ? 64 : (unsigned)ncpu) : 1,
-	    .n_workers = M.n,
-	    .forget = forget_in_hasher,
-	    .done = auth_login_done,
-	    .node_id = M.cfg.node_id,
-	};
-	int r;
-
-	slots_identity(&he.id.uid, &he.id.gid, &he.id.chroot_dir);
-	if (radius_on()) { /* logins through RADIUS, from its own prison */
-		he.n = M.cfg.radius_processes;
-		he.radius_open = radius_client;
-		he.id.chroot_dir = radius_prison();
-	}
-	if (hashpool_setup(M.ep, &he) < 0)
-		return -1;
-	r = hashpool_start(auth_users());
-	if (r < 0)
-		return log_errno(r, "no hashing process could be started");
-	log_info("%u hashing processes for %s", he.n,
-		 radius_on() ? "RADIUS logins" : "password checks");
-	return start_acct(&he.id);
-}
-
 /* The slots, the control socket, then the workers.  A worker that cannot
  * be forked stops the daemon through the loop, as any later stop does. */
 static int start(void)
@@ -653,7 +561,7 @@ static int start(void)
 	const struct monitor_phase phase = {.draining = master_draining, .stopping = stopping};
 
 	/* The hashing processes come first: they inherit no socket. */
-	if (start_hashers() < 0)
+	if (mstart_hashers(M.ep, &M.cfg, M.n, forget_in_hasher) < 0)
 		return -1;
 	udp_setup(&M.cfg, M.n);
 	if (slots_setup(&se) < 0 || services_start(&M.cfg, M.n) < 0)
@@ -662,7 +570,7 @@ static int start(void)
 	if (open_control() < 0 || monitor_open(M.ep, &M.cfg, M.n, M.started, &phase) < 0 ||
 	    nat_apply(&M.cfg) < 0 || coa_open(M.ep, &M.cfg) < 0)
 		return -1;
-	warn_forwarding();
+	mstart_warn_forwarding();
 	for (unsigned i = 0; i < M.n; i++)
 		if (slots_spawn(i) < 0) {
 			begin_stop("start-up failed");
