@@ -191,6 +191,8 @@ int svc_apply(const void *msg, size_t len, const int *fds, unsigned nfds)
 	memcpy(&h, msg, sizeof(h));
 	memcpy(prio, svcmsg_prio(msg), h.prio_len); /* svcmsg_check: 1..1024 bytes */
 	prio[h.prio_len] = 0;
+	if (!enabled && !h.n && !nfds)
+		return 0; /* a reload without services, as the start was */
 	if (!enabled || h.n != nfds) {
 		log_err("services: %u services with %u listeners%s", h.n, nfds,
 			enabled ? "" : ", but this worker was started without services");
