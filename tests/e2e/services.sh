@@ -19,7 +19,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/td.sh"
 . "$(dirname "$0")/lib/keyscan.sh"
-lab_need curl python3 sha256sum jq openssl gnutls-cli certtool
+lab_need curl python3 sha256sum jq openssl gnutls-cli certtool promtool
 lab_init svcs
 lab_make_cert
 lab_add_client c1
@@ -74,7 +74,8 @@ MTLS=$(svc mtls 8446 198.18.1.2:8080 " ca = \"$LAB_DIR/ca.pem\";")
 PP=$(svc pp 8447 198.18.1.2:9001 ' proxy-protocol = true;')
 OWN=$(printf '{ name = "own"; listen = "%s:8449"; connect = "198.18.1.2:8080"; certificate = "%s"; key = "%s"; }' \
 	$S "$LAB_DIR/own.pem" "$LAB_DIR/own.key")
-TD_EXTRA=$(services "$WEB" "$SHA" "$DEAD" "$MTLS" "$PP" "$OWN") TD_WORKERS=2 TD_LOG_LEVEL=info td_config
+MET='metrics = { listen = "127.0.0.1:9611"; };'
+TD_EXTRA="$(services "$WEB" "$SHA" "$DEAD" "$MTLS" "$PP" "$OWN") $MET" TD_WORKERS=2 TD_LOG_LEVEL=info td_config
 td_start
 
 # gnutls-cli and openssl s_client: a request and its answer.
@@ -155,6 +156,27 @@ ctl >"$LAB_DIR/services.json"
 [ "$(field web open)" = 0 ] || td_fail "web: $(field web open) streams still open"
 td_pass "tunnelctl services: bytes each way, connect and handshake failures, nothing left open"
 
+# The same figures on /metrics, a row per service.
+lab_srv curl -s -m 10 http://127.0.0.1:9611/metrics >"$LAB_DIR/metrics.txt" || td_fail "no /metrics"
+promtool check metrics <"$LAB_DIR/metrics.txt" >"$LAB_DIR/promtool.out" 2>&1 ||
+	td_fail "promtool: $(cat "$LAB_DIR/promtool.out")"
+mval() { awk -v k="$1" '$1 == k { print $2 }' "$LAB_DIR/metrics.txt"; }
+for n in web sha dead mtls pp own; do
+	for f in open:open_streams accepted:accepted_total refused:refused_total \
+		handshake_failures:handshake_failures_total connect_failures:connect_failures_total; do
+		got=$(mval "tunneld_service_${f#*:}{service=\"$n\"}")
+		[ -n "$got" ] && [ "$got" = "$(field $n "${f%%:*}")" ] ||
+			td_fail "$n: tunneld_service_${f#*:} '$got', tunnelctl ${f%%:*} $(field $n "${f%%:*}")"
+	done
+	for d in in out; do
+		got=$(mval "tunneld_service_bytes_total{service=\"$n\",direction=\"$d\"}")
+		[ -n "$got" ] && [ "$got" = "$(field $n bytes_$d)" ] ||
+			td_fail "$n: tunneld_service_bytes_total $d '$got', tunnelctl $(field $n bytes_$d)"
+	done
+done
+[ "$(mval 'tunneld_service_accepted_total{service="web"}')" -ge 3 ] || td_fail "web accepted: too few"
+td_pass "/metrics: each service's open streams, accepted, refused, failures and bytes = tunnelctl's"
+
 # Reload with a stream open: add web2, remove web; the stream through
 # sha goes on and arrives whole.
 mkfifo "$LAB_DIR/slow.fifo"
@@ -164,7 +186,7 @@ lab__track $!
 lab_cli c1 timeout 60 python3 "$CLI" send $S 8444 "$LAB_DIR/slow.fifo" >"$LAB_DIR/slow.got" &
 slow=$!
 sleep 1.5
-TD_EXTRA=$(services "$SHA" "$DEAD" "$MTLS" "$PP" "$(svc web2 8448 198.18.1.2:8080)") \
+TD_EXTRA="$(services "$SHA" "$DEAD" "$MTLS" "$PP" "$(svc web2 8448 198.18.1.2:8080)") $MET" \
 	TD_WORKERS=2 TD_LOG_LEVEL=info td_config
 kill -HUP "$TD_PID"
 td_log_wait 'services: 5 serving' 10 || td_fail "reload not committed"
