@@ -42,6 +42,8 @@ static const struct {
     {IPC_WSTATS, "IPC_WSTATS", IPC_FROM_WORKER},
     {IPC_POLICY, "IPC_POLICY", IPC_FROM_MASTER},
     {IPC_DRAIN, "IPC_DRAIN", IPC_FROM_MASTER},
+    {IPC_SVC, "IPC_SVC", IPC_FROM_MASTER},
+    {IPC_SVC_STATS, "IPC_SVC_STATS", IPC_FROM_WORKER},
 };
 
 _Static_assert(POLICY_MAX <= IPC_TLS_MAX, "a worker receives at most IPC_TLS_MAX bytes");
@@ -294,6 +296,14 @@ static int check_policy(struct chk *k, const void *buf, size_t len)
 	return 0;
 }
 
+/* The master looks each id up; counts are counts. */
+static int check_svc_stats(struct chk *k, const struct ipc_msg *m)
+{
+	if (m->u.svc_stats.n > SVC_STATS_MAX)
+		return bad(k, "n %u > %u", m->u.svc_stats.n, SVC_STATS_MAX);
+	return 0;
+}
+
 /* A variable-size message: header, certificate, priorities. */
 static int check_tls(struct chk *k, const unsigned char *buf, size_t len)
 {
@@ -366,6 +376,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 			   dir == IPC_FROM_WORKER ? "worker" : "master");
 	if (type == IPC_TLS || type == IPC_POLICY) /* the variable-size ones */
 		return type == IPC_TLS ? check_tls(&k, buf, len) : check_policy(&k, buf, len);
+	if (type == IPC_SVC)
+		return svcmsg_check(buf, len, err, errlen);
 	if (len != sizeof(struct ipc_msg))
 		return bad(&k, "%zu bytes, expected %zu", len, sizeof(struct ipc_msg));
 	/* recv() buffers carry no alignment promise. */
@@ -399,7 +411,8 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 			goto fail;
 		break;
 	case IPC_DTLS:
-		if (check_dtls(&k, m) < 0)
+	case IPC_SVC_STATS:
+		if ((type == IPC_DTLS ? check_dtls(&k, m) : check_svc_stats(&k, m)) < 0)
 			goto fail;
 		break;
 	case IPC_WSTATS:

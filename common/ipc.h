@@ -11,6 +11,7 @@
 #include "common/cookie.h"
 #include "common/counters.h"
 #include "common/ticket.h"
+#include "common/svcmsg.h"
 #include "conf/config.h"
 
 #define IPC_USER_MAX	    64
@@ -81,6 +82,8 @@ enum ipc_type {
 	IPC_WSTATS,	 /* w->m: the worker's own figures, each second they changed */
 	IPC_POLICY,	 /* m->w: groups' routes, DNS and traffic rules (variable size) */
 	IPC_DRAIN,	 /* m->w: end every tunnel so that its client reconnects elsewhere */
+	IPC_SVC,       /* m->w: the TLS stream services, with listeners (variable size, svcmsg.h) */
+	IPC_SVC_STATS, /* w->m: the services' open streams and counters */
 };
 
 /* IPC_WSTATS: a worker holds at most this many connections in handshake
@@ -180,6 +183,10 @@ struct ipc_msg {
 			/* cfg_settings_pack() of the master's config. */
 			uint8_t blob[CFG_SETTINGS_MAX];
 		} settings;
+		struct {
+			uint32_t n; /* entries used */
+			struct svc_stats_entry e[SVC_STATS_MAX];
+		} svc_stats;
 	} u;
 };
 
@@ -213,8 +220,9 @@ enum ipc_dir {
  * full length: pass what recv(..., MSG_TRUNC) returns, which counts the
  * bytes that did not fit too, so an oversized datagram is refused rather
  * than read cut short.  buf holds the first min(len, cap) bytes, cap being
- * sizeof(struct ipc_msg) on the master's side and IPC_TLS_MAX on a
- * worker's; nothing beyond them is read.
+ * sizeof(struct ipc_msg) on the master's side and IPC_SVC_MAX on a
+ * worker's; nothing beyond them is read.  IPC_SVC is checked by
+ * svcmsg_check() (common/svcmsg.h).
  * Accepts it only if the type is known and may arrive from that direction,
  * the length is the type's (sizeof(struct ipc_msg), or for IPC_TLS the
  * header plus cert_len + prio_len + ca_len + crl_len exactly, key_gen not
@@ -227,6 +235,11 @@ enum ipc_dir {
  * 8").  buf needs no alignment.  Pure: logs nothing. */
 int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size, char *err,
 	      size_t errlen);
+
+/* The value (sigqueue) of the master's SIGTERM to a worker that is to end
+ * its tunnels without a DISCONNECT, so that their clients reconnect after
+ * the restart; a plain SIGTERM (kill) tells them the server shuts down. */
+#define IPC_STOP_KEEP_SESSIONS 0x6b656570
 
 /* "IPC_AUTH_REQ", or "unknown" for a type that is not in enum ipc_type. */
 const char *ipc_type_name(uint32_t type);

@@ -27,6 +27,11 @@ enum key_op {
 	KEY_COMMIT,	   /* master: gen is the key in use; the one before it stays for
 			      handshakes that began under it, older ones go */
 	KEY_DROP,	   /* master: forget the loaded but uncommitted gen */
+	/* The keys of the TLS stream services, beside the VPN's: */
+	KEY_SVC_LOAD,	/* master: as KEY_LOAD, one more service key, loaded aside */
+	KEY_SVC_COMMIT, /* master: the service keys loaded aside are the ones in use; those
+			   in use before stay for handshakes under way, older ones go */
+	KEY_SVC_DROP,	/* master: forget the service keys loaded aside */
 };
 
 struct key_req {

@@ -144,6 +144,7 @@ const struct cfg_key cfg_keys[] = {
     {"auth.cert-group-field", CT_STRING, OFF(auth_cert_group_field), 0, NULL, 0, 0, 0, RL},
     {"auth.group-select", CT_BOOL, OFF(auth_group_select), 0, NULL, 0, 0, 1, RL},
     {"auth.group-list", CT_STRING, OFF(auth_group_list), 0, NULL, 0, 0, 0, RL},
+    {"services", CT_SERVICES, OFF(services), OFF(n_services), NULL, 0, 0, CFG_MAX_SERVICES, RL},
 };
 
 const size_t cfg_n_keys = ARRAY_SIZE(cfg_keys);
@@ -245,6 +246,7 @@ static int set_defaults(struct cfg_ctx *x)
 		case CT_LISTEN:
 		case CT_ADDRS:
 		case CT_PREFIXES:
+		case CT_SERVICES:
 			break; /* absent by default: zeroed */
 		}
 	}
@@ -475,9 +477,10 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0 || check_login(x, lc) < 0)
+	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0 || check_login(x, lc) < 0 ||
+	    check_nat(x, lc) < 0)
 		return -1;
-	return check_nat(x, lc);
+	return cfg_services_check(x);
 }
 
 int cfg_load_string(const char *text, const char *name, struct cfg *cfg, char *err, size_t errlen)
@@ -595,6 +598,10 @@ static int absolute_paths(struct cfg_ctx *x, const char *path)
 		free(*f);
 		*f = abs;
 	}
+	if (cfg_services_paths(x->cfg, dir) < 0) {
+		cfg_fail_line(x, 0, "out of memory");
+		goto out;
+	}
 	r = 0;
 out:
 	free(dir);
@@ -641,6 +648,7 @@ void cfg_free(struct cfg *cfg)
 		if (cfg_keys[i].type == CT_STRING || cfg_keys[i].type == CT_IFNAME ||
 		    cfg_keys[i].type == CT_GROUPS)
 			free(*(void **)cfg_field(cfg, cfg_keys[i].off));
+	cfg_services_free(cfg);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -701,7 +709,8 @@ const char *cfg_key_default_text(size_t i, char *buf, size_t len)
 	case CT_PREFIX6:
 	case CT_LISTEN:
 	case CT_ADDRPORT:
-		break; /* no default */
+	case CT_SERVICES: /* none: "Default: none." */
+		break;	  /* no default */
 	}
 	return n >= 0 && (size_t)n < len ? buf : NULL;
 }

@@ -24,6 +24,10 @@
 #define CFG_MAX_RADIUS	8   /* RADIUS servers per list (radcli's SERVER_MAX) */
 #define CFG_MAX_COA	4   /* radius.coa-listen addresses */
 #define CFG_ERR_LEN	512
+/* TLS stream services (services = ( ... )): at most this many, each named
+ * by 1..CFG_SVC_NAME_MAX-1 characters. */
+#define CFG_MAX_SERVICES 32
+#define CFG_SVC_NAME_MAX 32
 /* Buffer sizes for cfg_addr_str() and cfg_prefix_str(). */
 #define CFG_ADDR_STRLEN	  INET6_ADDRSTRLEN
 #define CFG_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
@@ -90,6 +94,21 @@ struct cfg_listen {
 	struct sockaddr_storage ss; /* port filled in */
 	socklen_t sslen;
 	char text[80]; /* as written, e.g. "198.18.0.1:443" or "[fd00::1]:443" */
+};
+
+/* One TLS stream service (conf/services.c): TLS terminated on the
+ * workers, the plaintext relayed to connect. */
+struct cfg_service {
+	char name[CFG_SVC_NAME_MAX];
+	struct cfg_listen listen;  /* where clients connect (TLS) */
+	struct cfg_listen connect; /* the destination (plain TCP) */
+	char *certificate, *key;   /* PEM files, required */
+	char *ca; /* PEM file of CAs a client certificate must chain to; NULL: none asked */
+	bool proxy_protocol;	  /* a PROXY v2 header first, towards the destination */
+	unsigned max_connections; /* open streams, all workers together */
+	unsigned connect_timeout; /* s, for the destination's TCP connect */
+	unsigned idle_timeout;	  /* s without a byte either way */
+	unsigned line;		  /* where it is in the file, for messages */
 };
 
 struct cfg {
@@ -205,6 +224,8 @@ struct cfg {
 	char *auth_cert_group_field; /* auth.cert-group-field: OU, or an OID; NULL: none */
 	bool auth_group_select;	     /* auth.group-select: the first form lists groups */
 	char *auth_group_list;	     /* auth.group-list: those groups, "a,b"; NULL: none */
+	struct cfg_service services[CFG_MAX_SERVICES]; /* services: TLS stream services */
+	unsigned n_services;
 };
 
 /* Parse the file at path into *cfg (zeroed first).  Returns 0, or -1 with

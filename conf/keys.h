@@ -31,6 +31,7 @@ enum cfg_key_type {
 	CT_PROTOS,   /* unsigned CFG_PROTO_* mask: "all" (def_num) or a list of names */
 	CT_PORTS,    /* struct cfg_ports: "all" (the default) or a list of ports/ranges */
 	CT_GROUPS,   /* struct cfg_group * (heap), 0..max entries; aux: unsigned count */
+	CT_SERVICES, /* struct cfg_service[max], a list of groups (services.c); aux: count */
 };
 
 #define KEY_REQUIRED   0x1u /* loading fails when it is absent */
@@ -110,6 +111,21 @@ void cfg_ports_all(struct cfg_ports *p);
  * checks that span keys (pools, network.dns-intercept); 0 or -1. */
 int cfg_parse_groups(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
 int cfg_groups_finish(struct cfg_ctx *x, config_t *lc);
+/* values.c: "ADDRESS:PORT" or "[ADDRESS6]:PORT" into *l; NULL, or why
+ * text is wrong. */
+const char *cfg_listen_parse(const char *text, struct cfg_listen *l);
+
+/* services.c: the list of services (row k) into x->cfg; 0 or -1 (error
+ * set).  Checked against the VPN's listen addresses by cfg_services_check
+ * once the whole file is read. */
+int cfg_services_parse(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
+int cfg_services_check(struct cfg_ctx *x);
+/* services.c: free the services' strings; make their relative paths
+ * absolute against dir (0, or -1 out of memory). */
+void cfg_services_free(struct cfg *cfg);
+int cfg_services_paths(struct cfg *cfg, const char *dir);
+/* services.c: whether the two lists are the same (reload diff). */
+bool cfg_services_eq(const struct cfg *a, const struct cfg *b);
 
 /* values.c: equality of parsed values (reload diff). */
 bool cfg_addr_eq(const struct cfg_addr *a, const struct cfg_addr *b);

@@ -58,6 +58,8 @@ static bool key_eq(const struct cfg_key *k, const struct cfg *a, const struct cf
 		if (*(const bool *)cfg_cfield(a, k->aux) != *(const bool *)cfg_cfield(b, k->aux))
 			return false;
 		return !*(const bool *)cfg_cfield(a, k->aux) || cfg_prefix_eq(fa, fb);
+	case CT_SERVICES:
+		return cfg_services_eq(a, b);
 	case CT_LISTEN:
 	case CT_ADDRS:
 	case CT_PREFIXES:
@@ -302,6 +304,8 @@ void cfg_keep_restart_only(struct cfg *nc, struct cfg *old)
 			*(unsigned *)cfg_field(nc, k->aux) = *(unsigned *)cfg_field(old, k->aux);
 			break;
 		}
+		case CT_SERVICES:
+			break; /* reloadable (services.c owns their strings) */
 		}
 	}
 }

@@ -340,6 +340,11 @@ static const char *listen_parse(const char *text, struct cfg_listen *l)
 	return NULL;
 }
 
+const char *cfg_listen_parse(const char *text, struct cfg_listen *l)
+{
+	return listen_parse(text, l);
+}
+
 bool cfg_listen_eq(const struct cfg_listen *a, const struct cfg_listen *b)
 {
 	return a->sslen == b->sslen && !memcmp(&a->ss, &b->ss, a->sslen);
@@ -635,6 +640,8 @@ int cfg_parse_key(struct cfg_ctx *x, const struct cfg_key *k, const config_setti
 		return cfg_parse_ports(x, k, s);
 	case CT_GROUPS:
 		return cfg_parse_groups(x, k, s);
+	case CT_SERVICES:
+		return cfg_services_parse(x, k, s);
 	}
 	return cfg_fail(x, s, "%s: internal error: unknown key type", k->path);
 }

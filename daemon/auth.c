@@ -100,6 +100,7 @@ int auth_open(const struct cfg *c)
 
 void auth_close(void)
 {
+	fleet_flush();
 	fleet_close();
 	sess_table_free(&sess);
 	passwd_db_free(users);
@@ -139,12 +140,22 @@ void auth_stop_logins(void)
 	draining = true;
 }
 
+bool auth_draining(void)
+{
+	return draining;
+}
+
+const struct cfg *auth_config(void)
+{
+	return cfg;
+}
+
 struct sess_table *auth_sessions(void)
 {
 	return &sess;
 }
 
-static struct ban_policy ban_policy(void)
+struct ban_policy auth_ban_policy(void)
 {
 	struct ban_policy p = {cfg->ban_failures, cfg->ban_window, cfg->ban_time};
 
@@ -152,7 +163,7 @@ static struct ban_policy ban_policy(void)
 }
 
 /* A failure that started a ban (b not NULL) is logged once. */
-static void log_ban(const struct ban *b, const struct ban_policy *pol)
+void auth_log_ban(const struct ban *b, const struct ban_policy *pol)
 {
 	if (!b)
 		return;
@@ -164,26 +175,6 @@ static void log_ban(const struct ban *b, const struct ban_policy *pol)
 		log_warn("%s banned for %u s after %u failed logins in %u s (auth.ban-*), on "
 			 "worker %u only until another worker reports a failure from it",
 			 b->addr, pol->time, pol->failures, pol->window, b->worker);
-}
-
-struct ban_policy auth_ban_policy(void)
-{
-	return ban_policy();
-}
-
-void auth_log_ban(const struct ban *b, const struct ban_policy *pol)
-{
-	log_ban(b, pol);
-}
-
-bool auth_draining(void)
-{
-	return draining;
-}
-
-const struct cfg *auth_config(void)
-{
-	return cfg;
 }
 
 /* CONNECTs with a cookie that names no session: lines written and kept
@@ -214,14 +205,14 @@ static void bad_cookie_summary(time_t now)
  * already banned: a flood of them is not a flood of lines. */
 static void bad_cookie(unsigned w, const char *peer, const char *detail)
 {
-	struct ban_policy pol = ban_policy();
+	struct ban_policy pol = auth_ban_policy();
 	time_t now = time(NULL);
 	char addr[BAN_ADDR_LEN];
 	bool banned;
 
 	ban_addr_of_peer(peer, cfg->ipv6_prefix, addr);
 	banned = ban_left(addr, now, w) > 0;
-	log_ban(ban_fail(addr, now, &pol, w), &pol);
+	auth_log_ban(ban_fail(addr, now, &pol, w), &pol);
 	if (now != badck.window)
 		bad_cookie_summary(now);
 	if (!banned && ++badck.lines <= BAD_COOKIE_LINES) {
@@ -645,7 +636,7 @@ void auth_tick(time_t now)
 		bad_cookie_summary(now);
 	sess_expire(&sess, now, cfg->reconnect_timeout);
 	if (now % 16 == 0) {
-		struct ban_policy pol = ban_policy();
+		struct ban_policy pol = auth_ban_policy();
 		ban_expire(now, &pol);
 	}
 }

@@ -56,6 +56,9 @@ void auth_stop_logins(void);
 
 /* The table, for the control socket and the status line. */
 struct sess_table *auth_sessions(void);
+/* (logins.c) Logins sent to the auth processes since the start (tunnelctl
+ * status): a session re-created from its cookie costs none. */
+unsigned long auth_password_checks(void);
 
 /* Requests from worker w, already vetted by ipc_check(); each answers
  * (if at all) with wchan_send(w, ...).  m may be modified (wiped).  The

@@ -29,145 +29,17 @@
 
 #include "common/log.h"
 #include "daemon/fsutil.h"
+#include "daemon/jsonw.h"
 #include "daemon/metrics.h"
+#include "daemon/pktpath.h"
+#include "daemon/services.h"
 #include "daemon/sessions.h"
 
 #define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
 #define CONTROL_READ_MS	     200  /* for the whole request line */
 #define CONTROL_WRITE_MS     1000 /* for the whole reply */
-#define JW_MAX_DEPTH	     4	  /* {"sessions":[{...}]} is 3 */
 
 static struct control_ops ops; /* the master's, from control_open() */
-
-/* ---- JSON writer -------------------------------------------------------- */
-
-/* Appends to a growing buffer; after an allocation failure it only counts,
- * and the caller sees oom once at the end instead of checking every call. */
-struct jw {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-	bool after_key;		      /* the next value follows "key": */
-	unsigned depth;		      /* open objects and arrays */
-	bool first[JW_MAX_DEPTH + 1]; /* no member written yet at this depth */
-};
-
-static void jw_raw(struct jw *w, const char *s, size_t n)
-{
-	if (w->oom)
-		return;
-	if (w->cap - w->len < n + 1) {
-		size_t cap = w->cap ? w->cap : 4096;
-		char *nb;
-
-		while (cap - w->len < n + 1)
-			cap *= 2;
-		nb = realloc(w->buf, cap);
-		if (!nb) {
-			w->oom = true;
-			return;
-		}
-		w->buf = nb;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-}
-
-/* The comma before a member or element, unless it is the first. */
-static void jw_sep(struct jw *w)
-{
-	if (w->after_key) {
-		w->after_key = false;
-		return;
-	}
-	if (!w->first[w->depth])
-		jw_raw(w, ",", 1);
-	w->first[w->depth] = false;
-}
-
-static void jw_open(struct jw *w, char c)
-{
-	jw_sep(w);
-	jw_raw(w, &c, 1);
-	/* Deeper nesting is a bug here, not input: the shapes are fixed. */
-	if (w->depth < JW_MAX_DEPTH)
-		w->first[++w->depth] = true;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	jw_raw(w, &c, 1);
-	if (w->depth)
-		w->depth--;
-}
-
-/* Quotes and backslashes escaped, control characters as \u00XX; other bytes
- * pass through, so UTF-8 user names stay readable. */
-static void jw_string(struct jw *w, const char *s)
-{
-	jw_raw(w, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[8];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			jw_raw(w, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			jw_raw(w, esc, 6);
-		} else {
-			jw_raw(w, s, 1);
-		}
-	}
-	jw_raw(w, "\"", 1);
-}
-
-static void jw_key(struct jw *w, const char *k)
-{
-	jw_sep(w);
-	jw_string(w, k);
-	jw_raw(w, ":", 1);
-	w->after_key = true;
-}
-
-static void jw_str(struct jw *w, const char *k, const char *v)
-{
-	jw_key(w, k);
-	jw_sep(w);
-	if (v)
-		jw_string(w, v);
-	else
-		jw_raw(w, "null", 4);
-}
-
-static void jw_num(struct jw *w, const char *k, long long v)
-{
-	char n[24];
-
-	jw_key(w, k);
-	jw_sep(w);
-	jw_raw(w, n, (size_t)snprintf(n, sizeof(n), "%lld", v));
-}
-
-static void jw_u64(struct jw *w, const char *k, uint64_t v)
-{
-	char n[24];
-
-	jw_key(w, k);
-	jw_sep(w);
-	jw_raw(w, n, (size_t)snprintf(n, sizeof(n), "%llu", (unsigned long long)v));
-}
-
-static void jw_bool(struct jw *w, const char *k, bool v)
-{
-	jw_key(w, k);
-	jw_sep(w);
-	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
-}
 
 /* ---- commands ----------------------------------------------------------- */
 
@@ -203,14 +75,51 @@ static void put_totals(struct jw *w, const struct sess_table *t)
  * the error text having written nothing. */
 typedef const char *(*cmd_fn)(struct jw *w, const char *arg);
 
+/* "NAME": on, "NAME_why": null, or why it is off. */
+static void jw_item(struct jw *w, const char *name, const struct pktpath_item *it)
+{
+	char key[40];
+
+	jw_bool(w, name, it->on);
+	snprintf(key, sizeof(key), "%s_why", name);
+	jw_str(w, key, it->on ? NULL : it->why);
+}
+
+/* What carries the packets, as set up at start (pktpath.h). */
+static void put_packet_path(struct jw *w)
+{
+	const struct pktpath *p = pktpath();
+
+	jw_key(w, "packet_path");
+	jw_open(w, '{');
+	jw_num(w, "tun_queues", p->tun_queues);
+	jw_item(w, "tun_steering", &p->tun_steering);
+	/* IFF_VNET_HDR comes with the offloads, and checksums and TSO with it. */
+	jw_bool(w, "tun_vnet_hdr", p->tun_offload.on);
+	jw_bool(w, "tun_csum", p->tun_offload.on);
+	jw_item(w, "tun_tso", &p->tun_offload);
+	jw_item(w, "tun_uso", &p->tun_uso);
+	jw_item(w, "dtls", &p->dtls);
+	jw_item(w, "dtls_steering", &p->dtls_steering);
+	jw_item(w, "udp_gso", &p->udp_gso);
+	jw_item(w, "udp_gro", &p->udp_gro);
+	jw_close(w, '}');
+}
+
 static const char *cmd_status(struct jw *w, const char *arg)
 {
 	const struct sess_table *t = ops.sessions;
-	unsigned tunnels = 0;
+	unsigned tunnels = 0, *per = calloc(ops.n_workers + 1, sizeof(*per));
 
 	(void)arg;
+	if (!per)
+		return "out of memory";
 	for (uint32_t i = 0; i < t->cap; i++)
-		tunnels += t->s[i].used && t->s[i].worker >= 0;
+		if (t->s[i].used && t->s[i].worker >= 0) {
+			tunnels++;
+			if ((unsigned)t->s[i].worker < ops.n_workers)
+				per[t->s[i].worker]++;
+		}
 	jw_str(w, "version", ops.version);
 	jw_num(w, "pid", getpid());
 	jw_num(w, "uptime_s", (long long)(time(NULL) - ops.started));
@@ -220,13 +129,49 @@ static const char *cmd_status(struct jw *w, const char *arg)
 		jw_open(w, '{');
 		jw_num(w, "id", i);
 		jw_num(w, "pid", ops.worker_pid(i));
+		jw_num(w, "tun_queue", i); /* slots.c: slot i holds queue i */
+		jw_num(w, "udp_sockets", pktpath()->udp_sockets);
+		jw_num(w, "tunnels", per[i]);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
+	free(per);
+	put_packet_path(w);
 	jw_num(w, "sessions", t->count);
 	jw_num(w, "tunnels", tunnels);
 	jw_num(w, "leases", t->pool.used);
 	put_totals(w, t);
+	jw_num(w, "password_checks", ops.password_checks ? (long long)ops.password_checks() : 0);
+	jw_num(w, "services", services_count());
+	return NULL;
+}
+
+/* The TLS stream services: each one's streams and counters. */
+static const char *cmd_services(struct jw *w, const char *arg)
+{
+	struct services_view v;
+
+	(void)arg;
+	jw_key(w, "services");
+	jw_open(w, '[');
+	for (unsigned i = 0; services_nth(i, &v); i++) {
+		jw_open(w, '{');
+		jw_str(w, "name", v.name);
+		jw_str(w, "listen", v.listen);
+		jw_str(w, "connect", v.connect);
+		jw_bool(w, "client_cert", v.client_cert);
+		jw_bool(w, "proxy_protocol", v.proxy_protocol);
+		jw_num(w, "max_connections", v.max_connections);
+		jw_u64(w, "open", v.open);
+		jw_u64(w, "accepted", v.ctr.accepted);
+		jw_u64(w, "refused", v.ctr.refused);
+		jw_u64(w, "handshake_failures", v.ctr.handshake_failures);
+		jw_u64(w, "connect_failures", v.ctr.connect_failures);
+		jw_u64(w, "bytes_in", v.ctr.bytes_in);
+		jw_u64(w, "bytes_out", v.ctr.bytes_out);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 	return NULL;
 }
 
@@ -439,7 +384,7 @@ static const struct {
     {"show", true, cmd_show},	   {"disconnect", true, cmd_disconnect},
     {"reload", false, cmd_reload}, {"stop", false, cmd_stop},
     {"bans", false, cmd_bans},	   {"unban", true, cmd_unban},
-    {"drain", false, cmd_drain},
+    {"drain", false, cmd_drain},   {"services", false, cmd_services},
 };
 
 /* Runs one request line (no newline) and leaves the reply, newline

@@ -23,9 +23,10 @@ struct control_ops {
 	/* End the session: its client gets a DISCONNECT frame.  0 or -errno.
 	 * May free the slot of s (sessions.h: used = false). */
 	int (*disconnect)(struct session *s);
-	void (*reload)(void); /* acted on by the loop, like SIGHUP */
-	void (*stop)(void);   /* acted on by the loop, like SIGTERM */
-	void (*drain)(void);  /* acted on by the loop, like SIGQUIT */
+	void (*reload)(void);			/* acted on by the loop, like SIGHUP */
+	void (*stop)(void);			/* acted on by the loop, like SIGINT */
+	void (*drain)(void);			/* acted on by the loop, like SIGQUIT */
+	unsigned long (*password_checks)(void); /* since the start; NULL: none */
 };
 
 /* Bind the socket at path (mode 0600, parent directories created 0755), a

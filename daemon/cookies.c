@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +16,15 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "common/log.h"
 #include "common/secmem.h"
+#include "daemon/fleet.h"
+#include "daemon/fsutil.h"
 
 struct cookie_ring {
 	struct ticket_keys keys;
-	bool random; /* made here: no key file */
+	bool random; /* made here, kept in memory only: no key file */
+	bool made;   /* the state directory's key (no session.cookie-key-file) */
 	char source[256];
 };
 
@@ -98,6 +103,77 @@ out:
 	return rc;
 }
 
+/* A new random key, written to path as a key file (mode 0600) unless one
+ * is there already: through a temporary file linked into place, so a
+ * crash or a second node sharing the directory never leaves half a key.
+ * 0 (the file now exists), or -errno. */
+static int make_key_file(const char *path)
+{
+	uint8_t key[TICKET_KEY_LEN];
+	char tmp[PATH_MAX], line[8 + 2 * TICKET_KEY_LEN + 2];
+	int fd, n, r = 0;
+
+	if ((r = mkdir_parents(path, 0700)) < 0 && r != -EEXIST)
+		return r;
+	if (gnutls_rnd(GNUTLS_RND_KEY, key, sizeof(key)) < 0)
+		return -EIO;
+	n = snprintf(line, sizeof(line), "1 ");
+	for (size_t i = 0; i < sizeof(key); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", key[i]);
+	line[n++] = '\n';
+	explicit_bzero(key, sizeof(key));
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		explicit_bzero(line, sizeof(line));
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		explicit_bzero(line, sizeof(line));
+		return -errno;
+	}
+	errno = EIO; /* a short write sets none */
+	if (write(fd, line, (size_t)n) != n || fsync(fd) < 0)
+		r = -errno;
+	explicit_bzero(line, sizeof(line));
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && link(tmp, path) < 0 && errno != EEXIST)
+		r = -errno; /* EEXIST: another start made one first; use that */
+	unlink(tmp);
+	return r;
+}
+
+/* Without session.cookie-key-file: the key kept in the state directory
+ * (fleet.state-dir's parent by default, LOCALSTATEDIR/lib/tunneld), made
+ * on the first start, so that cookies outlive a restart.  0, or -1 logged
+ * at warning (the caller then makes a key in memory only). */
+static int state_key(const struct cfg *cfg, struct cookie_ring *r)
+{
+	char path[PATH_MAX], err[CFG_ERR_LEN];
+	const char *dir = cfg->fleet_state_dir ? cfg->fleet_state_dir : FLEET_STATE_DIR;
+	int e;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, COOKIES_STATE_KEY) >= (int)sizeof(path)) {
+		log_warn("cookies: %s/%s: path too long; a key in memory only: sessions end "
+			 "with a restart",
+			 dir, COOKIES_STATE_KEY);
+		return -1;
+	}
+	if (access(path, F_OK) < 0 && errno == ENOENT && (e = make_key_file(path)) < 0) {
+		log_warn("cookies: cannot make %s: %s; a key in memory only: sessions end with "
+			 "a restart",
+			 path, strerror(-e));
+		return -1;
+	}
+	if (load_file(path, r, err, sizeof(err)) < 0) {
+		log_warn("cookies: %s; a key in memory only: sessions end with a restart", err);
+		memset(&r->keys, 0, sizeof(r->keys));
+		return -1;
+	}
+	r->made = true;
+	return 0;
+}
+
 int cookies_load(const struct cfg *cfg, struct cookie_ring **out, char *err, size_t errlen)
 {
 	struct cookie_ring *r = ring_new();
@@ -114,10 +190,10 @@ int cookies_load(const struct cfg *cfg, struct cookie_ring **out, char *err, siz
 		}
 	} else if (live && live->random) {
 		*r = *live; /* the cookies given out stay good */
-	} else {
+	} else if (state_key(cfg, r) < 0) {
 		r->random = true;
 		r->keys.n = 1;
-		r->keys.k[0].id = 0;
+		r->keys.k[0].id = 1;
 		if (gnutls_rnd(GNUTLS_RND_KEY, r->keys.k[0].key, TICKET_KEY_LEN) < 0) {
 			snprintf(err, errlen, "session.cookie-key-file: no random key");
 			cookies_free(r);
@@ -150,6 +226,11 @@ const char *cookies_describe(char *buf, size_t len)
 		snprintf(buf, len,
 			 "a random key (no session.cookie-key-file): cookies are good on this "
 			 "node only, until it stops");
+	else if (live->made)
+		snprintf(buf, len,
+			 "the key kept in %s (no session.cookie-key-file): cookies outlive a "
+			 "restart of this node",
+			 live->source);
 	else
 		snprintf(buf, len, "%u key(s) from %s, key %u seals", live->keys.n, live->source,
 			 live->keys.k[live->keys.n - 1].id);

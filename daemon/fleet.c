@@ -464,6 +464,13 @@ int fleet_open(const struct cfg *cfg, struct sess_table *t)
 	return 0;
 }
 
+void fleet_flush(void)
+{
+	for (int k = 0; k < 2; k++)
+		if (F.cfg && F.dirty[k])
+			write_own(k, time(NULL));
+}
+
 void fleet_close(void)
 {
 	list_free(&F.claims);

@@ -39,6 +39,9 @@ struct session;
  * list of an earlier run is read back.  0, or -ENOMEM. */
 int fleet_open(const struct cfg *cfg, struct sess_table *t);
 void fleet_close(void);
+/* This node's files written now if they changed (the master, on its way
+ * out): a revocation of the last second outlives a restart too. */
+void fleet_flush(void);
 
 /* s ended here: its cookie is refused here until it expires, unless
  * another node now holds the session.  Its claim, if any, is withdrawn. */

@@ -25,6 +25,7 @@
 
 #include "common/keyproto.h"
 #include "common/log.h"
+#include "conf/config.h"
 #include "daemon/fsutil.h"
 #include "daemon/keyserv.h"
 #include "daemon/wchan.h"
@@ -44,6 +45,13 @@ static struct {
 	gnutls_datum_t cur_spki, pending_spki;
 	time_t respawn_at;
 	bool stopping;
+	/* The services' keys in use, for a new key process. */
+	struct svckey {
+		char *path;
+		uint32_t gen;
+		gnutls_datum_t spki;
+	} svc[CFG_MAX_SERVICES];
+	unsigned n_svc;
 } K = {.ctl = -1, .ctl_child = -1};
 
 /* ---- the child ------------------------------------------------------------------ */
@@ -221,10 +229,12 @@ static bool same(const gnutls_datum_t *a, const uint8_t *b, size_t n)
 	return a->size == n && memcmp(a->data, b, n) == 0;
 }
 
-/* Load fd as gen and compare its public key with spki. */
-static int load(int fd, const gnutls_datum_t *spki, uint32_t gen, char *err, size_t errlen)
+/* Load fd as gen (op KEY_LOAD or KEY_SVC_LOAD) and compare its public key
+ * with spki. */
+static int load_op(enum key_op op, int fd, const gnutls_datum_t *spki, uint32_t gen, char *err,
+		   size_t errlen)
 {
-	struct key_req rq = {.op = KEY_LOAD, .gen = gen};
+	struct key_req rq = {.op = op, .gen = gen};
 	struct key_resp rs;
 	int r = call(&rq, fd, &rs);
 
@@ -237,11 +247,17 @@ static int load(int fd, const gnutls_datum_t *spki, uint32_t gen, char *err, siz
 		return -1;
 	}
 	if (!same(spki, rs.out, rs.len)) {
-		keyproc_drop(gen);
+		if (op == KEY_LOAD)
+			keyproc_drop(gen);
 		snprintf(err, errlen, "the key is not the certificate's");
 		return -1;
 	}
 	return 0;
+}
+
+static int load(int fd, const gnutls_datum_t *spki, uint32_t gen, char *err, size_t errlen)
+{
+	return load_op(KEY_LOAD, fd, spki, gen, err, errlen);
 }
 
 int keyproc_load(int fd, const gnutls_datum_t *cert_pem, uint32_t gen, char *err, size_t errlen)
@@ -286,6 +302,76 @@ void keyproc_commit(uint32_t gen, const char *key_path)
 void keyproc_drop(uint32_t gen)
 {
 	(void)simple(KEY_DROP, gen); /* a dead key process forgot it anyway */
+}
+
+/* ---- the services' keys ------------------------------------------------------------ */
+
+int keyproc_svc_load(int fd, const gnutls_datum_t *cert_pem, uint32_t gen, char *err, size_t errlen)
+{
+	gnutls_datum_t spki = {NULL, 0};
+	int r = cert_spki(cert_pem, &spki);
+
+	if (r < 0) {
+		snprintf(err, errlen, "certificate: %s", gnutls_strerror(r));
+		return -1;
+	}
+	r = load_op(KEY_SVC_LOAD, fd, &spki, gen, err, errlen);
+	gnutls_free(spki.data);
+	return r;
+}
+
+static void svc_forget(void)
+{
+	for (unsigned i = 0; i < K.n_svc; i++) {
+		free(K.svc[i].path);
+		gnutls_free(K.svc[i].spki.data);
+	}
+	memset(K.svc, 0, sizeof(K.svc));
+	K.n_svc = 0;
+}
+
+void keyproc_svc_commit(const struct keyproc_svckey *keys, unsigned n)
+{
+	int r = simple(KEY_SVC_COMMIT, 0);
+
+	if (r < 0)
+		log_err("key process: committing the services' keys: %s", strerror(-r));
+	svc_forget();
+	for (unsigned i = 0; i < n && i < CFG_MAX_SERVICES; i++) {
+		K.svc[i].path = strdup(keys[i].path);
+		K.svc[i].gen = keys[i].gen;
+		if (!K.svc[i].path || cert_spki(keys[i].cert_pem, &K.svc[i].spki) < 0)
+			log_err("key process: service key %s: out of memory", keys[i].path);
+		K.n_svc = i + 1;
+	}
+}
+
+void keyproc_svc_drop(void)
+{
+	(void)simple(KEY_SVC_DROP, 0); /* a dead key process forgot them anyway */
+}
+
+/* A new key process: the services' keys in use, loaded again. */
+static void svc_reload_all(void)
+{
+	char err[256];
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < K.n_svc; i++) {
+		int fd = K.svc[i].path ? open(K.svc[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+
+		if (fd < 0) {
+			log_err("key process: service key %s: %s", K.svc[i].path, strerror(errno));
+			continue;
+		}
+		if (load_op(KEY_SVC_LOAD, fd, &K.svc[i].spki, K.svc[i].gen, err, sizeof(err)) < 0)
+			log_err("key process: service key %s: %s", K.svc[i].path, err);
+		else
+			ok++;
+		close(fd);
+	}
+	if (K.n_svc && simple(KEY_SVC_COMMIT, 0) == 0)
+		log_info("key process: %u of %u service keys loaded again", ok, K.n_svc);
 }
 
 /* ---- workers ------------------------------------------------------------------------- */
@@ -336,6 +422,7 @@ void keyproc_tick(time_t now)
 		K.respawn_at = now + 5;
 		return;
 	}
+	svc_reload_all();
 	if (!K.cur_gen)
 		return;
 	fd = open(K.cur_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -381,4 +468,5 @@ void keyproc_stop(void)
 	gnutls_free(K.cur_spki.data);
 	gnutls_free(K.pending_spki.data);
 	K.cur_spki = K.pending_spki = (gnutls_datum_t){NULL, 0};
+	svc_forget();
 }

@@ -42,6 +42,22 @@ void keyproc_commit(uint32_t gen, const char *key_path);
 /* Forget the loaded, uncommitted generation gen. */
 void keyproc_drop(uint32_t gen);
 
+/* The TLS stream services' keys (daemon/services.c), a set beside the
+ * VPN's: keyproc_svc_load loads one aside as generation gen and checks it
+ * against cert_pem (0, or -1 with err); keyproc_svc_commit makes the set
+ * loaded aside the one in use (the set before stays for handshakes under
+ * way) and records where each key is, for a new key process;
+ * keyproc_svc_drop forgets the set loaded aside. */
+struct keyproc_svckey {
+	const char *path;
+	uint32_t gen;
+	const gnutls_datum_t *cert_pem;
+};
+int keyproc_svc_load(int fd, const gnutls_datum_t *cert_pem, uint32_t gen, char *err,
+		     size_t errlen);
+void keyproc_svc_commit(const struct keyproc_svckey *keys, unsigned n);
+void keyproc_svc_drop(void);
+
 /* Worker i's end of its socketpair to the key process. */
 int keyproc_worker_fd(unsigned i);
 /* In worker i, after fork: close every fd of the key process's but its

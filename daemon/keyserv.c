@@ -32,6 +32,7 @@
 #include <seccomp.h>
 
 #include "common/keyproto.h"
+#include "conf/config.h"
 
 #ifdef TUNNELD_SANITIZERS
 #include <sanitizer/common_interface_defs.h>
@@ -46,6 +47,16 @@ struct key {
 };
 
 static struct key cur, prev, pending;
+
+/* The services' keys (KEY_SVC_*), each in one of three sets as the VPN's
+ * key: loaded aside by a start or reload, in use, and in use before (for
+ * handshakes that began under it). */
+enum svc_set { SVC_FREE, SVC_PENDING, SVC_CUR, SVC_PREV };
+#define SVC_KEYS (3 * CFG_MAX_SERVICES)
+static struct {
+	enum svc_set set;
+	struct key k;
+} svc[SVC_KEYS];
 
 /* The allow-list, one row per syscall with its reason; anything else kills
  * the process (traps, naming the syscall, in --enable-seccomp-trap builds).
@@ -109,7 +120,23 @@ static const struct key *key_of(uint32_t gen)
 		return &cur;
 	if (gen && prev.gen == gen)
 		return &prev;
+	for (size_t i = 0; gen && i < SVC_KEYS; i++)
+		if ((svc[i].set == SVC_CUR || svc[i].set == SVC_PREV) && svc[i].k.gen == gen)
+			return &svc[i].k;
 	return NULL;
+}
+
+/* Free every service key of set from; move those of set to into from's. */
+static void svc_shift(enum svc_set from, enum svc_set to)
+{
+	for (size_t i = 0; i < SVC_KEYS; i++)
+		if (svc[i].set == from) {
+			key_free(&svc[i].k);
+			svc[i].set = SVC_FREE;
+		}
+	for (size_t i = 0; i < SVC_KEYS; i++)
+		if (svc[i].set == to)
+			svc[i].set = from;
 }
 
 /* ---- signing ---------------------------------------------------------------- */
@@ -197,6 +224,27 @@ out:
 	return r;
 }
 
+/* KEY_SVC_LOAD: fd (closed) into a free entry, loaded aside as gen. */
+static int svc_load(int fd, uint32_t gen, gnutls_datum_t *spki)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < SVC_KEYS && svc[i].set != SVC_FREE; i++)
+		;
+	if (fd < 0 || !gen || i == SVC_KEYS) {
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 ? GNUTLS_E_FILE_ERROR : GNUTLS_E_INVALID_REQUEST;
+	}
+	r = load(fd, &svc[i].k, spki);
+	if (r == 0) {
+		svc[i].k.gen = gen;
+		svc[i].set = SVC_PENDING;
+	}
+	return r;
+}
+
 /* The passed fd of a KEY_LOAD, or -1. */
 static int passed_fd(const struct msghdr *mh)
 {
@@ -252,6 +300,17 @@ static void on_master(int ctl)
 	case KEY_DROP:
 		if (pending.gen == rq.gen)
 			key_free(&pending);
+		break;
+	case KEY_SVC_LOAD:
+		r = svc_load(fd, rq.gen, &spki);
+		fd = -1;
+		break;
+	case KEY_SVC_COMMIT:
+		svc_shift(SVC_PREV, SVC_CUR);
+		svc_shift(SVC_CUR, SVC_PENDING);
+		break;
+	case KEY_SVC_DROP:
+		svc_shift(SVC_PENDING, SVC_FREE);
 		break;
 	default:
 		r = GNUTLS_E_INVALID_REQUEST;

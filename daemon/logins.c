@@ -84,6 +84,8 @@ int logins_load_totp(const char *passwd_path)
 {
 	char path[4096], err[CFG_ERR_LEN];
 
+	if (!passwd_path) /* logins through RADIUS: no password file, no codes */
+		return 0;
 	if (totp_path(passwd_path, path, sizeof(path)) < 0 ||
 	    totp_db_load(path, &L.totp, err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -229,6 +231,13 @@ static void log_busy(unsigned w, int r)
 	n = 0;
 }
 
+static unsigned long password_checks; /* logins started in the auth processes */
+
+unsigned long auth_password_checks(void)
+{
+	return password_checks;
+}
+
 static int backend_kind(void)
 {
 	return L.cfg->n_radius_auth ? SESS_BK_RADIUS
@@ -240,8 +249,10 @@ static void submit(struct login *l, struct ipc_msg *m, const struct hash_op *op)
 {
 	int rc = hashpool_submit_op(l->w, m, op, L.cfg->max_pending_logins);
 
-	if (rc == 0)
+	if (rc == 0) {
+		password_checks += op->op == BK_OP_START;
 		return;
+	}
 	metrics_login(rc == -EBUSY ? LOGIN_BUSY : LOGIN_ERROR, false, 0);
 	log_busy(l->w, rc);
 	refuse(l->w, l->ref, "Too many logins in progress: try again in a moment");

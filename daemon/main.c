@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "common/log.h"
 #include "conf/config.h"
 #include "daemon/master.h"
@@ -29,6 +30,34 @@ static void usage(FILE *f)
 		   "  -V, --version       print the version\n");
 }
 
+/* Whether stderr is the journal's stream: systemd names it in
+ * JOURNAL_STREAM as DEVICE:INODE, and a line that starts with "<N>" is
+ * then filed at priority N.  Without the prefix journald files every line
+ * at the unit's default, info, where "journalctl -p warning" does not
+ * look; an inherited JOURNAL_STREAM with stderr elsewhere (a terminal)
+ * gets no prefix. */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* A line of tunneld's own before the log is set up: a refused config
+ * (LOG_ERR, FILE:LINE in text) at a start or with -t, or a warning. */
+static void say(int prio, const char *text)
+{
+	const char *warn = prio == LOG_WARNING ? "warning: " : "";
+
+	if (stderr_is_journal())
+		fprintf(stderr, "<%d>tunneld: %s%s\n", prio, warn, text);
+	else
+		fprintf(stderr, "tunneld: %s%s\n", warn, text);
+}
+
 /* -t writes nothing: it tells which certificate a start would use. */
 static void show_certificate(struct cfg *cfg)
 {
@@ -36,7 +65,7 @@ static void show_certificate(struct cfg *cfg)
 	struct selfcert sc;
 
 	if (selfcert_apply(cfg, SELFCERT_DIR, false, &sc, err, sizeof(err)) < 0)
-		fprintf(stderr, "tunneld: warning: %s\n", err);
+		say(LOG_WARNING, err);
 	else if (sc.missing)
 		printf("tunneld: no tls.certificate configured: the first start makes a "
 		       "self-signed one, %s\n",
@@ -203,7 +232,7 @@ int main(int argc, char **argv)
 	if (abs)
 		path = abs;
 	if (cfg_load(path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tunneld: %s\n", err);
+		say(LOG_ERR, err);
 		free(abs);
 		return 1;
 	}

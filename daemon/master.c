@@ -18,7 +18,6 @@
 #include "daemon/master.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,11 +42,13 @@
 #include "daemon/keyproc.h"
 #include "daemon/metrics.h"
 #include "daemon/monitor.h"
+#include "daemon/mstart.h"
 #include "daemon/nat.h"
 #include "daemon/logins.h"
 #include "daemon/pidfile.h"
 #include "daemon/radius.h"
 #include "daemon/reload.h"
+#include "daemon/services.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
 #include "daemon/udp.h"
@@ -71,7 +72,6 @@ struct master {
 	time_t stop_deadline;
 	bool failed;				 /* stopping because of an error: exit status 1 */
 	bool want_reload, want_stop, want_drain; /* asked by tunnelctl; the loop acts */
-	char status[128];			 /* last STATUS= sent to systemd */
 };
 
 static struct master M;
@@ -107,16 +107,35 @@ static void announce(void)
 		daemon_ready();
 }
 
-static void begin_stop(const char *why)
+/* Stop.  keep: the tunnels end without a DISCONNECT, so their clients
+ * retry and the next start re-creates each session from its cookie, with
+ * its addresses; otherwise the clients are told to quit. */
+static void stop_as(const char *why, bool keep)
 {
 	if (M.stopping)
 		return;
-	log_info("stopping (%s)", why);
+	if (keep)
+		log_info("stopping (%s): the tunnels end without a DISCONNECT; their clients "
+			 "reconnect to the next start, which takes their cookies",
+			 why);
+	else
+		log_info("stopping (%s)", why);
 	sd_notify(0, "STOPPING=1");
 	M.stopping = true;
 	hashpool_stop();
 	M.stop_deadline = time(NULL) + 5;
-	slots_kill(SIGTERM);
+	slots_stop(keep);
+}
+
+static void begin_stop(const char *why)
+{
+	stop_as(why, false);
+}
+
+/* SIGTERM (systemctl, the SysV script, upgrades): a short outage. */
+static void restart_stop(const char *why)
+{
+	stop_as(why, true);
 }
 
 /* Drain (SIGQUIT, tunnelctl drain), for a node behind a load balancer:
@@ -169,7 +188,6 @@ static void end_tunnels(unsigned tunnels)
 static void update_status(time_t now)
 {
 	const struct sess_table *t = auth_sessions();
-	char st[sizeof(M.status)];
 	unsigned tunnels = t->tunnels;
 
 	if (M.draining && (tunnels == 0 || now >= M.drain_deadline)) {
@@ -178,23 +196,10 @@ static void update_status(time_t now)
 	}
 	if (M.draining && !M.drained && now >= M.drain_end_at)
 		end_tunnels(tunnels);
-	snprintf(st, sizeof(st), "%s%u clients connected, %u sessions, %u workers",
-		 M.draining ? "Draining: " : "", tunnels, t->count, M.n);
-	if (strcmp(st, M.status) != 0) {
-		memcpy(M.status, st, sizeof(st));
-		sd_notifyf(0, "STATUS=%s", st);
-	}
+	mstart_status(M.draining, tunnels, t->count, M.n);
 }
 
 /* ---- reload --------------------------------------------------------------- */
-
-static uint64_t monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* SIGHUP is a transaction (reload.c): load everything new first; on any
  * error change nothing.  Then commit each part to its owner: the config
@@ -207,7 +212,8 @@ static void do_reload(void)
 	char st[384];
 	unsigned revoked;
 
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)mstart_monotonic_usec());
 	if (reload_load(&rs, &M.cfg, M.opts.config, M.opts.daemon) == 0) {
 		reload_commit_cfg(&rs, &M.cfg);
 		if (rs.metrics_new) { /* bound by reload_load */
@@ -226,6 +232,8 @@ static void do_reload(void)
 		rs.tls.committed = true;
 		slots_swap_tls(&rs.tls.cred, &rs.tls.prio);
 		reload_push(&rs, &M.cfg, M.n);
+		services_commit(rs.svc); /* the services and their listeners */
+		rs.svc = NULL;
 		log_info("reloaded %s: %zu users%s", M.opts.config, auth_user_count(),
 			 revoked ? " (sessions of removed, locked or changed users ended)" : "");
 		reload_discard(&rs); /* the old users and credentials */
@@ -251,6 +259,7 @@ static void reap_workers(const char *signame)
 		auth_worker_gone(w);
 		metrics_worker_gone(w);
 		logins_worker_gone(w);
+		services_worker_gone(w);
 		if (r == REAP_TUN_GONE) {
 			M.failed = true;
 			begin_stop("tunnel device gone");
@@ -285,7 +294,7 @@ static const struct {
 	const char *name;
 	void (*action)(const char *name); /* NULL: read and ignored */
 } signals[] = {
-    {SIGTERM, "SIGTERM", begin_stop},
+    {SIGTERM, "SIGTERM", restart_stop},
     {SIGINT, "SIGINT", begin_stop},
     {SIGCHLD, "SIGCHLD", reap_workers},
     {SIGHUP, "SIGHUP", reload_signal},
@@ -342,14 +351,15 @@ static const struct {
 	enum ipc_type type;
 	void (*handler)(unsigned w, struct ipc_msg *m);
 } worker_msgs[] = {
-    {IPC_READY, on_ready},	     /* set up and serving */
-    {IPC_AUTH_REQ, auth_login},	     /* user and password: a cookie or a refusal */
-    {IPC_CONNECT_REQ, auth_connect}, /* a cookie: a lease or a refusal */
-    {IPC_CLOSED, auth_closed},	     /* a tunnel ended */
-    {IPC_STATS, auth_stats},	     /* a live tunnel's counters */
-    {IPC_AUTH_CANCEL, auth_cancel},  /* the connection of a login went away */
-    {IPC_DTLS, auth_dtls},	     /* a tunnel's DTLS channel came up or went down */
-    {IPC_WSTATS, metrics_worker},    /* the worker's own figures (/metrics) */
+    {IPC_READY, on_ready},		/* set up and serving */
+    {IPC_AUTH_REQ, auth_login},		/* user and password: a cookie or a refusal */
+    {IPC_CONNECT_REQ, auth_connect},	/* a cookie: a lease or a refusal */
+    {IPC_CLOSED, auth_closed},		/* a tunnel ended */
+    {IPC_STATS, auth_stats},		/* a live tunnel's counters */
+    {IPC_AUTH_CANCEL, auth_cancel},	/* the connection of a login went away */
+    {IPC_DTLS, auth_dtls},		/* a tunnel's DTLS channel came up or went down */
+    {IPC_WSTATS, metrics_worker},	/* the worker's own figures (/metrics) */
+    {IPC_SVC_STATS, services_on_stats}, /* the TLS stream services' counters */
 };
 
 static void on_worker_msg(unsigned w, struct ipc_msg *m)
@@ -421,20 +431,6 @@ static void request_drain(void)
 	M.want_drain = true;
 }
 
-static void warn_forwarding(void)
-{
-	char c = '1';
-	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, &c, 1) != 1)
-			c = '1';
-		close(fd);
-	}
-	if (c == '0')
-		log_warn("net.ipv4.ip_forward is 0: clients reach only this server");
-}
-
 /* The live config and where lines go; the number of workers. */
 static int init(struct cfg *cfg, const struct master_opts *opts)
 {
@@ -475,23 +471,6 @@ static int start_keys(struct reload_tls *tls)
 	return 0;
 }
 
-/* The fleet keys that seal and open cookies (cookies.h), read before
- * detaching like every file: 0, or -1 logged. */
-static int load_cookie_keys(void)
-{
-	struct cookie_ring *ring;
-	char err[CFG_ERR_LEN];
-
-	if (cookies_load(&M.cfg, &ring, err, sizeof(err)) < 0) {
-		log_err("session.cookie-key-file %s", err);
-		return -1;
-	}
-	cookies_commit(&ring);
-	cookies_free(ring); /* nothing was in use before */
-	log_info("cookies: %s", cookies_describe(err, sizeof(err)));
-	return 0;
-}
-
 /* Read the files (users, the certificate, the workers' prison) and open
  * the key, detach if asked, start the key process, then the session
  * table and the owner map the workers will share. */
@@ -500,7 +479,7 @@ static int load_and_detach(void)
 	struct reload_tls tls = {.key_fd = -1};
 	int r = -1;
 
-	if (auth_load_users(M.cfg.password_file) < 0 || load_cookie_keys() < 0 ||
+	if (auth_load_users(M.cfg.password_file) < 0 || mstart_cookie_keys(&M.cfg) < 0 ||
 	    radius_open(&M.cfg) < 0 || logins_load_totp(M.cfg.password_file) < 0)
 		return -1;
 	if (slots_load_profile(&M.cfg) < 0 || slots_set_identity(&M.cfg) < 0 ||
@@ -508,12 +487,11 @@ static int load_and_detach(void)
 		return -1;
 	/* Files are read or open; the rest needs no path relative to our
 	 * cwd.  The key process starts after detaching: it dies with its
-	 * parent. */
+	 * parent.  The cookie keys' pages came through daemon_start's fork
+	 * wiped (secmem.h): the daemon reads them again (absolute path). */
 	if (M.opts.daemon && daemon_start() < 0)
 		log_errno(-errno, "daemonizing");
-	/* The fleet keys' pages came through the fork wiped (secmem): the
-	 * daemon reads them again (their path is absolute). */
-	else if ((!M.opts.daemon || load_cookie_keys() == 0) &&
+	else if ((!M.opts.daemon || mstart_cookie_keys(&M.cfg) == 0) &&
 		 (!M.opts.pid_file || pidfile_acquire(M.opts.pid_file, &M.pid_fd) == 0) &&
 		 start_keys(&tls) == 0)
 		r = auth_open(&M.cfg);
@@ -560,6 +538,7 @@ static int open_control(void)
 	    .reload = request_reload,
 	    .stop = request_stop,
 	    .drain = request_drain,
+	    .password_checks = auth_password_checks,
 	};
 	int r;
 
@@ -572,54 +551,6 @@ static int open_control(void)
 	if (r < 0)
 		return log_errno(r, "control socket %s", M.cfg.control_socket);
 	return 0;
-}
-
-/* RADIUS accounting: its process, forked with the hashing ones. */
-static int start_acct(const struct hasher_id *id)
-{
-	const struct acct_env ae = {
-	    .id = *id,
-	    .queue_max = M.cfg.radius_acct_queue,
-	    .forget = forget_in_hasher,
-	    .open = radius_client,
-	};
-
-	if (!radius_on() || !M.cfg.radius_accounting)
-		return 0;
-	return acct_setup(M.ep, &ae) < 0 ? -1 : 0;
-}
-
-/* The hashing processes, one per CPU, forked before the TUN device and
- * the listeners exist; each drops to the workers' user in their prison. */
-static int start_hashers(void)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	struct hashpool_env he = {
-	    .n = ncpu > 0 ? (ncpu > 64 ? 64 : (unsigned)ncpu) : 1,
-	    .n_workers = M.n,
-	    .forget = forget_in_hasher,
-	    .done = auth_login_done,
-	    .node_id = M.cfg.node_id,
-	};
-	int r;
-
-	slots_identity(&he.id.uid, &he.id.gid, &he.id.chroot_dir);
-	if (radius_on()) { /* logins through RADIUS, from its own prison */
-		he.n = M.cfg.radius_processes;
-		he.radius_open = radius_client;
-		he.id.chroot_dir = radius_prison();
-	}
-	if (hashpool_setup(M.ep, &he) < 0)
-		return -1;
-	hashpool_set_backend(M.cfg.pam_service, logins_totp());
-	r = hashpool_start(auth_users());
-	if (r < 0)
-		return log_errno(r, "no hashing process could be started");
-	log_info("%u hashing processes for %s%s%s", he.n,
-		 radius_on() ? "RADIUS logins" : "password checks",
-		 M.cfg.pam_service ? ", PAM service " : "",
-		 M.cfg.pam_service ? M.cfg.pam_service : "");
-	return start_acct(&he.id);
 }
 
 /* The slots, the control socket, then the workers.  A worker that cannot
@@ -637,16 +568,16 @@ static int start(void)
 	const struct monitor_phase phase = {.draining = master_draining, .stopping = stopping};
 
 	/* The hashing processes come first: they inherit no socket. */
-	if (start_hashers() < 0)
+	if (mstart_hashers(M.ep, &M.cfg, M.n, forget_in_hasher) < 0)
 		return -1;
 	udp_setup(&M.cfg, M.n);
-	if (slots_setup(&se) < 0)
+	if (slots_setup(&se) < 0 || services_start(&M.cfg, M.n) < 0)
 		return -1;
 	auth_use_steering(slots_steer_fd());
 	if (open_control() < 0 || monitor_open(M.ep, &M.cfg, M.n, M.started, &phase) < 0 ||
 	    nat_apply(&M.cfg) < 0 || coa_open(M.ep, &M.cfg) < 0)
 		return -1;
-	warn_forwarding();
+	mstart_warn_forwarding();
 	for (unsigned i = 0; i < M.n; i++)
 		if (slots_spawn(i) < 0) {
 			begin_stop("start-up failed");
@@ -738,6 +669,7 @@ static void shut_down(void)
 	close_fd(&M.sigfd);
 	close_fd(&M.timerfd);
 	slots_free();
+	services_free();
 	udp_free();
 	keyproc_stop();
 	wchan_free();

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,8 +191,8 @@ static void gauges(struct buf *b, const struct metrics_gauges *g)
 	gauge(b, "tunneld_handshakes",
 	      "Connections in the TLS handshake or the login, as the workers last reported.",
 	      g->handshakes);
-	gauge(b, "tunneld_draining", "1 while a graceful stop (SIGQUIT) refuses new logins.",
-	      g->draining);
+	gauge(b, "tunneld_draining",
+	      "1 while draining (SIGQUIT, tunnelctl drain): no new connections.", g->draining);
 	gauge(b, "tunneld_start_time_seconds", "When the server started, in seconds since 1970.",
 	      (unsigned long long)g->started);
 }
@@ -246,6 +247,47 @@ static void events(struct buf *b, const struct metrics_totals *t)
 	counter(b, "tunneld_sessions_ended_total", "Sessions that ended.", t->sessions_ended);
 }
 
+/* One row of a per-service family for each service (names are
+ * [A-Za-z0-9._-]: no escaping in the label). */
+static void svc_rows(struct buf *b, const struct metrics_gauges *g, const char *name,
+		     const char *type, const char *help, size_t off)
+{
+	head(b, name, type, help);
+	for (unsigned i = 0; i < g->n_svc; i++)
+		bprintf(b, "%s{service=\"%s\"} %llu\n", name, g->svc[i].name,
+			(unsigned long long)*(const uint64_t *)((const char *)&g->svc[i] + off));
+}
+
+/* The TLS stream services (services = ...), when there are any. */
+static void services(struct buf *b, const struct metrics_gauges *g)
+{
+	if (!g->n_svc)
+		return;
+	svc_rows(b, g, "tunneld_service_open_streams", "gauge",
+		 "A TLS stream service's streams open now, all workers.",
+		 offsetof(struct services_view, open));
+	svc_rows(b, g, "tunneld_service_accepted_total", "counter",
+		 "Streams a service admitted (TLS handshake started).",
+		 offsetof(struct services_view, ctr.accepted));
+	svc_rows(b, g, "tunneld_service_refused_total", "counter",
+		 "Streams a service refused: max-connections or a full table.",
+		 offsetof(struct services_view, ctr.refused));
+	svc_rows(b, g, "tunneld_service_handshake_failures_total", "counter",
+		 "A service's TLS handshakes that failed (client certificates included).",
+		 offsetof(struct services_view, ctr.handshake_failures));
+	svc_rows(b, g, "tunneld_service_connect_failures_total", "counter",
+		 "A service's destination connects refused, timed out or unreachable.",
+		 offsetof(struct services_view, ctr.connect_failures));
+	head(b, "tunneld_service_bytes_total", "counter",
+	     "Bytes a service relayed: in from the clients to the destination, out back.");
+	for (unsigned i = 0; i < g->n_svc; i++)
+		bprintf(b,
+			"tunneld_service_bytes_total{service=\"%s\",direction=\"in\"} %llu\n"
+			"tunneld_service_bytes_total{service=\"%s\",direction=\"out\"} %llu\n",
+			g->svc[i].name, (unsigned long long)g->svc[i].ctr.bytes_in, g->svc[i].name,
+			(unsigned long long)g->svc[i].ctr.bytes_out);
+}
+
 /* Cumulative buckets, as Prometheus wants them. */
 static void histogram(struct buf *b, const struct metrics_totals *t)
 {
@@ -279,6 +321,7 @@ char *metrics_render(const struct metrics_gauges *g, size_t *len)
 	traffic(&b, &t->traffic);
 	events(&b, t);
 	histogram(&b, t);
+	services(&b, g);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/ipc.h"
+#include "daemon/services.h"
 
 /* How a login ended: one row per result.  X(ID, NAME): the enum is
  * LOGIN_ID, NAME the label (result="NAME") and tunnelctl's key. */
@@ -62,6 +63,8 @@ struct metrics_gauges {
 	unsigned max_clients;
 	bool draining;
 	time_t started;
+	const struct services_view *svc; /* the TLS stream services, n_svc of them */
+	unsigned n_svc;
 };
 
 /* Per-worker reports for n slots.  0 or -ENOMEM. */

@@ -10,6 +10,7 @@
 #include "daemon/auth.h"
 #include "daemon/httpd.h"
 #include "daemon/metrics.h"
+#include "daemon/services.h"
 #include "daemon/sessions.h"
 #include "daemon/slots.h"
 
@@ -23,6 +24,7 @@ static struct {
 static char *metrics_text(size_t *len)
 {
 	const struct sess_table *t = auth_sessions();
+	static struct services_view svc[CFG_MAX_SERVICES];
 	struct metrics_gauges g = {
 	    .sessions = t->count,
 	    .tunnels = t->tunnels,
@@ -34,10 +36,13 @@ static char *metrics_text(size_t *len)
 	    .max_clients = O.cfg->max_clients,
 	    .draining = O.phase.draining(),
 	    .started = O.started,
+	    .svc = svc,
 	};
 
 	for (uint32_t i = 0; i < t->cap; i++)
 		g.tunnels_dtls += t->s[i].used && t->s[i].worker >= 0 && t->s[i].dtls_up;
+	while (g.n_svc < CFG_MAX_SERVICES && services_nth(g.n_svc, &svc[g.n_svc]))
+		g.n_svc++;
 	return metrics_render(&g, len);
 }
 

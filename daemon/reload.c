@@ -24,6 +24,7 @@
 #include "daemon/httpd.h"
 #include "daemon/keyproc.h"
 #include "daemon/selfcert.h"
+#include "daemon/services.h"
 #include "daemon/wchan.h"
 #include "worker/cert.h"
 #include "worker/worker.h"
@@ -235,7 +236,8 @@ int reload_load(struct reload_set *rs, const struct cfg *live, const char *path,
 		goto fail;
 	snprintf(err, sizeof(err), "reload failed, nothing changed: %s", path);
 	if (reload_tls_open(&rs->tls, &rs->cfg, err) < 0 ||
-	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0 || metrics_load(rs, live) < 0)
+	    reload_tls_load(&rs->tls, &rs->cfg, err) < 0 || metrics_load(rs, live) < 0 ||
+	    !(rs->svc = services_load(&rs->cfg, err)))
 		goto fail;
 	if (strcmp(rs->cfg.log_destination, live->log_destination) &&
 	    log_set_destination(rs->cfg.log_destination, daemon) < 0) {
@@ -377,6 +379,7 @@ void reload_discard(struct reload_set *rs)
 	reload_tls_free(&rs->tls);
 	close_fd(&rs->metrics_fd);
 	cookies_free(rs->keys);
+	services_discard(rs->svc);
 	memset(rs, 0, sizeof(*rs));
 	rs->tls.key_fd = -1;
 	rs->metrics_fd = -1;

@@ -19,6 +19,7 @@
 struct cookie_ring;
 struct passwd_db;
 struct totp_db;
+struct services_set;
 
 /* The TLS material of a start or a reload.  The private key is never
  * read here: its file is opened and passed to the key process. */
@@ -44,6 +45,7 @@ struct reload_set {
 	bool metrics_new;	  /* metrics.listen changed: metrics_fd takes over */
 	int metrics_fd;		  /* its new socket, bound and listening; -1: none */
 	struct cookie_ring *keys; /* session.cookie-key-file (cookies.h) */
+	struct services_set *svc; /* daemon/services.c */
 };
 
 /* Read cfg's certificate and open its key, relative to the current

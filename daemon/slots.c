@@ -36,6 +36,8 @@
 #include "daemon/fsutil.h"
 #include "daemon/keyproc.h"
 #include "daemon/listen.h"
+#include "daemon/pktpath.h"
+#include "daemon/services.h"
 #include "daemon/steer.h"
 #include "daemon/tun.h"
 #include "daemon/udp.h"
@@ -186,23 +188,29 @@ int slots_set_identity(const struct cfg *cfg)
  * environment variable TUNNELD_NO_STEERING=1 turns it off (benchmarks). */
 static void setup_steering(int tun_fd)
 {
+	struct pktpath_item *it = &pktpath()->tun_steering;
 	const char *off = getenv("TUNNELD_NO_STEERING");
 
-	if (ctx.n < 2)
+	if (ctx.n < 2) {
+		pktpath_off(it, "one worker, one queue: nothing to steer");
 		return;
+	}
 	if (off && *off && strcmp(off, "0")) {
+		pktpath_off(it, "TUNNELD_NO_STEERING is set");
 		log_info("TUN steering off (TUNNELD_NO_STEERING): packets reach workers by flow "
 			 "hash");
 		return;
 	}
 	steer_fd = steer_attach(tun_fd, &ctx.geom);
 	if (steer_fd < 0) {
+		pktpath_off(it, "the kernel refused the program: %s", pktpath_bpf_why(steer_fd));
 		log_warn("TUN steering program not attached (%s): packets reach workers by flow "
 			 "hash and are handed over",
-			 strerror(-steer_fd));
+			 pktpath_bpf_why(steer_fd));
 		steer_fd = -1;
 		return;
 	}
+	pktpath_on(it);
 	log_info("TUN steering on: each packet goes to the queue of its client's worker");
 }
 
@@ -224,6 +232,7 @@ static int setup_tun(void)
 	for (unsigned i = 0; i < ctx.n; i++)
 		slots[i].tun_fd = tun[i];
 	free(tun);
+	pktpath()->tun_queues = ctx.n;
 	r = tun_configure(cfg->tun_name, cfg->mtu, &ctx.geom);
 	if (r < 0)
 		return log_errno(r, "cannot configure TUN device %s", cfg->tun_name);
@@ -384,6 +393,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	keep_own_fds(i, peer);
 	udp_close_others(i);
 	keyproc_forget(i);
+	services_close_others(i);
 
 	memset(&env, 0, sizeof(env));
 	env.geom = ctx.geom;
@@ -415,6 +425,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.profile = profile;
 	env.profile_len = profile_len;
 	env.profile_name = profile_name;
+	services_worker_env(i, &env.svc_msg, &env.svc_len, &env.svc_fds, &env.n_svc);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL); /* fails only on a bad argument */
 	_exit(worker_main(&env));
@@ -532,6 +543,16 @@ void slots_kill(int signo)
 	for (unsigned i = 0; i < ctx.n; i++)
 		if (slots[i].pid > 0)
 			(void)kill(slots[i].pid, signo); /* one that just died: SIGCHLD reaps it */
+}
+
+void slots_stop(bool keep)
+{
+	union sigval v = {.sival_int = IPC_STOP_KEEP_SESSIONS};
+
+	for (unsigned i = 0; i < ctx.n; i++)
+		if (slots[i].pid > 0) /* one that just died: SIGCHLD reaps it */
+			(void)(keep ? sigqueue(slots[i].pid, SIGTERM, v)
+				    : kill(slots[i].pid, SIGTERM));
 }
 
 void slots_drain(void)

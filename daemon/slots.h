@@ -66,6 +66,9 @@ enum reap_result slots_reap(bool stopping, unsigned *slot);
 bool slots_ready(unsigned i);
 /* Signal every running worker. */
 void slots_kill(int signo);
+/* SIGTERM to every running worker: keep (sigqueue with
+ * IPC_STOP_KEEP_SESSIONS) ends the tunnels without a DISCONNECT. */
+void slots_stop(bool keep);
 /* SIGQUIT to every worker, and our copies of the listeners closed. */
 void slots_drain(void);
 bool slots_all_exited(void);

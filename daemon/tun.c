@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/offload.h"
+#include "daemon/pktpath.h"
 
 /* UDP segmentation offload came with Linux 6.2; Debian 12's headers do not
  * have it.  The kernel takes USO4 and USO6 only together. */
@@ -126,8 +127,27 @@ static int open_all(const char *name, unsigned n, bool offload, unsigned *feat, 
 	return 0;
 }
 
+/* For tunnelctl status: what the queues carry, and why not more. */
+static void record(bool no_uso)
+{
+	struct pktpath *pp = pktpath();
+
+	if (offload_on)
+		pktpath_on(&pp->tun_offload);
+	else
+		pktpath_off(&pp->tun_offload, "TUNNELD_NO_OFFLOAD is set");
+	if (uso_on)
+		pktpath_on(&pp->tun_uso);
+	else
+		pktpath_off(&pp->tun_uso, "%s",
+			    !offload_on ? "TUN offloads are off"
+			    : no_uso	? "TUNNELD_NO_USO is set"
+					: "refused by the kernel (before Linux 6.2)");
+}
+
 int tun_create(const char *name, unsigned n, int *fds)
 {
+	struct pktpath *pp = pktpath();
 	bool off_by_env = env_set("TUNNELD_NO_OFFLOAD"), no_uso = env_set("TUNNELD_NO_USO");
 	unsigned feat =
 	    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | (no_uso ? 0 : TUN_USO);
@@ -145,6 +165,8 @@ int tun_create(const char *name, unsigned n, int *fds)
 		/* A kernel without these ioctls or features: go on without. */
 		log_warn("TUN %s: offloads refused (%s); one packet per read and write", name,
 			 strerror(-r));
+		pktpath_off(&pp->tun_offload, "refused by the kernel: %s", strerror(-r));
+		pktpath_off(&pp->tun_uso, "TUN offloads are off");
 		r = open_all(name, n, false, &feat, fds);
 		if (r < 0)
 			return r;
@@ -155,6 +177,7 @@ int tun_create(const char *name, unsigned n, int *fds)
 		return r;
 	offload_on = !off_by_env;
 	uso_on = offload_on && (feat & TUN_USO);
+	record(no_uso);
 	if (!offload_on)
 		log_info("TUN %s: offloads off (TUNNELD_NO_OFFLOAD is set)", name);
 	else if (uso_on)

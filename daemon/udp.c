@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "daemon/fsutil.h"
+#include "daemon/pktpath.h"
 #include "daemon/udpsteer.h"
 
 #define UDP_BUF	  (4 << 20) /* socket buffers: bursts of datagrams */
@@ -28,6 +29,7 @@ static uint16_t *ports; /* n_listen */
 static int (*inbox)[2]; /* per worker: [0] receive, [1] send */
 static int *inbox_send; /* the send ends, by worker */
 static int map_fd = -1; /* steering peer map, -1 without steering */
+static int gro_err;	/* errno of a socket that refused UDP_GRO, 0: none did */
 
 static int open_one(const struct cfg_listen *l, uint16_t port, int *out)
 {
@@ -51,7 +53,8 @@ static int open_one(const struct cfg_listen *l, uint16_t port, int *out)
 	}
 	/* Merged datagrams where the device does GRO (worker/udpio.c cuts
 	 * them apart); a kernel without it just delivers them one by one. */
-	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		gro_err = errno;
 	/* Beyond rmem_max: we are root here.  A smaller buffer only drops
 	 * more under bursts. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
@@ -100,10 +103,13 @@ static void steer(const struct cfg *cfg)
 	int *first = calloc(n_listen, sizeof(int));
 
 	if (!first || n_workers < 2) {
+		pktpath_off(&pktpath()->dtls_steering, "%s",
+			    first ? "one worker: nothing to steer" : strerror(ENOMEM));
 		free(first);
 		return;
 	}
 	if (off && *off && strcmp(off, "0")) {
+		pktpath_off(&pktpath()->dtls_steering, "TUNNELD_NO_STEERING is set");
 		log_info("DTLS steering off (TUNNELD_NO_STEERING): datagrams reach workers by "
 			 "hash and are handed over");
 		free(first);
@@ -114,19 +120,65 @@ static void steer(const struct cfg *cfg)
 	map_fd = udpsteer_attach(first, n_listen, n_workers, PEERS_PER * cfg->max_clients + 64);
 	free(first);
 	if (map_fd < 0) {
+		pktpath_off(&pktpath()->dtls_steering, "the kernel refused the program: %s",
+			    pktpath_bpf_why(map_fd));
 		log_warn("DTLS steering program not attached (%s): datagrams reach workers by "
 			 "hash and are handed over",
-			 strerror(-map_fd));
+			 pktpath_bpf_why(map_fd));
 		map_fd = -1;
 		return;
 	}
+	pktpath_on(&pktpath()->dtls_steering);
 	log_info("DTLS steering on: each datagram goes to its session's worker");
+}
+
+/* For tunnelctl status: UDP GRO as the sockets took it, and UDP GSO as
+ * the workers will try it (worker/udpout.c: on unless TUNNELD_NO_UDP_GSO;
+ * a device that refuses it later turns it off in that worker, with a log
+ * line).  The kernel's support is probed on a socket of its own: the
+ * option set on a real one would segment all of its sends. */
+static void record_offloads(void)
+{
+	struct pktpath *pp = pktpath();
+	const char *off = getenv("TUNNELD_NO_UDP_GSO");
+	int size = 1200, fd, r = 0;
+
+	if (gro_err)
+		pktpath_off(&pp->udp_gro, "refused by the kernel: %s", strerror(gro_err));
+	else
+		pktpath_on(&pp->udp_gro);
+	if (off && *off && strcmp(off, "0")) {
+		pktpath_off(&pp->udp_gso, "TUNNELD_NO_UDP_GSO is set");
+		return;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof(size)) < 0)
+		r = errno;
+	if (fd >= 0)
+		close(fd);
+	if (r)
+		pktpath_off(&pp->udp_gso, "refused by the kernel: %s", strerror(r));
+	else
+		pktpath_on(&pp->udp_gso);
+}
+
+/* DTLS is off, and with it what it would have used. */
+static void record_off(const char *why)
+{
+	struct pktpath *pp = pktpath();
+
+	pktpath_off(&pp->dtls, "%s", why);
+	pktpath_off(&pp->dtls_steering, "DTLS is off");
+	pktpath_off(&pp->udp_gso, "DTLS is off");
+	pktpath_off(&pp->udp_gro, "DTLS is off");
 }
 
 bool udp_setup(const struct cfg *cfg, unsigned n)
 {
-	if (!cfg->dtls_enable)
+	if (!cfg->dtls_enable) {
+		record_off("dtls.enable is false");
 		return false;
+	}
 	n_workers = n;
 	n_listen = cfg->n_listen;
 	fds = malloc(sizeof(int) * n * n_listen);
@@ -144,8 +196,12 @@ bool udp_setup(const struct cfg *cfg, unsigned n)
 	if (open_all(cfg) < 0)
 		goto off;
 	steer(cfg);
+	record_offloads();
+	pktpath_on(&pktpath()->dtls);
+	pktpath()->udp_sockets = n_listen;
 	return true;
 off:
+	record_off("its UDP sockets could not be opened (see the log)");
 	log_warn("DTLS is off: clients will use TLS only");
 	udp_free();
 	return false;

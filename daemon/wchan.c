@@ -33,6 +33,12 @@ struct wchan {
 	 * for: only the newest matters, sent after the backlog. */
 	void *raw;
 	size_t raw_len;
+	/* The newest IPC_SVC the socket had no room for, with its own copies
+	 * of the listening sockets it carries; sent after raw. */
+	void *svc;
+	size_t svc_len;
+	int *svc_fds;
+	unsigned svc_nfds;
 	/* The log rate limit; kept across respawns of the slot. */
 	time_t log_window;
 	unsigned log_lines;
@@ -44,11 +50,52 @@ static unsigned n_chans;
 static int ep_fd = -1;		 /* the master's epoll (master.c) */
 static unsigned long ipc_waited; /* control messages that waited in a backlog */
 
+static void drop_svc(struct wchan *c)
+{
+	for (unsigned i = 0; i < c->svc_nfds; i++)
+		close(c->svc_fds[i]);
+	free(c->svc_fds);
+	free(c->svc);
+	c->svc = NULL;
+	c->svc_fds = NULL;
+	c->svc_len = 0;
+	c->svc_nfds = 0;
+}
+
 static void drop_raw(struct wchan *c)
 {
 	free(c->raw);
 	c->raw = NULL;
 	c->raw_len = 0;
+	drop_svc(c);
+}
+
+/* One datagram with fds; the result of sendmsg. */
+static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CFG_MAX_SERVICES)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *h;
+
+	if (nfds > CFG_MAX_SERVICES) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nfds) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		h = CMSG_FIRSTHDR(&mh);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(h), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 int wchan_init(int ep, unsigned n)
@@ -204,7 +251,17 @@ static void flush(unsigned w)
 				return;
 			log_warn("worker %u: control message lost: %s", w, strerror(errno));
 		}
-		drop_raw(c);
+		free(c->raw);
+		c->raw = NULL;
+		c->raw_len = 0;
+	}
+	if (c->svc) {
+		if (send_fds(c->ipc, c->svc, c->svc_len, c->svc_fds, c->svc_nfds) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("worker %u: services not delivered: %s", w, strerror(errno));
+		}
+		drop_svc(c);
 	}
 	want_out(w, false);
 }
@@ -240,7 +297,7 @@ int wchan_send_raw(unsigned w, const void *buf, size_t len)
 
 	if (!wchan_up(w))
 		return -ENOTCONN;
-	waiting = c->backlog.len || c->raw;
+	waiting = c->backlog.len || c->raw || c->svc;
 	if (!waiting && send(c->ipc, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
 		return 0;
 	if (!waiting && errno != EAGAIN && errno != EINTR)
@@ -250,13 +307,50 @@ int wchan_send_raw(unsigned w, const void *buf, size_t len)
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, buf, len);
-	drop_raw(c);
+	free(c->raw);
 	c->raw = copy;
 	c->raw_len = len;
 	ipc_waited++;
 	if (!waiting)
 		want_out(w, true);
 	return 0;
+}
+
+int wchan_send_fds(unsigned w, const void *buf, size_t len, const int *fds, unsigned nfds)
+{
+	struct wchan *c = &chans[w];
+	bool waiting;
+	int r = -ENOMEM;
+
+	if (!wchan_up(w))
+		return -ENOTCONN;
+	waiting = c->backlog.len || c->raw || c->svc;
+	if (!waiting && send_fds(c->ipc, buf, len, fds, nfds) == (ssize_t)len)
+		return 0;
+	if (!waiting && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	/* Kept until the socket drains (flush); a newer one replaces it. */
+	drop_svc(c);
+	c->svc = malloc(len);
+	c->svc_fds = calloc(nfds ? nfds : 1, sizeof(int));
+	if (!c->svc || !c->svc_fds)
+		goto fail;
+	memcpy(c->svc, buf, len);
+	c->svc_len = len;
+	for (; c->svc_nfds < nfds; c->svc_nfds++) {
+		c->svc_fds[c->svc_nfds] = fcntl(fds[c->svc_nfds], F_DUPFD_CLOEXEC, 3);
+		if (c->svc_fds[c->svc_nfds] < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	ipc_waited++;
+	if (!waiting)
+		want_out(w, true);
+	return 0;
+fail:
+	drop_svc(c);
+	return r;
 }
 
 void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct ipc_msg *m))

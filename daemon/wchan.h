@@ -46,6 +46,11 @@ void wchan_send(unsigned w, const struct ipc_msg *m);
  * control socket, or -errno. */
 int wchan_send_raw(unsigned w, const void *buf, size_t len);
 
+/* IPC_SVC with nfds listening sockets (SCM_RIGHTS): like wchan_send_raw,
+ * in its own place (a newer one replaces it), the fds duplicated while it
+ * waits.  0, -ENOTCONN, or -errno. */
+int wchan_send_fds(unsigned w, const void *buf, size_t len, const int *fds, unsigned nfds);
+
 /* EV_IPC on slot w: flush the backlog on EPOLLOUT, then read up to a
  * budget of messages; each that passes ipc_check() goes to handle, and is
  * wiped afterwards.  The handler may send on any channel. */

@@ -268,6 +268,39 @@ static void print_members(const char *name, const struct jval *o)
 		printf("  %s: %s\n", o->keys[i], o->items[i].text ? o->items[i].text : "-");
 }
 
+/* "on", or "off (why)"; "-" when the server did not say. */
+static void print_item(const char *label, const struct jval *p, const char *key)
+{
+	char why[64];
+	const char *on = jtext(p, key);
+
+	snprintf(why, sizeof(why), "%s_why", key);
+	if (!strcmp(on, "true"))
+		printf("  %s: on\n", label);
+	else if (!strcmp(on, "false"))
+		printf("  %s: off (%s)\n", label, jtext(p, why));
+	else
+		printf("  %s: -\n", label);
+}
+
+static void print_packet_path(const struct jval *r)
+{
+	const struct jval *p = jget(r, "packet_path");
+
+	if (!p || p->type != J_OBJ)
+		return;
+	printf("packet path:\n");
+	printf("  TUN queues: %s\n", jtext(p, "tun_queues"));
+	print_item("TUN steering (eBPF, each packet to its client's worker)", p, "tun_steering");
+	print_item("TUN offloads (vnet header, checksums, TSO4/TSO6)", p, "tun_tso");
+	print_item("TUN UDP offload (USO4/USO6)", p, "tun_uso");
+	print_item("DTLS", p, "dtls");
+	print_item("DTLS steering (eBPF, each datagram to its session's worker)", p,
+		   "dtls_steering");
+	print_item("UDP GSO (segmented sends)", p, "udp_gso");
+	print_item("UDP GRO (merged receives)", p, "udp_gro");
+}
+
 static void print_status(const struct jval *r)
 {
 	const struct jval *ws = jget(r, "workers");
@@ -277,14 +310,39 @@ static void print_status(const struct jval *r)
 	printf("uptime: %s s\n", jtext(r, "uptime_s"));
 	printf("workers: %zu\n", ws && ws->type == J_ARR ? ws->n : 0);
 	for (size_t i = 0; ws && ws->type == J_ARR && i < ws->n; i++)
-		printf("  worker %s: pid %s\n", jtext(&ws->items[i], "id"),
-		       jtext(&ws->items[i], "pid"));
+		printf("  worker %s: pid %s, TUN queue %s, %s UDP socket(s), %s tunnel(s)\n",
+		       jtext(&ws->items[i], "id"), jtext(&ws->items[i], "pid"),
+		       jtext(&ws->items[i], "tun_queue"), jtext(&ws->items[i], "udp_sockets"),
+		       jtext(&ws->items[i], "tunnels"));
+	print_packet_path(r);
 	printf("sessions: %s\n", jtext(r, "sessions"));
 	printf("tunnels: %s\n", jtext(r, "tunnels"));
 	printf("leases: %s (%s free)\n", jtext(r, "leases"), jtext(r, "leases_free"));
 	printf("handshakes: %s\n", jtext(r, "handshakes"));
+	printf("password checks: %s (since the start)\n", jtext(r, "password_checks"));
 	print_members("totals", jget(r, "totals"));
 	print_members("logins", jget(r, "logins"));
+	printf("services: %s\n", jtext(r, "services"));
+}
+
+static void print_services(const struct jval *r)
+{
+	static const char *const keys[] = {
+	    "open",	"accepted", "refused", "handshake_failures", "connect_failures",
+	    "bytes_in", "bytes_out"};
+	const struct jval *ss = jget(r, "services");
+
+	for (size_t i = 0; ss && ss->type == J_ARR && i < ss->n; i++) {
+		const struct jval *s = &ss->items[i];
+
+		printf("%s %s -> %s%s%s\n", jtext(s, "name"), jtext(s, "listen"),
+		       jtext(s, "connect"),
+		       !strcmp(jtext(s, "client_cert"), "true") ? " client-cert" : "",
+		       !strcmp(jtext(s, "proxy_protocol"), "true") ? " proxy-v2" : "");
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			printf("  %s=%s", keys[k], jtext(s, keys[k]));
+		printf("\n");
+	}
 }
 
 /* The SINCE column: when the tunnel came up, or when a waiting session lost
@@ -391,6 +449,8 @@ static void print_reply(const char *cmd, const struct jval *r)
 		print_bans(r);
 	else if (!strcmp(cmd, "unban"))
 		printf("unbanned %s\n", jtext(r, "unbanned"));
+	else if (!strcmp(cmd, "services"))
+		print_services(r);
 }
 
 /* ---- command line and socket -------------------------------------------- */
@@ -400,7 +460,7 @@ static const struct {
 	bool takes_arg;
 } commands[] = {
     {"status", false}, {"list", false}, {"show", true},	 {"disconnect", true}, {"reload", false},
-    {"stop", false},   {"bans", false}, {"unban", true}, {"drain", false},
+    {"stop", false},   {"bans", false}, {"unban", true}, {"drain", false},     {"services", false},
 };
 
 static void usage_error(const char *msg) __attribute__((noreturn));
@@ -416,15 +476,16 @@ static void help(void)
 	printf("Usage: " PROG " [-s SOCKET] [--json] COMMAND [ARG]\n"
 	       "Query and control a running tunneld.\n\n"
 	       "Commands:\n"
-	       "  status              version, uptime, workers, session counts\n"
+	       "  status              version, uptime, workers, the packet path, session counts\n"
 	       "  list                every session with its addresses and counters\n"
 	       "  show ID             one session\n"
 	       "  disconnect USER|ID  end a session, or all sessions of a user\n"
 	       "  reload              re-read the configuration (like SIGHUP)\n"
-	       "  stop                stop the server (like SIGTERM)\n"
+	       "  stop                stop the server, telling clients to quit (like SIGINT)\n"
 	       "  drain               stop taking clients, move them away, stop (SIGQUIT)\n"
 	       "  bans                client addresses banned after failed logins\n"
-	       "  unban ADDRESS       lift a ban\n\n"
+	       "  unban ADDRESS       lift a ban\n"
+	       "  services            TLS stream services: open streams and counters\n\n"
 	       "Options:\n"
 	       "  -s, --socket=PATH   control socket (default " DEFAULT_SOCKET ")\n"
 	       "  -j, --json          print the server's JSON reply as is\n"

@@ -7,31 +7,7 @@
  * struct conn_step; nothing below this file closes a connection, so no
  * caller has to ask whether its connection survived a call.
  *
- * Life cycle; each edge is named by the function whose step takes it, and
- * phases[] below says what each phase does:
- *
- *   (accept4)     --conn_accept---------------------------> HANDSHAKE
- *   (accept4 on a listen-proxy address)
- *                 --conn_accept---------------------------> PROXY
- *   PROXY         --proxy_read: the header read-----------> HANDSHAKE
- *   HANDSHAKE     --handshake: tls_handshake() done-------> HTTP
- *   HTTP          --login_on_data: POST with a password---> AUTH_WAIT
- *                   (login_auth_enter counts it; over this worker's share
- *                   of limits.max-pending-logins: 503 and DRAIN instead)
- *   AUTH_WAIT     --login_auth_reply: cookie sent---------> HTTP
- *                   (login_auth_leave; closed before the answer, it sends
- *                   IPC_AUTH_CANCEL and the master drops the check)
- *   HTTP          --login_on_data: CONNECT with a cookie--> CONNECT_WAIT
- *   CONNECT_WAIT  --login_connect_reply: granted----------> TUNNEL
- *                   (tunnel_enter answers CONNECTED)
- *   HTTP, AUTH_WAIT, CONNECT_WAIT
- *                 --login_*: an answer with Connection: close--> DRAIN
- *   TUNNEL        --tunnel_on_master: IPC_DISCONNECT------> DRAIN
- *                   (tunnel_leave reports IPC_CLOSED)
- *   DRAIN         --conn_flush: all sent------------------> FREE
- *   any           --CS_CLOSING from a handler, conn_tick (deadline), admit
- *                   (eviction), conn_flush or conn_readable (socket gone),
- *                   conn_shutdown--> conn_close --> FREE
+ * The life cycle: worker/phase.h.
  */
 #include "config.h"
 #include "worker/worker.h"
@@ -46,44 +22,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "worker/phase.h"
 #include "worker/sources.h"
 
-#define NIL	     UINT32_MAX
-#define BIT(type)    (1u << (type))
-#define ACCEPT_BATCH 64 /* connections accepted per wake-up */
-
-/* Whether a phase counts against limits.max-handshakes; KEEP: as the phase
- * before (a last answer still counts, a tunnel's DISCONNECT does not). */
-enum pend { P_NO, P_YES, P_KEEP };
-
-/* The clock a phase runs under.  Entering a phase starts its clock unless
- * the phase before ran under the same one: one login deadline covers every
- * request and the waits for the master.  KEEP: the clock of the phase
- * before runs on (DRAIN, the last phase). */
-enum timer { T_NONE, T_HANDSHAKE, T_LOGIN, T_KEEP };
-
-struct phase {
-	enum pend pending;
-	enum timer timer;
-	const char *expired; /* the reason to close at the deadline */
-	/* Just entered (the step's why passed on); may move on at once. */
-	struct conn_step (*enter)(struct conn *, const char *why);
-	/* Raw bytes are in the read-ahead (before records are read). */
-	struct conn_step (*readable)(struct conn *);
-	/* The socket is readable and the phase reads it itself (no TLS). */
-	struct conn_step (*raw)(struct conn *);
-	/* One decrypted record.  Records are read only while the phase has
-	 * this handler. */
-	struct conn_step (*data)(struct conn *, const uint8_t *, size_t);
-	/* A message from the master of a type in takes; others are dropped. */
-	uint32_t takes;
-	struct conn_step (*reply)(struct conn *, const struct ipc_msg *);
-	/* A datagram for the connection's DTLS channel; dropped without. */
-	struct conn_step (*dgram)(struct conn *, const struct udp_peer *, const uint8_t *, size_t);
-	struct conn_step (*tick)(struct conn *, time_t now, unsigned tick);
-	/* Leaving the phase, for next (CS_CLOSING included): undo enter. */
-	void (*leave)(struct conn *, enum conn_state next, const char *why);
-};
+#define NIL	  UINT32_MAX
+#define BIT(type) (1u << (type))
 
 static struct conn_step handshake(struct conn *c);
 static struct conn_step drain_enter(struct conn *c, const char *why);
@@ -128,6 +71,20 @@ static const struct phase phases[CS_CLOSING] = {
 		  .timer = T_KEEP,
 		  .expired = "login timed out", /* only a login's clock runs on */
 		  .enter = drain_enter},
+    /* A service's stream: its own clocks (relay.c's ticks), not the login's. */
+    [CS_SVC_CONNECT] = {.enter = relay_connect_enter,
+			.data = relay_on_data, /* kept until connected */
+			.tick = relay_connect_tick,
+			.leave = relay_leave,
+			.eof = relay_on_eof,
+			.upstream = relay_connect_event},
+    [CS_SVC_RELAY] = {.enter = relay_enter,
+		      .data = relay_on_data,
+		      .tick = relay_tick,
+		      .leave = relay_leave,
+		      .eof = relay_on_eof,
+		      .upstream = relay_on_upstream,
+		      .flushed = relay_flushed},
 };
 
 static uint32_t n_conns, free_hint;
@@ -249,6 +206,9 @@ static void conn_close(struct conn *c, const char *why)
 		p->leave(c, CS_CLOSING, why);
 	else
 		log_debug("connection from %s closed: %s", c->peer, why);
+	if (c->svc)
+		svc_close(c->svc - 1u, c->state);
+	c->svc = 0;
 	tls_conn_done(c);
 	close(c->fd);
 	c->fd = -1;
@@ -270,6 +230,34 @@ static void conn_close(struct conn *c, const char *why)
 	n_conns--;
 	if (conn_index(c) < free_hint)
 		free_hint = conn_index(c);
+}
+
+static void conn_want(struct conn *c, uint32_t events);
+
+/* The client's epoll events: read it unless a service's stream is paused
+ * (its destination's queue is full, or the client closed its way). */
+static uint32_t rx_mask(const struct conn *c)
+{
+	return c->rx_paused ? 0 : EPOLLIN;
+}
+
+/* A stream's reading paused or resumed: its registration follows.  One
+ * that hung up while paused has left the epoll (it would report the
+ * hang-up for ever) and comes back when reading resumes. */
+static void sync_rx(struct conn *c)
+{
+	if (c->rx_unreg && !c->rx_paused) {
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u64 = ev_data(K_CONN, conn_index(c), c->gen)};
+
+		if (epoll_ctl(W.ep, EPOLL_CTL_ADD, c->fd, &ev) == 0) {
+			c->rx_unreg = false;
+			c->events = EPOLLIN;
+		}
+		return;
+	}
+	if (!c->rx_unreg)
+		conn_want(c, rx_mask(c) | (c->events & EPOLLOUT));
 }
 
 /* Take step s and whatever the phases entered on the way ask for.  The only
@@ -299,6 +287,8 @@ static bool conn_apply(struct conn *c, struct conn_step s)
 		if (to->enter)
 			s = to->enter(c, s.why);
 	}
+	if (c->svc)
+		sync_rx(c);
 	return true;
 }
 
@@ -309,7 +299,9 @@ static struct conn_step handshake(struct conn *c)
 
 	if (r == -EAGAIN)
 		return step_to(CS_HANDSHAKE);
-	return r < 0 ? step_close("TLS handshake failed") : step_to(CS_HTTP);
+	if (r < 0)
+		return step_close("TLS handshake failed");
+	return step_to(c->svc ? CS_SVC_CONNECT : CS_HTTP);
 }
 
 /* CS_DRAIN: close_notify after the last answer; closed once all is sent. */
@@ -328,7 +320,7 @@ static void conn_want(struct conn *c, uint32_t events)
 	struct epoll_event ev = {.events = events,
 				 .data.u64 = ev_data(K_CONN, conn_index(c), c->gen)};
 
-	if (c->events == events)
+	if (c->events == events || c->rx_unreg)
 		return;
 	if (epoll_ctl(W.ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
 		c->events = events;
@@ -340,8 +332,9 @@ static bool conn_flush(struct conn *c)
 	int r = tls_flush(c);
 
 	if (r == -EAGAIN) {
-		conn_want(c, EPOLLIN | EPOLLOUT);
-		return true;
+		conn_want(c, rx_mask(c) | EPOLLOUT);
+		return !phases[c->state].flushed ||
+		       conn_apply(c, phases[c->state].flushed(c, false));
 	}
 	if (r < 0)
 		return conn_apply(c, step_close(r == -EPIPE    ? "connection reset"
@@ -350,14 +343,19 @@ static bool conn_flush(struct conn *c)
 	if (c->state == CS_DRAIN)
 		return conn_apply(c, step_close("response sent"));
 	if (c->events & EPOLLOUT)
-		conn_want(c, EPOLLIN);
-	return true;
+		conn_want(c, rx_mask(c));
+	return !phases[c->state].flushed || conn_apply(c, phases[c->state].flushed(c, true));
 }
 
 void conn_flush_all(void)
 {
 	struct conn *c;
 
+	/* The destinations' queues first: sending them may let clients be
+	 * read again. */
+	while ((c = relay_next_dirty()))
+		if (c->state == CS_SVC_RELAY)
+			conn_apply(c, relay_flush_up(c));
 	while ((c = tls_next_dirty()))
 		if (c->state != CS_FREE)
 			conn_flush(c);
@@ -374,6 +372,10 @@ static void read_records(struct conn *c)
 		n = tls_record(c, &rec, &why);
 		if (n == 0)
 			return;
+		if (n == -ESHUTDOWN && phases[c->state].eof) {
+			conn_apply(c, phases[c->state].eof(c));
+			return;
+		}
 		if (n < 0) {
 			conn_apply(c, step_close(why));
 			return;
@@ -383,16 +385,29 @@ static void read_records(struct conn *c)
 	}
 }
 
-static void conn_readable(struct conn *c)
+static void conn_readable(struct conn *c, uint32_t events)
 {
 	const struct phase *p = &phases[c->state];
 	ssize_t n;
 
+	if (c->rx_paused) {
+		/* Hung up while not read: out of the epoll until reading resumes. */
+		if ((events & (EPOLLHUP | EPOLLERR)) &&
+		    epoll_ctl(W.ep, EPOLL_CTL_DEL, c->fd, NULL) == 0) {
+			c->rx_unreg = true;
+			c->events = 0;
+		}
+		return;
+	}
 	if (p->raw) {
 		conn_apply(c, p->raw(c));
 		return;
 	}
 	n = tls_recv(c);
+	if (n == 0 && p->eof) {
+		conn_apply(c, p->eof(c));
+		return;
+	}
 	if (n == 0) {
 		conn_apply(c, step_close("client closed the connection"));
 		return;
@@ -418,7 +433,16 @@ void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events)
 	if ((events & EPOLLOUT) && !conn_flush(c))
 		return;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		conn_readable(c);
+		conn_readable(c, events);
+}
+
+void conn_on_upstream(uint32_t idx, uint32_t gen, uint32_t events)
+{
+	struct conn *c = &W.conns[idx];
+
+	if (c->state == CS_FREE || c->gen != gen || !phases[c->state].upstream)
+		return;
+	conn_apply(c, phases[c->state].upstream(c, events));
 }
 
 static struct conn *conn_by_ref(struct ipc_ref ref)
@@ -483,17 +507,19 @@ void conn_tick(time_t now)
 	}
 }
 
-void conn_shutdown(void)
+void conn_shutdown(bool tell)
 {
 	uint32_t i;
 
-	for (i = 0; i < W.max_conns; i++)
+	for (i = 0; tell && i < W.max_conns; i++)
 		if (W.conns[i].state == CS_TUNNEL)
 			tunnel_notify_stop(&W.conns[i]);
 	conn_flush_all();
 	for (i = 0; i < W.max_conns; i++)
 		if (W.conns[i].state != CS_FREE)
-			conn_apply(&W.conns[i], step_close("server shutting down"));
+			conn_apply(&W.conns[i],
+				   step_close(tell ? "server shutting down"
+						   : "server restarting: the client reconnects"));
 }
 
 void conn_drain_tunnels(void)
@@ -516,7 +542,8 @@ void conn_drain_tunnels(void)
  * 503 naming the limit (the master counts the tunnels). */
 uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers)
 {
-	return cfg->max_clients + share_of(cfg->max_handshakes, n_workers);
+	return cfg->max_clients + share_of(cfg->max_handshakes, n_workers) +
+	       svc_table_room(cfg, n_workers);
 }
 
 int conn_init(void)
@@ -535,7 +562,7 @@ int conn_init(void)
 	if (srcs_init(share(W.cfg->max_handshakes), seed) < 0)
 		return -ENOMEM;
 	for (i = 0; i < W.max_conns; i++)
-		W.conns[i].fd = -1;
+		W.conns[i].fd = W.conns[i].up_fd = -1;
 	return 0;
 }
 
@@ -549,21 +576,6 @@ static struct conn *conn_alloc(void)
 			return &W.conns[i];
 		}
 	return NULL;
-}
-
-static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
-	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	}
 }
 
 /* A random number for eviction (xorshift64*: enough to break ties). */
@@ -605,7 +617,7 @@ static void evict_one(void)
  * source at its share of limits.max-handshakes-per-address (not for a
  * load balancer's: its clients are counted once its PROXY header names
  * them, conn_readdress); at limits.max-handshakes makes room (evict_one). */
-static bool admit(const uint8_t key[ADDRKEY_LEN], bool proxied)
+bool conn_admit(const uint8_t key[ADDRKEY_LEN], bool proxied)
 {
 	if (!proxied && srcs_count(key) >= share(W.cfg->max_handshakes_per_addr)) {
 		pend.refused_addr++;
@@ -632,14 +644,15 @@ bool conn_readdress(struct conn *c, const uint8_t key[ADDRKEY_LEN])
 }
 
 /* A new connection in fd: set it up in a free slot, or refuse it. */
-static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
-		       const uint8_t addr[16])
+void conn_start(int fd, unsigned k, unsigned svc, const char *peer, const uint8_t addr[16])
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct conn *c = n_conns < W.max_conns ? conn_alloc() : NULL;
 
 	if (!c) {
 		pend.refused_full++; /* logged once a second at most (log_refusals) */
+		if (svc)
+			svc_refused(svc - 1);
 		close(fd);
 		return;
 	}
@@ -653,47 +666,21 @@ static void conn_start(int fd, unsigned k, const struct sockaddr_storage *ss,
 	c->dt = NULL;
 	c->granted = NULL;
 	c->listen = (uint8_t)k;
-	peer_text(ss, c->peer, sizeof(c->peer));
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	memcpy(c->addr, addr, sizeof(c->addr));
-	if (tls_conn_init(c) < 0) {
+	c->rx_paused = c->rx_unreg = c->up_paused = false;
+	c->half = 0;
+	if ((svc ? tls_conn_init_ctx(c, svc_ctx(svc - 1)) : tls_conn_init(c)) < 0) {
 		close(fd);
 		return;
 	}
+	c->svc = (uint8_t)svc;
+	if (svc)
+		svc_open(svc - 1);
 	c->events = EPOLLIN;
 	n_conns++;
-	conn_apply(c, step_to(k >= W.env->n_plain ? CS_PROXY : CS_HANDSHAKE));
+	conn_apply(c, step_to(!svc && k >= W.env->n_plain ? CS_PROXY : CS_HANDSHAKE));
 	ev.data.u64 = ev_data(K_CONN, conn_index(c), c->gen);
 	if (epoll_ctl(W.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		conn_apply(c, step_close("epoll_ctl failed"));
-}
-
-int conn_accept(unsigned k)
-{
-	int lfd = W.env->listen_fds[k];
-	struct sockaddr_storage ss;
-	uint8_t addr[ADDRKEY_LEN];
-	socklen_t sl;
-	int budget = ACCEPT_BATCH, fd;
-
-	while (budget-- > 0) {
-		sl = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			/* Out of fds or memory: the connection stays queued and the
-			 * listener readable; the caller backs off. */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				return -errno;
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_errno(-errno, "accept");
-			return 0;
-		}
-		addrkey_of_sockaddr((const struct sockaddr *)&ss, W.cfg->ipv6_prefix, addr);
-		if (!admit(addr, k >= W.env->n_plain)) {
-			close(fd);
-			continue;
-		}
-		conn_start(fd, k, &ss, addr);
-	}
-	return 0;
 }

@@ -26,6 +26,7 @@
 
 static int sigfd = -1, tfd = -1;
 static bool stopping;
+static bool keep_sessions; /* the master's SIGTERM of a restart */
 static bool draining;	   /* SIGQUIT: listeners closed */
 static unsigned tun_turns; /* loop turns the TUN write batch has waited */
 
@@ -65,18 +66,52 @@ static void on_ipc_msg(const struct ipc_msg *m)
 	}
 }
 
+/* One control datagram into buf (MSG_TRUNC: its real size, so an
+ * oversized one is refused rather than read cut short), and the fds it
+ * carried (IPC_SVC's listeners).  Without services a worker has no
+ * recvmsg (sandbox.c) and no fd ever comes. */
+static ssize_t ipc_recv(uint8_t *buf, size_t cap, int *fds, unsigned *nfds)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * CFG_MAX_SERVICES)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {buf, cap};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b)};
+	ssize_t n;
+
+	*nfds = 0;
+	if (!svc_enabled())
+		return recv(W.env->ipc_fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+	n = recvmsg(W.env->ipc_fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); n >= 0 && h; h = CMSG_NXTHDR(&mh, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+			for (size_t k = 0; k < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++)
+				if (*nfds < CFG_MAX_SERVICES)
+					memcpy(&fds[(*nfds)++], CMSG_DATA(h) + k * sizeof(int),
+					       sizeof(int));
+	return n;
+}
+
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 static void on_ipc(void)
 {
-	static uint8_t buf[IPC_TLS_MAX];
+	static uint8_t buf[IPC_SVC_MAX] __attribute__((aligned(16)));
+	int fds[CFG_MAX_SERVICES];
+	unsigned nfds;
 	char why[128];
 	int budget = IPC_BATCH;
 	uint32_t type;
 	ssize_t n;
 
 	while (budget-- > 0) {
-		/* MSG_TRUNC: n is the datagram's real size, so an oversized one
-		 * is refused rather than read cut short. */
-		n = recv(W.env->ipc_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		n = ipc_recv(buf, sizeof(buf), fds, &nfds);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
@@ -87,10 +122,16 @@ static void on_ipc(void)
 		if (ipc_check(buf, (size_t)n, IPC_FROM_MASTER, W.env->geom.size, why, sizeof(why)) <
 		    0) {
 			log_err("control message refused: %s", why);
+			close_fds(fds, nfds);
 			explicit_bzero(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
 			continue;
 		}
 		memcpy(&type, buf, sizeof(type));
+		if (type == IPC_SVC) {
+			(void)svc_apply(buf, (size_t)n, fds, nfds); /* takes the fds */
+			nfds = 0;
+		}
+		close_fds(fds, nfds); /* none comes with other messages */
 		if (type == IPC_TLS) {
 			if (tls_reload(buf, (size_t)n) == 0)
 				log_info("new certificate loaded for new connections");
@@ -120,6 +161,7 @@ static void stop_listening(void)
 				break;
 		close(W.env->listen_fds[i]);
 	}
+	svc_stop_listening();
 	draining = true;
 	fdshort.resume_ms = 0;
 	log_info("draining: no longer accepting connections");
@@ -148,6 +190,7 @@ static void pause_listening(int err)
 
 	for (unsigned i = 0; i < W.env->n_listen; i++)
 		epoll_ctl(W.ep, EPOLL_CTL_DEL, W.env->listen_fds[i], NULL);
+	svc_listen_pause(true);
 	fdshort.resume_ms = now_ms() + ACCEPT_PAUSE_MS;
 	fdshort.pauses++;
 	if (now != fdshort.logged) {
@@ -165,6 +208,7 @@ static void resume_listening(void)
 	for (unsigned i = 0; i < W.env->n_listen; i++)
 		if (listen_on(i) < 0)
 			log_errno(-errno, "epoll_ctl");
+	svc_listen_pause(false);
 }
 
 /* epoll_wait's timeout: none with a TUN batch to write, until the
@@ -188,6 +232,9 @@ static void on_signals(void)
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			stopping = true;
+		if (si.ssi_signo == SIGTERM && si.ssi_code == SI_QUEUE &&
+		    si.ssi_int == IPC_STOP_KEEP_SESSIONS)
+			keep_sessions = true;
 		if (si.ssi_signo == SIGQUIT)
 			stop_listening();
 #ifdef TEST_HOOKS
@@ -228,6 +275,7 @@ static void on_event(const struct epoll_event *ev)
 		if (read(tfd, &expirations, sizeof(expirations)) > 0) {
 			conn_tick(time(NULL));
 			chan_report_worker(conn_pending(), tunio_no_client());
+			svc_report();
 		}
 		break;
 	case K_SIGNAL:
@@ -241,6 +289,18 @@ static void on_event(const struct epoll_event *ev)
 		break;
 	case K_UDP_INBOX:
 		udpio_on_inbox();
+		break;
+	case K_SVC: {
+		int r;
+		if (draining || stopping || fdshort.resume_ms)
+			break;
+		r = conn_accept_svc(idx);
+		if (r < 0)
+			pause_listening(r);
+		break;
+	}
+	case K_UP:
+		conn_on_upstream(idx, (uint32_t)d, ev->events);
 		break;
 	}
 }
@@ -334,7 +394,7 @@ static int setup(const struct worker_env *env)
 			return log_errno(-errno, "epoll_ctl");
 	if (env->udp_fds && ep_add(env->udp_inbox_fd, EPOLLIN, ev_data(K_UDP_INBOX, 0, 0)) < 0)
 		return log_errno(-errno, "epoll_ctl");
-	return 0;
+	return svc_init();
 }
 
 /* Besides connections, listeners and inboxes: fds 0-2, the TUN queue,
@@ -344,8 +404,9 @@ static int setup(const struct worker_env *env)
 
 unsigned worker_fd_need(const struct cfg *cfg, unsigned n_workers)
 {
-	return conn_table_size(cfg, n_workers) + cfg->n_listen + cfg->n_listen_proxy + n_workers +
-	       WORKER_OWN_FDS;
+	/* A service's stream holds a second fd: its destination's socket. */
+	return conn_table_size(cfg, n_workers) + svc_table_room(cfg, n_workers) + cfg->n_listen +
+	       cfg->n_listen_proxy + cfg->n_services + n_workers + WORKER_OWN_FDS;
 }
 
 int worker_main(const struct worker_env *env)
@@ -361,7 +422,7 @@ int worker_main(const struct worker_env *env)
 	while (!stopping)
 		if (turn() < 0)
 			return 1;
-	conn_shutdown();
+	conn_shutdown(!keep_sessions);
 	tunio_log_stats();
 	udpio_log_stats();
 	udpout_log_stats();

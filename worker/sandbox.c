@@ -38,6 +38,10 @@ enum arg_rule {
 	NO_EXEC,   /* prot (the third argument) without PROT_EXEC */
 	OWN_PID,   /* the thread group (the first argument) is this worker */
 	NOT_STDIO, /* the fd (the first argument) is above 2: fds 0-2 are /dev/null */
+	/* Services' rows only: */
+	INET_STREAM,  /* an AF_INET or AF_INET6 SOCK_STREAM socket (flags aside), protocol 0 */
+	SHUT_WR_ONLY, /* shutdown of the write side only */
+	CTL_FD,	      /* the fd (the first argument) is the control socket from the master */
 };
 
 /* The allow-list: one row per syscall, with its argument rule and the
@@ -81,6 +85,22 @@ static const struct {
 #ifdef TUNNELD_SANITIZERS
     {"sigaltstack", ANY, "sanitizer builds only: the ASan runtime drops its signal stack at exit"},
 #endif
+};
+
+/* Rows added only when the worker serves TLS stream services (a daemon
+ * started with services = ( ... )); a VPN-only worker's list stays as
+ * above.  Landlock (ABI 4 and later) also limits connect() to the
+ * services' destination ports (enter_landlock). */
+static const struct {
+	const char *name;
+	enum arg_rule rule;
+	const char *why;
+} svc_allowed[] = {
+    {"socket", INET_STREAM, "relay.c: a stream's TCP socket to its service's destination"},
+    {"connect", NOT_STDIO, "relay.c: connect it (non-blocking; again to learn the result)"},
+    {"shutdown", SHUT_WR_ONLY, "relay.c: half-close forwarded (close_notify or FIN -> FIN)"},
+    {"getsockname", NOT_STDIO, "relay.c: the address a client connected to (PROXY v2)"},
+    {"recvmsg", CTL_FD, "loop.c: a reload's services come with their listeners (SCM_RIGHTS)"},
 };
 
 size_t sandbox_allowed_count(void)
@@ -138,10 +158,29 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 #endif
 
 /* Row i of the allow-list as a seccomp rule. */
-static int add_rule(scmp_filter_ctx ctx, int nr, enum arg_rule rule, pid_t self)
+static int add_rule(scmp_filter_ctx ctx, int nr, enum arg_rule rule, pid_t self, int ctl)
 {
+	const scmp_datum_t flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+	int r;
+
 	/* The unused second datum is spelt out: compilers warn otherwise. */
 	switch (rule) {
+	case INET_STREAM:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3, SCMP_A0(SCMP_CMP_EQ, AF_INET, 0),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, ~flags, SOCK_STREAM),
+				     SCMP_A2(SCMP_CMP_EQ, 0, 0));
+		return r < 0 ? r
+			     : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3,
+						SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0),
+						SCMP_A1(SCMP_CMP_MASKED_EQ, ~flags, SOCK_STREAM),
+						SCMP_A2(SCMP_CMP_EQ, 0, 0));
+	case SHUT_WR_ONLY:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+					SCMP_A0(SCMP_CMP_GT, STDERR_FILENO, 0),
+					SCMP_A1(SCMP_CMP_EQ, SHUT_WR, 0));
+	case CTL_FD:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ctl, 0));
 	case NO_EXEC:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -157,7 +196,7 @@ static int add_rule(scmp_filter_ctx ctx, int nr, enum arg_rule rule, pid_t self)
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 }
 
-static int load_seccomp(void)
+static int load_seccomp(const struct worker_env *env)
 {
 	scmp_filter_ctx ctx;
 	uint32_t deny = SCMP_ACT_KILL_PROCESS;
@@ -180,7 +219,15 @@ static int load_seccomp(void)
 		int nr = seccomp_syscall_resolve_name(allowed[i].name);
 		if (nr == __NR_SCMP_ERROR)
 			continue; /* not on this architecture */
-		r = add_rule(ctx, nr, allowed[i].rule, self);
+		r = add_rule(ctx, nr, allowed[i].rule, self, env->ipc_fd);
+		if (r < 0)
+			goto out;
+	}
+	for (i = 0; env->svc_msg && i < sizeof(svc_allowed) / sizeof(svc_allowed[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(svc_allowed[i].name);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		r = add_rule(ctx, nr, svc_allowed[i].rule, self, env->ipc_fd);
 		if (r < 0)
 			goto out;
 	}
@@ -199,9 +246,38 @@ out:
 #define LL_ACCESS_FS_V3 ((1ULL << 15) - 1) /* + TRUNCATE */
 #define LL_ACCESS_FS_V5 ((1ULL << 16) - 1) /* + IOCTL_DEV */
 
-static int enter_landlock(void)
+/* Landlock's network rules (ABI 4), which Debian 12's headers lack. */
+#define LL_RULE_NET_PORT	  2
+#define LL_ACCESS_NET_BIND_TCP	  (1ULL << 0)
+#define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs, handled_access_net;
+};
+struct ll_net_port_attr {
+	uint64_t allowed_access, port;
+} __attribute__((packed));
+
+/* A worker serving services: TCP connect() only to their destination
+ * ports (as configured at start), bind() never. */
+static int landlock_ports(int fd, const struct worker_env *env)
 {
-	struct landlock_ruleset_attr attr = {0};
+	struct ll_net_port_attr pa = {.allowed_access = LL_ACCESS_NET_CONNECT_TCP};
+	struct svc_def d;
+	struct ipc_svc h;
+
+	memcpy(&h, env->svc_msg, sizeof(h));
+	for (uint32_t i = 0; i < h.n; i++) {
+		svcmsg_def(env->svc_msg, i, &d);
+		pa.port = ntohs(((const struct sockaddr_in *)&d.connect.ss)->sin_port);
+		if (syscall(SYS_landlock_add_rule, fd, LL_RULE_NET_PORT, &pa, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int enter_landlock(const struct worker_env *env)
+{
+	struct ll_ruleset_attr attr = {0};
 	long abi;
 	int fd, e;
 
@@ -217,13 +293,23 @@ static int enter_landlock(void)
 				 : abi >= 3 ? LL_ACCESS_FS_V3
 				 : abi >= 2 ? LL_ACCESS_FS_V2
 					    : LL_ACCESS_FS_V1;
-	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (env->svc_msg && abi >= 4)
+		attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;
+	/* Older ABIs take the first field only. */
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
+			  attr.handled_access_net ? sizeof(attr) : sizeof(attr.handled_access_fs),
+			  0);
 	if (fd < 0)
 		return -errno;
-	e = syscall(SYS_landlock_restrict_self, fd, 0) < 0 ? -errno : 0;
+	e = attr.handled_access_net ? landlock_ports(fd, env) : 0;
+	if (e == 0)
+		e = syscall(SYS_landlock_restrict_self, fd, 0) < 0 ? -errno : 0;
 	close(fd);
 	if (e == 0)
-		log_debug("Landlock: no file system access (ABI %ld)", abi);
+		log_debug("Landlock: no file system access%s (ABI %ld)",
+			  attr.handled_access_net ? ", TCP connect only to the services' ports"
+						  : "",
+			  abi);
 	return e;
 }
 
@@ -272,10 +358,10 @@ int sandbox_enter(const struct worker_env *env)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_errno(-errno, "PR_SET_NO_NEW_PRIVS");
-	r = enter_landlock();
+	r = enter_landlock(env);
 	if (r < 0)
 		return log_errno(r, "Landlock");
-	r = load_seccomp();
+	r = load_seccomp(env);
 	if (r < 0)
 		return log_errno(r, "loading the seccomp filter");
 	return 0;

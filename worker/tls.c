@@ -24,9 +24,8 @@
 #include "common/log.h"
 #include "worker/cert.h"
 
-#define TLS_RECORD_OVERHEAD 64 /* header, nonce, tag, padding: generous */
-#define OBUF_FREE_KEEP	    64 /* idle queues kept for reuse */
-#define NIL		    UINT32_MAX
+#define OBUF_FREE_KEEP 64 /* idle queues kept for reuse */
+#define NIL	       UINT32_MAX
 
 /* What one recv() brought, and the part GnuTLS has not pulled yet. */
 static uint8_t ra_buf[1 << 16];
@@ -160,7 +159,22 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	return (ssize_t)len;
 }
 
+size_t tls_room(const struct conn *c)
+{
+	return queue_room(c);
+}
+
+bool tls_queued(const struct conn *c)
+{
+	return c->out && c->out->off < c->out->len;
+}
+
 int tls_conn_init(struct conn *c)
+{
+	return tls_conn_init_ctx(c, current);
+}
+
+int tls_conn_init_ctx(struct conn *c, struct tls_ctx *t)
 {
 	int r;
 
@@ -171,20 +185,27 @@ int tls_conn_init(struct conn *c)
 		log_err("gnutls_init: %s", gnutls_strerror(r));
 		return -ENOMEM;
 	}
-	r = gnutls_priority_set(c->tls, current->prio);
+	r = gnutls_priority_set(c->tls, t->prio);
 	if (r == 0)
-		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, current->cred);
-	/* Asked, not required: the login's rules (auth.cert-mode) decide. */
-	if (r == 0 && current->client_ca)
+		r = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, t->cred);
+	if (r == 0 && t->require_cert) {
+		/* The chain is checked against the service's CAs during the
+		 * handshake, which fails without a good one. */
+		gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUIRE);
+		gnutls_session_set_verify_cert(c->tls, NULL, 0);
+	} else if (r == 0 && t->client_ca) {
+		/* The VPN's: asked, not required; the login's rules
+		 * (auth.cert-mode) decide. */
 		gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
+	}
 	if (r < 0) {
 		log_err("TLS session set-up: %s", gnutls_strerror(r));
 		gnutls_deinit(c->tls);
 		c->tls = NULL;
 		return -EINVAL;
 	}
-	c->tctx = current;
-	current->refs++;
+	c->tctx = t;
+	t->refs++;
 	gnutls_transport_set_ptr(c->tls, c);
 	gnutls_transport_set_push_function(c->tls, tls_push);
 	gnutls_transport_set_pull_function(c->tls, tls_pull);
@@ -205,7 +226,7 @@ void tls_conn_done(struct conn *c)
 	gnutls_deinit(c->tls);
 	c->tls = NULL;
 	c->tctx = NULL;
-	if (t && --t->refs == 0 && t != current && t->owned)
+	if (t && --t->refs == 0 && t != current && t->owned && !t->svc_live)
 		tls_ctx_free(t);
 	obuf_release(c);
 }
@@ -222,6 +243,13 @@ static int client_ca(struct tls_ctx *t, const struct ipc_tls *h, const char *p)
 	memcpy(t->group_field, h->group_field, sizeof(t->group_field));
 	t->user_field[sizeof(t->user_field) - 1] = t->group_field[sizeof(t->group_field) - 1] = 0;
 	return cert_cred_apply(t->cred, &ca, h->crl_len ? &crl : NULL, &what);
+}
+
+void tls_ctx_release(struct tls_ctx *t)
+{
+	t->svc_live = false;
+	if (t->refs == 0 && t->owned)
+		tls_ctx_free(t);
 }
 
 int tls_reload(const void *msg, size_t len)
@@ -353,5 +381,5 @@ ssize_t tls_record(struct conn *c, const uint8_t **rec, const char **why)
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return 0;
 	*why = r == 0 ? "client closed the connection" : gnutls_strerror((int)r);
-	return -EPIPE;
+	return r == 0 ? -ESHUTDOWN : -EPIPE;
 }

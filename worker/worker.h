@@ -4,12 +4,15 @@
  *
  *   loop.c              epoll loop, set-up, signals, the 1 s tick, IPC in
  *   udpio.c             DTLS datagrams in: sockets, demux, hand-offs
+ *   accept.c            accept4() on the listeners, then conn.c's admission
  *   conn.c              connection table, admission, the phases table,
  *                       conn_apply(): the only code that moves or closes one
  *   login.c  tunnel.c   handlers of the HTTP phases and of the tunnel
  *   sources.c           pending connections counted by source (admission)
  *   tunio.c             TUN queue, write batch, routing, hand-offs
  *   dtls.c              each tunnel's DTLS channel (GnuTLS, datagrams)
+ *   relay.c             handlers of a TLS stream service's phases
+ *   svc.c               the services: listeners, certificates, limits, counters
  *   tls.c  udpout.c     GnuTLS transport over TCP; datagrams out
  *   keysign.c           signatures by the key process (credentials' key)
  *   ctx.c    chan.c     W and reloaded settings; messages to the master
@@ -67,6 +70,13 @@ struct worker_env {
 	const char *profile;
 	size_t profile_len;
 	const char *profile_name;
+	/* TLS stream services (svc.c): the IPC_SVC table and this worker's
+	 * listener of each service, in order; svc_msg NULL when the daemon
+	 * serves none (and the sandbox has no rows for them). */
+	const void *svc_msg;
+	size_t svc_len;
+	const int *svc_fds;
+	unsigned n_svc;
 };
 
 int worker_main(const struct worker_env *env);
@@ -106,9 +116,11 @@ enum conn_state {
 	CS_AUTH_WAIT,
 	CS_CONNECT_WAIT,
 	CS_TUNNEL,
-	CS_DRAIN,   /* flushing a last response, then close */
-	CS_PROXY,   /* reading a load balancer's PROXY header (listen-proxy) */
-	CS_CLOSING, /* never a state: the step that closes the connection */
+	CS_DRAIN,	/* flushing a last response, then close */
+	CS_PROXY,	/* reading a load balancer's PROXY header (listen-proxy) */
+	CS_SVC_CONNECT, /* a service's stream: connecting to its destination */
+	CS_SVC_RELAY,	/* a service's stream: relaying both ways */
+	CS_CLOSING,	/* never a state: the step that closes the connection */
 };
 
 /* What a phase handler returns: the phase the connection goes to (its own
@@ -136,7 +148,9 @@ struct tls_ctx {
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
 	unsigned refs;
-	bool owned; /* loaded by this worker (freed at refs 0 once replaced) */
+	bool owned;	   /* loaded by this worker (freed at refs 0 once replaced) */
+	bool svc_live;	   /* a service's, still in use for new streams (svc.c) */
+	bool require_cert; /* a service's that asks for a client certificate */
 	/* auth.ca: clients are asked for a certificate (cred trusts the CA),
 	 * whose user and groups these fields name (cert.h). */
 	bool client_ca;
@@ -211,6 +225,19 @@ struct conn {
 	 * tunnel_enter has answered the client (the session's own routes
 	 * and timeouts); NULL otherwise. */
 	const struct ipc_msg *granted;
+	/* A TLS stream service's stream (svc.c, relay.c); svc 0: the VPN's. */
+	uint8_t svc;		/* the worker's service slot + 1 */
+	uint8_t half;		/* relay.c: which ways are closed (RELAY_* bits) */
+	bool rx_paused;		/* not reading the client: the destination's queue is full */
+	bool rx_unreg;		/* paused with the socket hung up: out of the epoll */
+	bool up_paused;		/* not reading the destination: the client's queue is full */
+	bool up_dirty;		/* on relay.c's flush list */
+	uint32_t next_up;	/* next on that list */
+	int up_fd;		/* the destination's socket, -1 none */
+	uint32_t up_events;	/* registered for it */
+	struct obuf *up;	/* plaintext waiting for the destination */
+	time_t sv_deadline;	/* connect deadline; then the last byte either way */
+	uint64_t sv_in, sv_out; /* bytes client -> destination, and back */
 };
 
 /* ctx.c: what every file of the worker shares.  Each file keeps the rest
@@ -248,7 +275,9 @@ enum worker_event {
 	K_SIGNAL,
 	K_CONN,
 	K_UDP,
-	K_UDP_INBOX
+	K_UDP_INBOX,
+	K_SVC, /* a service's listener (svc.c) */
+	K_UP,  /* a stream's destination socket (relay.c) */
 };
 
 static inline uint64_t ev_data(unsigned kind, uint32_t idx, uint32_t gen)
@@ -290,6 +319,16 @@ int keysign_cred(const gnutls_datum_t *cert_pem, uint32_t gen,
  * knows nothing of phases. */
 void tls_init(const struct worker_env *env);
 int tls_conn_init(struct conn *c);
+/* The same with a service's certificate and priorities (svc.c). */
+int tls_conn_init_ctx(struct conn *c, struct tls_ctx *t);
+/* Free a service's context that no stream holds (svc.c replaced it). */
+void tls_ctx_release(struct tls_ctx *t);
+/* Room left in c's send queue, and whether anything waits in it. */
+size_t tls_room(const struct conn *c);
+bool tls_queued(const struct conn *c);
+/* The largest record tls_send() takes, and what one costs beyond it. */
+#define TLS_RECORD_MAX	    16384
+#define TLS_RECORD_OVERHEAD 64 /* header, nonce, tag, padding: generous */
 /* Drop c's TLS session and its send queue. */
 void tls_conn_done(struct conn *c);
 /* Load a reloaded certificate/key/priorities (IPC_TLS); 0 or -errno. */
@@ -302,7 +341,8 @@ void tls_recv_done(void);
 int tls_handshake(struct conn *c);
 /* The next whole record decrypted from the read-ahead: its length with
  * *rec pointing at it (valid until the next call), 0 when none is whole,
- * or -EPIPE when the session ended (*why says how). */
+ * -ESHUTDOWN at the client's close_notify, or -EPIPE when the session
+ * broke (*why says how, for both). */
 ssize_t tls_record(struct conn *c, const uint8_t **rec, const char **why);
 /* Send one TLS record (one CSTP frame or one HTTP response).  0,
  * -ENOBUFS when the send queue has no room (the caller drops it), or
@@ -446,14 +486,78 @@ void tunnel_leave(struct conn *c, enum conn_state next, const char *why);
 /* The server stops: tell the client not to come back here. */
 void tunnel_notify_stop(struct conn *c);
 
+/* svc.c: the TLS stream services of this worker, in slots that outlive a
+ * reload while streams use them.  svc_init: the inherited table (before
+ * the sandbox); svc_apply: a reload's IPC_SVC with its nfds listeners
+ * (taken: used or closed).  0 or -errno (logged). */
+int svc_init(void);
+int svc_apply(const void *msg, size_t len, const int *fds, unsigned nfds);
+bool svc_enabled(void);
+/* Listeners: out of the epoll (SIGQUIT, for good; out of fds, a rest)
+ * and back. */
+void svc_stop_listening(void);
+void svc_listen_pause(bool paused);
+/* Slot i's listener, -1 when it has none (retired by a reload). */
+int svc_listen_fd(unsigned i);
+/* A stream of slot i may start: its share of max-connections is not
+ * reached (else counted as refused).  Then svc_open(); svc_close() at its
+ * end, with the phase it ended in. */
+bool svc_admit(unsigned i);
+void svc_refused(unsigned i);
+void svc_open(unsigned i);
+void svc_close(unsigned i, enum conn_state was);
+struct tls_ctx *svc_ctx(unsigned i);
+const struct svc_def *svc_def_of(unsigned i);
+void svc_count_connect_failure(unsigned i);
+void svc_count_bytes(unsigned i, uint64_t in, uint64_t out);
+/* Once a second: IPC_SVC_STATS when anything changed. */
+void svc_report(void);
+/* Connections the table needs for the services of cfg. */
+uint32_t svc_table_room(const struct cfg *cfg, unsigned n_workers);
+
+/* relay.c: handlers of CS_SVC_CONNECT and CS_SVC_RELAY. */
+enum {
+	RELAY_CL_EOF = 1,  /* the client closed its way (close_notify or FIN) */
+	RELAY_CL_SENT = 2, /* and the destination was told (shutdown SHUT_WR) */
+	RELAY_UP_EOF = 4,  /* the destination closed its way (FIN) */
+	RELAY_UP_SENT = 8, /* and the client was told (close_notify, then FIN) */
+	RELAY_BYE_OUT = 16 /* that close_notify left */
+};
+struct conn_step relay_connect_enter(struct conn *c, const char *why);
+struct conn_step relay_connect_event(struct conn *c, uint32_t events);
+struct conn_step relay_connect_tick(struct conn *c, time_t now, unsigned tick);
+struct conn_step relay_enter(struct conn *c, const char *why);
+struct conn_step relay_on_data(struct conn *c, const uint8_t *buf, size_t len);
+struct conn_step relay_on_upstream(struct conn *c, uint32_t events);
+struct conn_step relay_flushed(struct conn *c, bool empty);
+struct conn_step relay_on_eof(struct conn *c);
+struct conn_step relay_tick(struct conn *c, time_t now, unsigned tick);
+void relay_leave(struct conn *c, enum conn_state next, const char *why);
+/* The flush list of destination queues: taken off one by one. */
+struct conn *relay_next_dirty(void);
+struct conn_step relay_flush_up(struct conn *c);
+
 /* conn.c, for loop.c. */
 int conn_init(void);
 /* Connections a worker's table holds with cfg and n_workers workers. */
 uint32_t conn_table_size(const struct cfg *cfg, unsigned n_workers);
+/* May a new connection from the source key start (limits.max-handshakes,
+ * its per-address share, not counted for a load balancer's: proxied; may
+ * close another to make room)?  Then
+ * conn_start() sets it up in a free slot (svc: service slot + 1, 0 for
+ * the VPN's listen address k), or refuses it. */
+bool conn_admit(const uint8_t key[16], bool proxied);
+void conn_start(int fd, unsigned k, unsigned svc, const char *peer, const uint8_t addr[16]);
+
+/* accept.c, for loop.c. */
 /* Accept what listen address k has queued (a batch): 0, or -EMFILE,
  * -ENFILE, -ENOBUFS or -ENOMEM when the process is out of fds or memory
  * (connections stay queued: the caller backs off). */
 int conn_accept(unsigned k);
+/* The same for service slot i's listener. */
+int conn_accept_svc(unsigned i);
+/* An event on c's destination socket (relay.c registered it). */
+void conn_on_upstream(uint32_t idx, uint32_t gen, uint32_t events);
 /* c's client is another address than the socket's (a PROXY header): its
  * pending connection counts under key from now on.  false when that source
  * is at its share of limits.max-handshakes-per-address (the caller closes
@@ -469,7 +573,7 @@ void conn_tick(time_t now);
 uint32_t conn_pending(void);
 /* Once per loop turn: send every queue filled this turn. */
 void conn_flush_all(void);
-void conn_shutdown(void);
+void conn_shutdown(bool tell);
 /* IPC_DRAIN: every tunnel ends without a DISCONNECT, so that its client
  * reconnects (to another node, through the load balancer). */
 void conn_drain_tunnels(void);

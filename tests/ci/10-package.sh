@@ -210,11 +210,15 @@ pass "init reload: reloaded, same pin, the tunnel carries traffic"
 initd stop || fail "init stop: $(cat "$LAB_DIR/initd.out")"
 ! lab_alive "$PID" || fail "server $PID still running after stop"
 log_wait 'master: info: stopped' 1 1 || fail "no clean stop in the log"
-lab_client_exited c1 15 >/dev/null || fail "the client is still running after the stop"
+# A stop (SIGTERM) is a restart to the clients: no DISCONNECT, they retry.
+lab_wait_event c1 attempt-reconnect 1 15 || fail "the client does not try to reconnect after the stop"
+! grep -q "Server shutting down" "$LAB_DIR/c1.oc.log" || fail "the stop told the client to quit"
+lab_client_signal c1 INT
+lab_client_exited c1 15 >/dev/null || fail "the client is still running after SIGINT"
 rc=0
 initd status || rc=$?
 [ $rc = 3 ] || fail "init status after stop: $rc, want 3"
-pass "init stop: server gone, client told, status 3"
+pass "init stop: server gone, the client retries (no DISCONNECT), status 3"
 
 # 3. Purge -------------------------------------------------------------------
 step "purge"

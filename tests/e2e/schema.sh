@@ -63,7 +63,8 @@ td_start
 check status 0 status
 check list 0 list
 check bans 0 bans
-td_pass "idle: status, list, bans"
+check services 0 services
+td_pass "idle: status, list, bans, services"
 
 lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"

@@ -83,6 +83,18 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 		FUZZ_ASSERT(TERMINATED(h.user_field) && TERMINATED(h.group_field));
 		return;
 	}
+	if (type == IPC_POLICY) { /* variable size: common/policy.c checked its entries */
+		FUZZ_ASSERT(dir == IPC_FROM_MASTER && len > sizeof(type));
+		return;
+	}
+	if (type == IPC_SVC) {
+		struct ipc_svc sh;
+
+		FUZZ_ASSERT(dir == IPC_FROM_MASTER && len >= sizeof(sh) && len <= IPC_SVC_MAX);
+		memcpy(&sh, buf, sizeof(sh));
+		FUZZ_ASSERT(sh.n <= CFG_MAX_SERVICES && sh.prio_len >= 1 && sh.prio_len <= 1024);
+		return;
+	}
 	FUZZ_ASSERT(len == sizeof(m));
 	memcpy(&m, buf, sizeof(m));
 	switch (m.type) {
@@ -93,6 +105,8 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_STATS:
 	case IPC_AUTH_CANCEL:
 	case IPC_DTLS:
+	case IPC_WSTATS:
+	case IPC_SVC_STATS:
 		FUZZ_ASSERT(dir == IPC_FROM_WORKER);
 		break;
 	default:

@@ -16,6 +16,7 @@
 #include "common/ipc.h"
 #include "common/policy.h"
 #include "conf/config.h"
+#include "conf/keys.h"
 
 static const char *outdir;
 
@@ -327,6 +328,39 @@ static void policy_seed(void)
 	put("ipc", "policy", buf, (size_t)n + 1);
 }
 
+/* IPC_SVC: one service, its certificate and no CA. */
+static void svc_seed(const char *pem, const char *prio)
+{
+	static uint8_t b[1 + sizeof(struct ipc_svc) + sizeof(struct svc_def) + 256];
+	struct ipc_svc h = {.type = IPC_SVC, .n = 1, .prio_len = (uint32_t)strlen(prio)};
+	struct svc_def d;
+	size_t n = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.id = d.lgen = 1;
+	d.key_gen = 2;
+	strcpy(d.name, "web");
+	if (cfg_listen_parse("198.18.0.1:8443", &d.listen) ||
+	    cfg_listen_parse("198.18.1.2:8080", &d.connect))
+		exit(1);
+	d.max_connections = 1024;
+	d.connect_timeout = 5;
+	d.idle_timeout = 300;
+	d.cert_len = (uint32_t)strlen(pem);
+	if (sizeof(h) + sizeof(d) + h.prio_len + d.cert_len + 1 > sizeof(b))
+		exit(1);
+	b[0] = 1; /* from the master */
+	memcpy(b + n, &h, sizeof(h));
+	n += sizeof(h);
+	memcpy(b + n, &d, sizeof(d));
+	n += sizeof(d);
+	memcpy(b + n, prio, h.prio_len);
+	n += h.prio_len;
+	memcpy(b + n, pem, d.cert_len);
+	n += d.cert_len;
+	put("ipc", "svc", b, n);
+}
+
 static void ipc_seeds(void)
 {
 	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -409,7 +443,14 @@ static void ipc_seeds(void)
 	ipc_put("wstats", 0, &m);
 	MSG(IPC_DRAIN);
 	ipc_put("drain", 1, &m);
+	MSG(IPC_SVC_STATS);
+	m.u.svc_stats.n = 1;
+	m.u.svc_stats.e[0].id = 1;
+	m.u.svc_stats.e[0].open = 3;
+	m.u.svc_stats.e[0].ctr.bytes_in = 1000;
+	ipc_put("svc-stats", 0, &m);
 #undef MSG
+	svc_seed(pem, prio);
 
 	h.type = IPC_TLS;
 	h.cert_len = sizeof(pem) - 1;

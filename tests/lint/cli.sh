@@ -43,6 +43,19 @@ printf 'listen = ["127.0.0.1:4443"]\nworkers = ;\n' >"$T/bad3.conf"
 expect 1 "a syntax error refuses to start" "$B/tunneld" -c "$T/bad3.conf"
 grep -q "bad3.conf:2:" "$T/out" || bad "FILE:LINE for the syntax error: $(cat "$T/out")"
 expect 1 "a missing config refuses to start" "$B/tunneld" -c "$T/nonexistent.conf"
+# Under systemd stderr is the journal's stream, named by JOURNAL_STREAM
+# (device:inode): a refused config then carries the err priority prefix,
+# so that journalctl -p warning shows it; a JOURNAL_STREAM that names
+# another file (inherited by a shell) gets none.
+: >"$T/journal"
+js=$(stat -c '%d:%i' "$T/journal")
+JOURNAL_STREAM=$js "$B/tunneld" -t -c "$T/bad2.conf" 2>>"$T/journal" && bad "-t passed a bad config"
+grep -q "^<3>tunneld: $T/bad2.conf:2: network.mtu" "$T/journal" || bad "-t under the journal: $(cat "$T/journal")"
+JOURNAL_STREAM=$js "$B/tunneld" -c "$T/bad2.conf" 2>>"$T/journal" && bad "a bad config started"
+[ "$(grep -c "^<3>tunneld: $T/bad2.conf:2: " "$T/journal")" = 2 ] || bad "start under the journal: $(cat "$T/journal")"
+JOURNAL_STREAM=$js "$B/tunneld" -t -c "$T/bad2.conf" 2>"$T/out" && bad "-t passed a bad config"
+grep -q "^tunneld: $T/bad2.conf:2: network.mtu" "$T/out" || bad "-t with a foreign JOURNAL_STREAM: $(cat "$T/out")"
+ok "a refused config: err prefix on the journal's stream only"
 
 # tunneld-passwd
 P="$B/tunneld-passwd"

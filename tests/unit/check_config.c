@@ -410,6 +410,7 @@ static Suite *config_suite(void)
 	config_doc_tests(tc);
 	config_bad_tests(tc);
 	config_file_tests(tc);
+	config_svc_tests(tc);
 	tcase_add_test(tc, test_diff);
 	tcase_add_test(tc, test_format);
 	suite_add_tcase(s, tc);

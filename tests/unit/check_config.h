@@ -40,5 +40,6 @@ void load_into(struct cfg *out, const char *text);
 void config_doc_tests(TCase *tc);  /* check_config_doc.c: the shipped file, the key table */
 void config_bad_tests(TCase *tc);  /* check_config_bad.c: broken files */
 void config_file_tests(TCase *tc); /* check_config_file.c: loading from files */
+void config_svc_tests(TCase *tc);  /* check_config_svc.c: services = ( ... ) */
 
 #endif

@@ -318,7 +318,8 @@ START_TEST(test_revoke_elsewhere)
 END_TEST
 
 /* The key file: its keys, or a clear refusal when others could read or
- * change it; without one, a random key that a reload keeps. */
+ * change it; without one, the state directory's key, which a reload
+ * keeps. */
 START_TEST(test_key_file)
 {
 	char path[] = "/tmp/check_fleet.keys.XXXXXX", err[CFG_ERR_LEN], text[TICKET_TEXT_LEN + 1];
@@ -326,7 +327,7 @@ START_TEST(test_key_file)
 	uint8_t tok[TICKET_LEN];
 	struct cookie_ring *ring;
 	struct ticket o;
-	struct cfg c = {0};
+	struct cfg c = {.fleet_state_dir = dir}; /* no key file: the key kept there */
 	int fd = mkstemp(path);
 
 	ck_assert_int_ge(fd, 0);
@@ -335,7 +336,7 @@ START_TEST(test_key_file)
 	    0);
 	close(fd);
 	snprintf(tk.user, sizeof(tk.user), "alice");
-	/* Without a file: a random key, kept across a reload. */
+	/* Without a file: the state directory's key, kept across a reload. */
 	ck_assert_int_eq(cookies_seal(&tk, text), 0);
 	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), 0);
 	cookies_commit(&ring);

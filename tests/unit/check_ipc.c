@@ -155,6 +155,7 @@ static const struct {
     {IPC_DTLS, IPC_FROM_WORKER},
     {IPC_WSTATS, IPC_FROM_WORKER}, /* the worker's own figures */
     {IPC_DRAIN, IPC_FROM_MASTER},
+    {IPC_SVC_STATS, IPC_FROM_WORKER},
     {IPC_SETTINGS, IPC_FROM_MASTER}, /* last: test_lengths goes on with it */
 };
 #define N_FIXED (sizeof(fixed_types) / sizeof(fixed_types[0]))
@@ -201,7 +202,7 @@ END_TEST
 
 START_TEST(test_unknown_types)
 {
-	static const uint32_t types[] = {0, IPC_DRAIN + 1, 0x100, 0xffffffffu};
+	static const uint32_t types[] = {0, IPC_SVC_STATS + 1, 0x100, 0xffffffffu};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
