@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/grouplist.h"
-
 /* Where tunnelctl finds the master; tools/tunnelctl.c uses the same default.
  * RUNSTATEDIR comes from Makefile.am; the fallback keeps other builds (the
  * fuzzers) compiling. */
@@ -254,7 +252,7 @@ static int set_defaults(struct cfg_ctx *x)
 }
 
 /* Line of the group that should have held path, or 0 when it is absent too. */
-static unsigned enclosing_line(config_t *lc, const char *path)
+unsigned cfg_enclosing_line(config_t *lc, const char *path)
 {
 	const char *dot = strrchr(path, '.');
 	char group[64];
@@ -329,126 +327,24 @@ static int check_radius(struct load *ld, config_t *lc)
 	const struct cfg *c = x->cfg;
 
 	if (!c->password_file && !c->n_radius_auth)
-		return cfg_fail_line(x, enclosing_line(lc, "auth.password-file"),
+		return cfg_fail_line(x, cfg_enclosing_line(lc, "auth.password-file"),
 				     "missing required key auth.password-file (or "
 				     "radius.auth-servers, for logins through RADIUS)");
 	if (c->password_file && c->n_radius_auth)
-		return cfg_fail_line(x, enclosing_line(lc, "radius.auth-servers"),
+		return cfg_fail_line(x, cfg_enclosing_line(lc, "radius.auth-servers"),
 				     "radius.auth-servers: logins go through RADIUS or through "
 				     "auth.password-file, not both: remove one");
 	if (!c->n_radius_auth && (c->n_radius_acct || c->n_radius_coa || c->radius_secret_file))
-		return cfg_fail_line(x, enclosing_line(lc, "radius.auth-servers"),
+		return cfg_fail_line(x, cfg_enclosing_line(lc, "radius.auth-servers"),
 				     "radius: %s is set but radius.auth-servers is empty",
 				     c->n_radius_acct  ? "radius.acct-servers"
 				     : c->n_radius_coa ? "radius.coa-listen"
 						       : "radius.secret-file");
 	if (c->n_radius_auth && !c->radius_secret_file)
-		return cfg_fail_line(x, enclosing_line(lc, "radius.auth-servers"),
+		return cfg_fail_line(x, cfg_enclosing_line(lc, "radius.auth-servers"),
 				     "radius: set radius.secret-file, the file holding the secret "
 				     "shared with the RADIUS servers");
 	return 0;
-}
-
-/* The line of key path (its own, else its group's). */
-static unsigned key_line(config_t *lc, const char *path)
-{
-	const config_setting_t *s = config_lookup(lc, path);
-
-	return s ? (unsigned)config_setting_source_line(s) : enclosing_line(lc, path);
-}
-
-/* Text the login shows: at most max - 1 bytes, no control character but
- * LF where lf_ok (it goes into XML, or an HTTP header where not). */
-static int check_text(struct cfg_ctx *x, config_t *lc, const char *path, const char *v, size_t max,
-		      bool lf_ok)
-{
-	if (!v)
-		return 0;
-	if (strlen(v) >= max)
-		return cfg_fail_line(x, key_line(lc, path), "%s: longer than %zu bytes", path,
-				     max - 1);
-	for (const char *p = v; *p; p++)
-		if (((unsigned char)*p < 0x20 && !(lf_ok && *p == '\n')) || *p == 0x7f)
-			return cfg_fail_line(
-			    x, key_line(lc, path), "%s: control character at offset %zu%s", path,
-			    (size_t)(p - v), lf_ok ? " (only \\n may be used)" : "");
-	return 0;
-}
-
-/* A certificate field: a name we know or a dotted OID (NULL: none). */
-static bool cert_field_ok(const char *f)
-{
-	static const char *const names[] = {"CN", "UID", "email", "OU", "O"};
-	size_t n;
-
-	if (!f)
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(f, names[i]))
-			return true;
-	n = strlen(f);
-	return n > 2 && n < 32 && strspn(f, "0123456789.") == n && f[0] != '.' && f[n - 1] != '.' &&
-	       !strstr(f, "..");
-}
-
-/* Group choice: the list the first form offers. */
-static int check_group_select(struct cfg_ctx *x, config_t *lc)
-{
-	const struct cfg *c = x->cfg;
-
-	if (c->auth_group_list && !grouplist_ok(c->auth_group_list, GROUPLIST_LIST_MAX))
-		return cfg_fail_line(x, key_line(lc, "auth.group-list"),
-				     "auth.group-list: expected group names separated by commas "
-				     "(each once, 1..%d of A-Z a-z 0-9 _ . -; %d bytes in all), "
-				     "got \"%s\"",
-				     GROUPLIST_NAME_MAX - 1, GROUPLIST_LIST_MAX - 1,
-				     c->auth_group_list);
-	if (c->auth_group_select && !c->auth_group_list)
-		return cfg_fail_line(x, key_line(lc, "auth.group-select"),
-				     "auth.group-select needs auth.group-list (the groups the "
-				     "login form lists)");
-	return 0;
-}
-
-/* The dialogue's texts and the certificate settings. */
-static int check_login(struct cfg_ctx *x, config_t *lc)
-{
-	const struct cfg *c = x->cfg;
-	const char *m = c->auth_certificate;
-
-	if (check_text(x, lc, "auth.failure-message", c->auth_failure_message, 96, false) < 0 ||
-	    check_text(x, lc, "pre-login-banner", c->pre_login_banner, 512, true) < 0 ||
-	    check_text(x, lc, "banner", c->banner, 512, false) < 0 ||
-	    check_text(x, lc, "auth.pam-service", c->pam_service, 64, false) < 0)
-		return -1;
-	if (c->pam_service && strchr(c->pam_service, '/'))
-		return cfg_fail_line(x, key_line(lc, "auth.pam-service"),
-				     "auth.pam-service: a service name (a file in /etc/pam.d), "
-				     "not a path: \"%s\"",
-				     c->pam_service);
-	if (m && strcmp(m, "optional") && strcmp(m, "required") && strcmp(m, "password"))
-		return cfg_fail_line(x, key_line(lc, "auth.cert-mode"),
-				     "auth.cert-mode: expected \"optional\", \"required\" or "
-				     "\"password\", got \"%s\"",
-				     m);
-	if (m && strcmp(m, "optional") && !c->auth_ca)
-		return cfg_fail_line(x, key_line(lc, "auth.cert-mode"),
-				     "auth.cert-mode = \"%s\" needs auth.ca (the CA that "
-				     "issues the clients' certificates)",
-				     m);
-	if (!cert_field_ok(c->auth_cert_user_field) || !cert_field_ok(c->auth_cert_group_field))
-		return cfg_fail_line(
-		    x,
-		    key_line(lc, cert_field_ok(c->auth_cert_user_field) ? "auth.cert-group-field"
-									: "auth.cert-user-field"),
-		    "%s: expected \"CN\", \"UID\", \"email\", \"OU\", \"O\" or a "
-		    "dotted OID such as \"2.5.4.45\"",
-		    cert_field_ok(c->auth_cert_user_field) ? "auth.cert-group-field"
-							   : "auth.cert-user-field");
-	if (c->auth_crl && !c->auth_ca)
-		return cfg_fail_line(x, key_line(lc, "auth.crl"),
-				     "auth.crl needs auth.ca: a CRL lists certificates of a CA");
-	return check_group_select(x, lc);
 }
 
 static int check_required(struct load *ld, config_t *lc)
@@ -457,14 +353,14 @@ static int check_required(struct load *ld, config_t *lc)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++)
 		if ((cfg_keys[i].flags & KEY_REQUIRED) && !ld->seen[i])
-			return cfg_fail_line(x, enclosing_line(lc, cfg_keys[i].path),
+			return cfg_fail_line(x, cfg_enclosing_line(lc, cfg_keys[i].path),
 					     "missing required key %s", cfg_keys[i].path);
 	if (!x->cfg->tls_certificate != !x->cfg->tls_key)
-		return cfg_fail_line(x, enclosing_line(lc, "tls.certificate"),
+		return cfg_fail_line(x, cfg_enclosing_line(lc, "tls.certificate"),
 				     "tls: set tls.certificate and tls.key together, or neither "
 				     "(a self-signed pair is then made on first start)");
 	if (!x->cfg->have_ipv4_pool && !x->cfg->have_ipv6_pool)
-		return cfg_fail_line(x, enclosing_line(lc, "network.ipv4-pool"),
+		return cfg_fail_line(x, cfg_enclosing_line(lc, "network.ipv4-pool"),
 				     "network: set network.ipv4-pool, network.ipv6-pool or both: "
 				     "clients need an address");
 	if (cfg_groups_finish(x, lc) < 0)
@@ -477,7 +373,7 @@ static int check_required(struct load *ld, config_t *lc)
 				     "or a file path, got \"%s\"",
 				     d);
 	}
-	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0 || check_login(x, lc) < 0 ||
+	if (check_fleet(x, lc) < 0 || check_radius(ld, lc) < 0 || cfg_check_login(x, lc) < 0 ||
 	    check_nat(x, lc) < 0)
 		return -1;
 	return cfg_services_check(x);

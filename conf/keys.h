@@ -111,6 +111,10 @@ void cfg_ports_all(struct cfg_ports *p);
  * checks that span keys (pools, network.dns-intercept); 0 or -1. */
 int cfg_parse_groups(struct cfg_ctx *x, const struct cfg_key *k, const config_setting_t *s);
 int cfg_groups_finish(struct cfg_ctx *x, config_t *lc);
+/* The line of the group that should have held path, or 0 (config.c). */
+unsigned cfg_enclosing_line(config_t *lc, const char *path);
+/* login.c: the login dialogue's keys together; 0, or -1 with FILE:LINE. */
+int cfg_check_login(struct cfg_ctx *x, config_t *lc);
 /* values.c: "ADDRESS:PORT" or "[ADDRESS6]:PORT" into *l; NULL, or why
  * text is wrong. */
 const char *cfg_listen_parse(const char *text, struct cfg_listen *l);

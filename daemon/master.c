@@ -374,17 +374,21 @@ static void on_worker_msg(unsigned w, struct ipc_msg *m)
 
 /* ---- start-up ------------------------------------------------------------- */
 
+/* The master's fds, in a forked child (the PID lock stays with the master's file). */
+static void close_master_fds(void)
+{
+	int fds[] = {M.ep, M.sigfd, M.timerfd, M.ctl_fd, M.pid_fd};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* Run by slots.c in each new worker: what the master and auth.c hold is no
  * business of a worker. */
 static void forget_in_worker(void)
 {
-	close(M.ep);
-	close(M.sigfd);
-	close(M.timerfd);
-	if (M.ctl_fd >= 0)
-		close(M.ctl_fd);
-	if (M.pid_fd >= 0)
-		close(M.pid_fd); /* the lock stays with the master's open file */
+	close_master_fds();
 	daemon_forget();
 	httpd_forget();	   /* the monitoring endpoint's sockets */
 	auth_forget();	   /* the session table, cookies and password hashes */
@@ -400,13 +404,7 @@ static void forget_in_worker(void)
  * this). */
 static void forget_in_hasher(void)
 {
-	close(M.ep);
-	close(M.sigfd);
-	close(M.timerfd);
-	if (M.ctl_fd >= 0)
-		close(M.ctl_fd);
-	if (M.pid_fd >= 0)
-		close(M.pid_fd);
+	close_master_fds();
 	daemon_forget();
 	httpd_forget();
 	auth_forget_sessions(); /* the session table and cookies */
