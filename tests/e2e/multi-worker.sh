@@ -81,7 +81,9 @@ on_dtls=$("${TD_CTL:-$TD_TOP/tunnelctl}" -s "$LAB_DIR/control.sock" --json list 
 [ "$on_dtls" = "$n" ] || td_fail "only $on_dtls of $n clients on DTLS"
 td_pass "all $n clients on DTLS"
 
-td_stop || td_fail "unclean stop"
+# SIGINT: a stop that tells the clients to quit (SIGTERM would let them
+# retry, as after a restart).
+td_stop INT || td_fail "unclean stop"
 # Each worker reports its hand-offs when it stops.
 handoffs=$(sed -n 's/.*handed off \([0-9]*\) packets.*/\1/p' "$TD_LOG" | awk '{s += $1} END {print s + 0}')
 udp_handoffs=$(sed -n 's/.*DTLS in: .* handed \([0-9]*\) to other.*/\1/p' "$TD_LOG" | awk '{s += $1} END {print s + 0}')

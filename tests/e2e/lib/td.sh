@@ -11,7 +11,8 @@
 #                           for RADIUS logins) in place of the password file.
 #   TD_CTL                  the control socket (LAB_DIR/control.sock).
 #   td_start                start tunneld -f in the server ns, wait for "ready".
-#   td_stop                 SIGTERM, wait for a clean exit (status 0); fails
+#   td_stop [SIG]           SIGTERM (or SIG, e.g. INT: clients are told to quit),
+#                           wait for a clean exit (status 0); fails
 #                           on a "seccomp: forbidden syscall" line (trap builds)
 #                           other than TD_SECCOMP_EXPECTED (an ERE: "a|b").
 #   td_log_wait REGEX [T]   wait until the server log matches REGEX.
@@ -108,10 +109,10 @@ td_log_wait() {
 	return 1
 }
 
-td_stop() {
+td_stop() { # [SIGNAL]: TERM (clients reconnect after a restart), INT (they quit)
 	local deadline
 	[ -n "$TD_PID" ] || return 0
-	kill -TERM "$TD_PID" 2>/dev/null || true
+	kill -"${1:-TERM}" "$TD_PID" 2>/dev/null || true
 	deadline=$(($(lab__now_ms) + 10000))
 	while lab_alive "$TD_PID"; do
 		if [ "$(lab__now_ms)" -ge $deadline ]; then
