@@ -11,7 +11,8 @@
 #
 #   c1 erin (XML, code)   c2 erin (wrong code)   c3 frank (--no-xmlpost, code)
 #   c4 gina (types code, then PIN)   c5 hank (Class staff, eng: --authgroup)
-#   c6 hank (--authgroup ops)   --+-- tunneld --- 198.18.1.2 FreeRADIUS
+#   c6 hank (--authgroup ops)   c7 frank (NetworkManager's two steps)
+#                               --+-- tunneld --- 198.18.1.2 FreeRADIUS
 set -euo pipefail
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/td.sh"
@@ -21,12 +22,13 @@ lab_init radchal
 lab_need expect
 lab_need jq
 lab_make_cert
-for c in c1 c2 c3 c4 c5 c6; do lab_add_client "$c"; done
+for c in c1 c2 c3 c4 c5 c6 c7; do lab_add_client "$c"; done
 
 # Users with a code hold it in Tmp-String-0 (and a PIN in Tmp-String-1):
 # their first request is checked against the password, then challenged;
 # the round a login is in lives in FreeRADIUS's session-state, which it
 # finds again only through the State it sent.
+# shellcheck disable=SC2089 # unlang's quotes, for FreeRADIUS
 RAD_AUTHORIZE='		auth_log
 		files
 		if (&control:Tmp-String-0) {
@@ -85,6 +87,7 @@ RAD_MODULES='	always reject {
 	always handled {
 		rcode = handled
 	}'
+# shellcheck disable=SC2090
 export RAD_AUTHORIZE RAD_MODULES
 rad_start 'erin Cleartext-Password := "erin-pass", Tmp-String-0 := "424242"
 	Framed-IP-Address = 198.18.100.71,
@@ -138,6 +141,13 @@ grep -q '^> username=frank&password=' "$LAB_DIR/c3.oc.log" || td_fail "--no-xmlp
 grep -q '^> answer=135790' "$LAB_DIR/c3.oc.log" || td_fail "--no-xmlpost: no urlencoded code"
 lab_ping_ok c3 198.18.1.2 || td_fail "frank: no ping"
 td_pass "Access-Challenge with --no-xmlpost: urlencoded answers, tunnel, ping"
+
+dlg_nm_auth c7 frank frank-pass --form-entry "challenge:answer=135790" ||
+	td_fail "frank --authenticate failed: $(tail -3 "$LAB_DIR/c7.auth.log")"
+dlg_nm_connect c7
+lab_wait_client c7 20 || td_fail "frank --cookie-on-stdin: no tunnel"
+lab_ping_ok c7 198.18.1.2 || td_fail "frank (NetworkManager): no ping"
+td_pass "Access-Challenge in NetworkManager's two steps (--authenticate, --cookie-on-stdin)"
 
 # 4. Two rounds, typed at the prompts: the code, then the PIN (the second
 # challenge has two Reply-Messages: the first shown, the last the prompt).
