@@ -10,8 +10,9 @@
  * RADIUS exchange) is what these processes are for.
  *
  * Backends: the password file (bk_passwd.c, with TOTP codes), PAM
- * (bk_pam.c) and RADIUS (hasher.c, through radclient.c).  Client certificates need no process: the
- * worker verifies the chain and the master takes its word (daemon/logins.c). */
+ * (bk_pam.c) and RADIUS (bk_radius.c, through radclient.c, with its
+ * Access-Challenges).  Client certificates need no process: the worker
+ * verifies the chain and the master takes its word (daemon/logins.c). */
 #ifndef TUNNELD_BACKEND_H
 #define TUNNELD_BACKEND_H
 
@@ -21,6 +22,7 @@
 #include "daemon/radattr.h"
 
 struct passwd_db;
+struct rc_conf;
 struct totp_db;
 
 /* What the master asks of a process (hash_req.op). */
@@ -29,6 +31,10 @@ enum bk_op {
 	BK_OP_ANSWER = 1, /* the answers to conversation conv's prompts */
 	BK_OP_ABORT = 2,  /* conversation conv is not wanted any more */
 };
+
+/* Results beyond enum passwd_result, from the RADIUS backend. */
+#define HASH_NO_ANSWER 16 /* no RADIUS server answered in time */
+#define HASH_ERROR     17 /* a bad answer, or radcli failed */
 
 /* What a backend says (hash_resp.kind). */
 enum bk_kind { BK_OK = 1, BK_FAIL = 2, BK_ASK = 3 };
@@ -46,11 +52,14 @@ struct bk_request {
 };
 
 struct bk_result {
-	uint32_t kind;		     /* enum bk_kind */
-	int32_t result;		     /* enum passwd_result: PW_OK, or why it failed (the log) */
-	uint32_t conv;		     /* BK_ASK: the conversation its answers go to */
-	uint64_t otp_step;	     /* BK_OK: the time step of the one-time code used, 0: none */
-	struct ipc_form form;	     /* BK_ASK: the prompts; BK_FAIL: message, if any */
+	uint32_t kind;	   /* enum bk_kind */
+	int32_t result;	   /* enum passwd_result: PW_OK, or why it failed (the log) */
+	uint32_t conv;	   /* BK_ASK: the conversation its answers go to */
+	uint64_t otp_step; /* BK_OK: the time step of the one-time code used, 0: none */
+	/* BK_ASK: the prompts; BK_FAIL: message (for the log), if any, and
+	 * error: what the user is shown instead of auth.failure-message
+	 * (a RADIUS server's Reply-Message), if any. */
+	struct ipc_form form;
 	char groups[IPC_GROUPS_MAX]; /* BK_OK: the user's groups, comma-separated */
 	struct radius_grant grant;   /* BK_OK from RADIUS: the Access-Accept's attributes */
 };
@@ -71,5 +80,7 @@ const char *bk_answer(const struct bk_request *rq, const char *name);
 const struct backend *bk_passwd(const struct passwd_db *db, const struct totp_db *totp);
 /* bk_pam.c: PAM service name. */
 const struct backend *bk_pam(const char *service);
+/* bk_radius.c: the servers of radcli handle rh. */
+const struct backend *bk_radius(struct rc_conf *rh);
 
 #endif

@@ -189,11 +189,11 @@ void dlg_step(struct dlg *d, const struct dlg_policy *p, const struct dlg_in *in
 		return;
 	case DLG_IN_FAIL:
 		if (++d->tries >= p->max_tries) {
-			end(d, out, p->failure_message);
+			end(d, out, in->text ? in->text : p->failure_message);
 			out->failed = true;
 			return;
 		}
-		first_form(d, p, out, p->failure_message);
+		first_form(d, p, out, in->text ? in->text : p->failure_message);
 		return;
 	case DLG_IN_OK:
 		grant(d, p, in->groups, out);

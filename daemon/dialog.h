@@ -66,7 +66,8 @@ struct dlg_in {
 	enum dlg_in_kind kind;
 	const struct ipc_msg *req;   /* REQUEST */
 	const struct ipc_form *form; /* ASK */
-	const char *text;	     /* ERROR: what the user is told */
+	const char *text;	     /* ERROR: what the user is told; FAIL: the same instead of
+					auth.failure-message (NULL: that) */
 	const char *groups;	     /* OK: the user's groups, comma-separated (NULL: none) */
 };
 

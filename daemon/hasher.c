@@ -21,7 +21,6 @@
 
 #include "common/passwd.h"
 #include "daemon/backend.h"
-#include "daemon/radclient.h"
 
 #ifdef TUNNELD_SANITIZERS
 #include <sanitizer/common_interface_defs.h>
@@ -192,47 +191,6 @@ const char *hasher_confine(const struct hasher_id *id, bool radius)
 	return NULL;
 }
 
-/* RADIUS as a backend (daemon/backend.h): one Access-Request with PAP
- * (radclient.c); an Access-Challenge is not asked for, so there is no
- * conversation to answer. */
-static struct rc_conf *radius_h;
-
-static void radius_start(const struct bk_request *rq, struct bk_result *rs)
-{
-	struct radius_login in = {rq->user, rq->pass, rq->peer, rq->sid, rq->nas_port};
-
-	rs->kind = BK_FAIL;
-	switch (radclient_auth(radius_h, &in, &rs->grant)) {
-	case RADCLIENT_ACCEPT:
-		rs->kind = BK_OK;
-		rs->result = PW_OK;
-		break;
-	case RADCLIENT_REJECT:
-		rs->result = PW_BAD_PASSWORD;
-		break;
-	case RADCLIENT_NO_ANSWER:
-		rs->result = HASH_NO_ANSWER;
-		break;
-	default:
-		rs->result = HASH_ERROR;
-		break;
-	}
-}
-
-static void radius_answer(const struct bk_request *rq, struct bk_result *rs)
-{
-	(void)rq;
-	rs->kind = BK_FAIL;
-	rs->result = PW_BAD_PASSWORD;
-}
-
-static void radius_abort(uint32_t conv)
-{
-	(void)conv;
-}
-
-static const struct backend bk_radius = {"RADIUS", radius_start, radius_answer, radius_abort};
-
 /* One request to the backend, its answer into rs.  An abort is answered
  * too (BK_FAIL, nobody reads it), so the master's count of answers owed
  * stays simple. */
@@ -270,7 +228,7 @@ static void serve(const struct backend *be, struct hash_req *rq, struct hash_res
 	rs->otp_step = r.otp_step;
 	rs->form = r.form;
 	memcpy(rs->groups, r.groups, sizeof(rs->groups));
-	if (r.kind == BK_OK && rq->op == BK_OP_START)
+	if (r.kind == BK_OK)
 		rs->grant = r.grant; /* RADIUS's attributes (zero from the others) */
 	explicit_bzero(&r, sizeof(r));
 }
@@ -284,8 +242,9 @@ void hasher_main(int fd, const struct passwd_db *db, const struct hasher_id *id,
 	ssize_t n;
 
 	/* PAM modules need the files and rights of root (hasher.h). */
-	radius_h = rh;
-	be = rh ? &bk_radius : id->pam_service ? bk_pam(id->pam_service) : bk_passwd(db, id->totp);
+	be = rh		       ? bk_radius(rh)
+	     : id->pam_service ? bk_pam(id->pam_service)
+			       : bk_passwd(db, id->totp);
 	failed = id->pam_service && !rh ? NULL : hasher_confine(id, rh != NULL);
 	if (failed) {
 		/* stderr is the master's: the exit status alone would not say

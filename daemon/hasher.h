@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/ipc.h"
+#include "daemon/backend.h" /* HASH_NO_ANSWER, HASH_ERROR */
 #include "daemon/radattr.h"
 
 struct passwd_db;
@@ -34,10 +35,6 @@ struct hash_req {
 	uint64_t sid;
 	uint32_t nas_port;
 };
-
-/* Results beyond enum passwd_result, from a RADIUS process. */
-#define HASH_NO_ANSWER 16 /* no RADIUS server answered in time */
-#define HASH_ERROR     17 /* a bad answer, or radcli failed */
 
 struct hash_resp {
 	uint32_t id;		   /* the request's */

@@ -367,7 +367,7 @@ void hashpool_stop(void)
 
 int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
 {
-	struct hash_op op = {BK_OP_START, 0, -1};
+	struct hash_op op = {BK_OP_START, 0, -1, 0, 0};
 
 	return hashpool_submit_op(w, m, &op, max);
 }
@@ -389,8 +389,8 @@ int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op
 	j->w = w;
 	j->id = ++P.next_id;
 	j->submitted_us = now_us();
-	j->sid = sess_make_sid(P.env.node_id);
-	j->nas_port = ++P.next_port;
+	j->sid = op->sid ? op->sid : sess_make_sid(P.env.node_id);
+	j->nas_port = op->sid ? op->nas_port : ++P.next_port;
 	j->op = *op;
 	if (m) {
 		j->ref = m->ref;
@@ -471,6 +471,22 @@ static bool answer_ok(const struct hash_resp *rs)
 	return rs->result >= PW_OK && rs->result <= PW_WEAK_HASH;
 }
 
+/* Every text of an answer ends inside its array (the process is not
+ * trusted; its form and message are shown and logged). */
+static void terminate(struct hash_resp *rs)
+{
+	struct ipc_form *f = &rs->form;
+
+	for (unsigned k = 0; k < IPC_INPUTS_MAX; k++) {
+		f->in[k].name[sizeof(f->in[k].name) - 1] = 0;
+		f->in[k].label[sizeof(f->in[k].label) - 1] = 0;
+	}
+	f->auth_id[sizeof(f->auth_id) - 1] = f->message[sizeof(f->message) - 1] = 0;
+	f->error[sizeof(f->error) - 1] = f->banner[sizeof(f->banner) - 1] = 0;
+	f->group_list[sizeof(f->group_list) - 1] = f->group_sel[sizeof(f->group_sel) - 1] = 0;
+	rs->groups[sizeof(rs->groups) - 1] = 0;
+}
+
 void hashpool_on_event(unsigned i, uint32_t events)
 {
 	static struct hash_resp rs;
@@ -489,6 +505,7 @@ void hashpool_on_event(unsigned i, uint32_t events)
 	    rs.kind >= BK_OK && rs.kind <= BK_ASK) {
 		struct job *j = h->busy;
 		h->busy = NULL;
+		terminate(&rs);
 		finish(j, rs.result, &rs, (int)i);
 		explicit_bzero(&rs, sizeof(rs));
 		dispatch();

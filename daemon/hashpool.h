@@ -63,11 +63,15 @@ struct hash_done {
 };
 
 /* A request of the dialogue beyond a first check: its enum bk_op, the
- * conversation, and the process that holds it (-1: any). */
+ * conversation, and the process that holds it (-1: any); the session to
+ * be of the login it goes on (its first request's hash_done sid and
+ * nas_port: a RADIUS challenge's answer names the same), 0: a new one. */
 struct hash_op {
 	uint32_t op;
 	uint32_t conv;
 	int proc;
+	uint64_t sid;
+	uint32_t nas_port;
 };
 
 /* Queues for env->n_workers workers; processes join the epoll ep as

@@ -39,6 +39,8 @@ struct login {
 	char groups[IPC_GROUPS_MAX]; /* the certificate's */
 	int proc;		     /* the process holding its conversation, -1: none */
 	uint32_t conv;
+	uint64_t sid; /* the session to be its backend was asked for (RADIUS) */
+	uint32_t nas_port;
 	time_t born;
 	/* The backend's answer the dialogue acts on, during auth_login_done
 	 * (auth_grant reads its timing and RADIUS's attributes); else NULL. */
@@ -160,7 +162,7 @@ static struct login *create(unsigned w, struct ipc_ref ref, const char *peer)
 /* The backend's conversation is not wanted any more. */
 static void abort_conv(struct login *l)
 {
-	struct hash_op op = {BK_OP_ABORT, l->conv, l->proc};
+	struct hash_op op = {BK_OP_ABORT, l->conv, l->proc, 0, 0};
 
 	if (l->proc >= 0 && hashpool_submit_op(l->w, NULL, &op, 0) < 0)
 		log_warn("login from %s: its conversation could not be ended", l->peer);
@@ -287,7 +289,7 @@ static void grant(struct login *l, const struct dlg_out *o, const char *groups)
 static void act(struct login *l, const struct dlg_out *o, struct ipc_msg *m, int32_t result,
 		const char *groups)
 {
-	struct hash_op op = {BK_OP_START, 0, -1};
+	struct hash_op op = {BK_OP_START, 0, -1, 0, 0};
 
 	switch (o->kind) {
 	case DLG_OUT_FORM:
@@ -301,7 +303,7 @@ static void act(struct login *l, const struct dlg_out *o, struct ipc_msg *m, int
 		submit(l, m, &op);
 		return;
 	case DLG_OUT_ANSWER:
-		op = (struct hash_op){BK_OP_ANSWER, l->conv, l->proc};
+		op = (struct hash_op){BK_OP_ANSWER, l->conv, l->proc, l->sid, l->nas_port};
 		/* The job names the user for the log lines of its end. */
 		snprintf(m->u.auth_req.user, sizeof(m->u.auth_req.user), "%s", o->user);
 		if (l->proc < 0) {
@@ -470,11 +472,14 @@ static void to_input(struct login *l, const struct hash_done *d, struct dlg_in *
 	bool ok = rs ? rs->kind == BK_OK : d->result == PW_OK;
 
 	in->kind = DLG_IN_FAIL;
+	in->text = NULL;
 	if (rs && rs->kind == BK_ASK) {
 		in->kind = DLG_IN_ASK;
 		in->form = &rs->form;
 		l->proc = d->proc;
 		l->conv = rs->conv;
+		l->sid = d->sid;
+		l->nas_port = d->nas_port;
 		return;
 	}
 	l->proc = -1; /* the conversation ended in the process */
@@ -497,6 +502,8 @@ static void to_input(struct login *l, const struct hash_done *d, struct dlg_in *
 						 : l->groups;
 		return;
 	}
+	/* The backend's word for the user, if any (a RADIUS server's). */
+	in->text = rs && rs->form.error[0] ? rs->form.error : NULL;
 	count_failure(d, rs ? rs->form.message : NULL);
 }
 
@@ -525,7 +532,7 @@ void auth_login_done(const struct hash_done *d)
 		if (d->resp ? d->resp->kind == BK_FAIL : d->result != PW_OK)
 			count_failure(d, d->resp ? d->resp->form.message : NULL);
 		if (d->resp && d->resp->kind == BK_ASK && d->proc >= 0) {
-			struct hash_op op = {BK_OP_ABORT, d->resp->conv, d->proc};
+			struct hash_op op = {BK_OP_ABORT, d->resp->conv, d->proc, 0, 0};
 			(void)hashpool_submit_op(d->w, NULL, &op, 0);
 		}
 		return;

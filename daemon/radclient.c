@@ -155,8 +155,22 @@ static void free_wiped(VALUE_PAIR *l)
 	rc_avpair_free(l);
 }
 
+/* An answer's Reply-Messages and a challenge's State into *rep. */
+static void read_reply(VALUE_PAIR *got, const char *msg, bool challenge, struct radius_reply *rep)
+{
+	VALUE_PAIR *vp = challenge ? rc_avpair_get(got, PW_STATE, 0) : NULL;
+	char *v;
+	unsigned len;
+
+	snprintf(rep->msg, sizeof(rep->msg), "%s", msg);
+	if (vp && rc_avpair_get_raw(vp, &v, &len) == 0 && len <= sizeof(rep->state)) {
+		memcpy(rep->state, v, len);
+		rep->state_len = len;
+	}
+}
+
 enum radclient_result radclient_auth(struct rc_conf *rh, const struct radius_login *in,
-				     struct radius_grant *g)
+				     struct radius_grant *g, struct radius_reply *rep)
 {
 	VALUE_PAIR *send = NULL, *got = NULL;
 	char msg[PW_MAX_MSG_SIZE];
@@ -164,9 +178,12 @@ enum radclient_result radclient_auth(struct rc_conf *rh, const struct radius_log
 	int r;
 
 	memset(g, 0, sizeof(*g));
+	memset(rep, 0, sizeof(*rep));
 	msg[0] = '\0';
 	if (!add_session(rh, &send, in->user, in->peer, in->sid) ||
-	    !add_str(rh, &send, PW_USER_PASSWORD, in->pass, -1)) {
+	    !add_str(rh, &send, PW_USER_PASSWORD, in->pass, -1) ||
+	    (in->state && in->state_len &&
+	     !add_str(rh, &send, PW_STATE, in->state, (int)in->state_len))) {
 		free_wiped(send);
 		return RADCLIENT_ERROR;
 	}
@@ -180,13 +197,18 @@ enum radclient_result radclient_auth(struct rc_conf *rh, const struct radius_log
 	case REJECT_RC:
 		res = RADCLIENT_REJECT;
 		break;
+	case CHALLENGE_RC:
+		res = RADCLIENT_CHALLENGE;
+		break;
 	case TIMEOUT_RC:
 		res = RADCLIENT_NO_ANSWER;
 		break;
-	default: /* a challenge (not offered yet), a bad answer, or radcli failed */
+	default: /* a bad answer, or radcli failed */
 		res = RADCLIENT_ERROR;
 		break;
 	}
+	if (res != RADCLIENT_NO_ANSWER && res != RADCLIENT_ERROR)
+		read_reply(got, msg, res == RADCLIENT_CHALLENGE, rep);
 	rc_avpair_free(got);
 	return res;
 }

@@ -56,22 +56,36 @@ void radclient_close(struct rc_conf *rh);
 
 /* What an Access-Request says about the login. */
 struct radius_login {
-	const char *user, *pass;
+	const char *user, *pass; /* pass: the password, or the answer to a challenge */
 	const char *peer;  /* the client's "ADDRESS:PORT": Calling-Station-Id is the address */
 	uint64_t sid;	   /* Acct-Session-Id */
 	uint32_t nas_port; /* NAS-Port: unique per session, as sqlippool's default key wants */
+	/* The answer to an Access-Challenge repeats its State (NULL: a
+	 * first request, or a challenge without one). */
+	const uint8_t *state;
+	size_t state_len;
 };
 
 enum radclient_result {
 	RADCLIENT_ACCEPT = 0, /* *g holds the answer's attributes */
 	RADCLIENT_REJECT,
+	RADCLIENT_CHALLENGE, /* an Access-Challenge: *rep holds its State */
 	RADCLIENT_NO_ANSWER, /* no server answered in time */
-	RADCLIENT_ERROR,     /* a bad answer, a challenge, or radcli failed */
+	RADCLIENT_ERROR,     /* a bad answer, or radcli failed */
+};
+
+/* The words of an answer beyond what it grants: its Reply-Message
+ * values (each ended by LF, cut at the end of msg) and, in a challenge,
+ * its State (RFC 2865 5.24: the next request sends it back as is). */
+struct radius_reply {
+	char msg[IPC_TEXT_MAX];
+	uint32_t state_len;
+	uint8_t state[253];
 };
 
 /* Ask the servers (in order, each radius.retries + 1 times). */
 enum radclient_result radclient_auth(struct rc_conf *rh, const struct radius_login *in,
-				     struct radius_grant *g);
+				     struct radius_grant *g, struct radius_reply *rep);
 
 /* Send one record.  0 when a server acknowledged it, -ETIMEDOUT when
  * none answered, else -errno. */

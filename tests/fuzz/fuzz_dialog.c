@@ -133,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ev.text = "busy";
 		} else if (op == DLG_IN_OK) {
 			ev.groups = user_groups[next(&in) & 3];
+		} else if (op == DLG_IN_FAIL && (next(&in) & 1)) {
+			ev.text = "Wrong code."; /* the backend's word (RADIUS) */
 		}
 		dlg_step(&d, &pol, &ev, &out);
 		FUZZ_ASSERT(d.tries <= pol.max_tries);
@@ -186,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (op == DLG_IN_FAIL && out.kind == DLG_OUT_FORM)
 			FUZZ_ASSERT(d.tries == tries + 1 &&
-				    !strcmp(out.form.error, "Login failed."));
+				    !strcmp(out.form.error, ev.text ? ev.text : "Login failed."));
 		if (d.st == DLG_DONE)
 			dlg_init(&d); /* the next connection */
 	}

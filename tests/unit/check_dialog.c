@@ -34,7 +34,7 @@ static struct ipc_msg req(const char *user, const char *pass, const char *cert)
 static struct dlg_out step(struct dlg *d, const struct dlg_policy *p, enum dlg_in_kind k,
 			   const struct ipc_msg *m, const struct ipc_form *f)
 {
-	struct dlg_in in = {k, m, f, "busy", NULL};
+	struct dlg_in in = {k, m, f, k == DLG_IN_ERROR ? "busy" : NULL, NULL};
 	struct dlg_out out;
 
 	dlg_step(d, p, &in, &out);
@@ -121,7 +121,25 @@ START_TEST(test_second_step)
 	o = step(&d, &plain, DLG_IN_FAIL, NULL, NULL);
 	ck_assert_int_eq(o.kind, DLG_OUT_FORM);
 	ck_assert_str_eq(o.form.in[0].name, "username");
+	ck_assert_str_eq(o.form.error, "Login failed.");
 	ck_assert(!d.follow);
+	/* A backend's own word for the user (a RADIUS Reply-Message) takes
+	 * the place of auth.failure-message, on the form again and at the
+	 * end. */
+	step(&d, &plain, DLG_IN_REQUEST, &first, NULL);
+	step(&d, &plain, DLG_IN_ASK, NULL, &f);
+	step(&d, &plain, DLG_IN_REQUEST, &code, NULL);
+	{
+		struct dlg_in in = {DLG_IN_FAIL, NULL, NULL, "Wrong code.", NULL};
+		dlg_step(&d, &plain, &in, &o);
+		ck_assert_int_eq(o.kind, DLG_OUT_FORM);
+		ck_assert_str_eq(o.form.error, "Wrong code.");
+		step(&d, &plain, DLG_IN_REQUEST, &first, NULL);
+		dlg_step(&d, &plain, &in, &o);
+		ck_assert_int_eq(o.kind, DLG_OUT_END);
+		ck_assert(o.failed);
+		ck_assert_str_eq(o.form.error, "Wrong code.");
+	}
 	/* A form of no inputs (or too many) from a backend ends it. */
 	dlg_init(&d);
 	step(&d, &plain, DLG_IN_REQUEST, &first, NULL);

@@ -16,6 +16,9 @@
 #
 #   rad_start USERS         write the raddb (USERS: the users file), start
 #                           FreeRADIUS in the lan ns, wait until it listens.
+#                           RAD_AUTHORIZE: the authorize section's body in
+#                           place of "auth_log files pap" (unlang);
+#                           RAD_MODULES: more modules (e.g. "always").
 #   rad_stop_server         SIGTERM it and wait (the lab kills it anyway).
 #   rad_td_extra [KEYS]     the radius group for TD_EXTRA: servers, secret file,
 #                           nas-identifier "tunneld-lab", timeout RAD_TIMEOUT
@@ -144,6 +147,7 @@ modules {
 		}
 		\$INCLUDE \${modconfdir}/sql/ippool/\${dialect}/queries.conf
 	}
+${RAD_MODULES:-}
 }
 server default {
 	listen {
@@ -157,9 +161,9 @@ server default {
 		port = 1813
 	}
 	authorize {
-		auth_log
+${RAD_AUTHORIZE:-		auth_log
 		files
-		pap
+		pap}
 	}
 	authenticate {
 		Auth-Type PAP {
