@@ -36,8 +36,9 @@ uint32_t keyproc_next_gen(void);
  * certificate of cert_pem.  0, or -1 with err saying why (and the key
  * dropped). */
 int keyproc_load(int fd, const gnutls_datum_t *cert_pem, uint32_t gen, char *err, size_t errlen);
-/* Generation gen signs from now on; the one before stays for handshakes
- * under way.  key_path is where a new key process reads it again. */
+/* Generation gen signs from now on; the 8 before it stay for handshakes
+ * under way and workers that get their new certificate late.  key_path
+ * is where a new key process reads it again. */
 void keyproc_commit(uint32_t gen, const char *key_path);
 /* Forget the loaded, uncommitted generation gen. */
 void keyproc_drop(uint32_t gen);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Key process (forked by the master; then the workers' user, chrooted to
  * the empty directory, not dumpable, seccomp): holds the server's private
- * key, and nothing else of the master's.  Owns up to three keys: the one
- * in use, the one before it (handshakes that began with the old
- * certificate finish with its key) and one loaded but not yet committed
- * (a reload in progress).  Every request is checked: a worker may be
+ * key, and nothing else of the master's.  Owns the key in use, the
+ * KEY_OLD before it (a worker whose control socket is backed up may get
+ * its new certificate several reloads late, and handshakes that began
+ * with an old certificate finish with its key) and one loaded but not yet
+ * committed (a reload in progress).  Every request is checked: a worker may be
  * taken over, and then it can ask for signatures, but the key never
  * leaves this process.
  *
@@ -46,7 +47,8 @@ struct key {
 	gnutls_privkey_t pk;
 };
 
-static struct key cur, prev, pending;
+#define KEY_OLD 8 /* committed keys kept after their successor, newest first */
+static struct key cur, old[KEY_OLD], pending;
 
 /* The services' keys (KEY_SVC_*), each in one of three sets as the VPN's
  * key: loaded aside by a start or reload, in use, and in use before (for
@@ -118,8 +120,9 @@ static const struct key *key_of(uint32_t gen)
 {
 	if (gen && cur.gen == gen)
 		return &cur;
-	if (gen && prev.gen == gen)
-		return &prev;
+	for (size_t i = 0; gen && i < KEY_OLD; i++)
+		if (old[i].gen == gen)
+			return &old[i];
 	for (size_t i = 0; gen && i < SVC_KEYS; i++)
 		if ((svc[i].set == SVC_CUR || svc[i].set == SVC_PREV) && svc[i].k.gen == gen)
 			return &svc[i].k;
@@ -289,8 +292,9 @@ static void on_master(int ctl)
 		break;
 	case KEY_COMMIT:
 		if (pending.gen == rq.gen && rq.gen) {
-			key_free(&prev);
-			prev = cur;
+			key_free(&old[KEY_OLD - 1]);
+			memmove(&old[1], &old[0], (KEY_OLD - 1) * sizeof(old[0]));
+			old[0] = cur;
 			cur = pending;
 			memset(&pending, 0, sizeof(pending));
 		} else if (cur.gen != rq.gen || !rq.gen) {

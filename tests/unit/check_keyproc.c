@@ -175,6 +175,39 @@ START_TEST(test_sign_and_refuse)
 }
 END_TEST
 
+/* A worker whose control socket is backed up gets its new certificate
+ * several reloads late: its generation still signs after three more
+ * commits, and is dropped only once 8 newer ones came after it. */
+START_TEST(test_late_worker_keeps_signing)
+{
+	gnutls_datum_t hash, sig;
+	struct key_req rq;
+	char err[256];
+
+	for (uint32_t gen = 2; gen <= 10; gen++) {
+		int fd = open(key_path, O_RDONLY | O_CLOEXEC);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_uint_eq(keyproc_next_gen(), gen);
+		ck_assert_msg(keyproc_load(fd, &cert_pem, gen, err, sizeof(err)) == 0, "%s", err);
+		close(fd);
+		keyproc_commit(gen, key_path);
+		rq = hash_req(100 + gen, 1, &hash);
+		if (gen <= 9) { /* 1 is among the 8 kept before the newest */
+			ck_assert_msg(raw(&rq, KEY_REQ_HEAD + rq.len, &sig) == 0,
+				      "generation 1 refused after %u commits", gen - 1);
+			ck_assert_int_eq(gnutls_pubkey_verify_hash2(pub, GNUTLS_SIGN_ECDSA_SHA256,
+								    0, &hash, &sig),
+					 0);
+		} else {
+			ck_assert_int_lt(raw(&rq, KEY_REQ_HEAD + rq.len, NULL), 0);
+		}
+	}
+	rq = hash_req(200, 10, &hash);
+	ck_assert_int_eq(raw(&rq, KEY_REQ_HEAD + rq.len, &sig), 0);
+}
+END_TEST
+
 START_TEST(test_wrong_key_refused)
 {
 	char err[256];
@@ -260,6 +293,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_sign_and_refuse);
+	tcase_add_test(tc, test_late_worker_keeps_signing);
 	tcase_add_test(tc, test_wrong_key_refused);
 	tcase_add_test(tc, test_handshake_and_dead_key_process);
 	suite_add_tcase(s, tc);
