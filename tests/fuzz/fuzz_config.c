@@ -24,9 +24,12 @@ static void check_loaded(const struct cfg *c)
 			    c->listen[i].ss.ss_family == AF_INET6);
 	}
 	FUZZ_ASSERT(c->user && c->user[0] && c->group && c->group[0]);
-	FUZZ_ASSERT(c->tls_certificate && c->tls_certificate[0] && c->tls_key && c->tls_key[0]);
-	FUZZ_ASSERT(c->tls_priorities && c->password_file && c->log_destination &&
-		    c->control_socket);
+	/* Both or neither (a self-signed certificate is made then). */
+	FUZZ_ASSERT(!c->tls_certificate == !c->tls_key);
+	FUZZ_ASSERT(!c->tls_certificate || (c->tls_certificate[0] && c->tls_key[0]));
+	/* Logins go through the password file or RADIUS, one of them. */
+	FUZZ_ASSERT(!c->password_file != !c->n_radius_auth);
+	FUZZ_ASSERT(c->tls_priorities && c->log_destination && c->control_socket);
 	FUZZ_ASSERT(c->tun_name && strlen(c->tun_name) >= 1 && strlen(c->tun_name) <= 15);
 	FUZZ_ASSERT(c->workers <= 256);
 	FUZZ_ASSERT(c->mtu >= 576 && c->mtu <= 9000);

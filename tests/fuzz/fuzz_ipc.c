@@ -147,10 +147,17 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 	case IPC_DTLS:
 		FUZZ_ASSERT(m.u.dtls.up <= 2 && TERMINATED(m.u.dtls.cipher));
 		break;
+	case IPC_WSTATS:
+		FUZZ_ASSERT(m.u.wstats.handshakes <= IPC_WSTATS_MAX_HANDSHAKES);
+		break;
+	case IPC_SVC_STATS:
+		FUZZ_ASSERT(m.u.svc_stats.n <= SVC_STATS_MAX);
+		break;
 	case IPC_READY:
 	case IPC_KICK:
 	case IPC_DISCONNECT:
 	case IPC_AUTH_CANCEL:
+	case IPC_DRAIN:
 		break;
 	default:
 		FUZZ_ASSERT(!"accepted an unknown type");
