@@ -1,7 +1,7 @@
 #!/bin/sh
 # CI stage (tools/quickstart.sh test, from the top of the configured and
 # built tree): build the libFuzzer harnesses with clang in a scratch copy
-# and run each one for FUZZ_CI_SECONDS (30) over its seed corpus, all
+# and run each one for FUZZ_CI_SECONDS (20) over its seed corpus, all
 # cores busy.  New inputs go to the scratch tree, never into the committed
 # corpus.  A crash, leak, timeout or invariant failure fails the stage and
 # prints the input (base64) to replay with the harness.
@@ -9,7 +9,7 @@ set -eu
 top=$(pwd)
 [ -f "$top/Makefile" ] || { echo "30-fuzz: run from a configured tree" >&2; exit 2; }
 jobs=$(nproc 2>/dev/null || echo 2)
-secs=${FUZZ_CI_SECONDS:-30}
+secs=${FUZZ_CI_SECONDS:-20}
 now() { date +%s; }
 t0=$(now)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tunneld-fuzz.XXXXXX")
