@@ -89,6 +89,16 @@ unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 t2=$(now)
 grep -E '^(# [A-Z]+: |PASS|FAIL|SKIP|XFAIL|XPASS|ERROR)' "$work/check.log" || true
 echo "20-sanitizers: make check under ASan+UBSan: exit $rc in $((t2 - t1)) s"
+# The PAM backend runs each conversation on a stack of its own
+# (makecontext/swapcontext, daemon/bk_pam.c), and ASan says once per process
+# that it does not follow such switches: a file holding only that line is
+# no report.
+for f in $(find "$reports" -type f -size +0); do
+	grep -qvE "WARNING: ASan doesn't fully support makecontext/swapcontext|^$" "$f" || {
+		echo "20-sanitizers: $(basename "$f"): ASan's makecontext/swapcontext notice only"
+		rm -f "$f"
+	}
+done
 if [ $rc != 0 ]; then
 	tail -n 300 test-suite.log 2>/dev/null || tail -n 100 "$work/check.log"
 	show_reports
