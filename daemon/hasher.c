@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <seccomp.h>
 
+#include "common/scmpinit.h"
 #include "common/passwd.h"
 #include "daemon/backend.h"
 
@@ -89,25 +90,6 @@ static const struct {
     {"time", R_ANY, "time(), without the vDSO"},
 };
 
-#ifdef SECCOMP_TRAP
-static void on_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
-	char line[128];
-	int n;
-
-	(void)sig;
-	(void)uc;
-	/* Not async-signal-safe, but this build exists to debug the list. */
-	n = snprintf(line, sizeof(line),
-		     "tunneld: hasher: error: seccomp: forbidden syscall %s (%d)\n",
-		     name ? name : "?", si->si_syscall);
-	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
-		_exit(71);
-	_exit(70);
-}
-#endif
-
 static int add_radius_row(scmp_filter_ctx ctx, int nr, enum rad_rule rule)
 {
 	switch (rule) {
@@ -131,19 +113,10 @@ static int add_radius_row(scmp_filter_ctx ctx, int nr, enum rad_rule rule)
 
 static int load_seccomp(bool radius)
 {
-	uint32_t deny = SCMP_ACT_KILL_PROCESS;
 	scmp_filter_ctx ctx;
 	int r = 0;
 
-#ifdef SECCOMP_TRAP
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSYS, &sa, NULL);
-	deny = SCMP_ACT_TRAP;
-#endif
-	ctx = seccomp_init(deny);
+	ctx = scmp_start("hasher");
 	if (!ctx)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && r == 0; i++) {

@@ -32,6 +32,7 @@
 #include <gnutls/gnutls.h>
 #include <seccomp.h>
 
+#include "common/scmpinit.h"
 #include "common/keyproto.h"
 #include "conf/config.h"
 
@@ -327,40 +328,12 @@ static void on_master(int ctl)
 
 /* ---- confinement and the loop -------------------------------------------------- */
 
-#ifdef SECCOMP_TRAP
-static void on_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
-	char line[160];
-	int n;
-
-	(void)sig;
-	(void)uc;
-	/* Not async-signal-safe, but this build exists to debug the list. */
-	n = snprintf(line, sizeof(line),
-		     "tunneld: keys: error: seccomp: forbidden syscall %s (%d)\n",
-		     name ? name : "?", si->si_syscall);
-	if (n > 0)
-		(void)!write(STDERR_FILENO, line, (size_t)n);
-	_exit(70);
-}
-#endif
-
 static int load_seccomp(void)
 {
-	uint32_t deny = SCMP_ACT_KILL_PROCESS;
 	scmp_filter_ctx ctx;
 	int r = 0;
 
-#ifdef SECCOMP_TRAP
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSYS, &sa, NULL);
-	deny = SCMP_ACT_TRAP;
-#endif
-	ctx = seccomp_init(deny);
+	ctx = scmp_start("keys");
 	if (!ctx)
 		return -ENOMEM;
 	for (size_t i = 0; i < keyserv_allowed_count() && r == 0; i++) {

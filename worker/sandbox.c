@@ -24,6 +24,7 @@
 #include <linux/landlock.h>
 #include <seccomp.h>
 
+#include "common/scmpinit.h"
 #include "common/log.h"
 
 #ifdef TUNNELD_SANITIZERS
@@ -147,16 +148,6 @@ static void sanitizers_prepare(void)
 }
 #endif
 
-#ifdef SECCOMP_TRAP
-static void on_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
-	/* Not async-signal-safe, but this build exists to debug the list. */
-	log_err("seccomp: forbidden syscall %s (%d)", name ? name : "?", si->si_syscall);
-	_exit(70);
-}
-#endif
-
 /* Row i of the allow-list as a seccomp rule. */
 static int add_rule(scmp_filter_ctx ctx, int nr, enum arg_rule rule, pid_t self, int ctl)
 {
@@ -199,20 +190,11 @@ static int add_rule(scmp_filter_ctx ctx, int nr, enum arg_rule rule, pid_t self,
 static int load_seccomp(const struct worker_env *env)
 {
 	scmp_filter_ctx ctx;
-	uint32_t deny = SCMP_ACT_KILL_PROCESS;
 	pid_t self = getpid();
 	size_t i;
 	int r;
 
-#ifdef SECCOMP_TRAP
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSYS, &sa, NULL);
-	deny = SCMP_ACT_TRAP;
-#endif
-	ctx = seccomp_init(deny);
+	ctx = scmp_start(NULL);
 	if (!ctx)
 		return -ENOMEM;
 	for (i = 0; i < sandbox_allowed_count(); i++) {
