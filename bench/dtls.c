@@ -7,6 +7,10 @@
  *                                handshake starts ("next")
  *   handshake done               next becomes the channel ("cur"); echo
  *                                packets go over it as [type][packet]
+ *   handshake not done in 2 s    it starts over from a new port (counted),
+ *                                as openconnect does: a non-blocking GnuTLS
+ *                                client never resends its last flight, so a
+ *                                lost final flight of the server stalls it
  *   handshake fails / times out  the session stays on TLS (counted)
  *   --dtls-rehandshake SECS      every SECS a new socket and a new handshake
  *                                with the same App-ID and key; when it is
@@ -29,8 +33,9 @@
 #include <sys/socket.h>
 #include <gnutls/dtls.h>
 
-#define OLD_GRACE_NS NS_PER_SEC /* a replaced channel is still read this long */
-#define DEFAULT_MTU  1406	/* openconnect's guess without X-CSTP-Base-MTU */
+#define OLD_GRACE_NS NS_PER_SEC	      /* a replaced channel is still read this long */
+#define DEFAULT_MTU  1406	      /* openconnect's guess without X-CSTP-Base-MTU */
+#define RESTART_NS   (2 * NS_PER_SEC) /* a handshake not done by then starts over */
 
 struct dsess {
 	int fd;
@@ -47,6 +52,7 @@ struct cdtls {
 	bool up, first; /* first: the first handshake is still running */
 	struct dsess cur, next, old;
 	uint64_t t_offer, next_rehs, old_until, last_tx;
+	uint64_t hs_began; /* the handshake's first attempt (restarts go on until the timeout) */
 };
 
 static void fail_reason(struct load *L, const char *what, const char *why)
@@ -196,7 +202,7 @@ void dtls_begin(struct load *L, struct client *c, const char *hdr, size_t len)
 		L->s.dtls_failed++;
 		return;
 	}
-	d->t_offer = now_ns();
+	d->t_offer = d->hs_began = now_ns();
 	d->first = true;
 	L->dtls_pending++;
 	if ((r = dsess_open(L, c, &d->next)) < 0) {
@@ -328,6 +334,29 @@ static void rehandshake(struct load *L, struct client *c)
 		L->s.rehs_failed++;
 		return;
 	}
+	d->hs_began = now_ns();
+	handshake_step(L, c);
+}
+
+/* The handshake of next is not done after RESTART_NS: a new socket and a
+ * new ClientHello, until the handshake's time (--dtls-timeout) is up. */
+static void restart(struct load *L, struct client *c, uint64_t now)
+{
+	struct cdtls *d = c->dt;
+	int r;
+
+	if (now - d->hs_began >= (uint64_t)L->o->dtls_timeout * NS_PER_SEC) {
+		next_failed(L, c, "no handshake done before --dtls-timeout, with restarts");
+		return;
+	}
+	dsess_close(&d->next);
+	if ((r = dsess_open(L, c, &d->next)) < 0) {
+		if (r != -EINVAL)
+			fail_reason(L, "socket", strerror(-r));
+		next_failed(L, c, "no socket for a restart");
+		return;
+	}
+	L->s.dtls_restarts++;
 	handshake_step(L, c);
 }
 
@@ -338,7 +367,9 @@ void dtls_sweep(struct load *L, struct client *c, uint64_t now)
 
 	if (!d)
 		return;
-	if (d->next.s && now >= d->next.retrans_at)
+	if (d->next.s && now - d->next.t0 >= RESTART_NS)
+		restart(L, c, now);
+	else if (d->next.s && now >= d->next.retrans_at)
 		handshake_step(L, c); /* retransmits the flight, or gives up */
 	if (c->gen != gen)
 		return;
@@ -380,10 +411,10 @@ void dtls_print(const struct load *L)
 	if (!L->o->dtls)
 		return;
 	printf("  DTLS: %llu handshakes done, %llu failed (sessions left on TLS)%s%s; "
-	       "time to DTLS up p50 %.2f p99 %.2f ms; %llu channels lost\n",
+	       "%llu restarted; time to DTLS up p50 %.2f p99 %.2f ms; %llu channels lost\n",
 	       (unsigned long long)s->dtls_up, (unsigned long long)s->dtls_failed,
 	       s->dtls_reason[0] ? ", last: " : "", s->dtls_reason,
-	       hist_quantile_us(&s->dtls_lat, 0.5) / 1000,
+	       (unsigned long long)s->dtls_restarts, hist_quantile_us(&s->dtls_lat, 0.5) / 1000,
 	       hist_quantile_us(&s->dtls_lat, 0.99) / 1000, (unsigned long long)s->dtls_lost);
 	printf("  DTLS records: %llu out, %llu in, %llu dropped on send, %llu of unknown type; "
 	       "echo packets over TLS: %llu\n",
@@ -405,11 +436,13 @@ const char *dtls_result(const struct load *L)
 	if (!L->o->dtls)
 		return "";
 	snprintf(buf, sizeof(buf),
-		 " dtls_up=%llu dtls_failed=%llu dtls_lost=%llu dtls_p50_ms=%.2f dtls_p99_ms=%.2f "
+		 " dtls_up=%llu dtls_failed=%llu dtls_restarts=%llu dtls_lost=%llu "
+		 "dtls_p50_ms=%.2f dtls_p99_ms=%.2f "
 		 "dtls_tx=%llu dtls_rx=%llu tls_tx=%llu rehs=%llu rehs_failed=%llu "
 		 "rehs_p50_ms=%.2f rehs_p99_ms=%.2f",
 		 (unsigned long long)s->dtls_up, (unsigned long long)s->dtls_failed,
-		 (unsigned long long)s->dtls_lost, hist_quantile_us(&s->dtls_lat, 0.5) / 1000,
+		 (unsigned long long)s->dtls_restarts, (unsigned long long)s->dtls_lost,
+		 hist_quantile_us(&s->dtls_lat, 0.5) / 1000,
 		 hist_quantile_us(&s->dtls_lat, 0.99) / 1000, (unsigned long long)s->dtls_tx,
 		 (unsigned long long)s->dtls_rx, (unsigned long long)s->tls_tx_pkts,
 		 (unsigned long long)s->rehs_ok, (unsigned long long)s->rehs_failed,

@@ -172,7 +172,7 @@ struct stats {
 	/* DTLS: channels up, handshakes that failed (the session stays on
 	 * TLS), channels lost later; re-handshakes done and failed; records
 	 * each way, and echo packets that went over TLS instead. */
-	uint64_t dtls_up, dtls_failed, dtls_lost, rehs_ok, rehs_failed;
+	uint64_t dtls_up, dtls_failed, dtls_restarts, dtls_lost, rehs_ok, rehs_failed;
 	uint64_t dtls_tx, dtls_rx, dtls_send_drop, dtls_bad, tls_tx_pkts;
 	struct hist dtls_lat, rehs_lat;
 	char dtls_reason[160];

@@ -239,6 +239,7 @@ static void merge_stats(struct stats *s, const struct stats *c)
 	s->dpd += c->dpd;
 	s->dtls_up += c->dtls_up;
 	s->dtls_failed += c->dtls_failed;
+	s->dtls_restarts += c->dtls_restarts;
 	s->dtls_lost += c->dtls_lost;
 	s->dtls_tx += c->dtls_tx;
 	s->dtls_rx += c->dtls_rx;

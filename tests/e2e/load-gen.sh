@@ -63,9 +63,12 @@ done
 
 # The same over DTLS.
 r=$(load --hold 50 -t 1 -c 16 --dtls --label hold-dtls)
-[ "$(field held "$r")" = 50 ] && [ "$(field dtls_up "$r")" = 50 ] || td_fail "hold over DTLS: '$r'"
-[ "$(field dtls_failed "$r")" = 0 ] || td_fail "hold over DTLS: handshakes failed: '$r'"
-td_pass "hold: 50 sessions with DTLS up, time to DTLS up p50 $(field dtls_p50_ms "$r") ms"
+# The last DTLS lines of the load's report, for a failure's message.
+why() { grep -E '^  DTLS' "$LAB_DIR/load.log" | tail -3; }
+[ "$(field held "$r")" = 50 ] && [ "$(field dtls_up "$r")" = 50 ] || td_fail "hold over DTLS: '$r' $(why)"
+[ "$(field dtls_failed "$r")" = 0 ] || td_fail "hold over DTLS: handshakes failed: '$r' $(why)"
+td_pass "hold: 50 sessions with DTLS up, time to DTLS up p50 $(field dtls_p50_ms "$r") ms," \
+	"$(field dtls_restarts "$r") handshakes started over"
 for proto in udp tcp; do
 	echo_addr=198.18.1.2:9000
 	[ $proto = tcp ] && echo_addr=198.18.2.1:5001
