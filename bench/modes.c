@@ -356,6 +356,7 @@ int mode_hold(const struct opts *o)
 	       L.s.fail_reason);
 	printf("  TLS: %s\n", L.s.tls_desc);
 	dtls_print(&L);
+	fflush(stdout); /* a script waits for the sessions to be up */
 	if (have)
 		have = server_stat(o, &b);
 	for (unsigned i = 0; i < k; i++)

@@ -124,7 +124,8 @@ static void end_jobs(void)
 	n_jobs = 0;
 }
 
-static char state_dir[] = "/tmp/check_auth.fleet.XXXXXX";
+#define STATE_DIR_TEMPLATE "/tmp/check_auth.fleet.XXXXXX"
+static char state_dir[] = STATE_DIR_TEMPLATE;
 
 static void setup(void)
 {
@@ -134,6 +135,8 @@ static void setup(void)
 
 	ck_assert_msg(cfg_load_string(CONF, "t.conf", &cfg, err, sizeof(err)) == 0, "%s", err);
 	/* The fleet's files (revocations) in a directory of the test's own. */
+	/* A fresh template each time: without fork, one process runs every test. */
+	memcpy(state_dir, STATE_DIR_TEMPLATE, sizeof(state_dir));
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	cfg.fleet_state_dir = strdup(state_dir);
 	ck_assert_int_eq(auth_open(&cfg), 0);

@@ -18,12 +18,15 @@
 
 #include "daemon/cookies.h"
 
-static char dir[] = "/tmp/check_cookiekey.XXXXXX";
+#define DIR_TEMPLATE "/tmp/check_cookiekey.XXXXXX"
+static char dir[] = DIR_TEMPLATE;
 static char text[TICKET_TEXT_LEN + 1];
 static uint8_t tok[TICKET_LEN];
 
 static void setup(void)
 {
+	/* A fresh template each time: without fork, one process runs every test. */
+	memcpy(dir, DIR_TEMPLATE, sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 

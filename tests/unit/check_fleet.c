@@ -35,7 +35,8 @@
 static struct cfg cfg;
 static uint8_t *owner;
 static struct sess_table t;
-static char dir[] = "/tmp/check_fleet.XXXXXX";
+#define DIR_TEMPLATE "/tmp/check_fleet.XXXXXX"
+static char dir[] = DIR_TEMPLATE;
 
 static void load(struct cfg *c, const char *text)
 {
@@ -50,6 +51,8 @@ static void setup(void)
 	char err[CFG_ERR_LEN];
 
 	load(&cfg, CONF(0));
+	/* A fresh template each time: without fork, one process runs every test. */
+	memcpy(dir, DIR_TEMPLATE, sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	cfg.fleet_state_dir = strdup(dir);
 	owner = calloc(POOL_MAX_SIZE, 1);
