@@ -177,6 +177,7 @@ struct ipc_msg {
 		struct {
 			uint32_t handshakes; /* connections in TLS handshake or login now */
 			uint64_t no_client;  /* TUN packets for no tunnel, since it started */
+			uint32_t tls_gen;    /* key generation of the certificate it serves */
 		} wstats;
 		struct ipc_settings {
 			uint32_t len; /* bytes used in blob */

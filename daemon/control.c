@@ -34,6 +34,7 @@
 #include "daemon/pktpath.h"
 #include "daemon/services.h"
 #include "daemon/sessions.h"
+#include "daemon/slots.h"
 
 #define CONTROL_ACCEPT_BATCH 16	  /* clients per call: keeps the loop turning */
 #define CONTROL_READ_MS	     200  /* for the whole request line */
@@ -132,11 +133,13 @@ static const char *cmd_status(struct jw *w, const char *arg)
 		jw_num(w, "tun_queue", i); /* slots.c: slot i holds queue i */
 		jw_num(w, "udp_sockets", pktpath()->udp_sockets);
 		jw_num(w, "tunnels", per[i]);
+		jw_num(w, "tls_generation", metrics_worker_tls_generation(i));
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
 	free(per);
 	put_packet_path(w);
+	jw_num(w, "tls_generation", slots_tls_generation());
 	jw_num(w, "sessions", t->count);
 	jw_num(w, "tunnels", tunnels);
 	jw_num(w, "leases", t->pool.used);

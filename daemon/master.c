@@ -230,7 +230,7 @@ static void do_reload(void)
 		revoked = auth_revoke_changed();
 		keyproc_commit(rs.tls.gen, M.cfg.tls_key);
 		rs.tls.committed = true;
-		slots_swap_tls(&rs.tls.cred, &rs.tls.prio);
+		slots_swap_tls(&rs.tls.cred, &rs.tls.prio, rs.tls.gen);
 		reload_push(&rs, &M.cfg, M.n);
 		services_commit(rs.svc); /* the services and their listeners */
 		rs.svc = NULL;
@@ -465,7 +465,7 @@ static int start_keys(struct reload_tls *tls)
 		return -1;
 	keyproc_commit(tls->gen, M.cfg.tls_key);
 	tls->committed = true;
-	slots_swap_tls(&tls->cred, &tls->prio);
+	slots_swap_tls(&tls->cred, &tls->prio, tls->gen);
 	return 0;
 }
 

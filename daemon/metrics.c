@@ -26,6 +26,7 @@ const double login_bucket_le[LOGIN_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.
 struct wreport {
 	unsigned handshakes;
 	uint64_t no_client;
+	uint32_t tls_gen; /* 0: not said yet */
 };
 
 static struct {
@@ -95,6 +96,22 @@ void metrics_worker(unsigned w, struct ipc_msg *m)
 	/* A worker's count only grows; a smaller one would be a lie. */
 	if (m->u.wstats.no_client >= S.w[w].no_client)
 		S.w[w].no_client = m->u.wstats.no_client;
+	S.w[w].tls_gen = m->u.wstats.tls_gen;
+}
+
+uint32_t metrics_worker_tls_generation(unsigned w)
+{
+	return w < S.n ? S.w[w].tls_gen : 0;
+}
+
+unsigned metrics_workers_behind(uint32_t current)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < S.n; i++)
+		if (S.w[i].tls_gen && S.w[i].tls_gen != current)
+			n++;
+	return n;
 }
 
 void metrics_worker_gone(unsigned w)
@@ -188,6 +205,10 @@ static void gauges(struct buf *b, const struct metrics_gauges *g)
 	head(b, "tunneld_leases", "gauge", "Addresses of the pool, in use by sessions or free.");
 	bprintf(b, "tunneld_leases{state=\"used\"} %u\ntunneld_leases{state=\"free\"} %u\n",
 		g->leases_used, g->leases_free);
+	gauge(b, "tunneld_workers_certificate_behind",
+	      "Workers whose new connections still get an older certificate than the last "
+	      "reload's, as they last reported.",
+	      g->workers_behind);
 	gauge(b, "tunneld_handshakes",
 	      "Connections in the TLS handshake or the login, as the workers last reported.",
 	      g->handshakes);

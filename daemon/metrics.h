@@ -59,7 +59,8 @@ struct metrics_gauges {
 	unsigned sessions, tunnels, tunnels_dtls;
 	unsigned workers, workers_up;
 	unsigned leases_used, leases_free;
-	unsigned handshakes; /* from the workers' last reports */
+	unsigned handshakes;	 /* from the workers' last reports */
+	unsigned workers_behind; /* metrics_workers_behind(slots_tls_generation()) */
 	unsigned max_clients;
 	bool draining;
 	time_t started;
@@ -81,6 +82,12 @@ void metrics_reconnect(void);
 void metrics_session_ended(void);
 /* IPC_WSTATS from worker w (vetted by ipc_check). */
 void metrics_worker(unsigned w, struct ipc_msg *m);
+/* The key generation of the certificate worker w said it serves (0: not
+ * said yet). */
+uint32_t metrics_worker_tls_generation(unsigned w);
+/* Workers that said they serve another certificate than that of
+ * generation current, the last one loaded: a reload not delivered (yet). */
+unsigned metrics_workers_behind(uint32_t current);
 /* Worker w is gone: its drops stay counted, its handshakes are over. */
 void metrics_worker_gone(unsigned w);
 

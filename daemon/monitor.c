@@ -30,6 +30,7 @@ static char *metrics_text(size_t *len)
 	    .tunnels = t->tunnels,
 	    .workers = O.n,
 	    .workers_up = slots_up(),
+	    .workers_behind = metrics_workers_behind(slots_tls_generation()),
 	    .leases_used = t->pool.used,
 	    .leases_free = t->pool.usable - t->pool.used,
 	    .handshakes = metrics_handshakes(),

@@ -68,7 +68,8 @@ static int n_activated;
 /* What every worker inherits. */
 static gnutls_certificate_credentials_t cred;
 static gnutls_priority_t prio;
-static char *profile; /* cisco.profile's content, NULL: none */
+static uint32_t cred_gen; /* the key generation cred signs with */
+static char *profile;	  /* cisco.profile's content, NULL: none */
 static size_t profile_len;
 static char profile_name[64];
 static uid_t uid; /* what workers become */
@@ -82,15 +83,21 @@ void slots_identity(uid_t *u, gid_t *g, const char **dir)
 	*dir = chroot_dir;
 }
 
-void slots_swap_tls(gnutls_certificate_credentials_t *c, gnutls_priority_t *p)
+void slots_swap_tls(gnutls_certificate_credentials_t *c, gnutls_priority_t *p, uint32_t gen)
 {
 	gnutls_certificate_credentials_t old_cred = cred;
 	gnutls_priority_t old_prio = prio;
 
 	cred = *c;
 	prio = *p;
+	cred_gen = gen;
 	*c = old_cred;
 	*p = old_prio;
+}
+
+uint32_t slots_tls_generation(void)
+{
+	return cred_gen;
 }
 
 #define PROFILE_MAX (256 << 10)
@@ -412,6 +419,7 @@ static void __attribute__((noreturn)) worker_child(unsigned i, int ipc, int logf
 	env.peer_inbox = peer;
 	env.owner = ctx.owner;
 	env.cred = cred;
+	env.tls_gen = cred_gen;
 	env.prio = prio;
 	env.key_fd = keyproc_worker_fd(i);
 	env.uid = uid;

@@ -27,9 +27,12 @@ struct slots_env {
 };
 
 /* New credentials for workers spawned from now on (built by reload.c, at
- * start too); the old ones, or NULLs, land in *cred and *prio for the
- * caller to free. */
-void slots_swap_tls(gnutls_certificate_credentials_t *cred, gnutls_priority_t *prio);
+ * start too), signing with the key process's key of generation gen; the
+ * old ones, or NULLs, land in *cred and *prio for the caller to free. */
+void slots_swap_tls(gnutls_certificate_credentials_t *cred, gnutls_priority_t *prio, uint32_t gen);
+/* The generation of the credentials workers get now: the last start's or
+ * reload's. */
+uint32_t slots_tls_generation(void);
 /* cisco.profile, read for the workers to serve.  0, or -EINVAL logged. */
 int slots_load_profile(const struct cfg *cfg);
 /* Workers run as cfg's user:group inside an empty root-owned directory;

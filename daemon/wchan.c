@@ -23,22 +23,26 @@
 #define LOG_SOCKET_BUF (1 << 20)
 #define IPC_SOCKET_BUF (4 << 20)
 
+/* The variable-size messages (IPC_TLS, IPC_POLICY, IPC_SVC): of each
+ * only the newest matters, so one of each kind waits at most. */
+enum { LATEST_TLS, LATEST_POLICY, LATEST_SVC, LATEST_KINDS };
+
+struct latest {
+	void *buf; /* NULL: none waits */
+	size_t len;
+	int *fds; /* our own copies of the fds it carries (IPC_SVC) */
+	unsigned nfds;
+};
+
 struct wchan {
 	int ipc; /* master end of the control socketpair, -1 if none */
 	int log; /* master end of the log socketpair, -1 if none */
 	/* Control messages the worker's socket had no room for yet, oldest
-	 * first (a ring); sent as soon as it drains (EPOLLOUT). */
+	 * first (a ring); sent as soon as it drains (EPOLLOUT).  A waiting
+	 * variable-size message holds its place here as an ipc_msg of its
+	 * type (a marker), and goes out from latest[] when its turn comes. */
 	struct msgq backlog;
-	/* The one variable-size message (IPC_TLS) the socket had no room
-	 * for: only the newest matters, sent after the backlog. */
-	void *raw;
-	size_t raw_len;
-	/* The newest IPC_SVC the socket had no room for, with its own copies
-	 * of the listening sockets it carries; sent after raw. */
-	void *svc;
-	size_t svc_len;
-	int *svc_fds;
-	unsigned svc_nfds;
+	struct latest latest[LATEST_KINDS];
 	/* The log rate limit; kept across respawns of the slot. */
 	time_t log_window;
 	unsigned log_lines;
@@ -50,24 +54,37 @@ static unsigned n_chans;
 static int ep_fd = -1;		 /* the master's epoll (master.c) */
 static unsigned long ipc_waited; /* control messages that waited in a backlog */
 
-static void drop_svc(struct wchan *c)
+/* Which latest[] slot a variable-size message of this type waits in, or
+ * -1 for the fixed-size ones. */
+static int latest_kind(uint32_t type)
 {
-	for (unsigned i = 0; i < c->svc_nfds; i++)
-		close(c->svc_fds[i]);
-	free(c->svc_fds);
-	free(c->svc);
-	c->svc = NULL;
-	c->svc_fds = NULL;
-	c->svc_len = 0;
-	c->svc_nfds = 0;
+	switch (type) {
+	case IPC_TLS:
+		return LATEST_TLS;
+	case IPC_POLICY:
+		return LATEST_POLICY;
+	case IPC_SVC:
+		return LATEST_SVC;
+	default:
+		return -1;
+	}
 }
 
-static void drop_raw(struct wchan *c)
+static void drop_latest(struct latest *l)
 {
-	free(c->raw);
-	c->raw = NULL;
-	c->raw_len = 0;
-	drop_svc(c);
+	for (unsigned i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	free(l->fds);
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The backlog and everything that waited with it. */
+static void drop_waiting(struct wchan *c)
+{
+	msgq_free(&c->backlog);
+	for (unsigned k = 0; k < LATEST_KINDS; k++)
+		drop_latest(&c->latest[k]);
 }
 
 /* One datagram with fds; the result of sendmsg. */
@@ -114,7 +131,7 @@ void wchan_free(void)
 {
 	for (unsigned w = 0; w < n_chans; w++) {
 		close_fd(&chans[w].ipc);
-		msgq_free(&chans[w].backlog);
+		drop_waiting(&chans[w]);
 		close_fd(&chans[w].log);
 	}
 	free(chans);
@@ -197,8 +214,7 @@ void wchan_close(unsigned w)
 		wchan_on_log(w); /* its last words */
 	if (c->ipc >= 0)
 		drop_fd(&c->ipc);
-	msgq_free(&c->backlog); /* answers for connections that died with it */
-	drop_raw(c);
+	drop_waiting(c); /* answers for connections that died with it */
 	if (c->log >= 0)
 		drop_fd(&c->log);
 }
@@ -208,8 +224,7 @@ void wchan_forget(void)
 	for (unsigned w = 0; w < n_chans; w++) {
 		close_fd(&chans[w].ipc);
 		close_fd(&chans[w].log);
-		msgq_free(&chans[w].backlog); /* cookies meant for other connections */
-		drop_raw(&chans[w]);
+		drop_waiting(&chans[w]); /* cookies meant for other connections */
 	}
 }
 
@@ -227,41 +242,38 @@ static void want_out(unsigned w, bool on)
 		log_errno(r, "worker %u: epoll_ctl", w);
 }
 
-/* Send what waits, in order (the backlog, then the variable-size
- * message); stop at a full socket. */
+/* Send what waits, in order, a marker's turn sending the newest message
+ * of its kind; stop at a full socket. */
 static void flush(unsigned w)
 {
 	struct wchan *c = &chans[w];
 	struct ipc_msg *m;
+	struct latest *l;
+	ssize_t n;
+	int k;
 
 	while ((m = msgq_front(&c->backlog)) != NULL) {
-		if (send(c->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(*m)) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
+		k = latest_kind(m->type);
+		l = k < 0 ? NULL : &c->latest[k];
+		if (l && !l->buf) { /* sent by an earlier marker of its kind */
+			msgq_pop(&c->backlog);
+			continue;
+		}
+		n = l ? send_fds(c->ipc, l->buf, l->len, l->fds, l->nfds)
+		      : send(c->ipc, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0 && !l) {
 			log_warn("worker %u: control socket: %s", w, strerror(errno));
-			msgq_free(&c->backlog);
-			drop_raw(c);
+			drop_waiting(c);
 			break;
 		}
+		if (n < 0)
+			log_warn("worker %u: control message %u lost: %s", w, m->type,
+				 strerror(errno));
+		if (l)
+			drop_latest(l);
 		msgq_pop(&c->backlog);
-	}
-	if (c->raw) {
-		if (send(c->ipc, c->raw, c->raw_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			log_warn("worker %u: control message lost: %s", w, strerror(errno));
-		}
-		free(c->raw);
-		c->raw = NULL;
-		c->raw_len = 0;
-	}
-	if (c->svc) {
-		if (send_fds(c->ipc, c->svc, c->svc_len, c->svc_fds, c->svc_nfds) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			log_warn("worker %u: services not delivered: %s", w, strerror(errno));
-		}
-		drop_svc(c);
 	}
 	want_out(w, false);
 }
@@ -291,65 +303,58 @@ void wchan_send(unsigned w, const struct ipc_msg *m)
 
 int wchan_send_raw(unsigned w, const void *buf, size_t len)
 {
-	struct wchan *c = &chans[w];
-	bool waiting;
-	void *copy;
-
-	if (!wchan_up(w))
-		return -ENOTCONN;
-	waiting = c->backlog.len || c->raw || c->svc;
-	if (!waiting && send(c->ipc, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
-		return 0;
-	if (!waiting && errno != EAGAIN && errno != EINTR)
-		return -errno;
-	/* Kept until the socket drains (flush); a newer one replaces it. */
-	copy = malloc(len);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, buf, len);
-	free(c->raw);
-	c->raw = copy;
-	c->raw_len = len;
-	ipc_waited++;
-	if (!waiting)
-		want_out(w, true);
-	return 0;
+	return wchan_send_fds(w, buf, len, NULL, 0);
 }
 
 int wchan_send_fds(unsigned w, const void *buf, size_t len, const int *fds, unsigned nfds)
 {
 	struct wchan *c = &chans[w];
-	bool waiting;
-	int r = -ENOMEM;
+	struct ipc_msg marker = {0};
+	struct latest *l;
+	bool placed;
+	int k, r = -ENOMEM;
 
+	if (len < sizeof(marker.type) || nfds > CFG_MAX_SERVICES)
+		return -EINVAL;
+	memcpy(&marker.type, buf, sizeof(marker.type));
+	if ((k = latest_kind(marker.type)) < 0)
+		return -EINVAL;
 	if (!wchan_up(w))
 		return -ENOTCONN;
-	waiting = c->backlog.len || c->raw || c->svc;
-	if (!waiting && send_fds(c->ipc, buf, len, fds, nfds) == (ssize_t)len)
+	if (!c->backlog.len && send_fds(c->ipc, buf, len, fds, nfds) == (ssize_t)len)
 		return 0;
-	if (!waiting && errno != EAGAIN && errno != EINTR)
+	if (!c->backlog.len && errno != EAGAIN && errno != EINTR)
 		return -errno;
-	/* Kept until the socket drains (flush); a newer one replaces it. */
-	drop_svc(c);
-	c->svc = malloc(len);
-	c->svc_fds = calloc(nfds ? nfds : 1, sizeof(int));
-	if (!c->svc || !c->svc_fds)
+	/* Kept until its turn (flush).  A newer one of its kind replaces it
+	 * and takes its place in the order, which is never later. */
+	l = &c->latest[k];
+	placed = l->buf != NULL;
+	drop_latest(l);
+	l->buf = malloc(len);
+	l->fds = calloc(nfds ? nfds : 1, sizeof(int));
+	if (!l->buf || !l->fds)
 		goto fail;
-	memcpy(c->svc, buf, len);
-	c->svc_len = len;
-	for (; c->svc_nfds < nfds; c->svc_nfds++) {
-		c->svc_fds[c->svc_nfds] = fcntl(fds[c->svc_nfds], F_DUPFD_CLOEXEC, 3);
-		if (c->svc_fds[c->svc_nfds] < 0) {
+	memcpy(l->buf, buf, len);
+	l->len = len;
+	for (; l->nfds < nfds; l->nfds++) {
+		l->fds[l->nfds] = fcntl(fds[l->nfds], F_DUPFD_CLOEXEC, 3);
+		if (l->fds[l->nfds] < 0) {
 			r = -errno;
 			goto fail;
 		}
 	}
 	ipc_waited++;
-	if (!waiting)
+	if (placed)
+		return 0;
+	if (msgq_push(&c->backlog, &marker, IPC_BACKLOG_MAX) < 0) {
+		r = -ENOBUFS;
+		goto fail;
+	}
+	if (c->backlog.len == 1)
 		want_out(w, true);
 	return 0;
 fail:
-	drop_svc(c);
+	drop_latest(l); /* an earlier marker finds nothing and moves on */
 	return r;
 }
 

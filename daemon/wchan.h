@@ -40,15 +40,14 @@ bool wchan_up(unsigned w);
  * the backlog, in order, until the worker reads (EPOLLOUT).  Lost only
  * when the socket fails or past IPC_BACKLOG_MAX; both are logged. */
 void wchan_send(unsigned w, const struct ipc_msg *m);
-/* One datagram of any size (IPC_TLS).  When the socket has no room it
- * waits, after the backlog, until the worker reads; a newer one replaces
- * it (only the newest certificate matters).  0, -ENOTCONN when w has no
- * control socket, or -errno. */
+/* One variable-size datagram (IPC_TLS, IPC_POLICY, or IPC_SVC with nfds
+ * listening sockets passed as SCM_RIGHTS).  When anything waits, or the
+ * socket has no room, it waits in the backlog's order like the rest (the
+ * fds duplicated meanwhile); of each kind only the newest matters, so a
+ * newer one replaces the waiting one in its place.  Kinds never replace
+ * each other.  0, -ENOTCONN when w has no control socket, -EINVAL for
+ * another type, or -errno. */
 int wchan_send_raw(unsigned w, const void *buf, size_t len);
-
-/* IPC_SVC with nfds listening sockets (SCM_RIGHTS): like wchan_send_raw,
- * in its own place (a newer one replaces it), the fds duplicated while it
- * waits.  0, -ENOTCONN, or -errno. */
 int wchan_send_fds(unsigned w, const void *buf, size_t len, const int *fds, unsigned nfds);
 
 /* EV_IPC on slot w: flush the backlog on EPOLLOUT, then read up to a

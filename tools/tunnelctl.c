@@ -310,10 +310,13 @@ static void print_status(const struct jval *r)
 	printf("uptime: %s s\n", jtext(r, "uptime_s"));
 	printf("workers: %zu\n", ws && ws->type == J_ARR ? ws->n : 0);
 	for (size_t i = 0; ws && ws->type == J_ARR && i < ws->n; i++)
-		printf("  worker %s: pid %s, TUN queue %s, %s UDP socket(s), %s tunnel(s)\n",
+		printf("  worker %s: pid %s, TUN queue %s, %s UDP socket(s), %s tunnel(s), "
+		       "certificate generation %s\n",
 		       jtext(&ws->items[i], "id"), jtext(&ws->items[i], "pid"),
 		       jtext(&ws->items[i], "tun_queue"), jtext(&ws->items[i], "udp_sockets"),
-		       jtext(&ws->items[i], "tunnels"));
+		       jtext(&ws->items[i], "tunnels"), jtext(&ws->items[i], "tls_generation"));
+	printf("certificate generation: %s (the last start or reload)\n",
+	       jtext(r, "tls_generation"));
 	print_packet_path(r);
 	printf("sessions: %s\n", jtext(r, "sessions"));
 	printf("tunnels: %s\n", jtext(r, "tunnels"));

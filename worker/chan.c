@@ -137,21 +137,24 @@ void chan_report_stats(struct conn *c)
 	chan_send(&m);
 }
 
-void chan_report_worker(uint32_t handshakes, uint64_t no_client)
+void chan_report_worker(uint32_t handshakes, uint64_t no_client, uint32_t tls_gen)
 {
 	static struct {
 		uint32_t handshakes;
 		uint64_t no_client;
+		uint32_t tls_gen;
 	} last;
 	struct ipc_msg m = {.type = IPC_WSTATS};
 
-	if (handshakes == last.handshakes && no_client == last.no_client)
+	if (handshakes == last.handshakes && no_client == last.no_client && tls_gen == last.tls_gen)
 		return;
 	m.u.wstats.handshakes = handshakes;
 	m.u.wstats.no_client = no_client;
+	m.u.wstats.tls_gen = tls_gen;
 	if (chan_send(&m) == 0) {
 		last.handshakes = handshakes;
 		last.no_client = no_client;
+		last.tls_gen = tls_gen;
 	}
 }
 

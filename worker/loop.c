@@ -274,7 +274,7 @@ static void on_event(const struct epoll_event *ev)
 	case K_TIMER:
 		if (read(tfd, &expirations, sizeof(expirations)) > 0) {
 			conn_tick(time(NULL));
-			chan_report_worker(conn_pending(), tunio_no_client());
+			chan_report_worker(conn_pending(), tunio_no_client(), tls_generation());
 			svc_report();
 		}
 		break;

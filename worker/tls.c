@@ -41,6 +41,9 @@ static uint32_t dirty_head = NIL;
 /* For new handshakes: the one inherited at fork, or the latest reload. */
 static struct tls_ctx inherited, *current;
 
+/* The key generation of current's certificate (tunnelctl status). */
+static uint32_t current_gen;
+
 void tls_init(const struct worker_env *env)
 {
 	inherited.cred = env->cred;
@@ -51,6 +54,12 @@ void tls_init(const struct worker_env *env)
 	snprintf(inherited.group_field, sizeof(inherited.group_field), "%s",
 		 env->cfg->auth_cert_group_field ? env->cfg->auth_cert_group_field : "");
 	current = &inherited;
+	current_gen = env->tls_gen;
+}
+
+uint32_t tls_generation(void)
+{
+	return current_gen;
 }
 
 static struct obuf *obuf_get(void)
@@ -287,6 +296,7 @@ int tls_reload(const void *msg, size_t len)
 	t->owned = true;
 	struct tls_ctx *old = current;
 	current = t;
+	current_gen = h->key_gen;
 	if (old->refs == 0 && old->owned)
 		tls_ctx_free(old);
 	return 0;

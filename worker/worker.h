@@ -56,8 +56,9 @@ struct worker_env {
 	struct pool_geom geom;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
-	int key_fd; /* its socket to the key process (keysign.c) */
-	uid_t uid;  /* unprivileged user and group to become */
+	uint32_t tls_gen; /* the key generation cred signs with */
+	int key_fd;	  /* its socket to the key process (keysign.c) */
+	uid_t uid;	  /* unprivileged user and group to become */
 	gid_t gid;
 	const char *chroot_dir; /* empty directory to confine the worker to */
 	/* DTLS (daemon/udp.c); udp_fds NULL when DTLS is off. */
@@ -304,7 +305,7 @@ void chan_report_stats(struct conn *c);
 void chan_cancel_login(struct conn *c);
 /* IPC_WSTATS: the worker's own figures (for /metrics), when they differ
  * from the last ones sent. */
-void chan_report_worker(uint32_t handshakes, uint64_t no_client);
+void chan_report_worker(uint32_t handshakes, uint64_t no_client, uint32_t tls_gen);
 
 /* keysign.c: the private key lives in the key process.  keysign_init: the
  * worker's socket to it, with the wait's bounds (before the sandbox); 0 or
@@ -333,6 +334,8 @@ bool tls_queued(const struct conn *c);
 void tls_conn_done(struct conn *c);
 /* Load a reloaded certificate/key/priorities (IPC_TLS); 0 or -errno. */
 int tls_reload(const void *msg, size_t len);
+/* The key generation of the certificate new connections get. */
+uint32_t tls_generation(void);
 /* One recv() from c into the read-ahead: bytes read, 0 at EOF, or -errno.
  * tls_recv_done() forgets what GnuTLS did not take. */
 ssize_t tls_recv(struct conn *c);

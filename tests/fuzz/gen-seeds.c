@@ -366,7 +366,7 @@ static void ipc_seeds(void)
 	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 	static const char prio[] = "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0";
 	static uint8_t tls[1 + sizeof(struct ipc_tls) + sizeof(pem) + sizeof(prio)];
-	struct ipc_tls h;
+	struct ipc_tls h = {0};
 	struct ipc_msg m;
 	size_t n;
 

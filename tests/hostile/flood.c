@@ -322,9 +322,11 @@ int cmd_cycles(int argc, char **argv)
 	static const struct option lo[] = {{"jobs", required_argument, NULL, 'j'},
 					   {"max-fail", required_argument, NULL, 'f'},
 					   {"limit", required_argument, NULL, 'l'},
+					   {"while-file", required_argument, NULL, 'F'},
 					   {0}};
 	long n, jobs = 4, max_fail = 0;
 	double limit = 600;
+	const char *while_file = NULL;
 	int c, pipes[64];
 	pid_t pids[64];
 
@@ -335,14 +337,17 @@ int cmd_cycles(int argc, char **argv)
 			max_fail = parse_count(optarg, 0, 1000000);
 		else if (c == 'l' && (limit = parse_seconds(optarg)) >= 0)
 			;
+		else if (c == 'F')
+			while_file = optarg;
 		else {
-			fprintf(stderr,
-				"usage: hostile cycles N [-j P] [--max-fail F] [--limit S]\n");
+			fprintf(stderr, "usage: hostile cycles N [-j P] [--max-fail F] [--limit S] "
+					"[--while-file F]\n");
 			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: hostile cycles N [-j P] [--max-fail F] [--limit S]\n");
+		fprintf(stderr, "usage: hostile cycles N [-j P] [--max-fail F] [--limit S] "
+				"[--while-file F]\n");
 		return 2;
 	}
 	n = parse_count(argv[optind], 1, 10000000);
@@ -362,7 +367,11 @@ int cmd_cycles(int argc, char **argv)
 			long mine = n / jobs + (j < n % jobs), ok = 0, bad = 0;
 			const char *first = NULL, *why;
 			close(pfd[0]);
-			for (long k = 0; k < mine && now_ms() < deadline; k++) {
+			/* N in all, and more while the file exists. */
+			for (long k = 0;
+			     (k < mine || (while_file && access(while_file, F_OK) == 0)) &&
+			     now_ms() < deadline;
+			     k++) {
 				why = one_cycle(&h, (unsigned)(k * jobs + j));
 				if (why) {
 					bad++;
@@ -403,7 +412,7 @@ int cmd_cycles(int argc, char **argv)
 		bad += b;
 	}
 	double secs = (double)(now_ms() - t0) / 1000;
-	long missing = n - ok - bad;
+	long missing = n > ok + bad ? n - ok - bad : 0;
 	printf(
 	    "cycles: wanted=%ld ok=%ld failed=%ld not_run=%ld jobs=%ld seconds=%.1f rate=%.0f/s\n",
 	    n, ok, bad, missing, jobs, secs, (ok + bad) / (secs ? secs : 1));

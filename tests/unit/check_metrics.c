@@ -108,6 +108,41 @@ START_TEST(test_totals)
 }
 END_TEST
 
+/* Which workers serve an older certificate than the last reload's. */
+START_TEST(test_certificate_behind)
+{
+	struct ipc_msg m = {.type = IPC_WSTATS};
+	struct metrics_gauges g;
+	size_t len;
+	char *text;
+
+	ck_assert_int_eq(metrics_setup(3), 0);
+	m.u.wstats.tls_gen = 5;
+	metrics_worker(0, &m);
+	m.u.wstats.tls_gen = 4;
+	metrics_worker(1, &m);
+	/* Worker 2 has not reported yet: not counted. */
+	ck_assert_uint_eq(metrics_worker_tls_generation(0), 5);
+	ck_assert_uint_eq(metrics_worker_tls_generation(1), 4);
+	ck_assert_uint_eq(metrics_worker_tls_generation(2), 0);
+	ck_assert_uint_eq(metrics_worker_tls_generation(3), 0); /* no such slot */
+	ck_assert_uint_eq(metrics_workers_behind(5), 1);
+	ck_assert_uint_eq(metrics_workers_behind(6), 2);
+	metrics_worker(1, (m.u.wstats.tls_gen = 5, &m)); /* it loaded the reload */
+	ck_assert_uint_eq(metrics_workers_behind(5), 0);
+	metrics_worker_gone(0);
+	ck_assert_uint_eq(metrics_worker_tls_generation(0), 0);
+	g = gauges_of_test();
+	g.workers_behind = metrics_workers_behind(6);
+	text = metrics_render(&g, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(sample(text, "tunneld_workers_certificate_behind"), 1);
+	ck_assert_ptr_nonnull(strstr(text, "# TYPE tunneld_workers_certificate_behind gauge\n"));
+	free(text);
+	metrics_free();
+}
+END_TEST
+
 START_TEST(test_wstats_check)
 {
 	struct ipc_msg m = {.type = IPC_WSTATS};
@@ -334,6 +369,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, test_totals);
 	tcase_add_test(tc, test_wstats_check);
+	tcase_add_test(tc, test_certificate_behind);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(th, setup, teardown);
 	tcase_add_test(th, test_answers);
