@@ -202,7 +202,7 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 {
 	const char *ck = m->u.auth_resp.cookie;
 	int32_t r = m->u.auth_resp.result;
-	size_t i;
+	size_t i, n;
 
 	/* -1: the master could not or would not check (stopping, no room). */
 	if ((r < -1 || r > PW_WEAK_HASH) && r != IPC_AUTH_FORM)
@@ -217,9 +217,25 @@ static int check_auth_resp(struct chk *k, const struct ipc_msg *m)
 	if (r != PW_OK)
 		return 0;
 	/* It goes into a Set-Cookie header as it is. */
-	for (i = 0; i < TICKET_TEXT_LEN; i++)
+	n = strlen(ck);
+	if (n != TICKET_V1_TEXT_LEN && n != TICKET_V2_TEXT_LEN)
+		return bad(k, "cookie of %zu characters, not %d or %d", n, TICKET_V1_TEXT_LEN,
+			   TICKET_V2_TEXT_LEN);
+	for (i = 0; i < n; i++)
 		if (!b64url_char(ck[i]))
 			return bad(k, "cookie byte %zu is not base64url", i);
+	return 0;
+}
+
+static int check_connect_req(struct chk *k, const struct ipc_msg *m)
+{
+	uint32_t n = m->u.connect_req.cookie_len;
+
+	if (str_ok(k, "peer", m->u.connect_req.peer, sizeof(m->u.connect_req.peer)) < 0)
+		return -EBADMSG;
+	/* A version 1 or a version 2 ticket (common/ticket.h). */
+	if (n != TICKET_V1_LEN && n != TICKET_V2_LEN)
+		return bad(k, "cookie of %u bytes, not %d or %d", n, TICKET_V1_LEN, TICKET_V2_LEN);
 	return 0;
 }
 
@@ -394,7 +410,7 @@ int ipc_check(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool_size,
 			goto fail;
 		break;
 	case IPC_CONNECT_REQ:
-		if (str_ok(&k, "peer", m->u.connect_req.peer, sizeof(m->u.connect_req.peer)) < 0)
+		if (check_connect_req(&k, m) < 0)
 			goto fail;
 		break;
 	case IPC_CONNECT_RESP:

@@ -126,17 +126,18 @@ struct ipc_msg {
 			char cert_groups[IPC_GROUPS_MAX];
 		} auth_req;
 		struct {
-			int32_t result;			  /* enum passwd_result */
-			uint64_t sess_id;		  /* slot | serial << 32 */
-			char cookie[TICKET_TEXT_LEN + 1]; /* sealed (common/ticket.h) */
-			char reason[IPC_REASON_MAX];	  /* refused for a reason the user
-							     should see (ban, limit) */
+			int32_t result;			      /* enum passwd_result */
+			uint64_t sess_id;		      /* slot | serial << 32 */
+			char cookie[TICKET_MAX_TEXT_LEN + 1]; /* sealed (common/ticket.h) */
+			char reason[IPC_REASON_MAX];	      /* refused for a reason the user
+								 should see (ban, limit) */
 			/* result IPC_AUTH_FORM, or a failure that asks again:
 			 * the form to show. */
 			struct ipc_form form;
 		} auth_resp;
 		struct {
-			uint8_t cookie[TICKET_LEN]; /* decoded, still sealed */
+			uint8_t cookie[TICKET_MAX_LEN]; /* decoded, still sealed */
+			uint32_t cookie_len;		/* TICKET_V1_LEN or TICKET_V2_LEN */
 			char peer[64];
 		} connect_req;
 		struct {

@@ -17,6 +17,7 @@
 #include "daemon/bans.h"
 #include "daemon/cookies.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetcoa.h"
 #include "daemon/hashpool.h"
 #include "daemon/metrics.h"
 #include "daemon/ownermap.h"
@@ -92,6 +93,7 @@ int auth_open(const struct cfg *c)
 		log_err("fleet: out of memory");
 		return -1;
 	}
+	fleetcoa_open(cfg, time(NULL));
 	mpolicy_carve(&sess, cfg);
 	sess.on_end = radsess_end; /* RADIUS accounting's Stop */
 	radsess_use(cfg, &sess.pool.g);
@@ -102,6 +104,7 @@ void auth_close(void)
 {
 	fleet_flush();
 	fleet_close();
+	fleetcoa_close();
 	sess_table_free(&sess);
 	passwd_db_free(users);
 	users = NULL;
@@ -116,6 +119,7 @@ const uint8_t *auth_owner_view(void)
 void auth_forget(void)
 {
 	fleet_close();
+	fleetcoa_close();
 	cookies_forget();
 	sess_table_free(&sess);
 	passwd_db_free(users);
@@ -125,6 +129,7 @@ void auth_forget(void)
 void auth_forget_sessions(void)
 {
 	fleet_close();
+	fleetcoa_close();
 	cookies_forget();
 	sess_table_free(&sess);
 	owner_map_close(&owner); /* only the read-only view came with the fork */
@@ -320,7 +325,8 @@ static struct session *session_of(unsigned w, struct ipc_msg *m, struct ipc_msg 
 	const char *why;
 	struct session *s;
 
-	s = resume_find(&sess, users, m->u.connect_req.cookie, m->u.connect_req.peer, &why);
+	s = resume_find(&sess, users, m->u.connect_req.cookie, m->u.connect_req.cookie_len,
+			m->u.connect_req.peer, &why);
 	if (!s) {
 		bad_cookie(w, m->u.connect_req.peer, *why ? why : NULL);
 		connect_refuse(w, r, 401, "Cookie is not valid");
@@ -617,12 +623,25 @@ static void follow_fleet(void)
 	}
 }
 
+/* A CoA-Request another node got for session sid, at (fleetcoa.h). */
+static void coa_from_fleet(uint64_t sid, const struct radius_grant *g, time_t at, unsigned node)
+{
+	struct session *s = sess_by_sid(&sess, sid);
+
+	if (!s || !s->rad || s->revoked)
+		return;
+	log_info("session %u (%016llx) of '%s': a CoA-Request that node %u got", s->serial,
+		 (unsigned long long)sid, s->user, node);
+	radsess_coa(s, g, at);
+}
+
 void auth_tick(time_t now)
 {
 	const char *why;
 
 	if (fleet_tick(now))
 		follow_fleet();
+	fleetcoa_tick(now, coa_from_fleet);
 	for (uint32_t i = 0; i < sess.cap; i++)
 		if (sess.s[i].used && sess.s[i].rad && !sess.s[i].revoked &&
 		    (why = radsess_due(&sess.s[i], now)) != NULL) {

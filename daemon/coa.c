@@ -22,6 +22,7 @@
 #include "daemon/coapkt.h"
 #include "daemon/events.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetcoa.h"
 #include "daemon/radattr.h"
 #include "daemon/radius.h"
 #include "daemon/radsess.h"
@@ -184,11 +185,13 @@ static bool matches(const struct sess_table *tb, const struct session *s,
 	return true;
 }
 
-/* A Disconnect-Request naming by Acct-Session-Id a session this node does
- * not hold: in a fleet another node may hold it (it reconnected there), so
- * its revocation is published in fleet.state-dir for that node to end it.
- * 1 when published, 0 when no other node could hold it. */
-static unsigned elsewhere(const struct coa_target *t, const char *from, time_t now)
+/* A request naming by Acct-Session-Id a session this node does not hold:
+ * in a fleet another node may hold it (it reconnected there).  A
+ * Disconnect-Request's revocation is published in fleet.state-dir for
+ * that node to end it (fleet.h), a CoA-Request's grant for it to apply
+ * (fleetcoa.h).  1 when published, 0 when no other node could hold it. */
+static unsigned elsewhere(bool coa, const struct coa_target *t, const struct radius_grant *g,
+			  const char *from, time_t now)
 {
 	uint64_t sid;
 	char *end;
@@ -197,11 +200,13 @@ static unsigned elsewhere(const struct coa_target *t, const char *from, time_t n
 		return 0;
 	errno = 0;
 	sid = strtoull(t->sid_text, &end, 16);
-	if (errno || *end || !fleet_revoke_elsewhere(sid, now))
+	if (errno || *end ||
+	    !(coa ? fleetcoa_publish(sid, g, now) : fleet_revoke_elsewhere(sid, now)))
 		return 0;
-	log_info("session %016" PRIx64 ": Disconnect-Request from %s for a session another node "
-		 "holds: revoked through fleet.state-dir",
-		 sid, from);
+	log_info("session %016" PRIx64 ": %s from %s for a session another node holds: %s "
+		 "through fleet.state-dir",
+		 sid, coa ? "CoA-Request" : "Disconnect-Request", from,
+		 coa ? "passed on" : "revoked");
 	return 1;
 }
 
@@ -227,8 +232,8 @@ static unsigned apply(bool coa, const struct coa_target *t, const struct radius_
 			 s->serial, s->sid, s->user, from);
 		auth_end(s, "Disconnect-Request (RADIUS)", SESS_END_ADMIN_RESET); /* may free s */
 	}
-	if (n == 0 && !coa)
-		n = elsewhere(t, from, now);
+	if (n == 0)
+		n = elsewhere(coa, t, g, from, now);
 	return n;
 }
 

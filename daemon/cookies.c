@@ -237,26 +237,26 @@ const char *cookies_describe(char *buf, size_t len)
 	return buf;
 }
 
-int cookies_seal(const struct ticket *t, char text[TICKET_TEXT_LEN + 1])
+int cookies_seal(const struct ticket *t, char text[TICKET_MAX_TEXT_LEN + 1])
 {
-	uint8_t tok[TICKET_LEN];
+	uint8_t tok[TICKET_MAX_LEN];
 	int r;
 
 	text[0] = '\0';
 	if (!live)
 		return -ENOKEY;
 	r = ticket_seal(&live->keys, t, tok);
-	if (r == 0)
-		ticket_encode(tok, text);
+	if (r > 0)
+		ticket_encode(tok, (size_t)r, text);
 	explicit_bzero(tok, sizeof(tok));
-	return r;
+	return r < 0 ? r : 0;
 }
 
-int cookies_open(const uint8_t tok[TICKET_LEN], struct ticket *t)
+int cookies_open(const uint8_t *tok, size_t len, struct ticket *t)
 {
 	if (!live) {
 		memset(t, 0, sizeof(*t));
 		return -EBADMSG;
 	}
-	return ticket_open(&live->keys, tok, TICKET_LEN, t);
+	return ticket_open(&live->keys, tok, len, t);
 }

@@ -42,8 +42,8 @@ void cookies_forget(void);
 const char *cookies_describe(char *buf, size_t len);
 
 /* Seal t under the ring's sealing key into its text form: 0, or -errno. */
-int cookies_seal(const struct ticket *t, char text[TICKET_TEXT_LEN + 1]);
-/* Open a cookie's bytes: 0 and *t, or -EBADMSG (ticket_open). */
-int cookies_open(const uint8_t tok[TICKET_LEN], struct ticket *t);
+int cookies_seal(const struct ticket *t, char text[TICKET_MAX_TEXT_LEN + 1]);
+/* Open a cookie's len bytes: 0 and *t, or -EBADMSG (ticket_open). */
+int cookies_open(const uint8_t *tok, size_t len, struct ticket *t);
 
 #endif

@@ -372,6 +372,11 @@ int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max)
 	return hashpool_submit_op(w, m, &op, max);
 }
 
+uint32_t hashpool_nas_port(void)
+{
+	return ++P.next_port;
+}
+
 int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max)
 {
 	struct queue *q;
@@ -390,7 +395,7 @@ int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op
 	j->id = ++P.next_id;
 	j->submitted_us = now_us();
 	j->sid = op->sid ? op->sid : sess_make_sid(P.env.node_id);
-	j->nas_port = op->sid ? op->nas_port : ++P.next_port;
+	j->nas_port = op->sid ? op->nas_port : hashpool_nas_port();
 	j->op = *op;
 	if (m) {
 		j->ref = m->ref;

@@ -99,6 +99,8 @@ int hashpool_submit(unsigned w, const struct ipc_msg *m, unsigned max);
  * BK_OP_ABORT, which is never refused and whose answer is not waited
  * for: its end comes with cancelled set). */
 int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max);
+/* A NAS-Port for a new RADIUS session (the next of a counter). */
+uint32_t hashpool_nas_port(void);
 /* Worker w's connection ref is gone: drop its check if it waits; if it is
  * being hashed, its end comes with cancelled set. */
 void hashpool_cancel(unsigned w, struct ipc_ref ref);

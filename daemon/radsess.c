@@ -235,6 +235,79 @@ void radsess_end(struct session *s, const char *why)
 	s->rad = NULL;
 }
 
+_Static_assert(TICKET_ROUTES_MAX == RADIUS_ROUTES_MAX && TICKET_CLASS_MAX <= RADIUS_CLASS_MAX,
+	       "a cookie's grant is one of ours");
+
+/* The grant's bits a cookie carries: the addresses are the session's. */
+#define RG_CARRIED (RG_SESSION_TIMEOUT | RG_IDLE_TIMEOUT | RG_INTERIM | RG_CLASS)
+
+bool radsess_ticket(const struct session *s, struct ticket_rad *out)
+{
+	const struct radius_sess *r = s->rad;
+
+	memset(out, 0, sizeof(*out));
+	if (!r || r->g.class_len > TICKET_CLASS_MAX)
+		return false;
+	out->deadline = (int64_t)r->deadline;
+	out->have = r->g.have & RG_CARRIED;
+	out->session_timeout = r->g.session_timeout;
+	out->idle_timeout = r->g.idle_timeout;
+	out->interim = r->g.interim;
+	out->n_routes = (uint8_t)r->g.n_routes;
+	for (uint32_t i = 0; i < r->g.n_routes && i < RADIUS_ROUTES_MAX; i++) {
+		const struct cfg_prefix *p = &r->g.routes[i];
+		struct ticket_route *t = &out->routes[i];
+
+		t->family = p->addr.family == AF_INET ? 4 : 6;
+		t->len = (uint8_t)p->len;
+		memcpy(t->addr,
+		       p->addr.family == AF_INET ? (const void *)&p->addr.u.v4 : &p->addr.u.v6,
+		       p->addr.family == AF_INET ? 4 : 16);
+	}
+	out->class_len = (uint16_t)r->g.class_len;
+	memcpy(out->class_buf, r->g.class_buf, r->g.class_len);
+	return ticket_rad_fits(out);
+}
+
+int radsess_resume(struct session *s, const struct ticket_rad *tr, uint32_t nas_port)
+{
+	struct radius_sess *r = calloc(1, sizeof(*r));
+	const char *bad;
+
+	if (!r) {
+		log_err("session %u of '%s': out of memory", s->serial, s->user);
+		return -1;
+	}
+	r->g.have = tr->have & RG_CARRIED;
+	r->g.session_timeout = tr->session_timeout;
+	r->g.idle_timeout = tr->idle_timeout;
+	r->g.interim = tr->interim;
+	r->g.n_routes = tr->n_routes;
+	for (uint32_t i = 0; i < tr->n_routes && i < RADIUS_ROUTES_MAX; i++) {
+		const struct ticket_route *t = &tr->routes[i];
+		struct cfg_prefix *p = &r->g.routes[i];
+
+		p->addr.family = t->family == 4 ? AF_INET : AF_INET6;
+		p->len = t->len;
+		memcpy(p->addr.family == AF_INET ? (void *)&p->addr.u.v4 : &p->addr.u.v6, t->addr,
+		       t->family == 4 ? 4 : 16);
+	}
+	r->g.class_len = tr->class_len;
+	memcpy(r->g.class_buf, tr->class_buf, tr->class_len);
+	if ((bad = radattr_check(&r->g)) != NULL) {
+		log_err("session %u of '%s': the cookie's RADIUS grant is refused: %s", s->serial,
+			s->user, bad);
+		free(r);
+		return -1;
+	}
+	r->nas_port = nas_port;
+	r->interim = interval(&r->g);
+	r->deadline = (time_t)tr->deadline;
+	s->rad = r;
+	s->backend = SESS_BK_RADIUS;
+	return 0;
+}
+
 void radsess_coa(struct session *s, const struct radius_grant *g, time_t now)
 {
 	struct radius_sess *r = s->rad;

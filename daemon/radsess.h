@@ -15,11 +15,13 @@
 #ifndef TUNNELD_RADSESS_H
 #define TUNNELD_RADSESS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "common/ipc.h"
 #include "common/pool.h"
+#include "common/ticket.h"
 #include "conf/config.h"
 #include "daemon/radattr.h"
 
@@ -63,6 +65,16 @@ void radsess_traffic(struct session *s, const struct sess_counters *c, time_t no
 const char *radsess_due(struct session *s, time_t now);
 /* The session ends (sess_table.on_end): Stop, once, if Start went. */
 void radsess_end(struct session *s, const char *why);
+/* The grant of s for its cookie (common/ticket.h, version 2): false when
+ * s has none (not a RADIUS login) or it does not fit a cookie
+ * (ticket_rad_fits: too many routes or too much Class). */
+bool radsess_ticket(const struct session *s, struct ticket_rad *out);
+/* s was re-created from a cookie that carried tr (resume.c): attach the
+ * grant, with nas_port, as at its login; its first CONNECT here sends
+ * Start under the same Acct-Session-Id, and Session-Time counts from the
+ * login (s->created).  0, or -1 with the reason logged (a grant out of
+ * range). */
+int radsess_resume(struct session *s, const struct ticket_rad *tr, uint32_t nas_port);
 /* A CoA-Request's grant for s: Session-Timeout (from now), Idle-Timeout,
  * Acct-Interim-Interval, Class (and so the groups). */
 void radsess_coa(struct session *s, const struct radius_grant *g, time_t now);

@@ -12,6 +12,8 @@
 #include "common/passwd.h"
 #include "daemon/cookies.h"
 #include "daemon/fleet.h"
+#include "daemon/hashpool.h"
+#include "daemon/radsess.h"
 #include "daemon/sessions.h"
 
 void resume_ticket_of(const struct sess_table *t, const struct session *s, struct ticket *tk)
@@ -33,6 +35,9 @@ void resume_ticket_of(const struct sess_table *t, const struct session *s, struc
 	}
 	snprintf(tk->user, sizeof(tk->user), "%s", s->user);
 	snprintf(tk->groups, sizeof(tk->groups), "%s", s->groups);
+	/* A RADIUS session's grant goes with it: the node that re-creates
+	 * it keeps its limits, routes and accounting. */
+	tk->have_rad = radsess_ticket(s, &tk->rad);
 }
 
 /* Why the ticket's user may not have a session now, or NULL. */
@@ -94,6 +99,11 @@ struct session *resume_session(struct sess_table *t, const struct passwd_db *use
 	s->have_stamp = tk->have_stamp;
 	s->stamp = tk->stamp;
 	snprintf(s->groups, sizeof(s->groups), "%s", tk->groups);
+	if (tk->have_rad && radsess_resume(s, &tk->rad, hashpool_nas_port()) < 0) {
+		*why = "its RADIUS grant is refused";
+		sess_end(t, s, *why);
+		return NULL;
+	}
 	/* A ticket without addresses (the pool was full at login) gets a
 	 * lease at its CONNECT, as on the node that made it. */
 	r = addressed ? sess_claim(t, s, idx) : 0;
@@ -112,7 +122,7 @@ struct session *resume_session(struct sess_table *t, const struct passwd_db *use
 }
 
 int resume_seal(struct sess_table *t, struct session *s, uint64_t stamp, unsigned lifetime,
-		char text[TICKET_TEXT_LEN + 1])
+		char text[TICKET_MAX_TEXT_LEN + 1])
 {
 	struct ticket tk;
 	int r;
@@ -122,6 +132,11 @@ int resume_seal(struct sess_table *t, struct session *s, uint64_t stamp, unsigne
 	s->expires = s->created + (time_t)lifetime;
 	(void)sess_lease(t, s);
 	resume_ticket_of(t, s, &tk);
+	if (s->rad && !tk.have_rad)
+		log_warn("session %u of '%s': its RADIUS grant (%u routes, %u bytes of Class) does "
+			 "not fit a cookie: a node that re-creates the session will not have its "
+			 "routes, its limits or its accounting",
+			 s->serial, s->user, s->rad->g.n_routes, s->rad->g.class_len);
 	r = cookies_seal(&tk, text);
 	explicit_bzero(&tk, sizeof(tk));
 	return r;
@@ -137,13 +152,13 @@ static const char *refused(const struct ticket *tk)
 	return fleet_refused(tk->sid, buf, sizeof(buf));
 }
 
-struct session *resume_find(struct sess_table *t, const struct passwd_db *users,
-			    const uint8_t tok[TICKET_LEN], const char *peer, const char **why)
+struct session *resume_find(struct sess_table *t, const struct passwd_db *users, const uint8_t *tok,
+			    size_t len, const char *peer, const char **why)
 {
 	struct session *s = NULL;
 	struct ticket tk;
 
-	if (cookies_open(tok, &tk) < 0) {
+	if (cookies_open(tok, len, &tk) < 0) {
 		*why = "";
 		return NULL;
 	}

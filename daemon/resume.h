@@ -21,15 +21,15 @@ void resume_ticket_of(const struct sess_table *t, const struct session *s, struc
  * cookie's expiry (lifetime seconds from now) and the cookie, sealed
  * (cookies.h), which carries all that: 0, or -errno. */
 int resume_seal(struct sess_table *t, struct session *s, uint64_t stamp, unsigned lifetime,
-		char text[TICKET_TEXT_LEN + 1]);
+		char text[TICKET_MAX_TEXT_LEN + 1]);
 
-/* The session of a CONNECT's cookie tok: held in t, or re-created (below)
+/* The session of a CONNECT's cookie tok (len bytes): held in t, or re-created (below)
  * when another node (or this one before a restart) gave it out.  NULL when
  * the cookie is refused, with *why: "" when it does not open (forged,
  * tampered, a key not held), else the reason (expired, revoked, cannot be
  * re-created); logged here when a re-creation is tried. */
-struct session *resume_find(struct sess_table *t, const struct passwd_db *users,
-			    const uint8_t tok[TICKET_LEN], const char *peer, const char **why);
+struct session *resume_find(struct sess_table *t, const struct passwd_db *users, const uint8_t *tok,
+			    size_t len, const char *peer, const char **why);
 
 /* Re-create the session of an opened, unexpired, unrevoked ticket that t
  * does not hold, for a client at peer: the user is checked against users

@@ -285,12 +285,13 @@ static struct conn_step on_connect(struct conn *c, const struct http_req *req)
 
 	if (!str_eq(&req->path, "/CSCOSSLC/tunnel") && !str_eq(&req->path, "CSCOSSLC/tunnel"))
 		return respond(c, 404, "Not Found", NULL, NULL, !req->keep_alive);
-	if (!req->cookie_webvpn.p ||
-	    ticket_decode(req->cookie_webvpn.p, req->cookie_webvpn.n, m.u.connect_req.cookie) < 0) {
+	if (!req->cookie_webvpn.p || (r = ticket_decode(req->cookie_webvpn.p, req->cookie_webvpn.n,
+							m.u.connect_req.cookie)) < 0) {
 		log_warn("CONNECT from %s refused: %s", c->peer,
 			 req->cookie_webvpn.p ? "malformed cookie" : "no cookie");
 		return respond(c, 401, "Cookie is not valid", NULL, NULL, true);
 	}
+	m.u.connect_req.cookie_len = (uint32_t)r;
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "%s", c->peer);
 	c->have6 = wants_ipv6(req); /* narrowed to the pools by tunnel.c */
 	c->cisco =
@@ -424,7 +425,7 @@ static struct conn_step refused(struct conn *c, const struct ipc_msg *m)
 
 struct conn_step login_auth_reply(struct conn *c, const struct ipc_msg *m)
 {
-	char extra[TICKET_TEXT_LEN + 320], body[2048], manifest[512], webvpnc[224];
+	char extra[TICKET_MAX_TEXT_LEN + 320], body[2048], manifest[512], webvpnc[224];
 	struct conn_step st;
 
 	if (m->u.auth_resp.result == IPC_AUTH_FORM) {

@@ -26,7 +26,9 @@
 #                           (mode 600), the lan's bridge; haproxy needed.
 #   fl_node K               node K's namespace, links, routes and config
 #                           (FL_SESSION, FL_LIMITS, FL_AUTH: settings added to
-#                           those groups; FL_EXTRA: lines added at the end).
+#                           those groups; FL_PASSWD set, even empty, replaces
+#                           the password-file setting; FL_EXTRA: lines added
+#                           at the end).
 #   fl_start K              start tunneld on node K; wait for "ready".
 #   fl_kill9 K              kill -9 every process of node K's tunneld.
 #   fl_stopped K [T]        wait (T s) for node K's tunneld to exit; status.
@@ -110,7 +112,7 @@ fl_node() {
 		user = "nobody";
 		group = "nogroup";
 		tls = { certificate = "$LAB_CERT"; key = "$LAB_KEY"; };
-		auth = { password-file = "$LAB_DIR/passwd"; ${FL_AUTH:-} };
+		auth = { ${FL_PASSWD-password-file = \"$LAB_DIR/passwd\";} ${FL_AUTH:-} };
 		network = {
 		  tun = "vpns0";
 		  mtu = 1400;

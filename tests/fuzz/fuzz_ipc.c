@@ -122,11 +122,15 @@ static void check_accepted(const uint8_t *buf, size_t len, enum ipc_dir dir, uin
 		FUZZ_ASSERT(TERMINATED(m.u.auth_resp.cookie));
 		check_form(&m.u.auth_resp.form);
 		if (m.u.auth_resp.result == 0)
-			FUZZ_ASSERT(strlen(m.u.auth_resp.cookie) == TICKET_TEXT_LEN &&
-				    strcspn(m.u.auth_resp.cookie, "\r\n;, ") == TICKET_TEXT_LEN);
+			FUZZ_ASSERT((strlen(m.u.auth_resp.cookie) == TICKET_V1_TEXT_LEN ||
+				     strlen(m.u.auth_resp.cookie) == TICKET_V2_TEXT_LEN) &&
+				    strcspn(m.u.auth_resp.cookie, "\r\n;, ") ==
+					strlen(m.u.auth_resp.cookie));
 		break;
 	case IPC_CONNECT_REQ:
 		FUZZ_ASSERT(TERMINATED(m.u.connect_req.peer));
+		FUZZ_ASSERT(m.u.connect_req.cookie_len == TICKET_V1_LEN ||
+			    m.u.connect_req.cookie_len == TICKET_V2_LEN);
 		break;
 	case IPC_CONNECT_RESP:
 		FUZZ_ASSERT(TERMINATED(m.u.connect_resp.user) &&

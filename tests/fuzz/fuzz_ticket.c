@@ -3,6 +3,7 @@
  * master meets them: the first byte picks what the rest is.
  *   0  a cookie's text (Cookie: webvpn=...): decoded, then opened with the
  *      harness's key ring; what opens must seal and open to the same.
+ *      Versions 1 and 2 (with a RADIUS grant) alike.
  *   1  a cookie's bytes: opened; a change of its last byte must not open.
  *   2  a body as it comes out of the seal: parsed; what parses seals under
  *      the ring and opens to the same ticket.
@@ -34,7 +35,8 @@ static bool same(const struct ticket *a, const struct ticket *b)
 	       a->expires == b->expires && a->have_stamp == b->have_stamp && a->stamp == b->stamp &&
 	       a->have4 == b->have4 && a->have6 == b->have6 && !memcmp(&a->v4, &b->v4, 4) &&
 	       !memcmp(&a->v6, &b->v6, 16) && !strcmp(a->user, b->user) &&
-	       !strcmp(a->groups, b->groups);
+	       !strcmp(a->groups, b->groups) && a->have_rad == b->have_rad &&
+	       !memcmp(&a->rad, &b->rad, sizeof(a->rad));
 }
 
 static bool empty(const struct ticket *t)
@@ -47,13 +49,14 @@ static bool empty(const struct ticket *t)
 /* t seals under ks and opens to itself. */
 static void reseal(const struct ticket_keys *ks, const struct ticket *t)
 {
-	uint8_t tok[TICKET_LEN];
+	uint8_t tok[TICKET_MAX_LEN];
 	struct ticket o;
+	int n = ticket_seal(ks, t, tok);
 
-	FUZZ_ASSERT(ticket_seal(ks, t, tok) == 0);
-	FUZZ_ASSERT(ticket_open(ks, tok, sizeof(tok), &o) == 0 && same(t, &o));
-	tok[TICKET_LEN - 1] ^= 1;
-	FUZZ_ASSERT(ticket_open(ks, tok, sizeof(tok), &o) == -EBADMSG && empty(&o));
+	FUZZ_ASSERT(n == (t->have_rad ? TICKET_V2_LEN : TICKET_V1_LEN));
+	FUZZ_ASSERT(ticket_open(ks, tok, (size_t)n, &o) == 0 && same(t, &o));
+	tok[n - 1] ^= 1;
+	FUZZ_ASSERT(ticket_open(ks, tok, (size_t)n, &o) == -EBADMSG && empty(&o));
 }
 
 static void keys(const uint8_t *d, size_t n)
@@ -79,17 +82,19 @@ static void keys(const uint8_t *d, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ticket_keys ks = ring();
-	uint8_t tok[TICKET_LEN];
+	uint8_t tok[TICKET_MAX_LEN];
 	struct ticket t;
+	int n;
 
 	if (size == 0)
 		return 0;
 	switch (data[0] & 3) {
 	case 0:
-		if (ticket_decode((const char *)data + 1, size - 1, tok) < 0)
+		if ((n = ticket_decode((const char *)data + 1, size - 1, tok)) < 0)
 			return 0;
-		FUZZ_ASSERT(size - 1 == TICKET_TEXT_LEN);
-		if (ticket_open(&ks, tok, sizeof(tok), &t) == 0)
+		FUZZ_ASSERT((size - 1 == TICKET_V1_TEXT_LEN && n == TICKET_V1_LEN) ||
+			    (size - 1 == TICKET_V2_TEXT_LEN && n == TICKET_V2_LEN));
+		if (ticket_open(&ks, tok, (size_t)n, &t) == 0)
 			reseal(&ks, &t);
 		else
 			FUZZ_ASSERT(empty(&t));
@@ -102,13 +107,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		reseal(&ks, &t);
 		break;
 	case 2:
-		if (size - 1 != TICKET_BODY_LEN)
+		if (size - 1 != TICKET_BODY_V1_LEN && size - 1 != TICKET_BODY_V2_LEN)
 			return 0;
-		if (ticket_body_parse(data + 1, &t) < 0) {
+		if (ticket_body_parse(data + 1, size - 1, &t) < 0) {
 			FUZZ_ASSERT(empty(&t));
 			break;
 		}
-		FUZZ_ASSERT(t.user[0] && t.expires >= t.created && t.node == t.sid >> 56);
+		FUZZ_ASSERT(t.user[0] && t.expires >= t.created && t.node == t.sid >> 56 &&
+			    t.have_rad == (size - 1 == TICKET_BODY_V2_LEN));
 		reseal(&ks, &t);
 		break;
 	default:

@@ -386,8 +386,8 @@ static void ipc_seeds(void)
 	ipc_put("auth-req", 0, &m);
 	MSG(IPC_AUTH_RESP);
 	m.u.auth_resp.sess_id = 0 | (uint64_t)1 << 32;
-	/* A sealed cookie's text: TICKET_TEXT_LEN base64url characters. */
-	for (size_t i = 0; i < TICKET_TEXT_LEN; i++)
+	/* A sealed cookie's text: TICKET_V1_TEXT_LEN base64url characters. */
+	for (size_t i = 0; i < TICKET_V1_TEXT_LEN; i++)
 		m.u.auth_resp.cookie[i] = "Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg-_"[i % 45];
 	ipc_put("auth-resp-ok", 1, &m);
 	MSG(IPC_AUTH_RESP);
@@ -395,6 +395,7 @@ static void ipc_seeds(void)
 	ipc_put("auth-resp-bad", 1, &m);
 	MSG(IPC_CONNECT_REQ);
 	memset(m.u.connect_req.cookie, 0x42, sizeof(m.u.connect_req.cookie));
+	m.u.connect_req.cookie_len = TICKET_V1_LEN;
 	strcpy(m.u.connect_req.peer, "198.18.0.10:51236");
 	ipc_put("connect-req", 0, &m);
 	MSG(IPC_CONNECT_RESP);

@@ -20,9 +20,9 @@
 
 #define H_MAX_SRC    256 /* source addresses (-b) */
 #define H_COOKIE_MAX 1024
-/* A sealed cookie's length (common/ticket.h TICKET_TEXT_LEN, written out:
+/* A sealed cookie's length (common/ticket.h TICKET_V1_TEXT_LEN, written out:
  * the tool is a second implementation, independent of common/): 405 bytes
- * of base64url, no padding bits. */
+ * of base64url, no padding bits; logins here never carry a RADIUS grant. */
 #define H_SEALED_LEN 540
 #define H_RBUF	     (64 * 1024)
 

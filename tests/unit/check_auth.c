@@ -78,6 +78,14 @@ static void end_job(struct job *j)
 	auth_login_done(&d);
 }
 
+/* A RADIUS session re-created from its cookie takes a NAS-Port. */
+uint32_t hashpool_nas_port(void)
+{
+	static uint32_t n;
+
+	return ++n;
+}
+
 /* Only first checks (BK_OP_START) come from the password-file dialogue
  * without TOTP secrets; an abort needs no answer. */
 int hashpool_submit_op(unsigned w, const struct ipc_msg *m, const struct hash_op *op, unsigned max)
@@ -193,7 +201,10 @@ static const struct ipc_msg *connect_with(unsigned w, const char *cookie, uint32
 	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, gen}};
 	unsigned before = n_sent;
 
-	ck_assert_int_eq(ticket_decode(cookie, strlen(cookie), m.u.connect_req.cookie), 0);
+	int n = ticket_decode(cookie, strlen(cookie), m.u.connect_req.cookie);
+
+	ck_assert_int_eq(n, TICKET_V1_LEN); /* a password login: no RADIUS grant */
+	m.u.connect_req.cookie_len = (uint32_t)n;
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.2:4000");
 	auth_connect(w, &m);
 	ck_assert_uint_gt(n_sent, before);
@@ -206,7 +217,7 @@ START_TEST(test_login_and_session)
 	const struct ipc_msg *r = login(1, "alice", "right", "198.18.0.2:4000");
 
 	ck_assert_int_eq(r->u.auth_resp.result, PW_OK);
-	ck_assert_uint_eq(strlen(r->u.auth_resp.cookie), TICKET_TEXT_LEN);
+	ck_assert_uint_eq(strlen(r->u.auth_resp.cookie), TICKET_V1_TEXT_LEN);
 	ck_assert_uint_eq(auth_sessions()->count, 1);
 	ck_assert_ptr_nonnull(sess_by_id(auth_sessions(), r->u.auth_resp.sess_id));
 }
@@ -275,7 +286,7 @@ END_TEST
 
 START_TEST(test_connect_rules)
 {
-	char c1[TICKET_TEXT_LEN + 1], c2[TICKET_TEXT_LEN + 1], c3[TICKET_TEXT_LEN + 1];
+	char c1[TICKET_MAX_TEXT_LEN + 1], c2[TICKET_MAX_TEXT_LEN + 1], c3[TICKET_MAX_TEXT_LEN + 1];
 	const struct ipc_msg *r;
 
 	memcpy(c1, login(0, "alice", "right", "198.18.0.2:1")->u.auth_resp.cookie, sizeof(c1));
@@ -309,7 +320,7 @@ END_TEST
 
 START_TEST(test_closed_and_worker_gone)
 {
-	char c1[TICKET_TEXT_LEN + 1];
+	char c1[TICKET_MAX_TEXT_LEN + 1];
 	const struct ipc_msg *r;
 	struct ipc_msg m = {.type = IPC_CLOSED, .ref = {3, 1}};
 
@@ -343,7 +354,7 @@ END_TEST
  * to the counters of other users' sessions or end their tunnels. */
 START_TEST(test_stats_only_from_the_holder)
 {
-	char c1[TICKET_TEXT_LEN + 1];
+	char c1[TICKET_MAX_TEXT_LEN + 1];
 	struct ipc_msg m = {.type = IPC_STATS, .ref = {3, 1}};
 	const struct ipc_msg *r;
 	struct session *s;
@@ -452,8 +463,8 @@ static unsigned lines_with(int fd, const char *text)
  * a session is proof of a login. */
 START_TEST(test_bad_cookies)
 {
-	char good[TICKET_TEXT_LEN + 1], path[] = "/tmp/check_auth.XXXXXX";
-	uint8_t rnd[TICKET_LEN];
+	char good[TICKET_MAX_TEXT_LEN + 1], path[] = "/tmp/check_auth.XXXXXX";
+	uint8_t rnd[TICKET_V1_LEN];
 	struct ipc_msg m = {.type = IPC_CONNECT_REQ, .ref = {3, 1}};
 	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
 	unsigned lines;
@@ -467,6 +478,7 @@ START_TEST(test_bad_cookies)
 		memset(rnd, 0, sizeof(rnd));
 		memcpy(rnd, &i, sizeof(i));
 		memcpy(m.u.connect_req.cookie, rnd, sizeof(rnd));
+		m.u.connect_req.cookie_len = sizeof(rnd);
 		snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:%d",
 			 1000 + i);
 		n_sent = 0;
@@ -487,7 +499,7 @@ START_TEST(test_bad_cookies)
 	ck_assert_ptr_nonnull(
 	    strstr(login(0, "alice", "right", "198.18.0.7:2")->u.auth_resp.reason, "banned"));
 	/* The real cookie, from the banned address. */
-	ck_assert_int_eq(ticket_decode(good, strlen(good), m.u.connect_req.cookie), 0);
+	ck_assert_int_eq(ticket_decode(good, strlen(good), m.u.connect_req.cookie), TICKET_V1_LEN);
 	snprintf(m.u.connect_req.peer, sizeof(m.u.connect_req.peer), "198.18.0.7:3");
 	n_sent = 0;
 	auth_connect(0, &m);
@@ -515,7 +527,7 @@ static void swap_db(const char *alice_line, const char *bob_line)
  * the same. */
 START_TEST(test_revocation)
 {
-	char ca[TICKET_TEXT_LEN + 1], cb[TICKET_TEXT_LEN + 1], cb2[TICKET_TEXT_LEN + 1];
+	char ca[TICKET_MAX_TEXT_LEN + 1], cb[TICKET_MAX_TEXT_LEN + 1], cb2[TICKET_MAX_TEXT_LEN + 1];
 	char h[256], line_a[320], line_b[320];
 	struct ipc_msg closed = {.type = IPC_CLOSED, .ref = {3, 1}};
 	const struct ipc_msg *r;

@@ -20,8 +20,8 @@
 
 #define DIR_TEMPLATE "/tmp/check_cookiekey.XXXXXX"
 static char dir[] = DIR_TEMPLATE;
-static char text[TICKET_TEXT_LEN + 1];
-static uint8_t tok[TICKET_LEN];
+static char text[TICKET_MAX_TEXT_LEN + 1];
+static uint8_t tok[TICKET_MAX_LEN];
 
 static void setup(void)
 {
@@ -60,7 +60,7 @@ static void seal(void)
 
 	snprintf(tk.user, sizeof(tk.user), "alice");
 	ck_assert_int_eq(cookies_seal(&tk, text), 0);
-	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), TICKET_V1_LEN);
 }
 
 static char *read_all(const char *path)
@@ -103,12 +103,12 @@ START_TEST(test_made_and_kept)
 	/* A restart: the same file, the same key. */
 	ck_assert_int_eq(start(&c, desc, sizeof(desc)), 0);
 	ck_assert_str_eq(read_all(path), first);
-	ck_assert_int_eq(cookies_open(tok, &o), 0);
+	ck_assert_int_eq(cookies_open(tok, TICKET_V1_LEN, &o), 0);
 	ck_assert_str_eq(o.user, "alice");
 	/* Another state directory holds another key: the cookie is refused. */
 	snprintf(state, sizeof(state), "%s/other", dir);
 	ck_assert_int_eq(start(&c, desc, sizeof(desc)), 0);
-	ck_assert_int_eq(cookies_open(tok, &o), -EBADMSG);
+	ck_assert_int_eq(cookies_open(tok, TICKET_V1_LEN, &o), -EBADMSG);
 }
 END_TEST
 
@@ -129,7 +129,7 @@ START_TEST(test_unsafe_or_unwritable)
 	ck_assert_msg(strstr(desc, "a random key"), "%s", desc);
 	ck_assert_str_eq(read_all(path), before);
 	seal();
-	ck_assert_int_eq(cookies_open(tok, &o), 0);
+	ck_assert_int_eq(cookies_open(tok, TICKET_V1_LEN, &o), 0);
 	/* Under a regular file: no directory, no key file. */
 	snprintf(state, sizeof(state), "%s/%s/fleet", dir, COOKIES_STATE_KEY);
 	ck_assert_int_eq(start(&c, desc, sizeof(desc)), 0);

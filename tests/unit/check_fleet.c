@@ -4,7 +4,9 @@
  * a session re-created from its cookie on another node's table
  * (daemon/resume.c), and the shared files of fleet.state-dir
  * (daemon/fleet.c): this node's revocations written, another node's
- * revocations and claims read and obeyed. */
+ * revocations and claims read and obeyed; a RADIUS session re-created with
+ * its grant (ticket version 2); CoA-Requests passed between nodes
+ * (daemon/fleetcoa.c). */
 #include "config.h"
 
 #include <check.h>
@@ -19,8 +21,11 @@
 
 #include "common/passwd.h"
 #include "common/pool.h"
+#include "daemon/acct.h"
 #include "daemon/cookies.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetcoa.h"
+#include "daemon/radsess.h"
 #include "daemon/resume.h"
 #include "daemon/sessions.h"
 #include "daemon/sidset.h"
@@ -232,6 +237,224 @@ static void write_file(const char *name, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+/* A RADIUS session's grant goes with its cookie: the node that re-creates
+ * it has its deadline, timeouts, routes and Class, a NAS-Port of its own,
+ * and sends Start at the first CONNECT. */
+START_TEST(test_resume_radius)
+{
+	struct passwd_db *db = users("right");
+	struct sess_table other;
+	struct cfg c1 = {0};
+	uint8_t *own1 = calloc(POOL_MAX_SIZE, 1), tok[TICKET_MAX_LEN];
+	char text[TICKET_MAX_TEXT_LEN + 1];
+	struct session *s, *r;
+	struct radius_sess *g = calloc(1, sizeof(*g));
+	struct ticket tk;
+	const char *why;
+	int n;
+
+	load(&c1, CONF(1));
+	ck_assert_int_eq(sess_table_init(&other, &c1, own1), 0);
+	other.on_end = radsess_end;
+	radsess_use(&c1, &other.pool.g);
+	s = sess_create(&t, "alice", "198.18.0.2:1");
+	s->created -= 100;
+	s->expires = s->created + 3600;
+	snprintf(s->groups, sizeof(s->groups), "staff");
+	ck_assert_int_eq(sess_lease(&t, s), 0);
+	g->g.have = RG_SESSION_TIMEOUT | RG_IDLE_TIMEOUT | RG_INTERIM | RG_CLASS | RG_IP4;
+	g->g.session_timeout = 600;
+	g->g.idle_timeout = 120;
+	g->g.interim = 30;
+	g->g.n_routes = 2;
+	g->g.routes[0].addr.family = AF_INET;
+	inet_pton(AF_INET, "198.18.9.0", &g->g.routes[0].addr.u.v4);
+	g->g.routes[0].len = 24;
+	g->g.routes[1].addr.family = AF_INET6;
+	inet_pton(AF_INET6, "fd00:9::", &g->g.routes[1].addr.u.v6);
+	g->g.routes[1].len = 48;
+	g->g.class_len = 10;
+	memcpy(g->g.class_buf, "\x09OU=staff;", 10);
+	g->deadline = s->created + 600;
+	g->nas_port = 7;
+	g->acct = ACCT_STARTED;
+	s->rad = g;
+
+	resume_ticket_of(&t, s, &tk);
+	ck_assert(tk.have_rad);
+	/* Through the seal and the text form, as a client carries it. */
+	ck_assert_int_eq(cookies_seal(&tk, text), 0);
+	ck_assert_uint_eq(strlen(text), TICKET_V2_TEXT_LEN);
+	n = ticket_decode(text, strlen(text), tok);
+	ck_assert_int_eq(n, TICKET_V2_LEN);
+	ck_assert_int_eq(cookies_open(tok, (size_t)n, &tk), 0);
+	r = resume_session(&other, db, &tk, "198.18.0.2:2", &why);
+	ck_assert_msg(r != NULL, "%s", why);
+	ck_assert_ptr_nonnull(r->rad);
+	ck_assert_int_eq((long)r->rad->deadline, (long)g->deadline);
+	ck_assert_uint_eq(r->rad->g.have,
+			  RG_SESSION_TIMEOUT | RG_IDLE_TIMEOUT | RG_INTERIM | RG_CLASS);
+	ck_assert_uint_eq(r->rad->g.idle_timeout, 120);
+	/* Acct-Interim-Interval, no shorter than radius.min-interim-interval. */
+	ck_assert_uint_eq(r->rad->interim, 30 < c1.radius_min_interim ? c1.radius_min_interim : 30);
+	ck_assert_uint_eq(r->rad->g.n_routes, 2);
+	ck_assert_mem_eq(r->rad->g.routes, g->g.routes, 2 * sizeof(g->g.routes[0]));
+	ck_assert_uint_eq(r->rad->g.class_len, 10);
+	ck_assert_mem_eq(r->rad->g.class_buf, g->g.class_buf, 10);
+	ck_assert_uint_gt(r->rad->nas_port, 0);
+	ck_assert_uint_eq(r->rad->acct, ACCT_NONE); /* Start comes at its CONNECT */
+	ck_assert_uint_eq(r->backend, SESS_BK_RADIUS);
+	ck_assert_int_eq((long)r->created, (long)s->created); /* Session-Time goes on */
+	sess_end(&other, r, "test");
+
+	/* A grant that does not hold together is refused, the session not
+	 * made. */
+	tk.rad.class_len = 3;
+	tk.rad.class_buf[0] = 9;
+	ck_assert_ptr_null(resume_session(&other, db, &tk, "198.18.0.2:3", &why));
+	ck_assert_str_eq(why, "its RADIUS grant is refused");
+	ck_assert_uint_eq(other.count, 0);
+	/* A grant too large for a cookie (9 IPv6 routes) stays out of it. */
+	g = calloc(1, sizeof(*g));
+	g->g.n_routes = 9;
+	for (unsigned i = 0; i < 9; i++)
+		g->g.routes[i] = (struct cfg_prefix){.addr.family = AF_INET6, .len = 64};
+	free(s->rad);
+	s->rad = g;
+	resume_ticket_of(&t, s, &tk);
+	ck_assert(!tk.have_rad);
+	/* Without RADIUS no grant goes into the cookie. */
+	free(s->rad);
+	s->rad = NULL;
+	resume_ticket_of(&t, s, &tk);
+	ck_assert(!tk.have_rad);
+
+	sess_table_free(&other);
+	free(own1);
+	cfg_free(&c1);
+	passwd_db_free(db);
+}
+END_TEST
+
+/* fleetcoa.c's lines: what is written reads back; what is malformed is
+ * refused. */
+START_TEST(test_coa_lines)
+{
+	struct radius_grant g = {0}, o;
+	char line[1024];
+	uint64_t id, sid;
+	int64_t at;
+
+	g.have = RG_SESSION_TIMEOUT | RG_CLASS;
+	g.session_timeout = 3;
+	g.class_len = 4;
+	memcpy(g.class_buf,
+	       "\x03"
+	       "a;b",
+	       4);
+	ck_assert_int_gt(
+	    fleetcoa_format_line(line, sizeof(line), 9, 0x01000000000000abull, 1800000000, &g), 0);
+	ck_assert_int_eq(fleetcoa_parse_line(line, &id, &sid, &at, &o), 0);
+	ck_assert_uint_eq(id, 9);
+	ck_assert_uint_eq(sid, 0x01000000000000abull);
+	ck_assert_int_eq(at, 1800000000);
+	ck_assert_uint_eq(o.have, g.have);
+	ck_assert_uint_eq(o.session_timeout, 3);
+	ck_assert_uint_eq(o.class_len, 4);
+	ck_assert_mem_eq(o.class_buf, g.class_buf, 4);
+	static const char *const bad[] = {
+	    "0000000000000009 01000000000000ab 1800000000 4 3 0 0 -",	      /* ok */
+	    "0000000000000009 01000000000000ab 1800000000 4 3 0 0",	      /* short */
+	    "0000000000000009 01000000000000ab 1800000000 4 3 0 0 - x",	      /* extra */
+	    "9 01000000000000ab 1800000000 4 3 0 0 -",			      /* id */
+	    "0000000000000009 01000000000000ab 0 4 3 0 0 -",		      /* at */
+	    "0000000000000009 01000000000000ab 1800000000 1 0 0 0 -",	      /* RG_IP4 */
+	    "0000000000000009 01000000000000ab 1800000000 32 0 0 0 0361",     /* odd */
+	    "0000000000000009 01000000000000ab 1800000000 32 0 0 0 05613b62", /* Class */
+	    "0000000000000009 01000000000000ab 1800000000 0 0 0 0 03613b62",  /* no bit */
+	};
+	ck_assert_int_eq(fleetcoa_parse_line(bad[0], &id, &sid, &at, &o), 0);
+	for (size_t i = 1; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(fleetcoa_parse_line(bad[i], &id, &sid, &at, &o) == -1, "%s", bad[i]);
+}
+END_TEST
+
+static unsigned n_applied;
+static struct radius_grant last_g;
+static uint64_t last_sid;
+static time_t last_at;
+
+static void applied(uint64_t sid, const struct radius_grant *g, time_t at, unsigned node)
+{
+	ck_assert_uint_eq(node, 1);
+	n_applied++;
+	last_sid = sid;
+	last_g = *g;
+	last_at = at;
+}
+
+/* A CoA-Request published on one node is applied once on the node that
+ * reads it, timed from the request; one of an earlier run is not. */
+START_TEST(test_coa_files)
+{
+	time_t now = time(NULL);
+	struct radius_grant g = {.have = RG_SESSION_TIMEOUT, .session_timeout = 5};
+	char path[300], line[1024], text[4096];
+	struct stat st;
+	FILE *f;
+
+	fleetcoa_open(&cfg, now);
+	/* Only for a sid some node of the fleet (2 nodes) could have made. */
+	ck_assert(!fleetcoa_publish(0x05000000000000a1ull, &g, now));
+	ck_assert(fleetcoa_publish(0x01000000000000a1ull, &g, now));
+	fleetcoa_tick(now, applied);
+	snprintf(path, sizeof(path), "%s/node-0.coa", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, " 01000000000000a1 "));
+	ck_assert_uint_eq(n_applied, 0); /* our own are not for us */
+
+	/* Node 1's file: two requests, one of them from before our start. */
+	ck_assert_int_gt(
+	    fleetcoa_format_line(line, sizeof(line), 100, 0x00000000000000b2ull, now, &g), 0);
+	snprintf(text, sizeof(text), "# node 1\n%s\n", line);
+	ck_assert_int_gt(
+	    fleetcoa_format_line(line, sizeof(line), 99, 0x00000000000000b3ull, now - 5, &g), 0);
+	strcat(text, line);
+	strcat(text, "\nnot a line\n");
+	write_file("node-1.coa", text);
+	fleetcoa_tick(now, applied);
+	ck_assert_uint_eq(n_applied, 1);
+	ck_assert_uint_eq(last_sid, 0xb2);
+	ck_assert_int_eq((long)last_at, (long)now);
+	ck_assert_uint_eq(last_g.session_timeout, 5);
+	fleetcoa_tick(now + 1, applied); /* the same file: nothing again */
+	ck_assert_uint_eq(n_applied, 1);
+	/* Rewritten with a newer request: only that one. */
+	ck_assert_int_gt(
+	    fleetcoa_format_line(line, sizeof(line), 101, 0x00000000000000b4ull, now + 1, &g), 0);
+	strcat(text, line);
+	strcat(text, "\n");
+	write_file("node-1.coa", text);
+	fleetcoa_tick(now + 1, applied);
+	ck_assert_uint_eq(n_applied, 2);
+	ck_assert_uint_eq(last_sid, 0xb4);
+	/* Ours expire from the file. */
+	fleetcoa_tick(now + FLEETCOA_KEEP, applied);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	memset(text, 0, sizeof(text));
+	ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "01000000000000a1"));
+	fleetcoa_close();
+}
+END_TEST
+
 /* This node's revocations land in node-0.revoked; node 1's revocations and
  * claims are read and obeyed. */
 START_TEST(test_files)
@@ -325,9 +548,10 @@ END_TEST
  * keeps. */
 START_TEST(test_key_file)
 {
-	char path[] = "/tmp/check_fleet.keys.XXXXXX", err[CFG_ERR_LEN], text[TICKET_TEXT_LEN + 1];
+	char path[] = "/tmp/check_fleet.keys.XXXXXX", err[CFG_ERR_LEN],
+	     text[TICKET_MAX_TEXT_LEN + 1];
 	struct ticket tk = {.sid = 5, .created = 1, .expires = 2000000000};
-	uint8_t tok[TICKET_LEN];
+	uint8_t tok[TICKET_MAX_LEN];
 	struct cookie_ring *ring;
 	struct ticket o;
 	struct cfg c = {.fleet_state_dir = dir}; /* no key file: the key kept there */
@@ -344,17 +568,17 @@ START_TEST(test_key_file)
 	ck_assert_int_eq(cookies_load(&c, &ring, err, sizeof(err)), 0);
 	cookies_commit(&ring);
 	cookies_free(ring);
-	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
-	ck_assert_int_eq(cookies_open(tok, &o), 0);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), TICKET_V1_LEN);
+	ck_assert_int_eq(cookies_open(tok, TICKET_V1_LEN, &o), 0);
 	/* The file's key (id 7) seals from the commit on; the random key's
 	 * cookies are refused then. */
 	c.cookie_key_file = path;
 	ck_assert_msg(cookies_load(&c, &ring, err, sizeof(err)) == 0, "%s", err);
 	cookies_commit(&ring);
 	cookies_free(ring);
-	ck_assert_int_eq(cookies_open(tok, &o), -EBADMSG);
+	ck_assert_int_eq(cookies_open(tok, TICKET_V1_LEN, &o), -EBADMSG);
 	ck_assert_int_eq(cookies_seal(&tk, text), 0);
-	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), 0);
+	ck_assert_int_eq(ticket_decode(text, strlen(text), tok), TICKET_V1_LEN);
 	ck_assert_uint_eq(tok[1], 7);
 	ck_assert_ptr_nonnull(strstr(cookies_describe(err, sizeof(err)), "key 7 seals"));
 	/* Modes that let others at the keys. */
@@ -429,6 +653,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_sess_slice);
 	tcase_add_test(tc, test_sids);
 	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_resume_radius);
+	tcase_add_test(tc, test_coa_lines);
+	tcase_add_test(tc, test_coa_files);
 	tcase_add_test(tc, test_files);
 	tcase_add_test(tc, test_revoke_elsewhere);
 	tcase_add_test(tc, test_key_file);

@@ -1,6 +1,7 @@
 /* Unit tests for common/ipc.c, run by `make check`: every message type in
  * and against its direction, lengths, unterminated strings, numeric ranges,
- * the variable-size IPC_TLS, and the settings of real configs.  Messages
+ * the variable-size IPC_TLS (check_ipc_tls.c), and the settings of real
+ * configs.  Messages
  * are checked from exact-size heap copies, so an over-read shows up under
  * valgrind or ASan. */
 #include "config.h"
@@ -18,13 +19,14 @@
 #include "common/cookie.h"
 #include "common/passwd.h"
 #include "common/pool.h"
+#include "tests/unit/check_ipc.h"
 
 #define POOL 256 /* pool size passed to ipc_check where it matters */
 
-static char err[256];
+char err[256];
 
 /* ipc_check over an exact-size heap copy of buf[0..len). */
-static int check_buf(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool)
+int check_buf(const void *buf, size_t len, enum ipc_dir dir, uint32_t pool)
 {
 	unsigned char *copy = malloc(len > 0 ? len : 1);
 	int r;
@@ -90,10 +92,10 @@ static void settings_default(struct ipc_msg *m)
 	cfg_free(&c);
 }
 
-static struct ipc_msg valid(uint32_t type)
+struct ipc_msg valid(uint32_t type)
 {
 	struct ipc_msg m = msg(type);
-	uint8_t ck[TICKET_LEN];
+	uint8_t ck[TICKET_V1_LEN];
 
 	switch (type) {
 	case IPC_AUTH_REQ:
@@ -109,6 +111,7 @@ static struct ipc_msg valid(uint32_t type)
 		break;
 	case IPC_CONNECT_REQ:
 		memset(m.u.connect_req.cookie, 0xff, sizeof(m.u.connect_req.cookie));
+		m.u.connect_req.cookie_len = TICKET_V1_LEN;
 		strcpy(m.u.connect_req.peer, "[fd00::10]:40000");
 		break;
 	case IPC_CONNECT_RESP:
@@ -277,6 +280,22 @@ START_TEST(test_strings_terminated)
 }
 END_TEST
 
+/* A CONNECT's cookie is a version 1 or a version 2 ticket, no other
+ * length. */
+START_TEST(test_connect_cookie_len)
+{
+	struct ipc_msg m = valid(IPC_CONNECT_REQ);
+
+	ck_ok(&m, IPC_FROM_WORKER);
+	m.u.connect_req.cookie_len = TICKET_V2_LEN;
+	ck_ok(&m, IPC_FROM_WORKER);
+	m.u.connect_req.cookie_len = 0;
+	ck_bad(&m, IPC_FROM_WORKER, "cookie of 0 bytes, not 405 or 591");
+	m.u.connect_req.cookie_len = TICKET_MAX_LEN + 1;
+	ck_bad(&m, IPC_FROM_WORKER, "cookie of 592 bytes");
+}
+END_TEST
+
 START_TEST(test_client_text_passes)
 {
 	/* Whatever the client's XML decoded to, the master must get it. */
@@ -310,9 +329,14 @@ START_TEST(test_auth_resp)
 	m.u.auth_resp.cookie[10] = '\r';
 	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 10 is not base64url");
 	m.u.auth_resp.cookie[10] = '\0';
-	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 10");
+	ck_bad(&m, IPC_FROM_MASTER, "cookie of 10 characters, not 540 or 788");
 	m.u.auth_resp.cookie[10] = 'A';
-	m.u.auth_resp.cookie[TICKET_TEXT_LEN] = 'A';
+	m.u.auth_resp.cookie[TICKET_V1_TEXT_LEN] = 'A'; /* one too many */
+	ck_bad(&m, IPC_FROM_MASTER, "cookie of 541 characters");
+	/* A cookie with a RADIUS grant (version 2) is longer. */
+	memset(m.u.auth_resp.cookie, 'A', TICKET_V2_TEXT_LEN);
+	ck_ok(&m, IPC_FROM_MASTER);
+	memset(m.u.auth_resp.cookie, 'A', sizeof(m.u.auth_resp.cookie));
 	ck_bad(&m, IPC_FROM_MASTER, "cookie is not NUL-terminated");
 	/* A refusal carries no cookie. */
 	m = valid(IPC_AUTH_RESP);
@@ -320,7 +344,7 @@ START_TEST(test_auth_resp)
 	m.u.auth_resp.result = PW_BAD_PASSWORD;
 	ck_ok(&m, IPC_FROM_MASTER);
 	m.u.auth_resp.result = PW_OK;
-	ck_bad(&m, IPC_FROM_MASTER, "cookie byte 0");
+	ck_bad(&m, IPC_FROM_MASTER, "cookie of 0 characters");
 
 	/* A refusal's reason goes into the login form the user sees. */
 	m = valid(IPC_AUTH_RESP);
@@ -491,108 +515,6 @@ START_TEST(test_settings_of_configs)
 }
 END_TEST
 
-/* An IPC_TLS datagram with these declared and actual part lengths, for
- * key generation 7. */
-static size_t tls_msg(unsigned char *buf, uint32_t clen, uint32_t plen, size_t body)
-{
-	struct ipc_tls h = {.type = IPC_TLS, .cert_len = clen, .key_gen = 7, .prio_len = plen};
-
-	memcpy(buf, &h, sizeof(h));
-	memset(buf + sizeof(h), 'P', body);
-	return sizeof(h) + body;
-}
-
-START_TEST(test_tls)
-{
-	static unsigned char buf[IPC_TLS_MAX + 16];
-	const size_t H = sizeof(struct ipc_tls);
-	struct ipc_tls h;
-	size_t n;
-
-	n = tls_msg(buf, 1000, 30, 1030);
-	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_WORKER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "IPC_TLS: sent by the worker"));
-	/* One byte more or less than the parts. */
-	ck_assert_int_eq(check_buf(buf, n - 1, IPC_FROM_MASTER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "parts add up to 1030 bytes, the datagram carries 1029"));
-	n = tls_msg(buf, 1000, 30, 1031);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	/* Every part must be there, and a key generation. */
-	n = tls_msg(buf, 0, 30, 30);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	n = tls_msg(buf, 1000, 0, 1000);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	n = tls_msg(buf, 1000, 30, 1030);
-	memcpy(&h, buf, sizeof(h));
-	h.key_gen = 0;
-	memcpy(buf, &h, sizeof(h));
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "key generation 0"));
-	/* Lengths that would wrap a 32-bit sum to the right total. */
-	n = tls_msg(buf, 0xffffffffu, 31, 30);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "not within"));
-	n = tls_msg(buf, 0x80000000u, 0x80000000u, 0);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	/* The largest datagram that fits the worker's buffer, and one over. */
-	n = tls_msg(buf, IPC_TLS_MAX - H - 1, 1, IPC_TLS_MAX - H);
-	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
-	n = tls_msg(buf, IPC_TLS_MAX - H, 1, IPC_TLS_MAX - H + 1);
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "over"));
-	/* Shorter than a header. */
-	for (n = 4; n < H; n++)
-		ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	/* A NUL inside the priority string; the PEM part is not text-checked. */
-	n = tls_msg(buf, 10, 5, 15);
-	buf[H + 3] = '\0';
-	ck_assert_msg(check_buf(buf, n, IPC_FROM_MASTER, 0) == 0, "%s", err);
-	buf[H + 14] = '\0';
-	ck_assert_int_eq(check_buf(buf, n, IPC_FROM_MASTER, 0), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "NUL"));
-}
-END_TEST
-
-/* The wiring common/ipc.h asks for: recv() with MSG_TRUNC into a buffer
- * of the receiver's size reports the whole length of a longer datagram,
- * and ipc_check() refuses it without reading past the buffer. */
-START_TEST(test_recv_trunc)
-{
-	static unsigned char big[IPC_TLS_MAX + 64];
-	struct ipc_msg m = valid(IPC_READY), *in;
-	int sv[2];
-	ssize_t n;
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	in = malloc(sizeof(*in)); /* exact size: ASan and valgrind see over-reads */
-	ck_assert_ptr_nonnull(in);
-
-	memcpy(big, &m, sizeof(m));
-	ck_assert_int_eq(send(sv[0], big, sizeof(m) + 1, 0), (ssize_t)sizeof(m) + 1);
-	n = recv(sv[1], in, sizeof(*in), MSG_TRUNC);
-	ck_assert_int_eq(n, (ssize_t)sizeof(m) + 1);
-	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "expected"));
-
-	ck_assert_int_eq(send(sv[0], &m, sizeof(m), 0), (ssize_t)sizeof(m));
-	n = recv(sv[1], in, sizeof(*in), MSG_TRUNC);
-	ck_assert_int_eq(ipc_check(in, (size_t)n, IPC_FROM_WORKER, 0, err, sizeof(err)), 0);
-
-	/* A worker's buffer: an IPC_TLS one byte over IPC_TLS_MAX. */
-	n = (ssize_t)tls_msg(big, IPC_TLS_MAX - sizeof(struct ipc_tls), 1,
-			     IPC_TLS_MAX - sizeof(struct ipc_tls) + 1);
-	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
-	ck_assert_int_eq(send(sv[0], big, (size_t)n, 0), n);
-	n = recv(sv[1], big, IPC_TLS_MAX, MSG_TRUNC);
-	ck_assert_int_eq(n, IPC_TLS_MAX + 1);
-	ck_assert_int_eq(ipc_check(big, (size_t)n, IPC_FROM_MASTER, 0, err, sizeof(err)), -EBADMSG);
-	free(in);
-	close(sv[0]);
-	close(sv[1]);
-}
-END_TEST
-
 START_TEST(test_err_buffer)
 {
 	struct ipc_msg m = valid(IPC_SETTINGS);
@@ -665,6 +587,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(t, test_lengths);
 	tcase_add_test(t, test_unaligned);
 	tcase_add_test(t, test_strings_terminated);
+	tcase_add_test(t, test_connect_cookie_len);
 	tcase_add_test(t, test_client_text_passes);
 	tcase_add_test(t, test_auth_resp);
 	tcase_add_test(t, test_connect_resp);
@@ -673,8 +596,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(t, test_settings_checked);
 	tcase_add_test(t, test_dtls);
 	tcase_add_test(t, test_settings_of_configs);
-	tcase_add_test(t, test_tls);
-	tcase_add_test(t, test_recv_trunc);
+	ipc_tls_tests(t);
 	tcase_add_test(t, test_err_buffer);
 	tcase_add_test(t, test_fuzz_seeds_valid);
 	suite_add_tcase(s, t);

@@ -20,9 +20,11 @@
 #                           place of "auth_log files pap" (unlang);
 #                           RAD_MODULES: more modules (e.g. "always").
 #   rad_stop_server         SIGTERM it and wait (the lab kills it anyway).
-#   rad_td_extra [KEYS]     the radius group for TD_EXTRA: servers, secret file,
-#                           nas-identifier "tunneld-lab", timeout RAD_TIMEOUT
-#                           (3 s), one retry; KEYS are more lines for the group.
+#   rad_td_extra [KEYS]     the radius group for TD_EXTRA: servers (RAD_SERVER,
+#                           198.18.1.2), secret file, nas-identifier (RAD_NAS_ID,
+#                           "tunneld-lab"), coa-listen (RAD_COA), timeout
+#                           RAD_TIMEOUT (3 s), one retry; KEYS are more lines
+#                           for the group.
 #   rad_records [FILE]      one line per record of the detail file (default:
 #                           the accounting one): "| Attr = value | ..."
 #   rad_acct_count TYPE SID records of Acct-Status-Type TYPE for that session.
@@ -32,7 +34,9 @@
 #   rad_sid_of USER         the Acct-Session-Id of the user's last Access-Request.
 #   rad_client KIND ATTRS [SECRET]  radclient from the lan ns to the CoA port:
 #                           KIND disconnect|coa; prints radclient's output.
-# Variables: RAD_DIR, RAD_SECRET, RAD_PID, RAD_COA (198.18.1.1:3799).
+# Variables: RAD_DIR, RAD_SECRET, RAD_PID, RAD_COA (198.18.1.1:3799), RAD_NAS
+# (the NAS clients FreeRADIUS answers: 198.18.1.1, or a network such as
+# 198.18.3.0/24 for the nodes of a fleet).
 
 RAD_SECRET=${RAD_SECRET:-lab-Secret-4711}
 RAD_COA=198.18.1.1:3799
@@ -85,7 +89,7 @@ thread pool {
 	max_requests_per_server = 0
 }
 client tunneld {
-	ipaddr = 198.18.1.1
+	ipaddr = ${RAD_NAS:-198.18.1.1}
 	secret = $RAD_SECRET
 	require_message_authenticator = no
 	nas_type = other
@@ -228,9 +232,9 @@ rad_stop_server() {
 rad_td_extra() {
 	cat <<EOF
 radius = {
-  auth-servers = ["198.18.1.2:1812"];
+  auth-servers = ["${RAD_SERVER:-198.18.1.2}:1812"];
   secret-file = "$RAD_DIR/secret";
-  nas-identifier = "tunneld-lab";
+  nas-identifier = "${RAD_NAS_ID:-tunneld-lab}";
   timeout = ${RAD_TIMEOUT:-3};
   retries = 1;
   min-interim-interval = 1;
