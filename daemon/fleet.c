@@ -50,11 +50,7 @@ struct list {
 
 /* What was last read of one of the others' files. */
 struct seen {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	struct fs_seen f;
 	struct list l;
 };
 
@@ -193,36 +189,15 @@ static void path_of(unsigned node, int kind, bool tmp, char *buf, size_t len)
 /* Read path into l if it changed since *sn; true when l changed. */
 static bool read_file(const char *path, int kind, struct seen *sn, time_t now)
 {
-	struct stat st;
-	char *text;
-	ssize_t r;
-	size_t got = 0;
+	char *text = fs_read_changed(path, FILE_MAX, &sn->f);
 	unsigned bad;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	if (sn->present && sn->dev == st.st_dev && sn->ino == st.st_ino && sn->size == st.st_size &&
-	    sn->mtime.tv_sec == st.st_mtim.tv_sec && sn->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-		close(fd);
-		return false;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	while (text && got < (size_t)st.st_size &&
-	       (r = read(fd, text + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)r;
-	close(fd);
 	if (!text)
 		return false;
-	text[got] = '\0';
 	bad = parse_file(text, kind, &sn->l, now);
 	free(text);
 	if (bad)
 		log_warn("fleet: %s: %u malformed line(s) skipped", path, bad);
-	*sn = (struct seen){true, st.st_dev, st.st_ino, st.st_size, st.st_mtim, sn->l};
 	return true;
 }
 
@@ -252,7 +227,7 @@ static bool read_others(time_t now)
 			if (there[node][k]) {
 				path_of(node, k, false, path, sizeof(path));
 				changed |= read_file(path, k, sn, now);
-			} else if (sn->present) {
+			} else if (sn->f.present) {
 				list_free(&sn->l);
 				memset(sn, 0, sizeof(*sn));
 				changed = true;

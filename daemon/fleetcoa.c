@@ -35,11 +35,7 @@ struct req {
 /* What was last read of another node's file, and the last request of it
  * applied here. */
 struct peer {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	struct fs_seen f;
 	uint64_t applied;
 };
 
@@ -194,30 +190,12 @@ static void read_peer(unsigned k, time_t now,
 	struct peer *p = &C.peer[k];
 	char path[PATH_MAX], *text, *line, *eol;
 	struct radius_grant g;
-	struct stat st;
 	uint64_t id, sid, top = p->applied;
 	int64_t at;
-	size_t got = 0;
-	ssize_t r;
-	int fd;
 
 	path_of(k, false, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX ||
-	    (p->present && p->dev == st.st_dev && p->ino == st.st_ino && p->size == st.st_size &&
-	     p->mtime.tv_sec == st.st_mtim.tv_sec && p->mtime.tv_nsec == st.st_mtim.tv_nsec)) {
-		if (fd >= 0)
-			close(fd);
+	if (!(text = fs_read_changed(path, FILE_MAX, &p->f)))
 		return;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	while (text && got < (size_t)st.st_size &&
-	       (r = read(fd, text + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)r;
-	close(fd);
-	if (!text)
-		return;
-	text[got] = '\0';
 	for (line = text; *line; line = eol) {
 		eol = strchr(line, '\n');
 		eol = eol ? (*eol = '\0', eol + 1) : line + strlen(line);
@@ -234,7 +212,7 @@ static void read_peer(unsigned k, time_t now,
 			top = id;
 	}
 	free(text);
-	*p = (struct peer){true, st.st_dev, st.st_ino, st.st_size, st.st_mtim, top};
+	p->applied = top;
 }
 
 void fleetcoa_tick(time_t now, void (*apply)(uint64_t sid, const struct radius_grant *g, time_t at,
