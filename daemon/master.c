@@ -521,7 +521,7 @@ static int setup_events(void)
 	if ((r = ev_ctl(M.ep, EPOLL_CTL_ADD, M.sigfd, EPOLLIN, EV_SIGNAL, 0)) < 0 ||
 	    (r = ev_ctl(M.ep, EPOLL_CTL_ADD, M.timerfd, EPOLLIN, EV_TIMER, 0)) < 0)
 		return log_errno(r, "event set-up");
-	return wchan_init(M.ep, M.n);
+	return wchan_init(M.ep, M.n, on_worker_msg);
 }
 
 static int open_control(void)
@@ -598,7 +598,7 @@ static void dispatch(const struct epoll_event *ev)
 		on_timer();
 		break;
 	case EV_IPC:
-		wchan_on_ipc(idx, ev->events, on_worker_msg);
+		wchan_on_ipc(idx, ev->events);
 		break;
 	case EV_LOG:
 		wchan_on_log(idx);

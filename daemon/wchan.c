@@ -52,6 +52,7 @@ struct wchan {
 static struct wchan *chans;
 static unsigned n_chans;
 static int ep_fd = -1;		 /* the master's epoll (master.c) */
+static wchan_handler handler;	 /* the master's (master.c) */
 static unsigned long ipc_waited; /* control messages that waited in a backlog */
 
 /* Which latest[] slot a variable-size message of this type waits in, or
@@ -115,7 +116,7 @@ static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, u
 	return sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-int wchan_init(int ep, unsigned n)
+int wchan_init(int ep, unsigned n, wchan_handler handle)
 {
 	chans = calloc(n, sizeof(*chans));
 	if (!chans)
@@ -124,6 +125,7 @@ int wchan_init(int ep, unsigned n)
 		chans[w].ipc = chans[w].log = -1;
 	n_chans = n;
 	ep_fd = ep;
+	handler = handle;
 	return 0;
 }
 
@@ -206,14 +208,48 @@ static void drop_fd(int *fd)
 	close_fd(fd);
 }
 
+/* One control message from worker w, n bytes of m received: vetted (a
+ * worker may be taken over), handled, wiped. */
+static void take(unsigned w, struct ipc_msg *m, ssize_t n)
+{
+	char why[128];
+
+	if (ipc_check(m, (size_t)n, IPC_FROM_WORKER, 0, why, sizeof(why)) < 0)
+		log_err("worker %u: control message refused: %s", w, why);
+	else
+		handler(w, m);
+	explicit_bzero(m, sizeof(*m));
+}
+
+/* What a gone worker said that still counts: its reports.  Its requests
+ * (ready, a login, a CONNECT, a cancel) have no one left to answer, and
+ * the reap ends what it had in progress. */
+static bool is_report(uint32_t type)
+{
+	return type == IPC_CLOSED || type == IPC_STATS || type == IPC_DTLS || type == IPC_WSTATS ||
+	       type == IPC_SVC_STATS;
+}
+
 void wchan_close(unsigned w)
 {
 	struct wchan *c = &chans[w];
+	struct ipc_msg m;
+	int fd = c->ipc;
+	ssize_t n;
 
+	/* Its last reports (the counters of the tunnels it closed), which
+	 * the reap may come before; the channel is down meanwhile.  A dead
+	 * worker's socket holds a bounded number; a failed fork's none. */
+	c->ipc = -1;
+	while (fd >= 0 && (n = recv(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC)) > 0) {
+		if ((size_t)n >= sizeof(m.type) && is_report(m.type))
+			take(w, &m, n);
+		explicit_bzero(&m, sizeof(m));
+	}
 	if (c->log >= 0)
 		wchan_on_log(w); /* its last words */
-	if (c->ipc >= 0)
-		drop_fd(&c->ipc);
+	if (fd >= 0)
+		drop_fd(&fd);
 	drop_waiting(c); /* answers for connections that died with it */
 	if (c->log >= 0)
 		drop_fd(&c->log);
@@ -358,9 +394,8 @@ fail:
 	return r;
 }
 
-void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct ipc_msg *m))
+void wchan_on_ipc(unsigned w, uint32_t events)
 {
-	char why[128];
 	struct ipc_msg m;
 	ssize_t n;
 	int budget = 256;
@@ -376,12 +411,7 @@ void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct
 			drop_fd(&chans[w].ipc);
 			return;
 		}
-		/* A worker may be taken over: vet everything it sends. */
-		if (ipc_check(&m, (size_t)n, IPC_FROM_WORKER, 0, why, sizeof(why)) < 0)
-			log_err("worker %u: control message refused: %s", w, why);
-		else
-			handle(w, &m);
-		explicit_bzero(&m, sizeof(m));
+		take(w, &m, n);
 	}
 }
 

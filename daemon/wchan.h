@@ -17,9 +17,13 @@
 #define IPC_BACKLOG_MAX 65536
 #define LOG_RATE	500 /* log lines a second per worker */
 
-/* n channels, all closed, registered with the epoll ep when opened.  0 or
- * -ENOMEM (logged). */
-int wchan_init(int ep, unsigned n);
+/* What the master does with a control message from worker w. */
+typedef void (*wchan_handler)(unsigned w, struct ipc_msg *m);
+
+/* n channels, all closed, registered with the epoll ep when opened; each
+ * control message that passes ipc_check() goes to handle.  0 or -ENOMEM
+ * (logged). */
+int wchan_init(int ep, unsigned n, wchan_handler handle);
 /* Close every channel and wipe the backlogs. */
 void wchan_free(void);
 
@@ -27,8 +31,9 @@ void wchan_free(void);
  * EV_LOG), the worker's ends are returned for the child.  0 or -errno
  * (logged), nothing left open on error. */
 int wchan_open(unsigned w, int *child_ipc, int *child_log);
-/* The worker is gone: write its last log lines, close both sockets, drop
- * what waited for it. */
+/* The worker is gone: handle the control messages it sent before it went
+ * (its closing tunnels' counters; nothing is sent back to it), write its
+ * last log lines, close both sockets, drop what waited for it. */
 void wchan_close(unsigned w);
 /* In a forked worker: close the master's ends of every channel and wipe
  * every backlog (cookies meant for other connections). */
@@ -51,9 +56,9 @@ int wchan_send_raw(unsigned w, const void *buf, size_t len);
 int wchan_send_fds(unsigned w, const void *buf, size_t len, const int *fds, unsigned nfds);
 
 /* EV_IPC on slot w: flush the backlog on EPOLLOUT, then read up to a
- * budget of messages; each that passes ipc_check() goes to handle, and is
- * wiped afterwards.  The handler may send on any channel. */
-void wchan_on_ipc(unsigned w, uint32_t events, void (*handle)(unsigned w, struct ipc_msg *m));
+ * budget of messages for the handler, each wiped afterwards.  The handler
+ * may send on any channel. */
+void wchan_on_ipc(unsigned w, uint32_t events);
 /* EV_LOG on slot w: write the waiting records. */
 void wchan_on_log(unsigned w);
 

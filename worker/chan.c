@@ -5,7 +5,9 @@
  * loop.c receives.  Nothing here ever waits for the master: a message
  * that finds the socket full waits in the queue (sent on EPOLLOUT), and
  * one that finds the queue full is refused, so the caller can answer its
- * client (503) instead of stalling every other client of the worker. */
+ * client (503) instead of stalling every other client of the worker.
+ * Stopping is the exception: then every client is leaving anyway, and the
+ * counters of the closing tunnels wait for room, for a bounded time. */
 #include "config.h"
 #include "worker/worker.h"
 
@@ -26,7 +28,16 @@ static struct {
 	bool want_out; /* EPOLLOUT registered on the control socket */
 	unsigned long refused;
 	time_t refused_logged;
+	int64_t stop_by; /* stopping: wait for room until then (ms); 0: never wait */
 } q;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void want_out(bool on)
 {
@@ -99,6 +110,36 @@ static int refuse(const struct ipc_msg *m)
 	return -ENOBUFS;
 }
 
+/* Stopping: send what waits until fewer than room are left waiting, or
+ * the time is up.  The loop's epoll wakes for the control socket's room
+ * (EPOLLOUT is on while anything waits); its other events wait for no one
+ * now. */
+static void wait_room(unsigned room)
+{
+	struct epoll_event ev;
+
+	chan_flush();
+	while (q.len > CHAN_QUEUE_MAX - room && now_ms() < q.stop_by) {
+		if (epoll_wait(W.ep, &ev, 1, 50) < 0 && errno != EINTR)
+			break;
+		chan_flush();
+	}
+}
+
+void chan_stopping(unsigned ms)
+{
+	q.stop_by = now_ms() + ms;
+}
+
+void chan_finish(void)
+{
+	wait_room(CHAN_QUEUE_MAX);
+	if (q.len)
+		log_warn("stopping: %u message(s) to the master not sent (it did not read for "
+			 "the time allowed)",
+			 q.len);
+}
+
 int chan_send(const struct ipc_msg *m)
 {
 	if (!q.len) {
@@ -107,6 +148,8 @@ int chan_send(const struct ipc_msg *m)
 		if (errno != EAGAIN && errno != EINTR)
 			return log_errno(-errno, "control message to the master");
 	}
+	if (q.len >= CHAN_QUEUE_MAX && q.stop_by)
+		wait_room(1);
 	if (push(m) < 0)
 		return refuse(m);
 	want_out(true);

@@ -422,7 +422,11 @@ int worker_main(const struct worker_env *env)
 	while (!stopping)
 		if (turn() < 0)
 			return 1;
+	/* The master waits for the counters of every tunnel closed now
+	 * (accounting Stops); it kills a worker after its stop timeout. */
+	chan_stopping(STOP_REPORT_MS);
 	conn_shutdown(!keep_sessions);
+	chan_finish();
 	tunio_log_stats();
 	udpio_log_stats();
 	udpout_log_stats();

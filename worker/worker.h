@@ -298,6 +298,12 @@ static inline uint32_t conn_index(const struct conn *c)
 int chan_send(const struct ipc_msg *m);
 /* Send what the queue holds, as far as the socket takes it (EPOLLOUT). */
 void chan_flush(void);
+/* Stopping: from now on a full queue waits for the master to read, for at
+ * most ms in all, instead of refusing; chan_finish sends what is left
+ * within that time (logged when some stays). */
+#define STOP_REPORT_MS 3000 /* within the master's 5 s before SIGKILL */
+void chan_stopping(unsigned ms);
+void chan_finish(void);
 /* IPC_CLOSED / IPC_STATS with c's counters, which restart from zero. */
 void chan_report_closed(struct conn *c, bool end_session, const char *reason);
 void chan_report_stats(struct conn *c);

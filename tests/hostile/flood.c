@@ -42,9 +42,8 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
-/* An IPv4 ICMP echo request of size bytes (at least 28). */
-static size_t make_ping(uint8_t *p, size_t size, const struct in_addr *src,
-			const struct in_addr *dst, uint16_t id, uint16_t seq)
+size_t make_ping(uint8_t *p, size_t size, const struct in_addr *src, const struct in_addr *dst,
+		 uint16_t id, uint16_t seq)
 {
 	uint16_t c;
 

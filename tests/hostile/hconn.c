@@ -346,7 +346,7 @@ int hc_connect(struct hc *h, const char *cookie, struct hresp *r)
 				      .hostname = "hostile",
 				      .mtu = 1400,
 				      .dtls = O.dtls};
-	char req[2048]; /* a sealed cookie (540) and the DTLS headers */
+	char req[3072]; /* a cookie (up to 1024 bytes) and the DTLS headers */
 	int n, rc;
 
 	n = tc_connect_request(req, sizeof(req), &cr);

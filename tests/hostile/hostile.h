@@ -99,6 +99,9 @@ int hc_login(struct hc *h, const char *user, const char *pass, struct hresp *r);
 /* CONNECT /CSCOSSLC/tunnel with "Cookie: webvpn=cookie" (no Cookie header
  * when cookie is NULL).  Returns the status (0: none), r filled in. */
 int hc_connect(struct hc *h, const char *cookie, struct hresp *r);
+/* flood.c: an IPv4 ICMP echo request of size bytes (at least 28) in p. */
+size_t make_ping(uint8_t *p, size_t size, const struct in_addr *src, const struct in_addr *dst,
+		 uint16_t id, uint16_t seq);
 /* One CSTP frame in one record. */
 int hc_frame(struct hc *h, uint8_t type, const void *payload, size_t len);
 /* Next CSTP frame: type and payload length; payload copied (up to cap).

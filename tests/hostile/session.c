@@ -296,13 +296,27 @@ int cmd_cstp(int argc, char **argv)
 
 /* ---- hold: several tunnels at once (limits.max-clients) ------------------- */
 
+/* --ping: one echo request into the tunnel from its own address. */
+static int hold_ping(struct hc *h, const char *src, const char *dest, uint16_t id)
+{
+	struct in_addr s, d;
+	uint8_t pkt[64];
+
+	if (inet_pton(AF_INET, src, &s) != 1 || inet_pton(AF_INET, dest, &d) != 1) {
+		printf("hold: ping from '%s' to '%s': not IPv4 addresses\n", src, dest);
+		return -1;
+	}
+	return hc_frame(h, TC_DATA, pkt, make_ping(pkt, sizeof(pkt), &s, &d, id, 1));
+}
+
 int cmd_hold(int argc, char **argv)
 {
 	static const struct option lo[] = {{"expect", required_argument, NULL, 'e'},
 					   {"reconnect", no_argument, NULL, 'r'},
 					   {"drop", no_argument, NULL, 'd'},
+					   {"ping", required_argument, NULL, 'P'},
 					   {0}};
-	const char *expect = NULL;
+	const char *expect = NULL, *ping = NULL;
 	bool reconnect = false, drop = false;
 	char got[4096] = "", cookie0[H_COOKIE_MAX] = "";
 	struct hc *hs;
@@ -317,11 +331,13 @@ int cmd_hold(int argc, char **argv)
 			reconnect = true;
 		else if (c == 'd')
 			drop = true;
+		else if (c == 'P')
+			ping = optarg;
 		else
 			usage_error("hold: bad option");
 	}
 	if (optind + 1 != argc)
-		usage_error("usage: hold N [--expect LIST] [--reconnect] [--drop]");
+		usage_error("usage: hold N [--expect LIST] [--reconnect] [--drop] [--ping DEST]");
 	n = parse_count(argv[optind], 1, 1000);
 	hs = calloc((size_t)n, sizeof(*hs));
 	if (!hs)
@@ -347,6 +363,8 @@ int cmd_hold(int argc, char **argv)
 				memcpy(cookie0, ck, sizeof(cookie0));
 			explicit_bzero(ck, sizeof(ck));
 			snprintf(item, sizeof(item), "connect=%d", rc < 0 ? 0 : rc);
+			if (rc == 200 && ping && hold_ping(&hs[i], r.addr4, ping, (uint16_t)i) < 0)
+				ok = 0;
 			if (rc != 200) {
 				printf("hold: tunnel %ld: CONNECT status=%d reason=\"%s\" "
 				       "x_reason=\"%s\"\n",

@@ -94,7 +94,7 @@ static int dtls_offer(char *out, size_t cap)
 
 int tc_connect_request(char *out, size_t cap, const struct tc_connect *r)
 {
-	char cookie[600] = "", dtls[512] = "";
+	char cookie[1100] = "", dtls[512] = ""; /* a cookie of up to 1024 bytes */
 	int n;
 
 	if (r->cookie && (size_t)snprintf(cookie, sizeof(cookie), "Cookie: webvpn=%s\r\n",

@@ -165,7 +165,7 @@ START_TEST(test_worker_record)
 	int ep = epoll_create1(EPOLL_CLOEXEC), child_ipc, child_log;
 
 	ck_assert_int_ge(ep, 0);
-	ck_assert_int_eq(wchan_init(ep, 1), 0);
+	ck_assert_int_eq(wchan_init(ep, 1, NULL), 0) /* no control messages here */;
 	ck_assert_int_eq(wchan_open(0, &child_ipc, &child_log), 0);
 	ck_assert_int_eq(send(child_log, forged, sizeof(forged) - 1, 0), sizeof(forged) - 1);
 	wchan_on_log(0);

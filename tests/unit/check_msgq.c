@@ -4,7 +4,8 @@
  * and the channel that uses it (daemon/wchan.c): with the worker's socket
  * full, every message waits in order, and the variable-size ones (a new
  * certificate, the groups' policy, the services' listeners) each keep
- * their own place, the newest of a kind replacing an older one. */
+ * their own place, the newest of a kind replacing an older one; and a
+ * gone worker's last reports are taken at its reap, its requests not. */
 #include "config.h"
 
 #include <check.h>
@@ -159,7 +160,7 @@ START_TEST(test_wchan_kinds_keep_their_place)
 	struct ipc_msg m;
 
 	ck_assert_int_ge(ep, 0);
-	ck_assert_int_eq(wchan_init(ep, 1), 0);
+	ck_assert_int_eq(wchan_init(ep, 1, no_msg), 0);
 	ck_assert_int_eq(wchan_open(0, &cipc, &clog), 0);
 	ck_assert_int_eq(pipe(pfd), 0);
 	ck_assert_int_eq(write(pfd[1], "x", 1), 1);
@@ -185,7 +186,7 @@ START_TEST(test_wchan_kinds_keep_their_place)
 	/* The worker reads; each EPOLLOUT sends what fits. */
 	for (int round = 0; round < 10000 && n_got < i + 3; round++) {
 		receive(cipc);
-		wchan_on_ipc(0, EPOLLOUT, no_msg);
+		wchan_on_ipc(0, EPOLLOUT);
 	}
 	receive(cipc);
 	ck_assert_uint_eq(n_got, i + 3);
@@ -211,6 +212,57 @@ START_TEST(test_wchan_kinds_keep_their_place)
 }
 END_TEST
 
+static uint32_t taken[8];
+static unsigned n_taken;
+
+static void take_msg(unsigned w, struct ipc_msg *m)
+{
+	ck_assert_uint_eq(w, 0);
+	ck_assert_uint_lt(n_taken, 8);
+	taken[n_taken++] = m->type == IPC_CLOSED ? 1000 + m->u.closed.sess_id : m->type;
+}
+
+static void worker_says(int fd, uint32_t type, uint32_t sess_id)
+{
+	struct ipc_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	if (type == IPC_CLOSED || type == IPC_STATS) {
+		m.u.closed.sess_id = sess_id;
+		m.u.closed.ctr.rx_pkts = 8;
+		snprintf(m.u.closed.reason, sizeof(m.u.closed.reason), "server restarting");
+	}
+	ck_assert_int_eq(send(fd, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+}
+
+/* A worker that closed its tunnels and exited before the master read the
+ * reports (the reap came first): the counters still arrive, in order;
+ * what asked for an answer does not. */
+START_TEST(test_wchan_close_takes_last_reports)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), cipc, clog;
+
+	ck_assert_int_ge(ep, 0);
+	ck_assert_int_eq(wchan_init(ep, 1, take_msg), 0);
+	ck_assert_int_eq(wchan_open(0, &cipc, &clog), 0);
+	worker_says(cipc, IPC_STATS, 7);
+	worker_says(cipc, IPC_READY, 0);
+	worker_says(cipc, IPC_CLOSED, 7);
+	worker_says(cipc, IPC_CLOSED, 9);
+	close(cipc);
+	close(clog);
+	wchan_close(0);
+	ck_assert_uint_eq(n_taken, 3);
+	ck_assert_uint_eq(taken[0], IPC_STATS);
+	ck_assert_uint_eq(taken[1], 1007);
+	ck_assert_uint_eq(taken[2], 1009);
+	ck_assert(!wchan_up(0));
+	wchan_free();
+	close(ep);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("msgq");
@@ -221,6 +273,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("wchan");
 	tcase_add_test(tc, test_wchan_kinds_keep_their_place);
+	tcase_add_test(tc, test_wchan_close_takes_last_reports);
 	suite_add_tcase(s, tc);
 	return s;
 }
