@@ -103,6 +103,7 @@ void hist_merge(struct hist *h, const uint32_t *b, const struct hist *from);
  * (cutime/cstime) so that short-lived per-client processes count too. */
 struct srv_stat {
 	double cpu_s;
+	double hash_cpu_s; /* of that, tunneld's password hashing processes (tunneld-hash) */
 	uint64_t rss_kb, pss_kb;
 	unsigned nproc;
 };

@@ -60,7 +60,7 @@ int mode_connect_rate(const struct opts *o)
 	bool have = false;
 	unsigned next = 0;
 	uint64_t t0, end, base;
-	double secs, cpu = 0;
+	double secs, cpu = 0, hash_cpu = 0;
 
 	load_init(&L, o, o->concurrency);
 	L.cycle = true;
@@ -76,8 +76,10 @@ int mode_connect_rate(const struct opts *o)
 	secs = (double)(now_ns() - t0) / NS_PER_SEC;
 	if (have)
 		have = server_stat(o, &b);
-	if (have)
+	if (have) {
 		cpu = b.cpu_s - a.cpu_s;
+		hash_cpu = b.hash_cpu_s - a.hash_cpu_s;
+	}
 	base = L.s.connects;
 	printf("connect-rate %s: %llu connects in %.1f s = %.0f/s (%llu failed%s%s), %llu "
 	       "sessions ended with BYE\n",
@@ -95,12 +97,13 @@ int mode_connect_rate(const struct opts *o)
 		       (unsigned long long)base);
 	printf("RESULT mode=connect-rate label=%s connects=%llu secs=%.2f rate=%.1f failed=%llu "
 	       "lat_p50_ms=%.2f lat_p99_ms=%.2f server_cpu_s=%.2f per_cpu_s=%.1f "
-	       "rss_before_kb=%llu rss_after_kb=%llu tls=%s\n",
+	       "server_hash_cpu_s=%.2f rss_before_kb=%llu rss_after_kb=%llu tls=%s\n",
 	       o->label, (unsigned long long)base, secs, (double)base / secs,
 	       (unsigned long long)L.s.connect_fail, hist_quantile_us(&L.s.connect_lat, 0.5) / 1000,
 	       hist_quantile_us(&L.s.connect_lat, 0.99) / 1000, cpu,
-	       cpu > 0 ? (double)base / cpu : 0, (unsigned long long)(have ? a.rss_kb : 0),
-	       (unsigned long long)(have ? b.rss_kb : 0), L.s.tls_desc);
+	       cpu > 0 ? (double)base / cpu : 0, hash_cpu,
+	       (unsigned long long)(have ? a.rss_kb : 0), (unsigned long long)(have ? b.rss_kb : 0),
+	       L.s.tls_desc);
 	load_free(&L);
 	return base > 0 ? 0 : 1;
 }

@@ -104,6 +104,7 @@ void hist_free(struct hist *h)
 struct pinfo {
 	pid_t pid, ppid;
 	uint64_t ticks; /* utime + stime + cutime + cstime */
+	bool hasher;	/* tunneld's password hashing process (comm tunneld-hash) */
 };
 
 static int read_pinfo(pid_t pid, struct pinfo *pi)
@@ -129,6 +130,8 @@ static int read_pinfo(pid_t pid, struct pinfo *pi)
 	pi->pid = pid;
 	pi->ppid = ppid;
 	pi->ticks = ut + st + cut + cst;
+	*p = '\0';
+	pi->hasher = (p = strchr(buf, '(')) != NULL && strcmp(p + 1, "tunneld-hash") == 0;
 	return 0;
 }
 
@@ -158,7 +161,7 @@ int srv_stat_read(const pid_t *roots, unsigned n, struct srv_stat *st)
 	bool *in;
 	DIR *d = opendir("/proc");
 	struct dirent *de;
-	uint64_t ticks = 0;
+	uint64_t ticks = 0, hash_ticks = 0;
 	bool grew = true;
 
 	memset(st, 0, sizeof(*st));
@@ -201,10 +204,13 @@ int srv_stat_read(const pid_t *roots, unsigned n, struct srv_stat *st)
 		if (!in[i])
 			continue;
 		ticks += all[i].ticks;
+		if (all[i].hasher)
+			hash_ticks += all[i].ticks;
 		st->nproc++;
 		read_mem(all[i].pid, &st->rss_kb, &st->pss_kb);
 	}
 	st->cpu_s = (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	st->hash_cpu_s = (double)hash_ticks / (double)sysconf(_SC_CLK_TCK);
 	free(in);
 	free(all);
 	return st->nproc ? 0 : -ESRCH;

@@ -151,6 +151,16 @@ int cookie_lookup(const struct cookie_table *t, const uint8_t c[COOKIE_BYTES], u
 	return 0;
 }
 
+int cookie_set(struct cookie_table *t, const uint8_t c[COOKIE_BYTES], uint32_t value)
+{
+	int64_t i = find(t, c);
+
+	if (i < 0)
+		return -ENOENT;
+	t->slots[i].value = value;
+	return 0;
+}
+
 int cookie_remove(struct cookie_table *t, const uint8_t c[COOKIE_BYTES])
 {
 	int64_t i = find(t, c);

@@ -34,6 +34,8 @@ int cookie_insert(struct cookie_table *t, const uint8_t c[COOKIE_BYTES], uint32_
 /* 0 and *value on hit, -ENOENT on miss.  Compares in constant time per slot. */
 int cookie_lookup(const struct cookie_table *t, const uint8_t c[COOKIE_BYTES], uint32_t *value);
 int cookie_remove(struct cookie_table *t, const uint8_t c[COOKIE_BYTES]);
+/* A present entry's new value: 0, or -ENOENT. */
+int cookie_set(struct cookie_table *t, const uint8_t c[COOKIE_BYTES], uint32_t value);
 
 /* base64url without padding of n bytes: COOKIE_B64_LEN(n) characters and
  * a NUL into out; constant time in the bytes (no table, no branch on them). */

@@ -28,16 +28,6 @@ static void refuse(unsigned w, struct ipc_msg *r, const char *why)
 	wchan_send(w, r);
 }
 
-static unsigned user_sessions(const char *user)
-{
-	const struct sess_table *t = auth_sessions();
-	unsigned n = 0;
-
-	for (uint32_t i = 0; i < t->cap; i++)
-		n += t->s[i].used && !strcmp(t->s[i].user, user);
-	return n;
-}
-
 /* The session's group: its user's groups choose one the config defines,
  * unless the login form picked one (auth.group-select: the dialogue saw
  * that the user is in it); then the group's pool for its lease. */
@@ -129,7 +119,7 @@ void auth_grant(unsigned w, struct ipc_ref ref, const struct auth_login *g)
 		return;
 	}
 	if (cfg->max_sessions_per_user &&
-	    (held = user_sessions(g->user)) >= cfg->max_sessions_per_user) {
+	    (held = sess_user_count(auth_sessions(), g->user)) >= cfg->max_sessions_per_user) {
 		metrics_login(LOGIN_SESSION_LIMIT, true, usec);
 		log_warn("login for user '%s' from %s refused: %u sessions held "
 			 "(limits.max-sessions-per-user = %u)",

@@ -20,9 +20,9 @@
 #include <gnutls/gnutls.h>
 
 #include "common/log.h"
+#include "common/logfmt.h"
 #include "common/secmem.h"
 #include "daemon/metrics.h"
-#include "common/logfmt.h"
 
 void sess_slice(const struct cfg *cfg, uint32_t size, uint32_t *lo, uint32_t *hi)
 {
@@ -31,13 +31,11 @@ void sess_slice(const struct cfg *cfg, uint32_t size, uint32_t *lo, uint32_t *hi
 	*lo = (uint32_t)(size * k / n);
 	*hi = (uint32_t)(size * (k + 1) / n);
 }
-#include <gnutls/crypto.h>
 
 int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 {
-	int r;
-
 	uint32_t lo, hi;
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->owner = owner;
@@ -53,11 +51,13 @@ int sess_table_init(struct sess_table *t, const struct cfg *cfg, uint8_t *owner)
 		return r;
 	}
 	r = cookie_table_init(&t->by_sid, 1024);
-	if (r < 0) {
-		pool_free(&t->pool);
-		return r;
-	}
-	return 0;
+	if (r == 0)
+		r = cookie_table_init(&t->by_user, 1024);
+	if (r == 0 && gnutls_rnd(GNUTLS_RND_KEY, t->user_hash_key, sizeof(t->user_hash_key)) < 0)
+		r = -EIO;
+	if (r < 0)
+		sess_table_free(t);
+	return r;
 }
 
 void sess_table_free(struct sess_table *t)
@@ -67,6 +67,7 @@ void sess_table_free(struct sess_table *t)
 			free(t->s[i].rad);	   /* malloc'd by radsess.c; no accounting here */
 	secmem_free(t->s, sizeof(*t->s) * t->cap); /* wiped first */
 	cookie_table_free(&t->by_sid);
+	cookie_table_free(&t->by_user);
 	pool_free(&t->pool);
 	memset(t, 0, sizeof(*t));
 }
@@ -86,13 +87,62 @@ static struct session *slot_alloc(struct sess_table *t)
 		if (t->s)
 			memcpy(n, t->s, sizeof(*n) * t->cap);
 		secmem_free(t->s, sizeof(*t->s) * t->cap);
+		t->free_hint = t->cap; /* the old ones are all used */
 		t->s = n;
 		t->cap = ncap;
 	}
-	for (i = 0; i < t->cap; i++)
-		if (!t->s[i].used)
+	/* From the hint, not from 0: a login must not walk 10,000 held
+	 * sessions (each a cache miss).  The hint stays on the slot handed
+	 * out: the caller may still fail to use it. */
+	for (i = t->free_hint; i < t->cap; i++)
+		if (!t->s[i].used) {
+			t->free_hint = i;
 			return &t->s[i];
+		}
 	return NULL;
+}
+
+/* A user's key in by_user: keyed (HMAC), so that chosen names do not
+ * pile up on one probe chain. */
+static void user_key(const struct sess_table *t, const char *user, uint8_t key[COOKIE_BYTES])
+{
+	(void)gnutls_hmac_fast(GNUTLS_MAC_SHA256, t->user_hash_key, sizeof(t->user_hash_key), user,
+			       strlen(user), key);
+}
+
+unsigned sess_user_count(const struct sess_table *t, const char *user)
+{
+	uint8_t key[COOKIE_BYTES];
+	uint32_t n;
+
+	user_key(t, user, key);
+	return cookie_lookup(&t->by_user, key, &n) == 0 ? n : 0;
+}
+
+/* One session more for user: 0 or -ENOMEM. */
+static int user_added(struct sess_table *t, const char *user)
+{
+	uint8_t key[COOKIE_BYTES];
+	uint32_t n;
+
+	user_key(t, user, key);
+	if (cookie_lookup(&t->by_user, key, &n) == 0)
+		return cookie_set(&t->by_user, key, n + 1);
+	return cookie_insert(&t->by_user, key, 1);
+}
+
+static void user_removed(struct sess_table *t, const char *user)
+{
+	uint8_t key[COOKIE_BYTES];
+	uint32_t n;
+
+	user_key(t, user, key);
+	if (cookie_lookup(&t->by_user, key, &n) < 0)
+		return;
+	if (n > 1)
+		(void)cookie_set(&t->by_user, key, n - 1);
+	else
+		(void)cookie_remove(&t->by_user, key);
 }
 
 uint64_t sess_make_sid(unsigned node_id)
@@ -118,6 +168,10 @@ static struct session *sess_new(struct sess_table *t, const char *user, const ch
 	sess_sid_key(sid, key);
 	if (cookie_insert(&t->by_sid, key, (uint32_t)(s - t->s)) < 0)
 		return NULL;
+	if (user_added(t, user) < 0) {
+		cookie_remove(&t->by_sid, key);
+		return NULL;
+	}
 	memset(s, 0, sizeof(*s));
 	s->used = true;
 	s->sid = sid;
@@ -322,6 +376,9 @@ void sess_end(struct sess_table *t, struct session *s, const char *why)
 		t->ended(s); /* s is still whole, its lease given back */
 	sess_sid_key(s->sid, key);
 	cookie_remove(&t->by_sid, key);
+	user_removed(t, s->user);
+	if ((uint32_t)(s - t->s) < t->free_hint)
+		t->free_hint = (uint32_t)(s - t->s);
 	explicit_bzero(s, sizeof(*s));
 	t->count--;
 }

@@ -83,9 +83,14 @@ struct session {
 struct sess_table {
 	struct session *s;
 	uint32_t cap, count;
-	uint32_t tunnels; /* sessions bound to a worker */
+	uint32_t free_hint; /* every slot below it is used: where slot_alloc looks first */
+	uint32_t tunnels;   /* sessions bound to a worker */
 	uint32_t next_serial;
 	struct cookie_table by_sid; /* sid (sess_sid_key) -> slot */
+	/* A user name's keyed hash (user_key) -> the sessions it has here:
+	 * limits.max-sessions-per-user without a walk of the table. */
+	struct cookie_table by_user;
+	uint8_t user_hash_key[32];
 	struct pool pool;
 	uint8_t node;	/* session.node-id: the top byte of the sids made here */
 	uint8_t *owner; /* shared with workers: owner[lease] = worker slot + 1 */
@@ -126,6 +131,8 @@ struct session *sess_create(struct sess_table *t, const char *user, const char *
 struct session *sess_create_sid(struct sess_table *t, const char *user, const char *peer,
 				uint64_t sid);
 struct session *sess_by_sid(struct sess_table *t, uint64_t sid);
+/* How many sessions user has here. */
+unsigned sess_user_count(const struct sess_table *t, const char *user);
 struct session *sess_by_id(struct sess_table *t, uint64_t id);
 /* A lease for a session that has none: want_lease (RADIUS) when set,
  * else from its group's range or this node's slice of the pools

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the master's session table (daemon/sessions.c): the byte it
- * writes into the shared owner[] map, and what a forked worker can still
- * find of the keys that seal the sessions' cookies (daemon/cookies.c). */
+ * writes into the shared owner[] map, what a forked worker can still find
+ * of the keys that seal the sessions' cookies (daemon/cookies.c), and the
+ * bookkeeping that spares a login a walk of the table (the free slot it
+ * takes, its user's count of sessions). */
 #include "config.h"
 
 #include <check.h>
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/secmem.h"
 #include "daemon/cookies.h"
 #include "daemon/sessions.h"
@@ -230,6 +233,61 @@ START_TEST(test_fork_inherits_no_cookie)
 }
 END_TEST
 
+static unsigned brute_user_count(const char *user)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < t.cap; i++)
+		n += t.s[i].used && !strcmp(t.s[i].user, user);
+	return n;
+}
+
+/* 4000 random creations and ends over 7 users, the table growing and
+ * emptying: each new session takes the lowest free slot (what a walk from
+ * slot 0 found, now found from a hint), and each user's count is what a
+ * walk of the table counts. */
+START_TEST(test_free_slot_and_user_counts)
+{
+	uint32_t rng = 12345, lowest;
+	char user[IPC_USER_MAX];
+	struct session *s;
+
+	log_set_level(LOG_WARNING); /* not 2000 session-end lines */
+	for (int op = 0; op < 4000; op++) {
+		rng = rng * 1103515245u + 12345u;
+		snprintf(user, sizeof(user), "user%u", (rng >> 16) % 7);
+		/* Mostly creations until about 700 sessions, then both. */
+		if ((rng >> 8) % 100 < (t.count < 700 ? 70u : 45u)) {
+			for (lowest = 0; lowest < t.cap && t.s[lowest].used; lowest++)
+				;
+			s = sess_create(&t, user, "198.18.0.2:1");
+			ck_assert_ptr_nonnull(s);
+			ck_assert_uint_eq((uint32_t)(s - t.s), lowest);
+		} else if (t.count) {
+			uint32_t i = (rng >> 4) % t.cap;
+			while (!t.s[i].used)
+				i = (i + 1) % t.cap;
+			snprintf(user, sizeof(user), "%s", t.s[i].user);
+			sess_end(&t, &t.s[i], "test");
+		}
+		ck_assert_uint_eq(sess_user_count(&t, user), brute_user_count(user));
+	}
+	ck_assert_uint_gt(t.cap, 256);
+	for (unsigned u = 0; u < 7; u++) {
+		snprintf(user, sizeof(user), "user%u", u);
+		ck_assert_uint_eq(sess_user_count(&t, user), brute_user_count(user));
+	}
+	ck_assert_uint_eq(sess_user_count(&t, "nobody"), 0);
+	/* Every session ended: no user has any left. */
+	for (uint32_t i = 0; i < t.cap; i++)
+		if (t.s[i].used)
+			sess_end(&t, &t.s[i], "test");
+	ck_assert_uint_eq(sess_user_count(&t, "user3"), 0);
+	ck_assert_ptr_eq(sess_create(&t, "user3", "198.18.0.2:1"), &t.s[0]);
+	ck_assert_uint_eq(sess_user_count(&t, "user3"), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sessions");
@@ -238,6 +296,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bind_owner_byte);
 	tcase_add_test(tc, test_fork_inherits_no_cookie);
+	tcase_add_test(tc, test_free_slot_and_user_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
