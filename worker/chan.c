@@ -31,14 +31,6 @@ static struct {
 	int64_t stop_by; /* stopping: wait for room until then (ms); 0: never wait */
 } q;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void want_out(bool on)
 {
 	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
@@ -119,7 +111,7 @@ static void wait_room(unsigned room)
 	struct epoll_event ev;
 
 	chan_flush();
-	while (q.len > CHAN_QUEUE_MAX - room && now_ms() < q.stop_by) {
+	while (q.len > CHAN_QUEUE_MAX - room && mono_ms() < q.stop_by) {
 		if (epoll_wait(W.ep, &ev, 1, 50) < 0 && errno != EINTR)
 			break;
 		chan_flush();
@@ -128,7 +120,7 @@ static void wait_room(unsigned room)
 
 void chan_stopping(unsigned ms)
 {
-	q.stop_by = now_ms() + ms;
+	q.stop_by = mono_ms() + ms;
 }
 
 void chan_finish(void)

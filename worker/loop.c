@@ -167,14 +167,6 @@ static void stop_listening(void)
 	log_info("draining: no longer accepting connections");
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int listen_on(unsigned i)
 {
 	return ep_add(W.env->listen_fds[i], EPOLLIN | EPOLLEXCLUSIVE, ev_data(K_LISTEN, i, 0));
@@ -191,7 +183,7 @@ static void pause_listening(int err)
 	for (unsigned i = 0; i < W.env->n_listen; i++)
 		epoll_ctl(W.ep, EPOLL_CTL_DEL, W.env->listen_fds[i], NULL);
 	svc_listen_pause(true);
-	fdshort.resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+	fdshort.resume_ms = mono_ms() + ACCEPT_PAUSE_MS;
 	fdshort.pauses++;
 	if (now != fdshort.logged) {
 		log_warn("accept: %s (RLIMIT_NOFILE %lu at start): not accepting for %d ms, "
@@ -221,7 +213,7 @@ static int wait_ms(void)
 		return 0;
 	if (!fdshort.resume_ms)
 		return -1;
-	left = fdshort.resume_ms - now_ms();
+	left = fdshort.resume_ms - mono_ms();
 	return left > 0 ? (int)left : 0;
 }
 
@@ -317,7 +309,7 @@ static int turn(void)
 	 * batches; it goes out before the loop would sleep, or after
 	 * TUN_WAIT_TURNS turns at most. */
 	n = epoll_wait(W.ep, evs, MAX_EVENTS, wait_ms());
-	if (fdshort.resume_ms && now_ms() >= fdshort.resume_ms)
+	if (fdshort.resume_ms && mono_ms() >= fdshort.resume_ms)
 		resume_listening();
 	if (n == 0 || (tunio_pending() && ++tun_turns >= TUN_WAIT_TURNS)) {
 		tunio_flush();

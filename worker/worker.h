@@ -286,6 +286,15 @@ static inline uint64_t ev_data(unsigned kind, uint32_t idx, uint32_t gen)
 	return (uint64_t)kind << 56 | (uint64_t)(idx & 0xffffff) << 32 | gen;
 }
 
+/* Milliseconds of the monotonic clock. */
+static inline int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static inline uint32_t conn_index(const struct conn *c)
 {
 	return (uint32_t)(c - W.conns);
