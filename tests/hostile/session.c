@@ -322,7 +322,7 @@ int cmd_hold(int argc, char **argv)
 	struct hc *hs;
 	struct hresp r;
 	long n;
-	int c, ok = 1;
+	int c, ok = 1, pinged = 1;
 
 	while ((c = getopt_long(argc, argv, "e:r", lo, NULL)) != -1) {
 		if (c == 'e')
@@ -364,7 +364,7 @@ int cmd_hold(int argc, char **argv)
 			explicit_bzero(ck, sizeof(ck));
 			snprintf(item, sizeof(item), "connect=%d", rc < 0 ? 0 : rc);
 			if (rc == 200 && ping && hold_ping(&hs[i], r.addr4, ping, (uint16_t)i) < 0)
-				ok = 0;
+				pinged = 0;
 			if (rc != 200) {
 				printf("hold: tunnel %ld: CONNECT status=%d reason=\"%s\" "
 				       "x_reason=\"%s\"\n",
@@ -408,6 +408,8 @@ int cmd_hold(int argc, char **argv)
 		return verdict(false, "hold", "got %s, want %s", got, expect);
 	if (!ok)
 		return verdict(false, "hold", "reconnect of tunnel 1 refused");
+	if (!pinged)
+		return verdict(false, "hold", "a ping could not be sent");
 	return verdict(true, "hold", "%s%s", got, reconnect ? ", reconnect ok" : "");
 }
 
