@@ -37,6 +37,18 @@ static int group_range(const struct cfg_group *grp, const struct pool_geom *geom
 	return 0;
 }
 
+/* The nodes of a fleet lease apart from a group's pool as from the
+ * network pools (sess_slice): node k takes the k-th of fleet.nodes shares
+ * of [lo, hi); a lone node all of it. */
+static void group_share(const struct cfg *cfg, uint32_t *lo, uint32_t *hi)
+{
+	uint32_t a, b;
+
+	sess_slice(cfg, *hi - *lo, &a, &b);
+	*hi = *lo + b;
+	*lo += a;
+}
+
 void mpolicy_carve(struct sess_table *t, const struct cfg *cfg)
 {
 	uint32_t r[CFG_MAX_GROUPS][2];
@@ -63,6 +75,10 @@ void mpolicy_carve(struct sess_table *t, const struct cfg *cfg)
 				 grp->name);
 			continue;
 		}
+		if (cfg->fleet_nodes > 1 && r[n][1] - r[n][0] < 2 * cfg->fleet_nodes)
+			log_warn("group '%s': its pool of %u addresses, shared by fleet.nodes = "
+				 "%u nodes, leaves some nodes one address or none",
+				 grp->name, r[n][1] - r[n][0], cfg->fleet_nodes);
 		n++;
 	}
 	pool_carve(&t->pool, (const uint32_t(*)[2])r, n);
@@ -84,6 +100,7 @@ void mpolicy_lease_range(struct session *s, const struct cfg *cfg, const struct 
 		s->lease_lo++;
 		s->lease_hi--;
 	}
+	group_share(cfg, &s->lease_lo, &s->lease_hi);
 }
 
 const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now)

@@ -25,8 +25,9 @@ void mpolicy_assign(struct session *s, const struct cfg *cfg, const char *groups
  * warning. */
 void mpolicy_carve(struct sess_table *t, const struct cfg *cfg);
 /* Before a CONNECT binds s: where its lease comes from, its group's pool
- * in the running pools (geom), or the leases no group took (a group gone
- * since the login, or without a pool: the latter). */
+ * in the running pools (geom; in a fleet, this node's share of it), or the
+ * leases no group took (a group gone since the login, or without a pool:
+ * the latter). */
 void mpolicy_lease_range(struct session *s, const struct cfg *cfg, const struct pool_geom *geom);
 /* Why s may not go on at now (session.max-lifetime since its login,
  * session.idle-timeout since its client's last data), or NULL. */

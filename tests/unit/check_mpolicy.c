@@ -105,6 +105,56 @@ START_TEST(test_group_leases)
 }
 END_TEST
 
+/* A fleet of three nodes: each leases from its own share of a group's
+ * pool (as of the network pools), so no two nodes hand out one address;
+ * together they hand out all of it.  198.18.100.128/28: .129 to .142. */
+START_TEST(test_group_pool_shared_by_a_fleet)
+{
+	static const char fmt[] =
+	    "listen = [\"0.0.0.0:443\"];\nauth = { password-file = \"passwd\"; };\n"
+	    "network = { ipv4-pool = \"198.18.100.0/24\"; };\n"
+	    "fleet = { nodes = 3; };\nsession = { node-id = %u; };\n"
+	    "groups = ( { name = \"staff\"; ipv4-pool = \"198.18.100.128/28\"; } );\n";
+	bool taken[256] = {false};
+	unsigned total = 0;
+	char text[512];
+
+	for (unsigned node = 0; node < 3; node++) {
+		struct cfg nc;
+		struct sess_table nt;
+		struct session *s;
+		unsigned mine = 0;
+
+		snprintf(text, sizeof(text), fmt, node);
+		load(text, &nc);
+		ck_assert_int_eq(sess_table_init(&nt, &nc, owner), 0);
+		mpolicy_carve(&nt, &nc);
+		for (;;) {
+			s = sess_create(&nt, "u", "198.18.0.2:1");
+			ck_assert_ptr_nonnull(s);
+			mpolicy_assign(s, &nc, "staff");
+			mpolicy_lease_range(s, &nc, &nt.pool.g);
+			if (sess_bind(&nt, s, 0, ref) < 0)
+				break;
+			ck_assert_msg(s->lease >= 129 && s->lease <= 142, "node %u leased %lld",
+				      node, (long long)s->lease);
+			ck_assert_msg(!taken[s->lease],
+				      "node %u leased .%lld, which another "
+				      "node leases too",
+				      node, (long long)s->lease);
+			taken[s->lease] = true;
+			mine++;
+		}
+		ck_assert_uint_ge(mine, 4); /* 14 in 3 shares: 4 or 5 each */
+		total += mine;
+		sess_table_free(&nt);
+		memset(owner, 0, POOL_MAX_SIZE);
+		cfg_free(&nc);
+	}
+	ck_assert_uint_eq(total, 14);
+}
+END_TEST
+
 /* A reload whose groups' pools do not fit the running pools (a new
  * network pool waits for a restart): those groups get default leases. */
 START_TEST(test_pools_past_the_running_ones)
@@ -167,6 +217,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_assign);
 	tcase_add_test(tc, test_group_leases);
+	tcase_add_test(tc, test_group_pool_shared_by_a_fleet);
 	tcase_add_test(tc, test_pools_past_the_running_ones);
 	tcase_add_test(tc, test_lifetimes);
 	suite_add_tcase(s, tc);
