@@ -3,6 +3,7 @@
 #include "config.h"
 #include "common/grouplist.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char NAME_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -41,6 +42,34 @@ bool grouplist_has(const char *list, const char *name)
 			p++;
 	}
 	return false;
+}
+
+void grouplist_first(const char *list, const char *name, char *out, size_t size)
+{
+	size_t len = strlen(name), o = len;
+	const char *p = list;
+
+	if (!len || len >= size)
+		goto as_is;
+	memcpy(out, name, len);
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n != len || strncmp(p, name, len)) {
+			if (o + 1 + n >= size)
+				goto as_is;
+			out[o++] = ',';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	out[o] = '\0';
+	return;
+as_is:
+	snprintf(out, size, "%s", list);
 }
 
 bool grouplist_ok(const char *list, size_t size)

@@ -18,5 +18,10 @@ bool group_name_ok(const char *name);
 bool grouplist_ok(const char *list, size_t size);
 /* Whether name is one of list's (exact match; never for ""). */
 bool grouplist_has(const char *list, const char *name);
+/* list with name first (moved there, or put there when list lacks it)
+ * into out, size bytes; list as it is when name is "" or the result does
+ * not fit.  A choice among the groups ("the first the config defines")
+ * then falls on name. */
+void grouplist_first(const char *list, const char *name, char *out, size_t size);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/grouplist.h"
 #include "common/log.h"
 #include "common/passwd.h"
 #include "daemon/cookies.h"
@@ -34,7 +35,10 @@ void resume_ticket_of(const struct sess_table *t, const struct session *s, struc
 			pool_addr6(&t->pool.g, (uint32_t)s->lease, &tk->v6);
 	}
 	snprintf(tk->user, sizeof(tk->user), "%s", s->user);
-	snprintf(tk->groups, sizeof(tk->groups), "%s", s->groups);
+	/* Its group first: a node that re-creates it chooses the first of
+	 * the user's groups it defines, which is then the same group, also
+	 * one picked at the login (auth.group-select). */
+	grouplist_first(s->groups, s->group, tk->groups, sizeof(tk->groups));
 	/* A RADIUS session's grant goes with it: the node that re-creates
 	 * it keeps its limits, routes and accounting. */
 	tk->have_rad = radsess_ticket(s, &tk->rad);

@@ -389,6 +389,32 @@ START_TEST(test_grouplist)
 }
 END_TEST
 
+/* The chosen group first (a cookie's list: the node that re-creates the
+ * session chooses the first it defines). */
+START_TEST(test_grouplist_first)
+{
+	char out[16];
+
+	grouplist_first("eng,staff,ops", "staff", out, sizeof(out));
+	ck_assert_str_eq(out, "staff,eng,ops");
+	grouplist_first("eng,staff,ops", "ops", out, sizeof(out));
+	ck_assert_str_eq(out, "ops,eng,staff");
+	grouplist_first("eng,staff", "eng", out, sizeof(out));
+	ck_assert_str_eq(out, "eng,staff");
+	grouplist_first("eng,staffs", "staf", out, sizeof(out)); /* not a prefix match */
+	ck_assert_str_eq(out, "staf,eng,staffs");
+	grouplist_first("", "staff", out, sizeof(out));
+	ck_assert_str_eq(out, "staff");
+	grouplist_first("eng,staff", "", out, sizeof(out));
+	ck_assert_str_eq(out, "eng,staff");
+	/* No room for one more name: the list as it was. */
+	grouplist_first("eng,staffs,ops", "admin", out, sizeof(out));
+	ck_assert_str_eq(out, "eng,staffs,ops");
+	grouplist_first("eng,staffs,ops", "ops", out, sizeof(out));
+	ck_assert_str_eq(out, "ops,eng,staffs");
+}
+END_TEST
+
 static struct dlg_out ok_with(struct dlg *d, const struct dlg_policy *p, const char *groups)
 {
 	struct dlg_in in = {DLG_IN_OK, NULL, NULL, NULL, groups};
@@ -523,6 +549,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_totp);
 	tcase_add_test(tc, test_config_keys);
 	tcase_add_test(tc, test_grouplist);
+	tcase_add_test(tc, test_grouplist_first);
 	tcase_add_test(tc, test_group_choice);
 	tcase_add_test(tc, test_group_form_and_keys);
 	suite_add_tcase(s, tc);

@@ -169,7 +169,7 @@ static struct passwd_db *users(const char *pass)
 }
 
 /* Another node (a table of node 1) re-creates a session of node 0 from
- * its ticket: same sid, start, user, groups, addresses. */
+ * its ticket: same sid, start, user, groups (its group first), addresses. */
 START_TEST(test_resume)
 {
 	struct passwd_db *db = users("right"), *db2 = users("new");
@@ -185,7 +185,9 @@ START_TEST(test_resume)
 	ck_assert_int_eq(sess_table_init(&other, &c1, own1), 0);
 	s = sess_create(&t, "alice", "198.18.0.2:1");
 	ck_assert_int_eq(passwd_db_user(db, "alice", &stamp), PW_OK);
-	snprintf(s->groups, sizeof(s->groups), "staff");
+	/* The user's groups; the login picked the second (auth.group-select). */
+	snprintf(s->groups, sizeof(s->groups), "eng,staff");
+	snprintf(s->group, sizeof(s->group), "staff");
 	s->created -= 100;
 	s->have_stamp = true;
 	s->stamp = stamp;
@@ -199,7 +201,8 @@ START_TEST(test_resume)
 	ck_assert_uint_eq(r->sid, s->sid);
 	ck_assert_int_eq((long)r->created, (long)s->created);
 	ck_assert_int_eq(r->lease, s->lease); /* node 0's slice, held on node 1 */
-	ck_assert_str_eq(r->groups, "staff");
+	/* Its group first: the first this node defines is the same group. */
+	ck_assert_str_eq(r->groups, "staff,eng");
 	ck_assert_str_eq(r->user, "alice");
 	sess_end(&other, r, "test");
 
