@@ -370,7 +370,7 @@ void auth_connect(unsigned w, struct ipc_msg *m)
 		return;
 	}
 	/* Nor does a reconnect outlive the session's lifetimes. */
-	if ((why = mpolicy_expired(s, cfg, time(NULL))) != NULL) {
+	if ((why = mpolicy_expired(s, cfg, time(NULL), &s->end_cause)) != NULL) {
 		log_info("session %u: CONNECT from %s refused and session ended: %s", s->serial,
 			 m->u.connect_req.peer, why);
 		revoke(s, why);
@@ -589,7 +589,7 @@ static void end_expired_idle(time_t now)
 
 	for (uint32_t i = 0; i < sess.cap; i++)
 		if (sess.s[i].used && sess.s[i].worker < 0 && !sess.s[i].revoked &&
-		    (why = mpolicy_expired(&sess.s[i], cfg, now)) != NULL)
+		    (why = mpolicy_expired(&sess.s[i], cfg, now, &sess.s[i].end_cause)) != NULL)
 			sess_end(&sess, &sess.s[i], why);
 }
 

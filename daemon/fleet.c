@@ -460,10 +460,26 @@ void fleet_close(void)
 	memset(&F, 0, sizeof(F));
 }
 
+/* Ended because its time ran out: no reconnect within
+ * session.reconnect-timeout, a lifetime, RADIUS's timeouts. */
+static bool ended_by_time(const struct session *s)
+{
+	return s->end_cause == SESS_END_LOST_CARRIER || s->end_cause == SESS_END_IDLE_TIMEOUT ||
+	       s->end_cause == SESS_END_SESSION_TIMEOUT;
+}
+
 void fleet_ended(const struct session *s)
 {
 	list_del_sid(&F.claims, s->sid, &F.dirty[KIND_CLAIMS]);
-	if (!set_get(&F.fclaim, s->sid) && !set_get(&F.local, s->sid))
+	/* A session another node holds now only moved.  One whose time ran
+	 * out here is over on every node, and after a restart, as a logout
+	 * is: the cookie of a client gone longer than reconnect-timeout
+	 * brings it back nowhere. */
+	if (set_get(&F.fclaim, s->sid))
+		;
+	else if (ended_by_time(s))
+		fleet_revoke(s);
+	else if (!set_get(&F.local, s->sid))
 		set_put(&F.local, s->sid, s->expires, 0);
 	/* Its address, given back to the pool: kept if another node claims
 	 * it. */

@@ -7,7 +7,8 @@
  * once a second):
  *
  *   node-N.revoked  sessions ended for good on N (the client logged out,
- *                   tunnelctl disconnect, the user was changed): every node
+ *                   tunnelctl disconnect, the user was changed, its time
+ *                   ran out: reconnect-timeout, lifetimes): every node
  *                   refuses their cookies until the cookies expire, and one
  *                   that holds such a session ends it.
  *   node-N.claims   sessions N re-created from a cookie and the address each
@@ -44,7 +45,8 @@ void fleet_close(void);
 void fleet_flush(void);
 
 /* s ended here: its cookie is refused here until it expires, unless
- * another node now holds the session.  Its claim, if any, is withdrawn. */
+ * another node now holds the session; on every node (fleet_revoke) when
+ * its time ran out (end_cause).  Its claim, if any, is withdrawn. */
 void fleet_ended(const struct session *s);
 /* s ends for good: refused on every node (node-N.revoked). */
 void fleet_revoke(const struct session *s);

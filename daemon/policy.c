@@ -103,12 +103,17 @@ void mpolicy_lease_range(struct session *s, const struct cfg *cfg, const struct 
 	group_share(cfg, &s->lease_lo, &s->lease_hi);
 }
 
-const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now)
+const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now,
+			    uint8_t *cause)
 {
-	if (cfg->max_lifetime && now - s->created >= (time_t)cfg->max_lifetime)
+	if (cfg->max_lifetime && now - s->created >= (time_t)cfg->max_lifetime) {
+		*cause = SESS_END_SESSION_TIMEOUT;
 		return "session expired (session.max-lifetime)";
-	if (cfg->idle_timeout && now - s->last_active >= (time_t)cfg->idle_timeout)
+	}
+	if (cfg->idle_timeout && now - s->last_active >= (time_t)cfg->idle_timeout) {
+		*cause = SESS_END_IDLE_TIMEOUT;
 		return "idle timeout (session.idle-timeout)";
+	}
 	return NULL;
 }
 

@@ -30,8 +30,10 @@ void mpolicy_carve(struct sess_table *t, const struct cfg *cfg);
  * the latter). */
 void mpolicy_lease_range(struct session *s, const struct cfg *cfg, const struct pool_geom *geom);
 /* Why s may not go on at now (session.max-lifetime since its login,
- * session.idle-timeout since its client's last data), or NULL. */
-const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now);
+ * session.idle-timeout since its client's last data), or NULL; *cause is
+ * then its accounting cause (Session-Timeout, Idle-Timeout). */
+const char *mpolicy_expired(const struct session *s, const struct cfg *cfg, time_t now,
+			    uint8_t *cause);
 /* A worker reported the client's last data at t (0: none). */
 void mpolicy_active(struct session *s, int64_t t, time_t now);
 

@@ -28,7 +28,6 @@
 #include "daemon/radsess.h"
 #include "daemon/resume.h"
 #include "daemon/sessions.h"
-#include "daemon/sidset.h"
 
 #define CONF(node)                                                                                 \
 	"listen = [\"0.0.0.0:443\"];\n"                                                            \
@@ -515,6 +514,57 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* Whether node-0.revoked names sid. */
+static bool published(uint64_t sid)
+{
+	char path[256], line[128], want[20];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/node-0.revoked", dir);
+	snprintf(want, sizeof(want), "%016llx ", (unsigned long long)sid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, want, strlen(want));
+	fclose(f);
+	return found;
+}
+
+/* A session whose time ran out here (no reconnect within
+ * session.reconnect-timeout) is over on every node: published like a
+ * logout.  One that another node claims only moved; one that ended
+ * otherwise (the server stopped) is refused here alone. */
+START_TEST(test_timed_out_is_revoked)
+{
+	struct session *gone = sess_create(&t, "alice", "198.18.0.2:1"),
+		       *moved = sess_create(&t, "bob", "198.18.0.3:1"),
+		       *stopped = sess_create(&t, "carol", "198.18.0.4:1");
+	uint64_t g = gone->sid, m = moved->sid, st = stopped->sid;
+	time_t now = time(NULL);
+	char text[128], buf[64];
+
+	gone->expires = moved->expires = stopped->expires = now + 3600;
+	gone->idle_since = moved->idle_since = now - 400;
+	snprintf(text, sizeof(text), "%016llx %lld 198.18.100.9 fd00:100::9\n",
+		 (unsigned long long)m, (long long)now + 60);
+	write_file("node-1.claims", text);
+	ck_assert(fleet_tick(now));
+	sess_expire(&t, now, 300);
+	ck_assert_ptr_null(sess_by_sid(&t, g));
+	ck_assert_ptr_null(sess_by_sid(&t, m));
+	stopped->end_cause = SESS_END_ADMIN_REBOOT;
+	sess_end(&t, stopped, "the server stopped");
+	(void)fleet_tick(now);
+	ck_assert(published(g));
+	ck_assert(!published(m));
+	ck_assert(!published(st));
+	ck_assert_ptr_nonnull(fleet_refused(g, buf, sizeof(buf)));
+	ck_assert_ptr_nonnull(fleet_refused(st, buf, sizeof(buf)));
+}
+END_TEST
+
 /* A Disconnect-Request for a session another node holds: this node
  * publishes its revocation (its file names the sid), refuses its cookie,
  * and leaves sids no node of the fleet could have made alone. */
@@ -614,38 +664,6 @@ START_TEST(test_key_file)
 }
 END_TEST
 
-/* The set behind the fleet's lists: every entry found after any mix of
- * insertions, replacements and deletions (backward shift), none of the
- * deleted, expiry drops exactly the old ones. */
-START_TEST(test_sidset)
-{
-	struct sidset s;
-	const unsigned n = 20000;
-
-	ck_assert_int_eq(sidset_init(&s, 16), 0);
-	ck_assert_int_eq(sidset_put(&s, 0, 1, 1), -EINVAL);
-	for (unsigned i = 1; i <= n; i++)
-		ck_assert_int_eq(sidset_put(&s, (uint64_t)i << 20 | 5, 1000 + i % 2, i), 0);
-	ck_assert_uint_eq(s.n, n);
-	ck_assert_uint_le((uint64_t)s.n * 4, (uint64_t)s.cap * 3);
-	ck_assert_int_eq(sidset_put(&s, (uint64_t)7 << 20 | 5, 1001, 77), 0); /* replaced */
-	ck_assert_uint_eq(s.n, n);
-	ck_assert_uint_eq(sidset_get(&s, (uint64_t)7 << 20 | 5)->val, 77);
-	for (unsigned i = 1; i <= n; i += 3)
-		sidset_del(&s, (uint64_t)i << 20 | 5);
-	for (unsigned i = 1; i <= n; i++) {
-		struct sid_entry *e = sidset_get(&s, (uint64_t)i << 20 | 5);
-		ck_assert_msg((i % 3 == 1) == (e == NULL), "sid %u", i);
-	}
-	sidset_expire(&s, 1000); /* the even ones expire at 1000 */
-	for (unsigned i = 1; i <= n; i++) {
-		struct sid_entry *e = sidset_get(&s, (uint64_t)i << 20 | 5);
-		ck_assert_msg((i % 3 != 1 && i % 2 == 1) == (e != NULL), "sid %u", i);
-	}
-	sidset_free(&s);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -660,9 +678,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_coa_lines);
 	tcase_add_test(tc, test_coa_files);
 	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_timed_out_is_revoked);
 	tcase_add_test(tc, test_revoke_elsewhere);
 	tcase_add_test(tc, test_key_file);
-	tcase_add_test(tc, test_sidset);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -184,12 +184,14 @@ START_TEST(test_lifetimes)
 {
 	struct session *s = sess_create(&t, "u", "198.18.0.2:1");
 	time_t now = 1000000;
+	uint8_t cause = 0;
 
 	s->created = now - 100;
 	s->last_active = now - 10;
-	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now));
-	ck_assert_ptr_nonnull(mpolicy_expired(s, &cfg, now + 50));
-	ck_assert(strstr(mpolicy_expired(s, &cfg, now + 50), "session.idle-timeout"));
+	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now, &cause));
+	ck_assert_ptr_nonnull(mpolicy_expired(s, &cfg, now + 50, &cause));
+	ck_assert(strstr(mpolicy_expired(s, &cfg, now + 50, &cause), "session.idle-timeout"));
+	ck_assert_uint_eq(cause, SESS_END_IDLE_TIMEOUT);
 	/* Activity counts as reported, never ahead of the master's clock,
 	 * never backwards. */
 	mpolicy_active(s, now + 40, now + 30);
@@ -198,14 +200,15 @@ START_TEST(test_lifetimes)
 	ck_assert_int_eq(s->last_active, now + 30);
 	mpolicy_active(s, 0, now + 31);
 	ck_assert_int_eq(s->last_active, now + 30);
-	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now + 89));
+	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now + 89, &cause));
 	/* The lifetime counts from the login, activity or not. */
 	s->last_active = now + 3499;
-	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now + 3499));
-	ck_assert(strstr(mpolicy_expired(s, &cfg, now + 3500), "session.max-lifetime"));
+	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now + 3499, &cause));
+	ck_assert(strstr(mpolicy_expired(s, &cfg, now + 3500, &cause), "session.max-lifetime"));
+	ck_assert_uint_eq(cause, SESS_END_SESSION_TIMEOUT);
 	/* 0: no limit. */
 	cfg.idle_timeout = cfg.max_lifetime = 0;
-	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now + 1000000));
+	ck_assert_ptr_null(mpolicy_expired(s, &cfg, now + 1000000, &cause));
 }
 END_TEST
 
