@@ -211,8 +211,10 @@ ct() {
 # boot LOG [ARGS...]: the container in the server namespace; the stock
 # capabilities plus CAP_NET_ADMIN (its own network) and CAP_BPF, and
 # nspawn's own syscall filter opened for Landlock (it answers EPERM).
-# A container that dies as it starts (seen once in CI, with nothing in
-# the test to cause it) is reported with nspawn's log and tried again.
+# The leader is nspawn's child in another PID namespace: its short-lived
+# first child is in ours, and once gone its namespace reads empty (CI
+# once took that dead child for the leader). A container that dies as
+# it starts is reported with nspawn's log and tried again.
 boot() {
 	local log=$1 try
 	shift
@@ -224,7 +226,7 @@ boot() {
 	fail "the container does not start: $(cat "$LAB_DIR/$log")"
 }
 boot_once() { # boot_once LOG [ARGS...]: LEADER set and alive, else 1
-	local log=$1 deadline p
+	local log=$1 deadline p ns
 	shift
 	systemd-nspawn --quiet -D "$ROOT" --machine="$MACHINE" --register=no --keep-unit \
 		--network-namespace-path="/run/netns/$LAB_NS_SRV" --capability=CAP_NET_ADMIN,CAP_BPF \
@@ -233,8 +235,10 @@ boot_once() { # boot_once LOG [ARGS...]: LEADER set and alive, else 1
 	NSPAWN=$!
 	deadline=$(($(lab__now_ms) + 30000))
 	while [ -z "$LEADER" ]; do
-		p=$(pgrep -P "$NSPAWN" | head -n 1 || true)
-		[ -n "$p" ] && [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] && LEADER=$p
+		for p in $(pgrep -P "$NSPAWN" || true); do
+			ns=$(readlink "/proc/$p/ns/pid" 2>/dev/null || true)
+			[ -n "$ns" ] && [ "$ns" != "$(readlink /proc/self/ns/pid)" ] && LEADER=$p
+		done
 		kill -0 "$NSPAWN" 2>/dev/null || return 1
 		[ "$(lab__now_ms)" -lt $deadline ] || fail "no container after 30 s"
 		[ -n "$LEADER" ] || sleep 0.1
