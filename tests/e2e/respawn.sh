@@ -11,7 +11,7 @@ set -euo pipefail
 lab_init respawn
 lab_make_cert
 td_users alice:alice-pass
-# Up to twelve clients of one user.
+# Up to sixteen clients of one user.
 TD_WORKERS=2 TD_EXTRA="limits = { max-sessions-per-user = 0; };" td_config
 td_start
 
@@ -21,7 +21,7 @@ declare -A on
 n=0
 per_worker() { grep -c "tunnel up for .* on worker $1," "$TD_LOG" || true; }
 while [ "$(per_worker 0)" -lt 2 ] || [ "$(per_worker 1)" -lt 2 ]; do
-	[ $n -lt 12 ] || td_fail "12 clients and still not two per worker"
+	[ $n -lt 16 ] || td_fail "16 clients and still not two per worker"
 	n=$((n + 1))
 	lab_add_client "c$n"
 	lab_start_client "c$n" alice alice-pass

@@ -73,14 +73,15 @@ fl_init() {
 		"$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$LAB_DIR/cookie-keys")
 	mkdir -p "$LAB_DIR/fleet"
 	# The balancer's namespace routes between clients and nodes.
-	ip -n "$LAB_NS_SRV" link add br1 type bridge
+	# Bridges with addresses of their own (see lab_init).
+	ip -n "$LAB_NS_SRV" link add br1 address 02:74:64:00:00:02 type bridge
 	ip -n "$LAB_NS_SRV" addr add 198.18.4.1/24 dev br1
 	ip -n "$LAB_NS_SRV" link set br1 up
 	# The lan reaches the nodes on a bridge of its own; the pools' routes
 	# of lib.sh (through the balancer's namespace) go.
 	ip -n "$LAB_NS_LAN" route del 198.18.100.0/24 2>/dev/null || true
 	ip -n "$LAB_NS_LAN" -6 route del fd00:100::/64 2>/dev/null || true
-	ip -n "$LAB_NS_LAN" link add brl type bridge
+	ip -n "$LAB_NS_LAN" link add brl address 02:74:64:00:00:03 type bridge
 	ip -n "$LAB_NS_LAN" addr add "$FL_LAN/24" dev brl
 	ip -n "$LAB_NS_LAN" -6 addr add "$FL_LAN6/64" dev brl nodad
 	ip -n "$LAB_NS_LAN" link set brl up

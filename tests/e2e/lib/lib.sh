@@ -161,7 +161,11 @@ lab_init() {
 	lab__netns_add "$LAB_NS_SRV"
 	lab__netns_add "$LAB_NS_LAN"
 	local S=(ip -n "$LAB_NS_SRV") L=(ip -n "$LAB_NS_LAN")
-	"${S[@]}" link add br0 type bridge
+	# A bridge without an address of its own takes its ports' lowest, so
+	# its MAC changed as clients were added, and a client whose ARP entry
+	# still held the old one lost every datagram (its frames were for
+	# another host).  Its own address never changes.
+	"${S[@]}" link add br0 address 02:74:64:00:00:01 type bridge
 	"${S[@]}" addr add "$LAB_SRV_IP/24" dev br0
 	"${S[@]}" link set br0 up
 	"${S[@]}" link add lan0 type veth peer name eth0 netns "$LAB_NS_LAN"
