@@ -10,6 +10,7 @@
 #
 # Environment: HS_RUNS (default 3) runs of HS_SECS (default 10) seconds;
 # LAB_KEY_TYPE=rsa for an RSA-2048 certificate (default ECDSA P-256);
+# HS_PRIORITIES: the server's tls.priorities (default: tunneld's own);
 # top_builddir: the build to measure (default: this tree).  Prints one
 # RESULT line per run and a median line.
 set -euo pipefail
@@ -40,7 +41,11 @@ done
 COST=$(med "${costs[@]}")
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-TD_WORKERS='"auto"' TD_LOG_LEVEL=info td_config
+# One user's 16 clients at once: no per-user limit (default 4).
+TD_WORKERS='"auto"' TD_LOG_LEVEL=info TD_EXTRA='limits = { max-sessions-per-user = 0; };' td_config
+if [ -n "${HS_PRIORITIES:-}" ]; then
+	sed -i "s|^tls = {|tls = {\n  priorities = \"$HS_PRIORITIES\";|" "$LAB_DIR/tunneld.conf"
+fi
 td_start
 rates=() percpu=() incl=()
 for run in $(seq "$RUNS"); do
@@ -57,6 +62,7 @@ for run in $(seq "$RUNS"); do
 	incl+=("$(field per_cpu_s "$r")")
 done
 td_stop || echo "handshake: tunneld did not stop cleanly" >&2
-echo "MEDIAN key=${LAB_KEY_TYPE:-ecdsa} runs=$RUNS secs=$SECS hash_ms=$COST" \
+echo "MEDIAN key=${LAB_KEY_TYPE:-ecdsa} tls=$(field tls "$r")" \
+	"runs=$RUNS secs=$SECS hash_ms=$COST" \
 	"connects_per_s=$(med "${rates[@]}")" \
 	"connects_per_server_cpu_s=$(med "${incl[@]}") connects_per_server_cpu_s_nohash=$(med "${percpu[@]}")"

