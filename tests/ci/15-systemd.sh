@@ -213,19 +213,8 @@ ct() {
 # nspawn's own syscall filter opened for Landlock (it answers EPERM).
 # The leader is nspawn's child in another PID namespace: its short-lived
 # first child is in ours, and once gone its namespace reads empty (CI
-# once took that dead child for the leader). A container that dies as
-# it starts is reported with nspawn's log and tried again.
+# once took that dead child for the leader).
 boot() {
-	local log=$1 try
-	shift
-	for try in 1 2 3; do
-		boot_once "$log" "$@" && return 0
-		echo "note: the container died as it started (try $try): $(tail -n 20 "$LAB_DIR/$log")"
-		stop_container
-	done
-	fail "the container does not start: $(cat "$LAB_DIR/$log")"
-}
-boot_once() { # boot_once LOG [ARGS...]: LEADER set and alive, else 1
 	local log=$1 deadline p ns
 	shift
 	systemd-nspawn --quiet -D "$ROOT" --machine="$MACHINE" --register=no --keep-unit \
@@ -239,14 +228,11 @@ boot_once() { # boot_once LOG [ARGS...]: LEADER set and alive, else 1
 			ns=$(readlink "/proc/$p/ns/pid" 2>/dev/null || true)
 			[ -n "$ns" ] && [ "$ns" != "$(readlink /proc/self/ns/pid)" ] && LEADER=$p
 		done
-		kill -0 "$NSPAWN" 2>/dev/null || return 1
+		kill -0 "$NSPAWN" 2>/dev/null || fail "systemd-nspawn exited: $(cat "$LAB_DIR/$log")"
 		[ "$(lab__now_ms)" -lt $deadline ] || fail "no container after 30 s"
 		[ -n "$LEADER" ] || sleep 0.1
 	done
-	# nspawn sets up the rest (cgroup, network) after the fork and kills
-	# the container if that fails: look again once it has had the time.
-	sleep 0.5
-	kill -0 "$NSPAWN" 2>/dev/null && ct true 2>/dev/null
+	ct true 2>/dev/null || fail "the container's leader $LEADER is gone: $(cat "$LAB_DIR/$log")"
 }
 boot_systemd() {
 	local state deadline
