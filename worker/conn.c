@@ -202,6 +202,7 @@ static void conn_close(struct conn *c, const char *why)
 
 	pend_remove(c);
 	login_forget(c);
+	rxcoal_forget(c);
 	if (p->leave)
 		p->leave(c, CS_CLOSING, why);
 	else
@@ -418,9 +419,16 @@ static void conn_readable(struct conn *c, uint32_t events)
 		conn_apply(c, step_close(n == -ECONNRESET ? "connection reset" : "recv failed"));
 		return;
 	}
+	if (c->state == CS_TUNNEL)
+		rxcoal_read(c, (size_t)n);
 	if (!p->readable || conn_apply(c, p->readable(c)))
 		read_records(c);
 	tls_recv_done();
+}
+
+void conn_read_now(struct conn *c)
+{
+	conn_readable(c, EPOLLIN);
 }
 
 void conn_on_event(uint32_t idx, uint32_t gen, uint32_t events)

@@ -208,13 +208,16 @@ static void resume_listening(void)
 static int wait_ms(void)
 {
 	int64_t left;
+	int coal;
 
 	if (tunio_pending())
 		return 0;
+	coal = rxcoal_wait_ms();
 	if (!fdshort.resume_ms)
-		return -1;
+		return coal;
 	left = fdshort.resume_ms - mono_ms();
-	return left > 0 ? (int)left : 0;
+	left = left > 0 ? left : 0;
+	return coal >= 0 && coal < left ? coal : (int)left;
 }
 
 static void on_signals(void)
@@ -315,6 +318,7 @@ static int turn(void)
 		tunio_flush();
 		tun_turns = 0;
 		if (n == 0) {
+			rxcoal_poll();
 			conn_flush_all();
 			udpout_flush();
 			return 0;
@@ -324,6 +328,7 @@ static int turn(void)
 		return errno == EINTR ? 0 : log_errno(-errno, "epoll_wait");
 	for (i = 0; i < n; i++)
 		on_event(&evs[i]);
+	rxcoal_poll();
 	/* One send() per connection for everything this turn produced: the
 	 * send queues are bounded, so they do not wait. */
 	conn_flush_all();
@@ -358,7 +363,8 @@ static int setup(const struct worker_env *env)
 	tls_init(env);
 	if (keysign_init(env->key_fd) < 0)
 		return log_errno(-errno, "the key process's socket");
-	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0 || ctx_policy_init() < 0)
+	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0 || rxcoal_init() < 0 ||
+	    ctx_policy_init() < 0)
 		return log_errno(-ENOMEM, "worker tables");
 	if (dtls_init() < 0)
 		return -EINVAL;
@@ -420,6 +426,7 @@ int worker_main(const struct worker_env *env)
 	conn_shutdown(!keep_sessions);
 	chan_finish();
 	tunio_log_stats();
+	rxcoal_log_stats();
 	udpio_log_stats();
 	udpout_log_stats();
 	return 0;

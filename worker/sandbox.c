@@ -43,6 +43,8 @@ enum arg_rule {
 	INET_STREAM,  /* an AF_INET or AF_INET6 SOCK_STREAM socket (flags aside), protocol 0 */
 	SHUT_WR_ONLY, /* shutdown of the write side only */
 	CTL_FD,	      /* the fd (the first argument) is the control socket from the master */
+	/* VPN rows again: */
+	RCVLOWAT, /* fd above 2, SOL_SOCKET, SO_RCVLOWAT */
 };
 
 /* The allow-list: one row per syscall, with its argument rule and the
@@ -62,6 +64,7 @@ static const struct {
     {"recvfrom", NOT_STDIO, "tls.c: clients; tunio.c, udpio.c: inboxes; loop.c: control"},
     {"recvmmsg", NOT_STDIO, "udpio.c: DTLS datagrams, in batches"},
     {"sendmmsg", NOT_STDIO, "udpout.c: DTLS datagrams, in batches"},
+    {"setsockopt", RCVLOWAT, "rxcoal.c: a bulk sender's receive mark (SO_RCVLOWAT)"},
     {"sendto", NOT_STDIO, "tls.c: clients; tunio.c, udpio.c: hand-offs; log.c, chan.c: master"},
     {"close", ANY, "conn.c: closing client connections; loop.c: the listeners, on SIGQUIT"},
     {"getrandom", ANY, "GnuTLS: handshake and record nonces"},
@@ -172,6 +175,10 @@ static int add_rule(scmp_filter_ctx ctx, int nr, enum arg_rule rule, pid_t self,
 	case CTL_FD:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ctl, 0));
+	case RCVLOWAT:
+		return seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, nr, 3, SCMP_A0(SCMP_CMP_GT, STDERR_FILENO, 0),
+		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0), SCMP_A2(SCMP_CMP_EQ, SO_RCVLOWAT, 0));
 	case NO_EXEC:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

@@ -239,6 +239,11 @@ struct conn {
 	struct obuf *up;	/* plaintext waiting for the destination */
 	time_t sv_deadline;	/* connect deadline; then the last byte either way */
 	uint64_t sv_in, sv_out; /* bytes client -> destination, and back */
+	/* rxcoal.c: bytes read in the current window (from rxc_win_start,
+	 * µs); the socket's SO_RCVLOWAT while coalesced (0: not), its place
+	 * in the list and the time of its last read. */
+	int64_t rxc_win_start, rxc_last;
+	uint32_t rxc_win_bytes, rxc_mark, rxc_slot;
 };
 
 /* ctx.c: what every file of the worker shares.  Each file keeps the rest
@@ -468,6 +473,14 @@ void tunio_map(struct conn *c);
 void tunio_unmap(struct conn *c);
 /* Log the hand-off and TUN I/O counters (at stop). */
 void tunio_log_stats(void);
+
+/* rxcoal.c: receive coalescing for clients that send in bulk. */
+int rxcoal_init(void);
+void rxcoal_read(struct conn *c, size_t n);
+void rxcoal_forget(struct conn *c);
+int rxcoal_wait_ms(void); /* -1: nobody coalesced */
+void rxcoal_poll(void);
+void rxcoal_log_stats(void);
 /* Packets read from the TUN device for no tunnel of any worker, so far. */
 uint64_t tunio_no_client(void);
 
@@ -591,6 +604,8 @@ void conn_tick(time_t now);
 uint32_t conn_pending(void);
 /* Once per loop turn: send every queue filled this turn. */
 void conn_flush_all(void);
+/* Read c's client now, as if epoll had said so (rxcoal.c's deadline). */
+void conn_read_now(struct conn *c);
 void conn_shutdown(bool tell);
 /* IPC_DRAIN: every tunnel ends without a DISCONNECT, so that its client
  * reconnects (to another node, through the load balancer). */

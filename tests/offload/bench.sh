@@ -3,7 +3,11 @@
 # direction per tunneld run, with offloads on and off (TUNNELD_NO_OFFLOAD=1),
 # so the packets-per-syscall counters of each run belong to one direction.
 #
-#   tests/offload/bench.sh [--seconds N] [--rounds N] [--v6]
+#   tests/offload/bench.sh [--seconds N] [--rounds N] [--v6] [--rxcoal] [--tls]
+#
+# --rxcoal: A/B of receive coalescing instead (TUNNELD_NO_RXCOAL=1 for
+# "off"; worker/rxcoal.c); --tls: the client without DTLS (--no-dtls), so
+# its packets arrive on the TLS connection, where coalescing applies.
 #
 #   client c1 ==tunnel== tunneld (server ns) ---- lan 198.18.1.2 / fd00:1::2 (iperf3 -s)
 set -euo pipefail
@@ -15,12 +19,17 @@ export top_builddir=${top_builddir:-$(cd "$HERE/../.." && pwd)}
 SECS=10
 ROUNDS=1
 DST=198.18.1.2
+KNOB=TUNNELD_NO_OFFLOAD
+WHAT=offloads
+OC_ARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) SECS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--v6) DST=fd00:1::2; shift ;;
-	*) echo "usage: $0 [--seconds N] [--rounds N] [--v6]" >&2; exit 2 ;;
+	--rxcoal) KNOB=TUNNELD_NO_RXCOAL WHAT=rxcoal; shift ;;
+	--tls) OC_ARGS=(--no-dtls); shift ;;
+	*) echo "usage: $0 [--seconds N] [--rounds N] [--v6] [--rxcoal] [--tls]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
@@ -41,9 +50,10 @@ tun_io() {
 run() {
 	local mode=$1 dir=$2 flag="" gbps cpu0 cpu1 io
 	[ "$dir" = down ] && flag=-R
-	if [ "$mode" = off ]; then export TUNNELD_NO_OFFLOAD=1; else unset TUNNELD_NO_OFFLOAD; fi
+	unset TUNNELD_NO_OFFLOAD TUNNELD_NO_RXCOAL
+	[ "$mode" = off ] && export "$KNOB=1"
 	td_start
-	lab_start_client c1 alice alice-pass
+	lab_start_client c1 alice alice-pass "${OC_ARGS[@]}"
 	lab_wait_client c1 20 || td_fail "client did not connect"
 	cpu0=$(lab_srv_cpu)
 	gbps=$(lab_cli c1 timeout $((SECS + 30)) iperf3 -c "$DST" -p 5201 -t "$SECS" $flag -J |
@@ -54,11 +64,14 @@ run() {
 	td_stop || td_fail "unclean stop"
 	cp "$TD_LOG" "$LAB_DIR/tunneld-$mode-$dir.log"
 	io=$(tun_io)
-	awk -v m="$mode" -v d="$dir" -v g="${gbps:-0}" -v a="$cpu0" -v b="$cpu1" -v s="$SECS" -v io="$io" '
+	# recv() calls on clients' TLS connections and their bytes.
+	io="$io $(sed -n 's/.*client reads: \([0-9]*\) recv() carried \([0-9]*\) bytes.*/\1 \2/p' "$TD_LOG" |
+		awk '{ r += $1; b += $2 } END { print r + 0, b + 0 }')"
+	awk -v w="$WHAT" -v m="$mode" -v d="$dir" -v g="${gbps:-0}" -v a="$cpu0" -v b="$cpu1" -v s="$SECS" -v io="$io" '
 		BEGIN { split(io, x, " "); gb = g * s / 8
-			printf "offloads %-3s %-4s %6.3f Gbit/s  server %5.2f CPU-s = %5.2f CPU-s/GB  TUN: %7d reads %8d pkts (%5.1f/read)  %7d writes %8d pkts (%5.1f/write)\n",
-			m, d, g, b - a, (gb > 0 ? (b - a) / gb : 0), x[1], x[2], (x[1] ? x[2] / x[1] : 0),
-			x[3], x[4], (x[3] ? x[4] / x[3] : 0) }' | tee -a "$LAB_DIR/summary"
+			printf "%s %-3s %-4s %6.3f Gbit/s  server %5.2f CPU-s = %5.2f CPU-s/GB  TUN: %7d reads %8d pkts (%5.1f/read)  %7d writes %8d pkts (%5.1f/write)  TLS: %7d recv (%6.0f B/recv)\n",
+			w, m, d, g, b - a, (gb > 0 ? (b - a) / gb : 0), x[1], x[2], (x[1] ? x[2] / x[1] : 0),
+			x[3], x[4], (x[3] ? x[4] / x[3] : 0), x[5], (x[5] ? x[6] / x[5] : 0) }' | tee -a "$LAB_DIR/summary"
 }
 
 lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
@@ -71,5 +84,5 @@ for _ in $(seq "$ROUNDS"); do
 	done
 done
 echo
-echo "== TUN offloads A/B ($(nproc) CPUs, MTU 1400, $DST, ${SECS}s per run) =="
+echo "== $WHAT A/B ($(nproc) CPUs, MTU 1400, $DST, ${SECS}s per run) =="
 sort -s -k2,2 -k3,3 "$LAB_DIR/summary"

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Receive coalescing (worker/rxcoal.c) end to end, over TLS (the client
+# with --no-dtls, so its packets arrive on the TCP socket).  An upload of
+# RXC_MB MB to the lan with pings beside it: the bytes arrive intact, 90 %
+# of the pings are answered; right after it, pings alone must be answered at once
+# (a client that stopped sending leaves coalescing at its next deadline, so
+# small packets never wait for a mark they cannot reach).  The workers'
+# stop lines must show coalescing entered and left, and recv() bringing
+# many kilobytes each (~3 KiB without).  A second run with
+# TUNNELD_NO_RXCOAL=1 must move the same bytes without it.
+#
+#   client c1 (socat, ping) ==TLS tunnel== tunneld ---- lan 198.18.1.2 (socat)
+set -euo pipefail
+. "$(dirname "$0")/../e2e/lib/lib.sh"
+. "$(dirname "$0")/../e2e/lib/td.sh"
+lab_need socat sha256sum ping
+lab_init rxc
+lab_make_cert
+lab_add_client c1
+td_users alice:alice-pass
+TD_LOG_LEVEL=info td_config
+MB=${RXC_MB:-64}
+head -c $((MB << 20)) /dev/urandom >"$LAB_DIR/data.bin"
+want=$(sha256sum <"$LAB_DIR/data.bin" | cut -d' ' -f1)
+port=5400
+
+# upload NAME: data.bin from the client to the lan, pings beside it.
+upload() {
+	local name=$1 got pid ping n
+	port=$((port + 1))
+	rm -f "$LAB_DIR/recv.bin"
+	pid=$(lab_bg lan "$LAB_DIR/sink.log" timeout 60 socat -u \
+		"TCP-LISTEN:$port,reuseaddr" CREATE:"$LAB_DIR/recv.bin")
+	lab_wait_listen lan "$port" 10 || td_fail "$name: sink not listening"
+	ping=$(lab_bg c1 "$LAB_DIR/ping-during.log" ping -c 200 -i 0.01 -W 2 "$LAB_LAN_IP")
+	lab_cli c1 timeout 60 socat -u OPEN:"$LAB_DIR/data.bin" \
+		"TCP:$LAB_LAN_IP:$port" || td_fail "$name: send failed"
+	for _ in $(seq 100); do
+		lab_alive "$pid" || break
+		sleep 0.1
+	done
+	got=$(sha256sum <"$LAB_DIR/recv.bin" | cut -d' ' -f1)
+	[ "$got" = "$want" ] || td_fail "$name: SHA-256 mismatch"
+	td_pass "$name: $MB MB intact"
+	for _ in $(seq 100); do
+		lab_alive "$ping" || break
+		sleep 0.1
+	done
+	# A saturating upload may cost a ping or two, as on any link.
+	n=$(sed -n 's/.* transmitted, \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping-during.log")
+	[ "${n:-0}" -ge 180 ] ||
+		td_fail "$name: pings beside the upload: $(grep loss "$LAB_DIR/ping-during.log")"
+	# Right after: each of 20 pings answered within a second.
+	lab_cli c1 ping -c 20 -i 0.05 -W 1 "$LAB_LAN_IP" >"$LAB_DIR/ping-after.log" 2>&1 ||
+		td_fail "$name: pings after the upload: $(grep loss "$LAB_DIR/ping-after.log")"
+	td_pass "$name: pings beside and after the upload answered" \
+		"($(sed -n 's/^rtt .* = \([^ ]*\) ms/\1/p' "$LAB_DIR/ping-after.log") ms after)"
+}
+
+# "reads bytes entered left", summed over the workers' stop lines.
+reads() {
+	sed -n 's/.*client reads: \([0-9]*\) recv() carried \([0-9]*\) bytes .*entered \([0-9]*\) times, left \([0-9]*\),.*/\1 \2 \3 \4/p' "$TD_LOG" |
+		awk '{ r += $1; b += $2; e += $3; l += $4 } END { print r + 0, b + 0, e + 0, l + 0 }'
+}
+
+run() {
+	td_start
+	lab_start_client c1 alice alice-pass --no-dtls
+	lab_wait_client c1 20 || td_fail "client did not connect"
+	upload "$1"
+	lab_client_signal c1 INT
+	lab_client_exited c1 10 >/dev/null || td_fail "client did not exit"
+	td_stop || td_fail "unclean stop"
+	read -r r b e l <<<"$(reads)"
+	[ "$r" -gt 0 ] || td_fail "$1: no client reads counted"
+}
+
+unset TUNNELD_NO_RXCOAL
+run coalescing
+echo "coalescing: $r reads carried $b bytes ($((b / r)) per read), entered $e, left $l"
+[ "$b" -ge $((MB << 20)) ] || td_fail "only $b bytes read for $MB MB"
+[ "$e" -ge 1 ] || td_fail "coalescing never entered"
+[ "$l" -ge 1 ] || td_fail "coalescing never left after the upload"
+[ $((b / r)) -ge 12288 ] || td_fail "only $((b / r)) bytes per recv() with coalescing"
+td_pass "coalescing: $((b / r)) bytes per recv(), entered $e times, left $l"
+on=$((b / r))
+
+export TUNNELD_NO_RXCOAL=1
+run "no coalescing"
+echo "no coalescing: $r reads carried $b bytes ($((b / r)) per read), entered $e"
+[ "$e" = 0 ] || td_fail "TUNNELD_NO_RXCOAL=1 ignored"
+td_pass "no coalescing: $((b / r)) bytes per recv() (with: $on)"
+rm -f "$LAB_DIR"/*.bin
