@@ -205,6 +205,12 @@ static void resume_listening(void)
 
 /* epoll_wait's timeout: none with a TUN batch to write, until the
  * listeners' rest ends, or for ever. */
+/* The earlier of two waits in ms, -1 meaning none. */
+static int earlier(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 static int wait_ms(void)
 {
 	int64_t left;
@@ -212,12 +218,11 @@ static int wait_ms(void)
 
 	if (tunio_pending())
 		return 0;
-	coal = rxcoal_wait_ms();
+	coal = earlier(rxcoal_wait_ms(), udpio_wait_ms());
 	if (!fdshort.resume_ms)
 		return coal;
 	left = fdshort.resume_ms - mono_ms();
-	left = left > 0 ? left : 0;
-	return coal >= 0 && coal < left ? coal : (int)left;
+	return earlier(coal, left > 0 ? (int)left : 0);
 }
 
 static void on_signals(void)
@@ -319,6 +324,7 @@ static int turn(void)
 		tun_turns = 0;
 		if (n == 0) {
 			rxcoal_poll();
+			udpio_poll();
 			conn_flush_all();
 			udpout_flush();
 			return 0;
@@ -329,6 +335,7 @@ static int turn(void)
 	for (i = 0; i < n; i++)
 		on_event(&evs[i]);
 	rxcoal_poll();
+	udpio_poll();
 	/* One send() per connection for everything this turn produced: the
 	 * send queues are bounded, so they do not wait. */
 	conn_flush_all();

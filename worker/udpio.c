@@ -20,23 +20,37 @@
  *
  * UDP GRO (UDP_GRO on the sockets, daemon/udp.c): where the network device
  * merges a client's datagrams, one message brings many, each gso_size long
- * but the last; they are cut apart here and placed one by one. */
+ * but the last; they are cut apart here and placed one by one.
+ *
+ * Receive coalescing, as rxcoal.c does for TLS: a socket that brought
+ * MOD_ENTER datagrams within MOD_HOLD_US leaves the epoll set (events 0)
+ * and is read on a deadline, MOD_HOLD_US after the last read, so one
+ * wake-up takes a millisecond's datagrams in a few recvmmsg() calls, and
+ * their packets go to the TUN device in bigger batches (fewer ACKs back).
+ * A deadline read that finds fewer than MOD_STAY puts the socket back.
+ * TUNNELD_NO_RXCOAL=1 turns it off with rxcoal.c's. */
 #include "config.h"
 #include "worker/worker.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netinet/udp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "common/dtls.h"
 #include "common/log.h"
 #include "common/peermap.h"
 
-#define IN_BATCH  32	/* datagrams per recvmmsg() */
-#define IN_BUDGET 256	/* datagrams per wake-up before yielding */
-#define IN_MAX	  65536 /* a merged (GRO) message; one datagram is at most 16 KiB */
-#define TRIALS_PS 512	/* rebinding trials a second */
+#define IN_BATCH    32	  /* datagrams per recvmmsg() */
+#define IN_BUDGET   256	  /* datagrams per wake-up before yielding */
+#define IN_MAX	    65536 /* a merged (GRO) message; one datagram is at most 16 KiB */
+#define TRIALS_PS   512	  /* rebinding trials a second */
+#define MOD_HOLD_US 1000  /* longest a datagram waits on a coalesced socket */
+#define MOD_ENTER   32	  /* datagrams within MOD_HOLD_US that start coalescing */
+#define MOD_STAY    16	  /* a deadline read that finds fewer ends it */
 
 /* A datagram handed over by another worker: this header, then the bytes. */
 struct fwd_hdr {
@@ -59,12 +73,28 @@ static time_t trial_second;
 
 static struct {
 	uint64_t in, calls, handed_out, handed_in, unknown, other_node, gro_msgs, offered, declined;
+	uint64_t mod_entered, mod_left, mod_reads;
 } st;
+
+/* Per socket: the window's start (µs) and datagrams, and while out of
+ * the epoll set, when it is read next. */
+static struct {
+	int64_t win_start, due;
+	unsigned win;
+	bool on;
+} * mod;
+static bool mod_enabled;
 
 int udpio_init(void)
 {
+	const char *off = getenv("TUNNELD_NO_RXCOAL");
+
 	if (!W.env->udp_fds)
 		return 0;
+	mod_enabled = !(off && *off && strcmp(off, "0"));
+	mod = calloc(W.env->n_plain ? W.env->n_plain : 1, sizeof(*mod));
+	if (!mod)
+		return -ENOMEM;
 	for (unsigned i = 0; i < IN_BATCH; i++) {
 		iov[i] = (struct iovec){bufs[i], IN_MAX};
 		msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -207,7 +237,7 @@ static void take(const struct udp_peer *p, const uint8_t *d, size_t n, size_t se
 	st.in--; /* the message itself was counted once */
 }
 
-void udpio_on_socket(unsigned k)
+static unsigned read_socket(unsigned k)
 {
 	unsigned got = 0;
 	int r;
@@ -221,7 +251,7 @@ void udpio_on_socket(unsigned k)
 		}
 		r = recvmmsg(W.env->udp_fds[k], msgs, IN_BATCH, MSG_DONTWAIT, NULL);
 		if (r <= 0)
-			return;
+			return got;
 		st.calls++;
 		st.in += (unsigned)r;
 		for (int i = 0; i < r; i++) {
@@ -235,7 +265,86 @@ void udpio_on_socket(unsigned k)
 		}
 		got += (unsigned)r;
 		if (r < IN_BATCH)
-			return;
+			return got;
+	}
+	return got;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* k out of the epoll set (on) or back in. */
+static bool mod_set(unsigned k, bool on)
+{
+	struct epoll_event ev = {.events = on ? 0 : EPOLLIN, .data.u64 = ev_data(K_UDP, k, 0)};
+
+	if (epoll_ctl(W.ep, EPOLL_CTL_MOD, W.env->udp_fds[k], &ev) < 0) {
+		log_errno(-errno, "epoll_ctl of a DTLS socket");
+		return false;
+	}
+	mod[k].on = on;
+	return true;
+}
+
+void udpio_on_socket(unsigned k)
+{
+	unsigned got = read_socket(k);
+	int64_t now;
+
+	if (!mod_enabled || mod[k].on)
+		return;
+	now = mono_us();
+	if (now - mod[k].win_start >= MOD_HOLD_US) {
+		mod[k].win_start = now;
+		mod[k].win = 0;
+	}
+	mod[k].win += got;
+	if (mod[k].win >= MOD_ENTER && mod_set(k, true)) {
+		mod[k].due = now + MOD_HOLD_US;
+		st.mod_entered++;
+	}
+}
+
+int udpio_wait_ms(void)
+{
+	int64_t first = INT64_MAX, left;
+
+	for (unsigned k = 0; mod && k < W.env->n_plain; k++)
+		if (mod[k].on && mod[k].due < first)
+			first = mod[k].due;
+	if (first == INT64_MAX)
+		return -1;
+	left = first - mono_us();
+	return left <= 0 ? 0 : (int)((left + 999) / 1000);
+}
+
+void udpio_poll(void)
+{
+	int64_t now = 0;
+	unsigned got;
+
+	for (unsigned k = 0; mod && k < W.env->n_plain; k++) {
+		if (!mod[k].on)
+			continue;
+		if (!now)
+			now = mono_us();
+		if (now < mod[k].due)
+			continue;
+		st.mod_reads++;
+		got = read_socket(k);
+		if (got >= IN_BUDGET) /* more is waiting: next turn */
+			mod[k].due = now;
+		else if (got >= MOD_STAY)
+			mod[k].due = now + MOD_HOLD_US;
+		else if (mod_set(k, false)) {
+			mod[k].win = 0;
+			st.mod_left++;
+		}
 	}
 }
 
@@ -271,4 +380,9 @@ void udpio_log_stats(void)
 			 (unsigned long long)st.handed_in, (unsigned long long)st.offered,
 			 (unsigned long long)st.declined, (unsigned long long)st.unknown,
 			 (unsigned long long)st.other_node);
+	if (st.mod_entered)
+		log_info("DTLS in, coalescing: entered %llu times, left %llu, %llu reads on the "
+			 "deadline",
+			 (unsigned long long)st.mod_entered, (unsigned long long)st.mod_left,
+			 (unsigned long long)st.mod_reads);
 }

@@ -455,6 +455,10 @@ void udpout_log_stats(void);
 /* udpio.c: the UDP sockets and the hand-off inbox: datagrams in. */
 int udpio_init(void);
 void udpio_on_socket(unsigned k);
+/* Coalesced DTLS sockets (udpio.c): the wait until the first deadline
+ * (-1: none), and reading those due. */
+int udpio_wait_ms(void);
+void udpio_poll(void);
 void udpio_on_inbox(void);
 void udpio_log_stats(void);
 
