@@ -323,7 +323,7 @@ static int turn(void)
 		tunio_flush();
 		tun_turns = 0;
 		if (n == 0) {
-			rxcoal_poll();
+			rxcoal_poll(conn_read_now);
 			udpio_poll();
 			conn_flush_all();
 			udpout_flush();
@@ -334,7 +334,7 @@ static int turn(void)
 		return errno == EINTR ? 0 : log_errno(-errno, "epoll_wait");
 	for (i = 0; i < n; i++)
 		on_event(&evs[i]);
-	rxcoal_poll();
+	rxcoal_poll(conn_read_now);
 	udpio_poll();
 	/* One send() per connection for everything this turn produced: the
 	 * send queues are bounded, so they do not wait. */

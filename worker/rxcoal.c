@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "common/log.h"
 
@@ -46,14 +45,6 @@ static int64_t next_due = INT64_MAX;
 static struct {
 	uint64_t reads, bytes, entered, left, polled, marks;
 } st;
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int rxcoal_init(void)
 {
@@ -158,7 +149,7 @@ int rxcoal_wait_ms(void)
 	return left <= 0 ? 0 : (int)((left + 999) / 1000);
 }
 
-void rxcoal_poll(void)
+void rxcoal_poll(void (*read_now)(struct conn *c))
 {
 	int64_t now;
 	uint32_t i = 0;
@@ -181,7 +172,7 @@ void rxcoal_poll(void)
 		}
 		st.polled++;
 		polling_us = now;
-		conn_read_now(c);
+		read_now(c);
 		polling_us = 0;
 		/* Nothing was there (or the read closed it): out. */
 		if (c->rxc_mark && c->rxc_last != now)

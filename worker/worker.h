@@ -300,6 +300,15 @@ static inline int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Microseconds of the same clock (receive coalescing's deadlines). */
+static inline int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static inline uint32_t conn_index(const struct conn *c)
 {
 	return (uint32_t)(c - W.conns);
@@ -483,7 +492,8 @@ int rxcoal_init(void);
 void rxcoal_read(struct conn *c, size_t n);
 void rxcoal_forget(struct conn *c);
 int rxcoal_wait_ms(void); /* -1: nobody coalesced */
-void rxcoal_poll(void);
+/* Read each client whose deadline came with read_now (conn_read_now). */
+void rxcoal_poll(void (*read_now)(struct conn *c));
 void rxcoal_log_stats(void);
 /* Packets read from the TUN device for no tunnel of any worker, so far. */
 uint64_t tunio_no_client(void);

@@ -33,10 +33,7 @@ xfer() {
 	case $addr in *:*) addr="[$addr]" ;; esac
 	lab_cli "$from" timeout 60 socat -u OPEN:"$LAB_DIR/data.bin" \
 		"TCP:$addr:$port" || td_fail "$name: send failed"
-	for _ in $(seq 100); do
-		lab_alive "$pid" || break
-		sleep 0.1
-	done
+	lab_wait_gone "$pid" 10
 	got=$(sha256sum <"$LAB_DIR/recv.bin" | cut -d' ' -f1)
 	[ "$got" = "$want" ] || td_fail "$name: SHA-256 mismatch"
 	td_pass "$name: $MB MB intact"

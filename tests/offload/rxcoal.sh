@@ -39,17 +39,11 @@ upload() {
 	ping=$(lab_bg c1 "$LAB_DIR/ping-during.log" ping -c 200 -i 0.01 -W 2 "$LAB_LAN_IP")
 	lab_cli c1 timeout 60 socat -u OPEN:"$LAB_DIR/data.bin" \
 		"TCP:$LAB_LAN_IP:$port" || td_fail "$name: send failed"
-	for _ in $(seq 100); do
-		lab_alive "$pid" || break
-		sleep 0.1
-	done
+	lab_wait_gone "$pid" 10
 	got=$(sha256sum <"$LAB_DIR/recv.bin" | cut -d' ' -f1)
 	[ "$got" = "$want" ] || td_fail "$name: SHA-256 mismatch"
 	td_pass "$name: $MB MB intact"
-	for _ in $(seq 100); do
-		lab_alive "$ping" || break
-		sleep 0.1
-	done
+	lab_wait_gone "$ping" 10
 	# A saturating upload may cost a ping or two, as on any link.
 	n=$(sed -n 's/.* transmitted, \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping-during.log")
 	[ "${n:-0}" -ge 180 ] ||

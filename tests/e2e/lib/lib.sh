@@ -133,6 +133,14 @@ lab_alive() {
 	[ "${s%% *}" != Z ]
 }
 
+# lab_wait_gone PID SECONDS: wait until PID has exited (or SECONDS passed).
+lab_wait_gone() {
+	local deadline=$(($(lab__now_ms) + $2 * 1000))
+	while lab_alive "$1" && [ "$(lab__now_ms)" -lt $deadline ]; do
+		sleep 0.1
+	done
+}
+
 lab_init() {
 	local name=${1:-lab} short
 	if [ "$(id -u)" != 0 ]; then
