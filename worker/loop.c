@@ -203,13 +203,15 @@ static void resume_listening(void)
 	svc_listen_pause(false);
 }
 
-/* epoll_wait's timeout: none with a TUN batch to write, until the
- * listeners' rest ends, or for ever. */
 /* The earlier of two waits in ms, -1 meaning none. */
 static int earlier(int a, int b)
 {
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
+
+/* epoll_wait's timeout: none with a TUN batch to write, else until the
+ * first receive-coalescing deadline or the end of the listeners' rest,
+ * whichever comes first, or for ever. */
 
 static int wait_ms(void)
 {
@@ -370,7 +372,7 @@ static int setup(const struct worker_env *env)
 	tls_init(env);
 	if (keysign_init(env->key_fd) < 0)
 		return log_errno(-errno, "the key process's socket");
-	if (conn_init() < 0 || tunio_init() < 0 || udpio_init() < 0 || rxcoal_init() < 0 ||
+	if (conn_init() < 0 || tunio_init() < 0 || rxcoal_init() < 0 || udpio_init() < 0 ||
 	    ctx_policy_init() < 0)
 		return log_errno(-ENOMEM, "worker tables");
 	if (dtls_init() < 0)

@@ -12,7 +12,8 @@
  * on the deadline that finds less than RXC_MIN bytes puts the mark back
  * to one byte; one that finds more lowers the mark to what it found.  A
  * read that finds half as much again as the mark doubles it (at most
- * RXC_MAX: the read-ahead buffer).  Like a NIC's interrupt moderation, adaptive, per client.
+ * RXC_MAX: the read-ahead buffer).  Like a NIC's interrupt moderation,
+ * adaptive, per client.
  *
  * Tunnels take part (conn.c calls rxcoal_read for their reads from the
  * client).  Services' streams do not: with them a service's upload took
@@ -48,9 +49,7 @@ static struct {
 
 int rxcoal_init(void)
 {
-	const char *off = getenv("TUNNELD_NO_RXCOAL");
-
-	enabled = !(off && *off && strcmp(off, "0"));
+	enabled = !env_set("TUNNELD_NO_RXCOAL");
 	list = calloc(W.max_conns ? W.max_conns : 1, sizeof(*list));
 	return list ? 0 : -ENOMEM;
 }
@@ -184,6 +183,11 @@ void rxcoal_poll(void (*read_now)(struct conn *c))
 			i++;
 		}
 	}
+}
+
+bool rxcoal_enabled(void)
+{
+	return enabled;
 }
 
 void rxcoal_log_stats(void)

@@ -86,11 +86,9 @@ static bool mod_enabled;
 
 int udpio_init(void)
 {
-	const char *off = getenv("TUNNELD_NO_RXCOAL");
-
 	if (!W.env->udp_fds)
 		return 0;
-	mod_enabled = !(off && *off && strcmp(off, "0"));
+	mod_enabled = rxcoal_enabled();
 	mod = calloc(W.env->n_plain ? W.env->n_plain : 1, sizeof(*mod));
 	if (!mod)
 		return -ENOMEM;

@@ -71,10 +71,8 @@ void udpout_queue(int fd, const struct udp_peer *p, const void *data, size_t len
 
 void udpout_init(void)
 {
-	const char *off = getenv("TUNNELD_NO_UDP_GSO");
-
 	/* Benchmarks compare with and without (tests/offload/bench.sh). */
-	gso = !(off && *off && strcmp(off, "0"));
+	gso = !env_set("TUNNELD_NO_UDP_GSO");
 }
 
 static bool same_peer(unsigned a, unsigned b)

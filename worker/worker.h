@@ -23,6 +23,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -300,6 +302,15 @@ static inline int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* An environment switch for benchmarks' A/B runs (TUNNELD_NO_...): set,
+ * not empty and not "0". */
+static inline bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}
+
 /* Microseconds of the same clock (receive coalescing's deadlines). */
 static inline int64_t mono_us(void)
 {
@@ -488,7 +499,8 @@ void tunio_unmap(struct conn *c);
 void tunio_log_stats(void);
 
 /* rxcoal.c: receive coalescing for clients that send in bulk. */
-int rxcoal_init(void);
+int rxcoal_init(void); /* before udpio_init: it asks rxcoal_enabled */
+bool rxcoal_enabled(void);
 void rxcoal_read(struct conn *c, size_t n);
 void rxcoal_forget(struct conn *c);
 int rxcoal_wait_ms(void); /* -1: nobody coalesced */
