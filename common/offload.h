@@ -96,11 +96,19 @@ struct offload_gro {
 	size_t gso;	 /* payload of the first packet = segment size */
 	uint32_t next_seq;
 	uint16_t next_id; /* UDP over IPv4 without DF: the next IP id */
+	/* ACK filter (common/ackfilter.h): a batch that is one pure ACK
+	 * (ack_only) is replaced by a later pure ACK of its flow that says
+	 * all it says; superseded counts those replaced since the last take.
+	 * Off unless set. */
+	bool ack_filter;
+	bool ack_only;
+	unsigned superseded;
 };
 
 enum offload_gro_res {
 	OFFLOAD_GRO_FLUSH = 0, /* does not continue the batch: take it, then add again */
 	OFFLOAD_GRO_ADDED = 1,
+	OFFLOAD_GRO_REPLACED = 2, /* a pure ACK took the place of an older one */
 };
 
 /* uso: the device was given TUN_F_USO4|USO6, so UDP datagrams may be merged. */
@@ -113,7 +121,9 @@ void offload_gro_init(struct offload_gro *g, uint8_t *buf, bool uso);
  * with payload, a UDP length that matches the IP length, a valid non-zero
  * checksum, (IPv4) no options, not a fragment, and either DF set or the
  * IPv4 id following the previous one (so the kernel's segments get the
- * very ids they had), at most OFFLOAD_UDP_MAX_SEGS of them.  Returns enum
+ * very ids they had), at most OFFLOAD_UDP_MAX_SEGS of them.  With ack_filter, a batch of
+ * one pure TCP ACK is overwritten by a later one of its flow that tells the
+ * sender all it tells (common/ackfilter.h).  Returns enum
  * offload_gro_res. */
 int offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len);
 

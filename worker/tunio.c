@@ -22,7 +22,12 @@
  * while they continue one TCP flow (or, with USO, one UDP flow of one
  * datagram size) and written as one super-packet: when another client's
  * packet or one that does not continue the flow comes, when the tunnel
- * stops, and once per loop turn before the loop sleeps (tunio_flush). */
+ * stops, and once per loop turn before the loop sleeps (tunio_flush).
+ * A pure ACK followed in that batch by a later one of its flow is dropped
+ * (common/offload.h, the ACK filter): a download's ACKs, which come one
+ * per packet of the client, would each cost a write and, on the server's
+ * LAN side, the sender an ACK to process.  TUNNELD_NO_ACK_FILTER=1 turns
+ * it off. */
 #include "config.h"
 #include "worker/worker.h"
 
@@ -59,7 +64,7 @@ static uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
 /* For the log lines at stop. */
 static uint64_t drop_no_client, handoffs_out, handoffs_in;
 static struct {
-	uint64_t reads, read_pkts, writes, write_pkts, bad_reads;
+	uint64_t reads, read_pkts, writes, write_pkts, bad_reads, acks_superseded;
 } io; /* packets per TUN syscall */
 static struct {
 	uint64_t cut, cut_pkts, written, written_pkts;
@@ -68,6 +73,7 @@ static struct {
 int tunio_init(void)
 {
 	offload_gro_init(&gro, tun_out, W.env->tun_uso);
+	gro.ack_filter = !env_set("TUNNELD_NO_ACK_FILTER");
 	lease_conn = calloc(W.env->geom.size, sizeof(*lease_conn));
 	return lease_conn ? 0 : -ENOMEM;
 }
@@ -94,7 +100,7 @@ bool tunio_pending(void)
 void tunio_flush(void)
 {
 	struct conn *c = gro_conn;
-	unsigned count = gro.count;
+	unsigned count = gro.count, gone = gro.superseded;
 	bool udp = gro.udp;
 	size_t n = offload_gro_take(&gro);
 
@@ -106,10 +112,12 @@ void tunio_flush(void)
 	io.writes++;
 	if (write(W.env->tun_fd, tun_out, n) < 0) {
 		/* A full TUN queue drops, as a full NIC ring would. */
-		c->ctr.drop[DROP_QUEUE] += count;
+		c->ctr.drop[DROP_QUEUE] += count + gone;
 	} else {
 		io.write_pkts += count;
-		ctr_rx(&c->ctr, gro_proto, count, gro_bytes);
+		io.acks_superseded += gone;
+		/* The client sent the ACKs the filter dropped: they count. */
+		ctr_rx(&c->ctr, gro_proto, count + gone, gro_bytes);
 		if (count > 1) {
 			super[udp].written++;
 			super[udp].written_pkts += count;
@@ -369,6 +377,10 @@ void tunio_log_stats(void)
 		 io.reads ? (double)io.read_pkts / (double)io.reads : 0.0,
 		 (unsigned long long)io.writes, (unsigned long long)io.write_pkts,
 		 io.writes ? (double)io.write_pkts / (double)io.writes : 0.0);
+	if (W.env->tun_vnet)
+		log_info(
+		    "TUN ACK filter %s: %llu pure ACKs superseded by a later one of their flow",
+		    gro.ack_filter ? "on" : "off", (unsigned long long)io.acks_superseded);
 	if (W.env->tun_vnet)
 		log_info(
 		    "TUN super-packets: cut %llu TCP into %llu segments and %llu UDP into %llu "

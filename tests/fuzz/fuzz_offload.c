@@ -130,17 +130,25 @@ static void raw_gro(const uint8_t *data, size_t size)
 	size_t off = 1;
 
 	offload_gro_init(&g, gbuf, data[0] & 1);
+	g.ack_filter = data[0] & 2;
 	while (off + 2 <= size) {
 		size_t len = (size_t)(data[off] << 8 | data[off + 1]);
+		int r;
 		off += 2;
 		if (len > size - off)
 			len = size - off;
 		if (len == 0)
 			break;
-		if (offload_gro_add(&g, data + off, len) == OFFLOAD_GRO_FLUSH) {
+		r = offload_gro_add(&g, data + off, len);
+		if (r == OFFLOAD_GRO_FLUSH) {
 			raw_take(&g);
 			FUZZ_ASSERT(offload_gro_add(&g, data + off, len) == OFFLOAD_GRO_ADDED);
 		}
+		/* A superseded ACK leaves the batch holding the newer one alone. */
+		if (r == OFFLOAD_GRO_REPLACED)
+			FUZZ_ASSERT(g.ack_filter && g.count == 1 &&
+				    g.len == OFFLOAD_VNET_LEN + len &&
+				    !memcmp(gbuf + OFFLOAD_VNET_LEN, data + off, len));
 		/* A UDP batch holds at most OFFLOAD_UDP_MAX_SEGS. */
 		if (g.count <= OFFLOAD_UDP_MAX_SEGS) {
 			batch[g.count - 1] = data + off;

@@ -3,11 +3,14 @@
 # direction per tunneld run, with offloads on and off (TUNNELD_NO_OFFLOAD=1),
 # so the packets-per-syscall counters of each run belong to one direction.
 #
-#   tests/offload/bench.sh [--seconds N] [--rounds N] [--v6] [--rxcoal] [--tls]
+#   tests/offload/bench.sh [--seconds N] [--rounds N] [--v6] [--rxcoal | --ack-filter]
+#                          [--tls] [--dir up|down]
 #
 # --rxcoal: A/B of receive coalescing instead (TUNNELD_NO_RXCOAL=1 for
-# "off"; worker/rxcoal.c); --tls: the client without DTLS (--no-dtls), so
-# its packets arrive on the TLS connection, where coalescing applies.
+# "off"; worker/rxcoal.c); --ack-filter: of the TUN ACK filter
+# (TUNNELD_NO_ACK_FILTER=1; worker/tunio.c), which matters for downloads;
+# --tls: the client without DTLS (--no-dtls), so its packets arrive on the
+# TLS connection, where coalescing applies; --dir: one direction only.
 #
 #   client c1 ==tunnel== tunneld (server ns) ---- lan 198.18.1.2 / fd00:1::2 (iperf3 -s)
 set -euo pipefail
@@ -22,14 +25,18 @@ DST=198.18.1.2
 KNOB=TUNNELD_NO_OFFLOAD
 WHAT=offloads
 OC_ARGS=()
+DIRS="up down"
+USAGE="usage: $0 [--seconds N] [--rounds N] [--v6] [--rxcoal | --ack-filter] [--tls] [--dir up|down]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) SECS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--v6) DST=fd00:1::2; shift ;;
 	--rxcoal) KNOB=TUNNELD_NO_RXCOAL WHAT=rxcoal; shift ;;
+	--ack-filter) KNOB=TUNNELD_NO_ACK_FILTER WHAT=ack-filter; shift ;;
 	--tls) OC_ARGS=(--no-dtls); shift ;;
-	*) echo "usage: $0 [--seconds N] [--rounds N] [--v6] [--rxcoal] [--tls]" >&2; exit 2 ;;
+	--dir) DIRS=$2; shift 2 ;;
+	*) echo "$USAGE" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
@@ -50,7 +57,7 @@ tun_io() {
 run() {
 	local mode=$1 dir=$2 flag="" gbps cpu0 cpu1 io
 	[ "$dir" = down ] && flag=-R
-	unset TUNNELD_NO_OFFLOAD TUNNELD_NO_RXCOAL
+	unset TUNNELD_NO_OFFLOAD TUNNELD_NO_RXCOAL TUNNELD_NO_ACK_FILTER
 	[ "$mode" = off ] && export "$KNOB=1"
 	td_start
 	lab_start_client c1 alice alice-pass "${OC_ARGS[@]}"
@@ -78,7 +85,7 @@ lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
 lab_wait_listen lan 5201 10
 for _ in $(seq "$ROUNDS"); do
 	for mode in on off; do
-		for dir in up down; do
+		for dir in $DIRS; do
 			run "$mode" "$dir"
 		done
 	done

@@ -285,6 +285,7 @@ static Suite *offload_suite(void)
 	suite_add_tcase(s, seg);
 	offload_tcp_gro_tests(gro);
 	offload_udp_gro_tests(gro);
+	offload_ack_tests(gro);
 	suite_add_tcase(s, gro);
 	return s;
 }

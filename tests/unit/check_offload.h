@@ -80,5 +80,6 @@ int add_all(struct offload_gro *g, uint8_t pkts[][2048], const size_t *len, int 
 void offload_udp_seg_tests(TCase *tc); /* check_offload_udp.c */
 void offload_tcp_gro_tests(TCase *tc); /* check_offload_gro.c */
 void offload_udp_gro_tests(TCase *tc); /* check_offload_gro_udp.c */
+void offload_ack_tests(TCase *tc);     /* check_offload_ack.c */
 
 #endif
