@@ -314,10 +314,10 @@ static int turn(void)
 	struct epoll_event evs[MAX_EVENTS];
 	int n, i;
 
-	/* A TUN write batch (a client's segments of one flow, coalesced)
-	 * waits while more events are ready, so a busy worker writes bigger
-	 * batches; it goes out before the loop would sleep, or after
-	 * TUN_WAIT_TURNS turns at most. */
+	/* The TUN write batches (clients' segments, one batch per flow,
+	 * coalesced) wait while more events are ready, so a busy worker
+	 * writes bigger batches; they go out before the loop would sleep, or
+	 * after TUN_WAIT_TURNS turns at most. */
 	n = epoll_wait(W.ep, evs, MAX_EVENTS, wait_ms());
 	if (fdshort.resume_ms && mono_ms() >= fdshort.resume_ms)
 		resume_listening();

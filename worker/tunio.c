@@ -18,12 +18,13 @@
  * (UDP: into its datagrams; common/offload.c) for our client, or handed
  * whole, vnet header and all, to the worker of another client (so
  * hand-offs carry what a read gives: vnet form with offloads, plain
- * packets without).  A client's DATA frames of one loop turn are merged
- * while they continue one TCP flow (or, with USO, one UDP flow of one
- * datagram size) and written as one super-packet: when another client's
- * packet or one that does not continue the flow comes, when the tunnel
- * stops, and once per loop turn before the loop sleeps (tunio_flush).
- * A pure ACK followed in that batch by a later one of its flow is dropped
+ * packets without).  Clients' DATA frames are merged while they continue
+ * one TCP flow (or, with USO, one UDP flow of one datagram size), in one
+ * batch per flow for up to GRO_SLOTS flows of any clients at once, and
+ * written as one super-packet: when a packet does not continue its flow's
+ * batch, when a new flow needs the room, when the tunnel stops, and
+ * before the loop sleeps (tunio_flush).
+ * A pure ACK followed in its batch by a later one of its flow is dropped
  * (common/offload.h, the ACK filter): a download's ACKs, which come one
  * per packet of the client, would each cost a write and, on the server's
  * LAN side, the sender an ACK to process.  TUNNELD_NO_ACK_FILTER=1 turns
@@ -52,12 +53,32 @@
 static uint8_t tun_in[OFFLOAD_BUF_LEN];
 /* One segment of a super-packet, framed for our client. */
 static uint8_t seg_frame[1 << 16];
-/* The super-packet being built for one write, and whose packets it holds. */
-static uint8_t tun_out[OFFLOAD_BUF_LEN];
-static struct offload_gro gro;
-static struct conn *gro_conn;
-static size_t gro_bytes;	 /* IP bytes of the packets in it */
-static enum ctr_proto gro_proto; /* theirs: a batch holds one flow */
+/* The super-packets being built for TUN writes: one batch per flow, for
+ * up to GRO_SLOTS flows at once (of one client or of several), so
+ * interleaved flows still leave in long batches.  A flow is its addresses,
+ * protocol and, for TCP and UDP that is not a fragment, its ports; a
+ * packet without ports (ICMP, fragments, anything else) first writes all
+ * batches, and batches are written oldest first, so no packet overtakes
+ * one of its flow (nor a fragment its datagram's head). */
+#define GRO_SLOTS 4
+struct flow_key {
+	uint8_t ver, proto;
+	bool ports;
+	uint8_t addrs[32]; /* source, destination (IPv4: 8 bytes used) */
+	uint8_t port[4];
+};
+struct gro_slot {
+	struct offload_gro gro;
+	struct conn *conn; /* whose packets it holds; NULL = empty */
+	struct flow_key key;
+	size_t bytes;	      /* IP bytes of the packets in it */
+	enum ctr_proto proto; /* theirs: a batch holds one flow */
+	uint64_t born;	      /* batch order, for writing oldest first */
+};
+static uint8_t tun_out[GRO_SLOTS][OFFLOAD_BUF_LEN];
+static struct gro_slot slots[GRO_SLOTS];
+static unsigned slots_busy, slots_most;
+static uint64_t births, evictions;
 
 static uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
 
@@ -72,8 +93,12 @@ static struct {
 
 int tunio_init(void)
 {
-	offload_gro_init(&gro, tun_out, W.env->tun_uso);
-	gro.ack_filter = !env_set("TUNNELD_NO_ACK_FILTER");
+	bool filter = !env_set("TUNNELD_NO_ACK_FILTER");
+
+	for (unsigned k = 0; k < GRO_SLOTS; k++) {
+		offload_gro_init(&slots[k].gro, tun_out[k], W.env->tun_uso);
+		slots[k].gro.ack_filter = filter;
+	}
 	lease_conn = calloc(W.env->geom.size, sizeof(*lease_conn));
 	return lease_conn ? 0 : -ENOMEM;
 }
@@ -83,64 +108,143 @@ void tunio_map(struct conn *c)
 	lease_conn[c->lease] = conn_index(c) + 1;
 }
 
-void tunio_unmap(struct conn *c)
-{
-	/* Its packets leave now, while its counters are still its own. */
-	if (gro_conn == c)
-		tunio_flush();
-	if (c->lease >= 0 && lease_conn[c->lease] == conn_index(c) + 1)
-		lease_conn[c->lease] = 0;
-}
-
 bool tunio_pending(void)
 {
-	return gro_conn != NULL && gro.count > 0;
+	return slots_busy > 0;
 }
 
-void tunio_flush(void)
+static void write_slot(struct gro_slot *s)
 {
-	struct conn *c = gro_conn;
-	unsigned count = gro.count, gone = gro.superseded;
-	bool udp = gro.udp;
-	size_t n = offload_gro_take(&gro);
+	struct conn *c = s->conn;
+	unsigned count = s->gro.count, gone = s->gro.superseded;
+	bool udp = s->gro.udp;
+	size_t n = offload_gro_take(&s->gro);
 
-	gro_conn = NULL;
-	if (n == 0) {
-		gro_bytes = 0;
-		return;
-	}
+	s->conn = NULL;
+	slots_busy--;
 	io.writes++;
-	if (write(W.env->tun_fd, tun_out, n) < 0) {
+	if (write(W.env->tun_fd, s->gro.buf, n) < 0) {
 		/* A full TUN queue drops, as a full NIC ring would. */
 		c->ctr.drop[DROP_QUEUE] += count + gone;
 	} else {
 		io.write_pkts += count;
 		io.acks_superseded += gone;
 		/* The client sent the ACKs the filter dropped: they count. */
-		ctr_rx(&c->ctr, gro_proto, count + gone, gro_bytes);
+		ctr_rx(&c->ctr, s->proto, count + gone, s->bytes);
 		if (count > 1) {
 			super[udp].written++;
 			super[udp].written_pkts += count;
 		}
 	}
-	gro_bytes = 0;
+	s->bytes = 0;
 }
 
-/* Queue a checked packet of c for the next TUN write. */
+/* Write the batches (of c only, unless NULL), oldest first. */
+static void write_slots(const struct conn *c)
+{
+	struct gro_slot *old;
+
+	for (;;) {
+		old = NULL;
+		for (unsigned k = 0; k < GRO_SLOTS; k++)
+			if (slots[k].conn && (!c || slots[k].conn == c) &&
+			    (!old || slots[k].born < old->born))
+				old = &slots[k];
+		if (!old)
+			return;
+		write_slot(old);
+	}
+}
+
+void tunio_flush(void)
+{
+	write_slots(NULL);
+}
+
+void tunio_unmap(struct conn *c)
+{
+	/* Its packets leave now, while its counters are still its own. */
+	write_slots(c);
+	if (c->lease >= 0 && lease_conn[c->lease] == conn_index(c) + 1)
+		lease_conn[c->lease] = 0;
+}
+
+/* The flow of a checked packet (tunnel.c: an IPv4 or IPv6 header). */
+static void flow_of(const uint8_t *pkt, size_t len, struct flow_key *k)
+{
+	size_t l4;
+	bool frag;
+
+	memset(k, 0, sizeof(*k));
+	k->ver = pkt[0] >> 4;
+	if (k->ver == 4 && len >= 20) {
+		k->proto = pkt[9];
+		memcpy(k->addrs, pkt + 12, 8);
+		l4 = (size_t)(pkt[0] & 0x0f) * 4;
+		frag = (pkt[6] & 0x3f) || pkt[7]; /* MF or an offset */
+	} else if (k->ver == 6 && len >= 40) {
+		k->proto = pkt[6]; /* a fragment header is a protocol of its own */
+		memcpy(k->addrs, pkt + 8, 32);
+		l4 = 40;
+		frag = false;
+	} else {
+		return;
+	}
+	if ((k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) && !frag && len >= l4 + 4) {
+		k->ports = true;
+		memcpy(k->port, pkt + l4, 4);
+	}
+}
+
+/* A slot for a packet of c's flow k: its flow's batch, an empty one or the
+ * oldest, written to make room. */
+static struct gro_slot *slot_for(const struct conn *c, const struct flow_key *k)
+{
+	struct gro_slot *empty = NULL, *old = NULL, *s;
+
+	for (unsigned i = 0; i < GRO_SLOTS; i++) {
+		s = &slots[i];
+		if (!s->conn) {
+			empty = empty ? empty : s;
+			continue;
+		}
+		if (s->conn == c && !memcmp(&s->key, k, sizeof(*k)))
+			return s;
+		if (!old || s->born < old->born)
+			old = s;
+	}
+	if (!empty) {
+		evictions++;
+		write_slot(old);
+		empty = old;
+	}
+	return empty;
+}
+
+/* Queue a checked packet of c for a TUN write. */
 static void to_tun_batch(struct conn *c, const uint8_t *pkt, size_t len)
 {
-	enum ctr_proto p = ctr_proto_of(pkt, len);
+	struct flow_key k;
+	struct gro_slot *s;
 
-	if (gro_conn != c)
-		tunio_flush();
-	if (offload_gro_add(&gro, pkt, len) == OFFLOAD_GRO_FLUSH) {
-		tunio_flush();
-		offload_gro_add(&gro, pkt, len); /* an empty batch takes any packet */
+	flow_of(pkt, len, &k);
+	if (!k.ports)
+		write_slots(NULL);
+	s = slot_for(c, &k);
+	if (s->conn && offload_gro_add(&s->gro, pkt, len) != OFFLOAD_GRO_FLUSH) {
+		s->bytes += len;
+		return;
 	}
-	if (gro.count == 1) /* the first of a batch */
-		gro_proto = p;
-	gro_conn = c;
-	gro_bytes += len;
+	if (s->conn)
+		write_slot(s);
+	offload_gro_add(&s->gro, pkt, len); /* an empty batch takes any packet */
+	s->conn = c;
+	s->key = k;
+	s->proto = ctr_proto_of(pkt, len);
+	s->bytes = len;
+	s->born = births++;
+	if (++slots_busy > slots_most)
+		slots_most = slots_busy;
 }
 
 void tunio_write(struct conn *c, const uint8_t *pkt, size_t len)
@@ -378,9 +482,13 @@ void tunio_log_stats(void)
 		 (unsigned long long)io.writes, (unsigned long long)io.write_pkts,
 		 io.writes ? (double)io.write_pkts / (double)io.writes : 0.0);
 	if (W.env->tun_vnet)
+		log_info("TUN write batches: up to %u flows at once (of %d), %llu written early "
+			 "to make room",
+			 slots_most, GRO_SLOTS, (unsigned long long)evictions);
+	if (W.env->tun_vnet)
 		log_info(
 		    "TUN ACK filter %s: %llu pure ACKs superseded by a later one of their flow",
-		    gro.ack_filter ? "on" : "off", (unsigned long long)io.acks_superseded);
+		    slots[0].gro.ack_filter ? "on" : "off", (unsigned long long)io.acks_superseded);
 	if (W.env->tun_vnet)
 		log_info(
 		    "TUN super-packets: cut %llu TCP into %llu segments and %llu UDP into %llu "
