@@ -14,10 +14,8 @@ lab_add_client c1
 td_users alice:alice-pass
 TD_LOG_LEVEL=info td_config
 td_start
-CTL=${TD_CTL:-$TD_TOP/tunnelctl}
 MB=${BULK_MB:-200}
 mbps() { awk -v a="$1" -v b="$2" -v mb="$MB" 'BEGIN { printf "%.0f", mb * 8.388608 / (b - a) }'; }
-session() { "$CTL" -s "$LAB_DIR/control.sock" --json list | jq -c '.sessions[0]'; }
 
 head -c $((MB << 20)) /dev/urandom >"$LAB_DIR/up.bin"
 head -c $((MB << 20)) /dev/urandom >"$LAB_DIR/down.bin"
@@ -65,8 +63,7 @@ dtls_mb() {
 
 lab_start_client c1 alice alice-pass
 lab_wait_client c1 20 || td_fail "client did not connect"
-for _ in $(seq 50); do [ "$(session | jq -r .channel)" = dtls ] && break; sleep 0.1; done
-[ "$(session | jq -r .channel)" = dtls ] || td_fail "not on DTLS: $(session)"
+td_wait_dtls 5 || td_fail "not on DTLS: $(td_session)"
 transfer DTLS
 lab_client_signal c1 INT
 lab_client_exited c1 10 >/dev/null || td_fail "client did not exit"
@@ -79,7 +76,7 @@ td_pass "DTLS carried it: $in packets from the client, $out to it"
 
 lab_start_client c1 alice alice-pass --no-dtls
 lab_wait_client c1 20 || td_fail "client did not connect with --no-dtls"
-[ "$(session | jq -r .channel)" = tls ] || td_fail "--no-dtls but not on TLS: $(session)"
+[ "$(td_session | jq -r .channel)" = tls ] || td_fail "--no-dtls but not on TLS: $(td_session)"
 transfer TLS
 rm -f "$LAB_DIR"/*.bin
 lab_client_signal c1 INT

@@ -20,7 +20,6 @@ lab_make_cert
 lab_add_client c1
 td_users alice:alice-pass
 TD_LOG_LEVEL=info td_config
-CTL=${TD_CTL:-$TD_TOP/tunnelctl}
 MB=${ACK_MB:-64}
 head -c $((MB << 20)) /dev/urandom >"$LAB_DIR/data.bin"
 want=$(sha256sum <"$LAB_DIR/data.bin" | cut -d' ' -f1)
@@ -29,7 +28,7 @@ LOSS=0
 
 # move NAME down|up: data.bin from the lan to the client, or back.
 move() {
-	local name=$1 dir=$2 got pid
+	local name=$1 dir=$2 pid
 	port=$((port + 1))
 	rm -f "$LAB_DIR/recv.bin"
 	if [ "$dir" = down ]; then
@@ -46,9 +45,7 @@ move() {
 			"TCP:$LAB_LAN_IP:$port" || td_fail "$name: send failed"
 	fi
 	lab_wait_gone "$pid" 10
-	got=$(sha256sum <"$LAB_DIR/recv.bin" | cut -d' ' -f1)
-	[ "$got" = "$want" ] || td_fail "$name: SHA-256 mismatch"
-	td_pass "$name: $MB MB intact"
+	td_check_sha "$name" "$LAB_DIR/recv.bin" "$want"
 }
 
 # "on|off superseded writes" over the workers' stop lines.
@@ -62,8 +59,6 @@ acks() {
 		awk '{ w += $1 } END { print w + 0 }'
 }
 
-session() { "$CTL" -s "$LAB_DIR/control.sock" --json list | jq -c '.sessions[0]'; }
-
 # run NAME down|up [--no-dtls]: one tunneld run, one transfer; sets state,
 # sup(erseded) and writes.
 run() {
@@ -73,8 +68,7 @@ run() {
 	lab_start_client c1 alice alice-pass "$@"
 	lab_wait_client c1 20 || td_fail "client did not connect"
 	if [ $# = 0 ]; then
-		for _ in $(seq 50); do [ "$(session | jq -r .channel)" = dtls ] && break; sleep 0.1; done
-		[ "$(session | jq -r .channel)" = dtls ] || td_fail "not on DTLS: $(session)"
+		td_wait_dtls 5 || td_fail "not on DTLS: $(td_session)"
 	fi
 	[ "$LOSS" = 1 ] && lab_srv nft -f - <<'NFT'
 table inet loss {

@@ -51,10 +51,8 @@ lab_wait_gone "$udp" 30
 lab_wait_gone "$srv" 10
 for k in 1 2; do
 	lab_wait_gone "${sinks[$((k - 1))]}" 10
-	got=$(sha256sum <"$LAB_DIR/recv$k.bin" | cut -d' ' -f1)
-	[ "$got" = "$want" ] || td_fail "upload $k: SHA-256 mismatch"
+	td_check_sha "upload $k" "$LAB_DIR/recv$k.bin" "$want"
 done
-td_pass "two clients' uploads of $MB MB each intact"
 
 read -r pkts ooo <<<"$(jq -r '.end.streams[0].udp | "\(.packets) \(.out_of_order)"' "$LAB_DIR/udp-srv.json")"
 [ "${pkts:-0}" -gt 1000 ] ||

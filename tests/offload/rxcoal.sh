@@ -22,7 +22,6 @@ lab_make_cert
 lab_add_client c1
 td_users alice:alice-pass
 TD_LOG_LEVEL=info td_config
-CTL=${TD_CTL:-$TD_TOP/tunnelctl}
 MB=${RXC_MB:-64}
 head -c $((MB << 20)) /dev/urandom >"$LAB_DIR/data.bin"
 want=$(sha256sum <"$LAB_DIR/data.bin" | cut -d' ' -f1)
@@ -30,7 +29,7 @@ port=5400
 
 # upload NAME: data.bin from the client to the lan, pings beside it.
 upload() {
-	local name=$1 got pid ping n
+	local name=$1 pid ping n
 	port=$((port + 1))
 	rm -f "$LAB_DIR/recv.bin"
 	pid=$(lab_bg lan "$LAB_DIR/sink.log" timeout 60 socat -u \
@@ -40,9 +39,7 @@ upload() {
 	lab_cli c1 timeout 60 socat -u OPEN:"$LAB_DIR/data.bin" \
 		"TCP:$LAB_LAN_IP:$port" || td_fail "$name: send failed"
 	lab_wait_gone "$pid" 10
-	got=$(sha256sum <"$LAB_DIR/recv.bin" | cut -d' ' -f1)
-	[ "$got" = "$want" ] || td_fail "$name: SHA-256 mismatch"
-	td_pass "$name: $MB MB intact"
+	td_check_sha "$name" "$LAB_DIR/recv.bin" "$want"
 	lab_wait_gone "$ping" 10
 	# A saturating upload may cost a ping or two, as on any link.
 	n=$(sed -n 's/.* transmitted, \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping-during.log")
@@ -69,8 +66,6 @@ dgrams() {
 		awk '{ e += $1; l += $2 } END { print e + 0, l + 0 }'
 }
 
-session() { "$CTL" -s "$LAB_DIR/control.sock" --json list | jq -c '.sessions[0]'; }
-
 # run NAME [--no-dtls]
 run() {
 	local name=$1
@@ -79,8 +74,7 @@ run() {
 	lab_start_client c1 alice alice-pass "$@"
 	lab_wait_client c1 20 || td_fail "client did not connect"
 	if [ $# = 0 ]; then
-		for _ in $(seq 50); do [ "$(session | jq -r .channel)" = dtls ] && break; sleep 0.1; done
-		[ "$(session | jq -r .channel)" = dtls ] || td_fail "not on DTLS: $(session)"
+		td_wait_dtls 5 || td_fail "not on DTLS: $(td_session)"
 	fi
 	upload "$name"
 	lab_client_signal c1 INT

@@ -25,7 +25,6 @@ lab_make_cert
 lab_add_client c1
 td_users alice:alice-pass
 TD_LOG_LEVEL=info td_config
-CTL=${TD_CTL:-$TD_TOP/tunnelctl}
 MB=${USO_MB:-4}
 BURST=$((48 * 1300)) # one UDP_SEGMENT write: 48 datagrams
 head -c $((MB << 20)) /dev/urandom >"$LAB_DIR/data.bin"
@@ -96,15 +95,12 @@ super() {
 			END { print s[1]+0, s[2]+0, s[3]+0, s[4]+0, s[5]+0, s[6]+0, s[7]+0, s[8]+0 }'
 }
 
-session() { "$CTL" -s "$LAB_DIR/control.sock" --json list | jq -c '.sessions[0]'; }
-
 connect() {
 	lab_start_client c1 alice alice-pass
 	lab_wait_client c1 20 || td_fail "client did not connect"
 	ip4=$(lab_client_state c1 ip4)
 	ip6=$(lab_client_state c1 ip6)
-	for _ in $(seq 50); do [ "$(session | jq -r .channel)" = dtls ] && break; sleep 0.1; done
-	[ "$(session | jq -r .channel)" = dtls ] || td_fail "not on DTLS: $(session)"
+	td_wait_dtls 5 || td_fail "not on DTLS: $(td_session)"
 }
 
 # Packets from and to the client over DTLS, from the session's summary.

@@ -20,6 +20,9 @@
 #   td_end_field USER KEY   KEY's value in USER's last session-end line (the
 #                           text log.format: session-end id=N user=USER ...),
 #                           quotes taken off; "" when there is none.
+#   td_session              the first session as tunnelctl lists it (JSON).
+#   td_wait_dtls [T]        wait until the first session's data goes over DTLS.
+#   td_check_sha NAME FILE WANT   pass if FILE's SHA-256 is WANT, else fail.
 
 TD_TOP=${top_builddir:-$(cd "$LAB_LIB_DIR/../../.." && pwd)}
 TD_BIN=${TD_BIN:-$TD_TOP/tunneld}
@@ -148,4 +151,23 @@ td_fail() {
 
 td_pass() {
 	echo "PASS: $*"
+}
+
+td_session() {
+	"${TD_CTL:-$TD_TOP/tunnelctl}" -s "$LAB_DIR/control.sock" --json list | jq -c '.sessions[0]'
+}
+
+td_wait_dtls() {
+	local deadline=$(($(lab__now_ms) + ${1:-5} * 1000))
+	until [ "$(td_session | jq -r .channel)" = dtls ]; do
+		[ "$(lab__now_ms)" -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+
+td_check_sha() {
+	local got
+	got=$(sha256sum <"$2" | cut -d' ' -f1)
+	[ "$got" = "$3" ] || td_fail "$1: SHA-256 mismatch"
+	td_pass "$1: $(($(stat -c %s "$2") >> 20)) MB intact"
 }
