@@ -10,14 +10,7 @@
 #define TCPOPT_NOP   1
 #define TCPOPT_SACK  5
 #define TCPOPT_TS    8
-#define SACK_MAX     4
 #define TCP_FLAG_ACK 0x10
-
-/* The SACK blocks of a pure ACK: [left, right) sequence ranges. */
-struct sack {
-	unsigned n;
-	uint32_t left[SACK_MAX], right[SACK_MAX];
-};
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -31,13 +24,12 @@ static bool seq_le(uint32_t a, uint32_t b)
 }
 
 /* Options o[0..n): only NOP, end, timestamps and at most one SACK option
- * with 1..4 blocks.  Fills s; false for anything else. */
-static bool parse_options(const uint8_t *o, size_t n, struct sack *s)
+ * with 1..4 blocks.  Fills a's blocks; false for anything else. */
+static bool parse_options(const uint8_t *o, size_t n, struct ackf *a)
 {
 	size_t k = 0, len;
 	unsigned b;
 
-	memset(s, 0, sizeof(*s));
 	while (k < n && o[k] != TCPOPT_EOL) {
 		if (o[k] == TCPOPT_NOP) {
 			k++;
@@ -52,57 +44,54 @@ static bool parse_options(const uint8_t *o, size_t n, struct sack *s)
 			k += len;
 			continue;
 		}
-		if (o[k] != TCPOPT_SACK || s->n || len < 10 || (len - 2) % 8 ||
-		    len > 2 + 8 * SACK_MAX)
+		if (o[k] != TCPOPT_SACK || a->nsack || len < 10 || (len - 2) % 8 ||
+		    len > 2 + 8 * ACKF_SACK_MAX)
 			return false;
-		s->n = (unsigned)(len - 2) / 8;
-		for (b = 0; b < s->n; b++) {
-			s->left[b] = rd32(o + k + 2 + 8 * b);
-			s->right[b] = rd32(o + k + 6 + 8 * b);
+		a->nsack = (unsigned)(len - 2) / 8;
+		for (b = 0; b < a->nsack; b++) {
+			a->left[b] = rd32(o + k + 2 + 8 * b);
+			a->right[b] = rd32(o + k + 6 + 8 * b);
 		}
 		k += len;
 	}
 	return true;
 }
 
-static size_t tcp_hlen(const uint8_t *tcp)
-{
-	return (size_t)(tcp[12] >> 4) * 4;
-}
-
-bool ackf_pure(const uint8_t *pkt, size_t len, size_t l4)
+bool ackf_parse(const uint8_t *pkt, size_t len, size_t l4, struct ackf *a)
 {
 	const uint8_t *tcp = pkt + l4;
-	struct sack s;
 	size_t doff;
 
+	memset(a, 0, sizeof(*a));
 	if (len < l4 + 20)
 		return false;
-	doff = tcp_hlen(tcp);
-	return doff >= 20 && l4 + doff == len && tcp[13] == TCP_FLAG_ACK &&
-	       parse_options(tcp + 20, doff - 20, &s);
+	doff = (size_t)(tcp[12] >> 4) * 4;
+	if (doff < 20 || l4 + doff != len || tcp[13] != TCP_FLAG_ACK)
+		return false;
+	a->ack = rd32(tcp + 8);
+	return parse_options(tcp + 20, doff - 20, a);
 }
 
 /* A D-SACK (RFC 2883) reports a duplicate: its first block lies below the
  * ACK number or inside the second block.  The sender uses it to undo a
  * needless slow-down, and no later ACK repeats it. */
-static bool has_dsack(const struct sack *s, uint32_t ack)
+static bool has_dsack(const struct ackf *s)
 {
-	if (s->n == 0)
+	if (s->nsack == 0)
 		return false;
-	if (!seq_le(ack, s->left[0]))
+	if (!seq_le(s->ack, s->left[0]))
 		return true;
-	return s->n > 1 && seq_le(s->left[1], s->left[0]) && seq_le(s->right[0], s->right[1]);
+	return s->nsack > 1 && seq_le(s->left[1], s->left[0]) && seq_le(s->right[0], s->right[1]);
 }
 
-/* Does the newer ACK (ack, its blocks) say all the older block says? */
-static bool covered(uint32_t left, uint32_t right, uint32_t ack, const struct sack *s)
+/* Does the newer ACK s say all the older block [left, right) says? */
+static bool covered(uint32_t left, uint32_t right, const struct ackf *s)
 {
 	unsigned b;
 
-	if (seq_le(right, ack))
+	if (seq_le(right, s->ack))
 		return true;
-	for (b = 0; b < s->n; b++)
+	for (b = 0; b < s->nsack; b++)
 		if (seq_le(s->left[b], left) && seq_le(right, s->right[b]))
 			return true;
 	return false;
@@ -118,27 +107,22 @@ static bool same_flow(const uint8_t *a, const uint8_t *b, size_t l4, bool v6)
 	return !memcmp(a + l4, b + l4, 8) && (a[l4 + 12] & 0x0f) == (b[l4 + 12] & 0x0f);
 }
 
-bool ackf_supersedes(const uint8_t *old, const uint8_t *pkt, size_t l4, bool v6)
+bool ackf_supersedes(const uint8_t *old, const struct ackf *ao, const uint8_t *pkt,
+		     const struct ackf *an, size_t l4, bool v6)
 {
-	const uint8_t *to = old + l4, *tp = pkt + l4;
-	uint32_t ack_old = rd32(to + 8), ack_new = rd32(tp + 8);
-	struct sack so, sn;
 	unsigned b;
 
-	if (!same_flow(old, pkt, l4, v6) || !seq_le(ack_old, ack_new))
-		return false;
-	if (!parse_options(to + 20, tcp_hlen(to) - 20, &so) ||
-	    !parse_options(tp + 20, tcp_hlen(tp) - 20, &sn))
+	if (!same_flow(old, pkt, l4, v6) || !seq_le(ao->ack, an->ack))
 		return false;
 	/* The same number: a duplicate ACK.  Only one that adds SACK blocks
 	 * carries the older one's news; without SACK the sender counts
 	 * duplicates, so they all go through. */
-	if (ack_old == ack_new && (sn.n == 0 || (so.n == sn.n && !memcmp(&so, &sn, sizeof(so)))))
+	if (ao->ack == an->ack && (an->nsack == 0 || !memcmp(ao, an, sizeof(*ao))))
 		return false;
-	if (has_dsack(&so, ack_old))
+	if (has_dsack(ao))
 		return false;
-	for (b = 0; b < so.n; b++)
-		if (!covered(so.left[b], so.right[b], ack_new, &sn))
+	for (b = 0; b < ao->nsack; b++)
+		if (!covered(ao->left[b], ao->right[b], an))
 			return false;
 	return true;
 }

@@ -22,11 +22,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Is the TCP segment at pkt (TCP header at l4, IP length len) a pure ACK
- * the filter may drop or keep?  Its checksum is the caller's to check. */
-bool ackf_pure(const uint8_t *pkt, size_t len, size_t l4);
+/* What a pure ACK tells the sender: its number and SACK blocks. */
+#define ACKF_SACK_MAX 4
+struct ackf {
+	uint32_t ack;
+	unsigned nsack;
+	uint32_t left[ACKF_SACK_MAX], right[ACKF_SACK_MAX]; /* [left, right) */
+};
 
-/* Both pure ACKs (ackf_pure): does pkt tell the sender all that old does? */
-bool ackf_supersedes(const uint8_t *old, const uint8_t *pkt, size_t l4, bool v6);
+/* Is the TCP segment at pkt (TCP header at l4, IP length len) a pure ACK
+ * the filter may drop or keep?  If so, fills a.  Its checksum is the
+ * caller's to check. */
+bool ackf_parse(const uint8_t *pkt, size_t len, size_t l4, struct ackf *a);
+
+/* Both pure ACKs (ackf_parse): does pkt (an) tell the sender all that old
+ * (ao) does? */
+bool ackf_supersedes(const uint8_t *old, const struct ackf *ao, const uint8_t *pkt,
+		     const struct ackf *an, size_t l4, bool v6);
 
 #endif

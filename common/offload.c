@@ -13,8 +13,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "common/ackfilter.h"
-
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -386,7 +384,8 @@ struct l4_pkt {
 	size_t l4, hlen, payload;
 	uint8_t flags; /* TCP's */
 	uint32_t seq;
-	bool ack_only; /* a pure ACK the ACK filter may drop or keep */
+	bool ack_only;	 /* a pure ACK the ACK filter may drop or keep */
+	struct ackf ack; /* what it tells, if so */
 };
 
 /* The IP header: sets t->v6, t->udp and t->l4.  False for a packet that
@@ -421,12 +420,9 @@ static bool classify_ip(const uint8_t *pkt, size_t len, bool uso, struct l4_pkt 
 /* A segment without payload at pkt[0..len), header length len - l4. */
 static void classify_ack(const uint8_t *pkt, size_t len, struct l4_pkt *t)
 {
-	const uint8_t *h = pkt + t->l4;
-
 	t->hlen = len;
-	t->flags = h[13];
-	t->seq = get32(h + 4);
-	t->ack_only = ackf_pure(pkt, len, t->l4) && l4_csum_ok(pkt, t->v6, false, t->l4, len);
+	t->ack_only =
+	    ackf_parse(pkt, len, t->l4, &t->ack) && l4_csum_ok(pkt, t->v6, false, t->l4, len);
 }
 
 static void classify_tcp(const uint8_t *pkt, size_t len, struct l4_pkt *t)
@@ -505,11 +501,12 @@ static bool continues(const struct offload_gro *g, const uint8_t *pkt, const str
 	       !memcmp(ht + 20, pt + 20, g->hlen - g->l4 - 20);
 }
 
-/* Is the batch's pure ACK superseded by pkt (common/ackfilter.h)? */
+/* Is the batch's pure ACK (alone: nothing joins one) superseded by pkt
+ * (common/ackfilter.h)? */
 static bool supersedes(const struct offload_gro *g, const uint8_t *pkt, const struct l4_pkt *t)
 {
-	return g->ack_filter && g->ack_only && g->count == 1 && t->ack_only && t->v6 == g->v6 &&
-	       ackf_supersedes(g->buf + OFFLOAD_VNET_LEN, pkt, t->l4, t->v6);
+	return g->ack_filter && g->ack_only && t->ack_only && t->v6 == g->v6 &&
+	       ackf_supersedes(g->buf + OFFLOAD_VNET_LEN, &g->ack, pkt, &t->ack, t->l4, t->v6);
 }
 
 void offload_gro_init(struct offload_gro *g, uint8_t *buf, bool uso)
@@ -539,12 +536,14 @@ int offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len)
 		g->next_seq = t.seq + (uint32_t)t.payload;
 		g->next_id = t.ok && !t.v6 ? (uint16_t)(get16(pkt + 4) + 1) : 0;
 		g->ack_only = t.ack_only;
+		g->ack = t.ack;
 		return OFFLOAD_GRO_ADDED;
 	}
 	if (supersedes(g, pkt, &t)) {
 		memcpy(g->buf + OFFLOAD_VNET_LEN, pkt, len);
 		g->len = OFFLOAD_VNET_LEN + len;
 		g->hlen = t.hlen;
+		g->ack = t.ack;
 		g->superseded++;
 		return OFFLOAD_GRO_REPLACED;
 	}

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ackfilter.h"
+
 /* struct virtio_net_hdr (<linux/virtio_net.h>) as it sits in front of every
  * packet on a TUN fd opened with IFF_VNET_HDR.  The master sets
  * TUNSETVNETLE, so the 16-bit fields are little-endian on any host; they
@@ -102,6 +104,7 @@ struct offload_gro {
 	 * Off unless set. */
 	bool ack_filter;
 	bool ack_only;
+	struct ackf ack; /* what the batch's pure ACK tells */
 	unsigned superseded;
 };
 

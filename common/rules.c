@@ -14,14 +14,6 @@
 #define DNS_PORT     53
 #define MAX_EXT_HDRS 8 /* IPv6 extension headers walked before giving up */
 
-/* Where the transport header of a packet is, as far as its bytes tell. */
-struct l4 {
-	uint8_t proto; /* after any IPv6 extension headers */
-	bool frag;     /* a fragment, first or later */
-	bool first;    /* not a fragment, or the first one: the header is here */
-	size_t off;    /* offset of the transport header */
-};
-
 void rules_init(struct rules *r)
 {
 	const struct cfg_port_range all = {0, 65535};
@@ -35,7 +27,7 @@ void rules_init(struct rules *r)
 /* IPv6: the extension headers a host may put before the transport header
  * (hop-by-hop, routing, fragment, destination options, AH).  0, or -1
  * when they run past the packet. */
-static int l4_parse6(const uint8_t *p, size_t len, struct l4 *o)
+static int l4_parse6(const uint8_t *p, size_t len, struct rules_l4 *o)
 {
 	uint8_t nh = p[6];
 	size_t off = 40, hl;
@@ -66,7 +58,7 @@ static int l4_parse6(const uint8_t *p, size_t len, struct l4 *o)
 	return 0;
 }
 
-static int l4_parse(const uint8_t *p, size_t len, bool v6, struct l4 *o)
+int rules_l4_parse(const uint8_t *p, size_t len, bool v6, struct rules_l4 *o)
 {
 	size_t ihl;
 	unsigned fo;
@@ -191,7 +183,7 @@ static void csum_fix(uint8_t *c, const uint8_t *from, const uint8_t *to, size_t 
 /* The address at p + at becomes to; the IPv4 header checksum and, where
  * the transport header is in the packet, its checksum follow. */
 static void rewrite(uint8_t *p, size_t len, bool v6, size_t at, const uint8_t *to,
-		    const struct l4 *t)
+		    const struct rules_l4 *t)
 {
 	size_t n = v6 ? 16 : 4;
 	uint8_t old[16];
@@ -216,13 +208,14 @@ static void rewrite(uint8_t *p, size_t len, bool v6, size_t at, const uint8_t *t
 
 /* A whole (unfragmented) TCP or UDP packet to the intercept address,
  * port 53, with its transport header in full. */
-static bool dns_query(const struct rules *r, const uint8_t *p, size_t len, bool v6, struct l4 *t)
+static bool dns_query(const struct rules *r, const uint8_t *p, size_t len, bool v6,
+		      struct rules_l4 *t)
 {
 	const uint8_t *dst = v6 ? p + 24 : p + 16;
 
 	if (!(v6 ? r->dns6 : r->dns4) || memcmp(dst, v6 ? r->icpt6 : r->icpt4, v6 ? 16 : 4))
 		return false;
-	if (l4_parse(p, len, v6, t) < 0 || t->frag)
+	if (rules_l4_parse(p, len, v6, t) < 0 || t->frag)
 		return false;
 	if (t->proto == PROTO_UDP)
 		return t->off + 8 <= len && be16(p + t->off + 2) == DNS_PORT;
@@ -235,7 +228,7 @@ enum rules_verdict rules_from_client(const struct rules *r, const struct pool_ge
 	bool v6 = pkt[0] >> 4 == 6, client;
 	const uint8_t *dst = v6 ? pkt + 24 : pkt + 16;
 	const struct cfg_ports *ports;
-	struct l4 t;
+	struct rules_l4 t;
 	unsigned cls;
 
 	if ((r->dns4 || r->dns6) && dns_query(r, pkt, len, v6, &t))
@@ -247,7 +240,7 @@ enum rules_verdict rules_from_client(const struct rules *r, const struct pool_ge
 		return RV_NONGLOBAL;
 	if (!r->l4)
 		return RV_PASS;
-	if (l4_parse(pkt, len, v6, &t) < 0)
+	if (rules_l4_parse(pkt, len, v6, &t) < 0)
 		return RV_MALFORMED;
 	cls = proto_class(t.proto, v6);
 	if (!(r->r.protocols & cls))
@@ -265,7 +258,7 @@ enum rules_verdict rules_from_client(const struct rules *r, const struct pool_ge
 void rules_dns_rewrite(const struct rules *r, uint8_t *pkt, size_t len)
 {
 	bool v6 = pkt[0] >> 4 == 6;
-	struct l4 t;
+	struct rules_l4 t;
 
 	if (!dns_query(r, pkt, len, v6, &t))
 		return;
@@ -277,7 +270,7 @@ enum rules_verdict rules_to_client(const struct rules *r, const struct pool_geom
 {
 	bool v6;
 	const uint8_t *src;
-	struct l4 t;
+	struct rules_l4 t;
 
 	if (len < 20 || (pkt[0] >> 4 != 4 && pkt[0] >> 4 != 6))
 		return RV_PASS;
@@ -289,7 +282,7 @@ enum rules_verdict rules_to_client(const struct rules *r, const struct pool_geom
 		return RV_C2C;
 	if (!(v6 ? r->dns6 : r->dns4) || memcmp(src, v6 ? r->res6 : r->res4, v6 ? 16 : 4))
 		return RV_PASS;
-	if (l4_parse(pkt, len, v6, &t) < 0 || (t.proto != PROTO_TCP && t.proto != PROTO_UDP))
+	if (rules_l4_parse(pkt, len, v6, &t) < 0 || (t.proto != PROTO_TCP && t.proto != PROTO_UDP))
 		return RV_PASS;
 	/* A later fragment shows no port: the client speaks to the resolver
 	 * through the intercept address only, so it is the answer's. */

@@ -63,6 +63,17 @@ enum rules_verdict rules_to_client(const struct rules *r, const struct pool_geom
 
 /* Whether port is in the sorted, merged ranges of p. */
 bool rules_port_allowed(const struct cfg_ports *p, uint16_t port);
+
+/* Where the transport header of an IPv4 or IPv6 packet is, as far as its
+ * bytes tell (IPv6 extension headers walked).  0, or -1 when the headers
+ * run past len. */
+struct rules_l4 {
+	uint8_t proto; /* after any IPv6 extension headers */
+	bool frag;     /* a fragment, first or later */
+	bool first;    /* not a fragment, or the first one: the header is here */
+	size_t off;    /* offset of the transport header */
+};
+int rules_l4_parse(const uint8_t *p, size_t len, bool v6, struct rules_l4 *o);
 /* Whether an address is global unicast: IPv4 outside the special-purpose
  * ranges (RFC 6890: private, shared, loopback, link-local, documentation,
  * benchmarking, multicast, reserved); IPv6 in 2000::/3 outside

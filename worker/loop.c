@@ -212,7 +212,6 @@ static int earlier(int a, int b)
 /* epoll_wait's timeout: none with a TUN batch to write, else until the
  * first receive-coalescing deadline or the end of the listeners' rest,
  * whichever comes first, or for ever. */
-
 static int wait_ms(void)
 {
 	int64_t left;

@@ -56,7 +56,8 @@ static uint8_t seg_frame[1 << 16];
 /* The super-packets being built for TUN writes: one batch per flow, for
  * up to GRO_SLOTS flows at once (of one client or of several), so
  * interleaved flows still leave in long batches.  A flow is its addresses,
- * protocol and, for TCP and UDP that is not a fragment, its ports; a
+ * protocol and, for TCP and UDP that is not a fragment, its ports
+ * (rules_l4_parse walks IPv6 extension headers); a
  * packet without ports (ICMP, fragments, anything else) first writes all
  * batches, and batches are written oldest first, so no packet overtakes
  * one of its flow (nor a fragment its datagram's head). */
@@ -172,27 +173,17 @@ void tunio_unmap(struct conn *c)
 /* The flow of a checked packet (tunnel.c: an IPv4 or IPv6 header). */
 static void flow_of(const uint8_t *pkt, size_t len, struct flow_key *k)
 {
-	size_t l4;
-	bool frag;
+	struct rules_l4 t;
 
 	memset(k, 0, sizeof(*k));
 	k->ver = pkt[0] >> 4;
-	if (k->ver == 4 && len >= 20) {
-		k->proto = pkt[9];
-		memcpy(k->addrs, pkt + 12, 8);
-		l4 = (size_t)(pkt[0] & 0x0f) * 4;
-		frag = (pkt[6] & 0x3f) || pkt[7]; /* MF or an offset */
-	} else if (k->ver == 6 && len >= 40) {
-		k->proto = pkt[6]; /* a fragment header is a protocol of its own */
-		memcpy(k->addrs, pkt + 8, 32);
-		l4 = 40;
-		frag = false;
-	} else {
+	memcpy(k->addrs, k->ver == 4 ? pkt + 12 : pkt + 8, k->ver == 4 ? 8 : 32);
+	if (rules_l4_parse(pkt, len, k->ver == 6, &t) < 0)
 		return;
-	}
-	if ((k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) && !frag && len >= l4 + 4) {
+	k->proto = t.proto;
+	if ((t.proto == IPPROTO_TCP || t.proto == IPPROTO_UDP) && !t.frag && t.off + 4 <= len) {
 		k->ports = true;
-		memcpy(k->port, pkt + l4, 4);
+		memcpy(k->port, pkt + t.off, 4);
 	}
 }
 
