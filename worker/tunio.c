@@ -47,6 +47,16 @@
  * not reads: one read may bring 45 of them, and they must fit the
  * clients' send queues (limits.queue-bytes) until the loop flushes. */
 #define TUN_BATCH 64
+/* Each packet written to the TUN may bring an answer into the queue we
+ * read (an echo reply, a DNS answer): the worker reads the TUN after every
+ * TUN_DRAIN_AT packets it wrote, and a wake-up reads as many more as were
+ * written since the last (up to TUN_OWED_MAX), so a client's flood of
+ * requests (one recv() of 64 KiB holds 2,000 small ones) does not fill
+ * that queue, a kernel ring of tx_queue_len (500) packets, and drop other
+ * clients' answers there.  Past the queue, a client that does not read
+ * loses only its own (limits.queue-bytes). */
+#define TUN_DRAIN_AT 256
+#define TUN_OWED_MAX 448
 
 /* Reads land after room for the vnet header, which is at least the CSTP
  * header's size, so a packet that needs no cutting is framed in place. */
@@ -85,6 +95,7 @@ static uint32_t *lease_conn; /* lease -> conn index + 1, for our tunnels */
 
 /* For the log lines at stop. */
 static uint64_t drop_no_client, handoffs_out, handoffs_in;
+static unsigned owed; /* packets written to the TUN since the last read */
 static struct {
 	uint64_t reads, read_pkts, writes, write_pkts, bad_reads, acks_superseded;
 } io; /* packets per TUN syscall */
@@ -129,6 +140,7 @@ static void write_slot(struct gro_slot *s)
 		c->ctr.drop[DROP_QUEUE] += count + gone;
 	} else {
 		io.write_pkts += count;
+		owed += count;
 		io.acks_superseded += gone;
 		/* The client sent the ACKs the filter dropped: they count. */
 		ctr_rx(&c->ctr, s->proto, count + gone, s->bytes);
@@ -242,16 +254,19 @@ void tunio_write(struct conn *c, const uint8_t *pkt, size_t len)
 {
 	if (W.env->tun_vnet) {
 		to_tun_batch(c, pkt, len);
-		return;
+	} else {
+		io.writes++;
+		if (write(W.env->tun_fd, pkt, len) < 0) {
+			/* A full TUN queue drops, as a full NIC ring would. */
+			c->ctr.drop[DROP_QUEUE]++;
+			return;
+		}
+		io.write_pkts++;
+		owed++;
+		ctr_rx(&c->ctr, ctr_proto_of(pkt, len), 1, len);
 	}
-	io.writes++;
-	if (write(W.env->tun_fd, pkt, len) < 0) {
-		/* A full TUN queue drops, as a full NIC ring would. */
-		c->ctr.drop[DROP_QUEUE]++;
-		return;
-	}
-	io.write_pkts++;
-	ctr_rx(&c->ctr, ctr_proto_of(pkt, len), 1, len);
+	if (owed >= TUN_DRAIN_AT)
+		tunio_on_tun(); /* only queues to clients: safe amid c's records */
 }
 
 /* The packet at frame + CSTP_HDR_LEN to c's client: over DTLS when its
@@ -400,11 +415,12 @@ void tunio_on_tun(void)
 {
 	uint8_t *at = W.env->tun_vnet ? tun_in : tun_in + OFFLOAD_VNET_LEN;
 	size_t cap = sizeof(tun_in) - (size_t)(at - tun_in);
-	unsigned pkts = 0;
+	unsigned pkts = 0, budget = TUN_BATCH + (owed < TUN_OWED_MAX ? owed : TUN_OWED_MAX);
 	ssize_t n;
 	int e;
 
-	while (pkts < TUN_BATCH) {
+	owed = 0;
+	while (pkts < budget) {
 		n = read(W.env->tun_fd, at, cap);
 		if (n < 0) {
 			e = errno;
