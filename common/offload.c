@@ -320,42 +320,29 @@ int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max
 	r = s->udp ? seg_parse_udp(s, &h, max_pkt) : seg_parse_tcp(s, &h, max_pkt);
 	if (r < 0)
 		return r;
+	if (s->hlen > sizeof(s->hdr))
+		return -EINVAL; /* cannot be: 60 + 60 at most */
+	memcpy(s->hdr, pkt, s->hlen);
 	payload = s->len - s->hlen;
 	s->count = payload ? (unsigned)((payload + s->mss - 1) / s->mss) : 1;
 	s->gso = true;
 	return (int)s->count;
 }
 
-int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap)
+/* The headers at out of the next segment, its chunk of payload after
+ * them, fixed: lengths, IPv4 id and header checksum, TCP sequence number
+ * and flags (UDP: length) and the transport checksum. */
+static int seg_finish(struct offload_seg *s, uint8_t *out, size_t chunk)
 {
-	size_t chunk, n;
+	size_t n = s->hlen + chunk;
+	bool first = s->next == 0, last = s->next + 1 == s->count;
 	uint8_t *l4;
-	bool first, last;
 
-	if (s->next >= s->count)
-		return 0;
-	if (!s->gso) {
-		if (cap < s->len)
-			return -ENOBUFS;
-		memcpy(out, s->pkt, s->len);
-		s->next++;
-		return (int)s->len;
-	}
-	chunk = s->len - s->hlen - s->off;
-	if (chunk > s->mss)
-		chunk = s->mss;
-	n = s->hlen + chunk;
-	if (cap < n)
-		return -ENOBUFS;
-	first = s->next == 0;
-	last = s->next + 1 == s->count;
-	memcpy(out, s->pkt, s->hlen);
-	memcpy(out + s->hlen, s->pkt + s->hlen + s->off, chunk);
 	if (s->v6) {
 		put16(out + 4, n - 40);
 	} else {
 		put16(out + 2, n);
-		put16(out + 4, (uint16_t)(get16(s->pkt + 4) + s->next));
+		put16(out + 4, (uint16_t)(get16(s->hdr + 4) + s->next));
 		ip4_fix_csum(out, s->l4);
 	}
 	l4 = out + s->l4;
@@ -373,6 +360,49 @@ int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap)
 	s->off += chunk;
 	s->next++;
 	return (int)n;
+}
+
+static size_t seg_chunk(const struct offload_seg *s)
+{
+	size_t chunk = s->len - s->hlen - s->off;
+
+	return chunk > s->mss ? s->mss : chunk;
+}
+
+int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap)
+{
+	size_t chunk;
+
+	if (s->next >= s->count)
+		return 0;
+	if (!s->gso) {
+		if (cap < s->len)
+			return -ENOBUFS;
+		memcpy(out, s->pkt, s->len);
+		s->next++;
+		return (int)s->len;
+	}
+	chunk = seg_chunk(s);
+	if (cap < s->hlen + chunk)
+		return -ENOBUFS;
+	memcpy(out, s->hdr, s->hlen);
+	memcpy(out + s->hlen, s->pkt + s->hlen + s->off, chunk);
+	return seg_finish(s, out, chunk);
+}
+
+int offload_seg_next_inplace(struct offload_seg *s, uint8_t **out)
+{
+	if (s->next >= s->count)
+		return 0;
+	if (!s->gso) {
+		s->next++;
+		*out = s->pkt;
+		return (int)s->len;
+	}
+	/* The payload stays; the headers go just before it. */
+	*out = s->pkt + s->off;
+	memcpy(*out, s->hdr, s->hlen);
+	return seg_finish(s, *out, seg_chunk(s));
 }
 
 /* ---- coalescing ------------------------------------------------------------ */

@@ -44,10 +44,13 @@ void offload_vnet_put(uint8_t *buf, const struct offload_vnet *h);
 
 /* ---- Segmentation (TUN reads) ------------------------------------------ */
 
+/* The most header bytes a segment repeats: IPv4 and TCP options. */
+#define OFFLOAD_SEG_HDR_MAX 120
+
 struct offload_seg {
-	const uint8_t *pkt; /* the IP packet, after the vnet header */
-	size_t len;	    /* its length */
-	bool gso;	    /* false: one packet, pkt[0..len) as it is */
+	uint8_t *pkt; /* the IP packet, after the vnet header */
+	size_t len;   /* its length */
+	bool gso;     /* false: one packet, pkt[0..len) as it is */
 	bool v6;
 	bool udp;    /* GSO_UDP_L4: datagrams, not TCP segments */
 	size_t l4;   /* IP header length = offset of the TCP/UDP header */
@@ -55,7 +58,8 @@ struct offload_seg {
 	size_t mss;  /* payload bytes per segment (datagram) */
 	size_t off;  /* payload bytes already emitted */
 	unsigned next, count;
-	bool ecn; /* GSO_ECN: CWR on the first segment only */
+	bool ecn;			  /* GSO_ECN: CWR on the first segment only */
+	uint8_t hdr[OFFLOAD_SEG_HDR_MAX]; /* the super-packet's headers */
 };
 
 /* Parse buf[0..len): a vnet header and the packet after it.  A packet that
@@ -78,6 +82,14 @@ int offload_seg_init(struct offload_seg *s, uint8_t *buf, size_t len, size_t max
  * and checksum) fixed.  Returns its length, 0 when all were produced, or
  * -ENOBUFS if cap is too small. */
 int offload_seg_next(struct offload_seg *s, uint8_t *out, size_t cap);
+
+/* The same without copying the payload: the next packet is built where it
+ * is, its headers written over the end of the one before (*out points at
+ * it).  Only for a reader done with each packet before it asks for the
+ * next; the bytes before *out, down to the start of the vnet header, are
+ * free for a frame header.  Returns its length or 0 when all were
+ * produced. */
+int offload_seg_next_inplace(struct offload_seg *s, uint8_t **out);
 
 /* ---- Coalescing (TUN writes) ------------------------------------------- */
 

@@ -61,8 +61,6 @@
 /* Reads land after room for the vnet header, which is at least the CSTP
  * header's size, so a packet that needs no cutting is framed in place. */
 static uint8_t tun_in[OFFLOAD_BUF_LEN];
-/* One segment of a super-packet, framed for our client. */
-static uint8_t seg_frame[1 << 16];
 /* The super-packets being built for TUN writes: one batch per flow, for
  * up to GRO_SLOTS flows at once (of one client or of several), so
  * interleaved flows still leave in long batches.  A flow is its addresses,
@@ -382,7 +380,7 @@ static void route(uint8_t *frame, size_t len, bool from_inbox)
 static unsigned route_vnet(uint8_t *buf, size_t len, bool from_inbox)
 {
 	struct offload_seg s;
-	uint8_t owner;
+	uint8_t owner, *seg;
 	int64_t lease;
 	unsigned count;
 	int r;
@@ -405,9 +403,10 @@ static unsigned route_vnet(uint8_t *buf, size_t len, bool from_inbox)
 	}
 	super[s.udp].cut++;
 	super[s.udp].cut_pkts += count;
-	while ((r = offload_seg_next(&s, seg_frame + CSTP_HDR_LEN,
-				     sizeof(seg_frame) - CSTP_HDR_LEN)) > 0)
-		deliver_lease(lease, seg_frame, (size_t)r);
+	/* Each segment is cut where it lies, framed over the end of the one
+	 * before, which its client has taken (encrypted) by then. */
+	while ((r = offload_seg_next_inplace(&s, &seg)) > 0)
+		deliver_lease(lease, seg - CSTP_HDR_LEN, (size_t)r);
 	return count;
 }
 

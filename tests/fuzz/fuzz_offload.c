@@ -3,7 +3,8 @@
  * Input: byte 0 picks the tunnel MTU, the rest is what a TUN read returns
  * (vnet header + packet: TCP or UDP super-packets, or anything).  The
  * packet is segmented; the segments are fed to the coalescer (UDP allowed)
- * and every super-packet it writes is segmented again, which must give
+ * and every super-packet it writes is segmented again, in place (each
+ * framed over the one before, as the worker does), which must give
  * back exactly the segments that went in (what the kernel does between a
  * TUN write and a TUN read).  Then the raw input is also cut into arbitrary
  * "packets" for the coalescer (UDP allowed if byte 0 is odd), whose output
@@ -32,6 +33,7 @@ static void check_batch(struct offload_gro *g, unsigned *first, size_t mtu)
 	struct offload_seg s;
 	unsigned count = g->count, k;
 	size_t n = offload_gro_take(g);
+	uint8_t *at;
 	int r;
 
 	if (n == 0)
@@ -39,13 +41,15 @@ static void check_batch(struct offload_gro *g, unsigned *first, size_t mtu)
 	r = offload_seg_init(&s, gbuf, n, mtu);
 	if (r != (int)count)
 		abort();
+	/* Cut in place, as the worker does; the first cut copied. */
 	for (k = 0; k < count; k++) {
-		r = offload_seg_next(&s, again, sizeof(again));
+		r = offload_seg_next_inplace(&s, &at);
 		if (r <= 0 || (size_t)r != saved_len[*first + k] ||
-		    memcmp(again, saved[*first + k], (size_t)r))
+		    memcmp(at, saved[*first + k], (size_t)r) || at - 8 < gbuf || at + r > gbuf + n)
 			abort();
+		memset(at - 8, 0xee, 8); /* a frame header over the one before */
 	}
-	if (offload_seg_next(&s, again, sizeof(again)) != 0)
+	if (offload_seg_next_inplace(&s, &at) != 0)
 		abort();
 	*first += count;
 }

@@ -11,6 +11,7 @@
 # (TUNNELD_NO_ACK_FILTER=1; worker/tunio.c), which matters for downloads;
 # --tls: the client without DTLS (--no-dtls), so its packets arrive on the
 # TLS connection, where coalescing applies; --dir: one direction only.
+# BENCH_MODES=on runs only the "on" half (to compare two builds).
 #
 #   client c1 ==tunnel== tunneld (server ns) ---- lan 198.18.1.2 / fd00:1::2 (iperf3 -s)
 set -euo pipefail
@@ -84,7 +85,7 @@ run() {
 lab_bg lan "$LAB_DIR/iperf-s.log" iperf3 -s -p 5201 >/dev/null
 lab_wait_listen lan 5201 10
 for _ in $(seq "$ROUNDS"); do
-	for mode in on off; do
+	for mode in ${BENCH_MODES:-on off}; do
 		for dir in $DIRS; do
 			run "$mode" "$dir"
 		done

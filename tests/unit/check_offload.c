@@ -111,6 +111,61 @@ START_TEST(test_seg_small_out)
 }
 END_TEST
 
+/* Cutting in place gives the very packets copying gives, each where its
+ * payload lay, with a frame header's room before it inside the buffer. */
+static void same_inplace(uint8_t *buf, size_t n, size_t mtu, int want)
+{
+	static uint8_t copy[OFFLOAD_BUF_LEN], out[2048];
+	struct offload_seg a, b;
+	uint8_t *at, *prev_end = NULL;
+	int k = 0, r, q;
+
+	memcpy(copy, buf, n);
+	ck_assert_int_eq(offload_seg_init(&a, copy, n, mtu), want);
+	ck_assert_int_eq(offload_seg_init(&b, buf, n, mtu), want);
+	while ((r = offload_seg_next(&a, out, sizeof(out))) > 0) {
+		q = offload_seg_next_inplace(&b, &at);
+		ck_assert_int_eq(q, r);
+		ck_assert_mem_eq(at, out, (size_t)r);
+		ck_assert(at - 8 >= buf && at + q <= buf + n);
+		if (prev_end) /* it starts before the end of the one before */
+			ck_assert(at < prev_end);
+		/* What a reader does to a packet it took: frame it, scribble. */
+		memset(at - 8, 0xee, 8);
+		memset(at, 0xdd, (size_t)q);
+		prev_end = at + q;
+		k++;
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(offload_seg_next_inplace(&b, &at), 0);
+	ck_assert_int_eq(k, want);
+}
+
+START_TEST(test_seg_inplace)
+{
+	struct tcpspec t4 = {.payload = 10000,
+			     .flags = ACK | PSH | FIN,
+			     .seq = 0xfffff000,
+			     .id = 0xfffe,
+			     .opts = 40,
+			     .pattern = 3};
+	struct tcpspec t6 = {.v6 = true, .payload = 60000, .flags = ACK | CWR, .opts = 12};
+	struct tcpspec tiny = {.payload = 20, .flags = ACK, .pattern = 5};
+	struct udpspec u4 = {.payload = 5000, .id = 7, .pattern = 1};
+	struct udpspec u6 = {.v6 = true, .payload = 4000, .pattern = 2};
+	struct tcpspec one = {.payload = 100, .flags = ACK};
+
+	same_inplace(big, make_super(big, &t4, 1360), 1400, 8);
+	same_inplace(big, make_super(big, &t6, 1328), 1400, 46);
+	same_inplace(big, make_super(big, &tiny, 1), 1400, 20); /* payload < frame header */
+	same_inplace(big, make_udp_super(big, &u4, 1000), 1400, 5);
+	same_inplace(big, make_udp_super(big, &u6, 1200), 1400, 4);
+	/* not GSO: the packet as it is */
+	memset(big, 0, OFFLOAD_VNET_LEN);
+	same_inplace(big, OFFLOAD_VNET_LEN + make_tcp(big + OFFLOAD_VNET_LEN, &one), 1400, 1);
+}
+END_TEST
+
 /* A packet without GSO but with NEEDS_CSUM (forwarded local traffic):
  * UDP and TCP finished in place, and a plain one left alone. */
 START_TEST(test_needs_csum)
@@ -279,6 +334,7 @@ static Suite *offload_suite(void)
 	tcase_add_test(seg, test_seg_mtu_bound);
 	tcase_add_test(seg, test_seg_garbage_csum);
 	tcase_add_test(seg, test_seg_small_out);
+	tcase_add_test(seg, test_seg_inplace);
 	tcase_add_test(seg, test_needs_csum);
 	tcase_add_test(seg, test_seg_malformed);
 	offload_udp_seg_tests(seg);
