@@ -44,7 +44,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # One user's 16 clients at once: no per-user limit (default 4).
 TD_WORKERS='"auto"' TD_LOG_LEVEL=info TD_EXTRA='limits = { max-sessions-per-user = 0; };' td_config
 if [ -n "${HS_PRIORITIES:-}" ]; then
-	sed -i "s|^tls = {|tls = {\n  priorities = \"$HS_PRIORITIES\";|" "$LAB_DIR/tunneld.conf"
+	# Taken from the environment as it is (no sed or awk escapes).
+	HS_PRIORITIES=$HS_PRIORITIES awk '{ print } /^tls = \{/ { print "  priorities = \"" ENVIRON["HS_PRIORITIES"] "\";" }' \
+		"$LAB_DIR/tunneld.conf" >"$LAB_DIR/tunneld.conf.new"
+	mv "$LAB_DIR/tunneld.conf.new" "$LAB_DIR/tunneld.conf"
 fi
 td_start
 rates=() percpu=() incl=()
