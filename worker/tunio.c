@@ -397,14 +397,12 @@ static unsigned route_vnet(uint8_t *buf, size_t len, bool from_inbox)
 		hand_off(owner, buf, len, count, from_inbox);
 		return count;
 	}
-	if (!s.gso) {
-		deliver_lease(lease, buf + OFFLOAD_VNET_LEN - CSTP_HDR_LEN, s.len);
-		return 1;
+	if (s.gso) {
+		super[s.udp].cut++;
+		super[s.udp].cut_pkts += count;
 	}
-	super[s.udp].cut++;
-	super[s.udp].cut_pkts += count;
-	/* Each segment is cut where it lies, framed over the end of the one
-	 * before, which its client has taken (encrypted) by then. */
+	/* Each packet is framed where it lies; a segment over the end of the
+	 * one before, which its client has taken (encrypted) by then. */
 	while ((r = offload_seg_next_inplace(&s, &seg)) > 0)
 		deliver_lease(lease, seg - CSTP_HDR_LEN, (size_t)r);
 	return count;
